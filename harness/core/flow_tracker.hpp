@@ -1,0 +1,41 @@
+#pragma once
+// Flow tracking: which connection a segment belongs to, who sent it, and its role tags.
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "harness/core/roles.hpp"
+#include "harness/core/segment.hpp"
+
+namespace lastack {
+
+/// What the tracker learned about one segment.
+struct Classified {
+  std::size_t connection = 0;  // 0-based, in order of first appearance
+  Side from = Side::client;
+  RoleSet roles;
+  std::uint32_t rel_seq = 0;  // seq minus the sender's ISN (raw seq when the ISN is unknown)
+  std::uint32_t rel_ack = 0;  // ack minus the receiver's ISN (raw ack when unknown)
+};
+
+/// Per-connection state machine over the segments seen on the wire, in wire order.
+/// Pure: fed segments, answers roles; no clock, no I/O.
+class FlowTracker {
+ public:
+  /// `client_addresses`: the client namespace's addresses; a segment from one of them is
+  /// from the client (used before a SYN shows who opened the connection).
+  explicit FlowTracker(std::vector<IpAddress> client_addresses);
+
+  /// Classify `seg` and update the connection's state. Call once per segment as it is seen.
+  Classified observe(const Segment& seg);
+
+  /// Number of connections seen so far.
+  std::size_t connection_count() const;
+
+ private:
+  struct Connection;
+  std::vector<IpAddress> client_addresses_;
+  std::vector<Connection> connections_;
+};
+
+}  // namespace lastack

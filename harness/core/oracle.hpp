@@ -1,0 +1,34 @@
+#pragma once
+// The oracle: built-in TCP invariants plus the policy's expectations, checked over a trace.
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "harness/core/policy.hpp"
+#include "harness/core/trace.hpp"
+
+namespace lastack {
+
+/// One check's verdict, in words a person can act on.
+struct CheckResult {
+  std::string name;      // "retransmitted second-fin from server", "invariant: fin-consumes-seq"
+  bool builtin = false;  // a built-in invariant rather than a policy [[expect]]
+  bool passed = false;
+  std::string expected;  // "a retransmission about 1 RTO (204 ms) after the original"
+  std::string saw;       // "retransmitted once, 211 ms later, same seq 1001"
+  std::size_t line = 0;  // the [[expect]] line, 0 for built-ins
+};
+
+/// Timing tolerance: max(15 ms, 15 %) of the expected gap, per DESIGN.
+Duration gap_tolerance(Duration expected);
+
+/// Run every built-in invariant over the trace.
+std::vector<CheckResult> check_invariants(const Trace& trace, const Policy& policy);
+
+/// Check one policy expectation.
+CheckResult check_expectation(const Trace& trace, const Expectation& expect);
+
+/// Invariants, then every [[expect]] of the policy, in file order.
+std::vector<CheckResult> run_oracle(const Trace& trace, const Policy& policy);
+
+}  // namespace lastack

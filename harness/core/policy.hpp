@@ -1,0 +1,140 @@
+#pragma once
+// The policy model: plain structs that a TOML policy file parses into (see policy_parser.hpp).
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "harness/core/roles.hpp"
+#include "harness/core/tcp_state.hpp"
+
+namespace lastack {
+
+using Millis = std::chrono::milliseconds;
+
+/// Which segments a rule applies to. Unset fields match anything.
+struct Selector {
+  std::optional<Role> segment;            // role tag the segment must carry
+  std::optional<Side> from;               // sender
+  std::optional<std::size_t> connection;  // 1-based connection number
+};
+
+enum class ActionKind : std::uint8_t { drop, delay, hold, duplicate };
+
+/// One [[fault]] table: which segments, and what happens to them on the wire.
+struct FaultRule {
+  Selector match;
+  // Counting over the segments `match` selects, numbered from 1: the rule applies to match
+  // numbers nth, nth+every, ... while fewer than `count` have been affected.
+  std::uint32_t nth = 1;
+  std::optional<std::uint32_t> count;  // unset: unlimited (default when `nth` is not given)
+  std::uint32_t every = 1;
+  ActionKind action = ActionKind::drop;
+  Millis delay{0};                 // delay: how long
+  std::optional<Selector> until;   // hold: release when a segment matching this is seen
+  Millis deadline{0};              // hold: release at the latest after this (0: end of run)
+  std::uint32_t copies = 1;        // duplicate: extra copies sent
+  std::size_t line = 0;            // where the [[fault]] table starts
+};
+
+/// An action on the lab itself rather than on a segment ([[lab]] tables).
+enum class LabActionKind : std::uint8_t { destroy_timewait };
+
+/// One [[lab]] table: when `on` matches a segment on the wire, do `action` on `side` after `after`.
+struct LabAction {
+  LabActionKind action = LabActionKind::destroy_timewait;
+  Selector on;
+  Side side = Side::client;
+  Millis after{0};
+  std::size_t line = 0;
+};
+
+enum class StepKind : std::uint8_t {
+  connect, accept, send, recv, recv_until_eof, shutdown_write, close, abort, sleep, exit
+};
+
+/// One agent step: "connect", "send 1000", "sleep 50ms", ...
+struct Step {
+  StepKind kind = StepKind::connect;
+  std::uint64_t bytes = 0;  // send N, recv N
+  Millis duration{0};       // sleep D
+  std::size_t line = 0;
+  std::string text;         // as written, for reports
+};
+
+/// [scenario]: what the two agents do, and the kernel settings around them.
+struct Scenario {
+  std::vector<Step> client, server;
+  // [sysctl.client] / [sysctl.server] / [sysctl.both]: "net.ipv4.tcp_fin_timeout" = "5"
+  std::map<std::string, std::string> client_sysctls, server_sysctls;
+  std::uint16_t port = 8080;
+  Millis settle{500};    // keep observing this long after both agents are done
+  Millis timeout{15000}; // give up on the run after this
+};
+
+// ---- expectations ([[expect]] tables) ----
+
+/// check = "retransmitted": the segment is seen again with the same sequence number.
+struct RetransmittedExpect {
+  Selector segment;                    // segment + from (+ connection)
+  std::optional<std::uint32_t> count;  // exact number of retransmissions; unset: at least one
+  bool after_rto = false;              // after = "rto": first gap ~ the sender's tcpi_rto
+  std::optional<Millis> after;         // after = "200ms": first gap ~ this
+  bool backoff = false;                // each later gap ~ double the one before
+  std::size_t line = 0;
+};
+
+/// check = "state": a side's socket passes through / ends in a state.
+struct StateExpect {
+  Side side = Side::client;
+  std::optional<TcpState> reaches;
+  std::optional<TcpState> ends_in;
+  std::optional<TcpState> never;
+  std::size_t line = 0;
+};
+
+/// check = "reset": how many RSTs a side sent (on the wire).
+struct ResetExpect {
+  std::optional<Side> from;            // unset: either side
+  std::optional<std::uint32_t> count;  // exact; unset: at least one
+  std::size_t line = 0;
+};
+
+/// check = "app": what an agent saw.
+struct AppExpect {
+  Side side = Side::client;
+  std::optional<std::string> sees;       // "eof", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ok" ...
+  std::optional<std::uint64_t> received; // total bytes read
+  std::optional<std::uint64_t> sent;     // total bytes written
+  std::size_t line = 0;
+};
+
+/// check = "timewait": who entered TIME_WAIT, for how long, and whether it restarted.
+struct TimeWaitExpect {
+  std::optional<std::vector<Side>> entered_by;  // exactly these sides ([] = nobody)
+  std::optional<Millis> expires_min, expires_max; // timer remaining when first seen
+  std::optional<bool> restarted;                // timer restarted by a retransmitted FIN
+  std::size_t line = 0;
+};
+
+using Expectation =
+    std::variant<RetransmittedExpect, StateExpect, ResetExpect, AppExpect, TimeWaitExpect>;
+
+/// A whole policy file.
+struct Policy {
+  std::string name;
+  std::string summary;       // one line, for `lastack list`
+  std::string explanation;   // optional longer text for `lastack explain`
+  std::string seed;          // optional: which seed claim it answers
+  std::string file;          // where it was read from
+  Scenario scenario;
+  std::vector<FaultRule> faults;
+  std::vector<LabAction> lab;
+  std::vector<Expectation> expect;
+};
+
+}  // namespace lastack

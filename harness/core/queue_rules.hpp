@@ -1,0 +1,22 @@
+#pragma once
+// Which segments the wire namespace sends to userspace: the policy compiled to iptables rules.
+#include <cstdint>
+#include <string>
+
+#include "harness/core/policy.hpp"
+
+namespace lastack {
+
+enum class Capture : std::uint8_t {
+  all,        // every TCP segment (full ladder and trace; the default for `lastack run`)
+  selective,  // only segments a fault rule or the flow tracker needs (SYN/FIN/RST, pure ACKs,
+              // and data only when a rule selects data or retransmissions)
+};
+
+/// An iptables-restore script for the wire namespace: conntrack off (raw NOTRACK) and
+/// NFQUEUE rules in FORWARD on `queue_num`, for IPv4 (`ipv6` false) or IPv6 (true).
+/// Fail closed: no --queue-bypass, so segments are never let through unexamined.
+std::string compile_queue_rules(const Policy& policy, Capture capture, std::uint16_t queue_num,
+                                bool ipv6);
+
+}  // namespace lastack

@@ -1,0 +1,28 @@
+#pragma once
+// Reports: ladder diagram, verdict table, JSON Lines. Pure rendering from the trace.
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "harness/core/oracle.hpp"
+#include "harness/core/trace.hpp"
+
+namespace lastack {
+
+struct LadderOptions {
+  bool color = false;      // ANSI colours for drops and retransmissions
+  std::size_t width = 78;  // total width
+};
+
+/// The ladder: client and server columns, one arrow per wire segment labelled with flags,
+/// relative seq/ack and length; dropped segments end mid-way with an 'X'; retransmissions
+/// carry their gap; each side's state changes are written beside its column.
+std::string render_ladder(const Trace& trace, const LadderOptions& opts = {});
+
+/// The verdict table: one row per check, PASS/FAIL, expected vs saw for failures.
+std::string render_verdicts(const std::vector<CheckResult>& results, bool color = false);
+
+/// The trace as JSON Lines: a header line, then one object per event.
+void write_jsonl(const Trace& trace, const std::vector<CheckResult>& results, std::ostream& out);
+
+}  // namespace lastack
