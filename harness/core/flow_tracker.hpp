@@ -25,6 +25,10 @@ class FlowTracker {
   /// `client_addresses`: the client namespace's addresses; a segment from one of them is
   /// from the client (used before a SYN shows who opened the connection).
   explicit FlowTracker(std::vector<IpAddress> client_addresses);
+  // Out of line: Connection is only complete in flow_tracker.cpp.
+  ~FlowTracker();
+  FlowTracker(FlowTracker&&) noexcept;
+  FlowTracker& operator=(FlowTracker&&) noexcept;
 
   /// Classify `seg` and update the connection's state. Call once per segment as it is seen.
   Classified observe(const Segment& seg);

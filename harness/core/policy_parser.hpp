@@ -3,6 +3,7 @@
 #include <string>
 #include <string_view>
 
+#include "harness/core/duration.hpp"  // parse_duration, which policy values use
 #include "harness/core/policy.hpp"
 
 namespace lastack {
@@ -10,9 +11,5 @@ namespace lastack {
 /// Parse and validate a policy from TOML text; `file` names it in errors.
 /// Throws InputError("file:line: what is wrong") on the first problem found.
 Policy parse_policy(std::string_view toml_text, const std::string& file);
-
-/// Parse a duration: "50ms", "1s", "1.5s", "200us" (rounded to ms), "2m". Throws InputError(what)
-/// without a location; the caller adds file:line.
-Millis parse_duration(std::string_view text);
 
 }  // namespace lastack

@@ -1,0 +1,262 @@
+#include "agents/agent.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <utility>
+
+#include "agents/errno_name.hpp"
+#include "harness/core/error.hpp"
+
+namespace lastack {
+
+namespace {
+
+using boost::system::error_code;
+
+constexpr std::size_t chunk_size = 64 * 1024;  // per write/read call: bounds one handler's work
+constexpr std::size_t pattern_period = 256;
+
+/// The bytes `send N` writes: stream offset i carries i % 256, in chunks of chunk_size.
+const std::array<unsigned char, chunk_size + pattern_period>& send_pattern() {
+  static const auto pattern = [] {
+    std::array<unsigned char, chunk_size + pattern_period> bytes{};
+    for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<unsigned char>(i % pattern_period);
+    return bytes;
+  }();
+  return pattern;
+}
+
+/// The outcome a step has when it did what the policy meant.
+std::string_view expected_outcome(StepKind kind) { return kind == StepKind::recv_until_eof ? "eof" : "ok"; }
+
+/// Steps that still run after a failed step, so an agent that saw an error still closes.
+bool runs_after_failure(StepKind kind) {
+  return kind == StepKind::close || kind == StepKind::abort || kind == StepKind::sleep;
+}
+
+/// `handler`, made a no-op once the object behind `alive` is gone.
+template <typename Handler>
+struct WhileAlive {
+  std::weak_ptr<char> alive;
+  Handler handler;
+  // SFINAE on the handler's own signature, so Asio's overloads (async_accept's) still resolve.
+  template <typename... Args>
+  auto operator()(Args&&... args) -> decltype(handler(std::forward<Args>(args)...)) {
+    if (alive.expired()) return;
+    handler(std::forward<Args>(args)...);
+  }
+};
+
+template <typename Handler>
+WhileAlive<Handler> while_alive(const std::shared_ptr<char>& alive, Handler handler) {
+  return {alive, std::move(handler)};
+}
+
+}  // namespace
+
+Agent::Agent(asio::io_context& io, AgentConfig config)
+    : io_(io),
+      config_(std::move(config)),
+      acceptor_(io),
+      socket_(io),
+      timer_(io),
+      read_buffer_(chunk_size) {
+  if (!config_.in_namespace) config_.in_namespace = [](const std::function<void()>& fn) { fn(); };
+  if (!config_.now)
+    config_.now = [start = std::chrono::steady_clock::now()] {
+      return std::chrono::duration_cast<Instant>(std::chrono::steady_clock::now() - start);
+    };
+  if (!config_.on_event) config_.on_event = [](const AppEvent&) {};
+}
+
+// Members close the sockets; handlers still queued see `alive_` expired and do nothing.
+Agent::~Agent() = default;
+
+void Agent::prepare() {
+  if (config_.side != Side::server || acceptor_.is_open()) return;
+  error_code ec;
+  const char* what = "open";
+  in_namespace([&] {
+    acceptor_.open(config_.endpoint.protocol(), ec);
+    if (ec) return;
+    what = "set SO_REUSEADDR on";
+    acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (ec) return;
+    what = "bind";
+    acceptor_.bind(config_.endpoint, ec);
+    if (ec) return;
+    what = "listen";
+    acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  });
+  if (ec) {
+    error_code ignored;
+    acceptor_.close(ignored);
+    throw HarnessError(fmt::format("server agent: {} on {}:{}: {}", what,
+                                   config_.endpoint.address().to_string(), config_.endpoint.port(),
+                                   ec.message()));
+  }
+}
+
+void Agent::start(std::function<void()> on_done) {
+  if (started_) return;
+  started_ = true;
+  on_done_ = std::move(on_done);
+  prepare();
+  // Posted, so no step (and no callback) runs inside start() itself.
+  asio::post(io_, while_alive(alive_, [this] {
+               if (!stopped_) run_next();
+             }));
+}
+
+void Agent::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (pending_ && next_ < config_.steps.size()) report(config_.steps[next_], "aborted", step_bytes_);
+  pending_ = false;
+  error_code ignored;
+  socket_.cancel(ignored);
+  acceptor_.cancel(ignored);
+  timer_.cancel();
+}
+
+void Agent::run_next() {
+  if (stopped_) return;  // stop() may be called from on_event
+  while (next_ < config_.steps.size()) {
+    const Step& step = config_.steps[next_];
+    if (!failed_ || runs_after_failure(step.kind)) return begin(step);
+    ++next_;  // skipped: the failure already ended what this step was for
+  }
+  if (done_) return;
+  done_ = true;
+  if (on_done_) on_done_();
+}
+
+void Agent::begin(const Step& step) {
+  step_bytes_ = 0;
+  switch (step.kind) {
+    case StepKind::connect:
+      return config_.side == Side::client ? begin_connect() : complete("unsupported");
+    case StepKind::accept:
+      return config_.side == Side::server ? begin_accept() : complete("unsupported");
+    case StepKind::send: return send_more(step.bytes);
+    case StepKind::recv: return recv_more(step.bytes);
+    case StepKind::recv_until_eof: return recv_more(std::nullopt);
+    case StepKind::shutdown_write: {
+      error_code ec;
+      socket_.shutdown(asio::socket_base::shutdown_send, ec);
+      return complete(outcome_name(ec));
+    }
+    case StepKind::close: return close_now(false);
+    case StepKind::abort: return close_now(true);
+    case StepKind::sleep: return begin_sleep(step.duration);
+    case StepKind::exit: return complete("unsupported");  // needs `lastack agent` in its own process
+  }
+  complete("unsupported");
+}
+
+void Agent::complete(const std::string& outcome) {
+  pending_ = false;
+  const Step& step = config_.steps[next_];
+  if (outcome != expected_outcome(step.kind)) failed_ = true;
+  report(step, outcome, step_bytes_);
+  ++next_;
+  run_next();
+}
+
+void Agent::report(const Step& step, const std::string& outcome, std::uint64_t bytes) {
+  config_.on_event(AppEvent{now(), config_.side, step.text, outcome, bytes});
+}
+
+void Agent::begin_connect() {
+  error_code ec;
+  in_namespace([&] { socket_.open(config_.endpoint.protocol(), ec); });
+  if (ec) return complete(outcome_name(ec));
+  pending_ = true;
+  socket_.async_connect(config_.endpoint, while_alive(alive_, [this](const error_code& result) {
+                          if (stopped_) return;
+                          if (!result) remember_ports();
+                          complete(outcome_name(result));
+                        }));
+  // Asio has already called connect(): the SYN's source port is bound, so SYN_SENT samples
+  // (and a refused or timed-out connect) can be attributed too.
+  error_code ignored;
+  if (auto local = socket_.local_endpoint(ignored); !ignored) local_port_ = local.port();
+  remote_port_ = config_.endpoint.port();
+}
+
+void Agent::begin_accept() {
+  pending_ = true;
+  acceptor_.async_accept(socket_, while_alive(alive_, [this](const error_code& result) {
+                           if (stopped_) return;
+                           // One connection per agent: later SYNs are refused, not queued.
+                           error_code ignored;
+                           acceptor_.close(ignored);
+                           if (!result) remember_ports();
+                           complete(outcome_name(result));
+                         }));
+}
+
+void Agent::send_more(std::uint64_t want) {
+  if (step_bytes_ == want) return complete("ok");
+  const std::size_t offset = step_bytes_ % pattern_period;
+  const std::size_t length = static_cast<std::size_t>(std::min<std::uint64_t>(want - step_bytes_, chunk_size));
+  pending_ = true;
+  socket_.async_write_some(asio::buffer(send_pattern().data() + offset, length),
+                           while_alive(alive_, [this, want](const error_code& result, std::size_t n) {
+                             if (stopped_) return;
+                             step_bytes_ += n;
+                             bytes_sent_ += n;
+                             if (result) return complete(outcome_name(result));
+                             send_more(want);
+                           }));
+}
+
+void Agent::recv_more(std::optional<std::uint64_t> want) {
+  if (want && step_bytes_ == *want) return complete("ok");
+  // Never read past `want`: the bytes after it belong to the next step.
+  std::size_t length = read_buffer_.size();
+  if (want) length = static_cast<std::size_t>(std::min<std::uint64_t>(*want - step_bytes_, length));
+  pending_ = true;
+  socket_.async_read_some(asio::buffer(read_buffer_.data(), length),
+                          while_alive(alive_, [this, want](const error_code& result, std::size_t n) {
+                            if (stopped_) return;
+                            step_bytes_ += n;
+                            bytes_received_ += n;
+                            if (result) return complete(outcome_name(result));
+                            recv_more(want);
+                          }));
+}
+
+void Agent::begin_sleep(Millis duration) {
+  pending_ = true;
+  timer_.expires_after(duration);
+  timer_.async_wait(while_alive(alive_, [this](const error_code& result) {
+    if (stopped_) return;
+    complete(outcome_name(result));
+  }));
+}
+
+void Agent::close_now(bool abort) {
+  error_code ec, ignored;
+  acceptor_.close(ignored);  // a server that never accepted stops listening too
+  // SO_LINGER {on, 0}: close() then discards the send queue and sends RST instead of FIN.
+  if (abort) socket_.set_option(asio::socket_base::linger(true, 0), ec);
+  // Always an explicit close(): Asio's destructor would reset a user-set linger first.
+  if (!ec) socket_.close(ec);
+  complete(outcome_name(ec));
+}
+
+void Agent::remember_ports() {
+  error_code ec;
+  if (auto local = socket_.local_endpoint(ec); !ec) local_port_ = local.port();
+  if (auto remote = socket_.remote_endpoint(ec); !ec) remote_port_ = remote.port();
+}
+
+void Agent::in_namespace(const std::function<void()>& fn) { config_.in_namespace(fn); }
+
+Instant Agent::now() const { return config_.now(); }
+
+}  // namespace lastack

@@ -1,0 +1,96 @@
+#pragma once
+// An in-process agent: runs one side's steps on one TCP connection, on an io_context it shares
+// with the rest of the lab, and reports each step's outcome as an AppEvent.
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/core/clock.hpp"
+#include "harness/core/policy.hpp"
+#include "harness/core/roles.hpp"
+#include "harness/core/trace.hpp"
+#include "harness/sys/asio.hpp"
+
+namespace lastack {
+
+/// Where and how an agent talks. Only `side`, `steps` and `endpoint` are required: the callbacks
+/// default to "run here", "time since the agent was made" and "ignore".
+struct AgentConfig {
+  Side side = Side::client;
+  std::vector<Step> steps;
+  asio::ip::tcp::endpoint endpoint;  // server: where to listen; client: where to connect
+  // Runs a callable with the thread inside the agent's network namespace; sockets keep the
+  // namespace they are created in.
+  std::function<void(const std::function<void()>&)> in_namespace;
+  std::function<Instant()> now;                    // the run's clock
+  std::function<void(const AppEvent&)> on_event;   // one call per finished step
+};
+
+/// Runs one side's step list on one TCP connection. Single-threaded on the given io_context:
+/// never blocks and never runs the io_context itself. Callbacks must not destroy the Agent.
+class Agent {
+ public:
+  Agent(asio::io_context& io, AgentConfig config);
+  ~Agent();
+  Agent(const Agent&) = delete;
+  Agent& operator=(const Agent&) = delete;
+
+  /// Server: open, bind (SO_REUSEADDR) and listen now, inside its namespace, so a client can
+  /// connect at once; client: nothing. Throws HarnessError when the port cannot be bound.
+  void prepare();
+  /// Run the steps in order (from the io_context, not inside this call); `on_done` is called once
+  /// when the last step finished or a failed step ended the list. A second call is ignored.
+  void start(std::function<void()> on_done);
+  /// Cancel whatever is pending (end of run): the pending step is reported as "aborted" now, and
+  /// on_done is not called. Sockets stay open until the Agent is destroyed.
+  void stop();
+
+  /// True once the step list ran to its end or was ended by a failed step (not after stop()).
+  bool done() const { return done_; }
+  /// True when a step's outcome was not the expected one ("ok"; "eof" for recv-until-eof).
+  bool failed() const { return failed_; }
+  /// Bytes written / read by every step so far.
+  std::uint64_t bytes_sent() const { return bytes_sent_; }
+  std::uint64_t bytes_received() const { return bytes_received_; }
+  /// The connection's ports once connect started / accept completed; kept after the socket is
+  /// closed, for attributing sock_diag samples (TIME_WAIT outlives the socket).
+  std::optional<std::uint16_t> local_port() const { return local_port_; }
+  std::optional<std::uint16_t> remote_port() const { return remote_port_; }
+
+ private:
+  void run_next();
+  void begin(const Step& step);
+  void complete(const std::string& outcome);
+  void report(const Step& step, const std::string& outcome, std::uint64_t bytes);
+  void begin_connect();
+  void begin_accept();
+  void send_more(std::uint64_t want);
+  void recv_more(std::optional<std::uint64_t> want);
+  void begin_sleep(Millis duration);
+  void close_now(bool abort);
+  void remember_ports();
+  void in_namespace(const std::function<void()>& fn);
+  Instant now() const;
+
+  asio::io_context& io_;
+  AgentConfig config_;
+  asio::ip::tcp::acceptor acceptor_;
+  asio::ip::tcp::socket socket_;
+  asio::steady_timer timer_;
+  std::vector<unsigned char> read_buffer_;
+  std::function<void()> on_done_;
+  // Handlers check this before touching the Agent: they may run after it is destroyed.
+  std::shared_ptr<char> alive_ = std::make_shared<char>();
+
+  std::size_t next_ = 0;           // index of the step running now (or next to run)
+  std::uint64_t step_bytes_ = 0;   // moved by the step running now
+  bool started_ = false, pending_ = false, stopped_ = false, done_ = false, failed_ = false;
+  std::uint64_t bytes_sent_ = 0, bytes_received_ = 0;
+  std::optional<std::uint16_t> local_port_, remote_port_;
+};
+
+}  // namespace lastack

@@ -1,0 +1,76 @@
+// lastack: break TCP connections on purpose on a real kernel, and prove what the kernel did.
+// Argument parsing only; the commands live in harness/run/commands.hpp.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <map>
+
+#include "harness/core/error.hpp"
+#include "harness/run/commands.hpp"
+#include "harness/sys/privilege.hpp"
+
+#ifndef LASTACK_POLICY_DIR
+#define LASTACK_POLICY_DIR ""
+#endif
+
+int main(int argc, char** argv) {
+  using namespace lastack;
+  CLI::App app{"lastack: break TCP connections on purpose, on a real Linux kernel, and prove what it did"};
+  app.footer(
+      "Exit codes: 0 every expectation held, 1 an expectation failed, 2 bad input,\n"
+      "            3 environment (privilege, missing tool), 4 the lab itself failed.");
+  app.require_subcommand(1);
+  std::string dir_option;
+  app.add_option("--policy-dir", dir_option, "Directory of shipped policies (default: $LASTACK_POLICY_DIR or built-in)");
+
+  RunCommand run;
+  std::string color = "auto";
+  auto* run_cmd = app.add_subcommand("run", "Run policies (names or .toml files) and judge what the kernel did");
+  run_cmd->add_option("policies", run.policies, "Policy names (see `lastack list`) or files");
+  run_cmd->add_flag("--all", run.all, "Run every shipped policy");
+  run_cmd->add_option("--json", run.json, "Write the trace as JSON Lines (a directory when several runs)");
+  run_cmd->add_flag("-6,--ipv6", run.ipv6, "Run over IPv6 (fd00::/8) instead of IPv4 (198.18.0.0/15)");
+  run_cmd->add_option("--repeat", run.repeat, "Run each policy N times")->check(CLI::Range(1u, 1000u));
+  run_cmd->add_flag("-q,--quiet", run.quiet, "No ladder; details only for failures");
+  run_cmd->add_option("--capture", run.capture, "Which segments to queue: all (full ladder) or selective")
+      ->transform(CLI::CheckedTransformer(std::map<std::string, Capture>{{"all", Capture::all}, {"selective", Capture::selective}}));
+  run_cmd->add_option("--color", color, "auto, always or never")->check(CLI::IsMember({"auto", "always", "never"}));
+
+  auto* list_cmd = app.add_subcommand("list", "List the shipped policies");
+  std::string explain_policy;
+  auto* explain_cmd = app.add_subcommand("explain", "Explain what a policy shows and what to look for");
+  explain_cmd->add_option("policy", explain_policy, "Policy name or file")->required();
+  std::vector<std::string> check_files;
+  auto* check_cmd = app.add_subcommand("check", "Validate policy files without running them");
+  check_cmd->add_option("files", check_files, "Policy files or names")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : static_cast<int>(ExitCode::bad_input);
+  }
+
+  try {
+    const auto dir = dir_option.empty() ? policy_dir(LASTACK_POLICY_DIR) : std::filesystem::path(dir_option);
+    run.policy_dir = dir;
+    if (*list_cmd) return command_list(dir);
+    if (*explain_cmd) return command_explain(explain_policy, dir);
+    if (*check_cmd) return command_check(check_files, dir);
+    if (*run_cmd) {
+      run.color = color == "always" || (color == "auto" && ::isatty(STDOUT_FILENO));
+      auto policies = resolve_policies(run);
+      // Before any thread exists: unshare(CLONE_NEWUSER) refuses multi-threaded callers.
+      sys::enter_lab_privileges();
+      return command_run(run, policies);
+    }
+  } catch (const Error& e) {
+    std::fprintf(stderr, "lastack: %s\n", e.what());
+    return static_cast<int>(e.code());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "lastack: internal error: %s\n", e.what());
+    return static_cast<int>(ExitCode::harness);
+  }
+  return 0;
+}

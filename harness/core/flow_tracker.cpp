@@ -1,0 +1,170 @@
+#include "harness/core/flow_tracker.hpp"
+
+#include <algorithm>
+#include <array>
+#include <optional>
+
+namespace lastack {
+
+namespace {
+
+struct Endpoint {
+  IpAddress addr;
+  std::uint16_t port = 0;
+  bool operator==(const Endpoint&) const = default;
+};
+
+// What one endpoint of a connection has sent so far.
+struct Sender {
+  std::optional<SeqNum> isn;       // from its SYN or SYN-ACK
+  std::optional<SeqNum> high_end;  // highest seq_end seen (sequence numbers of pure ACKs count too)
+  std::optional<SeqNum> fin_seq;   // the sequence number its FIN occupies
+  bool fin_ack_due = false;        // a copy of its FIN was seen and the peer has not acknowledged it since
+  bool fin_acked = false;          // the peer acknowledged its FIN at least once
+};
+
+// One connection (one incarnation of an endpoint pair). Endpoints are indexed 0/1 in order of
+// appearance, so learning who the client is later only flips `client`.
+struct Flow {
+  std::array<Endpoint, 2> ends;
+  std::array<Sender, 2> sent;
+  std::size_t client = 0;  // index into ends
+  bool syn_seen = false;   // a SYN without ACK has named the client
+  bool server_syn_ack_seen = false;
+  bool handshake_acked = false;
+  bool handshake_reack_due = false;  // the server retransmitted its SYN-ACK after the handshake ACK
+  std::optional<std::size_t> first_closer;
+  bool reset = false;
+
+  /// 0 or 1 when `seg` travels between this flow's endpoints: the index of its sender.
+  std::optional<std::size_t> sender_of(const Segment& seg) const {
+    const Endpoint src{seg.src, seg.sport}, dst{seg.dst, seg.dport};
+    if (ends[0] == src && ends[1] == dst) return 0;
+    if (ends[1] == src && ends[0] == dst) return 1;
+    return std::nullopt;
+  }
+
+  /// True when the close finished (both FINs acknowledged) or a RST ended the connection.
+  bool finished() const { return reset || (sent[0].fin_acked && sent[1].fin_acked); }
+
+  /// True when `seg`, from endpoint e, opens a new connection on this endpoint pair.
+  bool starts_new_incarnation(const Segment& seg, std::size_t e) const {
+    if (!seg.flags.syn() || seg.flags.ack()) return false;
+    const Sender& me = sent[e];
+    return me.isn ? *me.isn != seg.seq : finished();
+  }
+
+  Classified classify(const Segment& seg, std::size_t e);
+};
+
+bool is_retransmission(const Segment& seg, const Sender& me) {
+  return seg.seq_space() > 0 && me.high_end && seg.seq.before(*me.high_end);
+}
+
+Classified Flow::classify(const Segment& seg, std::size_t e) {
+  const TcpFlags f = seg.flags;
+  const std::size_t p = 1 - e;
+  Sender& me = sent[e];
+  Sender& peer = sent[p];
+  RoleSet roles;
+
+  if (f.syn() && !f.ack() && !syn_seen) {
+    syn_seen = true;
+    client = e;
+  }
+  const Side from = e == client ? Side::client : Side::server;
+  if (f.syn() && !me.isn) me.isn = seg.seq;
+
+  const bool retransmission = is_retransmission(seg, me);
+  if (!me.high_end || seg.seq_end().after(*me.high_end)) me.high_end = seg.seq_end();
+
+  if (f.syn()) roles.add(f.ack() ? Role::syn_ack : Role::syn);
+  if (f.rst()) roles.add(Role::rst);
+  if (f.fin()) roles.add(Role::fin);
+  if (seg.payload_len > 0) roles.add(Role::data);
+  const bool pure_ack = f.ack() && !f.syn() && !f.fin() && !f.rst() && seg.payload_len == 0;
+  if (pure_ack) roles.add(Role::ack);
+  if (retransmission) roles.add(Role::retransmission);
+
+  // Handshake: the client's first acknowledgment of the SYN-ACK, and its answer to each later SYN-ACK copy.
+  if (from == Side::server && f.syn() && f.ack()) {
+    if (retransmission && handshake_acked) handshake_reack_due = true;
+    server_syn_ack_seen = true;
+  }
+  if (from == Side::client && f.ack() && !f.syn() && !f.rst() && server_syn_ack_seen && peer.isn) {
+    const SeqNum syn_ack_end = *peer.isn + 1;
+    if (!handshake_acked && seg.ack == syn_ack_end) {
+      roles.add(Role::handshake_ack);
+      handshake_acked = true;
+    } else if (handshake_acked && handshake_reack_due && pure_ack && seg.ack.at_or_after(syn_ack_end)) {
+      roles.add(Role::handshake_ack);
+      handshake_reack_due = false;
+    }
+  }
+
+  // Close: each copy of a FIN seen earns one acknowledgment tag on the peer's first segment covering it.
+  // Acknowledgments come before this segment's own FIN: a FIN+ACK can acknowledge the other FIN.
+  if (f.ack() && !f.rst() && peer.fin_seq && seg.ack.at_or_after(*peer.fin_seq + 1)) {
+    peer.fin_acked = true;
+    if (peer.fin_ack_due) {
+      roles.add(p == first_closer ? Role::first_fin_ack : Role::final_ack);
+      peer.fin_ack_due = false;
+    }
+  }
+  if (f.fin()) {
+    if (!first_closer) first_closer = e;
+    roles.add(e == *first_closer ? Role::first_fin : Role::second_fin);
+    if (!me.fin_seq) me.fin_seq = seg.seq + seg.payload_len;
+    me.fin_ack_due = true;
+  }
+  if (f.rst()) reset = true;
+
+  Classified out;
+  out.from = from;
+  out.roles = roles;
+  out.rel_seq = me.isn ? seg.seq.raw() - me.isn->raw() : seg.seq.raw();
+  // Without the ACK flag the acknowledgment field means nothing: keep it raw.
+  out.rel_ack = f.ack() && peer.isn ? seg.ack.raw() - peer.isn->raw() : seg.ack.raw();
+  return out;
+}
+
+}  // namespace
+
+struct FlowTracker::Connection : Flow {};
+
+FlowTracker::FlowTracker(std::vector<IpAddress> client_addresses) : client_addresses_(std::move(client_addresses)) {}
+FlowTracker::~FlowTracker() = default;
+FlowTracker::FlowTracker(FlowTracker&&) noexcept = default;
+FlowTracker& FlowTracker::operator=(FlowTracker&&) noexcept = default;
+
+Classified FlowTracker::observe(const Segment& seg) {
+  // Newest first: a reused endpoint pair belongs to its latest incarnation.
+  for (std::size_t i = connections_.size(); i-- > 0;) {
+    Connection& conn = connections_[i];
+    const auto sender = conn.sender_of(seg);
+    if (!sender) continue;
+    if (conn.starts_new_incarnation(seg, *sender)) break;
+    Classified out = conn.classify(seg, *sender);
+    out.connection = i;
+    return out;
+  }
+
+  Connection conn;
+  conn.ends = {Endpoint{seg.src, seg.sport}, Endpoint{seg.dst, seg.dport}};
+  // Until a SYN names the client: a client address names it, else a SYN-ACK names the server.
+  const auto is_client = [&](const IpAddress& a) {
+    return std::find(client_addresses_.begin(), client_addresses_.end(), a) != client_addresses_.end();
+  };
+  if (is_client(seg.src))
+    conn.client = 0;
+  else if (is_client(seg.dst) || (seg.flags.syn() && seg.flags.ack()))
+    conn.client = 1;
+  connections_.push_back(conn);
+  Classified out = connections_.back().classify(seg, 0);
+  out.connection = connections_.size() - 1;
+  return out;
+}
+
+std::size_t FlowTracker::connection_count() const { return connections_.size(); }
+
+}  // namespace lastack

@@ -1,0 +1,21 @@
+// The trace model's small helpers: names and times shared by the oracle and the reports.
+#include "harness/core/trace.hpp"
+
+namespace lastack {
+
+std::string_view fate_name(Fate f) {
+  switch (f) {
+    case Fate::passed: return "passed";
+    case Fate::dropped: return "dropped";
+    case Fate::delayed: return "delayed";
+    case Fate::held: return "held";
+    case Fate::duplicated: return "duplicated";
+  }
+  return "unknown";
+}
+
+Instant event_time(const TraceEvent& e) {
+  return std::visit([](const auto& ev) { return ev.at; }, e);
+}
+
+}  // namespace lastack

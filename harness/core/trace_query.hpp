@@ -1,0 +1,93 @@
+#pragma once
+// Questions the oracle and the reports ask of a trace: retransmissions of a segment, resets,
+// each socket's state history, the sender's RTO at a moment.
+#include <chrono>
+#include <compare>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/core/trace.hpp"
+
+namespace lastack {
+
+/// The sequence space a segment starts: a later segment with the same key resends it.
+struct TransmissionKey {
+  std::size_t connection = 0;
+  Side from = Side::client;
+  std::uint32_t seq = 0;  // raw
+  auto operator<=>(const TransmissionKey&) const = default;
+};
+
+/// The key of `e`'s first sequence number.
+TransmissionKey transmission_key(const WireEvent& e);
+
+/// Every wire event, in trace order.
+std::vector<const WireEvent*> wire_events(const Trace& trace);
+
+/// Later wire events from the same sender on the same connection, tagged retransmission,
+/// starting at `original`'s sequence number; in trace order.
+std::vector<const WireEvent*> retransmissions_of(const Trace& trace, const WireEvent& original);
+
+/// True when `later` resends `original`'s first sequence number (same seq, or a range covering
+/// it: the kernel may collapse segments when it retransmits).
+bool resends(const WireEvent& later, const WireEvent& original);
+
+/// When the segment reached its receiver: the release time for delayed or held segments.
+Instant arrival_time(const WireEvent& e);
+
+/// True when a segment went on to its receiver (it was not dropped).
+bool delivered(const WireEvent& e);
+
+/// True when an RST from either side was seen on `connection` at or after `at`.
+bool reset_after(const Trace& trace, std::size_t connection, Instant at);
+
+/// True when any RST was seen on the wire.
+bool any_reset(const Trace& trace);
+
+/// True when `side` sent an RST on `connection`.
+bool sent_reset(const Trace& trace, std::size_t connection, Side side);
+
+/// One socket's sock_diag samples, identified by its side and ports.
+struct SocketHistory {
+  Side side = Side::client;
+  std::uint16_t local_port = 0, remote_port = 0;
+  std::optional<std::size_t> connection;  // from the samples, else from the wire's ports
+  bool listener = false;                  // sampled in LISTEN at least once
+  std::vector<const SocketEvent*> events;
+
+  /// The states it went through, consecutive repeats collapsed.
+  std::vector<TcpState> states() const;
+  /// True when some sample has `s`.
+  bool reached(TcpState s) const;
+};
+
+/// "client socket 40000→8080", "server listener 8080".
+std::string socket_text(const SocketHistory& h);
+
+/// Every socket sampled, in order of its first sample.
+std::vector<SocketHistory> socket_histories(const Trace& trace);
+
+/// The connection a socket sample belongs to: its own field, else the connection whose
+/// segments use the same ports from that side; nullopt when neither says.
+std::optional<std::size_t> socket_connection(const Trace& trace, const SocketEvent& e);
+
+/// A segment in words: "F. seq 1 from server", "P. seq 1 len 1000 from client".
+std::string segment_text(const WireEvent& e);
+
+/// How the kernel came to resend: a first gap well under the sender's RTO (less than half of
+/// it; TCP_RTO_MIN when no RTO was sampled) is a "tail-loss probe", else "RTO retransmission".
+std::string_view retransmission_mechanism(Duration first_gap,
+                                          std::optional<std::chrono::microseconds> rto);
+
+/// "SYN_SENT → ESTABLISHED → TIME_WAIT".
+std::string state_path_text(const std::vector<TcpState>& states);
+
+/// The sender's RTO at `at`: tcpi_rto of the latest sample of `side` (on `connection`, when the
+/// sample's connection is known) at or before `at` with a non-zero rto.
+std::optional<std::chrono::microseconds> rto_at(const Trace& trace, Side side,
+                                                std::optional<std::size_t> connection, Instant at);
+
+}  // namespace lastack

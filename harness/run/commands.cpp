@@ -1,0 +1,130 @@
+#include "harness/run/commands.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include "harness/core/error.hpp"
+#include "harness/core/report.hpp"
+#include "harness/run/policy_library.hpp"
+#include "harness/run/run.hpp"
+
+namespace lastack {
+
+namespace fs = std::filesystem;
+
+namespace {
+double seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
+
+fs::path json_path(const std::string& json, const std::string& policy, unsigned round, bool several) {
+  if (!several && !(json.ends_with("/") || fs::is_directory(json))) return json;
+  fs::create_directories(json);
+  return fs::path(json) / (round > 1 ? fmt::format("{}.{}.jsonl", policy, round) : policy + ".jsonl");
+}
+
+struct Row {
+  std::string policy;
+  unsigned round;
+  bool passed;
+  std::size_t checks, failed;
+  double wall;
+};
+
+void print_summary(const std::vector<Row>& rows, double total) {
+  std::size_t width = 6;
+  for (const auto& r : rows) width = std::max(width, r.policy.size() + (r.round > 1 ? 3 : 0));
+  fmt::print("\n{:<{}}  {:<6}  {:>6}  {:>7}\n", "policy", width, "result", "checks", "time");
+  std::size_t failed = 0;
+  for (const auto& r : rows) {
+    failed += r.passed ? 0 : 1;
+    std::string name = r.round > 1 ? fmt::format("{} #{}", r.policy, r.round) : r.policy;
+    fmt::print("{:<{}}  {:<6}  {:>6}  {:>6.2f}s\n", name, width, r.passed ? "PASS" : "FAIL",
+               fmt::format("{}/{}", r.checks - r.failed, r.checks), r.wall);
+  }
+  fmt::print("{} run{}: {} passed, {} failed ({:.1f} s)\n", rows.size(), rows.size() == 1 ? "" : "s",
+             rows.size() - failed, failed, total);
+}
+}  // namespace
+
+std::vector<Policy> resolve_policies(const RunCommand& cmd) {
+  std::vector<Policy> policies;
+  if (cmd.all) policies = load_all_policies(cmd.policy_dir);
+  for (const auto& p : cmd.policies) policies.push_back(load_policy(p, cmd.policy_dir));
+  if (policies.empty()) throw InputError("no policy given (try `lastack list`, or `lastack run --all`)");
+  return policies;
+}
+
+int command_run(const RunCommand& cmd, const std::vector<Policy>& policies) {
+  const bool several = policies.size() * cmd.repeat > 1;
+  RunOptions options;
+  options.ipv6 = cmd.ipv6;
+  options.capture = cmd.capture;
+  std::vector<Row> rows;
+  const auto started = std::chrono::steady_clock::now();
+  std::size_t n = 0;
+  for (unsigned round = 1; round <= cmd.repeat; ++round) {
+    for (const auto& policy : policies) {
+      ++n;
+      if (several) std::fprintf(stderr, "[%zu/%zu] %s ...\n", n, policies.size() * cmd.repeat, policy.name.c_str());
+      RunResult result = run_policy(policy, options);
+      std::size_t failed = 0;
+      for (const auto& r : result.results) failed += r.passed ? 0 : 1;
+      if (!cmd.quiet || !result.passed) {
+        fmt::print("== {}: {}\n   ({})\n\n", policy.name, policy.summary, policy.file);
+        if (!cmd.quiet) fmt::print("{}\n", render_ladder(result.trace, {cmd.color, 100}));
+        fmt::print("{}\n", render_verdicts(result.results, cmd.color));
+      }
+      if (cmd.json) {
+        fs::path path = json_path(*cmd.json, policy.name, round, several);
+        std::ofstream out(path);
+        if (!out) throw InputError(path.string() + ": cannot write the JSON trace");
+        write_jsonl(result.trace, result.results, out);
+      }
+      fmt::print("{} {} ({:.2f} s)\n", result.passed ? "PASS" : "FAIL", policy.name, seconds(result.wall));
+      std::fflush(stdout);
+      rows.push_back({policy.name, round, result.passed, result.results.size(), failed, seconds(result.wall)});
+    }
+  }
+  if (several) print_summary(rows, seconds(std::chrono::steady_clock::now() - started));
+  bool all_passed = std::all_of(rows.begin(), rows.end(), [](const Row& r) { return r.passed; });
+  return static_cast<int>(all_passed ? ExitCode::ok : ExitCode::check_failed);
+}
+
+int command_list(const fs::path& policy_dir) {
+  auto policies = load_all_policies(policy_dir);
+  std::size_t width = 0;
+  for (const auto& p : policies) width = std::max(width, p.name.size());
+  for (const auto& p : policies) fmt::print("{:<{}}  {}\n", p.name, width, p.summary);
+  return 0;
+}
+
+int command_explain(const std::string& name, const fs::path& policy_dir) {
+  Policy p = load_policy(name, policy_dir);
+  fmt::print("{}: {}\n", p.name, p.summary);
+  if (!p.explanation.empty()) fmt::print("\n{}\n", p.explanation);
+  if (!p.seed.empty()) fmt::print("\nSeed claim: {}\n", p.seed);
+  auto steps = [](const std::vector<Step>& s) {
+    std::string out;
+    for (const auto& step : s) out += (out.empty() ? "" : ", ") + step.text;
+    return out;
+  };
+  fmt::print("\nClient: {}\nServer: {}\n", steps(p.scenario.client), steps(p.scenario.server));
+  for (const auto& [k, v] : p.scenario.client_sysctls) fmt::print("client sysctl {} = {}\n", k, v);
+  for (const auto& [k, v] : p.scenario.server_sysctls) fmt::print("server sysctl {} = {}\n", k, v);
+  fmt::print("\nFile: {}\n", p.file);
+  return 0;
+}
+
+int command_check(const std::vector<std::string>& files, const fs::path& policy_dir) {
+  for (const auto& f : files) {
+    Policy p = load_policy(f, policy_dir);
+    fmt::print("{}: ok ({}: {} fault{}, {} expectation{})\n", p.file, p.name, p.faults.size(),
+               p.faults.size() == 1 ? "" : "s", p.expect.size(), p.expect.size() == 1 ? "" : "s");
+  }
+  return 0;
+}
+
+}  // namespace lastack

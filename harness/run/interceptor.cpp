@@ -1,0 +1,152 @@
+#include "harness/run/interceptor.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "harness/core/error.hpp"
+#include "harness/core/segment.hpp"
+
+namespace lastack {
+
+namespace {
+std::string fault_note(const Policy& policy, std::size_t fault, std::string_view verb) {
+  const auto& rule = policy.faults.at(fault);
+  std::string what = rule.match.segment ? std::string(role_name(*rule.match.segment)) : "segment";
+  return fmt::format("{} by fault {}: {}", verb, fault + 1, what);
+}
+}  // namespace
+
+Interceptor::Interceptor(asio::io_context& io, const RunClock& clock, sys::NfQueuePort port,
+                         sys::RawInjector injector, FlowTracker tracker, const Policy& policy,
+                         std::function<void(const WireEvent&)> on_segment)
+    : io_(io),
+      clock_(clock),
+      port_(std::move(port)),
+      injector_(std::move(injector)),
+      tracker_(std::move(tracker)),
+      engine_(policy.faults),
+      policy_(policy),
+      on_segment_(std::move(on_segment)),
+      socket_(io, ::dup(port_.fd())),
+      timer_(io) {
+  events_.reserve(1024);
+  passed_.reserve(256);
+}
+
+void Interceptor::start() { wait_readable(); }
+
+void Interceptor::stop() {
+  stopped_ = true;
+  timer_.cancel();
+  socket_.cancel();
+  for (const Release& r : engine_.release_all()) release(r);
+}
+
+std::uint64_t Interceptor::queue_drops() const {
+  auto s = port_.stats();
+  return s.queue_dropped + s.user_dropped;
+}
+
+void Interceptor::wait_readable() {
+  socket_.async_wait(asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
+    if (ec == asio::error::operation_aborted || stopped_) return;  // normal shutdown
+    if (ec) throw HarnessError("NFQUEUE socket: " + ec.message());
+    on_readable();
+    wait_readable();
+  });
+}
+
+void Interceptor::on_readable() {
+  passed_.clear();
+  port_.receive([this](const sys::QueuedPacket& p) { handle(p, passed_); });
+  // One batch verdict covers every id up to the last pass, but it would also release held or
+  // delayed segments queued before it: batch only when nothing is waiting.
+  if (!passed_.empty()) {
+    if (waiting_.empty())
+      port_.accept_up_to(passed_.back());
+    else
+      for (auto id : passed_) port_.accept(id);
+  }
+  release_due();
+  arm_timer();
+}
+
+void Interceptor::handle(const sys::QueuedPacket& packet, std::vector<std::uint32_t>& passed) {
+  const Instant now = clock_.now();
+  WireEvent ev;
+  ev.at = now;
+  ev.packet = packet.id;
+  try {
+    ev.segment = parse_segment(packet.payload);
+  } catch (const ParseError& e) {
+    // Not a segment we understand: never a fault target, let it through and say so.
+    port_.accept(packet.id);
+    return;
+  }
+  ev.info = tracker_.observe(ev.segment);
+  const Decision d = engine_.decide(packet.id, ev.info, now);
+  ev.fault = d.fault;
+  if (d.pass) {
+    ev.fate = Fate::passed;
+    passed.push_back(packet.id);
+  } else {
+    switch (d.action) {
+      case ActionKind::drop:
+        ev.fate = Fate::dropped;
+        ev.note = fault_note(policy_, *d.fault, "dropped");
+        port_.drop(packet.id);
+        break;
+      case ActionKind::duplicate:
+        ev.fate = Fate::duplicated;
+        ev.note = fault_note(policy_, *d.fault, fmt::format("duplicated x{}", d.copies));
+        port_.accept(packet.id);
+        // The copy leaves the wire through OUTPUT, so it is not queued again.
+        if (packet.payload.size() == packet.full_length)
+          for (std::uint32_t i = 0; i < d.copies; ++i) injector_.inject(packet.payload);
+        else
+          ev.note += " (copy impossible: payload not captured)";
+        break;
+      case ActionKind::delay:
+        ev.fate = Fate::delayed;
+        ev.note = fault_note(policy_, *d.fault, "delayed");
+        waiting_[packet.id] = events_.size();
+        break;
+      case ActionKind::hold:
+        ev.fate = Fate::held;
+        ev.note = fault_note(policy_, *d.fault, "held");
+        waiting_[packet.id] = events_.size();
+        break;
+    }
+  }
+  events_.push_back(ev);
+  if (on_segment_) on_segment_(events_.back());
+}
+
+void Interceptor::release(const Release& r) {
+  auto it = waiting_.find(r.packet);
+  if (it == waiting_.end()) return;
+  WireEvent& ev = events_[it->second];
+  ev.released = clock_.now();
+  ev.note += fmt::format(" ({}, released after {:.0f} ms)", r.reason,
+                         std::chrono::duration<double, std::milli>(*ev.released - ev.at).count());
+  port_.accept(static_cast<std::uint32_t>(r.packet));
+  waiting_.erase(it);
+}
+
+void Interceptor::release_due() {
+  for (const Release& r : engine_.due(clock_.now())) release(r);
+}
+
+void Interceptor::arm_timer() {
+  auto next = engine_.next_deadline();
+  if (!next || stopped_) return;
+  timer_.expires_at(clock_.at(*next));
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec == asio::error::operation_aborted || stopped_) return;
+    release_due();
+    arm_timer();
+  });
+}
+
+}  // namespace lastack

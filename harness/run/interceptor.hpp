@@ -1,0 +1,63 @@
+#pragma once
+// The interceptor: the wire's NFQUEUE driven by Asio. Each queued segment is parsed, classified
+// by the flow tracker, decided by the engine, logged as a WireEvent, and given its verdict.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "harness/core/decision.hpp"
+#include "harness/core/flow_tracker.hpp"
+#include "harness/core/trace.hpp"
+#include "harness/run/run_clock.hpp"
+#include "harness/sys/asio.hpp"
+#include "harness/sys/nfqueue.hpp"
+#include "harness/sys/raw_injector.hpp"
+
+namespace lastack {
+
+class Interceptor {
+ public:
+  /// `on_segment` is told about every segment after its decision (lab actions hook in here).
+  Interceptor(asio::io_context& io, const RunClock& clock, sys::NfQueuePort port,
+              sys::RawInjector injector, FlowTracker tracker, const Policy& policy,
+              std::function<void(const WireEvent&)> on_segment);
+
+  /// Start reading the queue.
+  void start();
+  /// Stop reading; let every held or delayed segment go (the run is over).
+  void stop();
+
+  /// Segments still delayed or held.
+  bool idle() const { return waiting_.empty(); }
+  /// Every segment seen, in arrival order.
+  const std::vector<WireEvent>& events() const { return events_; }
+  /// The kernel's count of segments it could not queue (queue full, or no listener).
+  std::uint64_t queue_drops() const;
+
+ private:
+  void wait_readable();
+  void on_readable();
+  void handle(const sys::QueuedPacket& packet, std::vector<std::uint32_t>& passed);
+  void release_due();
+  void arm_timer();
+  void release(const Release& r);
+
+  asio::io_context& io_;
+  const RunClock& clock_;
+  sys::NfQueuePort port_;
+  sys::RawInjector injector_;
+  FlowTracker tracker_;
+  DecisionEngine engine_;
+  const Policy& policy_;
+  std::function<void(const WireEvent&)> on_segment_;
+  asio::posix::stream_descriptor socket_;
+  asio::steady_timer timer_;
+  std::vector<WireEvent> events_;
+  std::unordered_map<std::uint64_t, std::size_t> waiting_;  // packet id -> index in events_
+  std::vector<std::uint32_t> passed_;                        // reused per burst
+  bool stopped_ = false;
+};
+
+}  // namespace lastack

@@ -1,0 +1,55 @@
+#pragma once
+// The lab: three namespaces, client ─veth─ wire ─veth─ server, addressed from 198.18.0.0/15 and
+// fd00::/8, offloads off, conntrack off and NFQUEUE rules in wire, sysctls from the policy.
+#include <map>
+#include <string>
+
+#include "harness/core/queue_rules.hpp"
+#include "harness/core/segment.hpp"
+#include "harness/sys/netns.hpp"
+
+namespace lastack {
+
+/// The lab's fixed addressing plan (DESIGN: The lab).
+struct LabAddresses {
+  IpAddress client, wire_client_side, wire_server_side, server;
+  unsigned prefix = 24;
+  /// 198.18.1.2 <-> 198.18.1.1 | 198.18.2.1 <-> 198.18.2.2, or fd00:1::2 ... fd00:2::2 (/64).
+  static LabAddresses for_family(bool ipv6);
+};
+
+/// What a lab is built with.
+struct LabConfig {
+  bool ipv6 = false;
+  std::map<std::string, std::string> client_sysctls, server_sysctls;
+  std::string queue_rules;  // iptables-restore script for wire (compile_queue_rules)
+};
+
+/// A built lab; everything in it dies with this object (the namespaces are held by fds only).
+class Lab {
+ public:
+  /// Build the topology, set sysctls (before any socket exists), disable offloads.
+  /// Queue rules are applied separately (apply_queue_rules) once the queue is bound.
+  /// Throws EnvironmentError (privilege, missing tool, unknown sysctl) or HarnessError.
+  explicit Lab(const LabConfig& config);
+
+  /// Apply the wire namespace's iptables script (conntrack off, NFQUEUE rules).
+  void apply_queue_rules();
+
+  const sys::NetNamespace& client() const { return client_; }
+  const sys::NetNamespace& wire() const { return wire_; }
+  const sys::NetNamespace& server() const { return server_; }
+  const sys::NetNamespace& side(Side s) const { return s == Side::client ? client_ : server_; }
+  const LabAddresses& addresses() const { return addresses_; }
+  bool ipv6() const { return config_.ipv6; }
+
+  /// The values in force for the sysctls the oracle reads, plus every one the policy set.
+  std::map<std::string, std::string> sysctls_in_force(Side s) const;
+
+ private:
+  LabConfig config_;
+  LabAddresses addresses_;
+  sys::NetNamespace client_, wire_, server_;
+};
+
+}  // namespace lastack

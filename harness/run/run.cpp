@@ -1,0 +1,222 @@
+#include "harness/run/run.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <memory>
+
+#include "agents/agent.hpp"
+#include "harness/core/flow_tracker.hpp"
+#include "harness/run/interceptor.hpp"
+#include "harness/run/lab.hpp"
+#include "harness/run/socket_observer.hpp"
+
+namespace lastack {
+
+namespace {
+constexpr auto kIdlePoll = std::chrono::milliseconds(20);
+// Headers only, unless a rule duplicates segments: the copy must carry the payload.
+constexpr std::uint32_t kHeaderCopyRange = 256;
+constexpr std::uint32_t kFullCopyRange = 0xffff;
+
+asio::ip::address to_asio(const IpAddress& a) {
+  if (a.family == IpFamily::v4)
+    return asio::ip::address_v4(asio::ip::address_v4::bytes_type{a.bytes[0], a.bytes[1], a.bytes[2], a.bytes[3]});
+  asio::ip::address_v6::bytes_type b;
+  std::copy(a.bytes.begin(), a.bytes.end(), b.begin());
+  return asio::ip::address_v6(b);
+}
+
+std::string kernel_release() {
+  std::ifstream in("/proc/sys/kernel/osrelease");
+  std::string release;
+  std::getline(in, release);
+  return release;
+}
+
+bool needs_payload(const Policy& policy) {
+  return std::any_of(policy.faults.begin(), policy.faults.end(),
+                     [](const FaultRule& f) { return f.action == ActionKind::duplicate; });
+}
+
+// Sockets are sampled by port; the wire tells which connection a client port belongs to.
+void attribute_connections(std::vector<SocketEvent>& sockets, const std::vector<WireEvent>& wire) {
+  std::map<std::uint16_t, std::size_t> by_client_port;
+  for (const auto& w : wire)
+    by_client_port.emplace(w.info.from == Side::client ? w.segment.sport : w.segment.dport, w.info.connection);
+  for (auto& s : sockets) {
+    auto port = s.side == Side::client ? s.local_port : s.remote_port;
+    if (auto it = by_client_port.find(port); it != by_client_port.end()) s.connection = it->second;
+  }
+}
+
+// Drives one run on one io_context: agents, interceptor, observer, lab actions, end conditions.
+class RunDriver {
+ public:
+  RunDriver(const Policy& policy, const RunOptions& options, Lab& lab)
+      : policy_(policy),
+        options_(options),
+        lab_(lab),
+        interceptor_(io_, clock_,
+                     sys::NfQueuePort::open_in(lab.wire(), options.queue_num,
+                                               needs_payload(policy) ? kFullCopyRange : kHeaderCopyRange),
+                     sys::RawInjector::open_in(lab.wire()), FlowTracker({lab.addresses().client}), policy,
+                     [this](const WireEvent& ev) { on_segment(ev); }),
+        observer_(io_, clock_, sys::SockDiag::open_in(lab.client()), sys::SockDiag::open_in(lab.server()),
+                  options.ipv6 ? IpFamily::v6 : IpFamily::v4, policy.scenario.port),
+        settle_(io_),
+        deadline_(io_),
+        lab_fired_(policy.lab.size(), false) {
+    // The queue is bound (NfQueuePort above) before any rule sends segments to it.
+    lab_.apply_queue_rules();
+    asio::ip::tcp::endpoint server_endpoint(to_asio(lab.addresses().server), policy.scenario.port);
+    server_ = make_agent(Side::server, policy.scenario.server, server_endpoint);
+    client_ = make_agent(Side::client, policy.scenario.client, server_endpoint);
+  }
+
+  /// Run to completion; returns the merged trace.
+  Trace run() {
+    server_->prepare();
+    interceptor_.start();
+    observer_.start();
+    deadline_.expires_after(policy_.scenario.timeout);
+    deadline_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      timed_out_ = true;
+      lab_events_.push_back({clock_.now(), fmt::format("timeout: the run did not finish within {} ms",
+                                                       policy_.scenario.timeout.count())});
+      finish();
+    });
+    server_->start([this] { agent_done(); });
+    client_->start([this] { agent_done(); });
+    io_.run();
+    return merge();
+  }
+
+  bool timed_out() const { return timed_out_; }
+
+ private:
+  std::unique_ptr<Agent> make_agent(Side side, const std::vector<Step>& steps, asio::ip::tcp::endpoint ep) {
+    AgentConfig config;
+    config.side = side;
+    config.steps = steps;
+    config.endpoint = ep;
+    const sys::NetNamespace& ns = lab_.side(side);
+    config.in_namespace = [&ns](const std::function<void()>& fn) { sys::in_netns(ns, fn); };
+    config.now = [this] { return clock_.now(); };
+    config.on_event = [this](const AppEvent& e) { app_events_.push_back(e); };
+    return std::make_unique<Agent>(io_, std::move(config));
+  }
+
+  void agent_done() {
+    if (++agents_done_ < 2) return;
+    settle_.expires_after(policy_.scenario.settle);
+    settle_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) wait_idle();
+    });
+  }
+
+  // Held or delayed segments still on the wire belong to the run: wait for them (up to the timeout).
+  void wait_idle() {
+    if (interceptor_.idle() && pending_lab_ == 0) return finish();
+    settle_.expires_after(kIdlePoll);
+    settle_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) wait_idle();
+    });
+  }
+
+  void on_segment(const WireEvent& ev) {
+    for (std::size_t i = 0; i < policy_.lab.size(); ++i) {
+      const LabAction& action = policy_.lab[i];
+      if (lab_fired_[i] || !selector_matches(action.on, ev.info)) continue;
+      lab_fired_[i] = true;
+      ++pending_lab_;
+      auto timer = std::make_shared<asio::steady_timer>(io_, action.after);
+      timer->async_wait([this, timer, &action](const boost::system::error_code& ec) {
+        --pending_lab_;
+        if (ec) return;
+        observer_.sample();  // the state just before, in the trace
+        std::size_t n = observer_.destroy_timewait(action.side);
+        lab_events_.push_back({clock_.now(), fmt::format("destroyed TIME_WAIT on {}: {} socket{} (SOCK_DESTROY)",
+                                                         side_name(action.side), n, n == 1 ? "" : "s")});
+        observer_.sample();
+      });
+    }
+  }
+
+  void finish() {
+    if (finished_) return;
+    finished_ = true;
+    settle_.cancel();
+    deadline_.cancel();
+    client_->stop();
+    server_->stop();
+    interceptor_.stop();
+    observer_.stop();
+  }
+
+  Trace merge() {
+    Trace trace;
+    trace.policy = policy_.name;
+    trace.ipv6 = options_.ipv6;
+    trace.kernel = kernel_release();
+    trace.client_sysctls = lab_.sysctls_in_force(Side::client);
+    trace.server_sysctls = lab_.sysctls_in_force(Side::server);
+    trace.queue_drops = interceptor_.queue_drops();
+    std::vector<SocketEvent> sockets = observer_.events();
+    attribute_connections(sockets, interceptor_.events());
+    for (const auto& e : interceptor_.events()) trace.events.emplace_back(e);
+    for (const auto& e : sockets) trace.events.emplace_back(e);
+    for (const auto& e : app_events_) trace.events.emplace_back(e);
+    for (const auto& e : lab_events_) trace.events.emplace_back(e);
+    std::stable_sort(trace.events.begin(), trace.events.end(),
+                     [](const TraceEvent& a, const TraceEvent& b) { return event_time(a) < event_time(b); });
+    return trace;
+  }
+
+  const Policy& policy_;
+  const RunOptions& options_;
+  Lab& lab_;
+  asio::io_context io_;
+  RunClock clock_;
+  Interceptor interceptor_;
+  SocketObserver observer_;
+  asio::steady_timer settle_, deadline_;
+  std::unique_ptr<Agent> client_, server_;
+  std::vector<AppEvent> app_events_;
+  std::vector<LabEvent> lab_events_;
+  std::vector<bool> lab_fired_;
+  int agents_done_ = 0;
+  int pending_lab_ = 0;
+  bool finished_ = false;
+  bool timed_out_ = false;
+};
+}  // namespace
+
+RunResult run_policy(const Policy& policy, const RunOptions& options) {
+  const auto started = std::chrono::steady_clock::now();
+  LabConfig config;
+  config.ipv6 = options.ipv6;
+  config.client_sysctls = policy.scenario.client_sysctls;
+  config.server_sysctls = policy.scenario.server_sysctls;
+  config.queue_rules = compile_queue_rules(policy, options.capture, options.queue_num, options.ipv6);
+  Lab lab(config);
+
+  RunResult result;
+  RunDriver driver(policy, options, lab);
+  result.trace = driver.run();
+  result.results = run_oracle(result.trace, policy);
+  if (driver.timed_out())
+    result.results.insert(result.results.begin(),
+                          CheckResult{"run finished", true, false,
+                                      fmt::format("both agents done within {} ms", policy.scenario.timeout.count()),
+                                      "the run timed out (see the trace's last events)", 0});
+  result.passed = std::all_of(result.results.begin(), result.results.end(),
+                              [](const CheckResult& r) { return r.passed; });
+  result.wall = std::chrono::steady_clock::now() - started;
+  return result;
+}
+
+}  // namespace lastack

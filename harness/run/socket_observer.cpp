@@ -1,0 +1,132 @@
+#include "harness/run/socket_observer.hpp"
+
+#include <set>
+
+namespace lastack {
+
+namespace {
+constexpr auto kRestartSlack = std::chrono::milliseconds(100);
+
+SocketEvent to_event(const sys::SocketSnapshot& s, Side side, Instant now) {
+  SocketEvent e;
+  e.at = now;
+  e.side = side;
+  e.local_port = s.local_port;
+  e.remote_port = s.remote_port;
+  e.state = s.state;
+  e.timer = static_cast<SocketTimer>(s.timer);
+  e.expires = s.expires;
+  e.retransmits = s.retrans;
+  if (s.info) {
+    e.retransmits = s.info->retransmits;
+    e.total_retrans = s.info->total_retrans;
+    e.rto = s.info->rto;
+  }
+  return e;
+}
+
+// A TIME_WAIT timer that counts down lost only the time that passed; more means a restart.
+bool timewait_restarted(const SocketEvent& before, const SocketEvent& now) {
+  if (before.state != TcpState::TIME_WAIT || now.state != TcpState::TIME_WAIT) return false;
+  auto elapsed = std::chrono::duration_cast<Millis>(now.at - before.at);
+  return now.expires > before.expires - elapsed + kRestartSlack;
+}
+
+bool changed(const SocketEvent& a, const SocketEvent& b) {
+  return a.state != b.state || a.timer != b.timer || a.retransmits != b.retransmits ||
+         a.total_retrans != b.total_retrans || a.rto != b.rto || timewait_restarted(a, b);
+}
+}  // namespace
+
+SocketObserver::SocketObserver(asio::io_context& io, const RunClock& clock, sys::SockDiag client,
+                               sys::SockDiag server, IpFamily family, std::uint16_t port,
+                               std::chrono::microseconds interval)
+    : io_(io),
+      clock_(clock),
+      client_(std::move(client)),
+      server_(std::move(server)),
+      family_(family),
+      port_(port),
+      interval_(interval),
+      timer_(io) {
+  events_.reserve(256);
+}
+
+void SocketObserver::start() {
+  sample();
+  schedule();
+}
+
+void SocketObserver::stop() {
+  sample();
+  stopped_ = true;
+  timer_.cancel();
+}
+
+void SocketObserver::schedule() {
+  if (stopped_) return;
+  timer_.expires_after(interval_);
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec == asio::error::operation_aborted || stopped_) return;  // normal shutdown
+    sample();
+    schedule();
+  });
+}
+
+bool SocketObserver::relevant(const sys::SocketSnapshot& s) const {
+  // Listeners are a different socket from the connection; their state never changes.
+  return s.state != TcpState::LISTEN && (s.local_port == port_ || s.remote_port == port_);
+}
+
+void SocketObserver::sample() {
+  const Instant now = clock_.now();
+  sample_side(Side::client, client_, client_seen_, now);
+  sample_side(Side::server, server_, server_seen_, now);
+}
+
+void SocketObserver::sample_side(Side side, sys::SockDiag& diag, std::map<Key, Seen>& seen,
+                                 Instant now) {
+  std::set<Key> present;
+  for (const auto& snap : diag.dump(family_)) {
+    if (!relevant(snap)) continue;
+    Key key{snap.local_port, snap.remote_port};
+    present.insert(key);
+    SocketEvent e = to_event(snap, side, now);
+    auto it = seen.find(key);
+    if (it == seen.end()) {
+      events_.push_back(e);
+      seen.emplace(key, Seen{e});
+    } else if (changed(it->second.last, e)) {
+      events_.push_back(e);
+      it->second.last = e;
+    } else {
+      // Keep the newest countdown so a restart is measured against the latest sample.
+      it->second.last.at = e.at;
+      it->second.last.expires = e.expires;
+    }
+  }
+  for (auto it = seen.begin(); it != seen.end();) {
+    if (present.count(it->first) || it->second.last.state == TcpState::CLOSE) {
+      ++it;
+      continue;
+    }
+    SocketEvent gone = it->second.last;
+    gone.at = now;
+    gone.state = TcpState::CLOSE;
+    gone.timer = SocketTimer::none;
+    gone.expires = Millis(0);
+    events_.push_back(gone);
+    it->second.last = gone;
+    ++it;
+  }
+}
+
+std::size_t SocketObserver::destroy_timewait(Side side) {
+  auto& diag = side == Side::client ? client_ : server_;
+  std::size_t destroyed = 0;
+  for (const auto& snap : diag.dump(family_))
+    if (relevant(snap) && snap.state == TcpState::TIME_WAIT && diag.destroy(snap, family_)) ++destroyed;
+  return destroyed;
+}
+
+}  // namespace lastack

@@ -1,0 +1,75 @@
+#include "harness/sys/sysctl.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "harness/core/error.hpp"
+
+namespace lastack::sys {
+
+namespace {
+
+/// "net.ipv4.tcp_fin_timeout" -> "/proc/sys/net/ipv4/tcp_fin_timeout"; a key must not escape.
+std::string sysctl_path(const std::string& key) {
+  if (key.empty() || key.find('/') != std::string::npos || key.find("..") != std::string::npos ||
+      key.front() == '.' || key.back() == '.')
+    throw InputError("'" + key + "' is not a sysctl name (dotted, like net.ipv4.tcp_fin_timeout)");
+  std::string path = "/proc/sys/" + key;
+  for (std::size_t i = 10; i < path.size(); ++i)
+    if (path[i] == '.') path[i] = '/';
+  return path;
+}
+
+/// Open the sysctl file while the thread is in `ns`, which is when its namespace is chosen.
+UniqueFd open_sysctl(const NetNamespace& ns, const std::string& key, int flags) {
+  const std::string path = sysctl_path(key);
+  int open_errno = 0;
+  UniqueFd fd(in_netns(ns, [&] {
+    const int opened = ::open(path.c_str(), flags | O_CLOEXEC);
+    open_errno = errno;  // leaving the scope makes another syscall
+    return opened;
+  }));
+  if (fd.valid()) return fd;
+  if (open_errno == ENOENT) throw EnvironmentError("sysctl " + key + " does not exist on this kernel");
+  if (open_errno == EACCES || open_errno == EPERM)
+    throw EnvironmentError("cannot " + std::string(flags == O_RDONLY ? "read" : "write") + " sysctl " + key +
+                           ": " + std::strerror(open_errno) + " (not per-namespace, or needs real root)");
+  errno = open_errno;
+  throw_errno(("open sysctl " + key).c_str());
+}
+
+}  // namespace
+
+void write_sysctl(const NetNamespace& ns, const std::string& key, const std::string& value) {
+  UniqueFd fd = open_sysctl(ns, key, O_WRONLY);
+  const ssize_t written = ::write(fd.get(), value.data(), value.size());
+  if (written == static_cast<ssize_t>(value.size())) return;
+  if (written >= 0) throw HarnessError("sysctl " + key + ": short write");
+  if (errno == EINVAL || errno == ERANGE)
+    throw InputError("sysctl " + key + " refused the value '" + value + "': " + std::strerror(errno));
+  if (errno == EACCES || errno == EPERM)
+    throw EnvironmentError("cannot write sysctl " + key + ": " + std::strerror(errno));
+  throw_errno(("write sysctl " + key).c_str());
+}
+
+std::string read_sysctl(const NetNamespace& ns, const std::string& key) {
+  UniqueFd fd = open_sysctl(ns, key, O_RDONLY);
+  std::string value;
+  char chunk[256];
+  for (;;) {
+    const ssize_t got = ::read(fd.get(), chunk, sizeof chunk);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      throw_errno(("read sysctl " + key).c_str());
+    }
+    if (got == 0) break;
+    value.append(chunk, static_cast<std::size_t>(got));
+  }
+  if (!value.empty() && value.back() == '\n') value.pop_back();
+  return value;
+}
+
+}  // namespace lastack::sys

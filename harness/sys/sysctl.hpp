@@ -1,0 +1,17 @@
+#pragma once
+// Per-namespace sysctls: net.* entries belong to the namespace the file is opened in.
+#include <string>
+
+#include "harness/sys/netns.hpp"
+
+namespace lastack::sys {
+
+/// Set `key` (dotted, e.g. "net.ipv4.tcp_fin_timeout") to `value` inside `ns`.
+/// Throws EnvironmentError when the key does not exist on this kernel or may not be written,
+/// InputError (no location: the caller adds it) when the key is malformed or the value refused.
+void write_sysctl(const NetNamespace& ns, const std::string& key, const std::string& value);
+
+/// The value of `key` inside `ns`, without its trailing newline. Errors as write_sysctl.
+std::string read_sysctl(const NetNamespace& ns, const std::string& key);
+
+}  // namespace lastack::sys
