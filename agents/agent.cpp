@@ -76,7 +76,7 @@ Agent::Agent(asio::io_context& io, AgentConfig config)
 Agent::~Agent() = default;
 
 void Agent::prepare() {
-  if (config_.side != Side::server || acceptor_.is_open()) return;
+  if (config_.side != Side::server || listened_) return;  // once: the accept closes it for good
   error_code ec;
   const char* what = "open";
   in_namespace([&] {
@@ -98,6 +98,7 @@ void Agent::prepare() {
                                    config_.endpoint.address().to_string(), config_.endpoint.port(),
                                    ec.message()));
   }
+  listened_ = true;
 }
 
 void Agent::start(std::function<void()> on_done) {

@@ -88,7 +88,7 @@ class Agent {
 
   std::size_t next_ = 0;           // index of the step running now (or next to run)
   std::uint64_t step_bytes_ = 0;   // moved by the step running now
-  bool started_ = false, pending_ = false, stopped_ = false, done_ = false, failed_ = false;
+  bool listened_ = false, started_ = false, pending_ = false, stopped_ = false, done_ = false, failed_ = false;
   std::uint64_t bytes_sent_ = 0, bytes_received_ = 0;
   std::optional<std::uint16_t> local_port_, remote_port_;
 };

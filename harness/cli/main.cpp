@@ -8,6 +8,7 @@
 
 #include "harness/core/error.hpp"
 #include "harness/run/commands.hpp"
+#include "harness/run/policy_library.hpp"
 #include "harness/sys/privilege.hpp"
 
 #ifndef LASTACK_POLICY_DIR

@@ -32,9 +32,14 @@ struct Release {
 class DecisionEngine {
  public:
   explicit DecisionEngine(std::vector<FaultRule> rules);
+  // Defined where RuleState and Waiting are complete.
+  ~DecisionEngine();
+  DecisionEngine(DecisionEngine&&) noexcept;
+  DecisionEngine& operator=(DecisionEngine&&) noexcept;
 
   /// Decide for one segment seen at `now`. The first rule (in file order) that applies wins;
   /// every rule whose selector matches counts the segment, whether or not it applies.
+  /// A hold whose `until` already matched an earlier segment is pointless: the segment passes.
   Decision decide(std::uint64_t packet, const Classified& seg, Instant now);
 
   /// Delayed/held packets due at `now`: delays that elapsed, holds past their deadline, and

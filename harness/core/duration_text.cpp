@@ -2,7 +2,6 @@
 #include "harness/core/duration_text.hpp"
 
 #include <cmath>
-#include <cstdlib>
 
 #include <fmt/format.h>
 
@@ -10,8 +9,10 @@ namespace lastack {
 
 std::string ms_text(Duration d) {
   const double ms = std::chrono::duration<double, std::milli>(d).count();
-  if (std::fabs(ms) < 99.95) return fmt::format("{:.1f} ms", ms);
-  return fmt::format("{:.0f} ms", ms);
+  if (std::fabs(ms) >= 99.95) return fmt::format("{:.0f} ms", ms);
+  std::string text = fmt::format("{:.1f}", ms);
+  if (text.ends_with(".0")) text.resize(text.size() - 2);  // "45 ms", not "45.0 ms"
+  return text + " ms";
 }
 
 std::string ms_list_text(const std::vector<Duration>& ds) {

@@ -7,13 +7,13 @@
 
 namespace lastack {
 
-/// Milliseconds, one decimal below 100 ms ("12.3 ms"), whole above ("212 ms").
+/// Milliseconds: one decimal below 100 ms unless whole ("12.3 ms", "45 ms"), whole above ("212 ms").
 std::string ms_text(Duration d);
 
 /// Seconds with one decimal: "60.0 s".
 std::string seconds_text(Duration d);
 
-/// Several gaps with one unit: "12.0, 204, 408 ms".
+/// Several gaps with one unit: "12.3, 204, 408 ms".
 std::string ms_list_text(const std::vector<Duration>& ds);
 
 }  // namespace lastack

@@ -147,6 +147,11 @@ std::string_view retransmission_mechanism(Duration first_gap,
   return first_gap * 2 < reference ? "tail-loss probe" : "RTO retransmission";
 }
 
+bool timewait_restarted(const SocketEvent& before, const SocketEvent& after) {
+  const Duration elapsed = after.at - before.at;
+  return after.expires > before.expires - elapsed + std::chrono::milliseconds(100);
+}
+
 std::string state_path_text(const std::vector<TcpState>& states) {
   std::string out;
   for (TcpState s : states) {

@@ -82,6 +82,10 @@ std::string segment_text(const WireEvent& e);
 std::string_view retransmission_mechanism(Duration first_gap,
                                           std::optional<std::chrono::microseconds> rto);
 
+/// True when `after`, a later TIME_WAIT sample of the same socket as `before`, has more time
+/// left than the countdown allows (beyond 100 ms of sampling slack): the timer restarted.
+bool timewait_restarted(const SocketEvent& before, const SocketEvent& after);
+
 /// "SYN_SENT → ESTABLISHED → TIME_WAIT".
 std::string state_path_text(const std::vector<TcpState>& states);
 

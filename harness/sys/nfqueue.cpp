@@ -32,6 +32,8 @@ constexpr std::uint32_t kMaxCopyRange = 0xffff - NLA_HDRLEN;
 // Room for the attributes around the payload (packet header, devices, timestamp, hw address...).
 constexpr std::size_t kMessageOverhead = 1024;
 constexpr int kConfigAckTimeoutMs = 5000;
+// Under a flood, return now and then so the caller's verdicts and timers get their turn.
+constexpr std::size_t kMaxMessagesPerReceive = 1024;
 
 std::uint16_t nfq_type(std::uint8_t msg) { return static_cast<std::uint16_t>((NFNL_SUBSYS_QUEUE << 8) | msg); }
 
@@ -151,8 +153,9 @@ NfQueuePort NfQueuePort::open_in(const NetNamespace& ns, std::uint16_t queue_num
 
 std::size_t NfQueuePort::receive(const std::function<void(const QueuedPacket&)>& on_packet) {
   std::size_t delivered = 0;
+  std::size_t messages = 0;
   const auto slots = static_cast<unsigned>(rx_msgs_.size());
-  for (;;) {
+  while (messages < kMaxMessagesPerReceive) {
     for (auto& m : rx_msgs_) m.msg_hdr.msg_flags = 0;
     int n = ::recvmmsg(socket_.get(), rx_msgs_.data(), slots, MSG_DONTWAIT, nullptr);
     if (n < 0) {
@@ -171,7 +174,9 @@ std::size_t NfQueuePort::receive(const std::function<void(const QueuedPacket&)>&
       delivered += dispatch(rx_buffer_.data() + i * slot_size_, rx_msgs_[i].msg_len, on_packet);
     }
     if (static_cast<unsigned>(n) < slots) return delivered;
+    messages += static_cast<std::size_t>(n);
   }
+  return delivered;
 }
 
 std::size_t NfQueuePort::dispatch(const std::uint8_t* data, std::size_t len,
@@ -220,7 +225,7 @@ void NfQueuePort::drop(std::uint32_t id) { send_verdict(NFQNL_MSG_VERDICT, id, N
 
 void NfQueuePort::accept_up_to(std::uint32_t id) { send_verdict(NFQNL_MSG_VERDICT_BATCH, id, NF_ACCEPT); }
 
-NfQueuePort::QueueStats NfQueuePort::stats() const {
+QueueStats NfQueuePort::stats() const {
   // One line per queue in this namespace; a few dozen bytes each.
   std::array<char, 16 * 1024> text{};
   std::size_t used = 0;

@@ -3,6 +3,7 @@
 // nfnetlink (libmnl API of libnetfilter_queue). Fail closed: a packet is never let through
 // unless a verdict says so.
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -15,25 +16,25 @@
 
 namespace lastack::sys {
 
+/// One packet waiting for a verdict; `payload` is valid only during the receive() callback.
+struct QueuedPacket {
+  std::uint32_t id = 0;                    // the kernel's packet id, for the verdict
+  std::span<const std::uint8_t> payload;   // the IP packet, cut at the copy range
+  std::uint32_t full_length = 0;           // the packet's real length (> payload.size() when cut)
+  bool checksum_ready = true;              // false: the TCP checksum holds only the pseudo-header sum
+};
+
+/// The kernel's counters for this queue (/proc/net/netfilter/nfnetlink_queue).
+struct QueueStats {
+  std::uint64_t queue_dropped = 0;  // dropped because the queue was full (maxlen)
+  std::uint64_t user_dropped = 0;   // dropped because the netlink socket buffer was full
+  std::uint32_t queue_total = 0;    // waiting for a verdict now
+};
+
 /// One NFQUEUE queue bound by this process in one namespace; move-only, unbound on destruction
 /// (the kernel drops the packets still waiting for a verdict).
 class NfQueuePort {
  public:
-  /// One packet waiting for a verdict; `payload` is valid only during the receive() callback.
-  struct QueuedPacket {
-    std::uint32_t id = 0;                    // the kernel's packet id, for the verdict
-    std::span<const std::uint8_t> payload;   // the IP packet, cut at the copy range
-    std::uint32_t full_length = 0;           // the packet's real length (> payload.size() when cut)
-    bool checksum_ready = true;              // false: the TCP checksum holds only the pseudo-header sum
-  };
-
-  /// The kernel's counters for this queue (/proc/net/netfilter/nfnetlink_queue).
-  struct QueueStats {
-    std::uint64_t queue_dropped = 0;  // dropped because the queue was full (maxlen)
-    std::uint64_t user_dropped = 0;   // dropped because the netlink socket buffer was full
-    std::uint32_t queue_total = 0;    // waiting for a verdict now
-  };
-
   /// Bind queue `queue_num` in `ns`, copying the first `copy_range` bytes of each packet
   /// (0 = the whole packet). Throws HarnessError if the queue is taken or the kernel refuses.
   static NfQueuePort open_in(const NetNamespace& ns, std::uint16_t queue_num, std::uint32_t copy_range);
@@ -50,6 +51,7 @@ class NfQueuePort {
   std::uint16_t queue_num() const { return queue_num_; }
 
   /// Read every message currently available (non-blocking) and call on_packet for each; returns the count.
+  /// Stops after about a thousand messages under a flood: the fd then stays readable.
   std::size_t receive(const std::function<void(const QueuedPacket&)>& on_packet);
 
   /// Let packet `id` through now.

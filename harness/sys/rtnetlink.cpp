@@ -1,14 +1,17 @@
 #include "harness/sys/rtnetlink.hpp"
 
-#include <arpa/inet.h>
 #include <libmnl/libmnl.h>
+#include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <net/if.h>
+#include <sys/socket.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -19,11 +22,13 @@ namespace lastack::sys {
 namespace {
 
 constexpr std::uint32_t lab_mtu = 1500;
+// Without DAD an address settles in microseconds; seconds mean DAD is running after all.
+constexpr auto address_settle_timeout = std::chrono::seconds(2);
 
 int address_family(const IpAddress& addr) { return addr.family == IpFamily::v4 ? AF_INET : AF_INET6; }
 std::size_t address_size(const IpAddress& addr) { return addr.family == IpFamily::v4 ? 4 : 16; }
 
-/// A message buffer with its netlink header in place.
+/// A request buffer with its netlink header in place.
 class Message {
  public:
   Message(std::uint16_t type, std::uint16_t flags) : buffer_(MNL_SOCKET_BUFFER_SIZE) {
@@ -42,36 +47,44 @@ class Message {
   nlmsghdr* header_;
 };
 
+/// Call `fn` for each attribute of `message` that follows its `offset`-byte family header.
+template <typename F>
+void for_each_attribute(const nlmsghdr& message, std::size_t offset, F&& fn) {
+  const auto* tail = static_cast<const char*>(mnl_nlmsg_get_payload_tail(&message));
+  for (auto* attr = static_cast<const nlattr*>(mnl_nlmsg_get_payload_offset(&message, offset));
+       mnl_attr_ok(attr, static_cast<int>(tail - reinterpret_cast<const char*>(attr))); attr = mnl_attr_next(attr))
+    fn(*attr);
+}
+
 /// The kernel's own words from an extended ACK (NLMSGERR_ATTR_MSG), or "".
-std::string extended_ack_message(const nlmsghdr* reply) {
-  if (!(reply->nlmsg_flags & NLM_F_ACK_TLVS)) return "";
-  // With NETLINK_CAP_ACK the TLVs follow the nlmsgerr, which quotes only the request's header.
-  const unsigned offset = sizeof(nlmsgerr);
+std::string extended_ack_message(const nlmsghdr& reply) {
+  if (!(reply.nlmsg_flags & NLM_F_ACK_TLVS)) return "";
   std::string message;
-  const auto* tail = static_cast<const char*>(mnl_nlmsg_get_payload_tail(reply));
-  for (auto* attr = static_cast<const nlattr*>(mnl_nlmsg_get_payload_offset(reply, offset));
-       mnl_attr_ok(attr, static_cast<int>(tail - reinterpret_cast<const char*>(attr))); attr = mnl_attr_next(attr)) {
-    if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG && mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
-      message = mnl_attr_get_str(attr);
-  }
+  // With NETLINK_CAP_ACK the TLVs follow the nlmsgerr, which quotes only the request's header.
+  for_each_attribute(reply, sizeof(nlmsgerr), [&](const nlattr& attr) {
+    if (mnl_attr_get_type(&attr) == NLMSGERR_ATTR_MSG && mnl_attr_validate(&attr, MNL_TYPE_NUL_STRING) == 0)
+      message = mnl_attr_get_str(&attr);
+  });
   return message;
+}
+
+/// A failed request: "operation: strerror (kernel explanation)".
+[[noreturn]] void throw_request_error(const std::string& operation, int error, const std::string& explanation) {
+  std::string what = operation + ": " + std::strerror(error);
+  if (!explanation.empty()) what += " (" + explanation + ")";
+  throw HarnessError(what);
 }
 
 }  // namespace
 
-struct Rtnetlink::Reply {
-  int ifindex = 0;  // from an RTM_NEWLINK reply to RTM_GETLINK
-};
-
 Rtnetlink Rtnetlink::open_in(const NetNamespace& ns) {
-  NetnsScope scope(ns);
-  mnl_socket* socket = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+  mnl_socket* socket = in_netns(ns, [] { return mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC); });
   if (socket == nullptr) throw_errno("open an rtnetlink socket");
   Rtnetlink rtnl(socket);
-  const int on = 1;
+  int on = 1;
   // Errors then quote only the request's header, plus the kernel's explanation when it has one.
-  mnl_socket_setsockopt(socket, NETLINK_CAP_ACK, const_cast<int*>(&on), sizeof on);
-  mnl_socket_setsockopt(socket, NETLINK_EXT_ACK, const_cast<int*>(&on), sizeof on);
+  mnl_socket_setsockopt(socket, NETLINK_CAP_ACK, &on, sizeof on);
+  mnl_socket_setsockopt(socket, NETLINK_EXT_ACK, &on, sizeof on);
   if (mnl_socket_bind(socket, 0, MNL_SOCKET_AUTOPID) != 0) throw_errno("bind an rtnetlink socket");
   rtnl.port_id_ = mnl_socket_get_portid(socket);
   return rtnl;
@@ -96,13 +109,12 @@ Rtnetlink::~Rtnetlink() {
   if (socket_ != nullptr) mnl_socket_close(socket_);
 }
 
-Rtnetlink::Reply Rtnetlink::request(void* message, const std::string& operation) {
-  auto* header = static_cast<nlmsghdr*>(message);
-  header->nlmsg_flags |= NLM_F_ACK;
-  header->nlmsg_seq = ++sequence_;
-  if (mnl_socket_sendto(socket_, header, header->nlmsg_len) < 0) throw_errno(("rtnetlink " + operation).c_str());
+void Rtnetlink::request(nlmsghdr* message, const std::string& operation, const ReplyHandler& on_reply) {
+  const bool dump = (message->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
+  if (!dump) message->nlmsg_flags |= NLM_F_ACK;  // a dump ends with NLMSG_DONE instead
+  message->nlmsg_seq = ++sequence_;
+  if (mnl_socket_sendto(socket_, message, message->nlmsg_len) < 0) throw_errno(("rtnetlink " + operation).c_str());
 
-  Reply reply;
   std::vector<char> buffer(MNL_SOCKET_BUFFER_SIZE);
   for (;;) {
     const ssize_t received = mnl_socket_recvfrom(socket_, buffer.data(), buffer.size());
@@ -111,19 +123,20 @@ Rtnetlink::Reply Rtnetlink::request(void* message, const std::string& operation)
       throw_errno(("rtnetlink " + operation + ": receive").c_str());
     }
     int remaining = static_cast<int>(received);
-    for (auto* nlh = reinterpret_cast<const nlmsghdr*>(buffer.data()); mnl_nlmsg_ok(nlh, remaining);
-         nlh = mnl_nlmsg_next(nlh, &remaining)) {
-      if (nlh->nlmsg_seq != sequence_ || nlh->nlmsg_pid != port_id_) continue;  // not ours
-      if (nlh->nlmsg_type == RTM_NEWLINK) {
-        reply.ifindex = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(nlh))->ifi_index;
-      } else if (nlh->nlmsg_type == NLMSG_ERROR) {
-        const auto* error = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
-        if (error->error == 0) return reply;  // the acknowledgement
-        std::string what = operation + ": " + std::strerror(-error->error);
-        const std::string explanation = extended_ack_message(nlh);
-        if (!explanation.empty()) what += " (" + explanation + ")";
-        throw HarnessError(what);
+    for (auto* reply = reinterpret_cast<const nlmsghdr*>(buffer.data()); mnl_nlmsg_ok(reply, remaining);
+         reply = mnl_nlmsg_next(reply, &remaining)) {
+      if (reply->nlmsg_seq != sequence_ || reply->nlmsg_pid != port_id_) continue;  // not ours
+      if (reply->nlmsg_type == NLMSG_ERROR) {
+        const auto* error = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(reply));
+        if (error->error == 0) return;  // the acknowledgement
+        throw_request_error(operation, -error->error, extended_ack_message(*reply));
       }
+      if (reply->nlmsg_type == NLMSG_DONE) {
+        const int error = *static_cast<const int*>(mnl_nlmsg_get_payload(reply));
+        if (error < 0) throw_request_error(operation, -error, "");
+        return;
+      }
+      if (on_reply) on_reply(*reply);
     }
   }
 }
@@ -179,6 +192,33 @@ void Rtnetlink::add_address(const std::string& ifname, const IpAddress& addr, un
   mnl_attr_put(nlh, IFA_ADDRESS, address_size(addr), addr.bytes.data());
   mnl_attr_put_u32(nlh, IFA_FLAGS, flags);
   request(nlh, "add address " + addr.str() + "/" + std::to_string(prefix_len) + " to " + ifname);
+  if (addr.family == IpFamily::v6) wait_for_ipv6_addresses(index, ifname);
+}
+
+void Rtnetlink::wait_for_ipv6_addresses(unsigned index, const std::string& ifname) {
+  // Even without DAD the kernel finishes an IPv6 address in a work item: until then it has not
+  // joined the solicited-node group, so the first neighbour solicitation is lost (1 s retry).
+  const auto deadline = std::chrono::steady_clock::now() + address_settle_timeout;
+  for (;;) {
+    bool tentative = false;
+    Message message(RTM_GETADDR, NLM_F_DUMP);
+    message.put_extra_header<ifaddrmsg>()->ifa_family = AF_INET6;
+    request(message.header(), "list the IPv6 addresses of " + ifname, [&](const nlmsghdr& reply) {
+      const auto* address = static_cast<const ifaddrmsg*>(mnl_nlmsg_get_payload(&reply));
+      if (reply.nlmsg_type != RTM_NEWADDR || address->ifa_index != index) return;
+      std::uint32_t flags = address->ifa_flags;
+      for_each_attribute(reply, sizeof(ifaddrmsg), [&](const nlattr& attr) {
+        if (mnl_attr_get_type(&attr) == IFA_FLAGS) flags = mnl_attr_get_u32(&attr);
+      });
+      if (flags & IFA_F_DADFAILED) throw HarnessError("an IPv6 address of " + ifname + " is a duplicate");
+      if (flags & IFA_F_TENTATIVE) tentative = true;
+    });
+    if (!tentative) return;
+    if (std::chrono::steady_clock::now() > deadline)
+      throw HarnessError("IPv6 addresses of " + ifname + " still tentative after 2 s: is the link up with carrier, "
+                         "and was net.ipv6.conf.default.accept_dad=0 set before it was created?");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 void Rtnetlink::add_default_route(const IpAddress& gateway) {
@@ -201,9 +241,12 @@ unsigned Rtnetlink::ifindex(const std::string& ifname) {
   message.put_extra_header<ifinfomsg>()->ifi_family = AF_UNSPEC;
   mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname.c_str());
   mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-  const Reply reply = request(nlh, "look up link " + ifname);
-  if (reply.ifindex <= 0) throw HarnessError("look up link " + ifname + ": no index in the reply");
-  return static_cast<unsigned>(reply.ifindex);
+  int index = 0;
+  request(nlh, "look up link " + ifname, [&](const nlmsghdr& reply) {
+    if (reply.nlmsg_type == RTM_NEWLINK) index = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(&reply))->ifi_index;
+  });
+  if (index <= 0) throw HarnessError("look up link " + ifname + ": no index in the reply");
+  return static_cast<unsigned>(index);
 }
 
 }  // namespace lastack::sys

@@ -1,12 +1,14 @@
 #pragma once
 // Building a lab's links, addresses and routes over rtnetlink (libmnl): one netlink round
 // trip per step instead of a shell-out to `ip`.
+#include <functional>
 #include <string>
 
 #include "harness/core/segment.hpp"
 #include "harness/sys/netns.hpp"
 
 struct mnl_socket;
+struct nlmsghdr;
 
 namespace lastack::sys {
 
@@ -27,7 +29,10 @@ class Rtnetlink {
   void create_veth(const std::string& name, const std::string& peer_name, const NetNamespace& peer_ns);
   /// Bring a link up ("lo" included).
   void set_up(const std::string& ifname);
-  /// Add addr/prefix_len to a link; IPv6 addresses skip duplicate address detection.
+  /// Add addr/prefix_len to a link, usable when this returns. IPv6 skips duplicate address
+  /// detection; the link must be up with carrier (both veth ends up), and for its link-local
+  /// address to be ready at once, net.ipv6.conf.default.accept_dad=0 must have been set in the
+  /// namespace before the link was created.
   void add_address(const std::string& ifname, const IpAddress& addr, unsigned prefix_len);
   /// Add the default route of addr's family via `gateway`, which must already be on-link
   /// (call after set_up and add_address).
@@ -37,9 +42,12 @@ class Rtnetlink {
 
  private:
   explicit Rtnetlink(mnl_socket* socket);
-  struct Reply;
-  /// Send one request (NLM_F_ACK set here) and wait for its acknowledgement.
-  Reply request(void* message, const std::string& operation);
+  using ReplyHandler = std::function<void(const nlmsghdr&)>;
+  /// Send one request and pass each reply to `on_reply`, until the acknowledgement (or, for a
+  /// dump, the end of it).
+  void request(nlmsghdr* message, const std::string& operation, const ReplyHandler& on_reply = {});
+  /// Wait until no IPv6 address of link `index` is tentative.
+  void wait_for_ipv6_addresses(unsigned index, const std::string& ifname);
 
   mnl_socket* socket_ = nullptr;
   unsigned port_id_ = 0;

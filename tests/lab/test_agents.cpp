@@ -2,6 +2,7 @@
 // network namespace, on one io_context.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <functional>
@@ -10,6 +11,7 @@
 
 #include "agents/agent.hpp"
 #include "agents/errno_name.hpp"
+#include "harness/core/error.hpp"
 #include "harness/sys/asio.hpp"
 #include "harness/sys/netns.hpp"
 #include "harness/sys/rtnetlink.hpp"
@@ -339,6 +341,24 @@ TEST_CASE("a server listens from prepare(), before its steps start") {
   AgentRun other;
   auto& second = other.add(Side::server, {accept_step()}, port);
   CHECK_THROWS_AS(second.prepare(), HarnessError);
+}
+
+TEST_CASE("a server takes one connection: after its accept, a second client is refused") {
+  AgentRun run;
+  const auto port = fresh_port();
+  auto& server = run.add(Side::server, {accept_step(), sleep_step(100ms), close_step()}, port);
+  run.add(Side::client, {connect_step(), sleep_step(100ms), close_step()}, port);
+  run.add(Side::client, {sleep_step(30ms), connect_step(), close_step()}, port);
+  REQUIRE(run.run() == 3);
+  server.prepare();  // already listened once: must not listen again
+
+  const auto clients = AgentRun::outcomes(run.client_events);
+  CHECK(std::count(clients.begin(), clients.end(), Outcome{"connect", "ok", 0}) == 1);
+  CHECK(std::count(clients.begin(), clients.end(), Outcome{"connect", "ECONNREFUSED", 0}) == 1);
+  AgentRun late;
+  late.add(Side::client, {connect_step()}, port);
+  REQUIRE(late.run() == 1);
+  CHECK(AgentRun::outcomes(late.client_events) == Outcomes{{"connect", "ECONNREFUSED", 0}});
 }
 
 TEST_CASE("a destroyed agent's pending handlers do nothing") {

@@ -7,6 +7,9 @@
 #include <sys/time.h>
 
 #include <catch2/catch.hpp>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
 #include <string>
 
 #include "harness/core/error.hpp"
@@ -50,11 +53,14 @@ void configure_endpoint(const NetNamespace& ns, Rtnetlink& wire_rtnl, const std:
   rtnl.add_default_route(ip(v4_net + ".1"));
   rtnl.add_default_route(ip(v6_net + "::1"));
   disable_offloads(ns, "eth0");
-  disable_offloads(ns == ns ? ns : ns, "eth0");
 }
 
 TestLab build_test_lab() {
   TestLab lab;
+  // Without this, new links start with a tentative link-local address for about 2 s, and the
+  // wire cannot solicit a neighbour for forwarded packets (it has no source address to use).
+  for (const NetNamespace* ns : {&lab.client, &lab.wire, &lab.server})
+    write_sysctl(*ns, "net.ipv6.conf.default.accept_dad", "0");
   Rtnetlink wire_rtnl = Rtnetlink::open_in(lab.wire);
   wire_rtnl.create_veth("c0", "eth0", lab.client);
   wire_rtnl.create_veth("s0", "eth0", lab.server);
@@ -105,8 +111,10 @@ IpAddress connect_across(const TestLab& lab, const IpAddress& server_addr) {
   const timeval five_seconds{5, 0};  // a broken lab fails the test instead of hanging it
   REQUIRE(::setsockopt(client.get(), SOL_SOCKET, SO_SNDTIMEO, &five_seconds, sizeof five_seconds) == 0);
   const sockaddr_storage target = socket_address(server_addr, port);
-  INFO("connect: " << std::strerror(errno));
-  REQUIRE(::connect(client.get(), reinterpret_cast<const sockaddr*>(&target), socket_address_size(server_addr)) == 0);
+  const int connected =
+      ::connect(client.get(), reinterpret_cast<const sockaddr*>(&target), socket_address_size(server_addr));
+  INFO("connect to " << server_addr.str() << ": " << (connected == 0 ? "ok" : std::strerror(errno)));
+  REQUIRE(connected == 0);
 
   sockaddr_storage peer{};
   socklen_t peer_size = sizeof peer;
@@ -122,3 +130,118 @@ IpAddress connect_across(const TestLab& lab, const IpAddress& server_addr) {
 }
 
 }  // namespace
+
+TEST_CASE("lab privileges are entered and named") {
+  const PrivilegeMode mode = current_privilege_mode();
+  CHECK(enter_lab_privileges() == mode);  // a second call changes nothing
+  CHECK((privilege_mode_name(mode) == "root" || privilege_mode_name(mode) == "user namespace"));
+}
+
+TEST_CASE("a TCP connection crosses the wire namespace over IPv4") {
+  const TestLab lab = build_test_lab();
+  CHECK(connect_across(lab, ip("198.18.2.2")) == ip("198.18.1.2"));
+}
+
+TEST_CASE("a TCP connection crosses the wire namespace over IPv6") {
+  const TestLab lab = build_test_lab();
+  const auto start = std::chrono::steady_clock::now();
+  CHECK(connect_across(lab, ip("fd00:2::2")) == ip("fd00:1::2"));
+  // Immediate, not after the ~2 s a tentative link-local address would cost the wire.
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(500));
+}
+
+TEST_CASE("segmentation offloads are off on every lab link") {
+  const TestLab lab = build_test_lab();
+  const OffloadState all_off{};
+  CHECK(read_offloads(lab.client, "eth0") == all_off);
+  CHECK(read_offloads(lab.wire, "c0") == all_off);
+  CHECK(read_offloads(lab.wire, "s0") == all_off);
+  CHECK(read_offloads(lab.server, "eth0") == all_off);
+  // A fresh veth has them on, so the check above could fail.
+  NetNamespace other = NetNamespace::create();
+  Rtnetlink::open_in(other).create_veth("x0", "x1", other);
+  CHECK(read_offloads(other, "x0").gso);
+}
+
+TEST_CASE("rtnetlink errors name the operation and the reason") {
+  NetNamespace ns = NetNamespace::create();
+  Rtnetlink rtnl = Rtnetlink::open_in(ns);
+  rtnl.create_veth("a0", "a1", ns);
+  CHECK(rtnl.ifindex("a0") != rtnl.ifindex("a1"));
+  CHECK_THROWS_WITH(rtnl.create_veth("a0", "a2", ns), Catch::Contains("create veth a0") && Catch::Contains("exists"));
+  CHECK_THROWS_AS(rtnl.set_up("missing0"), HarnessError);
+  CHECK_THROWS_WITH(rtnl.ifindex("missing0"), Catch::Contains("missing0") && Catch::Contains("No such device"));
+}
+
+TEST_CASE("a sysctl written in a namespace reads back there and nowhere else") {
+  NetNamespace ns = NetNamespace::create();
+  const NetNamespace host = NetNamespace::current();
+  const std::string host_value = read_sysctl(host, "net.ipv4.tcp_fin_timeout");
+  const std::string lab_value = host_value == "7" ? "8" : "7";
+  write_sysctl(ns, "net.ipv4.tcp_fin_timeout", lab_value);
+  CHECK(read_sysctl(ns, "net.ipv4.tcp_fin_timeout") == lab_value);
+  CHECK(read_sysctl(host, "net.ipv4.tcp_fin_timeout") == host_value);
+}
+
+TEST_CASE("a sysctl that does not exist, or is not a sysctl name, is refused") {
+  NetNamespace ns = NetNamespace::create();
+  CHECK_THROWS_AS(write_sysctl(ns, "net.ipv4.no_such_knob", "1"), EnvironmentError);
+  CHECK_THROWS_WITH(read_sysctl(ns, "net.ipv4.no_such_knob"),
+                    "sysctl net.ipv4.no_such_knob does not exist on this kernel");
+  CHECK_THROWS_AS(read_sysctl(ns, "net/ipv4/tcp_fin_timeout"), InputError);
+  CHECK_THROWS_AS(read_sysctl(ns, "net.ipv4...conf"), InputError);
+  CHECK_THROWS_AS(write_sysctl(ns, "net.ipv4.tcp_fin_timeout", "not-a-number"), InputError);
+}
+
+TEST_CASE("iptables rules load into a namespace and dump back") {
+  NetNamespace ns = NetNamespace::create();
+  const std::string rules =
+      "*raw\n-A PREROUTING -j NOTRACK\nCOMMIT\n"
+      "*filter\n-A FORWARD -p tcp --tcp-flags FIN FIN -j NFQUEUE --queue-num 3 --queue-bypass\nCOMMIT\n";
+  for (const bool ipv6 : {false, true}) {
+    apply_iptables(ns, rules, ipv6);
+    const std::string dump = dump_iptables(ns, ipv6);
+    CHECK_THAT(dump, Catch::Contains("--queue-num 3"));
+    CHECK_THAT(dump, Catch::Contains("-A PREROUTING -j NOTRACK"));
+  }
+  CHECK(dump_iptables(NetNamespace::current(), false).find("--queue-num 3") == std::string::npos);
+}
+
+TEST_CASE("a bad iptables script is an environment error quoting iptables") {
+  NetNamespace ns = NetNamespace::create();
+  CHECK_THROWS_AS(apply_iptables(ns, "*filter\n-A FORWARD -j NO_SUCH_TARGET\nCOMMIT\n", false), EnvironmentError);
+  CHECK_THROWS_WITH(apply_iptables(ns, "*filter\n-A FORWARD -j NO_SUCH_TARGET\nCOMMIT\n", true),
+                    Catch::StartsWith("ip6tables") && Catch::Contains("failed: "));
+}
+
+TEST_CASE("a helper program runs inside the namespace with its input and output") {
+  NetNamespace ns = NetNamespace::create();
+  const ProcessResult cat = run_in_netns(ns, {"cat"}, "hello\n");
+  CHECK(cat.exit_code == 0);
+  CHECK(cat.output == "hello\n");
+  // Only lo exists in a fresh namespace: the helper really ran there.
+  const ProcessResult links = run_in_netns(ns, {"cat", "/proc/net/dev"}, "");
+  CHECK(links.output.find("lo:") != std::string::npos);
+  CHECK(links.output.find("eth0") == std::string::npos);
+  CHECK(links.output.find("c0:") == std::string::npos);
+  CHECK(run_in_netns(ns, {"sh", "-c", "echo oops >&2; exit 3"}, "").exit_code == 3);
+  CHECK(run_in_netns(ns, {"sh", "-c", "echo oops >&2; exit 3"}, "").output == "oops\n");
+  CHECK_THROWS_AS(run_in_netns(ns, {"no-such-program-lastack"}, ""), EnvironmentError);
+}
+
+TEST_CASE("find_program searches PATH and sbin, in the order of the names given") {
+  CHECK(find_program({"no-such-program-lastack"}) == std::nullopt);
+  CHECK(find_program({"no-such-program-lastack", "sh"}).value_or("").ends_with("/sh"));
+  CHECK(find_program({"iptables-legacy-restore"}).value_or("").ends_with("sbin/iptables-legacy-restore"));
+}
+
+TEST_CASE("a lab leaves nothing behind in the host namespace") {
+  const NetNamespace host = NetNamespace::current();
+  const ProcessResult before = run_in_netns(host, {"ip", "netns", "list"}, "");
+  { const TestLab lab = build_test_lab(); }
+  const ProcessResult after = run_in_netns(host, {"ip", "netns", "list"}, "");
+  CHECK(before.exit_code == 0);
+  CHECK(after.output == before.output);
+  CHECK(::if_nametoindex("c0") == 0);
+  CHECK(::if_nametoindex("s0") == 0);
+}

@@ -1,0 +1,328 @@
+// Policy expectations: each [[expect]] kind checked over the trace, with the numbers it saw.
+#include "harness/core/expectations.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "harness/core/decision.hpp"
+#include "harness/core/duration_text.hpp"
+#include "harness/core/trace_query.hpp"
+
+namespace lastack {
+namespace {
+
+using std::chrono::milliseconds;
+
+// Linux's floor for the retransmission timer (TCP_RTO_MIN), used when no RTO was sampled.
+constexpr milliseconds rto_min{200};
+
+CheckResult expectation(std::string name, std::size_t line) {
+  CheckResult r;
+  r.name = std::move(name);
+  r.line = line;
+  return r;
+}
+
+std::string join(const std::vector<std::string>& items, std::string_view sep = "; ") {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += sep;
+    out += item;
+  }
+  return out;
+}
+
+// "second-fin from server on connection 2"
+std::string selector_text(const Selector& sel) {
+  std::string out = sel.segment ? std::string(role_name(*sel.segment)) : "segment";
+  if (sel.from) out += fmt::format(" from {}", side_name(*sel.from));
+  if (sel.connection) out += fmt::format(" on connection {}", *sel.connection);
+  return out;
+}
+
+std::string times_text(std::size_t n) {
+  if (n == 1) return "once";
+  if (n == 2) return "twice";
+  return fmt::format("{} times", n);
+}
+
+std::string sides_text(const std::set<Side>& sides) {
+  if (sides.empty()) return "nobody";
+  std::vector<std::string> names;
+  for (Side s : sides) names.emplace_back(side_name(s));
+  return join(names, " and ");
+}
+
+bool same_text_ignoring_case(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+bool within(Duration gap, Duration want) {
+  const Duration diff = gap > want ? gap - want : want - gap;
+  return diff <= gap_tolerance(want);
+}
+
+// The side's connection sockets (not its listener), in order of first sample.
+std::vector<SocketHistory> connection_sockets(const Trace& trace, Side side) {
+  auto histories = socket_histories(trace);
+  std::erase_if(histories, [side](const SocketHistory& h) { return h.side != side || h.listener; });
+  return histories;
+}
+
+std::string paths_text(const std::vector<SocketHistory>& sockets) {
+  if (sockets.size() == 1) return state_path_text(sockets.front().states());
+  std::vector<std::string> parts;
+  for (const auto& h : sockets)
+    parts.push_back(fmt::format("port {}: {}", h.local_port, state_path_text(h.states())));
+  return join(parts);
+}
+
+}  // namespace
+
+CheckResult check_retransmitted(const Trace& trace, const RetransmittedExpect& x) {
+  const std::string what = selector_text(x.segment);
+  CheckResult r = expectation("retransmitted " + what, x.line);
+  r.expected = x.count ? fmt::format("the first {} retransmitted exactly {}", what,
+                                     times_text(*x.count))
+                       : fmt::format("the first {} retransmitted at least once", what);
+
+  const WireEvent* original = nullptr;
+  for (const WireEvent* w : wire_events(trace)) {
+    if (!w->info.roles.has(Role::retransmission) && selector_matches(x.segment, w->info)) {
+      original = w;
+      break;
+    }
+  }
+  const auto rto =
+      original ? rto_at(trace, original->info.from, original->info.connection, original->at)
+               : std::nullopt;
+  std::optional<Duration> want_gap;
+  if (x.after_rto) {
+    want_gap = rto ? Duration(*rto) : Duration(rto_min);
+    r.expected += rto ? fmt::format(", the first about 1 RTO ({}) ± {} after the original",
+                                    ms_text(*want_gap), ms_text(gap_tolerance(*want_gap)))
+                      : fmt::format(", the first about TCP_RTO_MIN (200 ms, no RTO sampled) "
+                                    "± {} after the original",
+                                    ms_text(gap_tolerance(*want_gap)));
+  } else if (x.after) {
+    want_gap = *x.after;
+    r.expected += fmt::format(", the first {} ± {} after the original", ms_text(*want_gap),
+                              ms_text(gap_tolerance(*want_gap)));
+  }
+  if (x.backoff) r.expected += ", each later gap about double the one before";
+  if (!original) {
+    r.saw = fmt::format("no {} on the wire", what);
+    return r;
+  }
+
+  const auto again = retransmissions_of(trace, *original);
+  std::vector<Duration> gaps;
+  Instant previous = original->at;
+  for (const WireEvent* w : again) {
+    gaps.push_back(w->at - previous);
+    previous = w->at;
+  }
+
+  // The count is in the saw text already; problems lists only what it does not show.
+  const bool count_ok = x.count ? again.size() == *x.count : !again.empty();
+  std::vector<std::string> problems;
+  if (want_gap && !gaps.empty() && !within(gaps.front(), *want_gap)) {
+    problems.push_back(fmt::format("first gap {} is outside {} ± {}", ms_text(gaps.front()),
+                                   ms_text(*want_gap), ms_text(gap_tolerance(*want_gap))));
+  }
+  if (x.backoff) {
+    if (gaps.size() < 2) problems.push_back("backoff needs at least two retransmissions");
+    for (std::size_t i = 1; i < gaps.size(); ++i) {
+      if (!within(gaps[i], 2 * gaps[i - 1])) {
+        problems.push_back(fmt::format("gap {} ({}) is not double gap {} ({})", i + 1,
+                                       ms_text(gaps[i]), i, ms_text(gaps[i - 1])));
+      }
+    }
+  }
+  r.passed = count_ok && problems.empty();
+
+  if (again.empty()) {
+    r.saw = fmt::format("{} sent at {}, never retransmitted", segment_text(*original),
+                        ms_text(original->at));
+  } else {
+    const bool same_seq = std::all_of(again.begin(), again.end(), [&](const WireEvent* w) {
+      return w->segment.seq == original->segment.seq;
+    });
+    r.saw = fmt::format("retransmitted {}, {} ({}), gap{} {} ({}{})", times_text(again.size()),
+                        same_seq ? fmt::format("same seq {}", original->info.rel_seq)
+                                 : fmt::format("covering seq {}", original->info.rel_seq),
+                        original->segment.flags.tcpdump(), gaps.size() == 1 ? "" : "s",
+                        ms_list_text(gaps), retransmission_mechanism(gaps.front(), rto),
+                        rto ? fmt::format("; RTO {}", ms_text(*rto)) : "; no RTO sampled");
+  }
+  if (x.after_rto && !rto) r.saw += "; assumed TCP_RTO_MIN 200 ms";
+  if (!problems.empty()) r.saw += ": " + join(problems);
+  return r;
+}
+
+CheckResult check_state(const Trace& trace, const StateExpect& x) {
+  const std::string side(side_name(x.side));
+  std::vector<std::string> wants;
+  if (x.reaches) wants.push_back(fmt::format("reaches {}", state_name(*x.reaches)));
+  if (x.ends_in) wants.push_back(fmt::format("ends in {}", state_name(*x.ends_in)));
+  if (x.never) wants.push_back(fmt::format("never enters {}", state_name(*x.never)));
+  CheckResult r = expectation(fmt::format("state {} {}", side, join(wants, ", ")), x.line);
+  r.expected = fmt::format("the {}'s socket {}", side, join(wants, " and "));
+
+  const auto sockets = connection_sockets(trace, x.side);
+  std::vector<std::string> problems;
+  if (sockets.empty()) {
+    r.passed = !x.reaches && !x.ends_in;
+    r.saw = fmt::format("no socket samples for the {}", side);
+    return r;
+  }
+  const auto reached = [&](TcpState s) {
+    return std::any_of(sockets.begin(), sockets.end(),
+                       [s](const SocketHistory& h) { return h.reached(s); });
+  };
+  if (x.reaches && !reached(*x.reaches))
+    problems.push_back(fmt::format("never reached {}", state_name(*x.reaches)));
+  if (x.ends_in) {
+    for (const auto& h : sockets) {
+      if (h.events.back()->state != *x.ends_in)
+        problems.push_back(fmt::format("ended in {}", state_name(h.events.back()->state)));
+    }
+  }
+  if (x.never && reached(*x.never))
+    problems.push_back(fmt::format("entered {}", state_name(*x.never)));
+  r.passed = problems.empty();
+  r.saw = paths_text(sockets);
+  if (!r.passed) r.saw += " (" + join(problems) + ")";
+  return r;
+}
+
+CheckResult check_reset(const Trace& trace, const ResetExpect& x) {
+  const std::string who = x.from ? std::string(side_name(*x.from)) : "either side";
+  CheckResult r = expectation("reset from " + who, x.line);
+  r.expected = x.count ? fmt::format("exactly {} RST{} from {}", *x.count, *x.count == 1 ? "" : "s", who)
+                       : fmt::format("at least one RST from {}", who);
+  std::vector<std::string> seen;
+  for (const WireEvent* w : wire_events(trace)) {
+    if (w->segment.flags.rst() && (!x.from || w->info.from == *x.from))
+      seen.push_back(fmt::format("{} at {}", segment_text(*w), ms_text(w->at)));
+  }
+  r.passed = x.count ? seen.size() == *x.count : !seen.empty();
+  r.saw = seen.empty() ? fmt::format("no RST from {} on the wire", who)
+                       : fmt::format("{} RST{}: {}", seen.size(), seen.size() == 1 ? "" : "s",
+                                     join(seen));
+  return r;
+}
+
+CheckResult check_app(const Trace& trace, const AppExpect& x) {
+  const std::string side(side_name(x.side));
+  std::vector<std::string> wants;
+  if (x.sees) wants.push_back(fmt::format("sees {}", *x.sees));
+  if (x.received) wants.push_back(fmt::format("received {} bytes", *x.received));
+  if (x.sent) wants.push_back(fmt::format("sent {} bytes", *x.sent));
+  CheckResult r = expectation(fmt::format("app {} {}", side, join(wants, ", ")), x.line);
+  std::vector<std::string> expected;
+  if (x.sees) {
+    expected.push_back(same_text_ignoring_case(*x.sees, "ok")
+                           ? "every step ok (or eof)"
+                           : fmt::format("a step ending in {}", *x.sees));
+  }
+  if (x.received) expected.push_back(fmt::format("{} bytes read", *x.received));
+  if (x.sent) expected.push_back(fmt::format("{} bytes written", *x.sent));
+  r.expected = fmt::format("the {} app: {}", side, join(expected, ", "));
+
+  std::vector<std::string> steps;
+  std::uint64_t received = 0, sent = 0;
+  bool all_ok = true, saw_outcome = false;
+  for (const TraceEvent& ev : trace.events) {
+    const auto* a = std::get_if<AppEvent>(&ev);
+    if (!a || a->side != x.side) continue;
+    steps.push_back(a->bytes > 0 ? fmt::format("{}: {} ({} bytes)", a->step, a->outcome, a->bytes)
+                                 : fmt::format("{}: {}", a->step, a->outcome));
+    if (a->step.rfind("recv", 0) == 0) received += a->bytes;
+    if (a->step.rfind("send", 0) == 0) sent += a->bytes;
+    all_ok = all_ok && (a->outcome == "ok" || a->outcome == "eof");
+    if (x.sees && same_text_ignoring_case(a->outcome, *x.sees)) saw_outcome = true;
+  }
+  std::vector<std::string> problems;
+  if (x.sees) {
+    const bool ok = same_text_ignoring_case(*x.sees, "ok") ? all_ok : saw_outcome;
+    if (!ok) problems.push_back(fmt::format("no {}", *x.sees));
+  }
+  if (x.received && received != *x.received) problems.push_back(fmt::format("read {} bytes, not {}", received, *x.received));
+  if (x.sent && sent != *x.sent) problems.push_back(fmt::format("wrote {} bytes, not {}", sent, *x.sent));
+  r.passed = problems.empty();
+  r.saw = steps.empty() ? fmt::format("no {} app steps", side)
+                        : fmt::format("{}; read {} bytes, wrote {} bytes", join(steps, ", "),
+                                      received, sent);
+  if (!r.passed) r.saw += " (" + join(problems) + ")";
+  return r;
+}
+
+CheckResult check_timewait(const Trace& trace, const TimeWaitExpect& x) {
+  std::vector<std::string> wants, expected;
+  if (x.entered_by) {
+    const std::set<Side> sides(x.entered_by->begin(), x.entered_by->end());
+    wants.push_back("entered by " + sides_text(sides));
+    expected.push_back(sides.empty() ? "no side enters TIME_WAIT"
+                                     : fmt::format("exactly {} enter{} TIME_WAIT",
+                                                   sides_text(sides), sides.size() == 1 ? "s" : ""));
+  }
+  if (x.expires_min || x.expires_max) {
+    const std::string lo = x.expires_min ? seconds_text(*x.expires_min) : "0 s";
+    const std::string hi = x.expires_max ? seconds_text(*x.expires_max) : "any";
+    wants.push_back(fmt::format("timer {}..{}", lo, hi));
+    expected.push_back(fmt::format("the TIME_WAIT timer between {} and {} when first seen", lo, hi));
+  }
+  if (x.restarted) {
+    wants.push_back(*x.restarted ? "restarted" : "not restarted");
+    expected.push_back(*x.restarted ? "the TIME_WAIT timer restarted (by a retransmitted FIN)"
+                                    : "the TIME_WAIT timer never restarted");
+  }
+  CheckResult r = expectation("timewait " + join(wants, ", "), x.line);
+  r.expected = join(expected, "; ");
+
+  std::set<Side> entered;
+  std::vector<std::string> seen, problems;
+  bool restarted = false;
+  for (const SocketHistory& h : socket_histories(trace)) {
+    std::vector<const SocketEvent*> tw;
+    for (const SocketEvent* e : h.events) {
+      if (e->state == TcpState::TIME_WAIT) tw.push_back(e);
+    }
+    if (tw.empty()) continue;
+    entered.insert(h.side);
+    seen.push_back(fmt::format("{} entered TIME_WAIT with {} left (at {})", side_name(h.side),
+                               seconds_text(tw.front()->expires), ms_text(tw.front()->at)));
+    if ((x.expires_min && tw.front()->expires < *x.expires_min) ||
+        (x.expires_max && tw.front()->expires > *x.expires_max))
+      problems.push_back(fmt::format("{}'s timer out of range", side_name(h.side)));
+    for (std::size_t i = 1; i < tw.size(); ++i) {
+      if (timewait_restarted(*tw[i - 1], *tw[i])) {
+        restarted = true;
+        seen.push_back(fmt::format("{}'s timer restarted at {} ({} left)", side_name(h.side),
+                                   ms_text(tw[i]->at), seconds_text(tw[i]->expires)));
+      }
+    }
+  }
+  if (entered.empty()) seen.push_back("nobody entered TIME_WAIT");
+  if (x.entered_by && entered != std::set<Side>(x.entered_by->begin(), x.entered_by->end()))
+    problems.push_back(fmt::format("entered by {}", sides_text(entered)));
+  if ((x.expires_min || x.expires_max) && entered.empty()) problems.push_back("no timer to measure");
+  if (x.restarted && *x.restarted != restarted)
+    problems.push_back(restarted ? "the timer restarted" : "the timer never restarted");
+  r.passed = problems.empty();
+  r.saw = join(seen);
+  if (x.restarted && !restarted && !entered.empty()) r.saw += "; timer never restarted";
+  if (!r.passed) r.saw += " (" + join(problems) + ")";
+  return r;
+}
+
+}  // namespace lastack

@@ -1,0 +1,25 @@
+#pragma once
+// The policy's own expectations ([[expect]] tables), one check per kind; check_expectation
+// (oracle.hpp) picks the right one.
+#include "harness/core/oracle.hpp"
+#include "harness/core/policy.hpp"
+#include "harness/core/trace.hpp"
+
+namespace lastack {
+
+/// The selected segment's first original is retransmitted (count, timing vs RTO, backoff).
+CheckResult check_retransmitted(const Trace& trace, const RetransmittedExpect& expect);
+
+/// A side's socket reaches / ends in / never enters a state.
+CheckResult check_state(const Trace& trace, const StateExpect& expect);
+
+/// How many RSTs a side (or either) put on the wire.
+CheckResult check_reset(const Trace& trace, const ResetExpect& expect);
+
+/// What an agent saw: an outcome, bytes read, bytes written.
+CheckResult check_app(const Trace& trace, const AppExpect& expect);
+
+/// Who entered TIME_WAIT, the timer when first seen, and whether it restarted.
+CheckResult check_timewait(const Trace& trace, const TimeWaitExpect& expect);
+
+}  // namespace lastack

@@ -1,0 +1,44 @@
+// The oracle's entry points: built-in invariants first, then the policy's expectations.
+#include "harness/core/oracle.hpp"
+
+#include <algorithm>
+
+#include "harness/core/expectations.hpp"
+#include "harness/core/invariants.hpp"
+
+namespace lastack {
+
+Duration gap_tolerance(Duration expected) {
+  // Timer slack and sock_diag sampling jitter are a few ms; long gaps drift proportionally.
+  return std::max<Duration>(std::chrono::milliseconds(15), expected * 15 / 100);
+}
+
+std::vector<CheckResult> check_invariants(const Trace& trace, const Policy& /*policy*/) {
+  return {
+      check_syn_fin_consume_seq(trace),        check_dropped_is_retransmitted(trace),
+      check_retransmission_backoff(trace),     check_legal_states(trace),
+      check_timewait_only_active_closers(trace), check_bytes_delivered(trace),
+      check_harness_queue_drops(trace),
+  };
+}
+
+CheckResult check_expectation(const Trace& trace, const Expectation& expect) {
+  return std::visit(
+      [&trace](const auto& x) -> CheckResult {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, RetransmittedExpect>) return check_retransmitted(trace, x);
+        else if constexpr (std::is_same_v<T, StateExpect>) return check_state(trace, x);
+        else if constexpr (std::is_same_v<T, ResetExpect>) return check_reset(trace, x);
+        else if constexpr (std::is_same_v<T, AppExpect>) return check_app(trace, x);
+        else return check_timewait(trace, x);
+      },
+      expect);
+}
+
+std::vector<CheckResult> run_oracle(const Trace& trace, const Policy& policy) {
+  auto results = check_invariants(trace, policy);
+  for (const Expectation& e : policy.expect) results.push_back(check_expectation(trace, e));
+  return results;
+}
+
+}  // namespace lastack

@@ -1,0 +1,22 @@
+#pragma once
+// Lab-test helper: run the lastack binary as a child process and capture what it printed.
+#include <string>
+#include <vector>
+
+namespace lastack::test {
+
+struct ProcessOutput {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+/// Run `argv` (argv[0] a path), wait, and return its exit code, stdout and stderr.
+ProcessOutput run_process(const std::vector<std::string>& argv);
+
+/// Path of the lastack binary under test.
+std::string lastack_bin();
+
+/// Run lastack with `args`, policies resolved from the source tree.
+ProcessOutput run_lastack(const std::vector<std::string>& args);
+
+}  // namespace lastack::test

@@ -1,0 +1,157 @@
+// Every shipped policy passes its expectations, three runs in a row; wrong expectations exit 1,
+// malformed policies exit 2, and a run that is killed leaves nothing behind.
+#include <catch2/catch.hpp>
+
+#include <dirent.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "lastack_process.hpp"
+
+using lastack::test::run_lastack;
+using lastack::test::run_process;
+
+namespace {
+const std::string kFixtures = LASTACK_FIXTURES;
+
+void require_passes_three_times(const std::string& policy) {
+  auto r = run_lastack({"run", "--quiet", "--repeat", "3", policy});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  REQUIRE(r.out.find("3 runs: 3 passed, 0 failed") != std::string::npos);
+}
+
+// Network namespaces, by inode, that any process on the machine holds (as its own or an fd).
+std::set<std::string> live_net_namespaces() {
+  std::set<std::string> found;
+  DIR* proc = ::opendir("/proc");
+  while (auto* e = ::readdir(proc)) {
+    std::string pid = e->d_name;
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    char buf[64];
+    auto add = [&](const std::string& path) {
+      ssize_t n = ::readlink(path.c_str(), buf, sizeof buf - 1);
+      if (n > 0 && std::string(buf, n).rfind("net:[", 0) == 0) found.insert(std::string(buf, n));
+    };
+    add("/proc/" + pid + "/ns/net");
+    if (DIR* fds = ::opendir(("/proc/" + pid + "/fd").c_str())) {
+      while (auto* f = ::readdir(fds)) add("/proc/" + pid + "/fd/" + f->d_name);
+      ::closedir(fds);
+    }
+  }
+  ::closedir(proc);
+  return found;
+}
+
+std::size_t net_namespace_fds(pid_t pid) {
+  std::size_t n = 0;
+  if (DIR* fds = ::opendir(("/proc/" + std::to_string(pid) + "/fd").c_str())) {
+    char buf[64];
+    while (auto* f = ::readdir(fds)) {
+      std::string path = "/proc/" + std::to_string(pid) + "/fd/" + f->d_name;
+      ssize_t len = ::readlink(path.c_str(), buf, sizeof buf - 1);
+      if (len > 0 && std::string(buf, len).rfind("net:[", 0) == 0) ++n;
+    }
+    ::closedir(fds);
+  }
+  return n;
+}
+}  // namespace
+
+TEST_CASE("baseline passes three runs in a row", "[policy]") { require_passes_three_times("baseline"); }
+TEST_CASE("drop-syn passes three runs in a row", "[policy]") { require_passes_three_times("drop-syn"); }
+TEST_CASE("drop-synack passes three runs in a row", "[policy]") { require_passes_three_times("drop-synack"); }
+TEST_CASE("drop-first-fin passes three runs in a row", "[policy]") { require_passes_three_times("drop-first-fin"); }
+TEST_CASE("drop-final-ack passes three runs in a row", "[policy]") { require_passes_three_times("drop-final-ack"); }
+TEST_CASE("drop-final-ack-no-timewait passes three runs in a row", "[policy]") {
+  require_passes_three_times("drop-final-ack-no-timewait");
+}
+TEST_CASE("simultaneous-close passes three runs in a row", "[policy]") {
+  require_passes_three_times("simultaneous-close");
+}
+
+TEST_CASE("drop-final-ack over IPv6 passes", "[policy][ipv6]") {
+  auto r = run_lastack({"run", "--ipv6", "drop-final-ack"});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+}
+
+TEST_CASE("the drop-final-ack ladder shows the lost ACK and the retransmitted FIN", "[policy][ladder]") {
+  auto r = run_lastack({"run", "drop-final-ack"});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("dropped by fault 1: final-ack") != std::string::npos);
+  CHECK(r.out.find("retransmission") != std::string::npos);
+  CHECK(r.out.find("TIME_WAIT") != std::string::npos);
+  CHECK(r.out.find("LAST_ACK") != std::string::npos);
+}
+
+TEST_CASE("a wrong expectation exits 1 and names the failed check", "[policy][exit]") {
+  auto r = run_lastack({"run", kFixtures + "/policies/wrong-expectation.toml"});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 1);
+  CHECK(r.out.find("FAIL") != std::string::npos);
+  CHECK(r.out.find("state server") != std::string::npos);
+}
+
+TEST_CASE("a malformed policy exits 2 with one line naming file and line", "[policy][exit]") {
+  auto r = run_lastack({"run", kFixtures + "/policies/malformed.toml"});
+  REQUIRE(r.exit_code == 2);
+  CHECK(r.err == "lastack: " + kFixtures + "/policies/malformed.toml:11: unknown segment \"fni\" (expected one of: "
+                     "syn, syn-ack, handshake-ack, data, ack, fin, first-fin, second-fin, first-fin-ack, "
+                     "final-ack, rst, retransmission)\n");
+  auto c = run_lastack({"check", kFixtures + "/policies/malformed.toml"});
+  CHECK(c.exit_code == 2);
+}
+
+TEST_CASE("an unknown policy name exits 2", "[policy][exit]") {
+  auto r = run_lastack({"run", "no-such-policy"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("unknown policy \"no-such-policy\"") != std::string::npos);
+}
+
+TEST_CASE("a run killed with SIGKILL leaves no namespace, rule or process", "[policy][cleanup]") {
+  const auto before = live_net_namespaces();
+  auto rules_before = run_process({"iptables-legacy-save"});
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    std::string bin = lastack::test::lastack_bin();
+    ::execl(bin.c_str(), bin.c_str(), "--policy-dir", LASTACK_POLICY_DIR, "run", "--quiet", "drop-syn",
+            static_cast<char*>(nullptr));
+    std::_Exit(127);
+  }
+  // Wait until the lab exists (three namespaces held by fds), then kill it mid-run.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (net_namespace_fds(pid) < 3 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  REQUIRE(net_namespace_fds(pid) >= 3);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  REQUIRE(WIFSIGNALED(status));
+
+  CHECK(live_net_namespaces() == before);
+  CHECK(run_process({"iptables-legacy-save"}).out == rules_before.out);
+  auto ip = run_process({"ip", "-o", "link", "show"});
+  CHECK(ip.out.find("c0") == std::string::npos);
+  CHECK(ip.out.find("s0@") == std::string::npos);
+  auto ps = run_process({"pgrep", "-f", lastack::test::lastack_bin() + " --policy-dir"});
+  CHECK(ps.out.empty());
+}
+
+TEST_CASE("an unprivileged user runs a policy through a user namespace", "[policy][userns]") {
+  if (::geteuid() != 0) SUCCEED("already unprivileged: every other test ran through a user namespace");
+  else {
+    auto r = run_process({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", lastack::test::lastack_bin(),
+                          "--policy-dir", LASTACK_POLICY_DIR, "run", "--quiet", "baseline", "drop-final-ack"});
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+  }
+}

@@ -1,0 +1,529 @@
+// The oracle: each built-in invariant and each expectation kind, passing and failing, on
+// traces built in code (tests/unit/trace_builder.hpp).
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include "harness/core/expectations.hpp"
+#include "harness/core/invariants.hpp"
+#include "harness/core/oracle.hpp"
+#include "tests/unit/trace_builder.hpp"
+
+using namespace lastack;
+using namespace lastack::testing;
+using Catch::Matchers::Contains;
+using enum Role;
+
+namespace {
+
+constexpr Side client = Side::client, server = Side::server;
+
+// The wire event at `at_ms` from `from` (the builder's times are unique per sender).
+WireEvent& wire_at(Trace& t, double at_ms, Side from) {
+  for (auto& e : t.events) {
+    if (auto* w = std::get_if<WireEvent>(&e); w && w->at == ms(at_ms) && w->info.from == from)
+      return *w;
+  }
+  FAIL("no wire event at " << at_ms << " ms");
+  throw;
+}
+
+// Removes every event the predicate selects.
+template <typename Event, typename Pred>
+void remove_events(Trace& t, Pred pred) {
+  std::erase_if(t.events, [&](const TraceEvent& e) {
+    const auto* ev = std::get_if<Event>(&e);
+    return ev && pred(*ev);
+  });
+}
+
+// The client sends 1000 bytes; the server's FIN is dropped `drops` times, resent at the gaps.
+Trace fin_retransmitted(std::initializer_list<double> gaps_ms, bool drop_all = false) {
+  TraceBuilder b;
+  b.socket(0, client, TcpState::ESTABLISHED, 204);
+  b.socket(0, server, TcpState::ESTABLISHED, 204);
+  b.wire(1, client, "F.", 1, 1, 0, {fin, first_fin});
+  b.wire(1.1, server, ".", 1, 2, 0, {ack, first_fin_ack});
+  double t = 10;
+  b.wire(t, server, "F.", 1, 2, 0, {fin, second_fin}, Fate::dropped);
+  b.socket(t, server, TcpState::LAST_ACK, 204);
+  std::size_t i = 0;
+  for (double gap : gaps_ms) {
+    t += gap;
+    ++i;
+    const bool last = i == gaps_ms.size();
+    b.wire(t, server, "F.", 1, 2, 0, {fin, second_fin, retransmission},
+           last && !drop_all ? Fate::passed : Fate::dropped);
+  }
+  return b.trace;
+}
+
+}  // namespace
+
+TEST_CASE("gap tolerance is 15 ms or 15 percent, whichever is larger") {
+  using std::chrono::milliseconds;
+  CHECK(gap_tolerance(milliseconds(50)) == milliseconds(15));
+  CHECK(gap_tolerance(milliseconds(1000)) == milliseconds(150));
+}
+
+TEST_CASE("the drop-final-ack trace passes every built-in invariant") {
+  const auto results = check_invariants(drop_final_ack_trace(), Policy{});
+  REQUIRE(results.size() == 7);
+  for (const auto& r : results) {
+    INFO(r.name << ": " << r.saw);
+    CHECK(r.passed);
+    CHECK(r.builtin);
+    CHECK(r.line == 0);
+  }
+}
+
+// ---- syn-fin-consume-seq ----
+
+TEST_CASE("syn-fin-consume-seq passes when SYN and FIN are acknowledged one past them") {
+  const auto r = check_syn_fin_consume_seq(drop_final_ack_trace());
+  CHECK(r.passed);
+  CHECK(r.saw == "4 SYN/FIN acknowledged at seq + len + 1, the last: FIN from server seq 1 "
+                 "acknowledged with ack 2");
+}
+
+TEST_CASE("syn-fin-consume-seq fails when a FIN is acknowledged past seq + 1") {
+  Trace t = drop_final_ack_trace();
+  WireEvent& ack = wire_at(t, 2.1, server);
+  ack.segment.ack = ack.segment.ack + 1;
+  ack.info.rel_ack = 1003;
+  const auto r = check_syn_fin_consume_seq(t);
+  CHECK_FALSE(r.passed);
+  CHECK_THAT(r.saw, Contains("FIN from client seq 1001 acknowledged with ack 1003 (expected 1002)"));
+  CHECK_THAT(r.expected, Contains("seq + len + 1"));
+}
+
+// ---- dropped-is-retransmitted ----
+
+TEST_CASE("dropped-is-retransmitted passes when the dropped FIN is sent again") {
+  const auto r = check_dropped_is_retransmitted(fin_retransmitted({204}));
+  CHECK(r.passed);
+  CHECK_THAT(r.saw, Contains("F. seq 1 from server resent 204 ms after the drop"));
+}
+
+TEST_CASE("dropped-is-retransmitted ignores a dropped pure ACK") {
+  const auto r = check_dropped_is_retransmitted(drop_final_ack_trace());
+  CHECK(r.passed);
+  CHECK(r.saw == "no dropped segment carried sequence space");
+}
+
+TEST_CASE("dropped-is-retransmitted fails when the trace ends without a retransmission") {
+  TraceBuilder b;
+  b.socket(0, server, TcpState::LAST_ACK, 204);
+  b.wire(10, server, "F.", 1, 2, 0, {fin, second_fin}, Fate::dropped);
+  b.lab(110, "settled");
+  const auto r = check_dropped_is_retransmitted(b.trace);
+  CHECK_FALSE(r.passed);
+  CHECK_THAT(r.saw, Contains("F. seq 1 from server dropped at 10 ms was never resent"));
+  CHECK_THAT(r.saw, Contains("100 ms later"));
+  CHECK_THAT(r.saw, Contains("RTO 204 ms"));
+}
+
+TEST_CASE("dropped-is-retransmitted excuses a connection that was reset") {
+  TraceBuilder b;
+  b.wire(10, client, "P.", 1, 1, 500, {data}, Fate::dropped);
+  b.wire(20, client, "R.", 501, 1, 0, {rst});
+  const auto r = check_dropped_is_retransmitted(b.trace);
+  CHECK(r.passed);
+  CHECK_THAT(r.saw, Contains("P. seq 1 len 500 from client not resent: the connection was reset"));
+}
+
+TEST_CASE("dropped-is-retransmitted excuses a sender that timed out") {
+  TraceBuilder b;
+  b.wire(10, client, "P.", 1, 1, 500, {data}, Fate::dropped);
+  b.socket(10, client, TcpState::ESTABLISHED, 204).retransmits = 3;
+  b.socket(900, client, TcpState::CLOSE);
+  const auto r = check_dropped_is_retransmitted(b.trace);
+  CHECK(r.passed);
+  CHECK_THAT(r.saw, Contains("the sender timed out"));
+}
+
+// ---- retransmission-backoff ----
+
+TEST_CASE("retransmission-backoff passes when gaps grow") {
+  const auto r = check_retransmission_backoff(fin_retransmitted({204, 408, 816}));
+  CHECK(r.passed);
+  CHECK_THAT(r.saw, Contains("3 retransmissions, gaps 204, 408, 816 ms (first: RTO retransmission)"));
+}
+
+TEST_CASE("retransmission-backoff fails when a gap shrinks") {
+  const auto r = check_retransmission_backoff(fin_retransmitted({400, 200}));
+  CHECK_FALSE(r.passed);
+  CHECK_THAT(r.saw, Contains("gap 2 (200 ms) is shorter than the gap before it (400 ms)"));
+}
+
+TEST_CASE("retransmission-backoff names a short first gap a tail-loss probe") {
+  const auto r = check_retransmission_backoff(fin_retransmitted({20, 204}));
+  CHECK(r.passed);
+  CHECK_THAT(r.saw, Contains("(first: tail-loss probe)"));
+}
+
+TEST_CASE("retransmission-backoff ignores a short later gap") {
+  const auto r = check_retransmission_backoff(fin_retransmitted({204, 5, 420}));
+  CHECK(r.passed);
+  CHECK_THAT(r.saw, Contains("gaps 204, 5, 420 ms"));
+}
+
+// ---- legal-states ----
+
+TEST_CASE("legal-states passes on a normal close and lists each socket's path") {
+  const auto r = check_legal_states(drop_final_ack_trace());
+  CHECK(r.passed);
+  CHECK_THAT(r.saw, Contains("client socket 40000→8080: SYN_SENT → ESTABLISHED → FIN_WAIT_1 → "
+                             "FIN_WAIT_2 → TIME_WAIT"));
+}
+
+TEST_CASE("legal-states fails when TIME_WAIT goes back to ESTABLISHED") {
+  Trace t = drop_final_ack_trace();
+  TraceBuilder b;
+  b.trace = t;
+  b.socket(300, client, TcpState::ESTABLISHED, 204);
+  const auto r = check_legal_states(b.trace);
+  CHECK_FALSE(r.passed);
+  CHECK_THAT(r.saw, Contains("client socket 40000→8080: TIME_WAIT → ESTABLISHED is not a legal step"));
+}
+
+// ---- timewait-only-active-closers ----
+
+TEST_CASE("timewait-only-active-closers passes when the closer alone enters TIME_WAIT") {
+  const auto r = check_timewait_only_active_closers(drop_final_ack_trace());
+  CHECK(r.passed);
+  CHECK(r.saw ==
+        "client closed first, entered TIME_WAIT; server closed second, no TIME_WAIT");
+}
+
+TEST_CASE("timewait-only-active-closers fails when the passive closer enters TIME_WAIT") {
+  TraceBuilder b;
+  b.trace = drop_final_ack_trace();
+  b.socket(300, server, TcpState::TIME_WAIT, 0, 60000);
+  const auto r = check_timewait_only_active_closers(b.trace);
+  CHECK_FALSE(r.passed);
+  CHECK_THAT(r.saw, Contains("server entered TIME_WAIT but closed second (ESTABLISHED → CLOSE_WAIT → "
+                             "LAST_ACK → CLOSED → TIME_WAIT)"));
+}
+
+TEST_CASE("timewait-only-active-closers flags an active closer that skipped TIME_WAIT") {
+  Trace t = drop_final_ack_trace();
+  remove_events<SocketEvent>(t, [](const SocketEvent& e) { return e.state == TcpState::TIME_WAIT; });
+  const auto r = check_timewait_only_active_closers(t);
+  CHECK_FALSE(r.passed);
+  CHECK_THAT(r.saw, Contains("client closed first and its close completed, but it never reached "
+                             "TIME_WAIT (SYN_SENT → ESTABLISHED → FIN_WAIT_1 → FIN_WAIT_2): "
+                             "TIME_WAIT skipped: overflow?"));
+}
+
+TEST_CASE("timewait-only-active-closers accepts no TIME_WAIT when tcp_max_tw_buckets is 0") {
+  Trace t = drop_final_ack_trace();
+  remove_events<SocketEvent>(t, [](const SocketEvent& e) { return e.state == TcpState::TIME_WAIT; });
+  t.client_sysctls["net.ipv4.tcp_max_tw_buckets"] = "0";
+  CHECK(check_timewait_only_active_closers(t).passed);
+}
+
+TEST_CASE("timewait-only-active-closers accepts a TIME_WAIT destroyed by a lab action") {
+  Trace t = drop_final_ack_trace();
+  remove_events<SocketEvent>(t, [](const SocketEvent& e) { return e.state == TcpState::TIME_WAIT; });
+  t.events.emplace_back(LabEvent{ms(300), "destroyed TIME_WAIT socket on client"});
+  CHECK(check_timewait_only_active_closers(t).passed);
+}
+
+TEST_CASE("timewait-only-active-closers lets both sides of a simultaneous close enter TIME_WAIT") {
+  // The client's FIN is held until the server has sent its own: the FINs cross.
+  TraceBuilder b;
+  b.wire(10, client, "F.", 1, 1, 0, {fin, first_fin}, Fate::held).released = ms(10.2);
+  b.wire(10.1, server, "F.", 1, 1, 0, {fin, first_fin});
+  b.wire(10.3, client, ".", 2, 2, 0, {ack, final_ack});
+  b.wire(10.3, server, ".", 2, 2, 0, {ack, final_ack});
+  b.socket(10.4, client, TcpState::TIME_WAIT, 0, 60000);
+  b.socket(10.4, server, TcpState::TIME_WAIT, 0, 60000);
+  const auto r = check_timewait_only_active_closers(b.trace);
+  CHECK(r.passed);
+  CHECK(r.saw == "client closed first, entered TIME_WAIT; server closed first, entered TIME_WAIT");
+}
+
+TEST_CASE("timewait-only-active-closers trusts the kernel's states over the wire's order") {
+  // FINs that crossed within microseconds: the wire order says the server closed second,
+  // but its socket went FIN_WAIT_1 -> CLOSING, so it sent its FIN before the client's arrived.
+  TraceBuilder b;
+  b.socket(9, server, TcpState::FIN_WAIT1, 204);
+  b.wire(10, client, "F.", 1, 1, 0, {fin, first_fin});
+  b.wire(10.01, server, "F.", 1, 1, 0, {fin, first_fin});
+  b.socket(10.02, server, TcpState::CLOSING, 204);
+  b.wire(10.3, client, ".", 2, 2, 0, {ack, final_ack});
+  b.wire(10.3, server, ".", 2, 2, 0, {ack, final_ack});
+  b.socket(10.4, client, TcpState::TIME_WAIT, 0, 60000);
+  b.socket(10.4, server, TcpState::TIME_WAIT, 0, 60000);
+  CHECK(check_timewait_only_active_closers(b.trace).passed);
+}
+
+// ---- bytes-delivered ----
+
+TEST_CASE("bytes-delivered passes when the reader got every byte") {
+  const auto r = check_bytes_delivered(drop_final_ack_trace());
+  CHECK(r.passed);
+  CHECK(r.saw == "client wrote 1000 bytes, server read 1000; server wrote 0 bytes, client read 0");
+}
+
+TEST_CASE("bytes-delivered fails when bytes went missing") {
+  TraceBuilder b;
+  b.app(1, client, "send 1000", "ok", 1000);
+  b.app(2, server, "recv-until-eof", "eof", 900);
+  const auto r = check_bytes_delivered(b.trace);
+  CHECK_FALSE(r.passed);
+  CHECK_THAT(r.saw, Contains("client wrote 1000 bytes, server read 900"));
+}
+
+TEST_CASE("bytes-delivered is not checked after a reset or an error") {
+  TraceBuilder b;
+  b.app(1, client, "send 1000", "ok", 1000);
+  b.app(2, server, "recv-until-eof", "ECONNRESET", 0);
+  const auto r = check_bytes_delivered(b.trace);
+  CHECK(r.passed);
+  CHECK_THAT(r.saw, Contains("not checked: server recv-until-eof: ECONNRESET"));
+}
+
+// ---- harness-queue-drops ----
+
+TEST_CASE("harness-queue-drops passes with no queue drops and fails with some") {
+  Trace t = drop_final_ack_trace();
+  CHECK(check_harness_queue_drops(t).passed);
+  t.queue_drops = 3;
+  const auto r = check_harness_queue_drops(t);
+  CHECK_FALSE(r.passed);
+  CHECK_THAT(r.saw, Contains("3 segments dropped at the NFQUEUE"));
+}
+
+// ---- retransmitted ----
+
+TEST_CASE("retransmitted passes when the FIN comes back after one RTO") {
+  RetransmittedExpect x;
+  x.segment.segment = second_fin;
+  x.segment.from = server;
+  x.after_rto = true;
+  x.line = 21;
+  const auto r = check_retransmitted(drop_final_ack_trace(), x);
+  CHECK(r.passed);
+  CHECK_FALSE(r.builtin);
+  CHECK(r.line == 21);
+  CHECK(r.name == "retransmitted second-fin from server");
+  CHECK_THAT(r.expected, Contains("about 1 RTO (204 ms) ± 30.6 ms"));
+  CHECK(r.saw == "retransmitted once, same seq 1 (F.), gap 204 ms (RTO retransmission; RTO 204 ms)");
+}
+
+TEST_CASE("retransmitted fails when the first gap is far from the RTO") {
+  RetransmittedExpect x;
+  x.segment.segment = second_fin;
+  x.after_rto = true;
+  const auto r = check_retransmitted(fin_retransmitted({400}), x);
+  CHECK_FALSE(r.passed);
+  CHECK_THAT(r.saw, Contains("first gap 400 ms is outside 204 ms ± 30.6 ms"));
+}
+
+TEST_CASE("retransmitted assumes TCP_RTO_MIN when no RTO was sampled, and says so") {
+  Trace t = fin_retransmitted({205});
+  remove_events<SocketEvent>(t, [](const SocketEvent&) { return true; });
+  RetransmittedExpect x;
+  x.segment.segment = second_fin;
+  x.after_rto = true;
+  const auto r = check_retransmitted(t, x);
+  CHECK(r.passed);
+  CHECK_THAT(r.saw, Contains("assumed TCP_RTO_MIN 200 ms"));
+  CHECK_THAT(r.expected, Contains("TCP_RTO_MIN (200 ms"));
+}
+
+TEST_CASE("retransmitted checks an exact count") {
+  RetransmittedExpect x;
+  x.segment.segment = second_fin;
+  x.count = 2;
+  const auto fails = check_retransmitted(fin_retransmitted({204}), x);
+  CHECK_FALSE(fails.passed);
+  CHECK_THAT(fails.expected, Contains("exactly twice"));
+  CHECK_THAT(fails.saw, Contains("retransmitted once"));
+  CHECK(check_retransmitted(fin_retransmitted({204, 408}), x).passed);
+}
+
+TEST_CASE("retransmitted checks a fixed delay") {
+  RetransmittedExpect x;
+  x.segment.segment = second_fin;
+  x.after = Millis(300);
+  CHECK(check_retransmitted(fin_retransmitted({310}), x).passed);
+  const auto r = check_retransmitted(fin_retransmitted({204}), x);
+  CHECK_FALSE(r.passed);
+  CHECK_THAT(r.saw, Contains("first gap 204 ms is outside 300 ms ± 45 ms"));
+}
+
+TEST_CASE("retransmitted checks exponential backoff") {
+  RetransmittedExpect x;
+  x.segment.segment = second_fin;
+  x.backoff = true;
+  const auto good = check_retransmitted(fin_retransmitted({204, 410, 815}), x);
+  CHECK(good.passed);
+  CHECK_THAT(good.saw, Contains("gaps 204, 410, 815 ms"));
+  const auto bad = check_retransmitted(fin_retransmitted({204, 210}), x);
+  CHECK_FALSE(bad.passed);
+  CHECK_THAT(bad.saw, Contains("gap 2 (210 ms) is not double gap 1 (204 ms)"));
+}
+
+TEST_CASE("retransmitted fails when the segment is never sent again, or never seen") {
+  RetransmittedExpect x;
+  x.segment.segment = first_fin;
+  x.segment.from = client;
+  const auto once = check_retransmitted(drop_final_ack_trace(), x);
+  CHECK_FALSE(once.passed);
+  CHECK(once.saw == "F. seq 1001 from client sent at 2 ms, never retransmitted");
+  x.segment.segment = syn_ack;
+  x.segment.from = client;
+  const auto none = check_retransmitted(drop_final_ack_trace(), x);
+  CHECK_FALSE(none.passed);
+  CHECK(none.saw == "no syn-ack from client on the wire");
+}
+
+// ---- state ----
+
+TEST_CASE("state passes when the client reaches TIME_WAIT and reports its path") {
+  StateExpect x;
+  x.side = client;
+  x.reaches = TcpState::TIME_WAIT;
+  const auto r = check_state(drop_final_ack_trace(), x);
+  CHECK(r.passed);
+  CHECK(r.name == "state client reaches TIME_WAIT");
+  CHECK(r.saw == "SYN_SENT → ESTABLISHED → FIN_WAIT_1 → FIN_WAIT_2 → TIME_WAIT");
+}
+
+TEST_CASE("state fails when the server never reaches TIME_WAIT") {
+  StateExpect x;
+  x.side = server;
+  x.reaches = TcpState::TIME_WAIT;
+  const auto r = check_state(drop_final_ack_trace(), x);
+  CHECK_FALSE(r.passed);
+  CHECK(r.saw == "ESTABLISHED → CLOSE_WAIT → LAST_ACK → CLOSED (never reached TIME_WAIT)");
+}
+
+TEST_CASE("state checks the final state and a state never entered") {
+  StateExpect x;
+  x.side = server;
+  x.ends_in = TcpState::CLOSE;
+  x.never = TcpState::FIN_WAIT2;
+  CHECK(check_state(drop_final_ack_trace(), x).passed);
+  x.side = client;
+  const auto r = check_state(drop_final_ack_trace(), x);
+  CHECK_FALSE(r.passed);
+  CHECK_THAT(r.saw, Contains("ended in TIME_WAIT; entered FIN_WAIT_2"));
+}
+
+// ---- reset ----
+
+TEST_CASE("reset counts RSTs on the wire from a side") {
+  TraceBuilder b;
+  b.wire(5, client, "R.", 1, 1, 0, {rst});
+  ResetExpect x;
+  x.from = client;
+  const auto r = check_reset(b.trace, x);
+  CHECK(r.passed);
+  CHECK(r.saw == "1 RST: R. seq 1 from client at 5 ms");
+  x.count = 2;
+  const auto exact = check_reset(b.trace, x);
+  CHECK_FALSE(exact.passed);
+  CHECK(exact.expected == "exactly 2 RSTs from client");
+}
+
+TEST_CASE("reset fails when nobody sent an RST") {
+  const auto r = check_reset(drop_final_ack_trace(), ResetExpect{});
+  CHECK_FALSE(r.passed);
+  CHECK(r.saw == "no RST from either side on the wire");
+}
+
+// ---- app ----
+
+TEST_CASE("app passes when the server sees EOF after reading 1000 bytes") {
+  AppExpect x;
+  x.side = server;
+  x.sees = "eof";
+  x.received = 1000;
+  const auto r = check_app(drop_final_ack_trace(), x);
+  CHECK(r.passed);
+  CHECK_THAT(r.saw, Contains("recv-until-eof: eof (1000 bytes)"));
+  CHECK_THAT(r.saw, Contains("read 1000 bytes, wrote 0 bytes"));
+}
+
+TEST_CASE("app fails when the expected errno or byte count is not seen") {
+  AppExpect x;
+  x.side = client;
+  x.sees = "ECONNRESET";
+  x.sent = 2000;
+  const auto r = check_app(drop_final_ack_trace(), x);
+  CHECK_FALSE(r.passed);
+  CHECK_THAT(r.saw, Contains("no ECONNRESET"));
+  CHECK_THAT(r.saw, Contains("wrote 1000 bytes, not 2000"));
+}
+
+TEST_CASE("app 'ok' means no step failed") {
+  AppExpect x;
+  x.side = client;
+  x.sees = "ok";
+  CHECK(check_app(drop_final_ack_trace(), x).passed);
+  TraceBuilder b;
+  b.app(1, client, "send 1000", "EPIPE", 0);
+  CHECK_FALSE(check_app(b.trace, x).passed);
+}
+
+// ---- timewait ----
+
+TEST_CASE("timewait passes for the side, timer and restart the trace shows") {
+  TimeWaitExpect x;
+  x.entered_by = std::vector<Side>{client};
+  x.expires_min = Millis(59000);
+  x.expires_max = Millis(60000);
+  x.restarted = true;
+  const auto r = check_timewait(drop_final_ack_trace(), x);
+  CHECK(r.passed);
+  CHECK_THAT(r.saw, Contains("client entered TIME_WAIT with 60.0 s left (at 52.4 ms)"));
+  CHECK_THAT(r.saw, Contains("client's timer restarted at 256 ms (60.0 s left)"));
+}
+
+TEST_CASE("timewait fails on the wrong side, timer range or restart") {
+  TimeWaitExpect x;
+  x.entered_by = std::vector<Side>{server};
+  x.expires_max = Millis(30000);
+  x.restarted = false;
+  const auto r = check_timewait(drop_final_ack_trace(), x);
+  CHECK_FALSE(r.passed);
+  CHECK_THAT(r.saw, Contains("entered by client"));
+  CHECK_THAT(r.saw, Contains("client's timer out of range"));
+  CHECK_THAT(r.saw, Contains("the timer restarted"));
+  CHECK_THAT(r.expected, Contains("exactly server enters TIME_WAIT"));
+}
+
+TEST_CASE("timewait sees no restart when the timer only counts down") {
+  TraceBuilder b;
+  b.socket(10, client, TcpState::TIME_WAIT, 0, 60000);
+  b.socket(1010, client, TcpState::TIME_WAIT, 0, 59000);
+  TimeWaitExpect x;
+  x.restarted = false;
+  const auto r = check_timewait(b.trace, x);
+  CHECK(r.passed);
+  CHECK_THAT(r.saw, Contains("timer never restarted"));
+}
+
+// ---- run_oracle ----
+
+TEST_CASE("run_oracle puts invariants first, then expectations in file order") {
+  Policy p;
+  StateExpect s;
+  s.side = client;
+  s.reaches = TcpState::TIME_WAIT;
+  s.line = 30;
+  ResetExpect rst;
+  rst.line = 35;
+  p.expect = {s, rst};
+  const auto results = run_oracle(drop_final_ack_trace(), p);
+  REQUIRE(results.size() == 9);
+  CHECK(results[0].name == "syn-fin-consume-seq");
+  CHECK(results[7].line == 30);
+  CHECK(results[7].passed);
+  CHECK(results[8].line == 35);
+  CHECK_FALSE(results[8].passed);
+}

@@ -1,0 +1,145 @@
+// Queue rules: the exact iptables-restore text a policy compiles to.
+#include <catch2/catch.hpp>
+
+#include <fmt/format.h>
+
+#include "harness/core/queue_rules.hpp"
+
+using namespace lastack;
+
+namespace {
+
+const std::string head =
+    "*raw\n"
+    ":PREROUTING ACCEPT [0:0]\n"
+    ":OUTPUT ACCEPT [0:0]\n"
+    "-A PREROUTING -j CT --notrack\n"
+    "-A OUTPUT -j CT --notrack\n"
+    "COMMIT\n"
+    "*filter\n"
+    ":INPUT ACCEPT [0:0]\n"
+    ":FORWARD ACCEPT [0:0]\n"
+    ":OUTPUT ACCEPT [0:0]\n";
+
+std::string selective_rules(unsigned queue, unsigned max_length) {
+  return head +
+         "# SYN, FIN and RST segments, and short ones (pure ACKs): what the tracker and rules need\n" +
+         fmt::format("-A FORWARD -p tcp ! --tcp-flags SYN,FIN,RST NONE -j NFQUEUE --queue-num {}\n", queue) +
+         fmt::format("-A FORWARD -p tcp -m length --length 0:{} -j NFQUEUE --queue-num {}\n", max_length, queue) +
+         "COMMIT\n";
+}
+
+std::string all_rules(unsigned queue, const std::string& why) {
+  return head + "# every TCP segment: " + why + "\n" +
+         fmt::format("-A FORWARD -p tcp -j NFQUEUE --queue-num {}\n", queue) + "COMMIT\n";
+}
+
+Selector on(std::optional<Role> role) {
+  Selector s;
+  s.segment = role;
+  return s;
+}
+
+/// A policy with one drop rule selecting `role` (unset: any segment), its table at line 12.
+Policy dropping(std::optional<Role> role) {
+  Policy p;
+  FaultRule r;
+  r.match = on(role);
+  r.line = 12;
+  p.faults.push_back(r);
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("capture all queues every TCP segment") {
+  CHECK(compile_queue_rules(dropping(Role::final_ack), Capture::all, 0, false) == all_rules(0, "capture all"));
+}
+
+TEST_CASE("the whole script, spelled out, for a final-ack drop on IPv6") {
+  CHECK(compile_queue_rules(dropping(Role::final_ack), Capture::selective, 7, true) ==
+        "*raw\n"
+        ":PREROUTING ACCEPT [0:0]\n"
+        ":OUTPUT ACCEPT [0:0]\n"
+        "-A PREROUTING -j CT --notrack\n"
+        "-A OUTPUT -j CT --notrack\n"
+        "COMMIT\n"
+        "*filter\n"
+        ":INPUT ACCEPT [0:0]\n"
+        ":FORWARD ACCEPT [0:0]\n"
+        ":OUTPUT ACCEPT [0:0]\n"
+        "# SYN, FIN and RST segments, and short ones (pure ACKs): what the tracker and rules need\n"
+        "-A FORWARD -p tcp ! --tcp-flags SYN,FIN,RST NONE -j NFQUEUE --queue-num 7\n"
+        "-A FORWARD -p tcp -m length --length 0:100 -j NFQUEUE --queue-num 7\n"
+        "COMMIT\n");
+}
+
+TEST_CASE("selective capture queues flagged and short segments for IPv4") {
+  CHECK(compile_queue_rules(dropping(Role::final_ack), Capture::selective, 3, false) == selective_rules(3, 80));
+}
+
+TEST_CASE("selective capture allows for the longer IPv6 header") {
+  CHECK(compile_queue_rules(dropping(Role::final_ack), Capture::selective, 3, true) == selective_rules(3, 100));
+}
+
+TEST_CASE("selective capture without faults still feeds the flow tracker") {
+  CHECK(compile_queue_rules(Policy{}, Capture::selective, 1, false) == selective_rules(1, 80));
+}
+
+TEST_CASE("roles without payload keep selective capture selective") {
+  for (Role role : {Role::syn, Role::syn_ack, Role::ack, Role::fin, Role::first_fin, Role::second_fin,
+                    Role::final_ack, Role::rst}) {
+    INFO(role_name(role));
+    CHECK(compile_queue_rules(dropping(role), Capture::selective, 0, false) == selective_rules(0, 80));
+  }
+}
+
+TEST_CASE("a fault that can select data makes selective capture queue everything") {
+  for (Role role : {Role::data, Role::retransmission, Role::handshake_ack, Role::first_fin_ack}) {
+    INFO(role_name(role));
+    CHECK(compile_queue_rules(dropping(role), Capture::selective, 2, false) ==
+          all_rules(2, "fault 1 (line 12) can select data"));
+  }
+}
+
+TEST_CASE("a fault with no segment role makes selective capture queue everything") {
+  CHECK(compile_queue_rules(dropping(std::nullopt), Capture::selective, 0, true) ==
+        all_rules(0, "fault 1 (line 12) can select data"));
+}
+
+TEST_CASE("a hold waiting for data makes selective capture queue everything") {
+  Policy p = dropping(Role::first_fin);
+  p.faults[0].action = ActionKind::hold;
+  p.faults[0].until = on(Role::data);
+  CHECK(compile_queue_rules(p, Capture::selective, 0, false) ==
+        all_rules(0, "fault 1 (line 12) waits for a segment that can carry data"));
+}
+
+TEST_CASE("a lab action triggered by any segment makes selective capture queue everything") {
+  Policy p;
+  LabAction lab;
+  lab.line = 20;
+  p.lab.push_back(lab);
+  CHECK(compile_queue_rules(p, Capture::selective, 0, false) ==
+        all_rules(0, "lab action 1 (line 20) is triggered by a segment that can carry data"));
+  p.lab[0].on = on(Role::final_ack);
+  CHECK(compile_queue_rules(p, Capture::selective, 0, false) == selective_rules(0, 80));
+}
+
+TEST_CASE("an expectation on data retransmissions makes selective capture queue everything") {
+  Policy p;
+  RetransmittedExpect e;
+  e.segment = on(Role::data);
+  e.line = 30;
+  p.expect.push_back(e);
+  CHECK(compile_queue_rules(p, Capture::selective, 0, false) ==
+        all_rules(0, "the expectation at line 30 counts retransmissions of data"));
+  std::get<RetransmittedExpect>(p.expect[0]).segment = on(Role::second_fin);
+  CHECK(compile_queue_rules(p, Capture::selective, 0, false) == selective_rules(0, 80));
+}
+
+TEST_CASE("queue rules fail closed: never --queue-bypass") {
+  for (Capture capture : {Capture::all, Capture::selective})
+    for (bool ipv6 : {false, true})
+      CHECK(compile_queue_rules(dropping(Role::fin), capture, 0, ipv6).find("bypass") == std::string::npos);
+}

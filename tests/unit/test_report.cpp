@@ -1,0 +1,296 @@
+// Reports: the ladder diagram, the verdict table and the JSON Lines trace.
+#include <catch2/catch.hpp>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "harness/core/report.hpp"
+#include "harness/core/text_columns.hpp"
+#include "tests/unit/trace_builder.hpp"
+
+using namespace lastack;
+using namespace lastack::testing;
+using Catch::Matchers::Contains;
+using Catch::Matchers::EndsWith;
+using Catch::Matchers::StartsWith;
+using enum Role;
+
+namespace {
+
+constexpr Side client = Side::client, server = Side::server;
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+// The one line containing `needle`.
+std::string line_with(const std::string& text, const std::string& needle) {
+  std::string found;
+  for (const auto& line : lines_of(text)) {
+    if (line.find(needle) == std::string::npos) continue;
+    REQUIRE(found.empty());  // exactly one line
+    found = line;
+  }
+  REQUIRE_FALSE(found.empty());
+  return found;
+}
+
+// A ladder line without its time column.
+std::string lane_of(const std::string& line) { return line.substr(12); }
+
+CheckResult result(std::string name, bool builtin, bool passed, std::size_t line = 0) {
+  CheckResult r;
+  r.name = std::move(name);
+  r.builtin = builtin;
+  r.passed = passed;
+  r.expected = "the expected thing";
+  r.saw = "the thing seen";
+  r.line = line;
+  return r;
+}
+
+}  // namespace
+
+// ---- ladder ----
+
+TEST_CASE("ladder has a header and fits the requested width") {
+  const std::string ladder = render_ladder(drop_final_ack_trace());
+  const auto lines = lines_of(ladder);
+  REQUIRE(lines.size() > 10);
+  CHECK_THAT(lines[0], Contains("time"));
+  CHECK_THAT(lines[0], Contains("client"));
+  CHECK_THAT(lines[0], EndsWith("server"));
+  for (const auto& line : lines) {
+    INFO(line);
+    CHECK(display_columns(line) <= 78);
+  }
+  const std::string wide = render_ladder(drop_final_ack_trace(), {false, 100});
+  CHECK(display_columns(lines_of(wide)[0]) == 100);
+}
+
+TEST_CASE("ladder draws client-to-server arrows left to right with relative numbers") {
+  const std::string ladder = render_ladder(drop_final_ack_trace());
+  const std::string syn = line_with(ladder, "S seq 0");
+  CHECK_THAT(syn, StartsWith("     0.0 ms "));
+  CHECK_THAT(lane_of(syn), StartsWith("── S seq 0 ─"));
+  CHECK_THAT(syn, EndsWith("▶"));
+  const std::string data = line_with(ladder, "len 1000");
+  CHECK_THAT(lane_of(data), StartsWith("── P. seq 1 ack 1 len 1000 ─"));
+}
+
+TEST_CASE("ladder draws server-to-client arrows right to left with close roles") {
+  const std::string ladder = render_ladder(drop_final_ack_trace());
+  const std::string fin = line_with(ladder, "[second-fin] ──");
+  CHECK_THAT(lane_of(fin), StartsWith("◀─"));
+  CHECK_THAT(fin, EndsWith("F. seq 1 ack 1002 [second-fin] ──"));
+}
+
+TEST_CASE("ladder ends a dropped segment mid-way with an X and the drop note") {
+  const std::string ladder = render_ladder(drop_final_ack_trace());
+  const std::string drop = line_with(ladder, "dropped by fault 1");
+  CHECK_THAT(drop, Contains("── . seq 1002 ack 2 [final-ack] ──✗  dropped by fault 1: final-ack"));
+  CHECK_THAT(drop, !Contains("▶"));
+}
+
+TEST_CASE("ladder ends a dropped server segment mid-way too, note on the left") {
+  TraceBuilder b;
+  b.wire(10, server, "F.", 1, 2, 0, {fin, second_fin}, Fate::dropped).note = "dropped by fault 2";
+  const std::string drop = line_with(render_ladder(b.trace), "dropped by fault 2");
+  CHECK_THAT(drop, Contains("dropped by fault 2  ✗─"));
+  CHECK_THAT(drop, EndsWith("F. seq 1 ack 2 [second-fin] ──"));
+  CHECK_THAT(drop, !Contains("◀"));
+}
+
+TEST_CASE("ladder gives a retransmission its gap from the previous send") {
+  const std::string ladder = render_ladder(drop_final_ack_trace());
+  const std::string again = line_with(ladder, "retransmission");
+  CHECK_THAT(again, StartsWith("   256.3 ms ◀"));
+  CHECK_THAT(again, Contains("F. seq 1 ack 1002 [second-fin] (retransmission, +204 ms)"));
+}
+
+TEST_CASE("ladder writes states under their side's column") {
+  const std::string ladder = render_ladder(drop_final_ack_trace());
+  const std::string tw = line_with(ladder, "TIME_WAIT (timer 60.0 s)");
+  CHECK(lane_of(tw) == "TIME_WAIT (timer 60.0 s)");
+  const std::string restarted = line_with(ladder, "restarted");
+  CHECK(lane_of(restarted) == "TIME_WAIT restarted (timer 60.0 s)");
+  const std::string last_ack = line_with(ladder, "LAST_ACK");
+  CHECK_THAT(last_ack, EndsWith(" LAST_ACK"));
+  CHECK(display_columns(last_ack) == 78);
+  CHECK_THAT(line_with(ladder, "server: recv-until-eof"), EndsWith("server: recv-until-eof → eof, 1000 bytes"));
+  CHECK(lane_of(line_with(ladder, "client: close")) == "client: close → ok");
+  CHECK_THAT(line_with(ladder, "settled"), Contains("· settled ·"));
+}
+
+TEST_CASE("ladder draws a delayed segment when it arrived") {
+  TraceBuilder b;
+  b.wire(10, client, "P.", 1, 1, 100, {data}, Fate::delayed).released = ms(310);
+  b.wire(20, server, "P.", 1, 1, 50, {data});
+  const auto lines = lines_of(render_ladder(b.trace));
+  REQUIRE(lines.size() == 3);
+  CHECK_THAT(lines[1], Contains("P. seq 1 ack 1 len 50"));
+  CHECK_THAT(lines[2], StartsWith("   310.0 ms ── P. seq 1 ack 1 len 100 (delayed 300 ms)"));
+}
+
+TEST_CASE("ladder numbers connections when there are several") {
+  TraceBuilder b;
+  b.wire(1, client, "S", 0, 0, 0, {syn});
+  b.wire(2, client, "S", 0, 0, 0, {syn}).info.connection = 1;
+  const auto lines = lines_of(render_ladder(b.trace));
+  REQUIRE(lines.size() == 3);
+  CHECK_THAT(lines[1], Contains("── #1 S seq 0"));
+  CHECK_THAT(lines[2], Contains("── #2 S seq 0"));
+}
+
+TEST_CASE("ladder colours drops red and retransmissions yellow only when asked") {
+  const std::string colored = render_ladder(drop_final_ack_trace(), {true, 78});
+  CHECK_THAT(line_with(colored, "dropped by fault 1"), Contains("\x1b[31m"));
+  CHECK_THAT(line_with(colored, "retransmission"), Contains("\x1b[33m"));
+  CHECK_THAT(render_ladder(drop_final_ack_trace()), !Contains("\x1b["));
+}
+
+// ---- verdicts ----
+
+TEST_CASE("verdicts list invariants first, then policy checks with their line") {
+  const std::string table = render_verdicts(
+      {result("state client reaches TIME_WAIT", false, true, 12), result("legal-states", true, true)});
+  const auto lines = lines_of(table);
+  REQUIRE(lines.size() == 3);
+  CHECK_THAT(lines[0], StartsWith("PASS  invariant   legal-states"));
+  CHECK_THAT(lines[0], EndsWith("the thing seen"));
+  CHECK_THAT(lines[1], StartsWith("PASS  policy:12   state client reaches TIME_WAIT"));
+  CHECK(lines[2] == "2 checks: 2 passed");
+}
+
+TEST_CASE("verdicts show expected and saw for a failure and count failures") {
+  const std::string table =
+      render_verdicts({result("legal-states", true, true), result("reset from client", false, false, 30),
+                       result("bytes-delivered", true, true)});
+  const std::string fail = line_with(table, "FAIL");
+  CHECK_THAT(fail, StartsWith("FAIL  policy:30   reset from client"));
+  CHECK_THAT(fail, EndsWith("expected: the expected thing; saw: the thing seen"));
+  CHECK_THAT(table, EndsWith("3 checks: 1 failed\n"));
+}
+
+TEST_CASE("verdicts keep a passing row within 100 columns") {
+  CheckResult r = result("legal-states", true, true);
+  r.saw = std::string(300, 'x') + " → end";
+  const std::string row = lines_of(render_verdicts({r}))[0];
+  CHECK(display_columns(row) <= 100);
+  CHECK_THAT(row, EndsWith("…"));
+}
+
+TEST_CASE("verdicts colour PASS and FAIL only when asked") {
+  const std::vector<CheckResult> results{result("a", true, true), result("b", false, false, 3)};
+  const std::string colored = render_verdicts(results, true);
+  CHECK_THAT(colored, Contains("\x1b[32mPASS\x1b[0m"));
+  CHECK_THAT(colored, Contains("\x1b[31mFAIL\x1b[0m"));
+  CHECK_THAT(render_verdicts(results), !Contains("\x1b["));
+}
+
+// ---- JSON Lines ----
+
+namespace {
+
+std::vector<nlohmann::json> jsonl_of(const Trace& trace, const std::vector<CheckResult>& results) {
+  std::ostringstream out;
+  write_jsonl(trace, results, out);
+  std::vector<nlohmann::json> parsed;
+  for (const auto& line : lines_of(out.str())) parsed.push_back(nlohmann::json::parse(line));
+  return parsed;
+}
+
+}  // namespace
+
+TEST_CASE("jsonl has one line for the run, one per event, one per check") {
+  Trace t = drop_final_ack_trace();
+  t.kernel = "6.1.0";
+  t.ipv6 = true;
+  t.queue_drops = 2;
+  t.client_sysctls["net.ipv4.tcp_fin_timeout"] = "5";
+  const auto results = run_oracle(t, Policy{});
+  const auto lines = jsonl_of(t, results);
+  REQUIRE(lines.size() == 1 + t.events.size() + results.size());
+  const auto& run = lines.front();
+  CHECK(run["type"] == "run");
+  CHECK(run["policy"] == "test-policy");
+  CHECK(run["ipv6"] == true);
+  CHECK(run["kernel"] == "6.1.0");
+  CHECK(run["queue_drops"] == 2);
+  CHECK(run["sysctls"]["client"]["net.ipv4.tcp_fin_timeout"] == "5");
+  CHECK(run["sysctls"]["server"].empty());
+  CHECK(lines.back()["type"] == "check");
+}
+
+TEST_CASE("jsonl wire lines carry raw and relative numbers, roles, fate and fault") {
+  const auto lines = jsonl_of(drop_final_ack_trace(), {});
+  const nlohmann::json* dropped = nullptr;
+  for (const auto& j : lines) {
+    if (j["type"] == "wire" && j["fate"] == "dropped") dropped = &j;
+  }
+  REQUIRE(dropped);
+  const auto& w = *dropped;
+  CHECK(w["t_us"] == 52400);
+  CHECK(w["released_us"].is_null());
+  CHECK(w["from"] == "client");
+  CHECK(w["connection"] == 0);
+  CHECK(w["flags"] == ".");
+  CHECK(w["seq"] == client_isn + 1002);
+  CHECK(w["rel_seq"] == 1002);
+  CHECK(w["ack"] == static_cast<std::uint32_t>(server_isn + 2));
+  CHECK(w["rel_ack"] == 2);
+  CHECK(w["len"] == 0);
+  CHECK(w["sport"] == 40000);
+  CHECK(w["dport"] == 8080);
+  CHECK(w["src"] == "198.18.1.2");
+  CHECK(w["roles"] == nlohmann::json::array({"ack", "final-ack"}));
+  CHECK(w["fault"] == 0);
+  CHECK(w["note"] == "dropped by fault 1: final-ack");
+  CHECK(w["options"]["mss"].is_null());
+}
+
+TEST_CASE("jsonl writes delayed release times, socket samples, app steps and lab notes") {
+  TraceBuilder b;
+  b.wire(10, client, "P.", 1, 1, 100, {data}, Fate::delayed).released = ms(310);
+  b.socket(20, client, TcpState::TIME_WAIT, 0, 60000);
+  b.socket(21, server, TcpState::LAST_ACK, 204).retransmits = 2;
+  b.app(30, server, "recv 100", "ok", 100);
+  b.lab(40, "destroyed TIME_WAIT on client");
+  const auto lines = jsonl_of(b.trace, {});
+  REQUIRE(lines.size() == 6);
+  CHECK(lines[1]["released_us"] == 310000);
+  CHECK(lines[1]["fate"] == "delayed");
+  CHECK(lines[2]["type"] == "socket");
+  CHECK(lines[2]["state"] == "TIME_WAIT");
+  CHECK(lines[2]["timer"] == "time_wait");
+  CHECK(lines[2]["expires_ms"] == 60000);
+  CHECK(lines[2]["connection"].is_null());
+  CHECK(lines[3]["rto_us"] == 204000);
+  CHECK(lines[3]["retransmits"] == 2);
+  CHECK(lines[4] == nlohmann::json{{"type", "app"}, {"t_us", 30000}, {"side", "server"},
+                                   {"step", "recv 100"}, {"outcome", "ok"}, {"bytes", 100}});
+  CHECK(lines[5] == nlohmann::json{{"type", "lab"}, {"t_us", 40000},
+                                   {"what", "destroyed TIME_WAIT on client"}});
+}
+
+TEST_CASE("jsonl check lines carry every field of the verdict") {
+  const auto lines = jsonl_of(Trace{}, {result("reset from client", false, false, 30)});
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[1] == nlohmann::json{{"type", "check"}, {"name", "reset from client"},
+                                   {"passed", false}, {"expected", "the expected thing"},
+                                   {"saw", "the thing seen"}, {"line", 30}, {"builtin", false}});
+}
+
+TEST_CASE("jsonl never fails on text that is not UTF-8") {
+  TraceBuilder b;
+  b.lab(1, std::string("bad \xff byte"));
+  const auto lines = jsonl_of(b.trace, {});
+  REQUIRE(lines.size() == 2);
+  CHECK_THAT(lines[1]["what"].get<std::string>(), StartsWith("bad "));
+}
