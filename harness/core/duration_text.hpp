@@ -7,7 +7,8 @@
 
 namespace lastack {
 
-/// Milliseconds: one decimal below 100 ms unless whole ("12.3 ms", "45 ms"), whole above ("212 ms").
+/// Milliseconds: one decimal below 100 ms unless whole ("12.3 ms", "45 ms"), whole above ("212
+/// ms").
 std::string ms_text(Duration d);
 
 /// Seconds with one decimal: "60.0 s".

@@ -16,11 +16,6 @@
 namespace lastack {
 namespace {
 
-using std::chrono::milliseconds;
-
-// Linux's floor for the retransmission timer (TCP_RTO_MIN), used when no RTO was sampled.
-constexpr milliseconds rto_min{200};
-
 CheckResult expectation(std::string name, std::size_t line) {
   CheckResult r;
   r.name = std::move(name);
@@ -90,9 +85,9 @@ std::string paths_text(const std::vector<SocketHistory>& sockets) {
 CheckResult check_retransmitted(const Trace& trace, const RetransmittedExpect& x) {
   const std::string what = selector_text(x.segment);
   CheckResult r = expectation("retransmitted " + what, x.line);
-  r.expected = x.count ? fmt::format("the first {} retransmitted exactly {}", what,
-                                     times_text(*x.count))
-                       : fmt::format("the first {} retransmitted at least once", what);
+  r.expected =
+      x.count ? fmt::format("the first {} retransmitted exactly {}", what, times_text(*x.count))
+              : fmt::format("the first {} retransmitted at least once", what);
 
   const WireEvent* original = nullptr;
   for (const WireEvent* w : wire_events(trace)) {
@@ -101,17 +96,20 @@ CheckResult check_retransmitted(const Trace& trace, const RetransmittedExpect& x
       break;
     }
   }
+  const auto again =
+      original ? retransmissions_of(trace, *original) : std::vector<const WireEvent*>{};
   const auto rto =
-      original ? rto_at(trace, original->info.from, original->info.connection, original->at)
+      original ? rto_for(trace, *original, again.empty() ? Instant::max() : again.front()->at)
                : std::nullopt;
   std::optional<Duration> want_gap;
   if (x.after_rto) {
-    want_gap = rto ? Duration(*rto) : Duration(rto_min);
+    want_gap = rto ? Duration(*rto) : Duration(tcp_rto_min);
     r.expected += rto ? fmt::format(", the first about 1 RTO ({}) ± {} after the original",
                                     ms_text(*want_gap), ms_text(gap_tolerance(*want_gap)))
-                      : fmt::format(", the first about TCP_RTO_MIN (200 ms, no RTO sampled) "
-                                    "± {} after the original",
-                                    ms_text(gap_tolerance(*want_gap)));
+                      : fmt::format(
+                            ", the first about TCP_RTO_MIN (200 ms, no RTO sampled) "
+                            "± {} after the original",
+                            ms_text(gap_tolerance(*want_gap)));
   } else if (x.after) {
     want_gap = *x.after;
     r.expected += fmt::format(", the first {} ± {} after the original", ms_text(*want_gap),
@@ -123,7 +121,6 @@ CheckResult check_retransmitted(const Trace& trace, const RetransmittedExpect& x
     return r;
   }
 
-  const auto again = retransmissions_of(trace, *original);
   std::vector<Duration> gaps;
   Instant previous = original->at;
   for (const WireEvent* w : again) {
@@ -207,17 +204,18 @@ CheckResult check_state(const Trace& trace, const StateExpect& x) {
 CheckResult check_reset(const Trace& trace, const ResetExpect& x) {
   const std::string who = x.from ? std::string(side_name(*x.from)) : "either side";
   CheckResult r = expectation("reset from " + who, x.line);
-  r.expected = x.count ? fmt::format("exactly {} RST{} from {}", *x.count, *x.count == 1 ? "" : "s", who)
-                       : fmt::format("at least one RST from {}", who);
+  r.expected =
+      x.count ? fmt::format("exactly {} RST{} from {}", *x.count, *x.count == 1 ? "" : "s", who)
+              : fmt::format("at least one RST from {}", who);
   std::vector<std::string> seen;
   for (const WireEvent* w : wire_events(trace)) {
     if (w->segment.flags.rst() && (!x.from || w->info.from == *x.from))
       seen.push_back(fmt::format("{} at {}", segment_text(*w), ms_text(w->at)));
   }
   r.passed = x.count ? seen.size() == *x.count : !seen.empty();
-  r.saw = seen.empty() ? fmt::format("no RST from {} on the wire", who)
-                       : fmt::format("{} RST{}: {}", seen.size(), seen.size() == 1 ? "" : "s",
-                                     join(seen));
+  r.saw = seen.empty()
+              ? fmt::format("no RST from {} on the wire", who)
+              : fmt::format("{} RST{}: {}", seen.size(), seen.size() == 1 ? "" : "s", join(seen));
   return r;
 }
 
@@ -256,12 +254,14 @@ CheckResult check_app(const Trace& trace, const AppExpect& x) {
     const bool ok = same_text_ignoring_case(*x.sees, "ok") ? all_ok : saw_outcome;
     if (!ok) problems.push_back(fmt::format("no {}", *x.sees));
   }
-  if (x.received && received != *x.received) problems.push_back(fmt::format("read {} bytes, not {}", received, *x.received));
-  if (x.sent && sent != *x.sent) problems.push_back(fmt::format("wrote {} bytes, not {}", sent, *x.sent));
+  if (x.received && received != *x.received)
+    problems.push_back(fmt::format("read {} bytes, not {}", received, *x.received));
+  if (x.sent && sent != *x.sent)
+    problems.push_back(fmt::format("wrote {} bytes, not {}", sent, *x.sent));
   r.passed = problems.empty();
-  r.saw = steps.empty() ? fmt::format("no {} app steps", side)
-                        : fmt::format("{}; read {} bytes, wrote {} bytes", join(steps, ", "),
-                                      received, sent);
+  r.saw = steps.empty()
+              ? fmt::format("no {} app steps", side)
+              : fmt::format("{}; read {} bytes, wrote {} bytes", join(steps, ", "), received, sent);
   if (!r.passed) r.saw += " (" + join(problems) + ")";
   return r;
 }
@@ -271,15 +271,17 @@ CheckResult check_timewait(const Trace& trace, const TimeWaitExpect& x) {
   if (x.entered_by) {
     const std::set<Side> sides(x.entered_by->begin(), x.entered_by->end());
     wants.push_back("entered by " + sides_text(sides));
-    expected.push_back(sides.empty() ? "no side enters TIME_WAIT"
-                                     : fmt::format("exactly {} enter{} TIME_WAIT",
-                                                   sides_text(sides), sides.size() == 1 ? "s" : ""));
+    expected.push_back(sides.empty()
+                           ? "no side enters TIME_WAIT"
+                           : fmt::format("exactly {} enter{} TIME_WAIT", sides_text(sides),
+                                         sides.size() == 1 ? "s" : ""));
   }
   if (x.expires_min || x.expires_max) {
     const std::string lo = x.expires_min ? seconds_text(*x.expires_min) : "0 s";
     const std::string hi = x.expires_max ? seconds_text(*x.expires_max) : "any";
     wants.push_back(fmt::format("timer {}..{}", lo, hi));
-    expected.push_back(fmt::format("the TIME_WAIT timer between {} and {} when first seen", lo, hi));
+    expected.push_back(
+        fmt::format("the TIME_WAIT timer between {} and {} when first seen", lo, hi));
   }
   if (x.restarted) {
     wants.push_back(*x.restarted ? "restarted" : "not restarted");
@@ -315,7 +317,8 @@ CheckResult check_timewait(const Trace& trace, const TimeWaitExpect& x) {
   if (entered.empty()) seen.push_back("nobody entered TIME_WAIT");
   if (x.entered_by && entered != std::set<Side>(x.entered_by->begin(), x.entered_by->end()))
     problems.push_back(fmt::format("entered by {}", sides_text(entered)));
-  if ((x.expires_min || x.expires_max) && entered.empty()) problems.push_back("no timer to measure");
+  if ((x.expires_min || x.expires_max) && entered.empty())
+    problems.push_back("no timer to measure");
   if (x.restarted && *x.restarted != restarted)
     problems.push_back(restarted ? "the timer restarted" : "the timer never restarted");
   r.passed = problems.empty();

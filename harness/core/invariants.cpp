@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <initializer_list>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -103,9 +104,9 @@ bool timewait_destroyed(const Trace& trace, Side side) {
 
 // How one side of one connection closed, as the wire shows it.
 struct CloseView {
-  const WireEvent* fin = nullptr;          // its first FIN
-  std::optional<Instant> peer_fin_arrival; // when the peer's FIN first reached it
-  bool fin_acked = false;                  // the peer acknowledged its FIN (and the ack arrived)
+  const WireEvent* fin = nullptr;           // its first FIN
+  std::optional<Instant> peer_fin_arrival;  // when the peer's FIN first reached it
+  bool fin_acked = false;                   // the peer acknowledged its FIN (and the ack arrived)
   // It sent a FIN before the peer's FIN reached it.
   bool active() const { return fin && (!peer_fin_arrival || fin->at < *peer_fin_arrival); }
 };
@@ -133,8 +134,8 @@ CloseView close_view(const std::vector<const WireEvent*>& wires, std::size_t con
 }  // namespace
 
 CheckResult check_syn_fin_consume_seq(const Trace& trace) {
-  CheckResult r = builtin("syn-fin-consume-seq",
-                          "every SYN and FIN acknowledged with ack = seq + len + 1");
+  CheckResult r =
+      builtin("syn-fin-consume-seq", "every SYN and FIN acknowledged with ack = seq + len + 1");
   const auto wires = wire_events(trace);
   std::set<TransmissionKey> checked;  // a retransmitted SYN/FIN is the same sequence space
   std::vector<std::string> good, bad;
@@ -151,20 +152,21 @@ CheckResult check_syn_fin_consume_seq(const Trace& trace) {
     std::string text = fmt::format("{} from {} seq {}", control_name(c.segment),
                                    side_name(c.info.from), c.info.rel_seq);
     if (c.segment.payload_len > 0) text += fmt::format(" len {}", c.segment.payload_len);
-    text += fmt::format(" acknowledged with ack {}", ack->info.rel_ack);
     if (ack->segment.ack == c.segment.seq_end()) {
-      good.push_back(text);
+      good.push_back(text + fmt::format(", ack {}", ack->info.rel_ack));
     } else {
-      bad.push_back(text + fmt::format(" (expected {})", c.info.rel_seq + c.segment.seq_space()));
+      bad.push_back(text + fmt::format(" acknowledged with ack {}, not {}", ack->info.rel_ack,
+                                       c.info.rel_seq + c.segment.seq_space()));
     }
   }
   r.passed = bad.empty();
   if (!bad.empty()) {
     r.saw = join_some(bad);
   } else if (good.empty()) {
-    r.saw = unacknowledged ? "no SYN or FIN was acknowledged on the wire" : "no SYN or FIN on the wire";
+    r.saw =
+        unacknowledged ? "no SYN or FIN was acknowledged on the wire" : "no SYN or FIN on the wire";
   } else {
-    r.saw = fmt::format("{} SYN/FIN acknowledged at seq + len + 1, the last: {}", good.size(),
+    r.saw = fmt::format("{} SYN/FIN acknowledged at seq + len + 1 (last: {})", good.size(),
                         good.back());
   }
   if (unacknowledged && !good.empty())
@@ -189,10 +191,10 @@ CheckResult check_dropped_is_retransmitted(const Trace& trace) {
     } else if (closed_by_timeout(trace, *d)) {
       excused.push_back(segment_text(*d) + " not resent: the sender timed out");
     } else {
-      const auto rto = rto_at(trace, d->info.from, d->info.connection, d->at);
-      std::string text = fmt::format("{} dropped at {} was never resent; the trace ends {} later",
-                                     segment_text(*d), ms_text(d->at),
-                                     ms_text(trace_end(trace) - d->at));
+      const auto rto = rto_for(trace, *d, Instant::max());
+      std::string text =
+          fmt::format("{} dropped at {} was never resent; the trace ends {} later",
+                      segment_text(*d), ms_text(d->at), ms_text(trace_end(trace) - d->at));
       if (rto) text += fmt::format(" (sender's RTO {})", ms_text(*rto));
       missing.push_back(text);
     }
@@ -233,10 +235,10 @@ CheckResult check_retransmission_backoff(const Trace& trace) {
     if (v.size() < 3) continue;
     std::vector<Duration> gaps;
     for (std::size_t i = 1; i < v.size(); ++i) gaps.push_back(v[i]->at - v[i - 1]->at);
-    const auto rto = rto_at(trace, key.from, key.connection, v.front()->at);
-    std::string text = fmt::format("{}: {} retransmissions, gaps {} (first: {})",
-                                   segment_text(*v.front()), gaps.size(), ms_list_text(gaps),
-                                   retransmission_mechanism(gaps.front(), rto));
+    const auto rto = rto_for(trace, *v.front(), v[1]->at);
+    std::string text =
+        fmt::format("{}: {} retransmissions, gaps {} (first: {})", segment_text(*v.front()),
+                    gaps.size(), ms_list_text(gaps), retransmission_mechanism(gaps.front(), rto));
     Duration previous = gaps.front();
     std::string problem;
     for (std::size_t i = 1; i < gaps.size() && problem.empty(); ++i) {
@@ -257,7 +259,7 @@ CheckResult check_retransmission_backoff(const Trace& trace) {
   if (!bad.empty()) {
     r.saw = join_some(bad);
   } else if (good.empty()) {
-    r.saw = "no sequence number was retransmitted more than once";
+    r.saw = "no sequence number retransmitted twice";
   } else {
     r.saw = join_some(good);
   }
@@ -265,8 +267,8 @@ CheckResult check_retransmission_backoff(const Trace& trace) {
 }
 
 CheckResult check_legal_states(const Trace& trace) {
-  CheckResult r = builtin("legal-states",
-                          "every socket's state changes are steps of the TCP state diagram");
+  CheckResult r =
+      builtin("legal-states", "every socket's state changes are steps of the TCP state diagram");
   std::vector<std::string> paths, bad;
   for (const SocketHistory& h : socket_histories(trace)) {
     const auto states = h.states();
@@ -325,11 +327,14 @@ CheckResult check_timewait_only_active_closers(const Trace& trace) {
       // since crossing FINs can pass the interceptor microseconds apart either way.
       const bool passive = went_through({TcpState::CLOSE_WAIT, TcpState::LAST_ACK});
       const bool active =
-          !passive && (went_through({TcpState::FIN_WAIT1, TcpState::FIN_WAIT2, TcpState::CLOSING}) ||
-                       v.active());
+          !passive &&
+          (went_through({TcpState::FIN_WAIT1, TcpState::FIN_WAIT2, TcpState::CLOSING}) ||
+           v.active());
       const bool sent_rst = sent_reset(trace, c, side);
       const std::string name(side_name(side));
-      const char* how = active ? "closed first" : v.fin || passive ? "closed second" : "sent no FIN";
+      const char* how = active             ? "closed first"
+                        : v.fin || passive ? "closed second"
+                                           : "sent no FIN";
       sides.push_back(fmt::format("{} {}{}, {}", name, how, sent_rst ? " and sent RST" : "",
                                   entered ? "entered TIME_WAIT" : "no TIME_WAIT"));
       if (sent_rst) continue;  // it aborted: TIME_WAIT rules do not apply
@@ -340,15 +345,18 @@ CheckResult check_timewait_only_active_closers(const Trace& trace) {
       }
       if (!entered && active && !reset && v.peer_fin_arrival && v.fin_acked &&
           timewait_enabled(trace, side) && !timewait_destroyed(trace, side)) {
-        bad.push_back(fmt::format("{}{} closed first and its close completed, but it never "
-                                  "reached TIME_WAIT ({}): TIME_WAIT skipped: overflow?",
-                                  prefix, name, state_path_text(states)));
+        bad.push_back(
+            fmt::format("{}{} closed first and its close completed, but it never "
+                        "reached TIME_WAIT ({}): TIME_WAIT skipped: overflow?",
+                        prefix, name, state_path_text(states)));
       }
     }
     summary.push_back(prefix + sides[0] + "; " + sides[1]);
   }
   r.passed = bad.empty();
-  r.saw = !bad.empty() ? join_some(bad) : summary.empty() ? "no connection seen" : join_some(summary);
+  r.saw = !bad.empty()      ? join_some(bad)
+          : summary.empty() ? "no connection seen"
+                            : join_some(summary);
   return r;
 }
 
@@ -369,7 +377,7 @@ CheckResult check_bytes_delivered(const Trace& trace) {
   }
   const auto c = static_cast<std::size_t>(Side::client), s = static_cast<std::size_t>(Side::server);
   const std::string counts =
-      fmt::format("client wrote {} bytes, server read {}; server wrote {} bytes, client read {}",
+      fmt::format("client wrote {} bytes, server read {}; server wrote {}, client read {}",
                   wrote[c], read[s], wrote[s], read[c]);
   r.passed = true;
   if (any_reset(trace)) {
@@ -388,9 +396,10 @@ CheckResult check_harness_queue_drops(const Trace& trace) {
                           "no segment lost by the kernel before it reached the interceptor");
   r.passed = trace.queue_drops == 0;
   r.saw = r.passed ? "0 queue drops"
-                   : fmt::format("{} segments dropped at the NFQUEUE (queue overflow): the run "
-                                 "proves nothing about them",
-                                 trace.queue_drops);
+                   : fmt::format(
+                         "{} segments dropped at the NFQUEUE (queue overflow): the run "
+                         "proves nothing about them",
+                         trace.queue_drops);
   return r;
 }
 

@@ -122,7 +122,8 @@ std::string state_text(const SocketEvent& e, bool restarted) {
 }  // namespace
 
 std::string render_ladder(const Trace& trace, const LadderOptions& opts) {
-  const std::size_t lane = opts.width > time_column_width + 40 ? opts.width - time_column_width : 40;
+  const std::size_t lane =
+      opts.width > time_column_width + 40 ? opts.width - time_column_width : 40;
   const auto wires = wire_events(trace);
   const bool many_connections = std::any_of(
       wires.begin(), wires.end(), [](const WireEvent* w) { return w->info.connection > 0; });
@@ -142,16 +143,17 @@ std::string render_ladder(const Trace& trace, const LadderOptions& opts) {
       const std::string label = segment_label(*w, many_connections, gap);
       const std::string note = w->note.empty() ? "dropped" : w->note;
       rows.push_back({arrival_time(*w), arrow(w->info.from, label, lane, dropped, note),
-                      dropped                                        ? red
-                      : w->info.roles.has(Role::retransmission)      ? yellow
-                                                                     : std::string_view{}});
+                      dropped                                   ? red
+                      : w->info.roles.has(Role::retransmission) ? yellow
+                                                                : std::string_view{}});
     } else if (const auto* s = std::get_if<SocketEvent>(&ev)) {
       const SocketEvent*& previous = last_sample[{s->side, s->local_port, s->remote_port}];
       const bool changed = !previous || previous->state != s->state;
       const bool restarted = previous && !changed && s->state == TcpState::TIME_WAIT &&
                              timewait_restarted(*previous, *s);
       previous = s;
-      if (changed || restarted) rows.push_back({s->at, at_side(s->side, state_text(*s, restarted), lane), {}});
+      if (changed || restarted)
+        rows.push_back({s->at, at_side(s->side, state_text(*s, restarted), lane), {}});
     } else if (const auto* a = std::get_if<AppEvent>(&ev)) {
       std::string text = fmt::format("{}: {} → {}", side_name(a->side), a->step, a->outcome);
       if (a->bytes > 0) text += fmt::format(", {} bytes", a->bytes);
@@ -161,10 +163,11 @@ std::string render_ladder(const Trace& trace, const LadderOptions& opts) {
     }
   }
   // Delayed and held segments are drawn where they arrived, not where they were caught.
-  std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.at < b.at; });
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](const Row& a, const Row& b) { return a.at < b.at; });
 
-  std::string out = fmt::format("{:>11} ", "time") + "client" +
-                    spaces(lane > 12 ? lane - 12 : 1) + "server\n";
+  std::string out =
+      fmt::format("{:>11} ", "time") + "client" + spaces(lane > 12 ? lane - 12 : 1) + "server\n";
   for (const Row& row : rows) {
     out += fmt::format("{:>8.1f} ms ", std::chrono::duration<double, std::milli>(row.at).count());
     if (opts.color && !row.color.empty()) {

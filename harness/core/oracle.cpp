@@ -15,8 +15,8 @@ Duration gap_tolerance(Duration expected) {
 
 std::vector<CheckResult> check_invariants(const Trace& trace, const Policy& /*policy*/) {
   return {
-      check_syn_fin_consume_seq(trace),        check_dropped_is_retransmitted(trace),
-      check_retransmission_backoff(trace),     check_legal_states(trace),
+      check_syn_fin_consume_seq(trace),          check_dropped_is_retransmitted(trace),
+      check_retransmission_backoff(trace),       check_legal_states(trace),
       check_timewait_only_active_closers(trace), check_bytes_delivered(trace),
       check_harness_queue_drops(trace),
   };
@@ -26,11 +26,16 @@ CheckResult check_expectation(const Trace& trace, const Expectation& expect) {
   return std::visit(
       [&trace](const auto& x) -> CheckResult {
         using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, RetransmittedExpect>) return check_retransmitted(trace, x);
-        else if constexpr (std::is_same_v<T, StateExpect>) return check_state(trace, x);
-        else if constexpr (std::is_same_v<T, ResetExpect>) return check_reset(trace, x);
-        else if constexpr (std::is_same_v<T, AppExpect>) return check_app(trace, x);
-        else return check_timewait(trace, x);
+        if constexpr (std::is_same_v<T, RetransmittedExpect>)
+          return check_retransmitted(trace, x);
+        else if constexpr (std::is_same_v<T, StateExpect>)
+          return check_state(trace, x);
+        else if constexpr (std::is_same_v<T, ResetExpect>)
+          return check_reset(trace, x);
+        else if constexpr (std::is_same_v<T, AppExpect>)
+          return check_app(trace, x);
+        else
+          return check_timewait(trace, x);
       },
       expect);
 }

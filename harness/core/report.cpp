@@ -14,7 +14,10 @@
 namespace lastack {
 namespace {
 
-using Json = nlohmann::ordered_json;  // keeps "type" first, as a reader scans for it
+using Json = nlohmann::ordered_json;
+
+constexpr std::size_t verdict_width = 100;  // the terminal the table is laid out for
+constexpr std::size_t max_name_width = 32;  // keeps "type" first, as a reader scans for it
 
 std::string_view timer_name(SocketTimer t) {
   switch (t) {
@@ -37,12 +40,9 @@ Json optional_json(const std::optional<T>& v) {
 }
 
 Json options_json(const TcpOptions& o) {
-  return Json{{"mss", optional_json(o.mss)},
-              {"wscale", optional_json(o.window_scale)},
-              {"sack_permitted", o.sack_permitted},
-              {"ts_val", optional_json(o.ts_val)},
-              {"ts_ecr", optional_json(o.ts_ecr)},
-              {"sack_blocks", o.sack_blocks}};
+  return Json{{"mss", optional_json(o.mss)},        {"wscale", optional_json(o.window_scale)},
+              {"sack_permitted", o.sack_permitted}, {"ts_val", optional_json(o.ts_val)},
+              {"ts_ecr", optional_json(o.ts_ecr)},  {"sack_blocks", o.sack_blocks}};
 }
 
 Json event_json(const WireEvent& w) {
@@ -88,8 +88,8 @@ Json event_json(const SocketEvent& s) {
 }
 
 Json event_json(const AppEvent& a) {
-  return Json{{"type", "app"},          {"t_us", micros(a.at)},    {"side", side_name(a.side)},
-              {"step", a.step},         {"outcome", a.outcome},   {"bytes", a.bytes}};
+  return Json{{"type", "app"},  {"t_us", micros(a.at)}, {"side", side_name(a.side)},
+              {"step", a.step}, {"outcome", a.outcome}, {"bytes", a.bytes}};
 }
 
 Json event_json(const LabEvent& l) {
@@ -97,9 +97,8 @@ Json event_json(const LabEvent& l) {
 }
 
 Json check_json(const CheckResult& r) {
-  return Json{{"type", "check"},        {"name", r.name},   {"passed", r.passed},
-              {"expected", r.expected}, {"saw", r.saw},     {"line", r.line},
-              {"builtin", r.builtin}};
+  return Json{{"type", "check"}, {"name", r.name}, {"passed", r.passed},  {"expected", r.expected},
+              {"saw", r.saw},    {"line", r.line}, {"builtin", r.builtin}};
 }
 
 void write_line(const Json& j, std::ostream& out) {
@@ -115,8 +114,9 @@ std::string render_verdicts(const std::vector<CheckResult>& results, bool color)
   std::stable_partition(ordered.begin(), ordered.end(),
                         [](const CheckResult* r) { return r->builtin; });
   std::size_t name_width = 0;
-  for (const CheckResult* r : ordered) name_width = std::max(name_width, r->name.size());
-  name_width = std::min<std::size_t>(name_width, 44);
+  for (const CheckResult* r : ordered) name_width = std::max(name_width, display_columns(r->name));
+  name_width = std::min(name_width, max_name_width);
+  const std::size_t indent = 4 + 2 + 10 + 1 + name_width + 2;  // status, origin, name, gaps
 
   std::string out;
   std::size_t failed = 0;
@@ -124,13 +124,24 @@ std::string render_verdicts(const std::vector<CheckResult>& results, bool color)
     failed += r->passed ? 0 : 1;
     const std::string status = r->passed ? "PASS" : "FAIL";
     const std::string origin = r->builtin ? "invariant" : fmt::format("policy:{}", r->line);
-    const std::string head = fmt::format("  {:<11} {:<{}}  ", origin, r->name, name_width);
-    // A pass needs one glance: keep it on a 100-column line. A failure is printed in full.
-    const std::string detail =
-        r->passed ? truncate_columns(r->saw, std::max<std::size_t>(20, 96 - display_columns(head)))
-                  : fmt::format("expected: {}; saw: {}", r->expected, r->saw);
+    std::string name = r->name;
+    // A name too long for its column gets the line to itself; the detail starts below.
+    const bool long_name = display_columns(name) > name_width;
+    if (!long_name) name += std::string(name_width - display_columns(name), ' ');
     out += color ? fmt::format("{}{}\x1b[0m", r->passed ? "\x1b[32m" : "\x1b[31m", status) : status;
-    out += head + detail + "\n";
+    out += fmt::format("  {:<10} {}", origin, name);
+    const std::string detail =
+        r->passed ? r->saw : fmt::format("expected: {}; saw: {}", r->expected, r->saw);
+    // Details wrap under their own column, so the table stays readable in 100 columns.
+    const auto lines = wrap_columns(detail, verdict_width - indent);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      if (i > 0 || long_name)
+        out += "\n" + std::string(indent, ' ');
+      else
+        out += "  ";
+      out += lines[i];
+    }
+    out += '\n';
   }
   out += failed == 0 ? fmt::format("{} checks: {} passed\n", ordered.size(), ordered.size())
                      : fmt::format("{} checks: {} failed\n", ordered.size(), failed);
@@ -138,13 +149,14 @@ std::string render_verdicts(const std::vector<CheckResult>& results, bool color)
 }
 
 void write_jsonl(const Trace& trace, const std::vector<CheckResult>& results, std::ostream& out) {
-  write_line(Json{{"type", "run"},
-                  {"policy", trace.policy},
-                  {"ipv6", trace.ipv6},
-                  {"kernel", trace.kernel},
-                  {"sysctls", Json{{"client", trace.client_sysctls}, {"server", trace.server_sysctls}}},
-                  {"queue_drops", trace.queue_drops}},
-             out);
+  write_line(
+      Json{{"type", "run"},
+           {"policy", trace.policy},
+           {"ipv6", trace.ipv6},
+           {"kernel", trace.kernel},
+           {"sysctls", Json{{"client", trace.client_sysctls}, {"server", trace.server_sysctls}}},
+           {"queue_drops", trace.queue_drops}},
+      out);
   for (const TraceEvent& e : trace.events)
     write_line(std::visit([](const auto& ev) { return event_json(ev); }, e), out);
   for (const CheckResult& r : results) write_line(check_json(r), out);

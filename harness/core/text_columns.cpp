@@ -2,6 +2,8 @@
 #include "harness/core/text_columns.hpp"
 
 #include <algorithm>
+#include <string>
+#include <vector>
 
 namespace lastack {
 namespace {
@@ -15,19 +17,39 @@ std::size_t display_columns(std::string_view text) {
       std::count_if(text.begin(), text.end(), [](char c) { return !continuation_byte(c); }));
 }
 
-std::string truncate_columns(std::string_view text, std::size_t max) {
-  if (display_columns(text) <= max) return std::string(text);
-  if (max == 0) return "";
-  std::size_t kept = 0, end = 0;
-  // Keep max-1 code points, then the ellipsis.
-  while (end < text.size()) {
-    if (!continuation_byte(text[end])) {
-      if (kept == max - 1) break;
-      ++kept;
+std::vector<std::string> wrap_columns(std::string_view text, std::size_t width) {
+  // Words, with a time unit glued to its number: "204 ms" never splits across lines.
+  std::vector<std::string> words;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const std::size_t space = std::min(text.find(' ', start), text.size());
+    const std::string_view word = text.substr(start, space - start);
+    start = space + 1;
+    if (word.empty()) continue;
+    const std::string_view bare = word.substr(0, word.find_first_of("),;:."));
+    const bool unit = bare == "ms" || bare == "s" || bare == "us";
+    if (unit && !words.empty()) {
+      words.back() += " " + std::string(word);
+    } else {
+      words.emplace_back(word);
     }
-    ++end;
   }
-  return std::string(text.substr(0, end)) + "…";
+  std::vector<std::string> lines(1);
+  std::size_t used = 0;  // columns in lines.back()
+  for (const std::string& word : words) {
+    const std::size_t cols = display_columns(word);
+    if (used > 0 && used + 1 + cols > width) {
+      lines.emplace_back();
+      used = 0;
+    }
+    if (used > 0) {
+      lines.back() += ' ';
+      ++used;
+    }
+    lines.back() += word;
+    used += cols;
+  }
+  return lines;
 }
 
 }  // namespace lastack

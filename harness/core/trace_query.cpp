@@ -114,7 +114,8 @@ std::vector<SocketHistory> socket_histories(const Trace& trace) {
       return h.side == e->side && h.local_port == e->local_port && h.remote_port == e->remote_port;
     });
     if (it == out.end()) {
-      out.push_back({e->side, e->local_port, e->remote_port, lookup_connection(ports, *e), false, {}});
+      out.push_back(
+          {e->side, e->local_port, e->remote_port, lookup_connection(ports, *e), false, {}});
       it = std::prev(out.end());
     }
     if (!it->connection) it->connection = lookup_connection(ports, *e);
@@ -142,8 +143,7 @@ std::string segment_text(const WireEvent& e) {
 
 std::string_view retransmission_mechanism(Duration first_gap,
                                           std::optional<std::chrono::microseconds> rto) {
-  // Linux never arms the RTO below TCP_RTO_MIN (200 ms) unless tcp_rto_min_us says otherwise.
-  const Duration reference = rto ? Duration(*rto) : Duration(std::chrono::milliseconds(200));
+  const Duration reference = rto ? Duration(*rto) : Duration(tcp_rto_min);
   return first_gap * 2 < reference ? "tail-loss probe" : "RTO retransmission";
 }
 
@@ -173,6 +173,22 @@ std::optional<std::chrono::microseconds> rto_at(const Trace& trace, Side side,
     rto = e->rto;
   }
   return rto;
+}
+
+std::optional<std::chrono::microseconds> rto_for(const Trace& trace, const WireEvent& original,
+                                                 Instant until) {
+  const Side side = original.info.from;
+  const std::size_t connection = original.info.connection;
+  if (const auto rto = rto_at(trace, side, connection, original.at)) return rto;
+  const auto ports = connections_by_ports(trace);
+  for (const TraceEvent& ev : trace.events) {
+    const auto* e = std::get_if<SocketEvent>(&ev);
+    if (!e || e->side != side || e->at < original.at || e->rto.count() <= 0) continue;
+    if (e->at >= until) break;
+    const auto conn = lookup_connection(ports, *e);
+    if (!conn || *conn == connection) return e->rto;
+  }
+  return std::nullopt;
 }
 
 }  // namespace lastack

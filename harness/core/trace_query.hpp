@@ -13,6 +13,9 @@
 
 namespace lastack {
 
+/// Linux's floor for the retransmission timer (TCP_RTO_MIN), the default tcp_rto_min_us.
+inline constexpr std::chrono::milliseconds tcp_rto_min{200};
+
 /// The sequence space a segment starts: a later segment with the same key resends it.
 struct TransmissionKey {
   std::size_t connection = 0;
@@ -78,7 +81,7 @@ std::optional<std::size_t> socket_connection(const Trace& trace, const SocketEve
 std::string segment_text(const WireEvent& e);
 
 /// How the kernel came to resend: a first gap well under the sender's RTO (less than half of
-/// it; TCP_RTO_MIN when no RTO was sampled) is a "tail-loss probe", else "RTO retransmission".
+/// it; tcp_rto_min when no RTO was sampled) is a "tail-loss probe", else "RTO retransmission".
 std::string_view retransmission_mechanism(Duration first_gap,
                                           std::optional<std::chrono::microseconds> rto);
 
@@ -93,5 +96,10 @@ std::string state_path_text(const std::vector<TcpState>& states);
 /// sample's connection is known) at or before `at` with a non-zero rto.
 std::optional<std::chrono::microseconds> rto_at(const Trace& trace, Side side,
                                                 std::optional<std::size_t> connection, Instant at);
+
+/// The RTO the sender had armed for `original`: its latest sample at or before it, else (sock_diag
+/// samples lag the wire by a few ms) its first sample with a non-zero rto before `until`.
+std::optional<std::chrono::microseconds> rto_for(const Trace& trace, const WireEvent& original,
+                                                 Instant until);
 
 }  // namespace lastack

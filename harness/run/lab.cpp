@@ -43,6 +43,17 @@ Lab::Lab(const LabConfig& config)
   wire.create_veth("c0", "eth0", client_);
   wire.create_veth("s0", "eth0", server_);
   for (const char* ifname : {"lo", "c0", "s0"}) wire.set_up(ifname);
+  auto endpoint_up = [](const sys::NetNamespace& ns) {
+    auto rt = sys::Rtnetlink::open_in(ns);
+    rt.set_up("lo");
+    rt.set_up("eth0");
+  };
+  endpoint_up(client_);
+  endpoint_up(server_);
+  // A veth end brought up before its peer gets carrier from deferred work, and drops packets
+  // until then: a lost first SYN would cost the run a second.
+  wire.wait_until_running("c0");
+  wire.wait_until_running("s0");
   wire.add_address("c0", addresses_.wire_client_side, addresses_.prefix);
   wire.add_address("s0", addresses_.wire_server_side, addresses_.prefix);
   sys::disable_offloads(wire_, "c0");
@@ -50,8 +61,7 @@ Lab::Lab(const LabConfig& config)
 
   auto endpoint = [&](const sys::NetNamespace& ns, const IpAddress& own, const IpAddress& gateway) {
     auto rt = sys::Rtnetlink::open_in(ns);
-    rt.set_up("lo");
-    rt.set_up("eth0");
+    rt.wait_until_running("eth0");
     rt.add_address("eth0", own, addresses_.prefix);
     rt.add_default_route(gateway);
     sys::disable_offloads(ns, "eth0");

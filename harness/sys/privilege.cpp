@@ -64,6 +64,10 @@ void enter_user_namespace() {
   write_proc_file("/proc/self/setgroups", "deny");
   write_proc_file("/proc/self/uid_map", "0 " + std::to_string(uid) + " 1");
   write_proc_file("/proc/self/gid_map", "0 " + std::to_string(gid) + " 1");
+  // A network namespace of our own: a thread that enters a lab namespace must be able to come
+  // back, and we have no rights over the host's. Made after the uid map, or its /proc/net files
+  // would belong to the host's root.
+  if (::unshare(CLONE_NEWNET) != 0) throw_errno("unshare(CLONE_NEWNET) in the user namespace");
   // Private mounts, so the /run tmpfs below is ours alone and dies with the process.
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
     throw_errno("make mounts private in the user namespace");

@@ -11,8 +11,9 @@ enum class PrivilegeMode {
 };
 
 /// Make this process able to build labs; call first thing in main, while single-threaded.
-/// As root: verify CAP_SYS_ADMIN and CAP_NET_ADMIN. Otherwise: enter a new user + mount
-/// namespace (uid/gid 0 inside) with a private tmpfs on /run for iptables' lock file.
+/// As root: verify CAP_SYS_ADMIN and CAP_NET_ADMIN. Otherwise: enter a new user, mount and
+/// network namespace (uid/gid 0 inside; the process loses the host's network) with a private
+/// tmpfs on /run for iptables' lock file.
 /// Idempotent. Throws EnvironmentError when neither is possible.
 PrivilegeMode enter_lab_privileges();
 

@@ -16,14 +16,17 @@
 #include <vector>
 
 #include "harness/core/error.hpp"
+#include "harness/sys/sysctl.hpp"
 
 namespace lastack::sys {
 
 namespace {
 
 constexpr std::uint32_t lab_mtu = 1500;
-// Without DAD an address settles in microseconds; seconds mean DAD is running after all.
+// Without DAD an address settles in microseconds; seconds mean it is waiting for carrier or DAD.
 constexpr auto address_settle_timeout = std::chrono::seconds(2);
+// Deferred carrier work runs within milliseconds; seconds mean the peer is down.
+constexpr auto link_running_timeout = std::chrono::seconds(2);
 
 int address_family(const IpAddress& addr) { return addr.family == IpFamily::v4 ? AF_INET : AF_INET6; }
 std::size_t address_size(const IpAddress& addr) { return addr.family == IpFamily::v4 ? 4 : 16; }
@@ -78,9 +81,10 @@ std::string extended_ack_message(const nlmsghdr& reply) {
 }  // namespace
 
 Rtnetlink Rtnetlink::open_in(const NetNamespace& ns) {
-  mnl_socket* socket = in_netns(ns, [] { return mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC); });
+  NetnsScope scope(ns);
+  mnl_socket* socket = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
   if (socket == nullptr) throw_errno("open an rtnetlink socket");
-  Rtnetlink rtnl(socket);
+  Rtnetlink rtnl(socket, NetNamespace::current());
   int on = 1;
   // Errors then quote only the request's header, plus the kernel's explanation when it has one.
   mnl_socket_setsockopt(socket, NETLINK_CAP_ACK, &on, sizeof on);
@@ -90,15 +94,19 @@ Rtnetlink Rtnetlink::open_in(const NetNamespace& ns) {
   return rtnl;
 }
 
-Rtnetlink::Rtnetlink(mnl_socket* socket) : socket_(socket) {}
+Rtnetlink::Rtnetlink(mnl_socket* socket, NetNamespace ns) : socket_(socket), ns_(std::move(ns)) {}
 
 Rtnetlink::Rtnetlink(Rtnetlink&& other) noexcept
-    : socket_(std::exchange(other.socket_, nullptr)), port_id_(other.port_id_), sequence_(other.sequence_) {}
+    : socket_(std::exchange(other.socket_, nullptr)),
+      ns_(std::move(other.ns_)),
+      port_id_(other.port_id_),
+      sequence_(other.sequence_) {}
 
 Rtnetlink& Rtnetlink::operator=(Rtnetlink&& other) noexcept {
   if (this != &other) {
     if (socket_ != nullptr) mnl_socket_close(socket_);
     socket_ = std::exchange(other.socket_, nullptr);
+    ns_ = std::move(other.ns_);
     port_id_ = other.port_id_;
     sequence_ = other.sequence_;
   }
@@ -163,6 +171,9 @@ void Rtnetlink::create_veth(const std::string& name, const std::string& peer_nam
   mnl_attr_nest_end(nlh, info_data);
   mnl_attr_nest_end(nlh, link_info);
   request(nlh, "create veth " + name + " <-> " + peer_name);
+  // Before the links first come up, which is when their link-local addresses are made.
+  write_sysctl(ns_, "net.ipv6.conf." + name + ".accept_dad", "0");
+  write_sysctl(peer_ns, "net.ipv6.conf." + peer_name + ".accept_dad", "0");
 }
 
 void Rtnetlink::set_up(const std::string& ifname) {
@@ -192,33 +203,52 @@ void Rtnetlink::add_address(const std::string& ifname, const IpAddress& addr, un
   mnl_attr_put(nlh, IFA_ADDRESS, address_size(addr), addr.bytes.data());
   mnl_attr_put_u32(nlh, IFA_FLAGS, flags);
   request(nlh, "add address " + addr.str() + "/" + std::to_string(prefix_len) + " to " + ifname);
-  if (addr.family == IpFamily::v6) wait_for_ipv6_addresses(index, ifname);
+  if (addr.family == IpFamily::v6) wait_for_ipv6_address(index, ifname, addr);
 }
 
-void Rtnetlink::wait_for_ipv6_addresses(unsigned index, const std::string& ifname) {
-  // Even without DAD the kernel finishes an IPv6 address in a work item: until then it has not
-  // joined the solicited-node group, so the first neighbour solicitation is lost (1 s retry).
+void Rtnetlink::wait_for_ipv6_address(unsigned index, const std::string& ifname, const IpAddress& addr) {
+  // The kernel finishes an IPv6 address in a work item, DAD or not: until then it has not joined
+  // the solicited-node group nor routed the address locally, and the first neighbour
+  // solicitation is lost (retried after 1 s). The local route is the work's last step.
   const auto deadline = std::chrono::steady_clock::now() + address_settle_timeout;
-  for (;;) {
-    bool tentative = false;
-    Message message(RTM_GETADDR, NLM_F_DUMP);
-    message.put_extra_header<ifaddrmsg>()->ifa_family = AF_INET6;
-    request(message.header(), "list the IPv6 addresses of " + ifname, [&](const nlmsghdr& reply) {
-      const auto* address = static_cast<const ifaddrmsg*>(mnl_nlmsg_get_payload(&reply));
-      if (reply.nlmsg_type != RTM_NEWADDR || address->ifa_index != index) return;
-      std::uint32_t flags = address->ifa_flags;
-      for_each_attribute(reply, sizeof(ifaddrmsg), [&](const nlattr& attr) {
-        if (mnl_attr_get_type(&attr) == IFA_FLAGS) flags = mnl_attr_get_u32(&attr);
-      });
-      if (flags & IFA_F_DADFAILED) throw HarnessError("an IPv6 address of " + ifname + " is a duplicate");
-      if (flags & IFA_F_TENTATIVE) tentative = true;
-    });
-    if (!tentative) return;
+  while (!routes_locally(addr) || has_tentative_ipv6_address(index, ifname)) {
     if (std::chrono::steady_clock::now() > deadline)
-      throw HarnessError("IPv6 addresses of " + ifname + " still tentative after 2 s: is the link up with carrier, "
-                         "and was net.ipv6.conf.default.accept_dad=0 set before it was created?");
+      throw HarnessError("IPv6 address " + addr.str() + " on " + ifname +
+                         " still not usable after 2 s: is the link up with carrier (both veth ends up)?");
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
+}
+
+bool Rtnetlink::routes_locally(const IpAddress& addr) {
+  Message message(RTM_GETROUTE, 0);
+  nlmsghdr* nlh = message.header();
+  auto* route = message.put_extra_header<rtmsg>();
+  route->rtm_family = static_cast<std::uint8_t>(address_family(addr));
+  route->rtm_dst_len = static_cast<std::uint8_t>(address_size(addr) * 8);
+  mnl_attr_put(nlh, RTA_DST, address_size(addr), addr.bytes.data());
+  bool local = false;
+  request(nlh, "look up the route to " + addr.str(), [&](const nlmsghdr& reply) {
+    if (reply.nlmsg_type == RTM_NEWROUTE)
+      local = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(&reply))->rtm_type == RTN_LOCAL;
+  });
+  return local;
+}
+
+bool Rtnetlink::has_tentative_ipv6_address(unsigned index, const std::string& ifname) {
+  Message message(RTM_GETADDR, NLM_F_DUMP);
+  message.put_extra_header<ifaddrmsg>()->ifa_family = AF_INET6;
+  bool tentative = false;
+  request(message.header(), "list the IPv6 addresses of " + ifname, [&](const nlmsghdr& reply) {
+    const auto* address = static_cast<const ifaddrmsg*>(mnl_nlmsg_get_payload(&reply));
+    if (reply.nlmsg_type != RTM_NEWADDR || address->ifa_index != index) return;
+    std::uint32_t flags = address->ifa_flags;
+    for_each_attribute(reply, sizeof(ifaddrmsg), [&](const nlattr& attr) {
+      if (mnl_attr_get_type(&attr) == IFA_FLAGS) flags = mnl_attr_get_u32(&attr);
+    });
+    if (flags & IFA_F_DADFAILED) throw HarnessError("an IPv6 address of " + ifname + " is a duplicate");
+    if (flags & IFA_F_TENTATIVE) tentative = true;
+  });
+  return tentative;
 }
 
 void Rtnetlink::add_default_route(const IpAddress& gateway) {
@@ -235,18 +265,32 @@ void Rtnetlink::add_default_route(const IpAddress& gateway) {
   request(nlh, "add default route via " + gateway.str());
 }
 
-unsigned Rtnetlink::ifindex(const std::string& ifname) {
+unsigned Rtnetlink::ifindex(const std::string& ifname) { return link_state(ifname).index; }
+
+Rtnetlink::LinkState Rtnetlink::link_state(const std::string& ifname) {
   Message message(RTM_GETLINK, 0);
   nlmsghdr* nlh = message.header();
   message.put_extra_header<ifinfomsg>()->ifi_family = AF_UNSPEC;
   mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname.c_str());
   mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-  int index = 0;
+  LinkState state;
   request(nlh, "look up link " + ifname, [&](const nlmsghdr& reply) {
-    if (reply.nlmsg_type == RTM_NEWLINK) index = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(&reply))->ifi_index;
+    if (reply.nlmsg_type != RTM_NEWLINK) return;
+    const auto* info = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(&reply));
+    state.index = static_cast<unsigned>(info->ifi_index);
+    state.flags = info->ifi_flags;
   });
-  if (index <= 0) throw HarnessError("look up link " + ifname + ": no index in the reply");
-  return static_cast<unsigned>(index);
+  if (state.index == 0) throw HarnessError("look up link " + ifname + ": no index in the reply");
+  return state;
+}
+
+void Rtnetlink::wait_until_running(const std::string& ifname) {
+  const auto deadline = std::chrono::steady_clock::now() + link_running_timeout;
+  while (!(link_state(ifname).flags & IFF_RUNNING)) {
+    if (std::chrono::steady_clock::now() > deadline)
+      throw HarnessError("link " + ifname + " is not running after 2 s: are both ends of its veth pair up?");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 }  // namespace lastack::sys

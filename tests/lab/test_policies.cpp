@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "harness/sys/privilege.hpp"
 #include "lastack_process.hpp"
 
 using lastack::test::run_lastack;
@@ -49,18 +50,22 @@ std::set<std::string> live_net_namespaces() {
   return found;
 }
 
-std::size_t net_namespace_fds(pid_t pid) {
-  std::size_t n = 0;
-  if (DIR* fds = ::opendir(("/proc/" + std::to_string(pid) + "/fd").c_str())) {
-    char buf[64];
+// Distinct network namespaces `pid` holds by fd, other than the one it lives in: the lab's.
+std::size_t lab_namespaces(pid_t pid) {
+  std::set<std::string> held;
+  const std::string dir = "/proc/" + std::to_string(pid);
+  char buf[64];
+  ssize_t own_len = ::readlink((dir + "/ns/net").c_str(), buf, sizeof buf - 1);
+  const std::string own = own_len > 0 ? std::string(buf, own_len) : "";
+  if (DIR* fds = ::opendir((dir + "/fd").c_str())) {
     while (auto* f = ::readdir(fds)) {
-      std::string path = "/proc/" + std::to_string(pid) + "/fd/" + f->d_name;
-      ssize_t len = ::readlink(path.c_str(), buf, sizeof buf - 1);
-      if (len > 0 && std::string(buf, len).rfind("net:[", 0) == 0) ++n;
+      ssize_t len = ::readlink((dir + "/fd/" + f->d_name).c_str(), buf, sizeof buf - 1);
+      std::string link = len > 0 ? std::string(buf, len) : "";
+      if (link.rfind("net:[", 0) == 0 && link != own) held.insert(link);
     }
     ::closedir(fds);
   }
-  return n;
+  return held.size();
 }
 }  // namespace
 
@@ -128,9 +133,10 @@ TEST_CASE("a run killed with SIGKILL leaves no namespace, rule or process", "[po
   }
   // Wait until the lab exists (three namespaces held by fds), then kill it mid-run.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (net_namespace_fds(pid) < 3 && std::chrono::steady_clock::now() < deadline)
+  std::size_t seen = 0;
+  while ((seen = lab_namespaces(pid)) < 3 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  REQUIRE(net_namespace_fds(pid) >= 3);
+  REQUIRE(seen >= 3);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   ::kill(pid, SIGKILL);
   int status = 0;
@@ -147,7 +153,8 @@ TEST_CASE("a run killed with SIGKILL leaves no namespace, rule or process", "[po
 }
 
 TEST_CASE("an unprivileged user runs a policy through a user namespace", "[policy][userns]") {
-  if (::geteuid() != 0) SUCCEED("already unprivileged: every other test ran through a user namespace");
+  if (lastack::sys::current_privilege_mode() == lastack::sys::PrivilegeMode::user_namespace)
+    SUCCEED("already unprivileged: every other test ran through a user namespace");
   else {
     auto r = run_process({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", lastack::test::lastack_bin(),
                           "--policy-dir", LASTACK_POLICY_DIR, "run", "--quiet", "baseline", "drop-final-ack"});

@@ -4,7 +4,10 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cerrno>
@@ -40,34 +43,37 @@ struct TestLab {
   NetNamespace server = NetNamespace::create();
 };
 
-/// One endpoint's side of the lab: its link, its addresses and the wire's addresses facing it.
-void configure_endpoint(const NetNamespace& ns, Rtnetlink& wire_rtnl, const std::string& wire_link,
-                        const std::string& v4_net, const std::string& v6_net) {
-  Rtnetlink rtnl = Rtnetlink::open_in(ns);
-  for (const char* link : {"lo", "eth0"}) rtnl.set_up(link);
-  wire_rtnl.set_up(wire_link);
-  rtnl.add_address("eth0", ip(v4_net + ".2"), 24);
-  rtnl.add_address("eth0", ip(v6_net + "::2"), 64);
-  wire_rtnl.add_address(wire_link, ip(v4_net + ".1"), 24);
-  wire_rtnl.add_address(wire_link, ip(v6_net + "::1"), 64);
-  rtnl.add_default_route(ip(v4_net + ".1"));
-  rtnl.add_default_route(ip(v6_net + "::1"));
-  disable_offloads(ns, "eth0");
-}
-
+/// Build the lab in the order that makes it usable at once: links up on both ends and running
+/// before addresses, addresses before routes.
 TestLab build_test_lab() {
   TestLab lab;
-  // Without this, new links start with a tentative link-local address for about 2 s, and the
-  // wire cannot solicit a neighbour for forwarded packets (it has no source address to use).
-  for (const NetNamespace* ns : {&lab.client, &lab.wire, &lab.server})
-    write_sysctl(*ns, "net.ipv6.conf.default.accept_dad", "0");
-  Rtnetlink wire_rtnl = Rtnetlink::open_in(lab.wire);
-  wire_rtnl.create_veth("c0", "eth0", lab.client);
-  wire_rtnl.create_veth("s0", "eth0", lab.server);
-  wire_rtnl.set_up("lo");
-  configure_endpoint(lab.client, wire_rtnl, "c0", "198.18.1", "fd00:1");
-  configure_endpoint(lab.server, wire_rtnl, "s0", "198.18.2", "fd00:2");
+  Rtnetlink wire = Rtnetlink::open_in(lab.wire);
+  Rtnetlink client = Rtnetlink::open_in(lab.client);
+  Rtnetlink server = Rtnetlink::open_in(lab.server);
+  wire.create_veth("c0", "eth0", lab.client);
+  wire.create_veth("s0", "eth0", lab.server);
+  for (const char* link : {"lo", "c0", "s0"}) wire.set_up(link);
+  for (Rtnetlink* endpoint : {&client, &server})
+    for (const char* link : {"lo", "eth0"}) endpoint->set_up(link);
+  for (const char* link : {"c0", "s0"}) wire.wait_until_running(link);
+  for (Rtnetlink* endpoint : {&client, &server}) endpoint->wait_until_running("eth0");
+
+  wire.add_address("c0", ip("198.18.1.1"), 24);
+  wire.add_address("c0", ip("fd00:1::1"), 64);
+  wire.add_address("s0", ip("198.18.2.1"), 24);
+  wire.add_address("s0", ip("fd00:2::1"), 64);
+  client.add_address("eth0", ip("198.18.1.2"), 24);
+  client.add_address("eth0", ip("fd00:1::2"), 64);
+  server.add_address("eth0", ip("198.18.2.2"), 24);
+  server.add_address("eth0", ip("fd00:2::2"), 64);
+  client.add_default_route(ip("198.18.1.1"));
+  client.add_default_route(ip("fd00:1::1"));
+  server.add_default_route(ip("198.18.2.1"));
+  server.add_default_route(ip("fd00:2::1"));
+
   for (const char* link : {"c0", "s0"}) disable_offloads(lab.wire, link);
+  disable_offloads(lab.client, "eth0");
+  disable_offloads(lab.server, "eth0");
   write_sysctl(lab.wire, "net.ipv4.ip_forward", "1");
   write_sysctl(lab.wire, "net.ipv6.conf.all.forwarding", "1");
   return lab;
@@ -131,26 +137,37 @@ IpAddress connect_across(const TestLab& lab, const IpAddress& server_addr) {
 
 }  // namespace
 
-TEST_CASE("lab privileges are entered and named") {
+TEST_CASE("lab privileges are entered and named", "[sys]") {
   const PrivilegeMode mode = current_privilege_mode();
   CHECK(enter_lab_privileges() == mode);  // a second call changes nothing
+  CHECK(::geteuid() == 0);
+  if (mode == PrivilegeMode::user_namespace) {
+    // iptables' lock lives in a /run of our own, which dies with the process.
+    struct statfs run {};
+    REQUIRE(::statfs("/run", &run) == 0);
+    CHECK(run.f_type == TMPFS_MAGIC);
+    CHECK(::access("/run", W_OK) == 0);
+  }
   CHECK((privilege_mode_name(mode) == "root" || privilege_mode_name(mode) == "user namespace"));
 }
 
-TEST_CASE("a TCP connection crosses the wire namespace over IPv4") {
-  const TestLab lab = build_test_lab();
-  CHECK(connect_across(lab, ip("198.18.2.2")) == ip("198.18.1.2"));
-}
-
-TEST_CASE("a TCP connection crosses the wire namespace over IPv6") {
+TEST_CASE("a TCP connection crosses the wire namespace over IPv4", "[sys]") {
   const TestLab lab = build_test_lab();
   const auto start = std::chrono::steady_clock::now();
-  CHECK(connect_across(lab, ip("fd00:2::2")) == ip("fd00:1::2"));
-  // Immediate, not after the ~2 s a tentative link-local address would cost the wire.
+  CHECK(connect_across(lab, ip("198.18.2.2")) == ip("198.18.1.2"));
+  // Immediate, not after the 1 s SYN retransmission a not-yet-running link would cost.
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(500));
 }
 
-TEST_CASE("segmentation offloads are off on every lab link") {
+TEST_CASE("a TCP connection crosses the wire namespace over IPv6", "[sys]") {
+  const TestLab lab = build_test_lab();
+  const auto start = std::chrono::steady_clock::now();
+  CHECK(connect_across(lab, ip("fd00:2::2")) == ip("fd00:1::2"));
+  // Immediate, not after the 1 s retry a half-configured IPv6 address would cost.
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(500));
+}
+
+TEST_CASE("segmentation offloads are off on every lab link", "[sys]") {
   const TestLab lab = build_test_lab();
   const OffloadState all_off{};
   CHECK(read_offloads(lab.client, "eth0") == all_off);
@@ -163,7 +180,16 @@ TEST_CASE("segmentation offloads are off on every lab link") {
   CHECK(read_offloads(other, "x0").gso);
 }
 
-TEST_CASE("rtnetlink errors name the operation and the reason") {
+TEST_CASE("both ends of a veth pair skip IPv6 duplicate address detection", "[sys]") {
+  NetNamespace here = NetNamespace::create();
+  NetNamespace there = NetNamespace::create();
+  Rtnetlink::open_in(here).create_veth("d0", "d1", there);
+  CHECK(read_sysctl(here, "net.ipv6.conf.d0.accept_dad") == "0");
+  CHECK(read_sysctl(there, "net.ipv6.conf.d1.accept_dad") == "0");
+  CHECK(read_sysctl(here, "net.ipv6.conf.default.accept_dad") != "0");  // so the "0"s are ours
+}
+
+TEST_CASE("rtnetlink errors name the operation and the reason", "[sys]") {
   NetNamespace ns = NetNamespace::create();
   Rtnetlink rtnl = Rtnetlink::open_in(ns);
   rtnl.create_veth("a0", "a1", ns);
@@ -173,7 +199,7 @@ TEST_CASE("rtnetlink errors name the operation and the reason") {
   CHECK_THROWS_WITH(rtnl.ifindex("missing0"), Catch::Contains("missing0") && Catch::Contains("No such device"));
 }
 
-TEST_CASE("a sysctl written in a namespace reads back there and nowhere else") {
+TEST_CASE("a sysctl written in a namespace reads back there and nowhere else", "[sys]") {
   NetNamespace ns = NetNamespace::create();
   const NetNamespace host = NetNamespace::current();
   const std::string host_value = read_sysctl(host, "net.ipv4.tcp_fin_timeout");
@@ -183,7 +209,7 @@ TEST_CASE("a sysctl written in a namespace reads back there and nowhere else") {
   CHECK(read_sysctl(host, "net.ipv4.tcp_fin_timeout") == host_value);
 }
 
-TEST_CASE("a sysctl that does not exist, or is not a sysctl name, is refused") {
+TEST_CASE("a sysctl that does not exist, or is not a sysctl name, is refused", "[sys]") {
   NetNamespace ns = NetNamespace::create();
   CHECK_THROWS_AS(write_sysctl(ns, "net.ipv4.no_such_knob", "1"), EnvironmentError);
   CHECK_THROWS_WITH(read_sysctl(ns, "net.ipv4.no_such_knob"),
@@ -193,7 +219,7 @@ TEST_CASE("a sysctl that does not exist, or is not a sysctl name, is refused") {
   CHECK_THROWS_AS(write_sysctl(ns, "net.ipv4.tcp_fin_timeout", "not-a-number"), InputError);
 }
 
-TEST_CASE("iptables rules load into a namespace and dump back") {
+TEST_CASE("iptables rules load into a namespace and dump back", "[sys]") {
   NetNamespace ns = NetNamespace::create();
   const std::string rules =
       "*raw\n-A PREROUTING -j NOTRACK\nCOMMIT\n"
@@ -207,14 +233,14 @@ TEST_CASE("iptables rules load into a namespace and dump back") {
   CHECK(dump_iptables(NetNamespace::current(), false).find("--queue-num 3") == std::string::npos);
 }
 
-TEST_CASE("a bad iptables script is an environment error quoting iptables") {
+TEST_CASE("a bad iptables script is an environment error quoting iptables", "[sys]") {
   NetNamespace ns = NetNamespace::create();
   CHECK_THROWS_AS(apply_iptables(ns, "*filter\n-A FORWARD -j NO_SUCH_TARGET\nCOMMIT\n", false), EnvironmentError);
   CHECK_THROWS_WITH(apply_iptables(ns, "*filter\n-A FORWARD -j NO_SUCH_TARGET\nCOMMIT\n", true),
                     Catch::StartsWith("ip6tables") && Catch::Contains("failed: "));
 }
 
-TEST_CASE("a helper program runs inside the namespace with its input and output") {
+TEST_CASE("a helper program runs inside the namespace with its input and output", "[sys]") {
   NetNamespace ns = NetNamespace::create();
   const ProcessResult cat = run_in_netns(ns, {"cat"}, "hello\n");
   CHECK(cat.exit_code == 0);
@@ -229,13 +255,13 @@ TEST_CASE("a helper program runs inside the namespace with its input and output"
   CHECK_THROWS_AS(run_in_netns(ns, {"no-such-program-lastack"}, ""), EnvironmentError);
 }
 
-TEST_CASE("find_program searches PATH and sbin, in the order of the names given") {
+TEST_CASE("find_program searches PATH and sbin, in the order of the names given", "[sys]") {
   CHECK(find_program({"no-such-program-lastack"}) == std::nullopt);
   CHECK(find_program({"no-such-program-lastack", "sh"}).value_or("").ends_with("/sh"));
   CHECK(find_program({"iptables-legacy-restore"}).value_or("").ends_with("sbin/iptables-legacy-restore"));
 }
 
-TEST_CASE("a lab leaves nothing behind in the host namespace") {
+TEST_CASE("a lab leaves nothing behind in the host namespace", "[sys]") {
   const NetNamespace host = NetNamespace::current();
   const ProcessResult before = run_in_netns(host, {"ip", "netns", "list"}, "");
   { const TestLab lab = build_test_lab(); }

@@ -1,10 +1,10 @@
 // Reports: the ladder diagram, the verdict table and the JSON Lines trace.
-#include <catch2/catch.hpp>
-
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "harness/core/report.hpp"
@@ -123,7 +123,8 @@ TEST_CASE("ladder writes states under their side's column") {
   const std::string last_ack = line_with(ladder, "LAST_ACK");
   CHECK_THAT(last_ack, EndsWith(" LAST_ACK"));
   CHECK(display_columns(last_ack) == 78);
-  CHECK_THAT(line_with(ladder, "server: recv-until-eof"), EndsWith("server: recv-until-eof → eof, 1000 bytes"));
+  CHECK_THAT(line_with(ladder, "server: recv-until-eof"),
+             EndsWith("server: recv-until-eof → eof, 1000 bytes"));
   CHECK(lane_of(line_with(ladder, "client: close")) == "client: close → ok");
   CHECK_THAT(line_with(ladder, "settled"), Contains("· settled ·"));
 }
@@ -158,32 +159,62 @@ TEST_CASE("ladder colours drops red and retransmissions yellow only when asked")
 // ---- verdicts ----
 
 TEST_CASE("verdicts list invariants first, then policy checks with their line") {
-  const std::string table = render_verdicts(
-      {result("state client reaches TIME_WAIT", false, true, 12), result("legal-states", true, true)});
+  const std::string table =
+      render_verdicts({result("state client reaches TIME_WAIT", false, true, 12),
+                       result("legal-states", true, true)});
   const auto lines = lines_of(table);
   REQUIRE(lines.size() == 3);
-  CHECK_THAT(lines[0], StartsWith("PASS  invariant   legal-states"));
+  CHECK_THAT(lines[0], StartsWith("PASS  invariant  legal-states"));
   CHECK_THAT(lines[0], EndsWith("the thing seen"));
-  CHECK_THAT(lines[1], StartsWith("PASS  policy:12   state client reaches TIME_WAIT"));
+  CHECK_THAT(lines[1], StartsWith("PASS  policy:12  state client reaches TIME_WAIT"));
   CHECK(lines[2] == "2 checks: 2 passed");
 }
 
 TEST_CASE("verdicts show expected and saw for a failure and count failures") {
-  const std::string table =
-      render_verdicts({result("legal-states", true, true), result("reset from client", false, false, 30),
-                       result("bytes-delivered", true, true)});
+  const std::string table = render_verdicts({result("legal-states", true, true),
+                                             result("reset from client", false, false, 30),
+                                             result("bytes-delivered", true, true)});
   const std::string fail = line_with(table, "FAIL");
-  CHECK_THAT(fail, StartsWith("FAIL  policy:30   reset from client"));
+  CHECK_THAT(fail, StartsWith("FAIL  policy:30  reset from client"));
   CHECK_THAT(fail, EndsWith("expected: the expected thing; saw: the thing seen"));
   CHECK_THAT(table, EndsWith("3 checks: 1 failed\n"));
 }
 
-TEST_CASE("verdicts keep a passing row within 100 columns") {
+TEST_CASE("verdicts wrap a long detail under its own column within 100 columns") {
   CheckResult r = result("legal-states", true, true);
-  r.saw = std::string(300, 'x') + " → end";
-  const std::string row = lines_of(render_verdicts({r}))[0];
-  CHECK(display_columns(row) <= 100);
-  CHECK_THAT(row, EndsWith("…"));
+  std::string saw;
+  for (int i = 0; i < 40; ++i) saw += fmt::format("state{} → ", i);
+  r.saw = saw + "end";
+  const auto lines = lines_of(render_verdicts({r}));
+  REQUIRE(lines.size() > 3);  // rows, then the summary
+  const std::size_t indent = lines[0].find("state0");
+  std::string rejoined = lines[0].substr(indent);
+  for (std::size_t i = 0; i + 1 < lines.size(); ++i) {
+    INFO(lines[i]);
+    CHECK(display_columns(lines[i]) <= 100);
+    if (i == 0) continue;
+    CHECK(lines[i].substr(0, indent) == std::string(indent, ' '));
+    rejoined += " " + lines[i].substr(indent);
+  }
+  CHECK(rejoined == r.saw);
+}
+
+TEST_CASE("verdicts start the detail of a very long name on the next line") {
+  const std::string name = "state server reaches LAST_ACK, ends in CLOSED, never TIME_WAIT";
+  const auto lines = lines_of(render_verdicts({result(name, false, true, 7)}));
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0] == "PASS  policy:7   " + name);
+  CHECK_THAT(lines[1], EndsWith(" the thing seen"));
+  CHECK(lines[1].find_first_not_of(' ') == 4 + 2 + 10 + 1 + 32 + 2);
+}
+
+TEST_CASE("wrap_columns breaks at spaces and keeps long words whole") {
+  CHECK(wrap_columns("aa bb cc", 5) == std::vector<std::string>{"aa bb", "cc"});
+  CHECK(wrap_columns("→→→ ab", 6) == std::vector<std::string>{"→→→ ab"});
+  CHECK(wrap_columns("abcdefgh ij", 4) == std::vector<std::string>{"abcdefgh", "ij"});
+  CHECK(wrap_columns("", 10) == std::vector<std::string>{""});
+  CHECK(wrap_columns("gap 204 ms; rto 200 ms)", 8) ==
+        std::vector<std::string>{"gap", "204 ms;", "rto", "200 ms)"});
 }
 
 TEST_CASE("verdicts colour PASS and FAIL only when asked") {
@@ -273,18 +304,27 @@ TEST_CASE("jsonl writes delayed release times, socket samples, app steps and lab
   CHECK(lines[2]["connection"].is_null());
   CHECK(lines[3]["rto_us"] == 204000);
   CHECK(lines[3]["retransmits"] == 2);
-  CHECK(lines[4] == nlohmann::json{{"type", "app"}, {"t_us", 30000}, {"side", "server"},
-                                   {"step", "recv 100"}, {"outcome", "ok"}, {"bytes", 100}});
-  CHECK(lines[5] == nlohmann::json{{"type", "lab"}, {"t_us", 40000},
+  CHECK(lines[4] == nlohmann::json{{"type", "app"},
+                                   {"t_us", 30000},
+                                   {"side", "server"},
+                                   {"step", "recv 100"},
+                                   {"outcome", "ok"},
+                                   {"bytes", 100}});
+  CHECK(lines[5] == nlohmann::json{{"type", "lab"},
+                                   {"t_us", 40000},
                                    {"what", "destroyed TIME_WAIT on client"}});
 }
 
 TEST_CASE("jsonl check lines carry every field of the verdict") {
   const auto lines = jsonl_of(Trace{}, {result("reset from client", false, false, 30)});
   REQUIRE(lines.size() == 2);
-  CHECK(lines[1] == nlohmann::json{{"type", "check"}, {"name", "reset from client"},
-                                   {"passed", false}, {"expected", "the expected thing"},
-                                   {"saw", "the thing seen"}, {"line", 30}, {"builtin", false}});
+  CHECK(lines[1] == nlohmann::json{{"type", "check"},
+                                   {"name", "reset from client"},
+                                   {"passed", false},
+                                   {"expected", "the expected thing"},
+                                   {"saw", "the thing seen"},
+                                   {"line", 30},
+                                   {"builtin", false}});
 }
 
 TEST_CASE("jsonl never fails on text that is not UTF-8") {

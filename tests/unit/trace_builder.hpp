@@ -77,11 +77,15 @@ class TraceBuilder {
     return std::get<SocketEvent>(trace.events.back());
   }
 
-  void app(double at_ms, Side side, std::string step, std::string outcome, std::uint64_t bytes = 0) {
-    trace.events.emplace_back(AppEvent{ms(at_ms), side, std::move(step), std::move(outcome), bytes});
+  void app(double at_ms, Side side, std::string step, std::string outcome,
+           std::uint64_t bytes = 0) {
+    trace.events.emplace_back(
+        AppEvent{ms(at_ms), side, std::move(step), std::move(outcome), bytes});
   }
 
-  void lab(double at_ms, std::string what) { trace.events.emplace_back(LabEvent{ms(at_ms), std::move(what)}); }
+  void lab(double at_ms, std::string what) {
+    trace.events.emplace_back(LabEvent{ms(at_ms), std::move(what)});
+  }
 
   Trace trace;
 
