@@ -32,9 +32,9 @@ const std::array<unsigned char, chunk_size + pattern_period>& send_pattern() {
 /// The outcome a step has when it did what the policy meant.
 std::string_view expected_outcome(StepKind kind) { return kind == StepKind::recv_until_eof ? "eof" : "ok"; }
 
-/// Steps that still run after a failed step, so an agent that saw an error still closes.
+/// Steps that still run after a failed step, so an agent that saw an error still closes (or dies).
 bool runs_after_failure(StepKind kind) {
-  return kind == StepKind::close || kind == StepKind::abort || kind == StepKind::sleep;
+  return kind == StepKind::close || kind == StepKind::abort || kind == StepKind::sleep || kind == StepKind::exit;
 }
 
 /// `handler`, made a no-op once the object behind `alive` is gone.
@@ -153,7 +153,12 @@ void Agent::begin(const Step& step) {
     case StepKind::close: return close_now(false);
     case StepKind::abort: return close_now(true);
     case StepKind::sleep: return begin_sleep(step.duration);
-    case StepKind::exit: return complete("unsupported");  // needs `lastack agent` in its own process
+    case StepKind::exit:
+      if (!config_.exit_process) return complete("unsupported");  // needs `lastack agent`
+      report(step, "ok", 0);
+      config_.exit_process();  // normally no return: the kernel closes the sockets as the process dies
+      ++next_;
+      return run_next();
   }
   complete("unsupported");
 }

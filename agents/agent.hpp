@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "agents/agent_runner.hpp"
 #include "harness/core/clock.hpp"
 #include "harness/core/policy.hpp"
 #include "harness/core/roles.hpp"
@@ -28,29 +29,32 @@ struct AgentConfig {
   std::function<void(const std::function<void()>&)> in_namespace;
   std::function<Instant()> now;                    // the run's clock
   std::function<void(const AppEvent&)> on_event;   // one call per finished step
+  // The `exit` step, called right after it is reported "ok": end the process now, sockets still
+  // open (`lastack agent` sets it). Unset, `exit` is "unsupported": an in-process agent cannot die alone.
+  std::function<void()> exit_process;
 };
 
 /// Runs one side's step list on one TCP connection. Single-threaded on the given io_context:
 /// never blocks and never runs the io_context itself. Callbacks must not destroy the Agent.
-class Agent {
+class Agent final : public AgentRunner {
  public:
   Agent(asio::io_context& io, AgentConfig config);
-  ~Agent();
+  ~Agent() override;
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
 
   /// Server: open, bind (SO_REUSEADDR) and listen now, inside its namespace, so a client can
   /// connect at once; client: nothing. Throws HarnessError when the port cannot be bound.
-  void prepare();
+  void prepare() override;
   /// Run the steps in order (from the io_context, not inside this call); `on_done` is called once
   /// when the last step finished or a failed step ended the list. A second call is ignored.
-  void start(std::function<void()> on_done);
+  void start(std::function<void()> on_done) override;
   /// Cancel whatever is pending (end of run): the pending step is reported as "aborted" now, and
   /// on_done is not called. Sockets stay open until the Agent is destroyed.
-  void stop();
+  void stop() override;
 
   /// True once the step list ran to its end or was ended by a failed step (not after stop()).
-  bool done() const { return done_; }
+  bool done() const override { return done_; }
   /// True when a step's outcome was not the expected one ("ok"; "eof" for recv-until-eof).
   bool failed() const { return failed_; }
   /// Bytes written / read by every step so far.
@@ -58,7 +62,7 @@ class Agent {
   std::uint64_t bytes_received() const { return bytes_received_; }
   /// The connection's ports once connect started / accept completed; kept after the socket is
   /// closed, for attributing sock_diag samples (TIME_WAIT outlives the socket).
-  std::optional<std::uint16_t> local_port() const { return local_port_; }
+  std::optional<std::uint16_t> local_port() const override { return local_port_; }
   std::optional<std::uint16_t> remote_port() const { return remote_port_; }
 
  private:

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <map>
 
+#include "agents/agent_command.hpp"
 #include "harness/core/error.hpp"
 #include "harness/run/commands.hpp"
 #include "harness/run/policy_library.hpp"
@@ -46,6 +47,30 @@ int main(int argc, char** argv) {
   auto* check_cmd = app.add_subcommand("check", "Validate policy files without running them");
   check_cmd->add_option("files", check_files, "Policy files or names")->required();
 
+  AgentCommand agent;
+  auto* agent_cmd = app.add_subcommand(
+      "agent", "Run one side's steps as this process, in the current network namespace, printing one JSON line per step");
+  agent_cmd->add_option("--side", agent.side, "client or server")
+      ->required()
+      ->transform(CLI::CheckedTransformer(std::map<std::string, Side>{{"client", Side::client}, {"server", Side::server}}))
+      ->option_text("client|server REQUIRED");
+  agent_cmd->add_option("--address", agent.address, "Server: address to listen on; client: address to connect to")->required();
+  agent_cmd->add_option("--port", agent.port, "TCP port")->required()->check(CLI::Range(1, 65535));
+  agent_cmd->add_option("--step", agent.steps,
+                        "One step, as a policy writes it; repeat in order (connect, accept, send N, recv N, "
+                        "recv-until-eof, shutdown-write, close, abort, sleep D, exit)")
+      ->required()
+      ->take_all();
+  agent_cmd->add_option("--events-fd", agent.events_fd, "Write the JSON lines to this descriptor (default 1: stdout)")
+      ->check(CLI::NonNegativeNumber);
+  agent_cmd->footer(
+      "Lines: {\"ready\": true} once a server listens, {\"ports\": [local, remote]} once connected,\n"
+      "and {\"t_ns\": CLOCK_MONOTONIC ns, \"step\", \"outcome\", \"bytes\"} per finished step.\n"
+      "`exit` ends the process with its socket open: the kernel closes it (RST if unread data).\n"
+      "Exit code 0 when every step went as meant, 1 otherwise. No privilege needed; e.g.\n"
+      "  lastack agent --side server --address 127.0.0.1 --port 8080 --step accept --step recv-until-eof --step close &\n"
+      "  lastack agent --side client --address 127.0.0.1 --port 8080 --step connect --step 'send 1000' --step exit");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -54,6 +79,8 @@ int main(int argc, char** argv) {
   }
 
   try {
+    // Before anything else: an agent needs neither policies nor privileges.
+    if (*agent_cmd) return command_agent(agent);
     const auto dir = dir_option.empty() ? policy_dir(LASTACK_POLICY_DIR) : std::filesystem::path(dir_option);
     run.policy_dir = dir;
     if (*list_cmd) return command_list(dir);

@@ -3,8 +3,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -32,9 +36,14 @@ std::string join(const std::vector<std::string>& items, std::string_view sep = "
   return out;
 }
 
-// "second-fin from server on connection 2"
-std::string selector_text(const Selector& sel) {
+// How many segments a verdict lists before it writes "...".
+constexpr std::size_t listed_segments = 5;
+constexpr std::size_t listed_close_segments = 8;  // a close with a few retransmissions fits
+
+// "second-fin from server on connection 2"; "fin with data from client" when `with` is given.
+std::string selector_text(const Selector& sel, std::optional<Role> with = std::nullopt) {
   std::string out = sel.segment ? std::string(role_name(*sel.segment)) : "segment";
+  if (with) out += fmt::format(" with {}", role_name(*with));
   if (sel.from) out += fmt::format(" from {}", side_name(*sel.from));
   if (sel.connection) out += fmt::format(" on connection {}", *sel.connection);
   return out;
@@ -44,6 +53,40 @@ std::string times_text(std::size_t n) {
   if (n == 1) return "once";
   if (n == 2) return "twice";
   return fmt::format("{} times", n);
+}
+
+// "1 segment", "3 segments".
+std::string counted(std::size_t n, std::string_view noun) {
+  return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
+}
+
+// The first `limit` items, then "..." when there were more.
+std::string first_few(const std::vector<std::string>& items, std::size_t limit) {
+  const auto shown_count = static_cast<std::ptrdiff_t>(std::min(limit, items.size()));
+  std::vector<std::string> shown(items.begin(), items.begin() + shown_count);
+  if (items.size() > limit) shown.emplace_back("...");
+  return join(shown, ", ");
+}
+
+// What sets a segment apart in a list: "retransmission", "dropped"; empty for a plain one.
+std::vector<std::string> segment_notes(const WireEvent& w) {
+  std::vector<std::string> notes;
+  if (w.info.roles.has(Role::retransmission)) notes.emplace_back("retransmission");
+  if (w.fate != Fate::passed) notes.emplace_back(fate_name(w.fate));
+  return notes;
+}
+
+// Distinct connections on the wire (0-based), in order of first appearance, with their segments.
+std::vector<std::pair<std::size_t, std::vector<const WireEvent*>>> wire_connections(
+    const Trace& trace) {
+  std::vector<std::pair<std::size_t, std::vector<const WireEvent*>>> out;
+  for (const WireEvent* w : wire_events(trace)) {
+    auto it = std::find_if(out.begin(), out.end(),
+                           [w](const auto& c) { return c.first == w->info.connection; });
+    if (it == out.end()) it = out.insert(out.end(), {w->info.connection, {}});
+    it->second.push_back(w);
+  }
+  return out;
 }
 
 std::string sides_text(const std::set<Side>& sides) {
@@ -84,10 +127,13 @@ std::string paths_text(const std::vector<SocketHistory>& sockets) {
 
 CheckResult check_retransmitted(const Trace& trace, const RetransmittedExpect& x) {
   const std::string what = selector_text(x.segment);
-  CheckResult r = expectation("retransmitted " + what, x.line);
+  const bool never = x.count == 0u;
+  CheckResult r = expectation(never ? "no retransmission of " + what : "retransmitted " + what,
+                              x.line);
   r.expected =
-      x.count ? fmt::format("the first {} retransmitted exactly {}", what, times_text(*x.count))
-              : fmt::format("the first {} retransmitted at least once", what);
+      never ? fmt::format("the first {} never retransmitted", what)
+      : x.count ? fmt::format("the first {} retransmitted exactly {}", what, times_text(*x.count))
+                : fmt::format("the first {} retransmitted at least once", what);
 
   const WireEvent* original = nullptr;
   for (const WireEvent* w : wire_events(trace)) {
@@ -136,8 +182,12 @@ CheckResult check_retransmitted(const Trace& trace, const RetransmittedExpect& x
                                    ms_text(*want_gap), ms_text(gap_tolerance(*want_gap))));
   }
   if (x.backoff) {
-    if (gaps.size() < 2) problems.push_back("backoff needs at least two retransmissions");
-    for (std::size_t i = 1; i < gaps.size(); ++i) {
+    // A tail-loss probe first re-arms the timer without backing off: doubling starts after it.
+    const std::size_t probes = leading_probes(gaps, rto);
+    if (gaps.size() < 2 + probes)
+      problems.push_back(fmt::format("backoff needs at least two timer retransmissions{}",
+                                     probes ? " after the tail-loss probe" : ""));
+    for (std::size_t i = 1 + probes; i < gaps.size(); ++i) {
       if (!within(gaps[i], 2 * gaps[i - 1])) {
         problems.push_back(fmt::format("gap {} ({}) is not double gap {} ({})", i + 1,
                                        ms_text(gaps[i]), i, ms_text(gaps[i - 1])));
@@ -157,7 +207,7 @@ CheckResult check_retransmitted(const Trace& trace, const RetransmittedExpect& x
                         same_seq ? fmt::format("same seq {}", original->info.rel_seq)
                                  : fmt::format("covering seq {}", original->info.rel_seq),
                         original->segment.flags.tcpdump(), gaps.size() == 1 ? "" : "s",
-                        ms_list_text(gaps), retransmission_mechanism(gaps.front(), rto),
+                        ms_list_text(gaps), retransmission_mechanism(gaps, rto),
                         rto ? fmt::format("; RTO {}", ms_text(*rto)) : "; no RTO sampled");
   }
   if (x.after_rto && !rto) r.saw += "; assumed TCP_RTO_MIN 200 ms";
@@ -203,10 +253,11 @@ CheckResult check_state(const Trace& trace, const StateExpect& x) {
 
 CheckResult check_reset(const Trace& trace, const ResetExpect& x) {
   const std::string who = x.from ? std::string(side_name(*x.from)) : "either side";
-  CheckResult r = expectation("reset from " + who, x.line);
-  r.expected =
-      x.count ? fmt::format("exactly {} RST{} from {}", *x.count, *x.count == 1 ? "" : "s", who)
-              : fmt::format("at least one RST from {}", who);
+  const bool none = x.count == 0u;
+  CheckResult r = expectation(none ? "no RST from " + who : "reset from " + who, x.line);
+  r.expected = none      ? fmt::format("no RST from {}", who)
+               : x.count ? fmt::format("exactly {} from {}", counted(*x.count, "RST"), who)
+                         : fmt::format("at least one RST from {}", who);
   std::vector<std::string> seen;
   for (const WireEvent* w : wire_events(trace)) {
     if (w->segment.flags.rst() && (!x.from || w->info.from == *x.from))
@@ -215,7 +266,7 @@ CheckResult check_reset(const Trace& trace, const ResetExpect& x) {
   r.passed = x.count ? seen.size() == *x.count : !seen.empty();
   r.saw = seen.empty()
               ? fmt::format("no RST from {} on the wire", who)
-              : fmt::format("{} RST{}: {}", seen.size(), seen.size() == 1 ? "" : "s", join(seen));
+              : fmt::format("{}: {}", counted(seen.size(), "RST"), join(seen));
   return r;
 }
 
@@ -325,6 +376,111 @@ CheckResult check_timewait(const Trace& trace, const TimeWaitExpect& x) {
   r.saw = join(seen);
   if (x.restarted && !restarted && !entered.empty()) r.saw += "; timer never restarted";
   if (!r.passed) r.saw += " (" + join(problems) + ")";
+  return r;
+}
+
+CheckResult check_segments(const Trace& trace, const SegmentsExpect& x) {
+  const std::string what = selector_text(x.segment, x.with);
+  CheckResult r = expectation("segments " + what, x.line);
+  // Neither count nor bounds (the parser never allows it): at least one.
+  const std::uint32_t at_least = x.min.value_or(x.max ? 0 : 1);
+  std::string how_many;
+  if (x.count) how_many = *x.count == 0 ? "no segment" : "exactly " + counted(*x.count, "segment");
+  else if (x.min && x.max) how_many = fmt::format("between {} and {} segments", *x.min, *x.max);
+  else if (x.max) how_many = "at most " + counted(*x.max, "segment");
+  else how_many = "at least " + counted(at_least, "segment");
+  r.expected = fmt::format("{} matching {} on the wire, whatever their fate", how_many, what);
+
+  std::vector<std::string> seen;
+  for (const WireEvent* w : wire_events(trace)) {
+    if (!selector_matches(x.segment, w->info) || (x.with && !w->info.roles.has(*x.with))) continue;
+    const auto notes = segment_notes(*w);
+    seen.push_back(fmt::format("{} at {}{}", segment_text(*w), ms_text(w->at),
+                               notes.empty() ? "" : " (" + join(notes, ", ") + ")"));
+  }
+  const std::size_t n = seen.size();
+  r.passed = x.count ? n == *x.count : n >= at_least && (!x.max || n <= *x.max);
+  r.saw = seen.empty()
+              ? fmt::format("no segment matching {} on the wire", what)
+              : fmt::format("{}: {}", counted(n, "segment"), first_few(seen, listed_segments));
+  return r;
+}
+
+CheckResult check_close(const Trace& trace, const CloseExpect& x) {
+  const std::string where = x.connection ? fmt::format(" on connection {}", *x.connection) : "";
+  CheckResult r = expectation(fmt::format("close in {}{}", counted(x.segments, "segment"), where),
+                              x.line);
+  r.expected = fmt::format(
+      "the close of {} in exactly {}, from the first FIN through the first final-ack (both "
+      "directions, retransmissions included)",
+      x.connection ? fmt::format("connection {}", *x.connection) : "every connection",
+      counted(x.segments, "segment"));
+
+  auto connections = wire_connections(trace);
+  if (x.connection) {
+    std::erase_if(connections, [&](const auto& c) { return c.first + 1 != *x.connection; });
+    if (connections.empty()) {
+      r.saw = fmt::format("no connection {} on the wire", *x.connection);
+      return r;
+    }
+  }
+  if (connections.empty()) {
+    r.saw = "no connection on the wire";
+    return r;
+  }
+  r.passed = true;
+  std::vector<std::string> per_connection;
+  for (const auto& [connection, wires] : connections) {
+    // The close: from the first FIN's first transmission through the first final-ack.
+    std::vector<std::string> close;
+    bool completed = false;
+    for (const WireEvent* w : wires) {
+      if (close.empty() && !w->segment.flags.fin()) continue;
+      std::vector<std::string> notes{std::string(side_name(w->info.from))};
+      if (w->info.roles.has(Role::first_fin_ack)) notes.emplace_back("acks the first FIN");
+      if (w->segment.payload_len > 0)
+        notes.push_back(fmt::format("len {}", w->segment.payload_len));
+      for (auto& note : segment_notes(*w)) notes.push_back(std::move(note));
+      close.push_back(fmt::format("{} ({})", w->segment.flags.tcpdump(), join(notes, ", ")));
+      if (w->info.roles.has(Role::final_ack)) {
+        completed = true;
+        break;
+      }
+    }
+    const std::string segments = first_few(close, listed_close_segments);
+    std::string text;
+    if (close.empty())
+      text = "no FIN on the wire";
+    else if (!completed)
+      text = fmt::format("the close never completed (no final-ack): {} from the first FIN: {}",
+                         counted(close.size(), "segment"), segments);
+    else
+      text = fmt::format("{}: {}", counted(close.size(), "segment"), segments);
+    r.passed = r.passed && completed && close.size() == x.segments;
+    per_connection.push_back(connections.size() == 1 && !x.connection
+                                 ? text
+                                 : fmt::format("connection {}: {}", connection + 1, text));
+  }
+  r.saw = join(per_connection);
+  return r;
+}
+
+CheckResult check_connections(const Trace& trace, const ConnectionsExpect& x) {
+  CheckResult r = expectation("connections", x.line);
+  r.expected = fmt::format("exactly {} on the wire", counted(x.count, "connection"));
+  const auto connections = wire_connections(trace);
+  std::vector<std::string> seen;
+  for (const auto& [connection, wires] : connections) {
+    const WireEvent& first = *wires.front();
+    const auto client_port =
+        first.info.from == Side::client ? first.segment.sport : first.segment.dport;
+    seen.push_back(fmt::format("{} (client port {}, {})", connection + 1, client_port,
+                               counted(wires.size(), "segment")));
+  }
+  r.passed = connections.size() == x.count;
+  r.saw = seen.empty()
+              ? "no connection on the wire"
+              : fmt::format("{}: {}", counted(seen.size(), "connection"), join(seen, ", "));
   return r;
 }
 

@@ -22,4 +22,13 @@ CheckResult check_app(const Trace& trace, const AppExpect& expect);
 /// Who entered TIME_WAIT, the timer when first seen, and whether it restarted.
 CheckResult check_timewait(const Trace& trace, const TimeWaitExpect& expect);
 
+/// How many wire segments match the selector (and `with`), whatever their fate.
+CheckResult check_segments(const Trace& trace, const SegmentsExpect& expect);
+
+/// How many segments each close took: first FIN through the first final-ack, both directions.
+CheckResult check_close(const Trace& trace, const CloseExpect& expect);
+
+/// How many distinct connections appeared on the wire.
+CheckResult check_connections(const Trace& trace, const ConnectionsExpect& expect);
+
 }  // namespace lastack

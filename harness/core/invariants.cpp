@@ -102,6 +102,27 @@ bool timewait_destroyed(const Trace& trace, Side side) {
   return false;
 }
 
+// A RST the lab put on the wire (inject-rst) in an endpoint's name: no kernel sent it.
+bool injected(const WireEvent& w) { return w.note.rfind("injected by lab action", 0) == 0; }
+
+// `side`'s own kernel sent a RST on `connection`: it aborted.
+bool sent_own_reset(const std::vector<const WireEvent*>& wires, std::size_t connection, Side side) {
+  return std::any_of(wires.begin(), wires.end(), [&](const WireEvent* w) {
+    return w->segment.flags.rst() && w->info.connection == connection && w->info.from == side &&
+           !injected(*w);
+  });
+}
+
+// A RST (the peer's, or one injected in its name) reached `side` on `connection`: that ends
+// any state, TIME_WAIT included (RFC 1337), unless tcp_rfc1337 makes TIME_WAIT ignore it.
+bool reset_reached(const std::vector<const WireEvent*>& wires, std::size_t connection, Side side,
+                   bool only_injected) {
+  return std::any_of(wires.begin(), wires.end(), [&](const WireEvent* w) {
+    return w->segment.flags.rst() && w->info.connection == connection && w->info.from != side &&
+           delivered(*w) && (!only_injected || injected(*w));
+  });
+}
+
 // How one side of one connection closed, as the wire shows it.
 struct CloseView {
   const WireEvent* fin = nullptr;           // its first FIN
@@ -238,7 +259,7 @@ CheckResult check_retransmission_backoff(const Trace& trace) {
     const auto rto = rto_for(trace, *v.front(), v[1]->at);
     std::string text =
         fmt::format("{}: {} retransmissions, gaps {} (first: {})", segment_text(*v.front()),
-                    gaps.size(), ms_list_text(gaps), retransmission_mechanism(gaps.front(), rto));
+                    gaps.size(), ms_list_text(gaps), retransmission_mechanism(gaps, rto));
     Duration previous = gaps.front();
     std::string problem;
     for (std::size_t i = 1; i < gaps.size() && problem.empty(); ++i) {
@@ -308,7 +329,6 @@ CheckResult check_timewait_only_active_closers(const Trace& trace) {
   std::vector<std::string> summary, bad;
   for (const std::size_t c : connections) {
     const std::string prefix = connections.size() > 1 ? fmt::format("connection {}: ", c + 1) : "";
-    const bool reset = reset_after(trace, c, Instant::min());
     std::vector<std::string> sides;
     for (const Side side : {Side::client, Side::server}) {
       const CloseView v = close_view(wires, c, side);
@@ -330,13 +350,16 @@ CheckResult check_timewait_only_active_closers(const Trace& trace) {
           !passive &&
           (went_through({TcpState::FIN_WAIT1, TcpState::FIN_WAIT2, TcpState::CLOSING}) ||
            v.active());
-      const bool sent_rst = sent_reset(trace, c, side);
+      const bool sent_rst = sent_own_reset(wires, c, side);
+      const bool reset = reset_reached(wires, c, side, false);
+      const bool injected_reset = reset_reached(wires, c, side, true);
       const std::string name(side_name(side));
       const char* how = active             ? "closed first"
                         : v.fin || passive ? "closed second"
                                            : "sent no FIN";
-      sides.push_back(fmt::format("{} {}{}, {}", name, how, sent_rst ? " and sent RST" : "",
-                                  entered ? "entered TIME_WAIT" : "no TIME_WAIT"));
+      sides.push_back(fmt::format("{} {}{}, {}{}", name, how, sent_rst ? " and sent RST" : "",
+                                  entered ? "entered TIME_WAIT" : "no TIME_WAIT",
+                                  injected_reset ? " (an injected RST reached it)" : ""));
       if (sent_rst) continue;  // it aborted: TIME_WAIT rules do not apply
       if (entered && !active) {
         bad.push_back(fmt::format("{}{} entered TIME_WAIT but {} ({})", prefix, name,

@@ -82,6 +82,7 @@ std::string segment_label(const WireEvent& w, bool many_connections,
   if ((w.fate == Fate::delayed || w.fate == Fate::held) && w.released)
     notes.push_back(fmt::format("{} {}", fate_name(w.fate), ms_text(*w.released - w.at)));
   if (w.fate == Fate::duplicated) notes.push_back("duplicated");
+  if (w.fate == Fate::passed && !w.note.empty()) notes.push_back(w.note);  // injected by a lab action
   for (const auto& n : notes) label += " (" + n + ")";
   return label;
 }

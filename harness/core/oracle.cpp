@@ -2,6 +2,8 @@
 #include "harness/core/oracle.hpp"
 
 #include <algorithm>
+#include <type_traits>
+#include <variant>
 
 #include "harness/core/expectations.hpp"
 #include "harness/core/invariants.hpp"
@@ -22,6 +24,12 @@ std::vector<CheckResult> check_invariants(const Trace& trace, const Policy& /*po
   };
 }
 
+namespace {
+// A static_assert that only fires when its branch is instantiated.
+template <typename>
+inline constexpr bool always_false = false;
+}  // namespace
+
 CheckResult check_expectation(const Trace& trace, const Expectation& expect) {
   return std::visit(
       [&trace](const auto& x) -> CheckResult {
@@ -34,8 +42,16 @@ CheckResult check_expectation(const Trace& trace, const Expectation& expect) {
           return check_reset(trace, x);
         else if constexpr (std::is_same_v<T, AppExpect>)
           return check_app(trace, x);
-        else
+        else if constexpr (std::is_same_v<T, TimeWaitExpect>)
           return check_timewait(trace, x);
+        else if constexpr (std::is_same_v<T, SegmentsExpect>)
+          return check_segments(trace, x);
+        else if constexpr (std::is_same_v<T, CloseExpect>)
+          return check_close(trace, x);
+        else if constexpr (std::is_same_v<T, ConnectionsExpect>)
+          return check_connections(trace, x);
+        else
+          static_assert(always_false<T>, "check_expectation misses an Expectation kind");
       },
       expect);
 }

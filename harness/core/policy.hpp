@@ -42,13 +42,15 @@ struct FaultRule {
 };
 
 /// An action on the lab itself rather than on a segment ([[lab]] tables).
-enum class LabActionKind : std::uint8_t { destroy_timewait };
+// destroy_timewait: SOCK_DESTROY `side`'s TIME_WAIT sockets. inject_rst: send, on the wire, the
+// RST the triggering segment's receiver would send, to that segment's sender (= `side`).
+enum class LabActionKind : std::uint8_t { destroy_timewait, inject_rst };
 
 /// One [[lab]] table: when `on` matches a segment on the wire, do `action` on `side` after `after`.
 struct LabAction {
   LabActionKind action = LabActionKind::destroy_timewait;
   Selector on;
-  Side side = Side::client;
+  Side side = Side::client;  // the side whose socket is acted on (inject-rst: the one receiving the RST)
   Millis after{0};
   std::size_t line = 0;
 };
@@ -74,6 +76,9 @@ struct Scenario {
   std::uint16_t port = 8080;
   Millis settle{500};    // keep observing this long after both agents are done
   Millis timeout{15000}; // give up on the run after this
+  // finish = "client" | "server": the run ends (after settle) when that side's steps end, even
+  // if the other is still waiting (a server whose accept() never returns). Unset: both sides.
+  std::optional<Side> finish_with;
 };
 
 // ---- expectations ([[expect]] tables) ----
@@ -121,8 +126,32 @@ struct TimeWaitExpect {
   std::size_t line = 0;
 };
 
+/// check = "segments": how many wire segments match, whatever their fate (dropped ones count).
+struct SegmentsExpect {
+  Selector segment;                    // segment (required) + from + connection
+  std::optional<Role> with;            // a second role the segment must also carry
+  std::optional<std::uint32_t> count;  // exact; or min and/or max (inclusive)
+  std::optional<std::uint32_t> min, max;
+  std::size_t line = 0;
+};
+
+/// check = "close": how many wire segments the close took, from the first FIN to the first
+/// final-ack, both directions, retransmissions included.
+struct CloseExpect {
+  std::uint32_t segments = 4;
+  std::optional<std::size_t> connection;  // 1-based; unset: every connection
+  std::size_t line = 0;
+};
+
+/// check = "connections": how many distinct connections appeared on the wire.
+struct ConnectionsExpect {
+  std::uint32_t count = 1;
+  std::size_t line = 0;
+};
+
 using Expectation =
-    std::variant<RetransmittedExpect, StateExpect, ResetExpect, AppExpect, TimeWaitExpect>;
+    std::variant<RetransmittedExpect, StateExpect, ResetExpect, AppExpect, TimeWaitExpect,
+                 SegmentsExpect, CloseExpect, ConnectionsExpect>;
 
 /// A whole policy file.
 struct Policy {

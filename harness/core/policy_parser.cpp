@@ -213,10 +213,11 @@ class TableReader {
 
 const std::vector<std::string_view> from_names = {"client", "server", "any"};
 const std::vector<std::string_view> side_names = {"client", "server"};
+const std::vector<std::string_view> finish_names = {"both", "client", "server"};
 const std::vector<std::string_view> action_names = {"drop", "delay", "hold", "duplicate"};
-const std::vector<std::string_view> lab_action_names = {"destroy-timewait"};
+const std::vector<std::string_view> lab_action_names = {"destroy-timewait", "inject-rst"};
 const std::vector<std::string_view> check_names = {"retransmitted", "state", "reset", "app",
-                                                   "timewait"};
+                                                   "timewait", "segments", "close", "connections"};
 
 std::optional<Side> side_from_name(std::string_view name) {
   if (name == "client") return Side::client;
@@ -234,6 +235,7 @@ std::optional<ActionKind> action_from_name(std::string_view name) {
 
 std::optional<LabActionKind> lab_action_from_name(std::string_view name) {
   if (name == "destroy-timewait") return LabActionKind::destroy_timewait;
+  if (name == "inject-rst") return LabActionKind::inject_rst;
   return std::nullopt;
 }
 
@@ -412,7 +414,8 @@ std::vector<Step> read_steps(const TableReader& t, Side side) {
 }
 
 Scenario read_scenario(const toml::table& table, const Problems& problems) {
-  const TableReader t(table, "[scenario]", {"client", "server", "port", "settle", "timeout"}, problems);
+  const TableReader t(table, "[scenario]", {"client", "server", "port", "settle", "timeout", "finish"},
+                      problems);
   Scenario scenario;
   scenario.client = read_steps(t, Side::client);
   scenario.server = read_steps(t, Side::server);
@@ -422,6 +425,13 @@ Scenario read_scenario(const toml::table& table, const Problems& problems) {
     if (timeout->count() == 0) t.fail("timeout", fmt::format("{} must be more than 0ms", t.written("timeout")));
     scenario.timeout = *timeout;
   }
+  const auto finish_side = [](std::string_view name) -> std::optional<std::optional<Side>> {
+    if (name == "both") return std::optional<Side>{};
+    if (auto side = side_from_name(name)) return side;
+    return std::nullopt;
+  };
+  scenario.finish_with =
+      t.named<std::optional<Side>>("finish", "finish", finish_side, finish_names).value_or(std::nullopt);
   return scenario;
 }
 
@@ -560,6 +570,26 @@ FaultRule read_fault(const toml::table& table, const Problems& problems) {
   return rule;
 }
 
+/// inject-rst answers the `on` segment toward its sender, so `side` (who receives the RST) and
+/// on.from name the same side: either may be left out, not both; they may not disagree.
+void read_inject_rst_side(const TableReader& t, LabAction& lab) {
+  const std::optional<Side> side = t.named<Side>("side", "side", side_from_name, side_names);
+  if (!side && !lab.on.from)
+    t.fail("on", fmt::format("action = \"inject-rst\" needs side (who receives the RST) or {}.from "
+                             "(whose segment triggers it; the RST goes back to that sender)",
+                             t.written("on")));
+  if (side && lab.on.from && *side != *lab.on.from)
+    t.fail("side", fmt::format("{} = \"{}\" but {}.from = \"{}\": inject-rst sends the RST to the sender "
+                               "of the {} segment, so {} must be \"{}\" (or be left out)",
+                               t.written("side"), side_name(*side), t.written("on"), side_name(*lab.on.from),
+                               t.written("on"), t.written("side"), side_name(*lab.on.from)));
+  if (lab.on.segment == Role::rst)
+    t.fail("on", fmt::format("inject-rst cannot answer a RST ({}.segment = \"rst\"): RFC 9293 never "
+                             "resets a reset", t.written("on")));
+  lab.side = side.value_or(lab.on.from.value_or(Side::client));
+  lab.on.from = lab.side;
+}
+
 LabAction read_lab(const toml::table& table, const Problems& problems) {
   const TableReader t(table, "[[lab]]", {"action", "on", "side", "after"}, problems);
   LabAction lab;
@@ -568,7 +598,11 @@ LabAction read_lab(const toml::table& table, const Problems& problems) {
   lab.action = *t.named<LabActionKind>("action", "lab action", lab_action_from_name, lab_action_names);
   t.require("on", fmt::format("which segment triggers it, e.g. on = {}", selector_example));
   lab.on = read_selector_table(t, "on");
-  lab.side = read_side(t, "side");
+  if (lab.action == LabActionKind::inject_rst) {
+    read_inject_rst_side(t, lab);
+  } else {
+    lab.side = read_side(t, "side");
+  }
   lab.after = t.duration("after").value_or(Millis{0});
   return lab;
 }
@@ -670,6 +704,49 @@ TimeWaitExpect read_timewait(const TableReader& t) {
   return e;
 }
 
+SegmentsExpect read_segments(const TableReader& t) {
+  SegmentsExpect e;
+  e.line = t.line();
+  t.require("segment", "the role to count, e.g. segment = \"syn-ack\"");
+  e.segment = read_selector(t);
+  e.with = t.named<Role>("with", "segment", role_from_name, all_role_names());
+  t.require_one_of({"count", "min", "max"});
+  e.count = read_count(t);
+  const auto bound = [&](std::string_view key) -> std::optional<std::uint32_t> {
+    const auto n = t.integer(key, 0, u32_max);
+    return n ? std::optional<std::uint32_t>(static_cast<std::uint32_t>(*n)) : std::nullopt;
+  };
+  e.min = bound("min");
+  e.max = bound("max");
+  if (e.count && (e.min || e.max)) {
+    const std::string_view key = e.min ? "min" : "max";
+    t.fail(key, fmt::format("{} cannot be combined with {}: give an exact {}, or min and/or max",
+                            t.written(key), t.written("count"), t.written("count")));
+  }
+  if (e.min && e.max && *e.min > *e.max)
+    t.fail("max", fmt::format("{} ({}) is more than {} ({})", t.written("min"), *e.min,
+                              t.written("max"), *e.max));
+  return e;
+}
+
+CloseExpect read_close(const TableReader& t) {
+  CloseExpect e;
+  e.line = t.line();
+  t.require("segments", "how many segments from the first FIN through the final ACK, e.g. segments = 4");
+  e.segments = static_cast<std::uint32_t>(*t.integer("segments", 1, u32_max));
+  if (auto connection = t.integer("connection", 1, u32_max))
+    e.connection = static_cast<std::size_t>(*connection);
+  return e;
+}
+
+ConnectionsExpect read_connections(const TableReader& t) {
+  ConnectionsExpect e;
+  e.line = t.line();
+  t.require("count", "how many connections appear on the wire, e.g. count = 1");
+  e.count = static_cast<std::uint32_t>(*t.integer("count", 1, u32_max));
+  return e;
+}
+
 Expectation read_expect(const toml::table& table, const Problems& problems) {
   const std::size_t line = line_of(table, 1);
   const toml::node* check_node = table.get("check");
@@ -692,6 +769,14 @@ Expectation read_expect(const toml::table& table, const Problems& problems) {
   if (check == "timewait")
     return read_timewait(TableReader(
         table, title, {"check", "entered-by", "expires-min", "expires-max", "restarted"}, problems));
+  if (check == "segments")
+    return read_segments(TableReader(
+        table, title, {"check", "segment", "with", "from", "connection", "count", "min", "max"},
+        problems));
+  if (check == "close")
+    return read_close(TableReader(table, title, {"check", "segments", "connection"}, problems));
+  if (check == "connections")
+    return read_connections(TableReader(table, title, {"check", "count"}, problems));
   problems.at(check_line, fmt::format("unknown check \"{}\" (expected one of: {})", check, joined(check_names)));
 }
 
@@ -736,6 +821,11 @@ Policy parse_policy(std::string_view toml_text, const std::string& file) {
   for (const toml::table* table : tables_of(root, "lab")) policy.lab.push_back(read_lab(*table, problems));
   for (const toml::table* table : tables_of(root, "expect")) policy.expect.push_back(read_expect(*table, problems));
   return policy;
+}
+
+Step parse_agent_step(const std::string& text, const std::string& file, std::size_t line) {
+  const Problems problems(file);
+  return parse_step(text, line, problems);
 }
 
 }  // namespace lastack

@@ -41,9 +41,16 @@ std::string why_all_tcp(const Policy& policy) {
       return fmt::format("lab action {} (line {}) is triggered by a segment that can carry data", i + 1,
                          policy.lab[i].line);
   // The oracle can only count retransmissions of segments it sees.
-  for (const Expectation& e : policy.expect)
+  for (const Expectation& e : policy.expect) {
     if (const auto* r = std::get_if<RetransmittedExpect>(&e); r && needs_all(r->segment))
       return fmt::format("the expectation at line {} counts retransmissions of data", r->line);
+    // Counting is only right when every segment it could count is seen.
+    if (const auto* s = std::get_if<SegmentsExpect>(&e);
+        s && needs_all(s->segment) && (!s->with || may_carry_data_without_flags(*s->with)))
+      return fmt::format("the expectation at line {} counts segments that can carry data", s->line);
+    if (const auto* c = std::get_if<CloseExpect>(&e))
+      return fmt::format("the expectation at line {} counts every segment of the close", c->line);
+  }
   return {};
 }
 

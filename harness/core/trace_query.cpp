@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "harness/core/oracle.hpp"
+
 namespace lastack {
 namespace {
 
@@ -141,10 +143,19 @@ std::string segment_text(const WireEvent& e) {
   return out + fmt::format(" from {}", side_name(e.info.from));
 }
 
-std::string_view retransmission_mechanism(Duration first_gap,
-                                          std::optional<std::chrono::microseconds> rto) {
+std::size_t leading_probes(const std::vector<Duration>& gaps,
+                           std::optional<std::chrono::microseconds> rto) {
+  if (gaps.empty()) return 0;
   const Duration reference = rto ? Duration(*rto) : Duration(tcp_rto_min);
-  return first_gap * 2 < reference ? "tail-loss probe" : "RTO retransmission";
+  if (gaps.front() * 2 < reference) return 1;
+  // A timer retransmission doubles the next wait; a probe leaves it at one RTO.
+  if (gaps.size() >= 2 && gaps[1] < gaps[0] + gap_tolerance(gaps[0])) return 1;
+  return 0;
+}
+
+std::string_view retransmission_mechanism(const std::vector<Duration>& gaps,
+                                          std::optional<std::chrono::microseconds> rto) {
+  return leading_probes(gaps, rto) ? "tail-loss probe" : "RTO retransmission";
 }
 
 bool timewait_restarted(const SocketEvent& before, const SocketEvent& after) {

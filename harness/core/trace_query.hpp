@@ -80,11 +80,6 @@ std::optional<std::size_t> socket_connection(const Trace& trace, const SocketEve
 /// A segment in words: "F. seq 1 from server", "P. seq 1 len 1000 from client".
 std::string segment_text(const WireEvent& e);
 
-/// How the kernel came to resend: a first gap well under the sender's RTO (less than half of
-/// it; tcp_rto_min when no RTO was sampled) is a "tail-loss probe", else "RTO retransmission".
-std::string_view retransmission_mechanism(Duration first_gap,
-                                          std::optional<std::chrono::microseconds> rto);
-
 /// True when `after`, a later TIME_WAIT sample of the same socket as `before`, has more time
 /// left than the countdown allows (beyond 100 ms of sampling slack): the timer restarted.
 bool timewait_restarted(const SocketEvent& before, const SocketEvent& after);
@@ -101,5 +96,16 @@ std::optional<std::chrono::microseconds> rto_at(const Trace& trace, Side side,
 /// samples lag the wire by a few ms) its first sample with a non-zero rto before `until`.
 std::optional<std::chrono::microseconds> rto_for(const Trace& trace, const WireEvent& original,
                                                  Instant until);
+
+/// How the kernel came to resend, from the gaps between successive transmissions: a first gap
+/// well under the sender's RTO (less than half; tcp_rto_min when no RTO was sampled) is a
+/// "tail-loss probe"; so is a first gap followed by an equal one rather than a doubled one (the
+/// probe fired at the RTO and re-armed the timer instead of backing it off). Else "RTO retransmission".
+std::string_view retransmission_mechanism(const std::vector<Duration>& gaps,
+                                          std::optional<std::chrono::microseconds> rto);
+
+/// 1 when the first retransmission was a tail-loss probe (see retransmission_mechanism), else 0:
+/// exponential backoff is judged from the retransmissions after it.
+std::size_t leading_probes(const std::vector<Duration>& gaps, std::optional<std::chrono::microseconds> rto);
 
 }  // namespace lastack

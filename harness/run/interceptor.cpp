@@ -123,6 +123,23 @@ void Interceptor::handle(const sys::QueuedPacket& packet, std::vector<std::uint3
   if (on_segment_) on_segment_(events_.back());
 }
 
+void Interceptor::inject(std::span<const std::uint8_t> ip_packet, std::string note) {
+  WireEvent ev;
+  ev.at = clock_.now();
+  try {
+    ev.segment = parse_segment(ip_packet);
+  } catch (const ParseError& e) {
+    throw HarnessError(fmt::format("inject: not a TCP segment: {}", e.what()));
+  }
+  injector_.inject(ip_packet);
+  // Classified only once sent: a segment that never left must not shape the roles of later ones.
+  ev.info = tracker_.observe(ev.segment);
+  ev.fate = Fate::passed;
+  ev.note = std::move(note);
+  events_.push_back(std::move(ev));
+  if (on_segment_) on_segment_(events_.back());
+}
+
 void Interceptor::release(const Release& r) {
   auto it = waiting_.find(r.packet);
   if (it == waiting_.end()) return;

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -28,6 +30,11 @@ class Interceptor {
   void start();
   /// Stop reading; let every held or delayed segment go (the run is over).
   void stop();
+
+  /// Send a hand-made IP packet on the wire (it leaves through OUTPUT, so it is never queued)
+  /// and log it as a WireEvent classified like any segment, fate passed, packet id 0, `note`.
+  /// Throws HarnessError when it is not a TCP segment or cannot be sent.
+  void inject(std::span<const std::uint8_t> ip_packet, std::string note);
 
   /// Segments still delayed or held.
   bool idle() const { return waiting_.empty(); }

@@ -9,6 +9,8 @@
 
 #include "agents/agent.hpp"
 #include "harness/core/flow_tracker.hpp"
+#include "harness/core/segment_builder.hpp"
+#include "harness/run/agent_process.hpp"
 #include "harness/run/interceptor.hpp"
 #include "harness/run/lab.hpp"
 #include "harness/run/socket_observer.hpp"
@@ -89,8 +91,8 @@ class RunDriver {
                                                        policy_.scenario.timeout.count())});
       finish();
     });
-    server_->start([this] { agent_done(); });
-    client_->start([this] { agent_done(); });
+    server_->start([this] { agent_done(Side::server); });
+    client_->start([this] { agent_done(Side::client); });
     io_.run();
     return merge();
   }
@@ -98,7 +100,9 @@ class RunDriver {
   bool timed_out() const { return timed_out_; }
 
  private:
-  std::unique_ptr<Agent> make_agent(Side side, const std::vector<Step>& steps, asio::ip::tcp::endpoint ep) {
+  // A side that must die with its socket open (`exit`) runs as a `lastack agent` process;
+  // the others stay in-process (no fork, no exec).
+  std::unique_ptr<AgentRunner> make_agent(Side side, const std::vector<Step>& steps, asio::ip::tcp::endpoint ep) {
     AgentConfig config;
     config.side = side;
     config.steps = steps;
@@ -107,11 +111,15 @@ class RunDriver {
     config.in_namespace = [&ns](const std::function<void()>& fn) { sys::in_netns(ns, fn); };
     config.now = [this] { return clock_.now(); };
     config.on_event = [this](const AppEvent& e) { app_events_.push_back(e); };
+    const bool exits = std::any_of(steps.begin(), steps.end(), [](const Step& s) { return s.kind == StepKind::exit; });
+    if (exits) return std::make_unique<AgentProcess>(io_, std::move(config), ns, clock_);
     return std::make_unique<Agent>(io_, std::move(config));
   }
 
-  void agent_done() {
-    if (++agents_done_ < 2) return;
+  void agent_done(Side side) {
+    ++agents_done_;
+    const auto& finish = policy_.scenario.finish_with;
+    if (finish ? *finish != side : agents_done_ < 2) return;
     settle_.expires_after(policy_.scenario.settle);
     settle_.async_wait([this](const boost::system::error_code& ec) {
       if (!ec) wait_idle();
@@ -134,15 +142,29 @@ class RunDriver {
       lab_fired_[i] = true;
       ++pending_lab_;
       auto timer = std::make_shared<asio::steady_timer>(io_, action.after);
-      timer->async_wait([this, timer, &action](const boost::system::error_code& ec) {
+      // The trigger is copied: the interceptor's event log may grow (and move) before the timer fires.
+      timer->async_wait([this, timer, i, trigger = ev.segment](const boost::system::error_code& ec) {
         --pending_lab_;
         if (ec) return;
         observer_.sample();  // the state just before, in the trace
+        run_lab_action(i, trigger);
+        observer_.sample();
+      });
+    }
+  }
+
+  void run_lab_action(std::size_t i, const Segment& trigger) {
+    const LabAction& action = policy_.lab[i];
+    switch (action.action) {
+      case LabActionKind::destroy_timewait: {
         std::size_t n = observer_.destroy_timewait(action.side);
         lab_events_.push_back({clock_.now(), fmt::format("destroyed TIME_WAIT on {}: {} socket{} (SOCK_DESTROY)",
                                                          side_name(action.side), n, n == 1 ? "" : "s")});
-        observer_.sample();
-      });
+        break;
+      }
+      case LabActionKind::inject_rst:
+        interceptor_.inject(build_reset_to_sender(trigger), fmt::format("injected by lab action {}: inject-rst", i + 1));
+        break;
     }
   }
 
@@ -184,7 +206,7 @@ class RunDriver {
   Interceptor interceptor_;
   SocketObserver observer_;
   asio::steady_timer settle_, deadline_;
-  std::unique_ptr<Agent> client_, server_;
+  std::unique_ptr<AgentRunner> client_, server_;
   std::vector<AppEvent> app_events_;
   std::vector<LabEvent> lab_events_;
   std::vector<bool> lab_fired_;

@@ -16,6 +16,11 @@ class RunClock {
   std::chrono::steady_clock::time_point at(Instant t) const {
     return start_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(t);
   }
+  /// The Instant of a CLOCK_MONOTONIC reading taken anywhere on this machine (another process's:
+  /// steady_clock is CLOCK_MONOTONIC, so its epoch is shared).
+  Instant from_monotonic(std::chrono::nanoseconds monotonic) const {
+    return monotonic - std::chrono::duration_cast<Instant>(start_.time_since_epoch());
+  }
 
  private:
   std::chrono::steady_clock::time_point start_;

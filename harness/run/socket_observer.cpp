@@ -2,11 +2,11 @@
 
 #include <set>
 
+#include "harness/core/trace_query.hpp"
+
 namespace lastack {
 
 namespace {
-constexpr auto kRestartSlack = std::chrono::milliseconds(100);
-
 SocketEvent to_event(const sys::SocketSnapshot& s, Side side, Instant now) {
   SocketEvent e;
   e.at = now;
@@ -25,12 +25,6 @@ SocketEvent to_event(const sys::SocketSnapshot& s, Side side, Instant now) {
   return e;
 }
 
-// A TIME_WAIT timer that counts down lost only the time that passed; more means a restart.
-bool timewait_restarted(const SocketEvent& before, const SocketEvent& now) {
-  if (before.state != TcpState::TIME_WAIT || now.state != TcpState::TIME_WAIT) return false;
-  auto elapsed = std::chrono::duration_cast<Millis>(now.at - before.at);
-  return now.expires > before.expires - elapsed + kRestartSlack;
-}
 
 bool changed(const SocketEvent& a, const SocketEvent& b) {
   return a.state != b.state || a.timer != b.timer || a.retransmits != b.retransmits ||

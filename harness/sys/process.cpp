@@ -2,20 +2,16 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
-#include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
 
 #include "harness/core/error.hpp"
+#include "harness/sys/child_process.hpp"
 
 namespace lastack::sys {
 
@@ -39,34 +35,6 @@ std::vector<std::string> search_directories() {
     start = end + 1;
   }
   return directories;
-}
-
-/// Write a message to fd from the forked child, where only async-signal-safe calls are allowed.
-void child_write(int fd, const char* text) {
-  if (::write(fd, text, std::strlen(text)) < 0) return;
-}
-
-/// The forked child: enter the namespace, wire up stdin/stdout/stderr, exec. Never returns.
-[[noreturn]] void exec_child(int netns_fd, pid_t parent, int input, int output, const char* program,
-                             char* const* argv) {
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (::getppid() != parent) ::_exit(127);  // the parent died before prctl took effect
-  if (::setns(netns_fd, CLONE_NEWNET) != 0) {
-    child_write(output, "setns into the lab namespace failed\n");
-    ::_exit(127);
-  }
-  if (::dup2(input, STDIN_FILENO) < 0 || ::dup2(output, STDOUT_FILENO) < 0 || ::dup2(output, STDERR_FILENO) < 0)
-    ::_exit(127);
-  ::close_range(3, ~0U, 0);  // no lab socket or queue leaks into the helper
-  sigset_t all;
-  ::sigemptyset(&all);
-  ::sigprocmask(SIG_SETMASK, &all, nullptr);
-  ::signal(SIGPIPE, SIG_DFL);
-  ::execv(program, argv);
-  child_write(STDERR_FILENO, "exec failed: ");
-  child_write(STDERR_FILENO, program);
-  child_write(STDERR_FILENO, "\n");
-  ::_exit(127);
 }
 
 /// Feed `input_text` to `input` and collect `output` until the child closes it, without
@@ -99,14 +67,6 @@ std::string exchange_with_child(UniqueFd input, UniqueFd output, const std::stri
   return collected;
 }
 
-int wait_for_exit(pid_t child) {
-  int status = 0;
-  while (::waitpid(child, &status, 0) < 0) {
-    if (errno != EINTR) throw_errno("wait for a helper program");
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 }  // namespace
 
 std::optional<std::string> find_program(const std::vector<std::string>& names) {
@@ -130,11 +90,6 @@ ProcessResult run_in_netns(const NetNamespace& ns, const std::vector<std::string
   const std::optional<std::string> program = find_program({argv[0]});
   if (!program) throw EnvironmentError(argv[0] + " not found in PATH, /usr/sbin or /sbin");
 
-  // Everything the child needs is built before fork: after it, only async-signal-safe calls.
-  std::vector<char*> child_argv;
-  for (const std::string& arg : argv) child_argv.push_back(const_cast<char*>(arg.c_str()));
-  child_argv.push_back(nullptr);
-
   // A socket pair rather than a pipe for stdin, so writing can use MSG_NOSIGNAL.
   int input_pair[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, input_pair) != 0) throw_errno("socketpair for stdin");
@@ -143,23 +98,16 @@ ProcessResult run_in_netns(const NetNamespace& ns, const std::vector<std::string
   if (::pipe2(output_pipe, O_CLOEXEC) != 0) throw_errno("pipe for output");
   UniqueFd output_ours(output_pipe[0]), output_theirs(output_pipe[1]);
 
-  const pid_t parent = ::getpid();
-  const pid_t child = ::fork();
-  if (child < 0) throw_errno("fork");
-  if (child == 0)
-    exec_child(ns.fd(), parent, input_theirs.get(), output_theirs.get(), program->c_str(), child_argv.data());
-
+  ChildProcess child = ChildProcess::spawn(ns, *program, argv,
+                                          {{input_theirs.get(), STDIN_FILENO},
+                                           {output_theirs.get(), STDOUT_FILENO},
+                                           {output_theirs.get(), STDERR_FILENO}});
   input_theirs.reset();
   output_theirs.reset();
   ProcessResult result;
-  try {
-    result.output = exchange_with_child(std::move(input_ours), std::move(output_ours), stdin_text);
-  } catch (...) {
-    ::kill(child, SIGKILL);  // no orphan left running, no zombie left unreaped
-    wait_for_exit(child);
-    throw;
-  }
-  result.exit_code = wait_for_exit(child);
+  // Should this throw, `child` is killed and reaped: no orphan left running, no zombie.
+  result.output = exchange_with_child(std::move(input_ours), std::move(output_ours), stdin_text);
+  result.exit_code = child.wait();
   return result;
 }
 

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <string>
 
+#include "harness/core/checksum.hpp"
 #include "harness/core/error.hpp"
 
 namespace lastack::sys {
@@ -31,24 +32,12 @@ UniqueFd open_raw(int family) {
   return fd;
 }
 
-std::uint32_t add_words(std::uint32_t sum, std::span<const std::uint8_t> bytes) {
-  std::size_t i = 0;
-  for (; i + 1 < bytes.size(); i += 2) sum += static_cast<std::uint32_t>((bytes[i] << 8) | bytes[i + 1]);
-  if (i < bytes.size()) sum += static_cast<std::uint32_t>(bytes[i] << 8);
-  return sum;
-}
-
-std::uint16_t fold(std::uint32_t sum) {
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<std::uint16_t>(~sum & 0xffff);
-}
-
 /// Fill in the TCP checksum of `tcp` given the pseudo-header's running sum.
 void write_tcp_checksum(std::span<std::uint8_t> tcp, std::uint32_t pseudo_sum) {
   if (tcp.size() < kTcpChecksumOffset + 2) throw HarnessError("inject: TCP header cut short");
   tcp[kTcpChecksumOffset] = 0;
   tcp[kTcpChecksumOffset + 1] = 0;
-  std::uint16_t sum = fold(add_words(pseudo_sum, tcp));
+  std::uint16_t sum = checksum_fold(checksum_add(pseudo_sum, tcp));
   tcp[kTcpChecksumOffset] = static_cast<std::uint8_t>(sum >> 8);
   tcp[kTcpChecksumOffset + 1] = static_cast<std::uint8_t>(sum & 0xff);
 }
@@ -79,7 +68,7 @@ void RawInjector::inject(std::span<const std::uint8_t> ip_packet) {
     scratch_.assign(ip_packet.begin(), ip_packet.begin() + static_cast<std::ptrdiff_t>(total_len));
     const bool fragment = ((ip_packet[6] & 0x3f) | ip_packet[7]) != 0;  // MF or an offset
     if (ip_packet[9] == kProtocolTcp && !fragment) {
-      std::uint32_t pseudo = add_words(0, std::span(scratch_).subspan(12, 8));
+      std::uint32_t pseudo = checksum_add(0, std::span(scratch_).subspan(12, 8));
       pseudo += kProtocolTcp + static_cast<std::uint32_t>(total_len - header_len);
       write_tcp_checksum(std::span(scratch_).subspan(header_len), pseudo);
     }
@@ -100,7 +89,7 @@ void RawInjector::inject(std::span<const std::uint8_t> ip_packet) {
     scratch_.assign(ip_packet.begin(), ip_packet.begin() + static_cast<std::ptrdiff_t>(header_len + payload_len));
     // Only TCP right after the fixed header: extension headers would move the pseudo-header's inputs.
     if (ip_packet[6] == kProtocolTcp) {
-      std::uint32_t pseudo = add_words(0, std::span(scratch_).subspan(8, 32));
+      std::uint32_t pseudo = checksum_add(0, std::span(scratch_).subspan(8, 32));
       pseudo += kProtocolTcp + static_cast<std::uint32_t>(payload_len);
       write_tcp_checksum(std::span(scratch_).subspan(header_len), pseudo);
     }

@@ -37,6 +37,21 @@ void remove_events(Trace& t, Pred pred) {
   });
 }
 
+// Moves a segment to another connection, whose client uses `client_port`.
+WireEvent& on_connection(WireEvent& w, std::size_t connection, std::uint16_t client_port) {
+  w.info.connection = connection;
+  (w.info.from == Side::client ? w.segment.sport : w.segment.dport) = client_port;
+  return w;
+}
+
+// A close in three segments: the server's FIN carries its acknowledgment of the client's FIN.
+void add_merged_close(TraceBuilder& b, double t, std::size_t connection, std::uint16_t port) {
+  on_connection(b.wire(t, client, "F.", 1, 1, 0, {fin, first_fin}), connection, port);
+  on_connection(b.wire(t + 0.1, server, "F.", 1, 2, 0, {fin, second_fin, first_fin_ack}),
+                connection, port);
+  on_connection(b.wire(t + 0.2, client, ".", 2, 2, 0, {ack, final_ack}), connection, port);
+}
+
 // The client sends 1000 bytes; the server's FIN is dropped `drops` times, resent at the gaps.
 Trace fin_retransmitted(std::initializer_list<double> gaps_ms, bool drop_all = false) {
   TraceBuilder b;
@@ -401,6 +416,23 @@ TEST_CASE("retransmitted fails when the segment is never sent again, or never se
   CHECK(none.saw == "no syn-ack from client on the wire");
 }
 
+TEST_CASE("retransmitted with count 0 reads as no retransmission") {
+  RetransmittedExpect x;
+  x.segment.segment = first_fin;
+  x.segment.from = client;
+  x.count = 0;
+  const auto r = check_retransmitted(drop_final_ack_trace(), x);
+  CHECK(r.passed);
+  CHECK(r.name == "no retransmission of first-fin from client");
+  CHECK(r.expected == "the first first-fin from client never retransmitted");
+  CHECK(r.saw == "F. seq 1001 from client sent at 2 ms, never retransmitted");
+  x.segment.segment = second_fin;
+  x.segment.from = server;
+  const auto again = check_retransmitted(drop_final_ack_trace(), x);
+  CHECK_FALSE(again.passed);
+  CHECK_THAT(again.saw, Contains("retransmitted once"));
+}
+
 // ---- state ----
 
 TEST_CASE("state passes when the client reaches TIME_WAIT and reports its path") {
@@ -454,6 +486,21 @@ TEST_CASE("reset fails when nobody sent an RST") {
   const auto r = check_reset(drop_final_ack_trace(), ResetExpect{});
   CHECK_FALSE(r.passed);
   CHECK(r.saw == "no RST from either side on the wire");
+}
+
+TEST_CASE("reset with count 0 reads as no RST") {
+  ResetExpect x;
+  x.count = 0;
+  const auto r = check_reset(drop_final_ack_trace(), x);
+  CHECK(r.passed);
+  CHECK(r.name == "no RST from either side");
+  CHECK(r.expected == "no RST from either side");
+  CHECK(r.saw == "no RST from either side on the wire");
+  TraceBuilder b;
+  b.wire(5, server, "R", 1, 0, 0, {rst});
+  const auto seen = check_reset(b.trace, x);
+  CHECK_FALSE(seen.passed);
+  CHECK(seen.saw == "1 RST: R seq 1 from server at 5 ms");
 }
 
 // ---- app ----
@@ -526,6 +573,215 @@ TEST_CASE("timewait sees no restart when the timer only counts down") {
   const auto r = check_timewait(b.trace, x);
   CHECK(r.passed);
   CHECK_THAT(r.saw, Contains("timer never restarted"));
+}
+
+// ---- segments ----
+
+TEST_CASE("segments counts every matching segment, dropped ones included") {
+  SegmentsExpect x;
+  x.segment.segment = final_ack;
+  x.segment.from = client;
+  x.count = 2;
+  x.line = 40;
+  const auto r = check_segments(drop_final_ack_trace(), x);
+  CHECK(r.passed);
+  CHECK(r.line == 40);
+  CHECK(r.name == "segments final-ack from client");
+  CHECK(r.expected ==
+        "exactly 2 segments matching final-ack from client on the wire, whatever their fate");
+  CHECK(r.saw ==
+        "2 segments: . seq 1002 from client at 52.4 ms (dropped), . seq 1002 from client at 256 ms");
+}
+
+TEST_CASE("segments fails when the count differs, and shows what it counted") {
+  SegmentsExpect x;
+  x.segment.segment = syn_ack;
+  x.segment.from = server;
+  x.count = 2;
+  const auto r = check_segments(drop_final_ack_trace(), x);
+  CHECK_FALSE(r.passed);
+  CHECK(r.name == "segments syn-ack from server");
+  CHECK(r.saw == "1 segment: S. seq 0 from server at 0.1 ms");
+}
+
+TEST_CASE("segments checks min and max inclusively") {
+  SegmentsExpect x;
+  x.segment.segment = second_fin;
+  x.min = 1;
+  x.max = 2;
+  const auto both = check_segments(drop_final_ack_trace(), x);
+  CHECK(both.passed);
+  CHECK(both.expected ==
+        "between 1 and 2 segments matching second-fin on the wire, whatever their fate");
+  x.max.reset();
+  x.min = 3;
+  const auto too_few = check_segments(drop_final_ack_trace(), x);
+  CHECK_FALSE(too_few.passed);
+  CHECK_THAT(too_few.expected, Contains("at least 3 segments"));
+  CHECK_THAT(too_few.saw, Contains("2 segments: F. seq 1 from server at 52.3 ms, F. seq 1 from "
+                                   "server at 256 ms (retransmission)"));
+  x.min.reset();
+  x.max = 1;
+  const auto too_many = check_segments(drop_final_ack_trace(), x);
+  CHECK_FALSE(too_many.passed);
+  CHECK_THAT(too_many.expected, Contains("at most 1 segment matching"));
+  x.max.reset();
+  const auto unbounded = check_segments(drop_final_ack_trace(), x);
+  CHECK(unbounded.passed);
+  CHECK_THAT(unbounded.expected, Contains("at least 1 segment matching"));
+}
+
+TEST_CASE("segments with a second role counts only segments carrying both") {
+  SegmentsExpect x;
+  x.segment.segment = fin;
+  x.with = data;
+  x.count = 0;
+  const auto none = check_segments(drop_final_ack_trace(), x);
+  CHECK(none.passed);
+  CHECK(none.name == "segments fin with data");
+  CHECK(none.expected == "no segment matching fin with data on the wire, whatever their fate");
+  CHECK(none.saw == "no segment matching fin with data on the wire");
+  TraceBuilder b;
+  b.wire(1, client, "FP.", 1, 1, 100, {fin, first_fin, data});
+  b.wire(2, server, "F.", 1, 102, 0, {fin, second_fin});
+  x.count = 1;
+  const auto one = check_segments(b.trace, x);
+  CHECK(one.passed);
+  CHECK(one.saw == "1 segment: FP. seq 1 len 100 from client at 1 ms");
+}
+
+TEST_CASE("segments lists at most five segments") {
+  SegmentsExpect x;
+  x.segment.segment = second_fin;
+  x.count = 7;
+  const auto r = check_segments(fin_retransmitted({200, 400, 800, 1600, 3200, 6400}), x);
+  CHECK(r.passed);
+  CHECK_THAT(r.saw, Catch::Matchers::StartsWith("7 segments: F. seq 1 from server at 10 ms (dropped)"));
+  CHECK_THAT(r.saw, Catch::Matchers::EndsWith("at 3010 ms (retransmission, dropped), ..."));
+  CHECK(std::count(r.saw.begin(), r.saw.end(), '(') == 5);
+}
+
+// ---- close ----
+
+TEST_CASE("close counts from the first FIN through the first final-ack, dropped or not") {
+  CloseExpect x;
+  x.segments = 4;
+  x.line = 50;
+  const auto r = check_close(drop_final_ack_trace(), x);
+  CHECK(r.passed);
+  CHECK(r.line == 50);
+  CHECK(r.name == "close in 4 segments");
+  CHECK_THAT(r.expected, Contains("every connection in exactly 4 segments"));
+  CHECK(r.saw ==
+        "4 segments: F. (client), . (server, acks the first FIN), F. (server), . (client, dropped)");
+}
+
+TEST_CASE("close fails when the close took another number of segments") {
+  CloseExpect x;
+  x.segments = 3;
+  const auto r = check_close(drop_final_ack_trace(), x);
+  CHECK_FALSE(r.passed);
+  CHECK(r.name == "close in 3 segments");
+  CHECK_THAT(r.expected, Contains("exactly 3 segments"));
+  CHECK_THAT(r.saw, Catch::Matchers::StartsWith("4 segments: "));
+}
+
+TEST_CASE("close sees a FIN that also acknowledges the first FIN as one segment") {
+  TraceBuilder b;
+  add_merged_close(b, 10, 0, 40000);
+  CloseExpect x;
+  x.segments = 3;
+  const auto r = check_close(b.trace, x);
+  CHECK(r.passed);
+  CHECK(r.saw == "3 segments: F. (client), F. (server, acks the first FIN), . (client)");
+}
+
+TEST_CASE("close fails when the close never completed") {
+  CloseExpect x;
+  x.segments = 4;
+  const auto r = check_close(fin_retransmitted({204}, true), x);
+  CHECK_FALSE(r.passed);
+  CHECK(r.saw ==
+        "the close never completed (no final-ack): 4 segments from the first FIN: F. (client), . "
+        "(server, acks the first FIN), F. (server, dropped), F. (server, retransmission, dropped)");
+}
+
+TEST_CASE("close checks every connection, or the one asked for") {
+  Trace t = drop_final_ack_trace();
+  TraceBuilder second;
+  add_merged_close(second, 900, 1, 40002);
+  t.events.insert(t.events.end(), second.trace.events.begin(), second.trace.events.end());
+  CloseExpect x;
+  x.segments = 3;
+  const auto every = check_close(t, x);
+  CHECK_FALSE(every.passed);
+  CHECK_THAT(every.saw, Contains("connection 1: 4 segments: F. (client)"));
+  CHECK_THAT(every.saw, Contains("; connection 2: 3 segments: F. (client)"));
+  x.connection = 2;
+  const auto second_only = check_close(t, x);
+  CHECK(second_only.passed);
+  CHECK(second_only.name == "close in 3 segments on connection 2");
+  CHECK(second_only.saw ==
+        "connection 2: 3 segments: F. (client), F. (server, acks the first FIN), . (client)");
+  x.connection = 3;
+  const auto missing = check_close(t, x);
+  CHECK_FALSE(missing.passed);
+  CHECK(missing.saw == "no connection 3 on the wire");
+}
+
+TEST_CASE("close fails on a connection without a FIN") {
+  TraceBuilder b;
+  b.wire(0, client, "S", 0, 0, 0, {syn});
+  CloseExpect x;
+  x.segments = 4;
+  const auto r = check_close(b.trace, x);
+  CHECK_FALSE(r.passed);
+  CHECK(r.saw == "no FIN on the wire");
+  CHECK(check_close(Trace{}, x).saw == "no connection on the wire");
+}
+
+// ---- connections ----
+
+TEST_CASE("connections counts the distinct connections on the wire") {
+  ConnectionsExpect x;
+  x.count = 1;
+  x.line = 60;
+  const auto r = check_connections(drop_final_ack_trace(), x);
+  CHECK(r.passed);
+  CHECK(r.line == 60);
+  CHECK(r.name == "connections");
+  CHECK(r.expected == "exactly 1 connection on the wire");
+  CHECK(r.saw == "1 connection: 1 (client port 40000, 11 segments)");
+}
+
+TEST_CASE("connections fails when the run opened another number of connections") {
+  Trace t = drop_final_ack_trace();
+  TraceBuilder second;
+  add_merged_close(second, 900, 1, 40002);
+  t.events.insert(t.events.end(), second.trace.events.begin(), second.trace.events.end());
+  ConnectionsExpect x;
+  x.count = 1;
+  const auto r = check_connections(t, x);
+  CHECK_FALSE(r.passed);
+  CHECK(r.saw ==
+        "2 connections: 1 (client port 40000, 11 segments), 2 (client port 40002, 3 segments)");
+  x.count = 2;
+  CHECK(check_connections(t, x).passed);
+  CHECK(check_connections(Trace{}, x).saw == "no connection on the wire");
+}
+
+TEST_CASE("check_expectation dispatches the counting kinds") {
+  SegmentsExpect segments;
+  segments.segment.segment = syn;
+  segments.count = 1;
+  CloseExpect close;
+  close.segments = 4;
+  ConnectionsExpect connections;
+  const Trace t = drop_final_ack_trace();
+  CHECK(check_expectation(t, segments).name == "segments syn");
+  CHECK(check_expectation(t, close).name == "close in 4 segments");
+  CHECK(check_expectation(t, connections).name == "connections");
+  CHECK(check_expectation(t, segments).passed);
 }
 
 // ---- run_oracle ----

@@ -671,9 +671,9 @@ TEST_CASE("an unknown key in [[lab]] is an error") {
 
 TEST_CASE("a lab action needs a known action, on and side") {
   CHECK(error_of(policy_with("[[lab]]\nside = \"client\"\n")) ==
-        "t.toml:5: missing required key \"action\" in [[lab]] (one of: destroy-timewait)");
+        "t.toml:5: missing required key \"action\" in [[lab]] (one of: destroy-timewait, inject-rst)");
   CHECK(error_of(policy_with("[[lab]]\naction = \"destroy-tw\"\n")) ==
-        "t.toml:6: unknown lab action \"destroy-tw\" (expected one of: destroy-timewait)");
+        "t.toml:6: unknown lab action \"destroy-tw\" (expected one of: destroy-timewait, inject-rst)");
   CHECK(error_of(policy_with("[[lab]]\naction = \"destroy-timewait\"\nside = \"client\"\n")) ==
         "t.toml:5: missing required key \"on\" in [[lab]] (which segment triggers it, e.g. on = "
         "{ segment = \"fin\", from = \"server\" })");
@@ -691,15 +691,51 @@ TEST_CASE("lab on, side and after are checked") {
         "t.toml:9: after: duration \"10\" has no unit (use us, ms, s or m, e.g. \"10ms\")");
 }
 
+TEST_CASE("inject-rst parses, side and on.from naming the side that receives the RST") {
+  const Policy p = parse_policy(policy_with("[[lab]]\naction = \"inject-rst\"\n"
+                                            "on = { segment = \"final-ack\", from = \"client\" }\n"
+                                            "side = \"client\"\nafter = \"100ms\"\n"),
+                                "t.toml");
+  REQUIRE(p.lab.size() == 1);
+  CHECK(p.lab[0].action == LabActionKind::inject_rst);
+  CHECK(p.lab[0].on.segment == Role::final_ack);
+  CHECK(p.lab[0].on.from == Side::client);
+  CHECK(p.lab[0].side == Side::client);
+  CHECK(p.lab[0].after == 100ms);
+  CHECK(p.lab[0].line == 5);
+}
+
+TEST_CASE("inject-rst fills in side from on.from, and on.from from side") {
+  const std::string head = "[[lab]]\naction = \"inject-rst\"\n";
+  const Policy from_only = parse_policy(policy_with(head + "on = { segment = \"fin\", from = \"server\" }\n"), "t.toml");
+  CHECK(from_only.lab.at(0).side == Side::server);
+  const Policy side_only = parse_policy(policy_with(head + "on = { segment = \"fin\" }\nside = \"server\"\n"), "t.toml");
+  CHECK(side_only.lab.at(0).on.from == Side::server);
+  CHECK(side_only.lab.at(0).side == Side::server);
+}
+
+TEST_CASE("inject-rst with side and on.from disagreeing, or neither, is an error") {
+  const std::string head = "[[lab]]\naction = \"inject-rst\"\n";
+  CHECK(error_of(policy_with(head + "on = { segment = \"final-ack\", from = \"client\" }\nside = \"server\"\n")) ==
+        "t.toml:8: side = \"server\" but on.from = \"client\": inject-rst sends the RST to the sender of "
+        "the on segment, so side must be \"client\" (or be left out)");
+  CHECK(error_of(policy_with(head + "on = { segment = \"final-ack\", from = \"any\" }\n")) ==
+        "t.toml:7: action = \"inject-rst\" needs side (who receives the RST) or on.from (whose segment "
+        "triggers it; the RST goes back to that sender)");
+  CHECK(error_of(policy_with(head + "on = { segment = \"rst\" }\nside = \"client\"\n")) ==
+        "t.toml:7: inject-rst cannot answer a RST (on.segment = \"rst\"): RFC 9293 never resets a reset");
+}
+
 // ---------------------------------------------------------------- [[expect]]
 
 TEST_CASE("an expectation needs a known check") {
   CHECK(error_of(policy_with("[[expect]]\nside = \"client\"\n")) ==
         "t.toml:5: missing required key \"check\" in [[expect]] (one of: retransmitted, state, reset, "
-        "app, timewait)");
+        "app, timewait, segments, close, connections)");
   CHECK(error_of(policy_with("[[expect]]\ncheck = 1\n")) == "t.toml:6: check must be a string");
   CHECK(error_of(policy_with("[[expect]]\ncheck = \"states\"\n")) ==
-        "t.toml:6: unknown check \"states\" (expected one of: retransmitted, state, reset, app, timewait)");
+        "t.toml:6: unknown check \"states\" (expected one of: retransmitted, state, reset, app, timewait, "
+        "segments, close, connections)");
 }
 
 TEST_CASE("an unknown key in [[expect]] names the check's keys") {
@@ -771,4 +807,96 @@ TEST_CASE("timewait checks its sides and its expiry window") {
   CHECK(error_of(policy_with(head + "expires-min = \"5s\"\nexpires-max = \"1s\"\n")) ==
         "t.toml:8: expires-min (5s) is more than expires-max (1s)");
   CHECK(error_of(policy_with(head + "restarted = 1\n")) == "t.toml:7: restarted must be true or false");
+}
+
+TEST_CASE("segments, close and connections parse into the model") {
+  const Policy p = parse_policy(policy_with("[[expect]]\ncheck = \"segments\"\nsegment = \"fin\"\n"
+                                            "with = \"data\"\nfrom = \"client\"\nconnection = 2\ncount = 0\n"
+                                            "[[expect]]\ncheck = \"segments\"\nsegment = \"syn-ack\"\nmin = 1\n"
+                                            "max = 3\n"
+                                            "[[expect]]\ncheck = \"close\"\nsegments = 3\nconnection = 1\n"
+                                            "[[expect]]\ncheck = \"close\"\nsegments = 4\n"
+                                            "[[expect]]\ncheck = \"connections\"\ncount = 2\n"),
+                                "t.toml");
+  REQUIRE(p.expect.size() == 5);
+  const auto& exact = std::get<SegmentsExpect>(p.expect[0]);
+  CHECK(exact.line == 5);
+  CHECK(exact.segment.segment == Role::fin);
+  CHECK(exact.with == Role::data);
+  CHECK(exact.segment.from == Side::client);
+  CHECK(exact.segment.connection == 2u);
+  CHECK(exact.count == 0u);
+  CHECK_FALSE(exact.min);
+  CHECK_FALSE(exact.max);
+  const auto& range = std::get<SegmentsExpect>(p.expect[1]);
+  CHECK(range.segment.segment == Role::syn_ack);
+  CHECK_FALSE(range.with);
+  CHECK_FALSE(range.segment.from);
+  CHECK_FALSE(range.count);
+  CHECK(range.min == 1u);
+  CHECK(range.max == 3u);
+  const auto& close3 = std::get<CloseExpect>(p.expect[2]);
+  CHECK(close3.line == 17);
+  CHECK(close3.segments == 3u);
+  CHECK(close3.connection == 1u);
+  const auto& close4 = std::get<CloseExpect>(p.expect[3]);
+  CHECK(close4.segments == 4u);
+  CHECK_FALSE(close4.connection);
+  const auto& connections = std::get<ConnectionsExpect>(p.expect[4]);
+  CHECK(connections.line == 24);
+  CHECK(connections.count == 2u);
+}
+
+TEST_CASE("segments needs a segment, a known with, and count or min/max that agree") {
+  const std::string head = "[[expect]]\ncheck = \"segments\"\n";
+  CHECK(error_of(policy_with(head + "count = 1\n")) ==
+        "t.toml:5: missing required key \"segment\" in [[expect]] with check = \"segments\" (the role to "
+        "count, e.g. segment = \"syn-ack\")");
+  CHECK(error_of(policy_with(head + "segment = \"fin\"\nwith = \"dat\"\ncount = 1\n")) ==
+        "t.toml:8: unknown segment \"dat\" (expected one of: " + role_list + ")");
+  CHECK(error_of(policy_with(head + "segment = \"fin\"\n")) ==
+        "t.toml:5: [[expect]] with check = \"segments\" needs at least one of: count, min, max");
+  CHECK(error_of(policy_with(head + "segment = \"fin\"\ncount = 2\nmin = 1\n")) ==
+        "t.toml:9: min cannot be combined with count: give an exact count, or min and/or max");
+  CHECK(error_of(policy_with(head + "segment = \"fin\"\nmax = 3\ncount = 2\n")) ==
+        "t.toml:8: max cannot be combined with count: give an exact count, or min and/or max");
+  CHECK(error_of(policy_with(head + "segment = \"fin\"\nmin = 3\nmax = 2\n")) ==
+        "t.toml:9: min (3) is more than max (2)");
+  CHECK(error_of(policy_with(head + "segment = \"fin\"\ncount = -1\n")) ==
+        "t.toml:8: count must be at least 0");
+  CHECK(error_of(policy_with(head + "segment = \"fin\"\nmin = -1\n")) ==
+        "t.toml:8: min must be at least 0");
+  CHECK(error_of(policy_with(head + "segment = \"fin\"\nmax = \"3\"\n")) ==
+        "t.toml:8: max must be an integer");
+  CHECK(error_of(policy_with(head + "segment = \"fin\"\ncount = 1\nconnection = 0\n")) ==
+        "t.toml:9: connection must be at least 1");
+  CHECK(error_of(policy_with(head + "segment = \"fin\"\ncount = 1\nside = \"client\"\n")) ==
+        "t.toml:9: unknown key \"side\" in [[expect]] with check = \"segments\" (expected one of: check, "
+        "segment, with, from, connection, count, min, max)");
+}
+
+TEST_CASE("close needs a positive segment count and checks its connection") {
+  const std::string head = "[[expect]]\ncheck = \"close\"\n";
+  CHECK(error_of(policy_with(head)) ==
+        "t.toml:5: missing required key \"segments\" in [[expect]] with check = \"close\" (how many "
+        "segments from the first FIN through the final ACK, e.g. segments = 4)");
+  CHECK(error_of(policy_with(head + "segments = 0\n")) == "t.toml:7: segments must be at least 1");
+  CHECK(error_of(policy_with(head + "segments = -3\n")) == "t.toml:7: segments must be at least 1");
+  CHECK(error_of(policy_with(head + "segments = \"4\"\n")) == "t.toml:7: segments must be an integer");
+  CHECK(error_of(policy_with(head + "segments = 4\nconnection = 0\n")) ==
+        "t.toml:8: connection must be at least 1");
+  CHECK(error_of(policy_with(head + "segments = 4\ncount = 4\n")) ==
+        "t.toml:8: unknown key \"count\" in [[expect]] with check = \"close\" (expected one of: check, "
+        "segments, connection)");
+}
+
+TEST_CASE("connections needs a positive count") {
+  const std::string head = "[[expect]]\ncheck = \"connections\"\n";
+  CHECK(error_of(policy_with(head)) ==
+        "t.toml:5: missing required key \"count\" in [[expect]] with check = \"connections\" (how many "
+        "connections appear on the wire, e.g. count = 1)");
+  CHECK(error_of(policy_with(head + "count = 0\n")) == "t.toml:7: count must be at least 1");
+  CHECK(error_of(policy_with(head + "count = 1\nfrom = \"client\"\n")) ==
+        "t.toml:8: unknown key \"from\" in [[expect]] with check = \"connections\" (expected one of: "
+        "check, count)");
 }

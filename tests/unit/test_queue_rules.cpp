@@ -138,6 +138,30 @@ TEST_CASE("an expectation on data retransmissions makes selective capture queue 
   CHECK(compile_queue_rules(p, Capture::selective, 0, false) == selective_rules(0, 80));
 }
 
+TEST_CASE("counting segments that can carry data makes selective capture queue everything") {
+  Policy p;
+  SegmentsExpect e;
+  e.segment = on(Role::data);
+  e.line = 40;
+  p.expect.push_back(e);
+  CHECK(compile_queue_rules(p, Capture::selective, 0, false) ==
+        all_rules(0, "the expectation at line 40 counts segments that can carry data"));
+  // A FIN riding on data carries a flag the selective rules catch.
+  std::get<SegmentsExpect>(p.expect[0]).with = Role::fin;
+  CHECK(compile_queue_rules(p, Capture::selective, 0, false) == selective_rules(0, 80));
+  std::get<SegmentsExpect>(p.expect[0]) = SegmentsExpect{on(Role::syn_ack), {}, 1, {}, {}, 40};
+  CHECK(compile_queue_rules(p, Capture::selective, 0, false) == selective_rules(0, 80));
+}
+
+TEST_CASE("counting the close makes selective capture queue everything") {
+  Policy p;
+  CloseExpect e;
+  e.line = 50;
+  p.expect.push_back(e);
+  CHECK(compile_queue_rules(p, Capture::selective, 0, false) ==
+        all_rules(0, "the expectation at line 50 counts every segment of the close"));
+}
+
 TEST_CASE("queue rules fail closed: never --queue-bypass") {
   for (Capture capture : {Capture::all, Capture::selective})
     for (bool ipv6 : {false, true})

@@ -9,27 +9,13 @@
 #include "harness/core/byte_reader.hpp"
 #include "harness/core/error.hpp"
 #include "harness/core/segment.hpp"
+#include "hex_bytes.hpp"
 
 using namespace lastack;
 
 namespace {
 
-/// Bytes from hex text; spaces are ignored.
-std::vector<std::uint8_t> hex(std::string_view text) {
-  std::vector<std::uint8_t> out;
-  int high = -1;
-  for (char c : text) {
-    if (c == ' ' || c == '\n') continue;
-    const int nibble = c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
-    if (high < 0) {
-      high = nibble;
-    } else {
-      out.push_back(static_cast<std::uint8_t>(high << 4 | nibble));
-      high = -1;
-    }
-  }
-  return out;
-}
+using test::hex;
 
 IpAddress addr(const char* text) { return IpAddress::parse(text).value(); }
 
