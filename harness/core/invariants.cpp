@@ -103,7 +103,7 @@ bool timewait_destroyed(const Trace& trace, Side side) {
 }
 
 // A RST the lab put on the wire (inject-rst) in an endpoint's name: no kernel sent it.
-bool injected(const WireEvent& w) { return w.note.rfind("injected by lab action", 0) == 0; }
+bool injected(const WireEvent& w) { return w.injected; }
 
 // `side`'s own kernel sent a RST on `connection`: it aborted.
 bool sent_own_reset(const std::vector<const WireEvent*>& wires, std::size_t connection, Side side) {

@@ -52,6 +52,7 @@ Json event_json(const WireEvent& w) {
               {"t_us", micros(w.at)},
               {"released_us", w.released ? Json(micros(*w.released)) : Json(nullptr)},
               {"packet", w.packet},
+              {"injected", w.injected},
               {"connection", w.info.connection},
               {"from", side_name(w.info.from)},
               {"src", w.segment.src.str()},

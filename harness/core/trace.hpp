@@ -24,7 +24,8 @@ std::string_view fate_name(Fate f);
 struct WireEvent {
   Instant at{};                      // when it reached the interceptor
   std::optional<Instant> released;   // delayed/held: when it was let go
-  std::uint64_t packet = 0;          // the interceptor's id
+  std::uint64_t packet = 0;          // the interceptor's id (0 for injected segments)
+  bool injected = false;             // made by lastack (a [[lab]] action), not sent by an endpoint
   Segment segment;
   Classified info;                   // connection, sender, roles, relative seq/ack
   Fate fate = Fate::passed;

@@ -135,6 +135,7 @@ void Interceptor::inject(std::span<const std::uint8_t> ip_packet, std::string no
   // Classified only once sent: a segment that never left must not shape the roles of later ones.
   ev.info = tracker_.observe(ev.segment);
   ev.fate = Fate::passed;
+  ev.injected = true;
   ev.note = std::move(note);
   events_.push_back(std::move(ev));
   if (on_segment_) on_segment_(events_.back());

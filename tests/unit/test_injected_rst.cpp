@@ -39,6 +39,7 @@ TraceBuilder clean_close(bool timewait_sampled) {
 void inject_rst_toward(TraceBuilder& b, double at_ms, Side to) {
   WireEvent& rst = b.wire(at_ms, peer_of(to), "R", 2, 0, 0, {Role::rst});
   rst.note = "injected by lab action 1: inject-rst";
+  rst.injected = true;
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "harness/core/expectations.hpp"
 #include "harness/core/invariants.hpp"
 #include "harness/core/oracle.hpp"
+#include "harness/core/trace_query.hpp"
 #include "tests/unit/trace_builder.hpp"
 
 using namespace lastack;
@@ -397,9 +398,32 @@ TEST_CASE("retransmitted checks exponential backoff") {
   const auto good = check_retransmitted(fin_retransmitted({204, 410, 815}), x);
   CHECK(good.passed);
   CHECK_THAT(good.saw, Contains("gaps 204, 410, 815 ms"));
-  const auto bad = check_retransmitted(fin_retransmitted({204, 210}), x);
+  const auto bad = check_retransmitted(fin_retransmitted({204, 410, 500}), x);
   CHECK_FALSE(bad.passed);
-  CHECK_THAT(bad.saw, Contains("gap 2 (210 ms) is not double gap 1 (204 ms)"));
+  CHECK_THAT(bad.saw, Contains("gap 3 (500 ms) is not double gap 2 (410 ms)"));
+}
+
+// Seen on 6.18 for an orphan's FIN: a probe at the RTO, then the timer at 1, 2, 4 RTOs.
+TEST_CASE("retransmitted backoff starts after a tail-loss probe fired at the RTO") {
+  RetransmittedExpect x;
+  x.segment.segment = second_fin;
+  x.backoff = true;
+  const auto probe_first = check_retransmitted(fin_retransmitted({207, 208, 440, 832}), x);
+  CHECK(probe_first.passed);
+  CHECK_THAT(probe_first.saw, Contains("tail-loss probe"));
+  const auto too_few = check_retransmitted(fin_retransmitted({204, 210}), x);
+  CHECK_FALSE(too_few.passed);
+  CHECK_THAT(too_few.saw, Contains("at least two timer retransmissions after the tail-loss probe"));
+}
+
+TEST_CASE("leading_probes tells a probe from a timer retransmission") {
+  using std::chrono::milliseconds;
+  const std::optional<std::chrono::microseconds> rto = std::chrono::microseconds(204000);
+  CHECK(leading_probes({milliseconds(30), milliseconds(204)}, rto) == 1);   // well before the RTO
+  CHECK(leading_probes({milliseconds(207), milliseconds(208)}, rto) == 1);  // re-armed, not doubled
+  CHECK(leading_probes({milliseconds(207), milliseconds(410)}, rto) == 0);  // doubled: the timer
+  CHECK(leading_probes({milliseconds(207)}, rto) == 0);
+  CHECK(leading_probes({}, rto) == 0);
 }
 
 TEST_CASE("retransmitted fails when the segment is never sent again, or never seen") {

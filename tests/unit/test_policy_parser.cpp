@@ -447,7 +447,20 @@ TEST_CASE("a policy without [scenario] is an error") {
 TEST_CASE("an unknown key in [scenario] is an error") {
   CHECK(scenario_error("client = [\"connect\"]\nserver = [\"accept\"]\nsetle = \"1s\"\n") ==
         "t.toml:5: unknown key \"setle\" in [scenario] (expected one of: client, server, port, settle, "
-        "timeout)");
+        "timeout, finish)");
+}
+
+TEST_CASE("finish names the side whose end ends the run") {
+  auto finish_of = [](const std::string& value) {
+    return parse_policy("name = \"t\"\nsummary = \"s\"\n[scenario]\nclient = [\"connect\"]\n"
+                        "server = [\"accept\"]\nfinish = \"" + value + "\"\n", "t.toml")
+        .scenario.finish_with;
+  };
+  CHECK(finish_of("client") == Side::client);
+  CHECK(finish_of("server") == Side::server);
+  CHECK_FALSE(finish_of("both").has_value());
+  CHECK(scenario_error("client = [\"connect\"]\nserver = [\"accept\"]\nfinish = \"wire\"\n") ==
+        "t.toml:5: unknown finish \"wire\" (expected one of: both, client, server)");
 }
 
 TEST_CASE("client and server step lists are required and not empty") {
