@@ -1,5 +1,7 @@
 #include "lastack_process.hpp"
 
+#include <catch2/catch.hpp>
+
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -55,6 +57,16 @@ ProcessOutput run_lastack(const std::vector<std::string>& args) {
   std::vector<std::string> argv{lastack_bin(), "--policy-dir", LASTACK_POLICY_DIR};
   argv.insert(argv.end(), args.begin(), args.end());
   return run_process(argv);
+}
+
+void require_passes_three_times(const std::string& policy, const std::vector<std::string>& extra) {
+  std::vector<std::string> args{"run", "--quiet", "--repeat", "3"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  args.push_back(policy);
+  auto r = run_lastack(args);
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  REQUIRE(r.out.find("3 runs: 3 passed, 0 failed") != std::string::npos);
 }
 
 }  // namespace lastack::test

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <set>
 #include <string>
 #include <thread>
@@ -17,16 +18,10 @@
 
 using lastack::test::run_lastack;
 using lastack::test::run_process;
+using lastack::test::require_passes_three_times;
 
 namespace {
 const std::string kFixtures = LASTACK_FIXTURES;
-
-void require_passes_three_times(const std::string& policy) {
-  auto r = run_lastack({"run", "--quiet", "--repeat", "3", policy});
-  INFO(r.out << r.err);
-  REQUIRE(r.exit_code == 0);
-  REQUIRE(r.out.find("3 runs: 3 passed, 0 failed") != std::string::npos);
-}
 
 // Network namespaces, by inode, that any process on the machine holds (as its own or an fd).
 std::set<std::string> live_net_namespaces() {
@@ -69,22 +64,58 @@ std::size_t lab_namespaces(pid_t pid) {
 }
 }  // namespace
 
-TEST_CASE("baseline passes three runs in a row", "[policy]") { require_passes_three_times("baseline"); }
-TEST_CASE("drop-syn passes three runs in a row", "[policy]") { require_passes_three_times("drop-syn"); }
-TEST_CASE("drop-synack passes three runs in a row", "[policy]") { require_passes_three_times("drop-synack"); }
-TEST_CASE("drop-first-fin passes three runs in a row", "[policy]") { require_passes_three_times("drop-first-fin"); }
-TEST_CASE("drop-final-ack passes three runs in a row", "[policy]") { require_passes_three_times("drop-final-ack"); }
-TEST_CASE("drop-final-ack-no-timewait passes three runs in a row", "[policy]") {
-  require_passes_three_times("drop-final-ack-no-timewait");
-}
-TEST_CASE("simultaneous-close passes three runs in a row", "[policy]") {
-  require_passes_three_times("simultaneous-close");
+// Every shipped policy, once: one lab test each below, and a check that none is missing.
+#define SHIPPED_POLICIES(X) \
+  X("abort-rst") \
+  X("baseline") \
+  X("delay-final-ack") \
+  X("delay-synack") \
+  X("drop-final-ack") \
+  X("drop-final-ack-no-timewait") \
+  X("drop-first-fin") \
+  X("drop-first-fin-ack") \
+  X("drop-handshake-ack") \
+  X("drop-handshake-ack-quiet-client") \
+  X("drop-second-fin") \
+  X("drop-syn") \
+  X("drop-synack") \
+  X("duplicate-fin") \
+  X("exit-clean") \
+  X("exit-unread-data") \
+  X("fin-before-data") \
+  X("fin-wait-2-timeout") \
+  X("fin-with-data") \
+  X("four-segment-close") \
+  X("half-close") \
+  X("orphan-fin-retries") \
+  X("rst-in-timewait") \
+  X("rst-in-timewait-rfc1337") \
+  X("server-first-close") \
+  X("simultaneous-close") \
+  X("syn-timeout") \
+  X("synack-backoff") \
+  X("three-segment-close") \
+  X("timewait-restart")
+
+// Each runs three times in a row and every verdict holds.
+#define POLICY_PASSES(name) \
+  TEST_CASE(name " passes three runs in a row", "[policy][shipped]") { require_passes_three_times(name); }
+SHIPPED_POLICIES(POLICY_PASSES)
+
+TEST_CASE("every shipped policy has its lab test", "[policy][shipped]") {
+#define NAME_ITEM(name) name,
+  const std::set<std::string> tested{SHIPPED_POLICIES(NAME_ITEM)};
+  std::set<std::string> shipped;
+  for (const auto& entry : std::filesystem::directory_iterator(LASTACK_POLICY_DIR))
+    if (entry.path().extension() == ".toml") shipped.insert(entry.path().stem().string());
+  CHECK(shipped == tested);
 }
 
-TEST_CASE("drop-final-ack over IPv6 passes", "[policy][ipv6]") {
-  auto r = run_lastack({"run", "--ipv6", "drop-final-ack"});
+TEST_CASE("every shipped policy passes over IPv6", "[policy][ipv6]") {
+  auto r = run_lastack({"run", "--quiet", "--ipv6", "--all"});
   INFO(r.out << r.err);
   REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find(" 0 failed") != std::string::npos);
 }
 
 TEST_CASE("the drop-final-ack ladder shows the lost ACK and the retransmitted FIN", "[policy][ladder]") {

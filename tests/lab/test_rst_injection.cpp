@@ -3,36 +3,15 @@
 #include <catch2/catch.hpp>
 
 #include <string>
-#include <vector>
 
 #include "lastack_process.hpp"
 
 using lastack::test::run_lastack;
 
-namespace {
-
-void require_passes_three_times(const std::string& policy, bool ipv6) {
-  std::vector<std::string> args = {"run", "--quiet", "--repeat", "3", policy};
-  if (ipv6) args.insert(args.begin() + 1, "--ipv6");
-  auto r = run_lastack(args);
-  INFO(r.out << r.err);
-  REQUIRE(r.exit_code == 0);
-  REQUIRE(r.out.find("3 runs: 3 passed, 0 failed") != std::string::npos);
-}
-
-}  // namespace
-
-TEST_CASE("rst-in-timewait passes three runs in a row", "[policy][rst]") {
-  require_passes_three_times("rst-in-timewait", false);
-}
-
-TEST_CASE("rst-in-timewait-rfc1337 passes three runs in a row", "[policy][rst]") {
-  require_passes_three_times("rst-in-timewait-rfc1337", false);
-}
-
+// Three runs of each, over IPv4: tests/lab/test_policies.cpp. Here: IPv6, and the ladder.
 TEST_CASE("rst-in-timewait and its rfc1337 twin pass over IPv6", "[policy][rst][ipv6]") {
-  require_passes_three_times("rst-in-timewait", true);
-  require_passes_three_times("rst-in-timewait-rfc1337", true);
+  lastack::test::require_passes_three_times("rst-in-timewait", {"--ipv6"});
+  lastack::test::require_passes_three_times("rst-in-timewait-rfc1337", {"--ipv6"});
 }
 
 TEST_CASE("the ladder shows the injected RST and the TIME_WAIT it ends", "[policy][rst][ladder]") {
