@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--json", run.json, "Write the trace as JSON Lines (a directory when several runs)");
   run_cmd->add_flag("-6,--ipv6", run.ipv6, "Run over IPv6 (fd00::/8) instead of IPv4 (198.18.0.0/15)");
   run_cmd->add_option("--repeat", run.repeat, "Run each policy N times")->check(CLI::Range(1u, 1000u));
+  run_cmd->add_option("-j,--jobs", run.jobs, "Run up to N policies at once, each in its own process and lab")
+      ->check(CLI::Range(1u, 64u));
   run_cmd->add_flag("-q,--quiet", run.quiet, "No ladder; details only for failures");
   run_cmd->add_option("--capture", run.capture, "Which segments to queue: all (full ladder) or selective")
       ->transform(CLI::CheckedTransformer(std::map<std::string, Capture>{{"all", Capture::all}, {"selective", Capture::selective}}));

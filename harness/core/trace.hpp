@@ -1,5 +1,6 @@
 #pragma once
 // The trace model: one ordered log of everything a run observed (wire, kernel, apps, lab).
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -31,6 +32,8 @@ struct WireEvent {
   Fate fate = Fate::passed;
   std::optional<std::size_t> fault;  // index into Policy::faults that acted on it
   std::string note;                  // "dropped by fault 1: final-ack"
+  std::vector<std::uint8_t> bytes;   // the IP packet as captured: headers, payload if the copy range took it
+  std::uint32_t wire_length = 0;     // the packet's real length (> bytes.size() when cut)
 };
 
 /// sock_diag's idiag_timer values.
@@ -78,6 +81,7 @@ struct Trace {
   std::map<std::string, std::string> client_sysctls, server_sysctls;  // values in force
   std::vector<TraceEvent> events;
   std::uint64_t queue_drops = 0;                             // kernel-side NFQUEUE drops
+  std::chrono::sys_time<std::chrono::nanoseconds> wall_start{};  // wall-clock time of Instant 0
 };
 
 }  // namespace lastack

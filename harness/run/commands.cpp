@@ -9,6 +9,7 @@
 
 #include "harness/core/error.hpp"
 #include "harness/core/report.hpp"
+#include "harness/run/forked_jobs.hpp"
 #include "harness/run/policy_library.hpp"
 #include "harness/run/run.hpp"
 
@@ -57,40 +58,96 @@ std::vector<Policy> resolve_policies(const RunCommand& cmd) {
   return policies;
 }
 
-int command_run(const RunCommand& cmd, const std::vector<Policy>& policies) {
-  const bool several = policies.size() * cmd.repeat > 1;
+namespace {
+struct RunOutcome {
+  Row row;
+  std::string text;  // what the run prints: ladder, verdicts, result line
+};
+
+// One run of one policy, rendered; also writes its JSON trace when asked.
+RunOutcome execute(const RunCommand& cmd, const Policy& policy, unsigned round, bool several) {
   RunOptions options;
   options.ipv6 = cmd.ipv6;
   options.capture = cmd.capture;
+  RunResult result = run_policy(policy, options);
+  std::size_t failed = 0;
+  for (const auto& r : result.results) failed += r.passed ? 0 : 1;
+  std::string text;
+  if (!cmd.quiet || !result.passed) {
+    text += fmt::format("== {}: {}\n   ({})\n\n", policy.name, policy.summary, policy.file);
+    if (!cmd.quiet) text += render_ladder(result.trace, {cmd.color, 100}) + "\n";
+    text += render_verdicts(result.results, cmd.color) + "\n";
+  }
+  if (cmd.json) {
+    fs::path path = json_path(*cmd.json, policy.name, round, several);
+    std::ofstream out(path);
+    if (!out) throw InputError(path.string() + ": cannot write the JSON trace");
+    write_jsonl(result.trace, result.results, out);
+  }
+  text += fmt::format("{} {} ({:.2f} s)\n", result.passed ? "PASS" : "FAIL", policy.name, seconds(result.wall));
+  return {{policy.name, round, result.passed, result.results.size(), failed, seconds(result.wall)}, text};
+}
+
+// A forked run sends its row ahead of its text: "row <passed> <checks> <failed> <wall>\n".
+std::string encode_row(const Row& r) {
+  return fmt::format("row {} {} {} {}\n", r.passed ? 1 : 0, r.checks, r.failed, r.wall);
+}
+
+Row decode_row(std::string& text, const Policy& policy, unsigned round) {
+  Row row{policy.name, round, false, 0, 0, 0.0};
+  if (text.rfind("row ", 0) != 0) return row;  // the run died before reporting
+  const auto eol = text.find('\n');
+  int passed = 0;
+  std::sscanf(text.c_str(), "row %d %zu %zu %lf", &passed, &row.checks, &row.failed, &row.wall);
+  row.passed = passed == 1;
+  text.erase(0, eol + 1);
+  return row;
+}
+}  // namespace
+
+int command_run(const RunCommand& cmd, const std::vector<Policy>& policies) {
+  struct Job {
+    const Policy* policy;
+    unsigned round;
+  };
+  std::vector<Job> runs;
+  for (unsigned round = 1; round <= cmd.repeat; ++round)
+    for (const auto& policy : policies) runs.push_back({&policy, round});
+  const bool several = runs.size() > 1;
   std::vector<Row> rows;
+  int worst = static_cast<int>(ExitCode::ok);
   const auto started = std::chrono::steady_clock::now();
-  std::size_t n = 0;
-  for (unsigned round = 1; round <= cmd.repeat; ++round) {
-    for (const auto& policy : policies) {
-      ++n;
-      if (several) std::fprintf(stderr, "[%zu/%zu] %s ...\n", n, policies.size() * cmd.repeat, policy.name.c_str());
-      RunResult result = run_policy(policy, options);
-      std::size_t failed = 0;
-      for (const auto& r : result.results) failed += r.passed ? 0 : 1;
-      if (!cmd.quiet || !result.passed) {
-        fmt::print("== {}: {}\n   ({})\n\n", policy.name, policy.summary, policy.file);
-        if (!cmd.quiet) fmt::print("{}\n", render_ladder(result.trace, {cmd.color, 100}));
-        fmt::print("{}\n", render_verdicts(result.results, cmd.color));
-      }
-      if (cmd.json) {
-        fs::path path = json_path(*cmd.json, policy.name, round, several);
-        std::ofstream out(path);
-        if (!out) throw InputError(path.string() + ": cannot write the JSON trace");
-        write_jsonl(result.trace, result.results, out);
-      }
-      fmt::print("{} {} ({:.2f} s)\n", result.passed ? "PASS" : "FAIL", policy.name, seconds(result.wall));
+  auto announce = [&](std::size_t i) {
+    if (several) std::fprintf(stderr, "[%zu/%zu] %s ...\n", i + 1, runs.size(), runs[i].policy->name.c_str());
+  };
+
+  if (cmd.jobs <= 1 || !several) {
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      announce(i);
+      RunOutcome outcome = execute(cmd, *runs[i].policy, runs[i].round, several);
+      std::fputs(outcome.text.c_str(), stdout);
       std::fflush(stdout);
-      rows.push_back({policy.name, round, result.passed, result.results.size(), failed, seconds(result.wall)});
+      rows.push_back(outcome.row);
     }
+  } else {
+    run_forked(
+        runs.size(), cmd.jobs,
+        [&](std::size_t i) {
+          RunOutcome outcome = execute(cmd, *runs[i].policy, runs[i].round, several);
+          return JobOutput{outcome.row.passed ? 0 : 1, encode_row(outcome.row) + outcome.text};
+        },
+        announce,
+        [&](std::size_t i, const JobOutput& out) {
+          std::string text = out.text;
+          rows.push_back(decode_row(text, *runs[i].policy, runs[i].round));
+          std::fputs(text.c_str(), out.exit_code > 1 ? stderr : stdout);
+          std::fflush(stdout);
+          worst = std::max(worst, out.exit_code);
+        });
   }
   if (several) print_summary(rows, seconds(std::chrono::steady_clock::now() - started));
   bool all_passed = std::all_of(rows.begin(), rows.end(), [](const Row& r) { return r.passed; });
-  return static_cast<int>(all_passed ? ExitCode::ok : ExitCode::check_failed);
+  return std::max(worst, static_cast<int>(all_passed ? ExitCode::ok : ExitCode::check_failed));
 }
 
 int command_list(const fs::path& policy_dir) {

@@ -20,6 +20,7 @@ struct RunCommand {
   bool ipv6 = false;
   Capture capture = Capture::all;
   unsigned repeat = 1;
+  unsigned jobs = 1;                  // runs in parallel (each in its own process and lab)
   bool quiet = false;                 // no ladder; verdicts only for failures
   bool color = false;
 };

@@ -84,6 +84,8 @@ void Interceptor::handle(const sys::QueuedPacket& packet, std::vector<std::uint3
     port_.accept(packet.id);
     return;
   }
+  ev.bytes.assign(packet.payload.begin(), packet.payload.end());
+  ev.wire_length = packet.full_length;
   ev.info = tracker_.observe(ev.segment);
   const Decision d = engine_.decide(packet.id, ev.info, now);
   ev.fault = d.fault;
@@ -119,7 +121,7 @@ void Interceptor::handle(const sys::QueuedPacket& packet, std::vector<std::uint3
         break;
     }
   }
-  events_.push_back(ev);
+  events_.push_back(std::move(ev));
   if (on_segment_) on_segment_(events_.back());
 }
 
@@ -132,6 +134,8 @@ void Interceptor::inject(std::span<const std::uint8_t> ip_packet, std::string no
     throw HarnessError(fmt::format("inject: not a TCP segment: {}", e.what()));
   }
   injector_.inject(ip_packet);
+  ev.bytes.assign(ip_packet.begin(), ip_packet.end());
+  ev.wire_length = static_cast<std::uint32_t>(ip_packet.size());
   // Classified only once sent: a segment that never left must not shape the roles of later ones.
   ev.info = tracker_.observe(ev.segment);
   ev.fate = Fate::passed;

@@ -9,7 +9,7 @@ namespace lastack {
 /// Measures Instants from its construction.
 class RunClock {
  public:
-  RunClock() : start_(std::chrono::steady_clock::now()) {}
+  RunClock() : start_(std::chrono::steady_clock::now()), wall_start_(std::chrono::system_clock::now()) {}
   /// Time since the run started.
   Instant now() const { return std::chrono::steady_clock::now() - start_; }
   /// The steady_clock time point of an Instant (for Asio timers).
@@ -21,9 +21,13 @@ class RunClock {
   Instant from_monotonic(std::chrono::nanoseconds monotonic) const {
     return monotonic - std::chrono::duration_cast<Instant>(start_.time_since_epoch());
   }
+  /// The wall-clock (CLOCK_REALTIME) time of Instant 0, read once with the start: for absolute
+  /// timestamps in exported captures.
+  std::chrono::sys_time<std::chrono::nanoseconds> wall_start() const { return wall_start_; }
 
  private:
   std::chrono::steady_clock::time_point start_;
+  std::chrono::sys_time<std::chrono::nanoseconds> wall_start_;
 };
 
 }  // namespace lastack
