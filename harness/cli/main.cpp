@@ -52,10 +52,8 @@ int main(int argc, char** argv) {
   AgentCommand agent;
   auto* agent_cmd = app.add_subcommand(
       "agent", "Run one side's steps as this process, in the current network namespace, printing one JSON line per step");
-  agent_cmd->add_option("--side", agent.side, "client or server")
-      ->required()
-      ->transform(CLI::CheckedTransformer(std::map<std::string, Side>{{"client", Side::client}, {"server", Side::server}}))
-      ->option_text("client|server REQUIRED");
+  std::string agent_side;
+  agent_cmd->add_option("--side", agent_side, "client or server")->required()->check(CLI::IsMember({"client", "server"}));
   agent_cmd->add_option("--address", agent.address, "Server: address to listen on; client: address to connect to")->required();
   agent_cmd->add_option("--port", agent.port, "TCP port")->required()->check(CLI::Range(1, 65535));
   agent_cmd->add_option("--step", agent.steps,
@@ -82,7 +80,10 @@ int main(int argc, char** argv) {
 
   try {
     // Before anything else: an agent needs neither policies nor privileges.
-    if (*agent_cmd) return command_agent(agent);
+    if (*agent_cmd) {
+      agent.side = agent_side == "server" ? Side::server : Side::client;
+      return command_agent(agent);
+    }
     const auto dir = dir_option.empty() ? policy_dir(LASTACK_POLICY_DIR) : std::filesystem::path(dir_option);
     run.policy_dir = dir;
     if (*list_cmd) return command_list(dir);
