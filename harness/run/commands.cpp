@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "harness/core/error.hpp"
+#include "harness/core/pcapng.hpp"
 #include "harness/core/report.hpp"
 #include "harness/run/forked_jobs.hpp"
 #include "harness/run/policy_library.hpp"
@@ -20,10 +21,20 @@ namespace fs = std::filesystem;
 namespace {
 double seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
 
-fs::path json_path(const std::string& json, const std::string& policy, unsigned round, bool several) {
-  if (!several && !(json.ends_with("/") || fs::is_directory(json))) return json;
-  fs::create_directories(json);
-  return fs::path(json) / (round > 1 ? fmt::format("{}.{}.jsonl", policy, round) : policy + ".jsonl");
+// `base` is the file for a single run, or a directory (one file per run, named after the policy).
+fs::path output_path(const std::string& base, const std::string& policy, unsigned round, bool several,
+                     std::string_view extension) {
+  if (!several && !(base.ends_with("/") || fs::is_directory(base))) return base;
+  fs::create_directories(base);
+  return fs::path(base) / (round > 1 ? fmt::format("{}.{}.{}", policy, round, extension)
+                                     : fmt::format("{}.{}", policy, extension));
+}
+
+// Opens `path` for a trace file, or says in one line why it cannot.
+std::ofstream open_output(const fs::path& path, std::string_view what) {
+  std::ofstream out(path, std::ios::binary);
+  if (!out) throw InputError(fmt::format("{}: cannot write the {} trace", path.string(), what));
+  return out;
 }
 
 struct Row {
@@ -62,6 +73,7 @@ namespace {
 struct RunOutcome {
   Row row;
   std::string text;  // what the run prints: ladder, verdicts, result line
+  int exit_code = 0;
 };
 
 // One run of one policy, rendered; also writes its JSON trace when asked.
@@ -79,13 +91,22 @@ RunOutcome execute(const RunCommand& cmd, const Policy& policy, unsigned round, 
     text += render_verdicts(result.results, cmd.color) + "\n";
   }
   if (cmd.json) {
-    fs::path path = json_path(*cmd.json, policy.name, round, several);
-    std::ofstream out(path);
-    if (!out) throw InputError(path.string() + ": cannot write the JSON trace");
+    auto out = open_output(output_path(*cmd.json, policy.name, round, several, "jsonl"), "JSON");
     write_jsonl(result.trace, result.results, out);
   }
+  if (cmd.pcap) {
+    auto out = open_output(output_path(*cmd.pcap, policy.name, round, several, "pcapng"), "pcapng");
+    write_pcapng(result.trace, out);
+  }
   text += fmt::format("{} {} ({:.2f} s)\n", result.passed ? "PASS" : "FAIL", policy.name, seconds(result.wall));
-  return {{policy.name, round, result.passed, result.results.size(), failed, seconds(result.wall)}, text};
+  int code = static_cast<int>(result.passed ? ExitCode::ok : ExitCode::check_failed);
+  // Fail closed: segments the kernel could not queue were never judged, so the run proves nothing.
+  if (result.trace.queue_drops > 0) {
+    text += fmt::format("lastack: harness error: the kernel dropped {} queued segment{} (NFQUEUE overflow)\n",
+                        result.trace.queue_drops, result.trace.queue_drops == 1 ? "" : "s");
+    code = static_cast<int>(ExitCode::harness);
+  }
+  return {{policy.name, round, result.passed, result.results.size(), failed, seconds(result.wall)}, text, code};
 }
 
 // A forked run sends its row ahead of its text: "row <passed> <checks> <failed> <wall>\n".
@@ -128,19 +149,20 @@ int command_run(const RunCommand& cmd, const std::vector<Policy>& policies) {
       std::fputs(outcome.text.c_str(), stdout);
       std::fflush(stdout);
       rows.push_back(outcome.row);
+      worst = std::max(worst, outcome.exit_code);
     }
   } else {
     run_forked(
         runs.size(), cmd.jobs,
         [&](std::size_t i) {
           RunOutcome outcome = execute(cmd, *runs[i].policy, runs[i].round, several);
-          return JobOutput{outcome.row.passed ? 0 : 1, encode_row(outcome.row) + outcome.text};
+          return JobOutput{outcome.exit_code, encode_row(outcome.row) + outcome.text};
         },
         announce,
         [&](std::size_t i, const JobOutput& out) {
           std::string text = out.text;
           rows.push_back(decode_row(text, *runs[i].policy, runs[i].round));
-          std::fputs(text.c_str(), out.exit_code > 1 ? stderr : stdout);
+          std::fputs(text.c_str(), out.exit_code > 1 && out.text.rfind("row ", 0) != 0 ? stderr : stdout);
           std::fflush(stdout);
           worst = std::max(worst, out.exit_code);
         });

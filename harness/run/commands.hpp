@@ -17,6 +17,7 @@ struct RunCommand {
   bool all = false;                   // every shipped policy
   std::filesystem::path policy_dir;
   std::optional<std::string> json;    // file, or directory (one .jsonl per run) when several runs
+  std::optional<std::string> pcap;    // file, or directory (one .pcapng per run) when several runs
   bool ipv6 = false;
   Capture capture = Capture::all;
   unsigned repeat = 1;

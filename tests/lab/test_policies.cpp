@@ -9,6 +9,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <set>
 #include <string>
 #include <thread>
@@ -192,4 +194,27 @@ TEST_CASE("an unprivileged user runs a policy through a user namespace", "[polic
     INFO(r.out << r.err);
     REQUIRE(r.exit_code == 0);
   }
+}
+
+TEST_CASE("--json and --pcap write one trace file each per run", "[policy][output]") {
+  char dir_template[] = "/tmp/lastack-traces-XXXXXX";
+  const std::string dir = ::mkdtemp(dir_template);
+  auto r = run_lastack({"run", "-q", "--json", dir + "/", "--pcap", dir + "/", "drop-final-ack", "baseline"});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  for (const std::string name : {"drop-final-ack", "baseline"}) {
+    std::ifstream json(dir + "/" + name + ".jsonl");
+    std::string first;
+    REQUIRE(std::getline(json, first));
+    CHECK(first.rfind("{\"type\":\"run\",\"policy\":\"" + name + "\"", 0) == 0);
+    std::ifstream pcap(dir + "/" + name + ".pcapng", std::ios::binary);
+    unsigned char magic[4] = {};
+    REQUIRE(pcap.read(reinterpret_cast<char*>(magic), 4));
+    CHECK(magic[0] == 0x0a);  // Section Header Block 0x0A0D0D0A
+    CHECK(magic[1] == 0x0d);
+  }
+  std::ifstream json(dir + "/drop-final-ack.jsonl");
+  std::string all((std::istreambuf_iterator<char>(json)), std::istreambuf_iterator<char>());
+  CHECK(all.find("dropped by fault 1: final-ack") != std::string::npos);
+  std::filesystem::remove_all(dir);
 }

@@ -1,0 +1,49 @@
+// The JSON lines a `lastack agent` process writes, and the run reads back.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "harness/core/agent_message.hpp"
+#include "harness/core/error.hpp"
+
+using namespace lastack;
+using namespace std::chrono_literals;
+
+namespace {
+/// The message HarnessError carries for `line`, or "(no error)".
+std::string error_of(const std::string& line) {
+  try {
+    (void)parse_agent_message(line);
+  } catch (const HarnessError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+}  // namespace
+
+TEST_CASE("a step message is one JSON line with t_ns, step, outcome and bytes", "[agent_message]") {
+  const AgentMessage m = AgentStepMessage{1234567890123ns, "send 1000", "ok", 1000};
+  CHECK(format_agent_message(m) == "{\"t_ns\":1234567890123,\"step\":\"send 1000\",\"outcome\":\"ok\",\"bytes\":1000}\n");
+}
+
+TEST_CASE("ready and ports messages have their own one-key shapes", "[agent_message]") {
+  CHECK(format_agent_message(AgentReadyMessage{}) == "{\"ready\":true}\n");
+  CHECK(format_agent_message(AgentPortsMessage{40000, 8080}) == "{\"ports\":[40000,8080]}\n");
+}
+
+TEST_CASE("every message reads back as what was written", "[agent_message]") {
+  for (const AgentMessage& m : {AgentMessage{AgentStepMessage{42ns, "recv-until-eof", "ECONNRESET", 7}},
+                                AgentMessage{AgentReadyMessage{}}, AgentMessage{AgentPortsMessage{1, 65535}}}) {
+    std::string line = format_agent_message(m);
+    line.pop_back();  // the '\n'
+    CHECK(parse_agent_message(line) == m);
+  }
+}
+
+TEST_CASE("a line that is not a message is a harness error naming the line", "[agent_message]") {
+  CHECK(error_of("garbage") == "agent process wrote an unreadable line (not a JSON object): garbage");
+  CHECK(error_of("{\"ports\": [1, 70000]}") ==
+        "agent process wrote an unreadable line (\"ports\" must be [local, remote]): {\"ports\": [1, 70000]}");
+  CHECK(error_of("{\"ready\": false}").find("\"ready\" must be true") != std::string::npos);
+  CHECK(error_of("{\"step\": \"close\", \"outcome\": \"ok\", \"bytes\": 0}").find("t_ns") != std::string::npos);
+}
