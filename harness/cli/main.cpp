@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
   run_cmd->add_option("-j,--jobs", run.jobs, "Run up to N policies at once, each in its own process and lab")
       ->check(CLI::Range(1u, 64u));
   run_cmd->add_flag("-q,--quiet", run.quiet, "No ladder; details only for failures");
-  run_cmd->add_option("--capture", run.capture, "Which segments to queue: all (full ladder) or selective")
+  run_cmd->add_option("--capture", run.capture, "Which segments to queue: selective (default: only what a rule could select) or all (every segment on the ladder)")
       ->transform(CLI::CheckedTransformer(std::map<std::string, Capture>{{"all", Capture::all}, {"selective", Capture::selective}}));
   run_cmd->add_option("--color", color, "auto, always or never")->check(CLI::IsMember({"auto", "always", "never"}));
 

@@ -178,6 +178,8 @@ std::string render_ladder(const Trace& trace, const LadderOptions& opts) {
     }
     out += '\n';
   }
+  if (!trace.every_segment)
+    out += "(data segments no rule selects were not queued, so they are not drawn: --capture all shows them)\n";
   return out;
 }
 

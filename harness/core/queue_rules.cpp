@@ -28,8 +28,10 @@ bool may_carry_data_without_flags(Role role) {
 
 bool needs_all(const Selector& sel) { return !sel.segment || may_carry_data_without_flags(*sel.segment); }
 
-/// Why selective capture has to queue every TCP segment anyway; empty when it need not.
-std::string why_all_tcp(const Policy& policy) {
+}  // namespace
+
+std::string why_every_segment(const Policy& policy, Capture capture) {
+  if (capture == Capture::all) return "capture all";
   for (std::size_t i = 0; i < policy.faults.size(); ++i) {
     const FaultRule& rule = policy.faults[i];
     if (needs_all(rule.match)) return fmt::format("fault {} (line {}) can select data", i + 1, rule.line);
@@ -54,8 +56,6 @@ std::string why_all_tcp(const Policy& policy) {
   return {};
 }
 
-}  // namespace
-
 std::string compile_queue_rules(const Policy& policy, Capture capture, std::uint16_t queue_num,
                                 bool ipv6) {
   const std::string queue = fmt::format("-j NFQUEUE --queue-num {}", queue_num);
@@ -70,7 +70,7 @@ std::string compile_queue_rules(const Policy& policy, Capture capture, std::uint
       ":INPUT ACCEPT [0:0]\n"
       ":FORWARD ACCEPT [0:0]\n"
       ":OUTPUT ACCEPT [0:0]\n";
-  const std::string all_reason = capture == Capture::all ? "capture all" : why_all_tcp(policy);
+  const std::string all_reason = why_every_segment(policy, capture);
   if (!all_reason.empty()) {
     script += fmt::format("# every TCP segment: {}\n", all_reason);
     script += fmt::format("-A FORWARD -p tcp {}\n", queue);

@@ -8,10 +8,14 @@
 namespace lastack {
 
 enum class Capture : std::uint8_t {
-  all,        // every TCP segment (full ladder and trace; the default for `lastack run`)
-  selective,  // only segments a fault rule or the flow tracker needs (SYN/FIN/RST, pure ACKs,
+  all,        // every TCP segment (full ladder and trace: `lastack run --capture all`)
+  selective,  // the default: only segments a fault rule or the flow tracker needs (SYN/FIN/RST, pure ACKs,
               // and data only when a rule selects data or retransmissions)
 };
+
+/// Why every TCP segment must be queued ("capture all", "fault 1 (line 12) can select data", ...);
+/// empty when selective capture suffices.
+std::string why_every_segment(const Policy& policy, Capture capture);
 
 /// An iptables-restore script for the wire namespace: conntrack off (raw NOTRACK) and
 /// NFQUEUE rules in FORWARD on `queue_num`, for IPv4 (`ipv6` false) or IPv6 (true).

@@ -156,7 +156,8 @@ void write_jsonl(const Trace& trace, const std::vector<CheckResult>& results, st
            {"ipv6", trace.ipv6},
            {"kernel", trace.kernel},
            {"sysctls", Json{{"client", trace.client_sysctls}, {"server", trace.server_sysctls}}},
-           {"queue_drops", trace.queue_drops}},
+           {"queue_drops", trace.queue_drops},
+           {"every_segment", trace.every_segment}},
       out);
   for (const TraceEvent& e : trace.events)
     write_line(std::visit([](const auto& ev) { return event_json(ev); }, e), out);

@@ -80,7 +80,8 @@ struct Trace {
   std::string kernel;                                        // uname -r
   std::map<std::string, std::string> client_sysctls, server_sysctls;  // values in force
   std::vector<TraceEvent> events;
-  std::uint64_t queue_drops = 0;                             // kernel-side NFQUEUE drops
+  std::uint64_t queue_drops = 0;
+  bool every_segment = true;  // every TCP segment was queued; false: only those a rule could select                             // kernel-side NFQUEUE drops
   std::chrono::sys_time<std::chrono::nanoseconds> wall_start{};  // wall-clock time of Instant 0
 };
 

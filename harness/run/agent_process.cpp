@@ -35,8 +35,8 @@ AgentProcess::AgentProcess(asio::io_context& io, AgentConfig config, const sys::
 // child_ kills and reaps a process still running; events_ closes the pipe.
 AgentProcess::~AgentProcess() = default;
 
-std::vector<std::string> AgentProcess::command_line(const std::string& program, const AgentConfig& config) {
-  std::vector<std::string> argv{program,
+std::vector<std::string> AgentProcess::command_line(const AgentConfig& config) {
+  std::vector<std::string> argv{"lastack",
                                 "agent",
                                 "--side",
                                 std::string(side_name(config.side)),
@@ -57,7 +57,7 @@ void AgentProcess::spawn() {
   int ends[2];
   if (::pipe2(ends, O_CLOEXEC) != 0) sys::throw_errno("pipe for an agent process's events");
   sys::UniqueFd read_end(ends[0]), write_end(ends[1]);
-  child_.emplace(sys::ChildProcess::spawn(ns_, program_, command_line(program_, config_),
+  child_.emplace(sys::ChildProcess::spawn(ns_, program_, command_line(config_),
                                           {{write_end.get(), kEventsFd}}));
   write_end.reset();  // the child's copy is the only writer left: its exit is our EOF
   events_.assign(read_end.release());

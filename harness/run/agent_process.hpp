@@ -54,8 +54,9 @@ class AgentProcess final : public AgentRunner {
   std::optional<std::uint16_t> local_port() const override { return local_port_; }
   std::optional<std::uint16_t> remote_port() const { return remote_port_; }
 
-  /// The `lastack agent` command line for `config` (argv[0] = `program`), events on fd 3.
-  static std::vector<std::string> command_line(const std::string& program, const AgentConfig& config);
+  /// The `lastack agent` command line for `config`, events on fd 3. argv[0] is "lastack", so
+  /// `ps` shows "lastack agent ..." whichever path the binary was started from.
+  static std::vector<std::string> command_line(const AgentConfig& config);
 
  private:
   static constexpr int kEventsFd = 3;

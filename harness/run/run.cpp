@@ -187,6 +187,7 @@ class RunDriver {
     trace.client_sysctls = lab_.sysctls_in_force(Side::client);
     trace.server_sysctls = lab_.sysctls_in_force(Side::server);
     trace.queue_drops = interceptor_.queue_drops();
+    trace.every_segment = !why_every_segment(policy_, options_.capture).empty();
     trace.wall_start = clock_.wall_start();
     std::vector<SocketEvent> sockets = observer_.events();
     attribute_connections(sockets, interceptor_.events());

@@ -14,7 +14,7 @@ namespace lastack {
 
 struct RunOptions {
   bool ipv6 = false;
-  Capture capture = Capture::all;
+  Capture capture = Capture::selective;
   std::uint16_t queue_num = 0;  // each run has its own wire namespace, so 0 never collides
 };
 
