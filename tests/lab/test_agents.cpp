@@ -306,7 +306,7 @@ TEST_CASE("a sleep step lasts at least its duration") {
   CHECK(client.done());
 }
 
-TEST_CASE("exit, and a step for the other side, are reported as unsupported") {
+TEST_CASE("in-process exit and a wrong-side step are reported as unsupported") {
   AgentRun run;
   auto& client = run.add(Side::client, {accept_step(), close_step(), exit_step()}, fresh_port());
   REQUIRE(run.run() == 1);
