@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "harness/core/error.hpp"
+
 namespace lastack {
 
 namespace {
@@ -32,6 +34,7 @@ bool needs_all(const Selector& sel) { return !sel.segment || may_carry_data_with
 
 std::string why_every_segment(const Policy& policy, Capture capture) {
   if (capture == Capture::all) return "capture all";
+  if (capture == Capture::none) return {};
   for (std::size_t i = 0; i < policy.faults.size(); ++i) {
     const FaultRule& rule = policy.faults[i];
     if (needs_all(rule.match)) return fmt::format("fault {} (line {}) can select data", i + 1, rule.line);
@@ -71,7 +74,14 @@ std::string compile_queue_rules(const Policy& policy, Capture capture, std::uint
       ":FORWARD ACCEPT [0:0]\n"
       ":OUTPUT ACCEPT [0:0]\n";
   const std::string all_reason = why_every_segment(policy, capture);
-  if (!all_reason.empty()) {
+  if (capture == Capture::none) {
+    // Nothing reaches userspace, so a rule that needs a segment would silently never fire.
+    if (!policy.faults.empty())
+      throw InputError(fmt::format("{}:{}: capture none cannot apply fault 1", policy.file, policy.faults[0].line));
+    if (!policy.lab.empty())
+      throw InputError(fmt::format("{}:{}: capture none cannot run lab action 1", policy.file, policy.lab[0].line));
+    script += "# nothing queued: the plain routed path\n";
+  } else if (!all_reason.empty()) {
     script += fmt::format("# every TCP segment: {}\n", all_reason);
     script += fmt::format("-A FORWARD -p tcp {}\n", queue);
   } else {

@@ -167,3 +167,28 @@ TEST_CASE("queue rules fail closed: never --queue-bypass") {
     for (bool ipv6 : {false, true})
       CHECK(compile_queue_rules(dropping(Role::fin), capture, 0, ipv6).find("bypass") == std::string::npos);
 }
+
+TEST_CASE("capture none queues nothing: conntrack off and no NFQUEUE rule") {
+  for (bool ipv6 : {false, true})
+    CHECK(compile_queue_rules(Policy{}, Capture::none, 5, ipv6) ==
+          head + "# nothing queued: the plain routed path\n" + "COMMIT\n");
+}
+
+TEST_CASE("capture none refuses a policy with faults, naming file and line") {
+  Policy p = dropping(Role::final_ack);
+  p.file = "bulk.toml";
+  CHECK_THROWS_WITH(compile_queue_rules(p, Capture::none, 0, false), "bulk.toml:12: capture none cannot apply fault 1");
+}
+
+TEST_CASE("capture none refuses a policy with lab actions") {
+  Policy p;
+  p.file = "p.toml";
+  LabAction a;
+  a.line = 30;
+  p.lab.push_back(a);
+  CHECK_THROWS_WITH(compile_queue_rules(p, Capture::none, 0, false), "p.toml:30: capture none cannot run lab action 1");
+}
+
+TEST_CASE("capture none never says every segment is queued") {
+  CHECK(why_every_segment(dropping(std::nullopt), Capture::none).empty());
+}

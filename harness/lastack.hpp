@@ -1,0 +1,15 @@
+#pragma once
+// The library's front door, for an application's own tests: enter lab privileges, describe or
+// load a policy, run it on the real kernel, and read the verdicts and the trace.
+//
+//   lastack::sys::enter_lab_privileges();                        // first thing in main()
+//   auto policy = lastack::parse_policy(toml_text, "my-test");   // or load_policy("drop-syn", dir)
+//   auto result = lastack::run_policy(policy, {});
+//   REQUIRE(result.passed);
+#include "harness/core/error.hpp"          // Error and its exit codes
+#include "harness/core/oracle.hpp"         // CheckResult
+#include "harness/core/policy_parser.hpp"  // parse_policy
+#include "harness/core/report.hpp"         // render_ladder, render_verdicts, write_jsonl
+#include "harness/run/policy_library.hpp"  // load_policy, policy_dir
+#include "harness/run/run.hpp"             // run_policy, RunOptions, RunResult
+#include "harness/sys/privilege.hpp"       // enter_lab_privileges
