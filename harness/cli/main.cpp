@@ -51,6 +51,34 @@ int main(int argc, char** argv) {
   auto* check_cmd = app.add_subcommand("check", "Validate policy files without running them");
   check_cmd->add_option("files", check_files, "Policy files or names")->required();
 
+  ExecCommand exec;
+  auto* exec_cmd = app.add_subcommand(
+      "exec", "Run your own server and client commands in the lab, under a policy's faults and checks");
+  exec_cmd->add_option("--policy", exec.policy, "Policy name or file: its faults, lab actions, sysctls and checks")
+      ->required();
+  exec_cmd->add_option("--server", exec.server, "Server command (/bin/sh -c, in the server namespace); started first")
+      ->required();
+  exec_cmd->add_option("--client", exec.client,
+                       "Client command (/bin/sh -c, in the client namespace); started once the server listens, "
+                       "and the run ends when it exits")
+      ->required();
+  exec_cmd->add_option("--port", exec.port, "Port the server listens on (default: the policy's [scenario] port)")
+      ->check(CLI::Range(1, 65535));
+  exec_cmd->add_flag("-6,--ipv6", exec.ipv6, "Run over IPv6 (fd00::/8) instead of IPv4 (198.18.0.0/15)");
+  exec_cmd->add_option("--json", exec.json, "Write the trace as JSON Lines");
+  exec_cmd->add_option("--pcap", exec.pcap, "Write the wire as pcapng, roles and verdicts in packet comments");
+  exec_cmd->add_option("--timeout", exec.timeout, "Give up on the run after this (e.g. 30s; default: the policy's)");
+  exec_cmd->add_flag("-q,--quiet", exec.quiet, "No ladder; details only for failures");
+  exec_cmd->footer(
+      "Both commands get LASTACK_SIDE, LASTACK_SERVER_ADDR, LASTACK_SERVER_PORT and LASTACK_CLIENT_ADDR;\n"
+      "their output is relayed prefixed \"server| \" / \"client| \". At the end the server's process group gets\n"
+      "SIGTERM, then SIGKILL after 1 s. Exit 0 when the client command exited 0 and every check held. E.g.\n"
+      "  lastack exec --policy drop-final-ack \\\n"
+      "    --server 'lastack agent --side server --address $LASTACK_SERVER_ADDR --port $LASTACK_SERVER_PORT \\\n"
+      "              --step accept --step recv-until-eof --step close' \\\n"
+      "    --client 'lastack agent --side client --address $LASTACK_SERVER_ADDR --port $LASTACK_SERVER_PORT \\\n"
+      "              --step connect --step \"send 1000\" --step close'");
+
   AgentCommand agent;
   auto* agent_cmd = app.add_subcommand(
       "agent", "Run one side's steps as this process, in the current network namespace, printing one JSON line per step");
@@ -91,6 +119,13 @@ int main(int argc, char** argv) {
     if (*list_cmd) return command_list(dir);
     if (*explain_cmd) return command_explain(explain_policy, dir);
     if (*check_cmd) return command_check(check_files, dir);
+    if (*exec_cmd) {
+      exec.policy_dir = dir;
+      exec.color = ::isatty(STDOUT_FILENO);
+      Policy policy = resolve_exec_policy(exec);
+      sys::enter_lab_privileges();  // before any thread exists, as for run
+      return command_exec(exec, policy);
+    }
     if (*run_cmd) {
       run.color = color == "always" || (color == "auto" && ::isatty(STDOUT_FILENO));
       auto policies = resolve_policies(run);

@@ -26,6 +26,25 @@ struct RunCommand {
   bool color = false;
 };
 
+/// `lastack exec`: the user's own server and client commands under a policy's faults.
+struct ExecCommand {
+  std::string policy;  // name or file
+  std::filesystem::path policy_dir;
+  std::string server, client;          // shell command lines, run as /bin/sh -c
+  std::optional<std::uint16_t> port;   // default: the policy's [scenario] port
+  std::optional<std::string> timeout;  // "30s"; default: the policy's
+  std::optional<std::string> json, pcap;
+  bool ipv6 = false;
+  bool quiet = false;
+  bool color = false;
+};
+
+/// The policy `cmd` runs, its port and timeout overridden (input errors surface here).
+Policy resolve_exec_policy(const ExecCommand& cmd);
+/// `lastack exec`: run the two commands in the lab; 0 when the client command exited 0 and
+/// every check held, 1 otherwise (one line says which).
+int command_exec(const ExecCommand& cmd, const Policy& policy);
+
 /// Load every policy `cmd` names (all input errors surface here, before any lab is built).
 std::vector<Policy> resolve_policies(const RunCommand& cmd);
 /// `lastack run`: run each policy (repeat times), print ladder and verdicts, and a summary.

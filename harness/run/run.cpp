@@ -57,7 +57,7 @@ void attribute_connections(std::vector<SocketEvent>& sockets, const std::vector<
 // Drives one run on one io_context: agents, interceptor, observer, lab actions, end conditions.
 class RunDriver {
  public:
-  RunDriver(const Policy& policy, const RunOptions& options, Lab& lab)
+  RunDriver(const Policy& policy, const RunOptions& options, Lab& lab, const AgentFactory& factory)
       : policy_(policy),
         options_(options),
         lab_(lab),
@@ -70,7 +70,8 @@ class RunDriver {
                   options.ipv6 ? IpFamily::v6 : IpFamily::v4, policy.scenario.port),
         settle_(io_),
         deadline_(io_),
-        lab_fired_(policy.lab.size(), false) {
+        lab_fired_(policy.lab.size(), false),
+        factory_(factory) {
     // The queue is bound (NfQueuePort above) before any rule sends segments to it.
     lab_.apply_queue_rules();
     asio::ip::tcp::endpoint server_endpoint(to_asio(lab.addresses().server), policy.scenario.port);
@@ -111,6 +112,7 @@ class RunDriver {
     config.in_namespace = [&ns](const std::function<void()>& fn) { sys::in_netns(ns, fn); };
     config.now = [this] { return clock_.now(); };
     config.on_event = [this](const AppEvent& e) { app_events_.push_back(e); };
+    if (factory_) return factory_(std::move(config), lab_, io_, clock_);
     const bool exits = std::any_of(steps.begin(), steps.end(), [](const Step& s) { return s.kind == StepKind::exit; });
     if (exits) return std::make_unique<AgentProcess>(io_, std::move(config), ns, clock_);
     return std::make_unique<Agent>(io_, std::move(config));
@@ -212,6 +214,7 @@ class RunDriver {
   std::vector<AppEvent> app_events_;
   std::vector<LabEvent> lab_events_;
   std::vector<bool> lab_fired_;
+  const AgentFactory& factory_;
   int agents_done_ = 0;
   int pending_lab_ = 0;
   bool finished_ = false;
@@ -219,7 +222,9 @@ class RunDriver {
 };
 }  // namespace
 
-RunResult run_policy(const Policy& policy, const RunOptions& options) {
+RunResult run_policy(const Policy& policy, const RunOptions& options) { return run_policy(policy, options, {}); }
+
+RunResult run_policy(const Policy& policy, const RunOptions& options, const AgentFactory& make_agent) {
   const auto started = std::chrono::steady_clock::now();
   LabConfig config;
   config.ipv6 = options.ipv6;
@@ -229,7 +234,7 @@ RunResult run_policy(const Policy& policy, const RunOptions& options) {
   Lab lab(config);
 
   RunResult result;
-  RunDriver driver(policy, options, lab);
+  RunDriver driver(policy, options, lab, make_agent);
   result.trace = driver.run();
   result.results = run_oracle(result.trace, policy);
   if (driver.timed_out())

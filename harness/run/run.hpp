@@ -2,6 +2,7 @@
 // One run of a policy: build the lab, run the agents through the interceptor while observing,
 // then judge the trace with the oracle.
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -10,7 +11,21 @@
 #include "harness/core/queue_rules.hpp"
 #include "harness/core/trace.hpp"
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace lastack {
+
+struct AgentConfig;
+class AgentRunner;
+class Lab;
+class RunClock;
+
+/// Makes one side's runner for a run, in place of the scenario's agents (`lastack exec`): gets
+/// the config the scenario's agent would get (side, steps, server endpoint, clock, event sink).
+using AgentFactory = std::function<std::unique_ptr<AgentRunner>(AgentConfig config, const Lab& lab,
+                                                                 boost::asio::io_context& io, const RunClock& clock)>;
 
 struct RunOptions {
   bool ipv6 = false;
@@ -28,5 +43,7 @@ struct RunResult {
 /// Run `policy` once in a fresh lab. Throws EnvironmentError / HarnessError when the lab cannot
 /// be built or misbehaves; expectation failures are results, not exceptions.
 RunResult run_policy(const Policy& policy, const RunOptions& options);
+/// The same, with both sides made by `make_agent` (empty: the scenario's own agents).
+RunResult run_policy(const Policy& policy, const RunOptions& options, const AgentFactory& make_agent);
 
 }  // namespace lastack

@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,6 +26,9 @@ struct ExecPlan {
   pid_t parent = 0;
   const char* program = nullptr;
   std::vector<char*> argv;          // null-terminated
+  std::vector<std::string> environment;
+  std::vector<char*> envp;          // null-terminated, pointing into `environment`
+  bool own_group = false;
   std::vector<InheritedFd> fds;     // sorted by `to`
   std::vector<int> staging;         // one slot per fd, filled in the child
   int first_free = 3;               // above every `to`: where descriptors are staged
@@ -38,6 +42,7 @@ void child_say(const char* text) {
 [[noreturn]] void become(ExecPlan& plan) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != plan.parent) ::_exit(127);  // the parent died before prctl took effect
+  if (plan.own_group) ::setpgid(0, 0);
   // Staged first, so a descriptor that is some entry's `to` is not overwritten before it is used.
   const int netns_fd = ::fcntl(plan.netns_fd, F_DUPFD, plan.first_free);
   if (netns_fd < 0) ::_exit(127);
@@ -65,11 +70,23 @@ void child_say(const char* text) {
   ::sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
   ::signal(SIGPIPE, SIG_DFL);
-  ::execv(plan.program, plan.argv.data());
+  ::execve(plan.program, plan.argv.data(), plan.envp.data());
   child_say("exec failed: ");
   child_say(plan.program);
   child_say("\n");
   ::_exit(127);
+}
+
+// `environ` with `extra` NAME=VALUE entries added, each replacing ours of the same name.
+std::vector<std::string> merged_environment(const std::vector<std::string>& extra) {
+  auto name_of = [](const std::string& entry) { return entry.substr(0, entry.find('=')); };
+  std::vector<std::string> out(extra);
+  for (char** e = environ; e && *e; ++e) {
+    std::string entry(*e);
+    if (std::none_of(extra.begin(), extra.end(), [&](const std::string& x) { return name_of(x) == name_of(entry); }))
+      out.push_back(std::move(entry));
+  }
+  return out;
 }
 
 int exit_code_of(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status); }
@@ -77,7 +94,8 @@ int exit_code_of(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 
 }  // namespace
 
 ChildProcess ChildProcess::spawn(const NetNamespace& ns, const std::string& program,
-                                 const std::vector<std::string>& argv, const std::vector<InheritedFd>& fds) {
+                                 const std::vector<std::string>& argv, const std::vector<InheritedFd>& fds,
+                                 const SpawnOptions& options) {
   if (argv.empty()) throw HarnessError("spawn " + program + ": empty command line");
   ExecPlan plan;
   plan.netns_fd = ns.fd();
@@ -85,6 +103,10 @@ ChildProcess ChildProcess::spawn(const NetNamespace& ns, const std::string& prog
   plan.program = program.c_str();
   for (const std::string& arg : argv) plan.argv.push_back(const_cast<char*>(arg.c_str()));
   plan.argv.push_back(nullptr);
+  plan.environment = merged_environment(options.environment);
+  for (std::string& entry : plan.environment) plan.envp.push_back(entry.data());
+  plan.envp.push_back(nullptr);
+  plan.own_group = options.own_process_group;
   plan.fds = fds;
   std::sort(plan.fds.begin(), plan.fds.end(), [](const InheritedFd& a, const InheritedFd& b) { return a.to < b.to; });
   plan.staging.resize(plan.fds.size(), -1);
@@ -96,16 +118,19 @@ ChildProcess ChildProcess::spawn(const NetNamespace& ns, const std::string& prog
   const pid_t pid = ::fork();
   if (pid < 0) throw_errno("fork");
   if (pid == 0) become(plan);
-  return ChildProcess(pid);
+  // Also here, so a signal sent right after spawn() already reaches the group (the child may not have run yet).
+  if (plan.own_group) ::setpgid(pid, pid);
+  return ChildProcess(pid, plan.own_group);
 }
 
 ChildProcess::ChildProcess(ChildProcess&& other) noexcept
-    : pid_(std::exchange(other.pid_, -1)), exit_code_(other.exit_code_) {}
+    : pid_(std::exchange(other.pid_, -1)), own_group_(other.own_group_), exit_code_(other.exit_code_) {}
 
 ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
   if (this != &other) {
     kill_quietly();
     pid_ = std::exchange(other.pid_, -1);
+    own_group_ = other.own_group_;
     exit_code_ = other.exit_code_;
   }
   return *this;
@@ -115,7 +140,7 @@ ChildProcess::~ChildProcess() { kill_quietly(); }
 
 void ChildProcess::kill_quietly() noexcept {
   if (!running()) return;
-  ::kill(pid_, SIGKILL);
+  signal(SIGKILL);
   int status = 0;
   while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
   }
@@ -138,8 +163,30 @@ int ChildProcess::wait() {
 }
 
 int ChildProcess::kill() {
-  if (running()) ::kill(pid_, SIGKILL);
+  if (running()) signal(SIGKILL);
   return wait();
+}
+
+void ChildProcess::signal(int sig) {
+  if (!running()) return;
+  // Before reaping, the group cannot vanish (its leader is at least a zombie), so -pid is ours.
+  if (own_group_ && ::kill(-pid_, sig) == 0) return;
+  ::kill(pid_, sig);
+}
+
+std::optional<int> ChildProcess::peek_exit() const {
+  if (!running()) return exit_code_;
+  siginfo_t info{};
+  if (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0)
+    return std::nullopt;
+  return info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
+}
+
+UniqueFd ChildProcess::exit_descriptor() const {
+  if (!running()) throw HarnessError("pidfd for a child process that is not running");
+  const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
+  if (fd < 0) throw_errno("pidfd_open");
+  return UniqueFd(fd);
 }
 
 }  // namespace lastack::sys

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/sys/fd.hpp"
 #include "harness/sys/netns.hpp"
 
 namespace lastack::sys {
@@ -18,6 +19,12 @@ struct InheritedFd {
   int to = -1;
 };
 
+/// Extra settings for spawn(); the defaults mean "as this process".
+struct SpawnOptions {
+  std::vector<std::string> environment;  // NAME=VALUE entries added to (or replacing) ours
+  bool own_process_group = false;        // signal() and kill() then reach everything it started
+};
+
 /// One started program; move-only.
 class ChildProcess {
  public:
@@ -26,7 +33,8 @@ class ChildProcess {
   /// restore default signal handling and exec `program` with `argv` (argv[0] included).
   /// Throws HarnessError when fork fails; a failed exec is exit code 127, said on its stderr.
   static ChildProcess spawn(const NetNamespace& ns, const std::string& program,
-                            const std::vector<std::string>& argv, const std::vector<InheritedFd>& fds);
+                            const std::vector<std::string>& argv, const std::vector<InheritedFd>& fds,
+                            const SpawnOptions& options = {});
 
   ChildProcess(ChildProcess&& other) noexcept;
   ChildProcess& operator=(ChildProcess&& other) noexcept;
@@ -43,14 +51,21 @@ class ChildProcess {
   int wait();
   /// SIGKILL it unless already reaped, reap it, and return its exit code as wait() does.
   int kill();
+  /// Send `sig` to it (to its whole process group when it has its own); nothing once reaped.
+  void signal(int sig);
+  /// A descriptor (pidfd) that turns readable when the process ends, for an event loop.
+  UniqueFd exit_descriptor() const;
+  /// Its exit code if it has ended, without reaping it (so its process group stays signallable).
+  std::optional<int> peek_exit() const;
   /// The exit code once reaped.
   std::optional<int> exit_code() const { return exit_code_; }
 
  private:
-  explicit ChildProcess(pid_t pid) : pid_(pid) {}
+  ChildProcess(pid_t pid, bool own_group) : pid_(pid), own_group_(own_group) {}
   /// kill() for destructors: never throws.
   void kill_quietly() noexcept;
   pid_t pid_ = -1;
+  bool own_group_ = false;
   std::optional<int> exit_code_;
 };
 

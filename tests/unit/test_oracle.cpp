@@ -305,6 +305,15 @@ TEST_CASE("bytes-delivered is not checked after a reset or an error") {
   CHECK_THAT(r.saw, Contains("not checked: server recv-until-eof: ECONNRESET"));
 }
 
+TEST_CASE("bytes-delivered is not checked when no agent sent or received (lastack exec)") {
+  TraceBuilder b;
+  b.app(1, client, "command", "exit 0");
+  b.app(2, server, "command", "signal 15 (SIGTERM)");
+  const auto r = check_bytes_delivered(b.trace);
+  CHECK(r.passed);
+  CHECK(r.saw == "not checked: no agent send or recv steps in the trace");
+}
+
 // ---- harness-queue-drops ----
 
 TEST_CASE("harness-queue-drops passes with no queue drops and fails with some") {

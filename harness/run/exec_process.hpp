@@ -1,0 +1,91 @@
+#pragma once
+// One side of `lastack exec`: the user's own command, run as `/bin/sh -c CMD` inside the side's
+// namespace, with its output relayed line by line ("server| ...") and its exit status recorded.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agents/agent_runner.hpp"
+#include "harness/core/segment.hpp"
+#include "harness/core/trace.hpp"
+#include "harness/sys/asio.hpp"
+#include "harness/sys/child_process.hpp"
+#include "harness/sys/netns.hpp"
+
+namespace lastack {
+
+/// What one ExecProcess runs, and where.
+struct ExecConfig {
+  Side side = Side::client;
+  std::string command;                 // given to /bin/sh -c
+  std::vector<std::string> environment;  // NAME=VALUE, added to lastack's own
+  std::uint16_t port = 0;              // server: the port it must listen on before the client starts
+  IpFamily family = IpFamily::v4;
+  std::function<Instant()> now;                   // the run's clock
+  std::function<void(const AppEvent&)> on_event;  // one event: how the command ended
+};
+
+/// The parent's side of a user command: spawns it in its own process group, relays its output,
+/// reaps it. Single-threaded on the given io_context.
+class ExecProcess final : public AgentRunner {
+ public:
+  /// How long prepare() waits for the server command to listen, and how often it looks.
+  static constexpr std::chrono::seconds listen_timeout{5};
+  static constexpr std::chrono::milliseconds listen_poll{5};
+  /// How long stop() waits after SIGTERM before SIGKILL.
+  static constexpr std::chrono::seconds term_grace{1};
+
+  ExecProcess(asio::io_context& io, ExecConfig config, const sys::NetNamespace& ns);
+  /// Kills (the whole group) and reaps the command if it is still running.
+  ~ExecProcess() override;
+  ExecProcess(const ExecProcess&) = delete;
+  ExecProcess& operator=(const ExecProcess&) = delete;
+
+  /// Server: start the command and block until a socket listens on `port` in its namespace;
+  /// throws HarnessError "server did not listen on PORT within 5 s" (or that it exited first).
+  /// Client: nothing.
+  void prepare() override;
+  /// Start the command (client) and watch it; `on_done` once it has exited by itself.
+  void start(std::function<void()> on_done) override;
+  /// End of run: SIGTERM the command's group, SIGKILL after term_grace, reap, record how it ended.
+  void stop() override;
+  /// True once the command exited by itself (not after stop()).
+  bool done() const override { return done_; }
+  /// The connection's port is the user's business: unknown.
+  std::optional<std::uint16_t> local_port() const override { return std::nullopt; }
+  /// Its exit code (128 + signal when a signal ended it), once reaped.
+  std::optional<int> exit_code() const;
+
+  /// The line prefix of `side`'s output: "server| " / "client| ".
+  static std::string prefix(Side side);
+  /// How an exit code reads in the trace: "exit 0", "exit 3", "signal 15 (SIGTERM)".
+  static std::string outcome_text(int exit_code);
+
+ private:
+  void spawn();
+  void watch_exit();
+  void read_output();
+  /// Print every complete line in buffer_ (all of it when `flush`), prefixed.
+  void relay(bool flush);
+  /// Read what the pipe holds now, without waiting (a background child may keep it open).
+  void drain();
+  void record_exit(int code);
+  bool listening();
+
+  asio::io_context& io_;
+  ExecConfig config_;
+  const sys::NetNamespace& ns_;
+  std::optional<sys::ChildProcess> child_;
+  asio::posix::stream_descriptor output_, exited_;
+  std::vector<char> chunk_;
+  std::string buffer_;
+  std::function<void()> on_done_;
+  // Handlers check this before touching the object: they may run after it is destroyed.
+  std::shared_ptr<char> alive_ = std::make_shared<char>();
+  bool started_ = false, stopped_ = false, done_ = false;
+};
+
+}  // namespace lastack
