@@ -137,7 +137,7 @@ CheckResult check_retransmitted(const Trace& trace, const RetransmittedExpect& x
 
   const WireEvent* original = nullptr;
   for (const WireEvent* w : wire_events(trace)) {
-    if (!w->info.roles.has(Role::retransmission) && selector_matches(x.segment, w->info)) {
+    if (!w->info.roles.has(Role::retransmission) && !w->injected && selector_matches(x.segment, w->info)) {
       original = w;
       break;
     }

@@ -240,13 +240,13 @@ CheckResult check_retransmission_backoff(const Trace& trace) {
   std::map<TransmissionKey, std::vector<const WireEvent*>> sends;
   std::vector<TransmissionKey> order;
   for (const WireEvent* w : wire_events(trace)) {
-    if (w->segment.seq_space() == 0) continue;
+    if (w->segment.seq_space() == 0 || w->injected) continue;
     const TransmissionKey key = transmission_key(*w);
     const auto it = sends.find(key);
     if (it == sends.end()) {
       sends.emplace(key, std::vector<const WireEvent*>{w});
       order.push_back(key);
-    } else if (w->info.roles.has(Role::retransmission)) {
+    } else if (kernel_retransmission(*w)) {
       it->second.push_back(w);
     }
   }

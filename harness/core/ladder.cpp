@@ -75,7 +75,7 @@ std::string segment_label(const WireEvent& w, bool many_connections,
   }
   label += close_roles_text(w.info.roles);
   std::vector<std::string> notes;
-  if (w.info.roles.has(Role::retransmission)) {
+  if (kernel_retransmission(w)) {
     notes.push_back(retransmission_gap ? "retransmission, +" + ms_text(*retransmission_gap)
                                        : "retransmission");
   }
@@ -135,7 +135,7 @@ std::string render_ladder(const Trace& trace, const LadderOptions& opts) {
   for (const TraceEvent& ev : trace.events) {
     if (const auto* w = std::get_if<WireEvent>(&ev)) {
       std::optional<Duration> gap;
-      if (w->segment.seq_space() > 0) {
+      if (w->segment.seq_space() > 0 && !w->injected) {
         const auto key = transmission_key(*w);
         if (const auto it = last_sent.find(key); it != last_sent.end()) gap = w->at - it->second;
         last_sent[key] = w->at;

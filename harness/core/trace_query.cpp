@@ -55,6 +55,10 @@ bool resends(const WireEvent& later, const WireEvent& original) {
   return start.at_or_after(later.segment.seq) && start.before(later.segment.seq_end());
 }
 
+bool kernel_retransmission(const WireEvent& w) {
+  return w.info.roles.has(Role::retransmission) && !w.injected;
+}
+
 std::vector<const WireEvent*> retransmissions_of(const Trace& trace, const WireEvent& original) {
   std::vector<const WireEvent*> out;
   bool after_original = false;
@@ -63,7 +67,7 @@ std::vector<const WireEvent*> retransmissions_of(const Trace& trace, const WireE
       after_original = true;
       continue;
     }
-    if (after_original && w->info.roles.has(Role::retransmission) && resends(*w, original))
+    if (after_original && kernel_retransmission(*w) && resends(*w, original))
       out.push_back(w);
   }
   return out;

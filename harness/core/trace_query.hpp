@@ -77,6 +77,10 @@ std::vector<SocketHistory> socket_histories(const Trace& trace);
 /// segments use the same ports from that side; nullopt when neither says.
 std::optional<std::size_t> socket_connection(const Trace& trace, const SocketEvent& e);
 
+/// True when the sender's kernel re-sent sequence space: a retransmission role on a segment the
+/// endpoint sent (a copy injected by lastack is not the kernel retransmitting).
+bool kernel_retransmission(const WireEvent& w);
+
 /// A segment in words: "F. seq 1 from server", "P. seq 1 len 1000 from client".
 std::string segment_text(const WireEvent& e);
 

@@ -73,6 +73,7 @@ void Interceptor::on_readable() {
 }
 
 void Interceptor::handle(const sys::QueuedPacket& packet, std::vector<std::uint32_t>& passed) {
+  std::uint32_t copies = 0;  // duplicate: extra copies to send once the original is logged
   const Instant now = clock_.now();
   WireEvent ev;
   ev.at = now;
@@ -103,9 +104,8 @@ void Interceptor::handle(const sys::QueuedPacket& packet, std::vector<std::uint3
         ev.fate = Fate::duplicated;
         ev.note = fault_note(policy_, *d.fault, fmt::format("duplicated x{}", d.copies));
         port_.accept(packet.id);
-        // The copy leaves the wire through OUTPUT, so it is not queued again.
         if (packet.payload.size() == packet.full_length)
-          for (std::uint32_t i = 0; i < d.copies; ++i) injector_.inject(packet.payload);
+          copies = d.copies;
         else
           ev.note += " (copy impossible: payload not captured)";
         break;
@@ -121,8 +121,13 @@ void Interceptor::handle(const sys::QueuedPacket& packet, std::vector<std::uint3
         break;
     }
   }
+  const std::size_t fault = ev.fault.value_or(0);
   events_.push_back(std::move(ev));
   if (on_segment_) on_segment_(events_.back());
+  // Copies follow the original onto the wire (through OUTPUT, so not queued again), logged and
+  // classified like any segment: the peer's answer to a copy is part of the story.
+  for (std::uint32_t i = 1; i <= copies; ++i)
+    inject(packet.payload, fmt::format("copy {} of {} by fault {}", i, copies, fault + 1));
 }
 
 void Interceptor::inject(std::span<const std::uint8_t> ip_packet, std::string note) {

@@ -836,3 +836,22 @@ TEST_CASE("run_oracle puts invariants first, then expectations in file order") {
   CHECK(results[8].line == 35);
   CHECK_FALSE(results[8].passed);
 }
+
+// A copy lastack injects (duplicate action) carries the retransmission role but is not the
+// kernel retransmitting: no retransmission, and no backoff to judge.
+TEST_CASE("an injected copy of a FIN is not counted as the kernel's retransmission") {
+  TraceBuilder b;
+  b.socket(0, client, TcpState::ESTABLISHED, 204);
+  b.wire(1, client, "F.", 1, 1, 0, {fin, first_fin}, Fate::duplicated);
+  auto& copy = b.wire(1.01, client, "F.", 1, 1, 0, {fin, first_fin, retransmission});
+  copy.injected = true;
+  b.wire(1.1, server, ".", 1, 2, 0, {ack, first_fin_ack});
+  RetransmittedExpect none;
+  none.segment.segment = first_fin;
+  none.count = 0;
+  const auto r = check_retransmitted(b.trace, none);
+  CHECK(r.passed);
+  CHECK(kernel_retransmission(copy) == false);
+  copy.injected = false;
+  CHECK_FALSE(check_retransmitted(b.trace, none).passed);
+}
