@@ -40,6 +40,8 @@ class Interceptor {
   bool idle() const { return waiting_.empty(); }
   /// Every segment seen, in arrival order.
   const std::vector<WireEvent>& events() const { return events_; }
+  /// Hand the log over (end of run): a bulk run logs tens of thousands of segments.
+  std::vector<WireEvent> take_events() { return std::move(events_); }
   /// The kernel's count of segments it could not queue (queue full, or no listener).
   std::uint64_t queue_drops() const;
 

@@ -193,7 +193,7 @@ class RunDriver {
     trace.wall_start = clock_.wall_start();
     std::vector<SocketEvent> sockets = observer_.events();
     attribute_connections(sockets, interceptor_.events());
-    for (const auto& e : interceptor_.events()) trace.events.emplace_back(e);
+    for (auto& e : interceptor_.take_events()) trace.events.emplace_back(std::move(e));
     for (const auto& e : sockets) trace.events.emplace_back(e);
     for (const auto& e : app_events_) trace.events.emplace_back(e);
     for (const auto& e : lab_events_) trace.events.emplace_back(e);

@@ -198,7 +198,7 @@ TEST_CASE("an unprivileged user runs every shipped policy, three times, through 
   CHECK(r.out.find("FAIL") == std::string::npos);
 }
 
-TEST_CASE("--json and --pcap write one trace file each per run", "[policy][output]") {
+TEST_CASE("trace files: --json and --pcap write one each per run", "[policy][output]") {
   char dir_template[] = "/tmp/lastack-traces-XXXXXX";
   const std::string dir = ::mkdtemp(dir_template);
   auto r = run_lastack({"run", "-q", "--json", dir + "/", "--pcap", dir + "/", "drop-final-ack", "baseline"});
