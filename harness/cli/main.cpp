@@ -41,6 +41,9 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("-q,--quiet", run.quiet, "No ladder; details only for failures");
   run_cmd->add_option("--capture", run.capture, "Which segments to queue: selective (default: only what a rule could select) or all (every segment on the ladder)")
       ->transform(CLI::CheckedTransformer(std::map<std::string, Capture>{{"all", Capture::all}, {"selective", Capture::selective}}));
+  std::string shard;
+  run_cmd->add_option("--shard", shard, "Run only shard I of N (I/N): the policies at positions I, I+N, ... (CI across machines)");
+  run_cmd->add_option("--junit", run.junit, "Write a JUnit XML report of every run (for CI)");
   run_cmd->add_option("--color", color, "auto, always or never")->check(CLI::IsMember({"auto", "always", "never"}));
 
   auto* list_cmd = app.add_subcommand("list", "List the shipped policies");
@@ -128,9 +131,11 @@ int main(int argc, char** argv) {
     }
     if (*run_cmd) {
       run.color = color == "always" || (color == "auto" && ::isatty(STDOUT_FILENO));
+      if (!shard.empty()) run.shard = parse_shard(shard);
       auto policies = resolve_policies(run);
       // Before any thread exists: unshare(CLONE_NEWUSER) refuses multi-threaded callers.
-      sys::enter_lab_privileges();
+      // An empty shard runs no lab, so it needs no privilege.
+      if (!policies.empty()) sys::enter_lab_privileges();
       return command_run(run, policies);
     }
   } catch (const Error& e) {

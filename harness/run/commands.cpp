@@ -1,15 +1,18 @@
 #include "harness/run/commands.hpp"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "agents/agent.hpp"
 #include "harness/core/duration.hpp"
 #include "harness/core/error.hpp"
+#include "harness/core/junit.hpp"
 #include "harness/core/pcapng.hpp"
 #include "harness/core/policy_text.hpp"
 #include "harness/core/report.hpp"
@@ -31,7 +34,9 @@ double seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
 fs::path output_path(const std::string& base, const std::string& policy, unsigned round, bool several,
                      std::string_view extension) {
   if (!several && !(base.ends_with("/") || fs::is_directory(base))) return base;
-  fs::create_directories(base);
+  std::error_code ec;
+  fs::create_directories(base, ec);
+  if (ec) throw InputError(fmt::format("{}: cannot create the trace directory: {}", base, ec.message()));
   return fs::path(base) / (round > 1 ? fmt::format("{}.{}.{}", policy, round, extension)
                                      : fmt::format("{}.{}", policy, extension));
 }
@@ -72,13 +77,17 @@ std::vector<Policy> resolve_policies(const RunCommand& cmd) {
   if (cmd.all) policies = load_all_policies(cmd.policy_dir);
   for (const auto& p : cmd.policies) policies.push_back(load_policy(p, cmd.policy_dir));
   if (policies.empty()) throw InputError("no policy given (try `lastack list`, or `lastack run --all`)");
-  return policies;
+  if (!cmd.shard) return policies;
+  std::vector<Policy> kept;
+  for (std::size_t i : shard_indices(policies.size(), *cmd.shard)) kept.push_back(std::move(policies[i]));
+  return kept;
 }
 
 namespace {
 struct RunOutcome {
   Row row;
-  std::string text;  // what the run prints: ladder, verdicts, result line
+  std::vector<CheckResult> failed;  // the checks that failed, for the JUnit report
+  std::string text;                 // what the run prints: ladder, verdicts, result line
   int exit_code = 0;
 };
 
@@ -88,8 +97,9 @@ RunOutcome execute(const RunCommand& cmd, const Policy& policy, unsigned round, 
   options.ipv6 = cmd.ipv6;
   options.capture = cmd.capture;
   RunResult result = run_policy(policy, options);
-  std::size_t failed = 0;
-  for (const auto& r : result.results) failed += r.passed ? 0 : 1;
+  std::vector<CheckResult> failed;
+  for (const auto& r : result.results)
+    if (!r.passed) failed.push_back(r);
   std::string text;
   if (!cmd.quiet || !result.passed) {
     text += fmt::format("== {}: {}\n   ({})\n\n", policy.name, policy.summary, policy.file);
@@ -112,23 +122,73 @@ RunOutcome execute(const RunCommand& cmd, const Policy& policy, unsigned round, 
                         result.trace.queue_drops, result.trace.queue_drops == 1 ? "" : "s");
     code = static_cast<int>(ExitCode::harness);
   }
-  return {{policy.name, round, result.passed, result.results.size(), failed, seconds(result.wall)}, text, code};
+  const std::size_t failed_count = failed.size();
+  return {{policy.name, round, result.passed, result.results.size(), failed_count, seconds(result.wall)},
+          std::move(failed),
+          text,
+          code};
 }
 
-// A forked run sends its row ahead of its text: "row <passed> <checks> <failed> <wall>\n".
-std::string encode_row(const Row& r) {
-  return fmt::format("row {} {} {} {}\n", r.passed ? 1 : 0, r.checks, r.failed, r.wall);
+// A forked run sends its row, then one line per failed check (JSON, so any text survives the
+// newline framing), ahead of its text: "row <passed> <checks> <failed> <wall>\n" "check {...}\n"...
+// A child that died before reporting sends none of it, and its text is only the parent's note.
+std::string encode_outcome(const RunOutcome& o) {
+  const Row& r = o.row;
+  std::string out = fmt::format("row {} {} {} {}\n", r.passed ? 1 : 0, r.checks, r.failed, r.wall);
+  for (const CheckResult& c : o.failed)
+    out += "check " +
+           nlohmann::json{{"name", c.name}, {"builtin", c.builtin}, {"expected", c.expected}, {"saw", c.saw},
+                          {"line", c.line}}
+               .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+           "\n";
+  return out + o.text;
 }
 
-Row decode_row(std::string& text, const Policy& policy, unsigned round) {
-  Row row{policy.name, round, false, 0, 0, 0.0};
-  if (text.rfind("row ", 0) != 0) return row;  // the run died before reporting
+// Takes one line (without its newline) off the front of `text` if it starts with `tag`.
+std::optional<std::string> take_line(std::string& text, std::string_view tag) {
+  if (!text.starts_with(tag)) return std::nullopt;
   const auto eol = text.find('\n');
+  std::string line = text.substr(tag.size(), eol == std::string::npos ? std::string::npos : eol - tag.size());
+  text.erase(0, eol == std::string::npos ? text.size() : eol + 1);
+  return line;
+}
+
+RunOutcome decode_outcome(const JobOutput& out, const Policy& policy, unsigned round) {
+  RunOutcome o{{policy.name, round, false, 0, 0, 0.0}, {}, out.text, out.exit_code};
+  const auto row = take_line(o.text, "row ");
+  if (!row) return o;  // the run died before reporting
   int passed = 0;
-  std::sscanf(text.c_str(), "row %d %zu %zu %lf", &passed, &row.checks, &row.failed, &row.wall);
-  row.passed = passed == 1;
-  text.erase(0, eol + 1);
-  return row;
+  std::sscanf(row->c_str(), "%d %zu %zu %lf", &passed, &o.row.checks, &o.row.failed, &o.row.wall);
+  o.row.passed = passed == 1;
+  while (const auto line = take_line(o.text, "check ")) {
+    const auto j = nlohmann::json::parse(*line, nullptr, false);
+    if (j.is_discarded()) continue;  // a check we cannot read still counts in the row
+    o.failed.push_back({j.value("name", ""), j.value("builtin", false), false, j.value("expected", ""),
+                        j.value("saw", ""), j.value("line", std::size_t{0})});
+  }
+  return o;
+}
+
+// Why a run that ended in an error (exit 2/3/4) did: its last "lastack: ..." line.
+std::string error_reason(const std::string& text, int exit_code) {
+  std::string reason = fmt::format("the run ended with exit code {}", exit_code);
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (line.starts_with("lastack: ")) reason = line.substr(9);
+  return reason;
+}
+
+JUnitCase junit_case(const RunOutcome& o) {
+  JUnitCase c{o.row.policy, o.row.round, o.row.passed, std::chrono::duration<double>(o.row.wall), o.row.checks,
+              o.failed, ""};
+  if (o.exit_code > static_cast<int>(ExitCode::check_failed)) c.error = error_reason(o.text, o.exit_code);
+  return c;
+}
+
+void write_junit(const std::string& path, const std::vector<JUnitCase>& cases, double total) {
+  std::ofstream out(path, std::ios::binary);
+  out << render_junit(cases, std::chrono::duration<double>(total));
+  if (!out) throw InputError(fmt::format("{}: cannot write the JUnit report", path));
 }
 }  // namespace
 
@@ -137,13 +197,25 @@ int command_run(const RunCommand& cmd, const std::vector<Policy>& policies) {
     const Policy* policy;
     unsigned round;
   };
+  if (policies.empty()) {  // an empty shard: more shards than policies
+    if (cmd.shard) fmt::print("shard {}/{}: no policies\n", cmd.shard->index, cmd.shard->count);
+    if (cmd.junit) write_junit(*cmd.junit, {}, 0.0);
+    return static_cast<int>(ExitCode::ok);
+  }
   std::vector<Job> runs;
   for (unsigned round = 1; round <= cmd.repeat; ++round)
     for (const auto& policy : policies) runs.push_back({&policy, round});
   const bool several = runs.size() > 1;
   std::vector<Row> rows;
+  std::vector<JUnitCase> cases;
   int worst = static_cast<int>(ExitCode::ok);
   const auto started = std::chrono::steady_clock::now();
+  auto elapsed = [&] { return seconds(std::chrono::steady_clock::now() - started); };
+  auto record = [&](const RunOutcome& outcome) {
+    rows.push_back(outcome.row);
+    if (cmd.junit) cases.push_back(junit_case(outcome));
+    worst = std::max(worst, outcome.exit_code);
+  };
   auto announce = [&](std::size_t i) {
     if (several) std::fprintf(stderr, "[%zu/%zu] %s ...\n", i + 1, runs.size(), runs[i].policy->name.c_str());
   };
@@ -151,29 +223,44 @@ int command_run(const RunCommand& cmd, const std::vector<Policy>& policies) {
   if (cmd.jobs <= 1 || !several) {
     for (std::size_t i = 0; i < runs.size(); ++i) {
       announce(i);
-      RunOutcome outcome = execute(cmd, *runs[i].policy, runs[i].round, several);
+      RunOutcome outcome;
+      try {
+        outcome = execute(cmd, *runs[i].policy, runs[i].round, several);
+      } catch (const std::exception& e) {
+        // The error still ends the command (main reports it); CI gets the report up to here.
+        if (cmd.junit) {
+          const auto* error = dynamic_cast<const Error*>(&e);
+          const int code = static_cast<int>(error ? error->code() : ExitCode::harness);
+          cases.push_back(junit_case({{runs[i].policy->name, runs[i].round, false, 0, 0, 0.0},
+                                      {},
+                                      fmt::format("lastack: {}\n", e.what()),
+                                      code}));
+          write_junit(*cmd.junit, cases, elapsed());
+        }
+        throw;
+      }
       std::fputs(outcome.text.c_str(), stdout);
       std::fflush(stdout);
-      rows.push_back(outcome.row);
-      worst = std::max(worst, outcome.exit_code);
+      record(outcome);
     }
   } else {
     run_forked(
         runs.size(), cmd.jobs,
         [&](std::size_t i) {
           RunOutcome outcome = execute(cmd, *runs[i].policy, runs[i].round, several);
-          return JobOutput{outcome.exit_code, encode_row(outcome.row) + outcome.text};
+          return JobOutput{outcome.exit_code, encode_outcome(outcome)};
         },
         announce,
         [&](std::size_t i, const JobOutput& out) {
-          std::string text = out.text;
-          rows.push_back(decode_row(text, *runs[i].policy, runs[i].round));
-          std::fputs(text.c_str(), out.exit_code > 1 && out.text.rfind("row ", 0) != 0 ? stderr : stdout);
+          RunOutcome outcome = decode_outcome(out, *runs[i].policy, runs[i].round);
+          std::fputs(outcome.text.c_str(), out.exit_code > 1 && out.text.rfind("row ", 0) != 0 ? stderr : stdout);
           std::fflush(stdout);
-          worst = std::max(worst, out.exit_code);
+          record(outcome);
         });
   }
-  if (several) print_summary(rows, seconds(std::chrono::steady_clock::now() - started));
+  const double total = elapsed();
+  if (cmd.junit) write_junit(*cmd.junit, cases, total);
+  if (several) print_summary(rows, total);
   bool all_passed = std::all_of(rows.begin(), rows.end(), [](const Row& r) { return r.passed; });
   return std::max(worst, static_cast<int>(all_passed ? ExitCode::ok : ExitCode::check_failed));
 }

@@ -9,6 +9,7 @@
 
 #include "harness/core/policy.hpp"
 #include "harness/core/queue_rules.hpp"
+#include "harness/core/shard.hpp"
 
 namespace lastack {
 
@@ -24,6 +25,8 @@ struct RunCommand {
   unsigned jobs = 1;                  // runs in parallel (each in its own process and lab)
   bool quiet = false;                 // no ladder; verdicts only for failures
   bool color = false;
+  std::optional<Shard> shard;         // only this shard of the policy list (CI across machines)
+  std::optional<std::string> junit;   // JUnit XML report of every run, for CI
 };
 
 /// `lastack exec`: the user's own server and client commands under a policy's faults.
@@ -45,9 +48,11 @@ Policy resolve_exec_policy(const ExecCommand& cmd);
 /// every check held, 1 otherwise (one line says which).
 int command_exec(const ExecCommand& cmd, const Policy& policy);
 
-/// Load every policy `cmd` names (all input errors surface here, before any lab is built).
+/// Load every policy `cmd` names (all input errors surface here, before any lab is built), then
+/// keep only `cmd.shard`'s share of them (possibly none).
 std::vector<Policy> resolve_policies(const RunCommand& cmd);
-/// `lastack run`: run each policy (repeat times), print ladder and verdicts, and a summary.
+/// `lastack run`: run each policy (repeat times), print ladder and verdicts, and a summary;
+/// no policies (an empty shard) prints one line and returns 0.
 int command_run(const RunCommand& cmd, const std::vector<Policy>& policies);
 /// `lastack list`: every shipped policy with its summary.
 int command_list(const std::filesystem::path& policy_dir);

@@ -220,3 +220,9 @@ TEST_CASE("trace files: --json and --pcap write one each per run", "[policy][out
   CHECK(all.find("dropped by fault 1: final-ack") != std::string::npos);
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("an unwritable trace path exits 2 with one line", "[policy][exit]") {
+  auto r = run_lastack({"run", "-q", "--json", "/proc/no-such-dir/", "baseline", "drop-syn"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("lastack: /proc/no-such-dir/: cannot create the trace directory") != std::string::npos);
+}

@@ -1,0 +1,33 @@
+#pragma once
+// JUnit XML for CI: one <testsuite name="lastack">, one <testcase> per run. Pure rendering.
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "harness/core/oracle.hpp"
+
+namespace lastack {
+
+/// One run of one policy, as a CI test case.
+struct JUnitCase {
+  std::string policy;
+  unsigned round = 1;                  // > 1: the name gets " #round"
+  bool passed = false;
+  std::chrono::duration<double> wall{};
+  std::size_t checks = 0;              // every check judged, passed or not
+  std::vector<CheckResult> failed;     // the checks that failed
+  std::string error;                   // non-empty: the run ended in an error (exit 2/3/4), not a verdict
+};
+
+/// `text` with & < > " ' escaped and characters XML 1.0 forbids (control bytes) dropped.
+std::string xml_escape(std::string_view text);
+
+/// One <testcase> element (with <failure> or <error> when the run did not pass), newline-terminated.
+std::string render_junit_case(const JUnitCase& run);
+
+/// The whole report: XML declaration, <testsuite name="lastack" tests failures errors time>, each case.
+std::string render_junit(const std::vector<JUnitCase>& runs, std::chrono::duration<double> total);
+
+}  // namespace lastack
