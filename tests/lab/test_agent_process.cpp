@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "step_outcome.hpp"
 #include "harness/core/agent_message.hpp"
 #include "harness/core/error.hpp"
 #include "harness/core/policy_parser.hpp"
@@ -43,16 +44,7 @@ std::vector<Step> steps_of(const std::vector<std::string>& texts) {
   return steps;
 }
 
-/// What one step reported, without the time.
-struct Outcome {
-  std::string step, outcome;
-  std::uint64_t bytes = 0;
-  bool operator==(const Outcome&) const = default;
-};
-
-std::ostream& operator<<(std::ostream& os, const Outcome& o) {
-  return os << "{" << o.step << ": " << o.outcome << ", " << o.bytes << " bytes}";
-}
+using test::Outcome;
 
 std::vector<Outcome> outcomes(const std::vector<AppEvent>& events) {
   std::vector<Outcome> list;

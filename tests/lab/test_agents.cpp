@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "step_outcome.hpp"
 #include "agents/agent.hpp"
 #include "agents/errno_name.hpp"
 #include "harness/core/error.hpp"
@@ -56,16 +57,7 @@ Step abort_step() { return make_step(StepKind::abort, "abort"); }
 Step sleep_step(Millis d) { return make_step(StepKind::sleep, "sleep " + std::to_string(d.count()) + "ms", 0, d); }
 Step exit_step() { return make_step(StepKind::exit, "exit"); }
 
-/// What one step reported, without the time.
-struct Outcome {
-  std::string step, outcome;
-  std::uint64_t bytes = 0;
-  bool operator==(const Outcome&) const = default;
-};
-
-std::ostream& operator<<(std::ostream& os, const Outcome& o) {
-  return os << "{" << o.step << ": " << o.outcome << ", " << o.bytes << " bytes}";
-}
+using test::Outcome;
 
 /// Agents on one io_context in the lab namespace, with the events each one reported.
 class AgentRun {
