@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -216,8 +218,15 @@ int command_run(const RunCommand& cmd, const std::vector<Policy>& policies) {
     if (cmd.junit) cases.push_back(junit_case(outcome));
     worst = std::max(worst, outcome.exit_code);
   };
+  // Progress on stderr: for every run of a batch, and for a lone run when someone is watching
+  // (syn-timeout, say, takes 7 s of real backoff before it prints anything).
+  const bool watched = ::isatty(STDERR_FILENO);
   auto announce = [&](std::size_t i) {
-    if (several) std::fprintf(stderr, "[%zu/%zu] %s ...\n", i + 1, runs.size(), runs[i].policy->name.c_str());
+    if (several)
+      std::fprintf(stderr, "[%zu/%zu] %s ...\n", i + 1, runs.size(), runs[i].policy->name.c_str());
+    else if (watched)
+      std::fprintf(stderr, "running %s (gives up after %.0f s) ...\n", runs[i].policy->name.c_str(),
+                   std::chrono::duration<double>(runs[i].policy->scenario.timeout).count());
   };
 
   if (cmd.jobs <= 1 || !several) {
