@@ -73,6 +73,7 @@ struct Scenario {
   std::vector<Step> client, server;
   // [sysctl.client] / [sysctl.server] / [sysctl.both]: "net.ipv4.tcp_fin_timeout" = "5"
   std::map<std::string, std::string> client_sysctls, server_sysctls;
+  std::map<std::string, std::size_t> sysctl_lines;  // where each setting was written, for errors
   std::uint16_t port = 8080;
   Millis settle{500};    // keep observing this long after both agents are done
   Millis timeout{15000}; // give up on the run after this

@@ -495,6 +495,8 @@ void read_sysctls(const TableReader& root, Scenario& scenario, const Problems& p
     return settings;
   };
   const SysctlSettings client = read("client"), server = read("server"), both = read("both");
+  for (const auto& settings : {client, server, both})
+    for (const auto& [name, setting] : settings) scenario.sysctl_lines.emplace(name, setting.line);
   for (const auto& [name, setting] : client) scenario.client_sysctls.emplace(name, setting.value);
   for (const auto& [name, setting] : server) scenario.server_sysctls.emplace(name, setting.value);
   // A setting in [sysctl.both] may not also be set per side: which one wins would be a guess.

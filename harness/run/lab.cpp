@@ -1,5 +1,7 @@
 #include "harness/run/lab.hpp"
 
+#include "harness/core/error.hpp"
+
 #include "harness/sys/iptables.hpp"
 #include "harness/sys/offloads.hpp"
 #include "harness/sys/rtnetlink.hpp"
@@ -17,8 +19,18 @@ const char* const kReportedSysctls[] = {
     "net.ipv4.tcp_early_retrans", "net.ipv4.tcp_timestamps",    "net.ipv4.tcp_rfc1337",
 };
 
-void apply_sysctls(const sys::NetNamespace& ns, const std::map<std::string, std::string>& values) {
-  for (const auto& [key, value] : values) sys::write_sysctl(ns, key, value);
+// A kernel that lacks or refuses a setting is reported where the policy wrote it.
+void apply_sysctls(const sys::NetNamespace& ns, const std::map<std::string, std::string>& values,
+                   const std::map<std::string, std::string>& origin) {
+  for (const auto& [key, value] : values) {
+    try {
+      sys::write_sysctl(ns, key, value);
+    } catch (const Error& e) {
+      const auto where = origin.find(key);
+      if (where == origin.end()) throw;
+      throw Error(e.code(), where->second + ": " + e.what());
+    }
+  }
 }
 }  // namespace
 
@@ -35,8 +47,8 @@ Lab::Lab(const LabConfig& config)
       wire_(sys::NetNamespace::create()),
       server_(sys::NetNamespace::create()) {
   // Sysctls first: some (tcp_rto_min_us, for one) are read when a socket is made.
-  apply_sysctls(client_, config_.client_sysctls);
-  apply_sysctls(server_, config_.server_sysctls);
+  apply_sysctls(client_, config_.client_sysctls, config_.sysctl_origin);
+  apply_sysctls(server_, config_.server_sysctls, config_.sysctl_origin);
   sys::write_sysctl(wire_, config_.ipv6 ? "net.ipv6.conf.all.forwarding" : "net.ipv4.ip_forward", "1");
 
   auto wire = sys::Rtnetlink::open_in(wire_);

@@ -22,6 +22,7 @@ struct LabAddresses {
 struct LabConfig {
   bool ipv6 = false;
   std::map<std::string, std::string> client_sysctls, server_sysctls;
+  std::map<std::string, std::string> sysctl_origin;  // key -> "file:line", named in errors
   std::string queue_rules;  // iptables-restore script for wire (compile_queue_rules)
 };
 

@@ -226,3 +226,11 @@ TEST_CASE("an unwritable trace path exits 2 with one line", "[policy][exit]") {
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("lastack: /proc/no-such-dir/: cannot create the trace directory") != std::string::npos);
 }
+
+TEST_CASE("a sysctl the kernel lacks exits 3 with one line naming file and line", "[policy][exit]") {
+  auto r = run_lastack({"run", kFixtures + "/policies/unknown-sysctl.toml"});
+  CHECK(r.exit_code == 3);
+  CHECK(r.err == "lastack: " + kFixtures +
+                     "/policies/unknown-sysctl.toml:9: sysctl net.ipv4.tcp_no_such_setting does not exist on "
+                     "this kernel\n");
+}

@@ -349,6 +349,15 @@ TEST_CASE("unquoted dotted sysctl keys are read as the full name") {
   CHECK(p.scenario.client_sysctls == std::map<std::string, std::string>{{"net.ipv4.tcp_syn_retries", "2"}});
 }
 
+TEST_CASE("each sysctl remembers the line it was written on, for the kernel's errors") {
+  const Policy p = parse_policy(policy_with("[sysctl.client]\nnet.ipv4.tcp_syn_retries = 2\n"
+                                            "[sysctl.both]\n\"net.ipv4.tcp_fin_timeout\" = 5\n"),
+                                "t.toml");
+  const auto first = p.scenario.sysctl_lines.at("net.ipv4.tcp_syn_retries");
+  CHECK(p.scenario.sysctl_lines.at("net.ipv4.tcp_fin_timeout") == first + 2);
+  CHECK(p.scenario.sysctl_lines.size() == 2);
+}
+
 TEST_CASE("every step of the agent grammar parses") {
   const Policy p = parse_policy(
       "name = \"t\"\n[scenario]\n"
