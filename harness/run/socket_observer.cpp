@@ -81,7 +81,8 @@ void SocketObserver::sample() {
 void SocketObserver::sample_side(Side side, sys::SockDiag& diag, std::map<Key, Seen>& seen,
                                  Instant now) {
   std::set<Key> present;
-  for (const auto& snap : diag.dump(family_)) {
+  diag.dump_into(family_, snapshots_);  // every 2 ms: reuse one buffer
+  for (const auto& snap : snapshots_) {
     if (!relevant(snap)) continue;
     Key key{snap.local_port, snap.remote_port};
     present.insert(key);

@@ -53,6 +53,7 @@ class SocketObserver {
   asio::steady_timer timer_;
   std::map<Key, Seen> client_seen_, server_seen_;
   std::vector<SocketEvent> events_;
+  std::vector<sys::SocketSnapshot> snapshots_;  // the latest dump, reused between samples
   bool stopped_ = false;
 };
 
