@@ -12,6 +12,7 @@ enum class ExitCode : int {
   bad_input = 2,     // malformed policy, unknown name, bad argument
   environment = 3,   // missing privilege, missing tool, kernel feature absent
   harness = 4,       // the lab itself misbehaved (queue overflow, agent crash): the run proves nothing
+  inconclusive = 5,  // no expectation failed, but one could not be checked (e.g. states sampled)
 };
 
 /// Base of every error lastack raises on purpose.

@@ -10,6 +10,16 @@
 
 namespace lastack {
 
+std::string_view outcome_label(Outcome o) {
+  switch (o) {
+    case Outcome::pass: return "PASS";
+    case Outcome::fail: return "FAIL";
+    case Outcome::not_checked: return "NOT CHECKED";
+    case Outcome::not_applicable: return "N/A";
+  }
+  return "?";
+}
+
 Duration gap_tolerance(Duration expected) {
   // Timer slack and sock_diag sampling jitter are a few ms; long gaps drift proportionally.
   return std::max<Duration>(std::chrono::milliseconds(15), expected * 15 / 100);

@@ -2,12 +2,23 @@
 // The oracle: built-in TCP invariants plus the policy's expectations, checked over a trace.
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "harness/core/policy.hpp"
 #include "harness/core/trace.hpp"
 
 namespace lastack {
+
+/// A check's three answers (and a fourth for built-ins that do not apply to the run).
+enum class Outcome : std::uint8_t {
+  pass,            // it looked, and what it saw is what it expected
+  fail,            // it looked, and saw otherwise
+  not_checked,     // it could not look (nothing observed, sampling, a mode that cannot see)
+  not_applicable,  // a built-in invariant with nothing to judge in this run
+};
+/// "PASS", "FAIL", "NOT CHECKED", "N/A".
+std::string_view outcome_label(Outcome o);
 
 /// One check's verdict, in words a person can act on.
 struct CheckResult {

@@ -88,6 +88,33 @@ Json event_json(const SocketEvent& s) {
               {"rto_us", s.rto.count()}};
 }
 
+Json ports_json(Json j, std::optional<std::size_t> connection, std::uint16_t local, std::uint16_t remote) {
+  j["connection"] = optional_json(connection);
+  j["local_port"] = local;
+  j["remote_port"] = remote;
+  return j;
+}
+
+Json event_json(const StateChange& c) {
+  return ports_json(Json{{"type", "state"}, {"t_us", micros(c.at)}, {"side", side_name(c.side)},
+                         {"from", state_name(c.from)}, {"to", state_name(c.to)}},
+                    c.connection, c.local_port, c.remote_port);
+}
+
+Json event_json(const KernelRetransmit& r) {
+  return ports_json(Json{{"type", "retransmit"}, {"t_us", micros(r.at)}, {"side", side_name(r.side)},
+                         {"state", state_name(r.state)}, {"seq", r.seq.raw()},
+                         {"cause", retransmit_cause_name(r.cause)}, {"rto_us", r.rto.count()},
+                         {"backoff", r.backoff}},
+                    r.connection, r.local_port, r.remote_port);
+}
+
+Json event_json(const KernelReset& r) {
+  return ports_json(Json{{"type", "reset"}, {"t_us", micros(r.at)}, {"side", side_name(r.side)},
+                         {"state", state_name(r.state)}, {"sent", r.sent}},
+                    r.connection, r.local_port, r.remote_port);
+}
+
 Json event_json(const AppEvent& a) {
   return Json{{"type", "app"},  {"t_us", micros(a.at)}, {"side", side_name(a.side)},
               {"step", a.step}, {"outcome", a.outcome}, {"bytes", a.bytes}};

@@ -14,6 +14,16 @@ std::string_view fate_name(Fate f) {
   return "unknown";
 }
 
+std::string_view retransmit_cause_name(RetransmitCause c) {
+  switch (c) {
+    case RetransmitCause::rto: return "rto";
+    case RetransmitCause::loss_probe: return "loss-probe";
+    case RetransmitCause::fast: return "fast";
+    case RetransmitCause::synack: return "synack";
+  }
+  return "unknown";
+}
+
 Instant event_time(const TraceEvent& e) {
   return std::visit([](const auto& ev) { return ev.at; }, e);
 }

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -15,6 +16,12 @@
 #include "harness/core/tcp_state.hpp"
 
 namespace lastack {
+
+/// Where a run's kernel truth came from.
+enum class KernelSource : std::uint8_t { traced, sampled };
+/// The note every report carries when states were sampled.
+inline constexpr std::string_view sampling_note =
+    "states sampled every 2 ms; short states may be missed";
 
 /// What finally happened to a queued segment.
 enum class Fate : std::uint8_t { passed, dropped, delayed, held, duplicated };
@@ -53,6 +60,50 @@ struct SocketEvent {
   std::chrono::microseconds rto{0};   // tcpi_rto (0 in TIME_WAIT)
 };
 
+/// Kernel truth, exact: a full socket changed state (tracepoint sock:inet_sock_set_state,
+/// read by the BPF observer). TIME_WAIT and an orphan's FIN_WAIT_2 are timewait sockets that no
+/// tracepoint reports: those still come from sock_diag (SocketEvent).
+struct StateChange {
+  Instant at{};                          // the kernel's CLOCK_MONOTONIC, on the run's clock
+  Side side = Side::client;              // namespace the socket lives in
+  std::optional<std::size_t> connection;
+  std::uint16_t local_port = 0, remote_port = 0;
+  TcpState from = TcpState::CLOSE, to = TcpState::CLOSE;
+};
+
+/// Why the kernel sent sequence space again, as its own timer state said at that moment.
+enum class RetransmitCause : std::uint8_t {
+  rto,         // the retransmission timer fired (icsk_pending cleared by tcp_retransmit_timer)
+  loss_probe,  // a tail-loss probe (ICSK_TIME_LOSS_PROBE pending)
+  fast,        // from ACK processing: fast retransmit, SACK recovery, RACK
+  synack,      // a request socket's SYN-ACK timer (tcp:tcp_retransmit_synack)
+};
+/// "rto", "loss-probe", "fast", "synack".
+std::string_view retransmit_cause_name(RetransmitCause c);
+
+/// Kernel truth, exact: one retransmission (tcp:tcp_retransmit_skb, tcp:tcp_retransmit_synack).
+struct KernelRetransmit {
+  Instant at{};
+  Side side = Side::client;
+  std::optional<std::size_t> connection;
+  std::uint16_t local_port = 0, remote_port = 0;
+  TcpState state = TcpState::CLOSE;       // the socket's state when it retransmitted
+  SeqNum seq;                             // first sequence number resent (the SYN-ACK's ISN)
+  RetransmitCause cause = RetransmitCause::rto;
+  std::chrono::microseconds rto{0};       // icsk_rto at that moment (before any backoff step)
+  std::uint8_t backoff = 0;               // icsk_backoff at that moment
+};
+
+/// Kernel truth, exact: a RST the kernel sent (tcp:tcp_send_reset) or accepted (tcp:tcp_receive_reset).
+struct KernelReset {
+  Instant at{};
+  Side side = Side::client;
+  std::optional<std::size_t> connection;
+  std::uint16_t local_port = 0, remote_port = 0;
+  TcpState state = TcpState::CLOSE;  // CLOSE when no full socket sent it (a reply to a stray segment)
+  bool sent = true;                  // false: received and accepted
+};
+
 /// App truth: one agent step and its outcome.
 struct AppEvent {
   Instant at{};
@@ -62,13 +113,25 @@ struct AppEvent {
   std::uint64_t bytes = 0; // moved by this step
 };
 
+/// What a LabEvent records; the oracle reads the kind and side, never the text.
+enum class LabEventKind : std::uint8_t {
+  note,                // anything else worth a line on the ladder
+  timeout,             // the run did not finish in time
+  timewait_destroyed,  // a lab action SOCK_DESTROYed `side`'s TIME_WAIT sockets (`count`)
+  harness_error,       // the lab misbehaved (unparseable queued packet, verdict error, overrun)
+};
+
 /// Something the lab did or noticed: a lab action, a harness warning.
 struct LabEvent {
   Instant at{};
-  std::string what;
+  std::string what;                       // in words, for the ladder
+  LabEventKind kind = LabEventKind::note;
+  std::optional<Side> side;
+  std::uint64_t count = 0;
 };
 
-using TraceEvent = std::variant<WireEvent, SocketEvent, AppEvent, LabEvent>;
+using TraceEvent = std::variant<WireEvent, SocketEvent, StateChange, KernelRetransmit,
+                                KernelReset, AppEvent, LabEvent>;
 
 /// The time of any event.
 Instant event_time(const TraceEvent& e);
@@ -81,7 +144,13 @@ struct Trace {
   std::map<std::string, std::string> client_sysctls, server_sysctls;  // values in force
   std::vector<TraceEvent> events;
   std::uint64_t queue_drops = 0;
-  bool every_segment = true;  // every TCP segment was queued; false: only those a rule could select                             // kernel-side NFQUEUE drops
+  bool every_segment = true;  // every TCP segment was queued; false: only those a rule could select
+  // Where kernel states came from: traced (BPF tracepoints, exact) or sampled (sock_diag every
+  // 2 ms, which can miss a short state: checks that depend on it say "not checked").
+  KernelSource kernel_source = KernelSource::sampled;
+  // TcpExtTCPTimeWaitOverflow in each endpoint namespace at the end of the run: a TIME_WAIT the
+  // kernel skipped. nullopt: not read.
+  std::optional<std::uint64_t> client_timewait_overflow, server_timewait_overflow;
   std::chrono::sys_time<std::chrono::nanoseconds> wall_start{};  // wall-clock time of Instant 0
 };
 
