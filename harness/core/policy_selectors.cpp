@@ -1,0 +1,57 @@
+// Selectors: which segments a fault, lab action or expectation is about.
+#include "harness/core/policy_selectors.hpp"
+
+#include "harness/core/roles.hpp"
+
+namespace lastack::policy_toml {
+
+namespace {
+
+const std::vector<std::string_view> from_names = {"client", "server", "any"};
+const std::vector<std::string_view> selector_keys = {"segment", "from", "connection"};
+
+std::optional<Role> read_role(const TableReader& t) {
+  return t.named<Role>("segment", "segment", role_from_name, all_role_names());
+}
+
+}  // namespace
+
+const std::vector<std::string_view> side_names = {"client", "server"};
+
+std::optional<Side> side_from_name(std::string_view name) {
+  if (name == "client") return Side::client;
+  if (name == "server") return Side::server;
+  return std::nullopt;
+}
+
+std::optional<Side> read_from(const TableReader& t) {
+  const auto any_side = [](std::string_view name) -> std::optional<std::optional<Side>> {
+    if (name == "any") return std::optional<Side>{};
+    if (auto side = side_from_name(name)) return side;
+    return std::nullopt;
+  };
+  return t.named<std::optional<Side>>("from", "side", any_side, from_names).value_or(std::nullopt);
+}
+
+Side read_side(const TableReader& t, std::string_view key) {
+  t.require(key);
+  return *t.named<Side>(key, "side", side_from_name, side_names);
+}
+
+Selector read_selector(const TableReader& t) {
+  Selector sel;
+  sel.segment = read_role(t);
+  sel.from = read_from(t);
+  if (auto connection = t.integer("connection", 1, u32_max))
+    sel.connection = static_cast<std::size_t>(*connection);
+  return sel;
+}
+
+Selector read_selector_table(const TableReader& parent, std::string_view key) {
+  const toml::table* table = parent.table(key, selector_example);
+  const TableReader t(*table, fmt::format("{} {}", parent.title(), parent.written(key)),
+                      selector_keys, parent.problems());
+  return read_selector(t);
+}
+
+}  // namespace lastack::policy_toml
