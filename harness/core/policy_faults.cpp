@@ -58,8 +58,14 @@ FaultRule read_fault(const toml::table& table, const Problems& problems) {
       if (rule.delay.count() == 0) t.fail("delay", fmt::format("{} must be more than 0ms", t.written("delay")));
       break;
     case ActionKind::hold:
+      // A hold with nothing to wait for would keep the segment until the run ends: a drop in
+      // disguise, and the ladder would call it a hold.
+      if (!t.has("until") && !t.has("deadline"))
+        t.problems().at(t.line(), "hold needs \"until\" or \"deadline\"");
       if (t.has("until")) rule.until = read_selector_table(t, "until");
       rule.deadline = t.duration("deadline").value_or(Millis{0});
+      if (t.has("deadline") && rule.deadline.count() == 0)
+        t.fail("deadline", fmt::format("{} must be more than 0ms", t.written("deadline")));
       break;
     case ActionKind::duplicate:
       rule.copies = static_cast<std::uint32_t>(t.integer("copies", 1, max_copies).value_or(1));

@@ -684,6 +684,18 @@ TEST_CASE("until is a selector table") {
         "t.toml:7: deadline = 2 has no unit: write a string with one, e.g. \"2ms\"");
 }
 
+TEST_CASE("a hold needs something to wait for") {
+  // Neither until nor deadline: the segment would be held to the end of the run, a drop by
+  // another name.
+  CHECK(error_of(policy_with("[[fault]]\nsegment = \"fin\"\naction = \"hold\"\n")) ==
+        "t.toml:5: hold needs \"until\" or \"deadline\"");
+  CHECK(error_of(policy_with("[[fault]]\naction = \"hold\"\ndeadline = \"0ms\"\n")) ==
+        "t.toml:7: deadline must be more than 0ms");
+  CHECK_NOTHROW(parse_policy(policy_with("[[fault]]\naction = \"hold\"\ndeadline = \"1s\"\n"), "t.toml"));
+  CHECK_NOTHROW(parse_policy(policy_with("[[fault]]\naction = \"hold\"\nuntil = { segment = \"fin\" }\n"),
+                             "t.toml"));
+}
+
 // ---------------------------------------------------------------- [[lab]]
 
 TEST_CASE("an unknown key in [[lab]] is an error") {
