@@ -1,6 +1,9 @@
 #include "harness/run/lab.hpp"
 
+#include <fmt/format.h>
+
 #include "harness/core/error.hpp"
+#include "harness/core/pinned_sysctls.hpp"
 
 #include "harness/sys/iptables.hpp"
 #include "harness/sys/offloads.hpp"
@@ -11,13 +14,6 @@ namespace lastack {
 
 namespace {
 IpAddress address(const char* text) { return *IpAddress::parse(text); }
-
-// Read into the trace so the oracle judges against the kernel's settings, not assumed defaults.
-const char* const kReportedSysctls[] = {
-    "net.ipv4.tcp_fin_timeout",   "net.ipv4.tcp_max_tw_buckets", "net.ipv4.tcp_syn_retries",
-    "net.ipv4.tcp_synack_retries", "net.ipv4.tcp_orphan_retries", "net.ipv4.tcp_retries2",
-    "net.ipv4.tcp_early_retrans", "net.ipv4.tcp_timestamps",    "net.ipv4.tcp_rfc1337",
-};
 
 // A kernel that lacks or refuses a setting is reported where the policy wrote it.
 void apply_sysctls(const sys::NetNamespace& ns, const std::map<std::string, std::string>& values,
@@ -30,6 +26,25 @@ void apply_sysctls(const sys::NetNamespace& ns, const std::map<std::string, std:
       if (where == origin.end()) throw;
       throw Error(e.code(), where->second + ": " + e.what());
     }
+  }
+}
+
+/// The pinned table into `ns`, except what the policy sets itself (it is applied next). A setting
+/// this kernel lacks is fine only if the kernel's built-in behaviour is the pinned value: else
+/// the outcome would rest on an unpinned mechanism, and the run cannot be trusted (exit 3).
+void apply_pinned_sysctls(const sys::NetNamespace& ns, const std::map<std::string, std::string>& policy_own) {
+  for (const PinnedSysctl& pin : pinned_sysctls()) {
+    const std::string name(pin.name);
+    if (policy_own.count(name) != 0) continue;
+    if (!sys::sysctl_exists(ns, name)) {
+      if (!absent_is_pinned_value(pin))
+        throw EnvironmentError(fmt::format(
+            "sysctl {} does not exist on this kernel; lastack pins it to {} ({}), and without it the "
+            "outcome would depend on this kernel's own behaviour",
+            name, pin.value, pin.why));
+      continue;  // sysctls_in_force records it as absent
+    }
+    sys::write_sysctl(ns, name, std::string(pin.value));
   }
 }
 }  // namespace
@@ -46,7 +61,12 @@ Lab::Lab(const LabConfig& config)
       client_(sys::NetNamespace::create()),
       wire_(sys::NetNamespace::create()),
       server_(sys::NetNamespace::create()) {
-  // Sysctls first: some (tcp_rto_min_us, for one) are read when a socket is made.
+  // Sysctls first: some (tcp_rto_min_us, for one) are read when a socket is made. The pinned
+  // table, then the policy's own settings over it.
+  if (config_.pin_sysctls) {
+    apply_pinned_sysctls(client_, config_.client_sysctls);
+    apply_pinned_sysctls(server_, config_.server_sysctls);
+  }
   apply_sysctls(client_, config_.client_sysctls, config_.sysctl_origin);
   apply_sysctls(server_, config_.server_sysctls, config_.sysctl_origin);
   sys::write_sysctl(wire_, config_.ipv6 ? "net.ipv6.conf.all.forwarding" : "net.ipv4.ip_forward", "1");
@@ -87,9 +107,13 @@ void Lab::apply_queue_rules() { sys::apply_iptables(wire_, config_.queue_rules, 
 std::map<std::string, std::string> Lab::sysctls_in_force(Side s) const {
   const auto& ns = side(s);
   std::map<std::string, std::string> values;
-  for (const char* key : kReportedSysctls) values[key] = sys::read_sysctl(ns, key);
   const auto& set = s == Side::client ? config_.client_sysctls : config_.server_sysctls;
   for (const auto& [key, value] : set) values[key] = sys::read_sysctl(ns, key);
+  for (const PinnedSysctl& pin : pinned_sysctls()) {
+    const std::string name(pin.name);
+    if (values.count(name) != 0) continue;
+    values[name] = sys::sysctl_exists(ns, name) ? sys::read_sysctl(ns, name) : absent_sysctl_text(pin);
+  }
   return values;
 }
 

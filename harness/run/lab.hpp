@@ -21,7 +21,9 @@ struct LabAddresses {
 /// What a lab is built with.
 struct LabConfig {
   bool ipv6 = false;
-  std::map<std::string, std::string> client_sysctls, server_sysctls;
+  // Applied to both endpoints first; a policy's own sysctls override it (pinned_sysctls.hpp).
+  bool pin_sysctls = true;
+  std::map<std::string, std::string> client_sysctls, server_sysctls;  // the policy's own
   std::map<std::string, std::string> sysctl_origin;  // key -> "file:line", named in errors
   std::string queue_rules;  // iptables-restore script for wire (compile_queue_rules)
 };
@@ -29,7 +31,9 @@ struct LabConfig {
 /// A built lab; everything in it dies with this object (the namespaces are held by fds only).
 class Lab {
  public:
-  /// Build the topology, set sysctls (before any socket exists), disable offloads.
+  /// Build the topology, set the pinned sysctls and then the policy's (before any socket
+  /// exists), disable offloads. A pinned sysctl this kernel lacks is skipped only when the
+  /// kernel's hard-coded behaviour equals the pinned value; otherwise EnvironmentError.
   /// Queue rules are applied separately (apply_queue_rules) once the queue is bound.
   /// Throws EnvironmentError (privilege, missing tool, unknown sysctl) or HarnessError.
   explicit Lab(const LabConfig& config);
@@ -44,7 +48,8 @@ class Lab {
   const LabAddresses& addresses() const { return addresses_; }
   bool ipv6() const { return config_.ipv6; }
 
-  /// The values in force for the sysctls the oracle reads, plus every one the policy set.
+  /// The values in force for every pinned sysctl and every one the policy set; a pinned one this
+  /// kernel lacks reads as absent_sysctl_text says.
   std::map<std::string, std::string> sysctls_in_force(Side s) const;
 
  private:

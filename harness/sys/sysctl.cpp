@@ -55,6 +55,20 @@ void write_sysctl(const NetNamespace& ns, const std::string& key, const std::str
   throw_errno(("write sysctl " + key).c_str());
 }
 
+bool sysctl_exists(const NetNamespace& ns, const std::string& key) {
+  const std::string path = sysctl_path(key);
+  int access_errno = 0;
+  const int found = in_netns(ns, [&] {
+    const int rc = ::access(path.c_str(), F_OK);
+    access_errno = errno;
+    return rc;
+  });
+  if (found == 0) return true;
+  if (access_errno == ENOENT) return false;
+  errno = access_errno;
+  throw_errno(("look up sysctl " + key).c_str());
+}
+
 std::string read_sysctl(const NetNamespace& ns, const std::string& key) {
   UniqueFd fd = open_sysctl(ns, key, O_RDONLY);
   std::string value;

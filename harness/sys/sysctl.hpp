@@ -11,6 +11,10 @@ namespace lastack::sys {
 /// InputError (no location: the caller adds it) when the key is malformed or the value refused.
 void write_sysctl(const NetNamespace& ns, const std::string& key, const std::string& value);
 
+/// True when this kernel has `key` in `ns` (its file exists under /proc/sys there).
+/// Throws InputError when the key is malformed.
+bool sysctl_exists(const NetNamespace& ns, const std::string& key);
+
 /// The value of `key` inside `ns`, without its trailing newline. Errors as write_sysctl.
 std::string read_sysctl(const NetNamespace& ns, const std::string& key);
 
