@@ -176,13 +176,21 @@ std::string state_path_text(const std::vector<TcpState>& states) {
   return out.empty() ? "no samples" : out;
 }
 
+namespace {
+bool in_handshake(const SocketEvent& e) {
+  return e.state == TcpState::SYN_SENT || e.state == TcpState::SYN_RECV;
+}
+}  // namespace
+
 std::optional<std::chrono::microseconds> rto_at(const Trace& trace, Side side,
-                                                std::optional<std::size_t> connection, Instant at) {
+                                                std::optional<std::size_t> connection, Instant at,
+                                                bool after_handshake) {
   const auto ports = connections_by_ports(trace);
   std::optional<std::chrono::microseconds> rto;
   for (const TraceEvent& ev : trace.events) {
     const auto* e = std::get_if<SocketEvent>(&ev);
     if (!e || e->side != side || e->at > at || e->rto.count() <= 0) continue;
+    if (after_handshake && in_handshake(*e)) continue;
     const auto conn = lookup_connection(ports, *e);
     if (connection && conn && *conn != *connection) continue;
     rto = e->rto;
@@ -194,11 +202,13 @@ std::optional<std::chrono::microseconds> rto_for(const Trace& trace, const WireE
                                                  Instant until) {
   const Side side = original.info.from;
   const std::size_t connection = original.info.connection;
-  if (const auto rto = rto_at(trace, side, connection, original.at)) return rto;
+  const bool after_handshake = !original.segment.flags.syn();
+  if (const auto rto = rto_at(trace, side, connection, original.at, after_handshake)) return rto;
   const auto ports = connections_by_ports(trace);
   for (const TraceEvent& ev : trace.events) {
     const auto* e = std::get_if<SocketEvent>(&ev);
     if (!e || e->side != side || e->at < original.at || e->rto.count() <= 0) continue;
+    if (after_handshake && in_handshake(*e)) continue;
     if (e->at >= until) break;
     const auto conn = lookup_connection(ports, *e);
     if (!conn || *conn == connection) return e->rto;

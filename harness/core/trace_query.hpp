@@ -92,12 +92,16 @@ bool timewait_restarted(const SocketEvent& before, const SocketEvent& after);
 std::string state_path_text(const std::vector<TcpState>& states);
 
 /// The sender's RTO at `at`: tcpi_rto of the latest sample of `side` (on `connection`, when the
-/// sample's connection is known) at or before `at` with a non-zero rto.
+/// sample's connection is known) at or before `at` with a non-zero rto. `after_handshake`: skip
+/// samples taken in SYN_SENT / SYN_RECV, whose RTO is the handshake's initial 1 s.
 std::optional<std::chrono::microseconds> rto_at(const Trace& trace, Side side,
-                                                std::optional<std::size_t> connection, Instant at);
+                                                std::optional<std::size_t> connection, Instant at,
+                                                bool after_handshake = false);
 
 /// The RTO the sender had armed for `original`: its latest sample at or before it, else (sock_diag
-/// samples lag the wire by a few ms) its first sample with a non-zero rto before `until`.
+/// samples lag the wire by a few ms) its first sample with a non-zero rto before `until`. For a
+/// segment without SYN, samples from the handshake states do not count: when sampling missed a
+/// short ESTABLISHED, the latest sample before a FIN can be SYN_SENT's initial 1 s.
 std::optional<std::chrono::microseconds> rto_for(const Trace& trace, const WireEvent& original,
                                                  Instant until);
 

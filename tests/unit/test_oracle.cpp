@@ -364,6 +364,22 @@ TEST_CASE("retransmitted assumes TCP_RTO_MIN when no RTO was sampled, and says s
   CHECK_THAT(r.expected, Contains("TCP_RTO_MIN (200 ms"));
 }
 
+TEST_CASE("retransmitted ignores the handshake's initial RTO for a FIN") {
+  // Sampling missed a short ESTABLISHED: the latest sample before the FIN is SYN_SENT's 1 s,
+  // which is not the RTO the FIN's timer was armed with.
+  TraceBuilder b;
+  b.socket(1, client, TcpState::SYN_SENT, 1000);
+  b.wire(10, client, "F.", 1001, 1, 0, {fin, first_fin}, Fate::dropped);
+  b.socket(17, client, TcpState::FIN_WAIT1, 212);
+  b.wire(234, client, "F.", 1001, 1, 0, {fin, first_fin, retransmission});
+  RetransmittedExpect x;
+  x.segment.segment = first_fin;
+  x.after_rto = true;
+  const auto r = check_retransmitted(b.trace, x);
+  CHECK(r.passed);
+  CHECK_THAT(r.saw, Contains("RTO 212 ms"));
+}
+
 TEST_CASE("retransmitted takes the RTO from a sample just after the original when sampling lags") {
   TraceBuilder b;
   b.wire(10, server, "F.", 1, 2, 0, {fin, second_fin}, Fate::dropped);
