@@ -30,7 +30,7 @@ struct CheckResult {
   std::size_t line = 0;  // the [[expect]] line, 0 for built-ins
 };
 
-/// Timing tolerance: max(15 ms, 15 %) of the expected gap, per DESIGN.
+/// Timing tolerance: max(15 ms, 15 %) of the expected gap, per docs/design.md (The oracle).
 Duration gap_tolerance(Duration expected);
 
 /// Run every built-in invariant over the trace.

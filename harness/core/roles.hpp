@@ -16,7 +16,7 @@ std::string_view side_name(Side side);
 /// The other endpoint.
 constexpr Side peer_of(Side side) { return side == Side::client ? Side::server : Side::client; }
 
-/// Every role tag the flow tracker can put on a segment (DESIGN: Segment roles).
+/// Every role tag the flow tracker can put on a segment (docs/design.md: Segment roles).
 enum class Role : std::uint8_t {
   syn,             // SYN without ACK
   syn_ack,         // SYN with ACK

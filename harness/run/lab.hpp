@@ -10,7 +10,7 @@
 
 namespace lastack {
 
-/// The lab's fixed addressing plan (DESIGN: The lab).
+/// The lab's fixed addressing plan (docs/design.md: The lab).
 struct LabAddresses {
   IpAddress client, wire_client_side, wire_server_side, server;
   unsigned prefix = 24;
