@@ -33,6 +33,15 @@ struct {
   __uint(max_entries, 1 << 20);
 } events SEC(".maps");
 
+/* Events the ring buffer had no room for: the trace would be missing them, so userspace
+ * reports any as a harness error. */
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, __u64);
+} lost SEC(".maps");
+
 /* The side of a namespace the run owns, or 0 when the socket is not the run's. */
 static __always_inline __u32 *side_of_net(struct net *net) {
   __u32 inum = BPF_CORE_READ(net, ns.inum);
@@ -45,7 +54,12 @@ static __always_inline __u32 *side_of(const struct sock_common *skc) {
 
 static __always_inline struct lastack_kernel_event *reserve(__u32 side, __u8 kind) {
   struct lastack_kernel_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-  if (!e) return 0;
+  if (!e) {
+    __u32 zero = 0;
+    __u64 *n = bpf_map_lookup_elem(&lost, &zero);
+    if (n) __sync_fetch_and_add(n, 1);
+    return 0;
+  }
   __builtin_memset(e, 0, sizeof(*e));
   e->ktime_ns = bpf_ktime_get_ns();
   e->side = side;

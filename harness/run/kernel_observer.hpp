@@ -35,6 +35,8 @@ class KernelObserver {
 
   /// Every event seen, in the order the kernel wrote them.
   const std::vector<TraceEvent>& events() const { return events_; }
+  /// Events the kernel dropped because the ring buffer was full (then the trace is incomplete).
+  std::uint64_t lost() const { return bpf_.lost(); }
 
  private:
   void wait_readable();

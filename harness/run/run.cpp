@@ -236,6 +236,10 @@ class RunDriver {
     if (kernel_) {
       kernel_->drain();  // everything the kernel wrote up to now: nothing is left in the ring
       trace.kernel_source = KernelSource::traced;
+      if (const std::uint64_t lost = kernel_->lost())
+        lab_events_.push_back({clock_.now(), fmt::format("harness error: the BPF ring buffer lost {} kernel event{}",
+                                                         lost, lost == 1 ? "" : "s"),
+                               LabEventKind::harness_error});
       for (TraceEvent e : kernel_->events()) {
         std::visit([&](auto& k) {
           if constexpr (!std::is_same_v<std::decay_t<decltype(k)>, WireEvent> &&

@@ -129,4 +129,12 @@ std::size_t BpfObserver::consume(const std::function<void(const KernelRecord&)>&
   return static_cast<std::size_t>(n);
 }
 
+std::uint64_t BpfObserver::lost() const {
+  const std::uint32_t zero = 0;
+  std::uint64_t n = 0;
+  if (bpf_map__lookup_elem(impl_->skeleton->maps.lost, &zero, sizeof zero, &n, sizeof n, 0) != 0)
+    throw HarnessError(std::string("BPF lost-event counter: ") + std::strerror(errno));
+  return n;
+}
+
 }  // namespace lastack::sys

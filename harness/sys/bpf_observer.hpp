@@ -44,6 +44,8 @@ class BpfObserver {
   int ready_fd() const;
   /// Hand every record waiting now to `sink`, in the order written; returns how many.
   std::size_t consume(const std::function<void(const KernelRecord&)>& sink);
+  /// Records the kernel could not write because the ring buffer was full.
+  std::uint64_t lost() const;
 
  private:
   struct Impl;
