@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -63,8 +64,20 @@ std::string close_roles_text(const RoleSet& roles) {
   return out.empty() ? "" : " [" + out + "]";
 }
 
+// Why the kernel resent, in words, for the ladder.
+std::string cause_text(const KernelRetransmit& k) {
+  switch (k.cause) {
+    case RetransmitCause::rto:
+      return k.backoff > 0 ? fmt::format("RTO, backoff {}", k.backoff) : std::string("RTO");
+    case RetransmitCause::loss_probe: return "tail-loss probe";
+    case RetransmitCause::fast: return "fast retransmit";
+    case RetransmitCause::synack: return "SYN-ACK timer";
+  }
+  return "";
+}
+
 std::string segment_label(const WireEvent& w, bool many_connections,
-                          std::optional<Duration> retransmission_gap) {
+                          std::optional<Duration> retransmission_gap, const KernelRetransmit* cause) {
   std::string label = many_connections ? fmt::format("#{} ", w.info.connection + 1) : "";
   label += fmt::format("{} seq {}", w.segment.flags.tcpdump(), w.info.rel_seq);
   if (w.segment.flags.ack()) label += fmt::format(" ack {}", w.info.rel_ack);
@@ -76,8 +89,10 @@ std::string segment_label(const WireEvent& w, bool many_connections,
   label += close_roles_text(w.info.roles);
   std::vector<std::string> notes;
   if (kernel_retransmission(w)) {
-    notes.push_back(retransmission_gap ? "retransmission, +" + ms_text(*retransmission_gap)
-                                       : "retransmission");
+    std::string note = retransmission_gap ? "retransmission, +" + ms_text(*retransmission_gap)
+                                          : "retransmission";
+    if (cause) note += ", " + cause_text(*cause);
+    notes.push_back(note);
   }
   if ((w.fate == Fate::delayed || w.fate == Fate::held) && w.released)
     notes.push_back(fmt::format("{} {}", fate_name(w.fate), ms_text(*w.released - w.at)));
@@ -120,6 +135,109 @@ std::string state_text(const SocketEvent& e, bool restarted) {
   return out;
 }
 
+using SocketKey = std::tuple<Side, std::uint16_t, std::uint16_t>;
+
+// The kernel's retransmission of a wire segment: the last one by its sender of its first
+// sequence number at or before the segment reached the interceptor, not yet given to another.
+class RetransmitCauses {
+ public:
+  explicit RetransmitCauses(const Trace& trace) {
+    for (const TraceEvent& ev : trace.events)
+      if (const auto* k = std::get_if<KernelRetransmit>(&ev)) all_.push_back(k);
+  }
+  /// The kernel event `w` was sent for, or nullptr.
+  const KernelRetransmit* take(const WireEvent& w) {
+    const KernelRetransmit* best = nullptr;
+    for (const KernelRetransmit* k : all_)
+      if (!used_.count(k) && k->side == w.info.from && k->seq == w.segment.seq && k->at <= w.at) best = k;
+    if (best) used_.insert(best);
+    return best;
+  }
+  /// Whether a wire segment already shows `k`.
+  bool shown(const KernelRetransmit* k) const { return used_.count(k) > 0; }
+
+ private:
+  std::vector<const KernelRetransmit*> all_;
+  std::set<const KernelRetransmit*> used_;
+};
+
+// Sockets that went on as timewait sockets (sampled with the TIME_WAIT timer): the traced
+// CLOSE of their full socket is not where the connection ended.
+std::set<SocketKey> timewait_sockets(const Trace& trace) {
+  std::set<SocketKey> out;
+  for (const TraceEvent& ev : trace.events)
+    if (const auto* s = std::get_if<SocketEvent>(&ev); s && s->timer == SocketTimer::time_wait)
+      out.insert({s->side, s->local_port, s->remote_port});
+  return out;
+}
+
+// A traced state worth a line: not a listener's (LISTEN, or a listener closing), not the
+// full socket a timewait socket replaced.
+bool drawn(const StateChange& c, const std::set<SocketKey>& timewait) {
+  if (c.to == TcpState::LISTEN || (c.from == TcpState::LISTEN && c.to == TcpState::CLOSE)) return false;
+  return !(c.to == TcpState::CLOSE && timewait.count({c.side, c.local_port, c.remote_port}));
+}
+
+// With exact states traced, samples add only what no tracepoint reports: timewait sockets
+// (TIME_WAIT, an orphan's FIN_WAIT_2) with their timer, and their end.
+bool sample_adds(const SocketEvent& s, const SocketEvent* previous) {
+  if (s.timer == SocketTimer::time_wait) return true;
+  return s.state == TcpState::CLOSE && previous && previous->timer == SocketTimer::time_wait;
+}
+
+// Each socket's state lines: from tracepoints when the trace has them (samples then add only
+// timewait sockets), else from sock_diag samples, each state once.
+class StateLines {
+ public:
+  explicit StateLines(const Trace& trace)
+      : traced_(trace.kernel_source == KernelSource::traced), timewait_(timewait_sockets(trace)) {}
+
+  /// The line a sample adds, if any.
+  std::optional<std::string> sampled(const SocketEvent& s) {
+    const SocketKey key{s.side, s.local_port, s.remote_port};
+    const SocketEvent*& previous = last_sample_[key];
+    if (traced_ && !sample_adds(s, previous)) {
+      previous = &s;
+      return std::nullopt;
+    }
+    const bool changed = !previous || previous->state != s.state || (traced_ && previous->timer != s.timer);
+    const bool restarted = previous && !changed && s.state == TcpState::TIME_WAIT && timewait_restarted(*previous, s);
+    previous = &s;
+    if (!changed && !restarted) return std::nullopt;
+    // The traced state goes on in a timewait socket: say so, without naming the state twice.
+    if (const auto it = traced_state_.find(key); it != traced_state_.end() && it->second == s.state && !restarted) {
+      traced_state_.erase(it);
+      return "timewait socket (timer " + seconds_text(s.expires) + ")";
+    }
+    return state_text(s, restarted);
+  }
+
+  /// The line a traced state change adds, if any.
+  std::optional<std::string> traced(const StateChange& c) {
+    if (!drawn(c, timewait_)) return std::nullopt;
+    traced_state_[{c.side, c.local_port, c.remote_port}] = c.to;
+    return std::string(state_name(c.to));
+  }
+
+ private:
+  bool traced_;
+  std::set<SocketKey> timewait_;
+  std::map<SocketKey, const SocketEvent*> last_sample_;
+  std::map<SocketKey, TcpState> traced_state_;  // the last state each socket's tracepoint drew
+};
+
+// The header and one line per row, its time first.
+std::string print_rows(const std::vector<Row>& rows, std::size_t lane, bool color) {
+  std::string out =
+      fmt::format("{:>11} ", "time") + "client" + spaces(lane > 12 ? lane - 12 : 1) + "server\n";
+  for (const Row& row : rows) {
+    out += fmt::format("{:>8.1f} ms ", std::chrono::duration<double, std::milli>(row.at).count());
+    out += color && !row.color.empty() ? fmt::format("{}{}{}", row.color, row.text, plain) : row.text;
+    out += '\n';
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string render_ladder(const Trace& trace, const LadderOptions& opts) {
@@ -131,7 +249,8 @@ std::string render_ladder(const Trace& trace, const LadderOptions& opts) {
 
   std::vector<Row> rows;
   std::map<TransmissionKey, Instant> last_sent;  // the gap of a retransmission is from here
-  std::map<std::tuple<Side, std::uint16_t, std::uint16_t>, const SocketEvent*> last_sample;
+  StateLines states(trace);
+  RetransmitCauses causes(trace);
   for (const TraceEvent& ev : trace.events) {
     if (const auto* w = std::get_if<WireEvent>(&ev)) {
       std::optional<Duration> gap;
@@ -141,20 +260,20 @@ std::string render_ladder(const Trace& trace, const LadderOptions& opts) {
         last_sent[key] = w->at;
       }
       const bool dropped = w->fate == Fate::dropped;
-      const std::string label = segment_label(*w, many_connections, gap);
+      const KernelRetransmit* cause = kernel_retransmission(*w) ? causes.take(*w) : nullptr;
+      const std::string label = segment_label(*w, many_connections, gap, cause);
       const std::string note = w->note.empty() ? "dropped" : w->note;
       rows.push_back({arrival_time(*w), arrow(w->info.from, label, lane, dropped, note),
                       dropped                                   ? red
                       : w->info.roles.has(Role::retransmission) ? yellow
                                                                 : std::string_view{}});
     } else if (const auto* s = std::get_if<SocketEvent>(&ev)) {
-      const SocketEvent*& previous = last_sample[{s->side, s->local_port, s->remote_port}];
-      const bool changed = !previous || previous->state != s->state;
-      const bool restarted = previous && !changed && s->state == TcpState::TIME_WAIT &&
-                             timewait_restarted(*previous, *s);
-      previous = s;
-      if (changed || restarted)
-        rows.push_back({s->at, at_side(s->side, state_text(*s, restarted), lane), {}});
+      if (auto text = states.sampled(*s)) rows.push_back({s->at, at_side(s->side, *text, lane), {}});
+    } else if (const auto* c = std::get_if<StateChange>(&ev)) {
+      if (auto text = states.traced(*c)) rows.push_back({c->at, at_side(c->side, *text, lane), {}});
+    } else if (const auto* r = std::get_if<KernelReset>(&ev)) {
+      if (!r->sent)
+        rows.push_back({r->at, at_side(r->side, fmt::format("RST accepted in {}", state_name(r->state)), lane), {}});
     } else if (const auto* a = std::get_if<AppEvent>(&ev)) {
       std::string text = fmt::format("{}: {} → {}", side_name(a->side), a->step, a->outcome);
       if (a->bytes > 0) text += fmt::format(", {} bytes", a->bytes);
@@ -163,21 +282,16 @@ std::string render_ladder(const Trace& trace, const LadderOptions& opts) {
       rows.push_back({l->at, centered(l->what, lane), {}});
     }
   }
+  // A retransmission no drawn segment shows (not queued): the kernel's word, at its side.
+  for (const TraceEvent& ev : trace.events)
+    if (const auto* k = std::get_if<KernelRetransmit>(&ev); k && !causes.shown(k))
+      rows.push_back({k->at, at_side(k->side, fmt::format("retransmits in {} ({})", state_name(k->state),
+                                                          cause_text(*k)), lane), {yellow}});
   // Delayed and held segments are drawn where they arrived, not where they were caught.
   std::stable_sort(rows.begin(), rows.end(),
                    [](const Row& a, const Row& b) { return a.at < b.at; });
 
-  std::string out =
-      fmt::format("{:>11} ", "time") + "client" + spaces(lane > 12 ? lane - 12 : 1) + "server\n";
-  for (const Row& row : rows) {
-    out += fmt::format("{:>8.1f} ms ", std::chrono::duration<double, std::milli>(row.at).count());
-    if (opts.color && !row.color.empty()) {
-      out += fmt::format("{}{}{}", row.color, row.text, plain);
-    } else {
-      out += row.text;
-    }
-    out += '\n';
-  }
+  std::string out = print_rows(rows, lane, opts.color);
   if (!trace.every_segment)
     out += "(data segments no rule selects were not queued, so they are not drawn: --capture all shows them)\n";
   return out;

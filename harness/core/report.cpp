@@ -184,7 +184,10 @@ void write_jsonl(const Trace& trace, const std::vector<CheckResult>& results, st
            {"kernel", trace.kernel},
            {"sysctls", Json{{"client", trace.client_sysctls}, {"server", trace.server_sysctls}}},
            {"queue_drops", trace.queue_drops},
-           {"every_segment", trace.every_segment}},
+           {"every_segment", trace.every_segment},
+           {"kernel_source", trace.kernel_source == KernelSource::traced ? "traced" : "sampled"},
+           {"timewait_overflow", Json{{"client", optional_json(trace.client_timewait_overflow)},
+                                      {"server", optional_json(trace.server_timewait_overflow)}}}},
       out);
   for (const TraceEvent& e : trace.events)
     write_line(std::visit([](const auto& ev) { return event_json(ev); }, e), out);

@@ -4,16 +4,22 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iterator>
+#include <optional>
+#include <type_traits>
 #include <map>
 #include <memory>
 
 #include "agents/agent.hpp"
 #include "harness/core/flow_tracker.hpp"
+#include "harness/core/netstat.hpp"
 #include "harness/core/segment_builder.hpp"
 #include "harness/run/agent_process.hpp"
 #include "harness/run/interceptor.hpp"
+#include "harness/run/kernel_observer.hpp"
 #include "harness/run/lab.hpp"
 #include "harness/run/socket_observer.hpp"
+#include "harness/sys/privilege.hpp"
 
 namespace lastack {
 
@@ -43,15 +49,40 @@ bool needs_payload(const Policy& policy) {
                      [](const FaultRule& f) { return f.action == ActionKind::duplicate; });
 }
 
-// Sockets are sampled by port; the wire tells which connection a client port belongs to.
-void attribute_connections(std::vector<SocketEvent>& sockets, const std::vector<WireEvent>& wire) {
-  std::map<std::uint16_t, std::size_t> by_client_port;
-  for (const auto& w : wire)
-    by_client_port.emplace(w.info.from == Side::client ? w.segment.sport : w.segment.dport, w.info.connection);
-  for (auto& s : sockets) {
-    auto port = s.side == Side::client ? s.local_port : s.remote_port;
-    if (auto it = by_client_port.find(port); it != by_client_port.end()) s.connection = it->second;
+// Sockets are observed by port; the wire tells which connection a client port belongs to.
+class ConnectionsByClientPort {
+ public:
+  explicit ConnectionsByClientPort(const std::vector<WireEvent>& wire) {
+    for (const auto& w : wire)
+      by_port_.emplace(w.info.from == Side::client ? w.segment.sport : w.segment.dport, w.info.connection);
   }
+  /// Set `e.connection` from its client port, when the wire saw that port.
+  template <typename KernelEvent>
+  void attribute(KernelEvent& e) const {
+    const auto port = e.side == Side::client ? e.local_port : e.remote_port;
+    if (auto it = by_port_.find(port); it != by_port_.end()) e.connection = it->second;
+  }
+
+ private:
+  std::map<std::uint16_t, std::size_t> by_port_;
+};
+
+// TcpExtTCPTimeWaitOverflow as `ns` counts it: a TIME_WAIT the kernel skipped (nullopt: unreadable).
+std::optional<std::uint64_t> timewait_overflow(const sys::NetNamespace& ns) {
+  const std::string text = sys::in_netns(ns, [] {
+    std::ifstream in("/proc/thread-self/net/netstat");  // the namespace of this thread, now
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  });
+  return netstat_counter(text, "TcpExt", "TCPTimeWaitOverflow");
+}
+
+// As root the kernel reports every state change exactly (BPF tracepoints); inside a user
+// namespace BPF is refused, so states stay sampled. A refusal as root is an EnvironmentError.
+std::optional<KernelObserver> open_kernel_observer(asio::io_context& io, const RunClock& clock, const Lab& lab) {
+  std::optional<KernelObserver> observer;
+  if (sys::current_privilege_mode() == sys::PrivilegeMode::root)
+    observer.emplace(io, clock, sys::BpfObserver::open(lab.client(), lab.server()));
+  return observer;
 }
 
 // Drives one run on one io_context: agents, interceptor, observer, lab actions, end conditions.
@@ -68,6 +99,7 @@ class RunDriver {
                      [this](const WireEvent& ev) { on_segment(ev); }),
         observer_(io_, clock_, sys::SockDiag::open_in(lab.client()), sys::SockDiag::open_in(lab.server()),
                   options.ipv6 ? IpFamily::v6 : IpFamily::v4, policy.scenario.port),
+        kernel_(open_kernel_observer(io_, clock_, lab)),
         settle_(io_),
         deadline_(io_),
         lab_fired_(policy.lab.size(), false),
@@ -84,6 +116,7 @@ class RunDriver {
     server_->prepare();
     interceptor_.start();
     observer_.start();
+    if (kernel_) kernel_->start();
     deadline_.expires_after(policy_.scenario.timeout);
     deadline_.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;
@@ -179,6 +212,7 @@ class RunDriver {
     server_->stop();
     interceptor_.stop();
     observer_.stop();
+    if (kernel_) kernel_->stop();
   }
 
   Trace merge() {
@@ -191,10 +225,31 @@ class RunDriver {
     trace.queue_drops = interceptor_.queue_drops();
     trace.every_segment = !why_every_segment(policy_, options_.capture).empty();
     trace.wall_start = clock_.wall_start();
-    std::vector<SocketEvent> sockets = observer_.events();
-    attribute_connections(sockets, interceptor_.events());
+    trace.client_timewait_overflow = timewait_overflow(lab_.client());
+    trace.server_timewait_overflow = timewait_overflow(lab_.server());
+    const ConnectionsByClientPort connections(interceptor_.events());
     for (auto& e : interceptor_.take_events()) trace.events.emplace_back(std::move(e));
-    for (const auto& e : sockets) trace.events.emplace_back(e);
+    for (SocketEvent e : observer_.events()) {
+      connections.attribute(e);
+      trace.events.emplace_back(e);
+    }
+    if (kernel_) {
+      kernel_->drain();  // everything the kernel wrote up to now: nothing is left in the ring
+      trace.kernel_source = KernelSource::traced;
+      if (const std::uint64_t lost = kernel_->lost())
+        lab_events_.push_back({clock_.now(), fmt::format("harness error: the BPF ring buffer lost {} kernel event{}",
+                                                         lost, lost == 1 ? "" : "s"),
+                               LabEventKind::harness_error});
+      for (TraceEvent e : kernel_->events()) {
+        std::visit([&](auto& k) {
+          if constexpr (!std::is_same_v<std::decay_t<decltype(k)>, WireEvent> &&
+                        !std::is_same_v<std::decay_t<decltype(k)>, AppEvent> &&
+                        !std::is_same_v<std::decay_t<decltype(k)>, LabEvent>)
+            connections.attribute(k);
+        }, e);
+        trace.events.push_back(std::move(e));
+      }
+    }
     for (const auto& e : app_events_) trace.events.emplace_back(e);
     for (const auto& e : lab_events_) trace.events.emplace_back(e);
     std::stable_sort(trace.events.begin(), trace.events.end(),
@@ -209,6 +264,7 @@ class RunDriver {
   RunClock clock_;
   Interceptor interceptor_;
   SocketObserver observer_;
+  std::optional<KernelObserver> kernel_;  // as root only: exact kernel events
   asio::steady_timer settle_, deadline_;
   std::unique_ptr<AgentRunner> client_, server_;
   std::vector<AppEvent> app_events_;

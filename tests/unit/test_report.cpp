@@ -1,4 +1,5 @@
 // Reports: the ladder diagram, the verdict table and the JSON Lines trace.
+#include <algorithm>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -333,4 +334,125 @@ TEST_CASE("jsonl never fails on text that is not UTF-8") {
   const auto lines = jsonl_of(b.trace, {});
   REQUIRE(lines.size() == 2);
   CHECK_THAT(lines[1]["what"].get<std::string>(), StartsWith("bad "));
+}
+
+// ---- ladder with traced kernel events ----
+
+namespace {
+
+StateChange change(double at_ms, Side side, TcpState from, TcpState to) {
+  StateChange c;
+  c.at = ms(at_ms);
+  c.side = side;
+  c.local_port = side == Side::client ? 40000 : 8080;
+  c.remote_port = side == Side::client ? 8080 : 40000;
+  c.from = from;
+  c.to = to;
+  return c;
+}
+
+// drop_final_ack_trace as the BPF observer saw it: exact states, the listener's own changes,
+// the client's full socket closing when its timewait socket takes over, the RTO that resent
+// the server's FIN; sock_diag still samples (every full-socket state again, and TIME_WAIT).
+Trace traced_drop_final_ack_trace() {
+  Trace t = drop_final_ack_trace();
+  t.kernel_source = KernelSource::traced;
+  using S = TcpState;
+  StateChange listen = change(0.0, server, S::CLOSE, S::LISTEN);
+  listen.remote_port = 0;
+  StateChange unlisten = change(0.35, server, S::LISTEN, S::CLOSE);
+  unlisten.remote_port = 0;
+  for (const StateChange& c :
+       {listen, change(0.0, client, S::CLOSE, S::SYN_SENT), change(0.15, client, S::SYN_SENT, S::ESTABLISHED),
+        change(0.25, server, S::LISTEN, S::SYN_RECV), change(0.25, server, S::SYN_RECV, S::ESTABLISHED),
+        unlisten, change(1.95, client, S::ESTABLISHED, S::FIN_WAIT1),
+        change(2.05, server, S::ESTABLISHED, S::CLOSE_WAIT), change(2.15, client, S::FIN_WAIT1, S::FIN_WAIT2),
+        change(52.25, server, S::CLOSE_WAIT, S::LAST_ACK), change(52.35, client, S::FIN_WAIT2, S::CLOSE),
+        change(256.45, server, S::LAST_ACK, S::CLOSE)})
+    t.events.emplace_back(c);
+  KernelRetransmit rto;
+  rto.at = ms(256.2);
+  rto.side = server;
+  rto.local_port = 8080;
+  rto.remote_port = 40000;
+  rto.state = S::LAST_ACK;
+  rto.seq = SeqNum(server_isn + 1);
+  rto.cause = RetransmitCause::rto;
+  rto.rto = std::chrono::milliseconds(204);
+  t.events.emplace_back(rto);
+  std::stable_sort(t.events.begin(), t.events.end(),
+                   [](const TraceEvent& a, const TraceEvent& b) { return event_time(a) < event_time(b); });
+  return t;
+}
+
+std::size_t count_lines_with(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  for (const auto& line : lines_of(text)) n += line.find(needle) != std::string::npos;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("ladder draws traced states in their side's column, each once") {
+  const std::string ladder = render_ladder(traced_drop_final_ack_trace());
+  CHECK(lane_of(line_with(ladder, "SYN_SENT")) == "SYN_SENT");
+  CHECK_THAT(line_with(ladder, "SYN_RECV"), EndsWith(" SYN_RECV"));
+  CHECK_THAT(line_with(ladder, "LAST_ACK"), EndsWith(" LAST_ACK"));
+  CHECK(display_columns(line_with(ladder, "LAST_ACK")) == 78);
+  CHECK(lane_of(line_with(ladder, "FIN_WAIT_1")) == "FIN_WAIT_1");
+  CHECK_THAT(line_with(ladder, "FIN_WAIT_1"), StartsWith("     1.9 ms"));  // traced, not sampled at 2.0
+  // Sampled full-socket states are not drawn again; ESTABLISHED once per side.
+  CHECK(count_lines_with(ladder, "ESTABLISHED") == 2);
+  CHECK(count_lines_with(ladder, "CLOSE_WAIT") == 1);
+}
+
+TEST_CASE("ladder draws no listener states and no CLOSE of a socket that went on in TIME_WAIT") {
+  const std::string ladder = render_ladder(traced_drop_final_ack_trace());
+  CHECK(count_lines_with(ladder, "LISTEN") == 0);
+  // The one CLOSED line is the server's; the client's full socket became a timewait socket.
+  CHECK_THAT(line_with(ladder, "CLOSED"), EndsWith(" CLOSED"));
+  CHECK(lane_of(line_with(ladder, "TIME_WAIT (timer")) == "TIME_WAIT (timer 60.0 s)");
+  CHECK(lane_of(line_with(ladder, "restarted")) == "TIME_WAIT restarted (timer 60.0 s)");
+}
+
+TEST_CASE("ladder names the kernel's retransmission cause on the resent segment") {
+  const std::string ladder = render_ladder(traced_drop_final_ack_trace());
+  CHECK_THAT(line_with(ladder, "retransmission"),
+             Contains("F. seq 1 ack 1002 [second-fin] (retransmission, +204 ms, RTO)"));
+  CHECK(count_lines_with(ladder, "retransmits in") == 0);  // shown on the arrow, not again
+}
+
+TEST_CASE("ladder writes a kernel retransmission no segment shows at its side, with its cause") {
+  Trace t = traced_drop_final_ack_trace();
+  KernelRetransmit tlp;
+  tlp.at = ms(100.0);
+  tlp.side = client;
+  tlp.state = TcpState::FIN_WAIT1;
+  tlp.seq = SeqNum(client_isn + 5000);  // no such segment on the wire
+  tlp.cause = RetransmitCause::loss_probe;
+  t.events.emplace_back(tlp);
+  CHECK(lane_of(line_with(render_ladder(t), "retransmits in")) == "retransmits in FIN_WAIT_1 (tail-loss probe)");
+}
+
+TEST_CASE("ladder shows a timewait socket that continues a traced FIN_WAIT_2 without naming it twice") {
+  TraceBuilder b;
+  b.trace.kernel_source = KernelSource::traced;
+  b.trace.events.emplace_back(change(1.0, client, TcpState::FIN_WAIT1, TcpState::FIN_WAIT2));
+  b.trace.events.emplace_back(change(1.1, client, TcpState::FIN_WAIT2, TcpState::CLOSE));
+  b.socket(2.0, client, TcpState::FIN_WAIT2, 0, 60000).timer = SocketTimer::time_wait;
+  const std::string ladder = render_ladder(b.trace);
+  CHECK(count_lines_with(ladder, "FIN_WAIT_2") == 1);
+  CHECK(lane_of(line_with(ladder, "timewait socket")) == "timewait socket (timer 60.0 s)");
+  CHECK(count_lines_with(ladder, "CLOSED") == 0);
+}
+
+TEST_CASE("ladder writes an accepted RST at the side that accepted it") {
+  Trace t = traced_drop_final_ack_trace();
+  KernelReset r;
+  r.at = ms(300.0);
+  r.side = server;
+  r.state = TcpState::ESTABLISHED;
+  r.sent = false;
+  t.events.emplace_back(r);
+  CHECK_THAT(line_with(render_ladder(t), "RST accepted"), EndsWith(" RST accepted in ESTABLISHED"));
 }

@@ -1,0 +1,39 @@
+/* The record the BPF program (kernel_events.bpf.c) writes into its ring buffer and the
+ * observer (harness/sys/bpf_observer.cpp) reads: plain C, shared by both sides. */
+#ifndef LASTACK_KERNEL_EVENTS_H
+#define LASTACK_KERNEL_EVENTS_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* What happened. */
+enum lastack_kernel_event_kind {
+  LASTACK_EV_STATE = 1,          /* sock:inet_sock_set_state */
+  LASTACK_EV_RETRANSMIT = 2,     /* tcp:tcp_retransmit_skb */
+  LASTACK_EV_SYNACK = 3,         /* tcp:tcp_retransmit_synack */
+  LASTACK_EV_RESET_SENT = 4,     /* tcp:tcp_send_reset */
+  LASTACK_EV_RESET_RECEIVED = 5, /* tcp:tcp_receive_reset */
+};
+
+/* One event. Ports in host order; states in the kernel's numbering (tcp_states.h). */
+struct lastack_kernel_event {
+  __u64 ktime_ns;     /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+  __u64 socket;       /* the socket's address (0: none): identity only, to give ports to an
+                         event of a socket that had none then (SYN_SENT before the port is
+                         chosen, CLOSE after it was released) */
+  __u32 side;         /* the value userspace stored for the socket's namespace inode */
+  __u32 seq;          /* retransmissions: first sequence number (the SYN-ACK's ISN) */
+  __u32 rto_us;       /* retransmissions: icsk_rto in microseconds */
+  __u16 local_port;
+  __u16 remote_port;
+  __u8 kind;          /* enum lastack_kernel_event_kind */
+  __u8 old_state;     /* state changes: from; otherwise the socket's state */
+  __u8 new_state;     /* state changes: to */
+  __u8 pending;       /* retransmissions: icsk_pending at that moment (ICSK_TIME_*) */
+  __u8 backoff;       /* retransmissions: icsk_backoff */
+  __u8 full_socket;   /* resets: 1 when a full socket sent or received it */
+  __u8 pad[2];
+};
+
+#endif

@@ -1,0 +1,57 @@
+#pragma once
+// Kernel truth, exact: turns the BPF observer's records (every state change, retransmission and
+// reset of the run's sockets) into trace events, read on the run's io_context.
+#include <cstdint>
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "harness/core/trace.hpp"
+#include "harness/run/run_clock.hpp"
+#include "harness/sys/asio.hpp"
+#include "harness/sys/bpf_observer.hpp"
+
+namespace lastack {
+
+/// Why the kernel retransmitted, from icsk_pending at that moment (include/net/inet_connection_sock.h):
+/// 0 the RTO timer fired (cleared before tcp_retransmit_timer), ICSK_TIME_LOSS_PROBE a tail-loss
+/// probe, anything else ACK processing (fast retransmit, SACK/RACK recovery).
+RetransmitCause retransmit_cause(std::uint8_t icsk_pending);
+
+/// The trace event one record stands for, on the run's clock.
+TraceEvent to_trace_event(const sys::KernelRecord& r, const RunClock& clock);
+
+class KernelObserver {
+ public:
+  /// Read `bpf`'s records on `io` from start() until stop().
+  KernelObserver(asio::io_context& io, const RunClock& clock, sys::BpfObserver bpf);
+
+  /// Start reading records as they arrive.
+  void start();
+  /// Read every record still waiting, then stop.
+  void stop();
+  /// Read every record waiting now (also after stop()).
+  void drain();
+
+  /// Every event seen, in the order the kernel wrote them.
+  const std::vector<TraceEvent>& events() const { return events_; }
+  /// Events the kernel dropped because the ring buffer was full (then the trace is incomplete).
+  std::uint64_t lost() const { return bpf_.lost(); }
+
+ private:
+  void wait_readable();
+  void add(const sys::KernelRecord& r);
+  void give_ports(std::uint64_t socket, std::size_t index);
+
+  const RunClock& clock_;
+  sys::BpfObserver bpf_;
+  asio::posix::stream_descriptor ready_;
+  std::vector<TraceEvent> events_;
+  // A socket changes state before its port is chosen (SYN_SENT) and after it is released
+  // (CLOSE): those changes take the ports the same socket had (or gets next).
+  std::map<std::uint64_t, std::pair<std::uint16_t, std::uint16_t>> ports_of_socket_;
+  std::map<std::uint64_t, std::vector<std::size_t>> portless_;  // indices into events_
+  bool stopped_ = false;
+};
+
+}  // namespace lastack

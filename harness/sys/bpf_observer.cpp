@@ -1,0 +1,140 @@
+#include "harness/sys/bpf_observer.hpp"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "harness/core/error.hpp"
+#include "kernel_events.h"
+#include "kernel_events.skel.h"
+
+namespace lastack::sys {
+
+namespace {
+
+// libbpf reports why a load failed through its print callback: keep the last warning so the
+// error names the kernel's reason in one line.
+thread_local std::string last_libbpf_warning;
+
+int keep_warning(enum libbpf_print_level level, const char* format, va_list args) {
+  if (level != LIBBPF_WARN) return 0;
+  char line[512];
+  std::vsnprintf(line, sizeof line, format, args);
+  std::string text(line);
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  if (!text.empty()) last_libbpf_warning = text;
+  return 0;
+}
+
+// One line: what failed, the kernel's errno, and libbpf's own reason when it gave one.
+[[noreturn]] void refuse(const char* step, int err) {
+  std::string line = std::string("BPF kernel observer: ") + step + ": " + std::strerror(err < 0 ? -err : err);
+  if (!last_libbpf_warning.empty()) line += " (libbpf: " + last_libbpf_warning + ")";
+  throw EnvironmentError(line);
+}
+
+std::uint32_t side_value(Side s) { return s == Side::client ? 1 : 2; }
+
+KernelRecord to_record(const lastack_kernel_event& e) {
+  KernelRecord r;
+  switch (e.kind) {
+    case LASTACK_EV_RETRANSMIT: r.kind = KernelRecord::Kind::retransmit; break;
+    case LASTACK_EV_SYNACK: r.kind = KernelRecord::Kind::synack; break;
+    case LASTACK_EV_RESET_SENT: r.kind = KernelRecord::Kind::reset_sent; break;
+    case LASTACK_EV_RESET_RECEIVED: r.kind = KernelRecord::Kind::reset_received; break;
+    default: r.kind = KernelRecord::Kind::state; break;
+  }
+  r.monotonic = std::chrono::nanoseconds(e.ktime_ns);
+  r.socket = e.socket;
+  r.side = e.side == side_value(Side::server) ? Side::server : Side::client;
+  r.local_port = e.local_port;
+  r.remote_port = e.remote_port;
+  r.state = static_cast<TcpState>(e.old_state);
+  r.new_state = static_cast<TcpState>(e.new_state);
+  r.seq = e.seq;
+  r.pending = e.pending;
+  r.backoff = e.backoff;
+  r.rto = std::chrono::microseconds(e.rto_us);
+  r.full_socket = e.full_socket != 0;
+  return r;
+}
+
+}  // namespace
+
+struct BpfObserver::Impl {
+  kernel_events* skeleton = nullptr;
+  ring_buffer* ring = nullptr;
+  const std::function<void(const KernelRecord&)>* sink = nullptr;  // set during consume()
+
+  ~Impl() {
+    if (ring) ring_buffer__free(ring);
+    if (skeleton) kernel_events__destroy(skeleton);  // detaches, closes every fd
+  }
+
+  static int on_record(void* ctx, void* data, size_t size) {
+    auto* self = static_cast<Impl*>(ctx);
+    if (size < sizeof(lastack_kernel_event) || !self->sink) return 0;
+    lastack_kernel_event e;
+    std::memcpy(&e, data, sizeof e);
+    (*self->sink)(to_record(e));
+    return 0;
+  }
+};
+
+std::uint32_t namespace_inode(const NetNamespace& ns) {
+  struct stat st {};
+  if (::fstat(ns.fd(), &st) != 0) throw_errno("fstat network namespace");
+  return static_cast<std::uint32_t>(st.st_ino);
+}
+
+BpfObserver BpfObserver::open(const NetNamespace& client, const NetNamespace& server) {
+  libbpf_set_print(keep_warning);
+  last_libbpf_warning.clear();
+  auto impl = std::make_unique<Impl>();
+  impl->skeleton = kernel_events__open();
+  if (!impl->skeleton) refuse("open", errno);
+  if (int err = kernel_events__load(impl->skeleton)) refuse("load", err);
+  for (const auto& [ns, side] : {std::pair{&client, Side::client}, std::pair{&server, Side::server}}) {
+    const std::uint32_t inode = namespace_inode(*ns);
+    const std::uint32_t value = side_value(side);
+    if (bpf_map__update_elem(impl->skeleton->maps.namespaces, &inode, sizeof inode, &value,
+                             sizeof value, BPF_ANY) != 0)
+      refuse("fill the namespace map", errno);
+  }
+  // Attached only once the filter knows the namespaces: nothing of another run gets in.
+  if (int err = kernel_events__attach(impl->skeleton)) refuse("attach the raw tracepoints", err);
+  impl->ring = ring_buffer__new(bpf_map__fd(impl->skeleton->maps.events), &Impl::on_record, impl.get(), nullptr);
+  if (!impl->ring) refuse("open the ring buffer", errno);
+  return BpfObserver(std::move(impl));
+}
+
+BpfObserver::BpfObserver(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+BpfObserver::BpfObserver(BpfObserver&&) noexcept = default;
+BpfObserver& BpfObserver::operator=(BpfObserver&&) noexcept = default;
+BpfObserver::~BpfObserver() = default;
+
+int BpfObserver::ready_fd() const { return ring_buffer__epoll_fd(impl_->ring); }
+
+std::size_t BpfObserver::consume(const std::function<void(const KernelRecord&)>& sink) {
+  impl_->sink = &sink;
+  const int n = ring_buffer__consume(impl_->ring);
+  impl_->sink = nullptr;
+  if (n < 0) throw HarnessError(std::string("BPF ring buffer: ") + std::strerror(-n));
+  return static_cast<std::size_t>(n);
+}
+
+std::uint64_t BpfObserver::lost() const {
+  const std::uint32_t zero = 0;
+  std::uint64_t n = 0;
+  if (bpf_map__lookup_elem(impl_->skeleton->maps.lost, &zero, sizeof zero, &n, sizeof n, 0) != 0)
+    throw HarnessError(std::string("BPF lost-event counter: ") + std::strerror(errno));
+  return n;
+}
+
+}  // namespace lastack::sys

@@ -1,0 +1,59 @@
+#pragma once
+// The kernel observer's BPF side: raw tracepoints on TCP state changes, retransmissions and
+// resets, filtered in the kernel to two namespaces, read from a ring buffer. Everything is held
+// by file descriptors only (nothing pinned or named), so it dies with this object or the process.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "harness/core/roles.hpp"
+#include "harness/core/tcp_state.hpp"
+#include "harness/sys/netns.hpp"
+
+namespace lastack::sys {
+
+/// One record from the kernel, as the BPF program wrote it.
+struct KernelRecord {
+  enum class Kind : std::uint8_t { state, retransmit, synack, reset_sent, reset_received };
+  Kind kind = Kind::state;
+  std::chrono::nanoseconds monotonic{0};  // bpf_ktime_get_ns(): CLOCK_MONOTONIC
+  std::uint64_t socket = 0;               // the socket's identity (its address); 0: none
+  Side side = Side::client;
+  std::uint16_t local_port = 0, remote_port = 0;
+  TcpState state = TcpState::CLOSE;      // state changes: from; otherwise the socket's state
+  TcpState new_state = TcpState::CLOSE;  // state changes: to
+  std::uint32_t seq = 0;                 // retransmissions: first sequence number resent
+  std::uint8_t pending = 0;              // retransmit: icsk_pending (ICSK_TIME_*) at that moment
+  std::uint8_t backoff = 0;              // icsk_backoff; SYN-ACK: the request's timeouts so far
+  std::chrono::microseconds rto{0};      // icsk_rto; SYN-ACK: the request's base timeout
+  bool full_socket = false;              // resets: a full socket sent or received it
+};
+
+/// Loaded and attached BPF tracepoint programs; move-only.
+class BpfObserver {
+ public:
+  /// Load the programs, let them see only sockets in `client` and `server`, attach them.
+  /// Throws EnvironmentError with one line when the kernel refuses.
+  static BpfObserver open(const NetNamespace& client, const NetNamespace& server);
+  BpfObserver(BpfObserver&&) noexcept;
+  BpfObserver& operator=(BpfObserver&&) noexcept;
+  ~BpfObserver();
+
+  /// A descriptor that is readable while records wait (the ring buffer's epoll fd; owned here).
+  int ready_fd() const;
+  /// Hand every record waiting now to `sink`, in the order written; returns how many.
+  std::size_t consume(const std::function<void(const KernelRecord&)>& sink);
+  /// Records the kernel could not write because the ring buffer was full.
+  std::uint64_t lost() const;
+
+ private:
+  struct Impl;
+  explicit BpfObserver(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+/// The nsfs inode number of a namespace (what the kernel's net->ns.inum holds).
+std::uint32_t namespace_inode(const NetNamespace& ns);
+
+}  // namespace lastack::sys
