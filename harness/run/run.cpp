@@ -10,6 +10,7 @@
 #include "agents/agent.hpp"
 #include "harness/core/flow_tracker.hpp"
 #include "harness/core/segment_builder.hpp"
+#include "harness/core/verdicts.hpp"
 #include "harness/run/agent_process.hpp"
 #include "harness/run/interceptor.hpp"
 #include "harness/run/lab.hpp"
@@ -88,8 +89,9 @@ class RunDriver {
     deadline_.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;
       timed_out_ = true;
-      lab_events_.push_back({clock_.now(), fmt::format("timeout: the run did not finish within {} ms",
-                                                       policy_.scenario.timeout.count())});
+      lab_events_.push_back({clock_.now(),
+                             fmt::format("timeout: the run did not finish within {} ms", policy_.scenario.timeout.count()),
+                             LabEventKind::timeout});
       finish();
     });
     server_->start([this] { agent_done(Side::server); });
@@ -160,8 +162,10 @@ class RunDriver {
     switch (action.action) {
       case LabActionKind::destroy_timewait: {
         std::size_t n = observer_.destroy_timewait(action.side);
-        lab_events_.push_back({clock_.now(), fmt::format("destroyed TIME_WAIT on {}: {} socket{} (SOCK_DESTROY)",
-                                                         side_name(action.side), n, n == 1 ? "" : "s")});
+        lab_events_.push_back({clock_.now(),
+                               fmt::format("destroyed TIME_WAIT on {}: {} socket{} (SOCK_DESTROY)",
+                                           side_name(action.side), n, n == 1 ? "" : "s"),
+                               LabEventKind::timewait_destroyed, action.side, n});
         break;
       }
       case LabActionKind::inject_rst:
@@ -191,6 +195,7 @@ class RunDriver {
     trace.queue_drops = interceptor_.queue_drops();
     trace.every_segment = !why_every_segment(policy_, options_.capture).empty();
     trace.wall_start = clock_.wall_start();
+    trace.client_addresses = {lab_.addresses().client};
     std::vector<SocketEvent> sockets = observer_.events();
     attribute_connections(sockets, interceptor_.events());
     for (auto& e : interceptor_.take_events()) trace.events.emplace_back(std::move(e));
@@ -238,12 +243,8 @@ RunResult run_policy(const Policy& policy, const RunOptions& options, const Agen
   RunResult result;
   RunDriver driver(policy, options, lab, make_agent);
   result.trace = driver.run();
-  result.results = run_oracle(result.trace, policy);
-  if (driver.timed_out())
-    result.results.insert(result.results.begin(),
-                          CheckResult{"run finished", true, false,
-                                      fmt::format("both agents done within {} ms", policy.scenario.timeout.count()),
-                                      "the run timed out (see the trace's last events)", 0});
+  // The timeout is in the trace (a LabEvent of kind timeout): a replay judges it the same way.
+  result.results = judge_trace(result.trace, policy);
   result.passed = std::all_of(result.results.begin(), result.results.end(),
                               [](const CheckResult& r) { return r.passed; });
   result.wall = std::chrono::steady_clock::now() - started;

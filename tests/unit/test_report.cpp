@@ -306,13 +306,18 @@ TEST_CASE("jsonl writes delayed release times, socket samples, app steps and lab
   CHECK(lines[3]["retransmits"] == 2);
   CHECK(lines[4] == nlohmann::json{{"type", "app"},
                                    {"t_us", 30000},
+                                   {"t_ns", 30000000},
                                    {"side", "server"},
                                    {"step", "recv 100"},
                                    {"outcome", "ok"},
                                    {"bytes", 100}});
   CHECK(lines[5] == nlohmann::json{{"type", "lab"},
                                    {"t_us", 40000},
-                                   {"what", "destroyed TIME_WAIT on client"}});
+                                   {"t_ns", 40000000},
+                                   {"what", "destroyed TIME_WAIT on client"},
+                                   {"kind", "note"},
+                                   {"side", nullptr},
+                                   {"count", 0}});
 }
 
 TEST_CASE("jsonl check lines carry every field of the verdict") {
