@@ -27,6 +27,8 @@ class JsonFields {
   /// The field's name as messages write it: "\"rel_seq\"", "\"sysctls.client\"".
   std::string name(std::string_view key) const;
 
+  /// True when the object has the field (of any type, null included).
+  bool has(std::string_view key) const { return object_.contains(key); }
   /// The field, present but of any type (null included).
   const nlohmann::json& raw(std::string_view key) const;
   /// A string.

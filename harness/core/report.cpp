@@ -188,8 +188,8 @@ nlohmann::ordered_json trace_header_json(const Trace& trace) {
   for (const IpAddress& a : trace.client_addresses) addresses.push_back(a.str());
   return Json{
       {"type", "run"},
-      {"format", jsonl_format},
       {"policy", trace.policy},
+      {"format", jsonl_format},
       {"ipv6", trace.ipv6},
       {"kernel", trace.kernel},
       {"sysctls", Json{{"client", trace.client_sysctls}, {"server", trace.server_sysctls}}},

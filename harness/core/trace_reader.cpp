@@ -157,6 +157,8 @@ CheckResult read_check(const JsonFields& f) {
 }
 
 Trace read_header(const JsonFields& f) {
+  if (!f.has("format"))
+    f.fail("no \"format\": a trace from a lastack that did not record wire bytes; record it again");
   const int format = f.number<int>("format");
   if (format != jsonl_format)
     f.fail(fmt::format("trace format {} is not one this lastack reads (format {})", format, jsonl_format));

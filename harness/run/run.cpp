@@ -88,7 +88,6 @@ class RunDriver {
     deadline_.expires_after(policy_.scenario.timeout);
     deadline_.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;
-      timed_out_ = true;
       lab_events_.push_back({clock_.now(),
                              fmt::format("timeout: the run did not finish within {} ms", policy_.scenario.timeout.count()),
                              LabEventKind::timeout});
@@ -99,8 +98,6 @@ class RunDriver {
     io_.run();
     return merge();
   }
-
-  bool timed_out() const { return timed_out_; }
 
  private:
   // A side that must die with its socket open (`exit`) runs as a `lastack agent` process;
@@ -223,7 +220,6 @@ class RunDriver {
   int agents_done_ = 0;
   int pending_lab_ = 0;
   bool finished_ = false;
-  bool timed_out_ = false;
 };
 }  // namespace
 

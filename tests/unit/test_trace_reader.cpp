@@ -186,13 +186,17 @@ TEST_CASE("a trace must start with its header and keep events in time order") {
   auto old = lines;
   edit_line(old, 1, [](Json& j) { j["format"] = 0; });
   CHECK(reader_error(old) == "bad.jsonl:1: trace format 0 is not one this lastack reads (format 1)");
+  edit_line(old, 1, [](Json& j) { j.erase("format"); });
+  CHECK(reader_error(old) ==
+        "bad.jsonl:1: no \"format\": a trace from a lastack that did not record wire bytes; record it again");
   const std::size_t n = line_of(lines, "app");
   auto late = lines;
   edit_line(late, n, [](Json& j) {
     j["t_ns"] = 1;
     j["t_us"] = 0;
   });
-  CHECK_THAT(reader_error(late), Catch::Matchers::StartsWith(fmt::format("bad.jsonl:{}: \"t_ns\" 1 is before the previous event's (", n)));
+  CHECK_THAT(reader_error(late),
+             Catch::Matchers::StartsWith(fmt::format("bad.jsonl:{}: \"t_ns\" 1 is before the previous event's (", n)));
 }
 
 TEST_CASE("reclassify_wire gives a mutated trace the roles a run would have given it") {
