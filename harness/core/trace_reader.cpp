@@ -25,8 +25,8 @@ using Json = nlohmann::json;
 
 // Wire fields the bytes and the tracker decide; the others are the run's own record.
 const std::set<std::string, std::less<>> derived_wire_fields = {
-    "connection", "from", "src", "dst", "sport", "dport", "flags", "seq",
-    "ack",        "rel_seq", "rel_ack", "len", "win", "options", "roles"};
+    "connection", "from", "src", "dst",     "sport", "dport", "flags", "seq",
+    "ack",        "len",  "win", "options", "roles", "rel_seq", "rel_ack"};
 
 // A value compared by content: object key order and integer signedness do not matter.
 Json comparable(const nlohmann::ordered_json& v) {
