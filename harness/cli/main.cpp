@@ -10,6 +10,7 @@
 #include "harness/core/error.hpp"
 #include "harness/run/commands.hpp"
 #include "harness/run/policy_library.hpp"
+#include "harness/run/replay_command.hpp"
 #include "harness/sys/privilege.hpp"
 
 #ifndef LASTACK_POLICY_DIR
@@ -82,6 +83,13 @@ int main(int argc, char** argv) {
       "    --client 'lastack agent --side client --address $LASTACK_SERVER_ADDR --port $LASTACK_SERVER_PORT \\\n"
       "              --step connect --step \"send 1000\" --step close'");
 
+  ReplayCommand replay;
+  auto* replay_cmd = app.add_subcommand(
+      "replay", "Judge a recorded trace (`run --json`) again: re-parse its segments, re-run the checks");
+  replay_cmd->add_option("trace", replay.file, "A JSON Lines trace file")->required();
+  replay_cmd->add_option("--policy", replay.policy, "Policy name or file (default: the one the trace names)");
+  replay_cmd->add_flag("-q,--quiet", replay.quiet, "No ladder");
+
   AgentCommand agent;
   auto* agent_cmd = app.add_subcommand(
       "agent", "Run one side's steps as this process, in the current network namespace, printing one JSON line per step");
@@ -122,6 +130,11 @@ int main(int argc, char** argv) {
     if (*list_cmd) return command_list(dir);
     if (*explain_cmd) return command_explain(explain_policy, dir);
     if (*check_cmd) return command_check(check_files, dir);
+    if (*replay_cmd) {
+      replay.policy_dir = dir;
+      replay.color = color == "always" || (color == "auto" && ::isatty(STDOUT_FILENO));
+      return command_replay(replay);
+    }
     if (*exec_cmd) {
       exec.policy_dir = dir;
       exec.color = ::isatty(STDOUT_FILENO);

@@ -9,7 +9,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "harness/core/hex.hpp"
 #include "harness/core/text_columns.hpp"
+#include "harness/core/trace_names.hpp"
 
 namespace lastack {
 namespace {
@@ -19,20 +21,12 @@ using Json = nlohmann::ordered_json;
 constexpr std::size_t verdict_width = 100;  // the terminal the table is laid out for
 constexpr std::size_t max_name_width = 32;  // keeps "type" first, as a reader scans for it
 
-std::string_view timer_name(SocketTimer t) {
-  switch (t) {
-    case SocketTimer::none: return "none";
-    case SocketTimer::retransmit: return "retransmit";
-    case SocketTimer::keepalive: return "keepalive";
-    case SocketTimer::time_wait: return "time_wait";
-    case SocketTimer::probe: return "probe";
-  }
-  return "unknown";
-}
-
 std::int64_t micros(Instant t) {
   return std::chrono::duration_cast<std::chrono::microseconds>(t).count();
 }
+
+// Exact instants for a reader (replay); t_us beside them is for people and must agree.
+std::int64_t nanos(Instant t) { return t.count(); }
 
 template <typename T>
 Json optional_json(const std::optional<T>& v) {
@@ -50,7 +44,9 @@ Json event_json(const WireEvent& w) {
   for (Role r : w.info.roles.list()) roles.push_back(role_name(r));
   return Json{{"type", "wire"},
               {"t_us", micros(w.at)},
+              {"t_ns", nanos(w.at)},
               {"released_us", w.released ? Json(micros(*w.released)) : Json(nullptr)},
+              {"released_ns", w.released ? Json(nanos(*w.released)) : Json(nullptr)},
               {"packet", w.packet},
               {"injected", w.injected},
               {"connection", w.info.connection},
@@ -70,18 +66,21 @@ Json event_json(const WireEvent& w) {
               {"roles", roles},
               {"fate", fate_name(w.fate)},
               {"fault", optional_json(w.fault)},
-              {"note", w.note}};
+              {"note", w.note},
+              {"wire_length", w.wire_length},
+              {"bytes", to_hex(w.bytes)}};
 }
 
 Json event_json(const SocketEvent& s) {
   return Json{{"type", "socket"},
               {"t_us", micros(s.at)},
+              {"t_ns", nanos(s.at)},
               {"side", side_name(s.side)},
               {"connection", optional_json(s.connection)},
               {"local_port", s.local_port},
               {"remote_port", s.remote_port},
               {"state", state_name(s.state)},
-              {"timer", timer_name(s.timer)},
+              {"timer", socket_timer_name(s.timer)},
               {"expires_ms", s.expires.count()},
               {"retransmits", s.retransmits},
               {"total_retrans", s.total_retrans},
@@ -96,32 +95,40 @@ Json ports_json(Json j, std::optional<std::size_t> connection, std::uint16_t loc
 }
 
 Json event_json(const StateChange& c) {
-  return ports_json(Json{{"type", "state"}, {"t_us", micros(c.at)}, {"side", side_name(c.side)},
-                         {"from", state_name(c.from)}, {"to", state_name(c.to)}},
+  return ports_json(Json{{"type", "state"}, {"t_us", micros(c.at)}, {"t_ns", nanos(c.at)},
+                         {"side", side_name(c.side)}, {"from", state_name(c.from)},
+                         {"to", state_name(c.to)}},
                     c.connection, c.local_port, c.remote_port);
 }
 
 Json event_json(const KernelRetransmit& r) {
-  return ports_json(Json{{"type", "retransmit"}, {"t_us", micros(r.at)}, {"side", side_name(r.side)},
-                         {"state", state_name(r.state)}, {"seq", r.seq.raw()},
+  return ports_json(Json{{"type", "retransmit"}, {"t_us", micros(r.at)}, {"t_ns", nanos(r.at)},
+                         {"side", side_name(r.side)}, {"state", state_name(r.state)}, {"seq", r.seq.raw()},
                          {"cause", retransmit_cause_name(r.cause)}, {"rto_us", r.rto.count()},
                          {"backoff", r.backoff}},
                     r.connection, r.local_port, r.remote_port);
 }
 
 Json event_json(const KernelReset& r) {
-  return ports_json(Json{{"type", "reset"}, {"t_us", micros(r.at)}, {"side", side_name(r.side)},
-                         {"state", state_name(r.state)}, {"sent", r.sent}},
+  return ports_json(Json{{"type", "reset"}, {"t_us", micros(r.at)}, {"t_ns", nanos(r.at)},
+                         {"side", side_name(r.side)}, {"state", state_name(r.state)}, {"sent", r.sent}},
                     r.connection, r.local_port, r.remote_port);
 }
 
 Json event_json(const AppEvent& a) {
-  return Json{{"type", "app"},  {"t_us", micros(a.at)}, {"side", side_name(a.side)},
-              {"step", a.step}, {"outcome", a.outcome}, {"bytes", a.bytes}};
+  return Json{{"type", "app"},     {"t_us", micros(a.at)}, {"t_ns", nanos(a.at)},
+              {"side", side_name(a.side)}, {"step", a.step},       {"outcome", a.outcome},
+              {"bytes", a.bytes}};
 }
 
 Json event_json(const LabEvent& l) {
-  return Json{{"type", "lab"}, {"t_us", micros(l.at)}, {"what", l.what}};
+  return Json{{"type", "lab"},
+              {"t_us", micros(l.at)},
+              {"t_ns", nanos(l.at)},
+              {"what", l.what},
+              {"kind", lab_event_kind_name(l.kind)},
+              {"side", l.side ? Json(side_name(*l.side)) : Json(nullptr)},
+              {"count", l.count}};
 }
 
 Json check_json(const CheckResult& r) {
@@ -176,21 +183,32 @@ std::string render_verdicts(const std::vector<CheckResult>& results, bool color)
   return out;
 }
 
+nlohmann::ordered_json trace_header_json(const Trace& trace) {
+  Json addresses = Json::array();
+  for (const IpAddress& a : trace.client_addresses) addresses.push_back(a.str());
+  return Json{
+      {"type", "run"},
+      {"policy", trace.policy},
+      {"format", jsonl_format},
+      {"ipv6", trace.ipv6},
+      {"kernel", trace.kernel},
+      {"sysctls", Json{{"client", trace.client_sysctls}, {"server", trace.server_sysctls}}},
+      {"queue_drops", trace.queue_drops},
+      {"every_segment", trace.every_segment},
+      {"kernel_source", kernel_source_name(trace.kernel_source)},
+      {"timewait_overflow", Json{{"client", optional_json(trace.client_timewait_overflow)},
+                                 {"server", optional_json(trace.server_timewait_overflow)}}},
+      {"wall_start_ns", trace.wall_start.time_since_epoch().count()},
+      {"client_addresses", addresses}};
+}
+
+nlohmann::ordered_json trace_event_json(const TraceEvent& event) {
+  return std::visit([](const auto& ev) { return event_json(ev); }, event);
+}
+
 void write_jsonl(const Trace& trace, const std::vector<CheckResult>& results, std::ostream& out) {
-  write_line(
-      Json{{"type", "run"},
-           {"policy", trace.policy},
-           {"ipv6", trace.ipv6},
-           {"kernel", trace.kernel},
-           {"sysctls", Json{{"client", trace.client_sysctls}, {"server", trace.server_sysctls}}},
-           {"queue_drops", trace.queue_drops},
-           {"every_segment", trace.every_segment},
-           {"kernel_source", trace.kernel_source == KernelSource::traced ? "traced" : "sampled"},
-           {"timewait_overflow", Json{{"client", optional_json(trace.client_timewait_overflow)},
-                                      {"server", optional_json(trace.server_timewait_overflow)}}}},
-      out);
-  for (const TraceEvent& e : trace.events)
-    write_line(std::visit([](const auto& ev) { return event_json(ev); }, e), out);
+  write_line(trace_header_json(trace), out);
+  for (const TraceEvent& e : trace.events) write_line(trace_event_json(e), out);
   for (const CheckResult& r : results) write_line(check_json(r), out);
 }
 

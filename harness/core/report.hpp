@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "harness/core/oracle.hpp"
 #include "harness/core/trace.hpp"
 
@@ -22,7 +24,17 @@ std::string render_ladder(const Trace& trace, const LadderOptions& opts = {});
 /// The verdict table: one row per check, PASS/FAIL, expected vs saw for failures.
 std::string render_verdicts(const std::vector<CheckResult>& results, bool color = false);
 
-/// The trace as JSON Lines: a header line, then one object per event.
+/// The JSON Lines layout write_jsonl writes and read_trace_jsonl reads (the header's "format").
+inline constexpr int jsonl_format = 1;
+
+/// The trace as JSON Lines: a header line (the run's settings), one object per event (wire
+/// events with their captured bytes in hex), then one per check.
 void write_jsonl(const Trace& trace, const std::vector<CheckResult>& results, std::ostream& out);
+
+/// The header line write_jsonl writes for `trace`.
+nlohmann::ordered_json trace_header_json(const Trace& trace);
+
+/// The line write_jsonl writes for one event.
+nlohmann::ordered_json trace_event_json(const TraceEvent& event);
 
 }  // namespace lastack

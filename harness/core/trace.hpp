@@ -152,6 +152,9 @@ struct Trace {
   // kernel skipped. nullopt: not read.
   std::optional<std::uint64_t> client_timewait_overflow, server_timewait_overflow;
   std::chrono::sys_time<std::chrono::nanoseconds> wall_start{};  // wall-clock time of Instant 0
+  // The client namespace's addresses: what the interceptor's FlowTracker was seeded with, so a
+  // reader of the trace can classify its segments again exactly as the run did.
+  std::vector<IpAddress> client_addresses;
 };
 
 }  // namespace lastack

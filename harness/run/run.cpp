@@ -14,6 +14,7 @@
 #include "harness/core/flow_tracker.hpp"
 #include "harness/core/netstat.hpp"
 #include "harness/core/segment_builder.hpp"
+#include "harness/core/verdicts.hpp"
 #include "harness/run/agent_process.hpp"
 #include "harness/run/interceptor.hpp"
 #include "harness/run/kernel_observer.hpp"
@@ -120,9 +121,9 @@ class RunDriver {
     deadline_.expires_after(policy_.scenario.timeout);
     deadline_.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;
-      timed_out_ = true;
-      lab_events_.push_back({clock_.now(), fmt::format("timeout: the run did not finish within {} ms",
-                                                       policy_.scenario.timeout.count())});
+      lab_events_.push_back({clock_.now(),
+                             fmt::format("timeout: the run did not finish within {} ms", policy_.scenario.timeout.count()),
+                             LabEventKind::timeout});
       finish();
     });
     server_->start([this] { agent_done(Side::server); });
@@ -130,8 +131,6 @@ class RunDriver {
     io_.run();
     return merge();
   }
-
-  bool timed_out() const { return timed_out_; }
 
  private:
   // A side that must die with its socket open (`exit`) runs as a `lastack agent` process;
@@ -193,8 +192,10 @@ class RunDriver {
     switch (action.action) {
       case LabActionKind::destroy_timewait: {
         std::size_t n = observer_.destroy_timewait(action.side);
-        lab_events_.push_back({clock_.now(), fmt::format("destroyed TIME_WAIT on {}: {} socket{} (SOCK_DESTROY)",
-                                                         side_name(action.side), n, n == 1 ? "" : "s")});
+        lab_events_.push_back({clock_.now(),
+                               fmt::format("destroyed TIME_WAIT on {}: {} socket{} (SOCK_DESTROY)",
+                                           side_name(action.side), n, n == 1 ? "" : "s"),
+                               LabEventKind::timewait_destroyed, action.side, n});
         break;
       }
       case LabActionKind::inject_rst:
@@ -228,6 +229,7 @@ class RunDriver {
     trace.client_timewait_overflow = timewait_overflow(lab_.client());
     trace.server_timewait_overflow = timewait_overflow(lab_.server());
     const ConnectionsByClientPort connections(interceptor_.events());
+    trace.client_addresses = {lab_.addresses().client};
     for (auto& e : interceptor_.take_events()) trace.events.emplace_back(std::move(e));
     for (SocketEvent e : observer_.events()) {
       connections.attribute(e);
@@ -274,7 +276,6 @@ class RunDriver {
   int agents_done_ = 0;
   int pending_lab_ = 0;
   bool finished_ = false;
-  bool timed_out_ = false;
 };
 }  // namespace
 
@@ -294,12 +295,8 @@ RunResult run_policy(const Policy& policy, const RunOptions& options, const Agen
   RunResult result;
   RunDriver driver(policy, options, lab, make_agent);
   result.trace = driver.run();
-  result.results = run_oracle(result.trace, policy);
-  if (driver.timed_out())
-    result.results.insert(result.results.begin(),
-                          CheckResult{"run finished", true, false,
-                                      fmt::format("both agents done within {} ms", policy.scenario.timeout.count()),
-                                      "the run timed out (see the trace's last events)", 0});
+  // The timeout is in the trace (a LabEvent of kind timeout): a replay judges it the same way.
+  result.results = judge_trace(result.trace, policy);
   result.passed = std::all_of(result.results.begin(), result.results.end(),
                               [](const CheckResult& r) { return r.passed; });
   result.wall = std::chrono::steady_clock::now() - started;

@@ -260,6 +260,41 @@ TEST_CASE("jsonl has one line for the run, one per event, one per check") {
   CHECK(lines.back()["type"] == "check");
 }
 
+TEST_CASE("jsonl's header carries every setting of the run the oracle reads") {
+  Trace t;
+  t.policy = "p";
+  t.kernel_source = KernelSource::traced;
+  t.client_timewait_overflow = 3;
+  t.wall_start = std::chrono::sys_time<std::chrono::nanoseconds>(std::chrono::nanoseconds(1'700'000'000'123'456'789));
+  t.client_addresses = {v4(198, 18, 1, 2)};
+  t.every_segment = false;
+  const auto run = jsonl_of(t, {}).front();
+  CHECK(run["format"] == jsonl_format);
+  CHECK(run["every_segment"] == false);
+  CHECK(run["kernel_source"] == "traced");
+  CHECK(run["timewait_overflow"] == nlohmann::json{{"client", 3}, {"server", nullptr}});
+  CHECK(run["wall_start_ns"] == 1'700'000'000'123'456'789);
+  CHECK(run["client_addresses"] == nlohmann::json::array({"198.18.1.2"}));
+}
+
+TEST_CASE("jsonl wire lines carry the captured bytes in lowercase hex, exact times and lab kinds") {
+  TraceBuilder b;
+  WireEvent& w = b.wire(1.5, client, "S", 0, 0, 0, {syn});
+  w.at += std::chrono::nanoseconds(7);
+  w.bytes = {0x45, 0x00, 0xab, 0xCD};
+  w.wire_length = 60;
+  b.trace.events.emplace_back(LabEvent{ms(2), "destroyed TIME_WAIT on client: 1 socket (SOCK_DESTROY)",
+                                       LabEventKind::timewait_destroyed, client, 1});
+  const auto lines = jsonl_of(b.trace, {});
+  CHECK(lines[1]["bytes"] == "4500abcd");
+  CHECK(lines[1]["wire_length"] == 60);
+  CHECK(lines[1]["t_ns"] == 1'500'007);
+  CHECK(lines[1]["t_us"] == 1500);
+  CHECK(lines[2]["kind"] == "timewait-destroyed");
+  CHECK(lines[2]["side"] == "client");
+  CHECK(lines[2]["count"] == 1);
+}
+
 TEST_CASE("jsonl wire lines carry raw and relative numbers, roles, fate and fault") {
   const auto lines = jsonl_of(drop_final_ack_trace(), {});
   const nlohmann::json* dropped = nullptr;
@@ -307,13 +342,18 @@ TEST_CASE("jsonl writes delayed release times, socket samples, app steps and lab
   CHECK(lines[3]["retransmits"] == 2);
   CHECK(lines[4] == nlohmann::json{{"type", "app"},
                                    {"t_us", 30000},
+                                   {"t_ns", 30000000},
                                    {"side", "server"},
                                    {"step", "recv 100"},
                                    {"outcome", "ok"},
                                    {"bytes", 100}});
   CHECK(lines[5] == nlohmann::json{{"type", "lab"},
                                    {"t_us", 40000},
-                                   {"what", "destroyed TIME_WAIT on client"}});
+                                   {"t_ns", 40000000},
+                                   {"what", "destroyed TIME_WAIT on client"},
+                                   {"kind", "note"},
+                                   {"side", nullptr},
+                                   {"count", 0}});
 }
 
 TEST_CASE("jsonl check lines carry every field of the verdict") {

@@ -1,0 +1,266 @@
+// JSON Lines back into the trace model. Each line is read into its typed event from the fields
+// that are the run's record (times, fates, notes, kernel and app events); a wire event's segment
+// and classification come from its bytes, through parse_segment and a FlowTracker, as in a run.
+// Then the line the writer would write for the event is compared with the line in the file:
+// every recorded field must agree, so a hand edit that the bytes contradict is an error, not a
+// silent disagreement.
+#include "harness/core/trace_reader.hpp"
+
+#include <set>
+#include <string>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "harness/core/error.hpp"
+#include "harness/core/flow_tracker.hpp"
+#include "harness/core/json_fields.hpp"
+#include "harness/core/report.hpp"
+#include "harness/core/trace_names.hpp"
+
+namespace lastack {
+namespace {
+
+using Json = nlohmann::json;
+
+// Wire fields the bytes and the tracker decide; the others are the run's own record.
+const std::set<std::string, std::less<>> derived_wire_fields = {
+    "connection", "from", "src", "dst",     "sport", "dport", "flags", "seq",
+    "ack",        "len",  "win", "options", "roles", "rel_seq", "rel_ack"};
+
+// A value compared by content: object key order and integer signedness do not matter.
+Json comparable(const nlohmann::ordered_json& v) {
+  return Json::parse(v.dump(-1, ' ', false, Json::error_handler_t::replace));
+}
+
+std::string quoted(const Json& v) { return v.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+// Every field the writer writes for `event` must be in the line, with the same value.
+void agree(const JsonFields& f, const nlohmann::ordered_json& written, bool wire) {
+  for (const auto& [key, value] : written.items()) {
+    const Json& recorded = f.raw(key);
+    const Json derived = comparable(value);
+    if (recorded == derived) continue;
+    const bool from_bytes = wire && derived_wire_fields.contains(key);
+    f.fail(fmt::format("{} is {} in the file, but {} {}", f.name(key), quoted(recorded),
+                       from_bytes ? "the bytes re-parse and re-classify as" : "it reads back as",
+                       quoted(derived)));
+  }
+}
+
+Segment parse_bytes(const JsonFields& f, const std::vector<std::uint8_t>& bytes) {
+  try {
+    return parse_segment(bytes);
+  } catch (const ParseError& e) {
+    f.fail(fmt::format("{} is not a TCP segment: {}", f.name("bytes"), e.what()));
+  }
+}
+
+WireEvent read_wire(const JsonFields& f, FlowTracker& tracker) {
+  WireEvent w;
+  w.at = f.instant("t_ns");
+  w.released = f.optional_instant("released_ns");
+  w.packet = f.number<std::uint64_t>("packet");
+  w.injected = f.flag("injected");
+  w.fate = f.word("fate", fate_from_name, "fate");
+  w.fault = f.optional_number<std::size_t>("fault");
+  w.note = f.text("note");
+  w.wire_length = f.number<std::uint32_t>("wire_length");
+  w.bytes = f.hex("bytes");
+  if (w.wire_length < w.bytes.size())
+    f.fail(fmt::format("\"wire_length\" {} is shorter than the {} bytes captured", w.wire_length,
+                       w.bytes.size()));
+  w.segment = parse_bytes(f, w.bytes);
+  w.info = tracker.observe(w.segment);
+  return w;
+}
+
+SocketEvent read_socket(const JsonFields& f) {
+  SocketEvent s;
+  s.at = f.instant("t_ns");
+  s.side = f.word("side", side_from_name, "side");
+  s.connection = f.optional_number<std::size_t>("connection");
+  s.local_port = f.number<std::uint16_t>("local_port");
+  s.remote_port = f.number<std::uint16_t>("remote_port");
+  s.state = f.word("state", state_from_trace_name, "TCP state");
+  s.timer = f.word("timer", socket_timer_from_name, "socket timer");
+  s.expires = Millis(f.number<std::int64_t>("expires_ms"));
+  s.retransmits = f.number<std::uint8_t>("retransmits");
+  s.total_retrans = f.number<std::uint32_t>("total_retrans");
+  s.rto = std::chrono::microseconds(f.number<std::int64_t>("rto_us"));
+  return s;
+}
+
+// The fields every kernel event shares: when, which side, which socket.
+template <typename E>
+E read_kernel_socket(const JsonFields& f) {
+  E e;
+  e.at = f.instant("t_ns");
+  e.side = f.word("side", side_from_name, "side");
+  e.connection = f.optional_number<std::size_t>("connection");
+  e.local_port = f.number<std::uint16_t>("local_port");
+  e.remote_port = f.number<std::uint16_t>("remote_port");
+  return e;
+}
+
+StateChange read_state_change(const JsonFields& f) {
+  auto c = read_kernel_socket<StateChange>(f);
+  c.from = f.word("from", state_from_trace_name, "TCP state");
+  c.to = f.word("to", state_from_trace_name, "TCP state");
+  return c;
+}
+
+KernelRetransmit read_kernel_retransmit(const JsonFields& f) {
+  auto r = read_kernel_socket<KernelRetransmit>(f);
+  r.state = f.word("state", state_from_trace_name, "TCP state");
+  r.seq = SeqNum(f.number<std::uint32_t>("seq"));
+  r.cause = f.word("cause", retransmit_cause_from_name, "retransmission cause");
+  r.rto = std::chrono::microseconds(f.number<std::int64_t>("rto_us"));
+  r.backoff = f.number<std::uint8_t>("backoff");
+  return r;
+}
+
+KernelReset read_kernel_reset(const JsonFields& f) {
+  auto r = read_kernel_socket<KernelReset>(f);
+  r.state = f.word("state", state_from_trace_name, "TCP state");
+  r.sent = f.flag("sent");
+  return r;
+}
+
+AppEvent read_app(const JsonFields& f) {
+  return AppEvent{f.instant("t_ns"), f.word("side", side_from_name, "side"), f.text("step"),
+                  f.text("outcome"), f.number<std::uint64_t>("bytes")};
+}
+
+LabEvent read_lab(const JsonFields& f) {
+  LabEvent l;
+  l.at = f.instant("t_ns");
+  l.what = f.text("what");
+  l.kind = f.word("kind", lab_event_kind_from_name, "lab event kind");
+  if (!f.raw("side").is_null()) l.side = f.word("side", side_from_name, "side");
+  l.count = f.number<std::uint64_t>("count");
+  return l;
+}
+
+// The one place that reads a recorded verdict (today the bool "passed").
+void read_verdict(const JsonFields& f, CheckResult& r) { r.passed = f.flag("passed"); }
+
+CheckResult read_check(const JsonFields& f) {
+  CheckResult r;
+  r.name = f.text("name");
+  r.builtin = f.flag("builtin");
+  read_verdict(f, r);
+  r.expected = f.text("expected");
+  r.saw = f.text("saw");
+  r.line = f.number<std::size_t>("line");
+  return r;
+}
+
+Trace read_header(const JsonFields& f) {
+  if (!f.has("format"))
+    f.fail("no \"format\": a trace from a lastack that did not record wire bytes; record it again");
+  const int format = f.number<int>("format");
+  if (format != jsonl_format)
+    f.fail(fmt::format("trace format {} is not one this lastack reads (format {})", format, jsonl_format));
+  Trace t;
+  t.policy = f.text("policy");
+  t.ipv6 = f.flag("ipv6");
+  t.kernel = f.text("kernel");
+  const JsonFields sysctls = f.object("sysctls");
+  t.client_sysctls = sysctls.text_map("client");
+  t.server_sysctls = sysctls.text_map("server");
+  t.queue_drops = f.number<std::uint64_t>("queue_drops");
+  t.every_segment = f.flag("every_segment");
+  t.kernel_source = f.word("kernel_source", kernel_source_from_name, "kernel source");
+  const JsonFields overflow = f.object("timewait_overflow");
+  t.client_timewait_overflow = overflow.optional_number<std::uint64_t>("client");
+  t.server_timewait_overflow = overflow.optional_number<std::uint64_t>("server");
+  t.wall_start = std::chrono::sys_time<std::chrono::nanoseconds>(
+      std::chrono::nanoseconds(f.number<std::int64_t>("wall_start_ns")));
+  for (const std::string& text : f.text_list("client_addresses")) {
+    const auto address = IpAddress::parse(text);
+    if (!address) f.fail(fmt::format("\"client_addresses\" holds \"{}\", not an IP address", text));
+    t.client_addresses.push_back(*address);
+  }
+  agree(f, trace_header_json(t), false);
+  return t;
+}
+
+// One event line into its typed event.
+TraceEvent read_event(const JsonFields& f, const std::string& type, FlowTracker& tracker) {
+  if (type == "wire") return read_wire(f, tracker);
+  if (type == "socket") return read_socket(f);
+  if (type == "state") return read_state_change(f);
+  if (type == "retransmit") return read_kernel_retransmit(f);
+  if (type == "reset") return read_kernel_reset(f);
+  if (type == "app") return read_app(f);
+  if (type == "lab") return read_lab(f);
+  if (type == "run") f.fail("a second run header (\"type\": \"run\"): one trace per file");
+  f.fail(fmt::format("unknown event type \"{}\"", type));
+}
+
+Json parse_line(const std::string& line, const std::string& where) {
+  Json j;
+  try {
+    j = Json::parse(line);
+  } catch (const Json::parse_error& e) {
+    throw InputError(fmt::format("{}: not valid JSON (cut off or malformed) at byte {}", where, e.byte));
+  }
+  if (!j.is_object()) throw InputError(fmt::format("{}: not a JSON object", where));
+  return j;
+}
+
+}  // namespace
+
+RecordedRun read_recorded_run(std::istream& in, std::string_view origin) {
+  RecordedRun run;
+  std::optional<FlowTracker> tracker;  // seeded from the header
+  Instant previous{Instant::min()};
+  std::size_t number = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++number;
+    if (line.empty()) continue;
+    const std::string where = fmt::format("{}:{}", origin, number);
+    const Json j = parse_line(line, where);
+    const JsonFields f(j, where);
+    const std::string type = f.text("type");
+    if (!tracker) {
+      if (type != "run")
+        f.fail(fmt::format("the first line must be the run header (\"type\": \"run\"), not \"{}\"", type));
+      run.trace = read_header(f);
+      tracker.emplace(run.trace.client_addresses);
+      continue;
+    }
+    if (type == "check") {
+      run.checks.push_back(read_check(f));
+      continue;
+    }
+    TraceEvent event = read_event(f, type, *tracker);
+    agree(f, trace_event_json(event), type == "wire");
+    const Instant at = event_time(event);
+    if (at < previous)
+      f.fail(fmt::format("\"t_ns\" {} is before the previous event's ({}): events must be in time order",
+                         at.count(), previous.count()));
+    previous = at;
+    run.trace.events.push_back(std::move(event));
+  }
+  if (in.bad()) throw InputError(fmt::format("{}: read error", origin));
+  if (!tracker) throw InputError(fmt::format("{}: empty trace (no run header line)", origin));
+  return run;
+}
+
+Trace read_trace_jsonl(std::istream& in, std::string_view origin) {
+  return read_recorded_run(in, origin).trace;
+}
+
+void reclassify_wire(Trace& trace) {
+  FlowTracker tracker(trace.client_addresses);
+  for (TraceEvent& e : trace.events) {
+    auto* w = std::get_if<WireEvent>(&e);
+    if (!w) continue;
+    w->segment = parse_segment(w->bytes);
+    w->info = tracker.observe(w->segment);
+  }
+}
+
+}  // namespace lastack
