@@ -49,7 +49,7 @@ TEST_CASE("exec under drop-final-ack passes, the user's server retransmitting it
   INFO(out.out << out.err);
   CHECK(out.exit_code == 0);
   CHECK(contains(out.out, "[second-fin] (retransmission"));
-  CHECK(contains(out.out, "PASS  policy:27  retransmitted second-fin from server"));
+  CHECK(contains(out.out, "PASS  policy:34  retransmitted second-fin from server"));
   CHECK(contains(out.out, "client: command → exit 0"));
   CHECK(contains(out.out, "PASS exec under drop-final-ack"));
 }
