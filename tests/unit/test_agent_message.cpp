@@ -23,7 +23,9 @@ std::string error_of(const std::string& line) {
 
 TEST_CASE("a step message is one JSON line with t_ns, step, outcome and bytes", "[agent_message]") {
   const AgentMessage m = AgentStepMessage{1234567890123ns, "send 1000", "ok", 1000};
-  CHECK(format_agent_message(m) == "{\"t_ns\":1234567890123,\"step\":\"send 1000\",\"outcome\":\"ok\",\"bytes\":1000}\n");
+  CHECK(format_agent_message(m) ==
+        "{\"t_ns\":1234567890123,\"step\":\"send 1000\",\"outcome\":\"ok\",\"bytes\":1000,\"result\":\"ok\","
+        "\"errno\":0,\"verified\":false,\"corrupted\":null,\"corrupted_from\":null}\n");
 }
 
 TEST_CASE("ready and ports messages have their own one-key shapes", "[agent_message]") {
