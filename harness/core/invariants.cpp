@@ -73,7 +73,8 @@ const WireEvent* next_from_sender(const std::vector<const WireEvent*>& wires, st
   for (std::size_t j = i + 1; j < wires.size(); ++j) {
     const WireEvent& w = *wires[j];
     if (w.info.connection != c.info.connection || w.info.from != c.info.from || w.injected) continue;
-    if (w.info.roles.has(Role::retransmission)) continue;
+    // A retransmission resends old space; a RST may carry any acceptable sequence number.
+    if (w.info.roles.has(Role::retransmission) || w.segment.flags.rst()) continue;
     const bool same_control = (w.segment.flags.syn() && c.segment.flags.syn()) ||
                               (w.segment.flags.fin() && c.segment.flags.fin());
     if (same_control && w.segment.seq == c.segment.seq) continue;  // the same SYN/FIN again

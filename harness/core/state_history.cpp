@@ -107,20 +107,19 @@ void hand_over(const Trace& trace, StateHistory& h, const StateChange& c) {
   const bool fin_in = fin && *fin <= c.at;
   // Not yet: an orphan's FIN_WAIT_2 lives on as a timewait socket until the FIN (finish_timewait).
   push(h, c.at, fin_in ? TcpState::TIME_WAIT : TcpState::FIN_WAIT2, StateSource::inferred, c.from);
+  if (!fin_in) h.orphan_fin_wait2 = c.at;
 }
 
 // An inferred timewait FIN_WAIT_2 enters TIME_WAIT when the peer's FIN arrives, unless it was
 // gone (sampled CLOSE) or reset before.
 void finish_timewait(const Trace& trace, StateHistory& h) {
-  const auto it = std::find_if(h.steps.begin(), h.steps.end(), [](const StateStep& s) {
-    return s.source == StateSource::inferred && s.state == TcpState::FIN_WAIT2;
-  });
-  if (it == h.steps.end()) return;
+  if (!h.orphan_fin_wait2) return;
   const auto fin = peer_fin_arrival(trace, h);
-  if (!fin || *fin < it->at || reset_before(trace, h, *fin)) return;
-  const auto next = std::next(it);
-  if (next != h.steps.end() && next->at <= *fin) return;  // something else came first
-  if (next != h.steps.end() && next->state == TcpState::TIME_WAIT) return;
+  if (!fin || *fin < *h.orphan_fin_wait2 || reset_before(trace, h, *fin)) return;
+  // Where the TIME_WAIT goes: after the last step before the FIN; not if the socket was gone.
+  auto next = std::find_if(h.steps.begin(), h.steps.end(), [&](const StateStep& s) { return s.at > *fin; });
+  const auto& before = *std::prev(next);
+  if (before.state != TcpState::FIN_WAIT2) return;
   h.steps.insert(next, StateStep{*fin, TcpState::TIME_WAIT, StateSource::inferred, TcpState::FIN_WAIT2});
 }
 
@@ -179,6 +178,23 @@ bool timewait_cut_short(const Trace& trace, const std::vector<StateHistory>& his
   return false;
 }
 
+// A state this socket cannot have been in, given one it was seen in (neither leads to the
+// other on one socket), or given the wire: TIME_WAIT needs its own FIN sent and the peer's
+// delivered (SYN, FIN and RST segments are always on the wire).
+bool ruled_out(const Trace& trace, const StateHistory& h, TcpState s) {
+  for (const StateStep& x : h.steps) {
+    if (x.state == TcpState::CLOSE || x.state == TcpState::LISTEN) continue;
+    if (!legal_transition(x.state, s) && !legal_transition(s, x.state)) return true;
+  }
+  if (s != TcpState::TIME_WAIT || !h.connection) return false;
+  bool own_fin = false, peer_fin = false;
+  for (const WireEvent* w : wire_events(trace)) {
+    if (w->info.connection != *h.connection || !w->segment.flags.fin() || w->injected) continue;
+    (w->info.from == h.side ? own_fin : peer_fin) |= w->info.from == h.side || delivered(*w);
+  }
+  return !own_fin || !peer_fin;
+}
+
 }  // namespace
 
 bool StateHistory::reached(TcpState s) const {
@@ -215,6 +231,10 @@ StateEvidence state_evidence(const Trace& trace, const std::vector<StateHistory>
   if (histories.empty()) return {Evidence::unknown, "no socket observed"};
   for (const StateHistory& h : histories)
     if (h.reached(s)) return {Evidence::seen, ""};
+  // What was seen can rule a state out: the diagram, or the wire (TIME_WAIT needs both FINs).
+  if (std::all_of(histories.begin(), histories.end(),
+                  [&](const StateHistory& h) { return ruled_out(trace, h, s); }))
+    return {Evidence::not_seen, ""};
   if (trace.kernel_source == KernelSource::sampled) {
     // TIME_WAIT lasts 60 s unless a RST or SOCK_DESTROY ends it: sampling cannot miss it then.
     if (s == TcpState::TIME_WAIT && !timewait_cut_short(trace, histories)) return {Evidence::not_seen, ""};

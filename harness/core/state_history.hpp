@@ -36,6 +36,9 @@ struct StateHistory {
   // Traced histories: the full socket handed over to a timewait socket but the trace cannot say
   // whether it entered TIME_WAIT (a TIME_WAIT overflow was counted, or never read). Empty: known.
   std::string timewait_unknown;
+  // Traced: when the full socket handed over to a timewait socket still in FIN_WAIT_2 (an orphan
+  // waiting for the peer's FIN).
+  std::optional<Instant> orphan_fin_wait2;
 
   /// True when some step has `s`.
   bool reached(TcpState s) const;

@@ -141,8 +141,11 @@ std::optional<Duration> measured_rtt(const Trace& trace) {
     for (std::size_t j = i + 1; j < wires.size(); ++j) {
       const WireEvent& b = *wires[j];
       if (b.info.connection != a.info.connection || b.info.from == a.info.from || b.injected) continue;
+      if (b.at < arrival_time(a)) continue;  // sent before `a` (held or delayed) reached it
       // The answer to this very segment: a SYN-ACK to the SYN, the client's ACK to the SYN-ACK.
-      if (!syn_ack && !(b.segment.flags.syn() && b.segment.flags.ack())) break;
+      const bool answers = syn_ack ? !b.segment.flags.syn() && b.segment.flags.ack()
+                                   : b.segment.flags.syn() && b.segment.flags.ack();
+      if (!answers) continue;
       shortest(syn_ack ? client_half : server_half, b.at - arrival_time(a));
       break;
     }
