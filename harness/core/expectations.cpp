@@ -143,7 +143,7 @@ bool last_state_known(const Trace& trace, const StateHistory& h) {
   if (h.steps.empty()) return false;
   const StateStep& last = h.steps.back();
   if (last.source != StateSource::sampled || last.state == TcpState::CLOSE) return true;
-  Instant end{};
+  Instant end = trace.observed_until.value_or(Instant{});
   for (const TraceEvent& ev : trace.events) end = std::max(end, event_time(ev));
   const Instant quiet_from = end - 2 * Duration(trace.sample_interval);
   for (const WireEvent* w : wire_events(trace))
@@ -170,7 +170,7 @@ CheckResult check_state(const Trace& trace, const StateExpect& x) {
   }
   std::vector<std::string> problems, unknowns;
   if (x.reaches) {
-    const StateEvidence e = state_evidence(trace, sockets, *x.reaches);
+    const StateEvidence e = state_evidence(trace, x.side, sockets, *x.reaches);
     if (e.evidence == Evidence::not_seen) problems.push_back(fmt::format("never reached {}", state_name(*x.reaches)));
     if (e.evidence == Evidence::unknown) unknowns.push_back(e.why);
   }
@@ -183,7 +183,7 @@ CheckResult check_state(const Trace& trace, const StateExpect& x) {
     }
   }
   if (x.never) {
-    const StateEvidence e = state_evidence(trace, sockets, *x.never);
+    const StateEvidence e = state_evidence(trace, x.side, sockets, *x.never);
     if (e.evidence == Evidence::seen) problems.push_back(fmt::format("entered {}", state_name(*x.never)));
     if (e.evidence == Evidence::unknown) unknowns.push_back(e.why);
   }
@@ -289,7 +289,7 @@ struct SideTimeWait {
 
 SideTimeWait side_timewait(const Trace& trace, Side side) {
   SideTimeWait out;
-  out.entered = state_evidence(trace, connection_histories(trace, side), TcpState::TIME_WAIT);
+  out.entered = state_evidence(trace, side, connection_histories(trace, side), TcpState::TIME_WAIT);
   for (const TraceEvent& ev : trace.events) {
     const auto* e = std::get_if<SocketEvent>(&ev);
     if (e && e->side == side && e->state == TcpState::TIME_WAIT) out.samples.push_back(e);

@@ -3,6 +3,7 @@
 #include "harness/core/state_history.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -181,18 +182,32 @@ bool timewait_cut_short(const Trace& trace, const std::vector<StateHistory>& his
 // A state this socket cannot have been in, given one it was seen in (neither leads to the
 // other on one socket), or given the wire: TIME_WAIT needs its own FIN sent and the peer's
 // delivered (SYN, FIN and RST segments are always on the wire).
+// TIME_WAIT needs the side's own FIN sent before the peer's reached it (active or simultaneous
+// close) and the peer's FIN delivered: a FIN whose ack covers the peer's FIN was sent from
+// CLOSE_WAIT. SYN, FIN and RST segments are always on the wire.
+bool timewait_impossible(const Trace& trace, Side side, std::size_t connection) {
+  const WireEvent *own = nullptr, *peer = nullptr;
+  bool peer_delivered = false;
+  for (const WireEvent* w : wire_events(trace)) {
+    if (w->info.connection != connection || !w->segment.flags.fin() || w->injected) continue;
+    if (w->info.from == side && !own) own = w;
+    if (w->info.from != side) {
+      if (!peer) peer = w;
+      peer_delivered = peer_delivered || delivered(*w);
+    }
+  }
+  if (!own || !peer || !peer_delivered) return true;
+  return own->segment.flags.ack() && own->segment.ack.after(peer->segment.seq + peer->segment.payload_len);
+}
+
+// A state this socket cannot have been in, given one it was seen in (neither leads to the
+// other on one socket), or given the wire (TIME_WAIT).
 bool ruled_out(const Trace& trace, const StateHistory& h, TcpState s) {
   for (const StateStep& x : h.steps) {
     if (x.state == TcpState::CLOSE || x.state == TcpState::LISTEN) continue;
     if (!legal_transition(x.state, s) && !legal_transition(s, x.state)) return true;
   }
-  if (s != TcpState::TIME_WAIT || !h.connection) return false;
-  bool own_fin = false, peer_fin = false;
-  for (const WireEvent* w : wire_events(trace)) {
-    if (w->info.connection != *h.connection || !w->segment.flags.fin() || w->injected) continue;
-    (w->info.from == h.side ? own_fin : peer_fin) |= w->info.from == h.side || delivered(*w);
-  }
-  return !own_fin || !peer_fin;
+  return s == TcpState::TIME_WAIT && h.connection && timewait_impossible(trace, h.side, *h.connection);
 }
 
 }  // namespace
@@ -226,9 +241,17 @@ std::string steps_text(const StateHistory& h) {
   return out.empty() ? "no states observed" : out;
 }
 
-StateEvidence state_evidence(const Trace& trace, const std::vector<StateHistory>& histories,
+StateEvidence state_evidence(const Trace& trace, Side side, const std::vector<StateHistory>& histories,
                              TcpState s) {
-  if (histories.empty()) return {Evidence::unknown, "no socket observed"};
+  if (histories.empty()) {
+    std::set<std::size_t> connections;
+    for (const WireEvent* w : wire_events(trace)) connections.insert(w->info.connection);
+    const bool impossible = s == TcpState::TIME_WAIT && !connections.empty() &&
+                            std::all_of(connections.begin(), connections.end(),
+                                        [&](std::size_t c) { return timewait_impossible(trace, side, c); });
+    if (impossible) return {Evidence::not_seen, ""};
+    return {Evidence::unknown, "no socket observed"};
+  }
   for (const StateHistory& h : histories)
     if (h.reached(s)) return {Evidence::seen, ""};
   // What was seen can rule a state out: the diagram, or the wire (TIME_WAIT needs both FINs).

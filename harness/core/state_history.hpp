@@ -69,8 +69,8 @@ struct StateEvidence {
 /// Sampled traces give one-sided evidence: a state sampled was seen; one not sampled is unknown,
 /// except TIME_WAIT, which lasts 60 s unless a RST or a lab SOCK_DESTROY ends it (then unknown).
 /// Traced: seen or not seen, except TIME_WAIT / FIN_WAIT_2 after an unknown hand-over.
-/// `histories` are one side's.
-StateEvidence state_evidence(const Trace& trace, const std::vector<StateHistory>& histories,
+/// `histories` are `side`'s. Without any, the wire alone can still rule TIME_WAIT out.
+StateEvidence state_evidence(const Trace& trace, Side side, const std::vector<StateHistory>& histories,
                              TcpState s);
 
 }  // namespace lastack

@@ -194,8 +194,11 @@ struct Trace {
   // TODO(lead): the run layer should fill this from the running kernel's CONFIG_HZ.
   std::chrono::microseconds jiffy{4000};
   // How exactly wire times are known: ~0 from kernel timestamps; userspace NFQUEUE receipt
-  // times carry the interceptor's scheduling latency.
-  std::chrono::microseconds wire_resolution{1000};
+  // times carry the interceptor's scheduling latency (a few ms on a loaded machine).
+  // TODO(lead): the whole-wire capture with kernel timestamps should set this to ~0.
+  std::chrono::microseconds wire_resolution{5000};
+  // When the observers stopped (the run's end); nullopt: the last event's time.
+  std::optional<Instant> observed_until;
 };
 
 }  // namespace lastack

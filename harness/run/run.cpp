@@ -187,6 +187,7 @@ class RunDriver {
     // TODO(lead): jiffy from the running kernel's CONFIG_HZ (the default is this machine's HZ=250),
     // kernel_source traced and the TIME_WAIT overflow counters once the BPF observer lands.
     trace.sample_interval = std::chrono::milliseconds(2);
+    trace.observed_until = clock_.now();  // the observers stopped in finish()
     for (auto& e : interceptor_.take_events()) trace.events.emplace_back(std::move(e));
     for (const auto& e : observer_.events()) trace.events.emplace_back(e);
     for (const auto& e : app_events_) trace.events.emplace_back(e);
