@@ -531,3 +531,17 @@ TEST_CASE("state history: an orphan's FIN_WAIT_2 hand-over enters TIME_WAIT when
     CHECK(h.steps[h.steps.size() - 2].state == S::FIN_WAIT2);
   }
 }
+
+TEST_CASE("the wire alone rules TIME_WAIT out for a side whose FIN acknowledged the peer's") {
+  Trace t = drop_final_ack_trace();
+  std::erase_if(t.events, [](const TraceEvent& e) {
+    const auto* s = std::get_if<SocketEvent>(&e);
+    return s && s->side == server;  // the server's socket was never sampled
+  });
+  TimeWaitExpect x;
+  x.entered_by = std::vector<Side>{client};
+  CHECK(check_timewait(t, x).passed());  // its FIN (ack 1002) came from CLOSE_WAIT
+  set_ack(wire_at(t, 52.3, server), 1001);  // now it may have closed simultaneously
+  set_ack(wire_at(t, 256.3, server), 1001);
+  CHECK(check_timewait(t, x).outcome == Outcome::not_checked);
+}
