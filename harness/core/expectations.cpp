@@ -30,10 +30,25 @@ const WireEvent* first_original(const Trace& trace, const Selector& sel) {
   return nullptr;
 }
 
+// When the sender's retransmission timer for `original` last started before `until`: at the
+// original, or later when an ACK of new data reached the sender (Linux re-arms the RTO then).
+Instant timer_start(const Trace& trace, const WireEvent& original, Instant until) {
+  Instant start = original.at;
+  std::optional<SeqNum> highest;
+  for (const WireEvent* w : wire_events(trace)) {
+    if (w->info.connection != original.info.connection || w->info.from == original.info.from ||
+        !w->segment.flags.ack() || !delivered(*w) || w->injected)
+      continue;
+    const bool advances = !highest || w->segment.ack.after(*highest);
+    if (advances) highest = w->segment.ack;
+    if (advances && w->at > original.at && arrival_time(*w) < until) start = arrival_time(*w);
+  }
+  return start;
+}
+
 // The timing problems of a retransmission chain against the expectation; empty when none.
-std::vector<std::string> timing_problems(const Trace& trace, const RetransmittedExpect& x,
-                                         const std::vector<Duration>& gaps,
-                                         std::optional<Duration> want_gap, std::size_t probes) {
+std::vector<std::string> timing_problems(const Trace& trace, const std::vector<Duration>& gaps,
+                                         std::optional<Duration> want_gap) {
   std::vector<std::string> problems;
   if (want_gap && !gaps.empty()) {
     const TimingBound b = timing_bound(trace, *want_gap);
@@ -41,6 +56,13 @@ std::vector<std::string> timing_problems(const Trace& trace, const Retransmitted
       problems.push_back(fmt::format("first gap {} vs {}, outside the {}", ms_text(gaps.front()),
                                      ms_text(*want_gap), b.text()));
   }
+  return problems;
+}
+
+// The backoff problems of a retransmission chain; empty when none.
+std::vector<std::string> backoff_problems(const Trace& trace, const RetransmittedExpect& x,
+                                          const std::vector<Duration>& gaps, std::size_t probes) {
+  std::vector<std::string> problems;
   if (!x.backoff) return problems;
   // A tail-loss probe first re-arms the timer without backing off: doubling starts after it.
   if (gaps.size() < 2 + probes)
@@ -95,7 +117,12 @@ CheckResult check_retransmitted(const Trace& trace, const RetransmittedExpect& x
   const ProbeCount probes = leading_probe_count(trace, again, gaps, rto);
   // The count is in the saw text already; problems lists only what it does not show.
   const bool count_ok = x.count ? again.size() == *x.count : !again.empty();
-  const auto problems = timing_problems(trace, x, gaps, want_gap, probes.count);
+  // The first gap is judged from when the timer last started (an ACK of new data re-arms it).
+  std::vector<Duration> timed = gaps;
+  const Instant started = again.empty() ? original->at : timer_start(trace, *original, again.front()->at);
+  if (!timed.empty()) timed.front() = again.front()->at - started;
+  auto problems = timing_problems(trace, timed, want_gap);
+  for (auto& p : backoff_problems(trace, x, gaps, probes.count)) problems.push_back(std::move(p));
   r.outcome = outcome_of(count_ok && problems.empty());
   if (again.empty()) {
     r.saw = fmt::format("{} sent at {}, never retransmitted", segment_text(*original),
@@ -113,8 +140,10 @@ CheckResult check_retransmitted(const Trace& trace, const RetransmittedExpect& x
                         rto ? fmt::format("; RTO {}", ms_text(*rto)) : "; no RTO sampled");
   }
   if (x.after_rto && !rto) r.saw += "; assumed TCP_RTO_MIN 200 ms";
+  if (want_gap && !gaps.empty() && started != original->at)
+    r.saw += fmt::format("; the timer restarted at {} (an ACK of new data reached the sender)", ms_text(started));
   if (want_gap && !gaps.empty() && problems.empty())
-    r.saw += fmt::format("; first gap {} vs {}, {}", ms_text(gaps.front()), ms_text(*want_gap),
+    r.saw += fmt::format("; first gap {} vs {}, {}", ms_text(timed.front()), ms_text(*want_gap),
                          timing_bound(trace, *want_gap).text());
   if (!problems.empty()) r.saw += ": " + join(problems);
   return r;
