@@ -255,11 +255,26 @@ std::optional<std::chrono::microseconds> rto_for(const Trace& trace, const WireE
                                                  Instant until) {
   const Side side = original.info.from;
   const std::size_t connection = original.info.connection;
-  if (const auto rto = rto_at(trace, side, connection, original.at)) return rto;
+  // A sample from before the handshake completed holds the initial RTO (1 s), not the one the
+  // handshake's round trip set: it says nothing about a later segment.
+  const bool handshake_segment = original.segment.flags.syn();
+  const auto usable = [&](const SocketEvent& e) {
+    return handshake_segment || (e.state != TcpState::SYN_SENT && e.state != TcpState::SYN_RECV &&
+                                 e.state != TcpState::NEW_SYN_RECV);
+  };
   const auto ports = connections_by_ports(trace);
+  std::optional<std::chrono::microseconds> before;
   for (const TraceEvent& ev : trace.events) {
     const auto* e = std::get_if<SocketEvent>(&ev);
-    if (!e || e->side != side || e->at < original.at || e->rto.count() <= 0) continue;
+    if (!e || e->side != side || e->at > original.at || e->rto.count() <= 0 || !usable(*e)) continue;
+    const auto conn = lookup_connection(ports, *e);
+    if (conn && *conn != connection) continue;
+    before = e->rto;
+  }
+  if (before) return before;
+  for (const TraceEvent& ev : trace.events) {
+    const auto* e = std::get_if<SocketEvent>(&ev);
+    if (!e || e->side != side || e->at < original.at || e->rto.count() <= 0 || !usable(*e)) continue;
     if (e->at >= until) break;
     const auto conn = lookup_connection(ports, *e);
     if (!conn || *conn == connection) return e->rto;

@@ -115,7 +115,8 @@ std::optional<std::chrono::microseconds> rto_at(const Trace& trace, Side side,
                                                 std::optional<std::size_t> connection, Instant at);
 
 /// The RTO the sender had armed for `original`: its latest sample at or before it, else (sock_diag
-/// samples lag the wire by a few ms) its first sample with a non-zero rto before `until`.
+/// samples lag the wire by a few ms) its first sample with a non-zero rto before `until`. Samples
+/// taken before the handshake completed (the initial 1 s RTO) count only for SYN segments.
 std::optional<std::chrono::microseconds> rto_for(const Trace& trace, const WireEvent& original,
                                                  Instant until);
 

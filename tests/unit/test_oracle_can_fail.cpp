@@ -545,3 +545,18 @@ TEST_CASE("the wire alone rules TIME_WAIT out for a side whose FIN acknowledged 
   set_ack(wire_at(t, 256.3, server), 1001);
   CHECK(check_timewait(t, x).outcome == Outcome::not_checked);
 }
+
+TEST_CASE("retransmitted ignores an RTO sampled before the handshake for a later segment") {
+  TraceBuilder b;
+  b.trace = fin_chain({204});
+  std::erase_if(b.trace.events, [](const TraceEvent& e) { return std::holds_alternative<SocketEvent>(e); });
+  b.socket(0, server, S::SYN_RECV, 1000);  // the initial RTO, before the handshake's RTT sample
+  std::stable_sort(b.trace.events.begin(), b.trace.events.end(),
+                   [](const TraceEvent& a, const TraceEvent& c) { return event_time(a) < event_time(c); });
+  RetransmittedExpect x;
+  x.segment.segment = second_fin;
+  x.after_rto = true;
+  const auto r = check_retransmitted(b.trace, x);
+  CHECK(r.passed());
+  CHECK_THAT(r.saw, Contains("assumed TCP_RTO_MIN 200 ms"));
+}
