@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "agents/errno_name.hpp"
+#include "harness/core/byte_pattern.hpp"
 #include "harness/core/error.hpp"
 
 namespace lastack {
@@ -17,20 +18,10 @@ namespace {
 using boost::system::error_code;
 
 constexpr std::size_t chunk_size = 64 * 1024;  // per write/read call: bounds one handler's work
-constexpr std::size_t pattern_period = 256;
-
-/// The bytes `send N` writes: stream offset i carries i % 256, in chunks of chunk_size.
-const std::array<unsigned char, chunk_size + pattern_period>& send_pattern() {
-  static const auto pattern = [] {
-    std::array<unsigned char, chunk_size + pattern_period> bytes{};
-    for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<unsigned char>(i % pattern_period);
-    return bytes;
-  }();
-  return pattern;
+/// The result a step has when it did what the policy meant.
+StepResult expected_result(StepKind kind) {
+  return kind == StepKind::recv_until_eof ? StepResult::eof : StepResult::ok;
 }
-
-/// The outcome a step has when it did what the policy meant.
-std::string_view expected_outcome(StepKind kind) { return kind == StepKind::recv_until_eof ? "eof" : "ok"; }
 
 /// Steps that still run after a failed step, so an agent that saw an error still closes (or dies).
 bool runs_after_failure(StepKind kind) {
@@ -63,7 +54,9 @@ Agent::Agent(asio::io_context& io, AgentConfig config)
       acceptor_(io),
       socket_(io),
       timer_(io),
-      read_buffer_(chunk_size) {
+      read_buffer_(chunk_size),
+      write_buffer_(chunk_size),
+      verifier_(peer_of(config_.side), 0) {
   if (!config_.in_namespace) config_.in_namespace = [](const std::function<void()>& fn) { fn(); };
   if (!config_.now)
     config_.now = [start = std::chrono::steady_clock::now()] {
@@ -115,7 +108,8 @@ void Agent::start(std::function<void()> on_done) {
 void Agent::stop() {
   if (stopped_) return;
   stopped_ = true;
-  if (pending_ && next_ < config_.steps.size()) report(config_.steps[next_], "aborted", step_bytes_);
+  if (pending_ && next_ < config_.steps.size())
+    report(config_.steps[next_], StepResult::aborted, 0, "aborted", step_bytes_);
   pending_ = false;
   error_code ignored;
   socket_.cancel(ignored);
@@ -139,52 +133,73 @@ void Agent::begin(const Step& step) {
   step_bytes_ = 0;
   switch (step.kind) {
     case StepKind::connect:
-      return config_.side == Side::client ? begin_connect() : complete("unsupported");
+      return config_.side == Side::client ? begin_connect() : unsupported();
     case StepKind::accept:
-      return config_.side == Side::server ? begin_accept() : complete("unsupported");
+      return config_.side == Side::server ? begin_accept() : unsupported();
     case StepKind::send: return send_more(step.bytes);
     case StepKind::recv: return recv_more(step.bytes);
     case StepKind::recv_until_eof: return recv_more(std::nullopt);
     case StepKind::shutdown_write: {
       error_code ec;
       socket_.shutdown(asio::socket_base::shutdown_send, ec);
-      return complete(outcome_name(ec));
+      return complete(ec);
     }
     case StepKind::close: return close_now(false);
     case StepKind::abort: return close_now(true);
     case StepKind::sleep: return begin_sleep(step.duration);
     case StepKind::exit:
-      if (!config_.exit_process) return complete("unsupported");  // needs `lastack agent`
-      report(step, "ok", 0);
+      if (!config_.exit_process) return unsupported();  // needs `lastack agent`
+      report(step, StepResult::ok, 0, "ok", 0);
       config_.exit_process();  // normally no return: the kernel closes the sockets as the process dies
       ++next_;
       return run_next();
   }
-  complete("unsupported");
+  unsupported();
 }
 
-void Agent::complete(const std::string& outcome) {
+void Agent::unsupported() { finish(StepResult::unsupported, 0, "unsupported"); }
+
+void Agent::complete(const error_code& ec) {
+  int err = 0;
+  const StepResult result = step_result(ec, err);
+  finish(result, err, outcome_name(ec));
+}
+
+void Agent::finish(StepResult result, int err, const std::string& text) {
   pending_ = false;
   const Step& step = config_.steps[next_];
-  if (outcome != expected_outcome(step.kind)) failed_ = true;
-  report(step, outcome, step_bytes_);
+  if (result != expected_result(step.kind)) failed_ = true;
+  report(step, result, err, text, step_bytes_);
   ++next_;
   run_next();
 }
 
-void Agent::report(const Step& step, const std::string& outcome, std::uint64_t bytes) {
-  config_.on_event(AppEvent{now(), config_.side, step.text, outcome, bytes});
+void Agent::report(const Step& step, StepResult result, int err, const std::string& text, std::uint64_t bytes) {
+  AppEvent e{now(), config_.side, step.text, text, bytes};
+  e.kind = step.kind;
+  e.result = result;
+  e.error = err;
+  if (step.kind == StepKind::recv || step.kind == StepKind::recv_until_eof) {
+    e.verified = true;
+    // The first corrupted range, once: on the step that read it.
+    if (verifier_.corrupted() && !corruption_reported_) {
+      e.corrupted = verifier_.corrupted();
+      e.corrupted_from = verifier_.corrupted_from();
+      corruption_reported_ = true;
+    }
+  }
+  config_.on_event(e);
 }
 
 void Agent::begin_connect() {
   error_code ec;
   in_namespace([&] { socket_.open(config_.endpoint.protocol(), ec); });
-  if (ec) return complete(outcome_name(ec));
+  if (ec) return complete(ec);
   pending_ = true;
   socket_.async_connect(config_.endpoint, while_alive(alive_, [this](const error_code& result) {
                           if (stopped_) return;
                           if (!result) remember_ports();
-                          complete(outcome_name(result));
+                          complete(result);
                         }));
   // Asio has already called connect(): the SYN's source port is bound, so SYN_SENT samples
   // (and a refused or timed-out connect) can be attributed too.
@@ -201,27 +216,28 @@ void Agent::begin_accept() {
                            error_code ignored;
                            acceptor_.close(ignored);
                            if (!result) remember_ports();
-                           complete(outcome_name(result));
+                           complete(result);
                          }));
 }
 
 void Agent::send_more(std::uint64_t want) {
-  if (step_bytes_ == want) return complete("ok");
-  const std::size_t offset = step_bytes_ % pattern_period;
+  if (step_bytes_ == want) return complete(error_code{});
   const std::size_t length = static_cast<std::size_t>(std::min<std::uint64_t>(want - step_bytes_, chunk_size));
+  // The stream's own pattern from here on (connection 0: one connection per agent).
+  fill_pattern(config_.side, 0, bytes_sent_, std::span(write_buffer_.data(), length));
   pending_ = true;
-  socket_.async_write_some(asio::buffer(send_pattern().data() + offset, length),
+  socket_.async_write_some(asio::buffer(write_buffer_.data(), length),
                            while_alive(alive_, [this, want](const error_code& result, std::size_t n) {
                              if (stopped_) return;
                              step_bytes_ += n;
                              bytes_sent_ += n;
-                             if (result) return complete(outcome_name(result));
+                             if (result) return complete(result);
                              send_more(want);
                            }));
 }
 
 void Agent::recv_more(std::optional<std::uint64_t> want) {
-  if (want && step_bytes_ == *want) return complete("ok");
+  if (want && step_bytes_ == *want) return complete(error_code{});
   // Never read past `want`: the bytes after it belong to the next step.
   std::size_t length = read_buffer_.size();
   if (want) length = static_cast<std::size_t>(std::min<std::uint64_t>(*want - step_bytes_, length));
@@ -231,7 +247,8 @@ void Agent::recv_more(std::optional<std::uint64_t> want) {
                             if (stopped_) return;
                             step_bytes_ += n;
                             bytes_received_ += n;
-                            if (result) return complete(outcome_name(result));
+                            verifier_.feed(std::span<const std::uint8_t>(read_buffer_.data(), n));
+                            if (result) return complete(result);
                             recv_more(want);
                           }));
 }
@@ -241,7 +258,7 @@ void Agent::begin_sleep(Millis duration) {
   timer_.expires_after(duration);
   timer_.async_wait(while_alive(alive_, [this](const error_code& result) {
     if (stopped_) return;
-    complete(outcome_name(result));
+    complete(result);
   }));
 }
 
@@ -252,7 +269,7 @@ void Agent::close_now(bool abort) {
   if (abort) socket_.set_option(asio::socket_base::linger(true, 0), ec);
   // Always an explicit close(): Asio's destructor would reset a user-set linger first.
   if (!ec) socket_.close(ec);
-  complete(outcome_name(ec));
+  complete(ec);
 }
 
 void Agent::remember_ports() {

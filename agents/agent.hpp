@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "agents/agent_runner.hpp"
+#include "harness/core/byte_pattern.hpp"
 #include "harness/core/clock.hpp"
 #include "harness/core/policy.hpp"
 #include "harness/core/roles.hpp"
@@ -68,8 +69,10 @@ class Agent final : public AgentRunner {
  private:
   void run_next();
   void begin(const Step& step);
-  void complete(const std::string& outcome);
-  void report(const Step& step, const std::string& outcome, std::uint64_t bytes);
+  void complete(const boost::system::error_code& ec);
+  void unsupported();
+  void finish(StepResult result, int err, const std::string& text);
+  void report(const Step& step, StepResult result, int err, const std::string& text, std::uint64_t bytes);
   void begin_connect();
   void begin_accept();
   void send_more(std::uint64_t want);
@@ -85,7 +88,9 @@ class Agent final : public AgentRunner {
   asio::ip::tcp::acceptor acceptor_;
   asio::ip::tcp::socket socket_;
   asio::steady_timer timer_;
-  std::vector<unsigned char> read_buffer_;
+  std::vector<std::uint8_t> read_buffer_, write_buffer_;
+  PatternVerifier verifier_;  // what this side reads, against the peer's pattern
+  bool corruption_reported_ = false;
   std::function<void()> on_done_;
   // Handlers check this before touching the Agent: they may run after it is destroyed.
   std::shared_ptr<char> alive_ = std::make_shared<char>();

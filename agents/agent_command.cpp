@@ -60,7 +60,8 @@ int command_agent(const AgentCommand& cmd) {
       ports_told = true;
       write_line(cmd.events_fd, AgentPortsMessage{*agent->local_port(), *agent->remote_port()});
     }
-    write_line(cmd.events_fd, AgentStepMessage{e.at, e.step, e.outcome, e.bytes});
+    write_line(cmd.events_fd, AgentStepMessage{e.at, e.step, e.outcome, e.bytes, e.result, e.error, e.verified,
+                                               e.corrupted, e.corrupted_from});
   };
   Agent runner(io, std::move(config));
   agent = &runner;

@@ -1,20 +1,20 @@
 #include "agents/errno_name.hpp"
 
-#include <string.h>
-
 namespace lastack {
-
-std::string errno_name(int err) {
-  // glibc 2.32+: the macro name itself, so reports match what a policy's `sees` says.
-  if (const char* name = ::strerrorname_np(err)) return name;
-  return "errno " + std::to_string(err);
-}
 
 std::string outcome_name(const boost::system::error_code& ec) {
   if (!ec) return "ok";
   if (ec == asio::error::eof) return "eof";
   if (ec.category() == boost::system::system_category()) return errno_name(ec.value());
   return ec.message();
+}
+
+StepResult step_result(const boost::system::error_code& ec, int& err) {
+  err = 0;
+  if (!ec) return StepResult::ok;
+  if (ec == asio::error::eof) return StepResult::eof;
+  if (ec.category() == boost::system::system_category()) err = ec.value();
+  return StepResult::error;
 }
 
 }  // namespace lastack

@@ -1,16 +1,19 @@
 #pragma once
-// How agents spell an error in an AppEvent: the errno's symbolic name, as a policy writes it.
+// How agents spell an Asio result in an AppEvent (errno names: harness/core/errno_name.hpp).
 #include <string>
 
+#include "harness/core/errno_name.hpp"
+#include "harness/core/trace.hpp"
 #include "harness/sys/asio.hpp"
 
 namespace lastack {
 
-/// The symbolic name of an errno value: "ECONNRESET"; "errno 4242" for a value glibc does not name.
-std::string errno_name(int err);
-
 /// A step outcome for an Asio result: "ok" for success, "eof" at end of stream, the errno name
 /// for a system error, and the error's message for anything else.
 std::string outcome_name(const boost::system::error_code& ec);
+
+/// The typed result of an Asio result: ok, eof, or error (with the errno in `err`; 0 when the
+/// error is not a system one).
+StepResult step_result(const boost::system::error_code& ec, int& err);
 
 }  // namespace lastack

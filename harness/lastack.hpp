@@ -5,7 +5,7 @@
 //   lastack::sys::enter_lab_privileges();                        // first thing in main()
 //   auto policy = lastack::parse_policy(toml_text, "my-test");   // or load_policy("drop-syn", dir)
 //   auto result = lastack::run_policy(policy, {});
-//   REQUIRE(result.passed);
+//   REQUIRE(result.passed);   // or result.verdict: pass, fail, inconclusive (something not checked)
 #include "harness/core/error.hpp"          // Error and its exit codes
 #include "harness/core/oracle.hpp"         // CheckResult
 #include "harness/core/policy_parser.hpp"  // parse_policy

@@ -22,7 +22,9 @@ int main(int argc, char** argv) {
   CLI::App app{"lastack: break TCP connections on purpose, on a real Linux kernel, and prove what it did"};
   app.footer(
       "Exit codes: 0 every expectation held, 1 an expectation failed, 2 bad input,\n"
-      "            3 environment (privilege, missing tool), 4 the lab itself failed.");
+      "            3 environment (privilege, missing tool), 4 the lab itself failed,\n"
+      "            5 inconclusive: nothing failed, but an expectation could not be checked\n"
+      "              (e.g. states sampled every 2 ms missed a short one; the summary says which and why).");
   app.require_subcommand(1);
   std::string dir_option;
   app.add_option("--policy-dir", dir_option, "Directory of shipped policies (default: $LASTACK_POLICY_DIR or built-in)");

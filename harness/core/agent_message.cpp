@@ -14,7 +14,13 @@ using Json = nlohmann::ordered_json;
 
 struct ToJson {
   Json operator()(const AgentStepMessage& m) const {
-    return Json{{"t_ns", m.monotonic.count()}, {"step", m.step}, {"outcome", m.outcome}, {"bytes", m.bytes}};
+    Json j{{"t_ns", m.monotonic.count()}, {"step", m.step}, {"outcome", m.outcome}, {"bytes", m.bytes},
+           {"result", step_result_name(m.result)}, {"errno", m.error}, {"verified", m.verified}};
+    j["corrupted"] = m.corrupted ? Json::array({m.corrupted->begin, m.corrupted->end}) : Json(nullptr);
+    j["corrupted_from"] = m.corrupted_from ? Json::array({std::string(side_name(m.corrupted_from->side)),
+                                                          m.corrupted_from->connection, m.corrupted_from->offset})
+                                           : Json(nullptr);
+    return j;
   }
   Json operator()(const AgentReadyMessage&) const { return Json{{"ready", true}}; }
   Json operator()(const AgentPortsMessage& m) const { return Json{{"ports", {m.local, m.remote}}}; }
@@ -22,6 +28,28 @@ struct ToJson {
 
 [[noreturn]] void unreadable(std::string_view line, std::string_view why) {
   throw HarnessError(fmt::format("agent process wrote an unreadable line ({}): {}", why, line));
+}
+
+// The typed fields after "bytes": optional, so an older agent's line still reads.
+void read_step_result(const Json& json, std::string_view line, AgentStepMessage& step) {
+  if (json.contains("result")) {
+    const auto r = step_result_from_name(json.at("result").get<std::string>());
+    if (!r) unreadable(line, "unknown \"result\"");
+    step.result = *r;
+  }
+  step.error = json.value("errno", 0);
+  step.verified = json.value("verified", false);
+  if (json.contains("corrupted") && !json.at("corrupted").is_null()) {
+    const Json& c = json.at("corrupted");
+    step.corrupted = ByteRange{c.at(0).get<std::uint64_t>(), c.at(1).get<std::uint64_t>()};
+  }
+  if (json.contains("corrupted_from") && !json.at("corrupted_from").is_null()) {
+    const Json& o = json.at("corrupted_from");
+    const std::string side = o.at(0).get<std::string>();
+    if (side != "client" && side != "server") unreadable(line, "unknown side in \"corrupted_from\"");
+    step.corrupted_from = PatternOrigin{side == "client" ? Side::client : Side::server,
+                                        o.at(1).get<std::uint32_t>(), o.at(2).get<std::uint64_t>()};
+  }
 }
 
 }  // namespace
@@ -50,6 +78,7 @@ AgentMessage parse_agent_message(std::string_view line) {
     step.step = json.at("step").get<std::string>();
     step.outcome = json.at("outcome").get<std::string>();
     step.bytes = json.at("bytes").get<std::uint64_t>();
+    read_step_result(json, line, step);
     return step;
   } catch (const nlohmann::json::exception& e) {
     unreadable(line, e.what());

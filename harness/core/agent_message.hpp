@@ -4,18 +4,28 @@
 // (harness/run/agent_process).
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 
+#include "harness/core/trace.hpp"
+
 namespace lastack {
 
-/// One finished step: {"t_ns": CLOCK_MONOTONIC ns, "step": "send 1000", "outcome": "ok", "bytes": 1000}.
+/// One finished step: {"t_ns": CLOCK_MONOTONIC ns, "step": "send 1000", "outcome": "ok", "bytes": 1000,
+/// "result": "ok", "errno": 0, "verified": false, "corrupted": null | [begin, end],
+/// "corrupted_from": null | ["client", connection, offset]}; the fields after "bytes" are optional.
 struct AgentStepMessage {
   std::chrono::nanoseconds monotonic{0};  // when the step finished, on CLOCK_MONOTONIC
   std::string step;
   std::string outcome;
   std::uint64_t bytes = 0;
+  StepResult result = StepResult::ok;
+  int error = 0;
+  bool verified = false;
+  std::optional<ByteRange> corrupted;
+  std::optional<PatternOrigin> corrupted_from;
   bool operator==(const AgentStepMessage&) const = default;
 };
 

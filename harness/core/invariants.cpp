@@ -1,9 +1,11 @@
-// Built-in invariants: RFC 9293 and Linux behaviour that holds in every run. Each check says
-// what it expected and what it saw, with the numbers.
+// Built-in invariants about sequence space and retransmission: RFC 9293 and Linux behaviour
+// that holds in every run. Each check says what it expected and what it saw, with the numbers.
+// (State and close invariants are in invariants_close.cpp.)
 #include "harness/core/invariants.hpp"
 
 #include <algorithm>
-#include <initializer_list>
+#include <cerrno>
+#include <exception>
 #include <map>
 #include <optional>
 #include <set>
@@ -12,33 +14,19 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "harness/core/duration_text.hpp"
+#include "harness/core/invariant_support.hpp"
+#include "harness/core/state_history.hpp"
 #include "harness/core/trace_query.hpp"
 
 namespace lastack {
 namespace {
 
+using detail::builtin;
+using detail::join_some;
 using std::chrono::milliseconds;
-
-CheckResult builtin(std::string name, std::string expected) {
-  CheckResult r;
-  r.name = std::move(name);
-  r.builtin = true;
-  r.expected = std::move(expected);
-  return r;
-}
-
-// The first few items, then how many more: a failure line stays readable.
-std::string join_some(const std::vector<std::string>& items, std::size_t max = 3) {
-  std::string out;
-  for (std::size_t i = 0; i < items.size() && i < max; ++i) {
-    if (!out.empty()) out += "; ";
-    out += items[i];
-  }
-  if (items.size() > max) out += fmt::format("; and {} more", items.size() - max);
-  return out;
-}
 
 Instant trace_end(const Trace& trace) {
   return trace.events.empty() ? Instant{} : event_time(trace.events.back());
@@ -55,9 +43,42 @@ const WireEvent* acknowledgment_of(const std::vector<const WireEvent*>& wires, s
   const SeqNum payload_end = c.segment.seq + c.segment.payload_len;
   for (std::size_t j = i + 1; j < wires.size(); ++j) {
     const WireEvent& w = *wires[j];
-    if (w.info.connection == c.info.connection && w.info.from != c.info.from &&
+    if (w.info.connection == c.info.connection && w.info.from != c.info.from && !w.injected &&
         w.segment.flags.ack() && w.segment.ack.after(payload_end))
       return &w;
+  }
+  return nullptr;
+}
+
+// The peer's last segment sent after `c` reached it that acknowledges exactly seq + len: the
+// control octet not counted.
+const WireEvent* short_acknowledgment(const std::vector<const WireEvent*>& wires, std::size_t i) {
+  const WireEvent& c = *wires[i];
+  if (!delivered(c)) return nullptr;
+  const SeqNum payload_end = c.segment.seq + c.segment.payload_len;
+  const WireEvent* found = nullptr;
+  for (std::size_t j = i + 1; j < wires.size(); ++j) {
+    const WireEvent& w = *wires[j];
+    if (w.info.connection == c.info.connection && w.info.from != c.info.from && !w.injected &&
+        w.segment.flags.ack() && !w.segment.flags.rst() && w.at > arrival_time(c) &&
+        w.segment.ack == payload_end)
+      found = &w;
+  }
+  return found;
+}
+
+// The sender's next new segment after `c` (not a retransmission of it, not injected).
+const WireEvent* next_from_sender(const std::vector<const WireEvent*>& wires, std::size_t i) {
+  const WireEvent& c = *wires[i];
+  for (std::size_t j = i + 1; j < wires.size(); ++j) {
+    const WireEvent& w = *wires[j];
+    if (w.info.connection != c.info.connection || w.info.from != c.info.from || w.injected) continue;
+    // A retransmission resends old space; a RST may carry any acceptable sequence number.
+    if (w.info.roles.has(Role::retransmission) || w.segment.flags.rst()) continue;
+    const bool same_control = (w.segment.flags.syn() && c.segment.flags.syn()) ||
+                              (w.segment.flags.fin() && c.segment.flags.fin());
+    if (same_control && w.segment.seq == c.segment.seq) continue;  // the same SYN/FIN again
+    return &w;
   }
   return nullptr;
 }
@@ -66,7 +87,8 @@ const WireEvent* acknowledgment_of(const std::vector<const WireEvent*>& wires, s
 bool closed_by_timeout(const Trace& trace, const WireEvent& dropped) {
   for (const TraceEvent& ev : trace.events) {
     const auto* a = std::get_if<AppEvent>(&ev);
-    if (a && a->side == dropped.info.from && a->at >= dropped.at && a->outcome == "ETIMEDOUT")
+    if (a && a->side == dropped.info.from && a->at >= dropped.at && a->result == StepResult::error &&
+        a->error == ETIMEDOUT)
       return true;
   }
   for (const SocketHistory& h : socket_histories(trace)) {
@@ -81,117 +103,193 @@ bool closed_by_timeout(const Trace& trace, const WireEvent& dropped) {
   return false;
 }
 
-bool timewait_enabled(const Trace& trace, Side side) {
+std::uint32_t syn_linear_timeouts(const Trace& trace, Side side) {
   const auto& sysctls = side == Side::client ? trace.client_sysctls : trace.server_sysctls;
-  const auto it = sysctls.find("net.ipv4.tcp_max_tw_buckets");
-  if (it == sysctls.end()) return true;
-  std::string value = it->second;
-  std::erase_if(value, [](char ch) { return ch == ' ' || ch == '\t' || ch == '\n'; });
-  return value != "0";
-}
-
-// A lab action destroyed this side's TIME_WAIT socket (the text names the side, or no side).
-bool timewait_destroyed(const Trace& trace, Side side) {
-  for (const TraceEvent& ev : trace.events) {
-    const auto* l = std::get_if<LabEvent>(&ev);
-    if (!l || l->what.rfind("destroyed TIME_WAIT", 0) != 0) continue;
-    const bool names_side = l->what.find(side_name(side)) != std::string::npos;
-    const bool names_other = l->what.find(side_name(peer_of(side))) != std::string::npos;
-    if (names_side || !names_other) return true;
+  const auto it = sysctls.find("net.ipv4.tcp_syn_linear_timeouts");
+  if (it == sysctls.end()) return 4;  // the kernel's default (6.x)
+  try {
+    return static_cast<std::uint32_t>(std::stoul(it->second));
+  } catch (const std::exception&) {
+    return 4;
   }
-  return false;
 }
 
-// A RST the lab put on the wire (inject-rst) in an endpoint's name: no kernel sent it.
-bool injected(const WireEvent& w) { return w.injected; }
-
-// `side`'s own kernel sent a RST on `connection`: it aborted.
-bool sent_own_reset(const std::vector<const WireEvent*>& wires, std::size_t connection, Side side) {
-  return std::any_of(wires.begin(), wires.end(), [&](const WireEvent* w) {
-    return w->segment.flags.rst() && w->info.connection == connection && w->info.from == side &&
-           !injected(*w);
-  });
+// The sender's floor for the retransmission timer: net.ipv4.tcp_rto_min_us, else TCP_RTO_MIN.
+Duration rto_min_of(const Trace& trace, Side side) {
+  const auto& sysctls = side == Side::client ? trace.client_sysctls : trace.server_sysctls;
+  const auto it = sysctls.find("net.ipv4.tcp_rto_min_us");
+  if (it == sysctls.end()) return tcp_rto_min;
+  try {
+    return std::chrono::microseconds(std::stoll(it->second));
+  } catch (const std::exception&) {
+    return tcp_rto_min;
+  }
 }
 
-// A RST (the peer's, or one injected in its name) reached `side` on `connection`: that ends
-// any state, TIME_WAIT included (RFC 1337), unless tcp_rfc1337 makes TIME_WAIT ignore it.
-bool reset_reached(const std::vector<const WireEvent*>& wires, std::size_t connection, Side side,
-                   bool only_injected) {
-  return std::any_of(wires.begin(), wires.end(), [&](const WireEvent* w) {
-    return w->segment.flags.rst() && w->info.connection == connection && w->info.from != side &&
-           delivered(*w) && (!only_injected || injected(*w));
-  });
-}
+// Linux's ceiling for the retransmission timer (TCP_RTO_MAX).
+constexpr milliseconds tcp_rto_max{120000};
 
-// How one side of one connection closed, as the wire shows it.
-struct CloseView {
-  const WireEvent* fin = nullptr;           // its first FIN
-  std::optional<Instant> peer_fin_arrival;  // when the peer's FIN first reached it
-  bool fin_acked = false;                   // the peer acknowledged its FIN (and the ack arrived)
-  // It sent a FIN before the peer's FIN reached it.
-  bool active() const { return fin && (!peer_fin_arrival || fin->at < *peer_fin_arrival); }
-};
-
-CloseView close_view(const std::vector<const WireEvent*>& wires, std::size_t connection,
-                     Side side) {
-  CloseView v;
-  for (const WireEvent* w : wires) {
-    if (w->info.connection != connection) continue;
-    if (w->info.from == side && w->segment.flags.fin() && !v.fin) v.fin = w;
-    if (w->info.from != side && w->segment.flags.fin() && delivered(*w)) {
-      const Instant at = arrival_time(*w);
-      if (!v.peer_fin_arrival || at < *v.peer_fin_arrival) v.peer_fin_arrival = at;
+// Every transmission of each sequence number: the first send, then the kernel's retransmissions.
+std::vector<std::vector<const WireEvent*>> transmission_chains(const Trace& trace) {
+  std::map<TransmissionKey, std::size_t> index;
+  std::vector<std::vector<const WireEvent*>> chains;
+  for (const WireEvent* w : wire_events(trace)) {
+    if (w->segment.seq_space() == 0 || w->injected) continue;
+    const TransmissionKey key = transmission_key(*w);
+    const auto it = index.find(key);
+    if (it == index.end()) {
+      index.emplace(key, chains.size());
+      chains.push_back({w});
+    } else if (kernel_retransmission(*w)) {
+      chains[it->second].push_back(w);
     }
   }
-  if (!v.fin) return v;
-  for (const WireEvent* w : wires) {
-    if (w->info.connection == connection && w->info.from != side && delivered(*w) &&
-        w->segment.flags.ack() && w->segment.ack.at_or_after(v.fin->segment.seq_end()))
-      v.fin_acked = true;
+  return chains;
+}
+
+// Judges one chain of transmissions; returns the problem, empty when every gap doubled.
+// `summary` gets the chain in words.
+std::string judge_backoff(const Trace& trace, const std::vector<const WireEvent*>& v,
+                          std::string& summary, std::size_t& judged) {
+  std::vector<Duration> gaps;
+  for (std::size_t i = 1; i < v.size(); ++i) gaps.push_back(v[i]->at - v[i - 1]->at);
+  // Each retransmission's cause: the kernel's, else inferred from the gaps.
+  std::vector<std::optional<RetransmitCause>> causes;
+  bool exact = true;
+  for (std::size_t i = 1; i < v.size(); ++i) {
+    const KernelRetransmit* k = kernel_retransmit_for(trace, *v[i]);
+    causes.push_back(k ? std::optional(k->cause) : std::nullopt);
+    exact = exact && k;
   }
-  return v;
+  const auto rto = rto_for(trace, *v.front(), v[1]->at);
+  std::size_t probes = 0;
+  if (!exact) probes = leading_probes(gaps, rto);
+  const WireEvent& first = *v.front();
+  const bool active_syn = first.segment.flags.syn() && !first.segment.flags.ack();
+  const std::uint32_t linear = active_syn ? syn_linear_timeouts(trace, first.info.from) : 0;
+  summary = fmt::format("{}: {} retransmissions, gaps {}", segment_text(first), gaps.size(),
+                        ms_list_text(gaps));
+  if (exact) {
+    std::vector<std::string> names;
+    for (const auto& c : causes) names.emplace_back(retransmit_cause_name(*c));
+    summary += fmt::format(" (causes: {})", fmt::join(names, ", "));
+  } else {
+    summary += fmt::format(" (first: {}, inferred from the gaps)", probes ? "tail-loss probe" : "RTO retransmission");
+  }
+  if (linear) summary += fmt::format("; tcp_syn_linear_timeouts {}", linear);
+  const Duration rto_floor = rto_min_of(trace, first.info.from);
+  const auto timer_driven = [&](std::size_t g) {  // gap g ends in a timer retransmission
+    if (causes[g]) return *causes[g] == RetransmitCause::rto || *causes[g] == RetransmitCause::synack;
+    // Inferred: the retransmission timer never fires sooner than the RTO floor (tcp_rto_min).
+    return g >= probes && gaps[g] + timing_bound(trace, rto_floor, false).early >= rto_floor;
+  };
+  for (std::size_t g = 1; g < gaps.size(); ++g) {
+    // A probe or a fast retransmit on either end breaks the chain: the timer was re-armed.
+    if (!timer_driven(g) || !timer_driven(g - 1)) continue;
+    const bool linear_step = g <= linear;  // the first `linear` SYN retransmissions keep 1 RTO
+    const Duration nominal = std::min<Duration>(linear_step ? gaps[g - 1] : 2 * gaps[g - 1], tcp_rto_max);
+    const TimingBound b = doubling_bound(trace, gaps[g - 1], linear_step ? 1 : 2);
+    ++judged;
+    if (!b.admits(gaps[g], nominal))
+      return fmt::format("gap {} is {}, not {} ({} gap {}; {})", g + 1, ms_text(gaps[g]),
+                         ms_text(nominal), linear_step ? "equal to" : "double", g,
+                         b.text());
+  }
+  return {};
 }
 
 }  // namespace
 
+CheckResult check_retransmission_backoff(const Trace& trace) {
+  CheckResult r = builtin("retransmission-backoff",
+                          "each timer retransmission of a sequence number waits about double the "
+                          "gap before it (tail-loss probes, fast retransmits and "
+                          "tcp_syn_linear_timeouts allowed for)");
+  std::vector<std::string> good, bad;
+  std::size_t judged = 0;
+  for (const auto& chain : transmission_chains(trace)) {
+    if (chain.size() < 3) continue;
+    std::string summary;
+    const std::size_t before = judged;
+    const std::string problem = judge_backoff(trace, chain, summary, judged);
+    if (!problem.empty())
+      bad.push_back(summary + ": " + problem);
+    else if (judged > before)
+      good.push_back(summary);
+  }
+  if (!bad.empty()) {
+    r.outcome = Outcome::fail;
+    r.saw = join_some(bad);
+  } else if (good.empty()) {
+    r.outcome = Outcome::not_applicable;
+    r.saw = "no sequence number retransmitted twice by its timer";
+  } else {
+    r.outcome = Outcome::pass;
+    r.saw = join_some(good);
+  }
+  return r;
+}
+
 CheckResult check_syn_fin_consume_seq(const Trace& trace) {
-  CheckResult r =
-      builtin("syn-fin-consume-seq", "every SYN and FIN acknowledged with ack = seq + len + 1");
+  CheckResult r = builtin("syn-fin-consume-seq",
+                          "every SYN and FIN acknowledged with ack = seq + len + 1, and the "
+                          "sender's next segment continuing at seq + len + 1");
   const auto wires = wire_events(trace);
   std::set<TransmissionKey> checked;  // a retransmitted SYN/FIN is the same sequence space
   std::vector<std::string> good, bad;
-  std::size_t unacknowledged = 0;
+  std::size_t controls = 0, unjudged = 0;
   for (std::size_t i = 0; i < wires.size(); ++i) {
     const WireEvent& c = *wires[i];
-    if (!c.segment.flags.syn() && !c.segment.flags.fin()) continue;
+    if ((!c.segment.flags.syn() && !c.segment.flags.fin()) || c.injected) continue;
     if (!checked.insert(transmission_key(c)).second) continue;
-    const WireEvent* ack = acknowledgment_of(wires, i);
-    if (!ack) {
-      ++unacknowledged;
-      continue;
-    }
+    ++controls;
     std::string text = fmt::format("{} from {} seq {}", control_name(c.segment),
                                    side_name(c.info.from), c.info.rel_seq);
     if (c.segment.payload_len > 0) text += fmt::format(" len {}", c.segment.payload_len);
-    if (ack->segment.ack == c.segment.seq_end()) {
+    const std::uint32_t want = c.info.rel_seq + c.segment.seq_space();
+    const WireEvent* ack = acknowledgment_of(wires, i);
+    const WireEvent* next = next_from_sender(wires, i);
+    bool judged = false;
+    if (ack) {
+      judged = true;
+      if (ack->segment.ack != c.segment.seq_end())
+        bad.push_back(text + fmt::format(" acknowledged with ack {}, not {}", ack->info.rel_ack, want));
+    } else if (const WireEvent* short_ack = short_acknowledgment(wires, i)) {
+      judged = true;
+      bad.push_back(text + fmt::format(" acknowledged with ack {} (seq + len), not {}: the {} "
+                                       "consumed no sequence number",
+                                       short_ack->info.rel_ack, want, control_name(c.segment)));
+    }
+    if (next && (next->segment.seq == c.segment.seq + c.segment.payload_len ||
+                 (trace.every_segment && next->segment.seq != c.segment.seq_end()))) {
+      judged = true;
+      bad.push_back(text + fmt::format(": the {}'s next segment starts at seq {}, not {}",
+                                       side_name(c.info.from), next->info.rel_seq, want));
+    } else if (next) {
+      judged = true;
+    }
+    if (!judged) {
+      ++unjudged;
+    } else if (ack) {
       good.push_back(text + fmt::format(", ack {}", ack->info.rel_ack));
-    } else {
-      bad.push_back(text + fmt::format(" acknowledged with ack {}, not {}", ack->info.rel_ack,
-                                       c.info.rel_seq + c.segment.seq_space()));
     }
   }
-  r.passed = bad.empty();
   if (!bad.empty()) {
+    r.outcome = Outcome::fail;
     r.saw = join_some(bad);
-  } else if (good.empty()) {
-    r.saw =
-        unacknowledged ? "no SYN or FIN was acknowledged on the wire" : "no SYN or FIN on the wire";
+  } else if (controls == 0) {
+    r.outcome = Outcome::not_applicable;
+    r.saw = "no SYN or FIN on the wire";
+  } else if (good.empty() && unjudged == controls) {
+    r.outcome = Outcome::not_checked;
+    r.saw = fmt::format("{} SYN/FIN on the wire, none acknowledged or followed by its sender", controls);
   } else {
-    r.saw = fmt::format("{} SYN/FIN acknowledged at seq + len + 1 (last: {})", good.size(),
-                        good.back());
+    r.outcome = Outcome::pass;
+    r.saw = good.empty() ? fmt::format("{} SYN/FIN followed at seq + len + 1", controls - unjudged)
+                         : fmt::format("{} SYN/FIN acknowledged at seq + len + 1 (last: {})",
+                                       good.size(), good.back());
+    if (unjudged) r.saw += fmt::format("; {} never acknowledged on the wire", unjudged);
   }
-  if (unacknowledged && !good.empty())
-    r.saw += fmt::format("; {} never acknowledged on the wire", unacknowledged);
   return r;
 }
 
@@ -220,10 +318,11 @@ CheckResult check_dropped_is_retransmitted(const Trace& trace) {
       missing.push_back(text);
     }
   }
-  r.passed = missing.empty();
+  r.outcome = outcome_of(missing.empty());
   if (!missing.empty()) {
     r.saw = join_some(missing);
   } else if (resent.empty() && excused.empty()) {
+    r.outcome = Outcome::not_applicable;
     r.saw = "no dropped segment carried sequence space";
   } else {
     resent.insert(resent.end(), excused.begin(), excused.end());
@@ -232,204 +331,15 @@ CheckResult check_dropped_is_retransmitted(const Trace& trace) {
   return r;
 }
 
-CheckResult check_retransmission_backoff(const Trace& trace) {
-  CheckResult r = builtin("retransmission-backoff",
-                          "each retransmission of a sequence number waits at least as long as "
-                          "the one before (gaps under 50 ms after the first ignored)");
-  // Every transmission of each sequence number: the first send, then its retransmissions.
-  std::map<TransmissionKey, std::vector<const WireEvent*>> sends;
-  std::vector<TransmissionKey> order;
-  for (const WireEvent* w : wire_events(trace)) {
-    if (w->segment.seq_space() == 0 || w->injected) continue;
-    const TransmissionKey key = transmission_key(*w);
-    const auto it = sends.find(key);
-    if (it == sends.end()) {
-      sends.emplace(key, std::vector<const WireEvent*>{w});
-      order.push_back(key);
-    } else if (kernel_retransmission(*w)) {
-      it->second.push_back(w);
-    }
-  }
-  std::vector<std::string> good, bad;
-  for (const TransmissionKey& key : order) {
-    const auto& v = sends.at(key);
-    if (v.size() < 3) continue;
-    std::vector<Duration> gaps;
-    for (std::size_t i = 1; i < v.size(); ++i) gaps.push_back(v[i]->at - v[i - 1]->at);
-    const auto rto = rto_for(trace, *v.front(), v[1]->at);
-    std::string text =
-        fmt::format("{}: {} retransmissions, gaps {} (first: {})", segment_text(*v.front()),
-                    gaps.size(), ms_list_text(gaps), retransmission_mechanism(gaps, rto));
-    Duration previous = gaps.front();
-    std::string problem;
-    for (std::size_t i = 1; i < gaps.size() && problem.empty(); ++i) {
-      if (gaps[i] < milliseconds(50)) continue;  // a probe or fast retransmit, not the timer
-      if (gaps[i] + gap_tolerance(previous) < previous) {
-        problem = fmt::format("gap {} ({}) is shorter than the gap before it ({})", i + 1,
-                              ms_text(gaps[i]), ms_text(previous));
-      }
-      previous = gaps[i];
-    }
-    if (problem.empty()) {
-      good.push_back(text);
-    } else {
-      bad.push_back(text + ": " + problem);
-    }
-  }
-  r.passed = bad.empty();
-  if (!bad.empty()) {
-    r.saw = join_some(bad);
-  } else if (good.empty()) {
-    r.saw = "no sequence number retransmitted twice";
-  } else {
-    r.saw = join_some(good);
-  }
-  return r;
-}
-
-CheckResult check_legal_states(const Trace& trace) {
-  CheckResult r =
-      builtin("legal-states", "every socket's state changes are steps of the TCP state diagram");
-  std::vector<std::string> paths, bad;
-  for (const SocketHistory& h : socket_histories(trace)) {
-    const auto states = h.states();
-    paths.push_back(fmt::format("{}: {}", socket_text(h), state_path_text(states)));
-    for (std::size_t i = 1; i < states.size(); ++i) {
-      if (states[i - 1] == TcpState::CLOSE) continue;  // gone: a later sample is a new socket
-      if (!legal_transition(states[i - 1], states[i])) {
-        bad.push_back(fmt::format("{}: {} → {} is not a legal step ({})", socket_text(h),
-                                  state_name(states[i - 1]), state_name(states[i]),
-                                  state_path_text(states)));
-      }
-    }
-  }
-  r.passed = bad.empty();
-  r.saw = !bad.empty() ? join_some(bad) : paths.empty() ? "no socket samples" : join_some(paths, 4);
-  return r;
-}
-
-CheckResult check_timewait_only_active_closers(const Trace& trace) {
-  CheckResult r = builtin("timewait-only-active-closers",
-                          "the side(s) that closed first, and only they, enter TIME_WAIT once "
-                          "their close completes");
-  const auto wires = wire_events(trace);
-  auto histories = socket_histories(trace);
-  std::set<std::size_t> connections;
-  for (const WireEvent* w : wires) connections.insert(w->info.connection);
-  for (const SocketHistory& h : histories) {
-    if (h.connection) connections.insert(*h.connection);
-  }
-  // A socket the wire cannot place belongs to the only connection there is.
-  for (SocketHistory& h : histories) {
-    if (!h.connection && connections.size() <= 1)
-      h.connection = connections.empty() ? 0 : *connections.begin();
-  }
-  if (connections.empty() && !histories.empty()) connections.insert(0);
-
-  std::vector<std::string> summary, bad;
-  for (const std::size_t c : connections) {
-    const std::string prefix = connections.size() > 1 ? fmt::format("connection {}: ", c + 1) : "";
-    std::vector<std::string> sides;
-    for (const Side side : {Side::client, Side::server}) {
-      const CloseView v = close_view(wires, c, side);
-      std::vector<TcpState> states;
-      for (const SocketHistory& h : histories) {
-        if (h.side != side || h.connection != c || h.listener) continue;
-        const auto s = h.states();
-        states.insert(states.end(), s.begin(), s.end());
-      }
-      const auto went_through = [&states](std::initializer_list<TcpState> any) {
-        return std::find_first_of(states.begin(), states.end(), any.begin(), any.end()) !=
-               states.end();
-      };
-      const bool entered = went_through({TcpState::TIME_WAIT});
-      // The kernel's own states settle who closed first; the wire's order is the fallback,
-      // since crossing FINs can pass the interceptor microseconds apart either way.
-      const bool passive = went_through({TcpState::CLOSE_WAIT, TcpState::LAST_ACK});
-      const bool active =
-          !passive &&
-          (went_through({TcpState::FIN_WAIT1, TcpState::FIN_WAIT2, TcpState::CLOSING}) ||
-           v.active());
-      const bool sent_rst = sent_own_reset(wires, c, side);
-      const bool reset = reset_reached(wires, c, side, false);
-      const bool injected_reset = reset_reached(wires, c, side, true);
-      const std::string name(side_name(side));
-      const char* how = active             ? "closed first"
-                        : v.fin || passive ? "closed second"
-                                           : "sent no FIN";
-      sides.push_back(fmt::format("{} {}{}, {}{}", name, how, sent_rst ? " and sent RST" : "",
-                                  entered ? "entered TIME_WAIT" : "no TIME_WAIT",
-                                  injected_reset ? " (an injected RST reached it)" : ""));
-      if (sent_rst) continue;  // it aborted: TIME_WAIT rules do not apply
-      if (entered && !active) {
-        bad.push_back(fmt::format("{}{} entered TIME_WAIT but {} ({})", prefix, name,
-                                  v.fin || passive ? "closed second" : "never sent a FIN",
-                                  state_path_text(states)));
-      }
-      if (!entered && active && !reset && v.peer_fin_arrival && v.fin_acked &&
-          timewait_enabled(trace, side) && !timewait_destroyed(trace, side)) {
-        bad.push_back(
-            fmt::format("{}{} closed first and its close completed, but it never "
-                        "reached TIME_WAIT ({}): TIME_WAIT skipped: overflow?",
-                        prefix, name, state_path_text(states)));
-      }
-    }
-    summary.push_back(prefix + sides[0] + "; " + sides[1]);
-  }
-  r.passed = bad.empty();
-  r.saw = !bad.empty()      ? join_some(bad)
-          : summary.empty() ? "no connection seen"
-                            : join_some(summary);
-  return r;
-}
-
-CheckResult check_bytes_delivered(const Trace& trace) {
-  CheckResult r = builtin("bytes-delivered",
-                          "each app reads every byte its peer's app wrote (unless a reset or an "
-                          "error intervened)");
-  std::uint64_t wrote[2] = {0, 0}, read[2] = {0, 0};
-  std::vector<std::string> errors;
-  for (const TraceEvent& ev : trace.events) {
-    const auto* a = std::get_if<AppEvent>(&ev);
-    if (!a) continue;
-    const auto s = static_cast<std::size_t>(a->side);
-    if (a->step.rfind("send", 0) == 0 && a->outcome == "ok") wrote[s] += a->bytes;
-    if (a->step.rfind("recv", 0) == 0) read[s] += a->bytes;
-    if (a->outcome != "ok" && a->outcome != "eof")
-      errors.push_back(fmt::format("{} {}: {}", side_name(a->side), a->step, a->outcome));
-  }
-  const auto c = static_cast<std::size_t>(Side::client), s = static_cast<std::size_t>(Side::server);
-  const std::string counts =
-      fmt::format("client wrote {} bytes, server read {}; server wrote {}, client read {}",
-                  wrote[c], read[s], wrote[s], read[c]);
-  r.passed = true;
-  const bool any_transfer = std::any_of(trace.events.begin(), trace.events.end(), [](const TraceEvent& ev) {
-    const auto* a = std::get_if<AppEvent>(&ev);
-    return a && (a->step.rfind("send", 0) == 0 || a->step.rfind("recv", 0) == 0);
-  });
-  if (!any_transfer) {
-    // `lastack exec`: the user's programs move bytes lastack cannot count.
-    r.saw = "not checked: no agent send or recv steps in the trace";
-  } else if (any_reset(trace)) {
-    r.saw = "not checked: an RST was on the wire (" + counts + ")";
-  } else if (!errors.empty()) {
-    r.saw = "not checked: " + join_some(errors) + " (" + counts + ")";
-  } else {
-    r.passed = wrote[c] == read[s] && wrote[s] == read[c];
-    r.saw = counts;
-  }
-  return r;
-}
-
 CheckResult check_harness_queue_drops(const Trace& trace) {
   CheckResult r = builtin("harness-queue-drops",
                           "no segment lost by the kernel before it reached the interceptor");
-  r.passed = trace.queue_drops == 0;
-  r.saw = r.passed ? "0 queue drops"
-                   : fmt::format(
-                         "{} segments dropped at the NFQUEUE (queue overflow): the run "
-                         "proves nothing about them",
-                         trace.queue_drops);
+  r.outcome = outcome_of(trace.queue_drops == 0);
+  r.saw = r.passed() ? "0 queue drops"
+                     : fmt::format(
+                           "{} segments dropped at the NFQUEUE (queue overflow): the run "
+                           "proves nothing about them",
+                           trace.queue_drops);
   return r;
 }
 

@@ -14,20 +14,22 @@ namespace lastack {
 struct JUnitCase {
   std::string policy;
   unsigned round = 1;                  // > 1: the name gets " #round"
-  bool passed = false;
+  RunVerdict verdict = RunVerdict::fail;
   std::chrono::duration<double> wall{};
   std::size_t checks = 0;              // every check judged, passed or not
-  std::vector<CheckResult> failed;     // the checks that failed
+  std::vector<CheckResult> failed;     // the checks that failed, and the policy's unchecked ones
   std::string error;                   // non-empty: the run ended in an error (exit 2/3/4), not a verdict
+  std::string note;                    // the sampling note, when states were sampled
 };
 
 /// `text` with & < > " ' escaped and characters XML 1.0 forbids (control bytes) dropped.
 std::string xml_escape(std::string_view text);
 
-/// One <testcase> element (with <failure> or <error> when the run did not pass), newline-terminated.
+/// One <testcase> element (with <failure>, <skipped> for an inconclusive run, or <error>), with the
+/// note as <system-out>; newline-terminated.
 std::string render_junit_case(const JUnitCase& run);
 
-/// The whole report: XML declaration, <testsuite name="lastack" tests failures errors time>, each case.
+/// The whole report: XML declaration, <testsuite name="lastack" tests failures errors skipped time>, each case.
 std::string render_junit(const std::vector<JUnitCase>& runs, std::chrono::duration<double> total);
 
 }  // namespace lastack

@@ -277,6 +277,7 @@ std::string render_ladder(const Trace& trace, const LadderOptions& opts) {
     } else if (const auto* a = std::get_if<AppEvent>(&ev)) {
       std::string text = fmt::format("{}: {} → {}", side_name(a->side), a->step, a->outcome);
       if (a->bytes > 0) text += fmt::format(", {} bytes", a->bytes);
+      if (a->corrupted) text += fmt::format(", CORRUPTED bytes {}..{}", a->corrupted->begin, a->corrupted->end);
       rows.push_back({a->at, at_side(a->side, text, lane), {}});
     } else if (const auto* l = std::get_if<LabEvent>(&ev)) {
       rows.push_back({l->at, centered(l->what, lane), {}});
@@ -292,6 +293,7 @@ std::string render_ladder(const Trace& trace, const LadderOptions& opts) {
                    [](const Row& a, const Row& b) { return a.at < b.at; });
 
   std::string out = print_rows(rows, lane, opts.color);
+  if (trace.kernel_source == KernelSource::sampled) out += fmt::format("({})\n", sampling_note);
   if (!trace.every_segment)
     out += "(data segments no rule selects were not queued, so they are not drawn: --capture all shows them)\n";
   return out;

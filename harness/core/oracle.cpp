@@ -2,11 +2,16 @@
 #include "harness/core/oracle.hpp"
 
 #include <algorithm>
+#include <cstdint>
+
+#include <fmt/format.h>
 #include <type_traits>
 #include <variant>
 
 #include "harness/core/expectations.hpp"
 #include "harness/core/invariants.hpp"
+#include "harness/core/duration_text.hpp"
+#include "harness/core/trace_query.hpp"
 
 namespace lastack {
 
@@ -20,9 +25,92 @@ std::string_view outcome_label(Outcome o) {
   return "?";
 }
 
-Duration gap_tolerance(Duration expected) {
-  // Timer slack and sock_diag sampling jitter are a few ms; long gaps drift proportionally.
-  return std::max<Duration>(std::chrono::milliseconds(15), expected * 15 / 100);
+std::string_view outcome_key(Outcome o) {
+  switch (o) {
+    case Outcome::pass: return "pass";
+    case Outcome::fail: return "fail";
+    case Outcome::not_checked: return "not-checked";
+    case Outcome::not_applicable: return "not-applicable";
+  }
+  return "fail";
+}
+
+std::optional<Outcome> outcome_from_key(std::string_view key) {
+  for (Outcome o : {Outcome::pass, Outcome::fail, Outcome::not_checked, Outcome::not_applicable})
+    if (outcome_key(o) == key) return o;
+  return std::nullopt;
+}
+
+std::string_view verdict_label(RunVerdict v) {
+  switch (v) {
+    case RunVerdict::pass: return "PASS";
+    case RunVerdict::fail: return "FAIL";
+    case RunVerdict::inconclusive: return "INCONCLUSIVE";
+  }
+  return "FAIL";
+}
+
+RunVerdict run_verdict(const std::vector<CheckResult>& results) {
+  bool unchecked = false;
+  for (const CheckResult& r : results) {
+    if (r.outcome == Outcome::fail) return RunVerdict::fail;
+    if (!r.builtin && r.outcome == Outcome::not_checked) unchecked = true;
+  }
+  return unchecked ? RunVerdict::inconclusive : RunVerdict::pass;
+}
+
+std::vector<std::string> unchecked_reasons(const std::vector<CheckResult>& results) {
+  std::vector<std::string> out;
+  for (const CheckResult& r : results)
+    if (!r.builtin && r.outcome == Outcome::not_checked)
+      out.push_back(fmt::format("{} (line {}): {}", r.name, r.line, r.saw));
+  return out;
+}
+
+Duration timer_wheel_slack(Duration timeout, std::chrono::microseconds jiffy) {
+  if (jiffy.count() <= 0) jiffy = std::chrono::microseconds(4000);
+  // Level n holds timeouts below 64 * 8^n jiffies with a granularity of 8^n jiffies.
+  const auto jiffies = static_cast<std::uint64_t>(timeout / jiffy);
+  std::uint64_t granularity = 1, level_end = 64;
+  while (jiffies >= level_end && granularity < (1ull << 30)) {
+    granularity *= 8;
+    level_end *= 8;
+  }
+  return jiffy * static_cast<std::int64_t>(granularity);
+}
+
+TimingBound timing_bound(const Trace& trace, Duration timeout, bool with_rtt) {
+  TimingBound b;
+  const Duration resolution = trace.wire_resolution;
+  b.timer = timer_wheel_slack(timeout, trace.jiffy);
+  if (with_rtt) b.rtt = measured_rtt(trace).value_or(Duration{});
+  // A timer armed mid-jiffy expires on a jiffy edge: up to one jiffy early in real time.
+  b.resolution = resolution;
+  b.early = Duration(trace.jiffy) + resolution;
+  b.late = b.timer + b.rtt + resolution;
+  return b;
+}
+
+TimingBound doubling_bound(const Trace& trace, Duration previous, int factor) {
+  const TimingBound now = timing_bound(trace, factor * previous, false);
+  const TimingBound before = timing_bound(trace, previous, false);
+  TimingBound b = now;
+  b.early = now.early + factor * before.late;
+  b.late = now.late + factor * before.early;
+  b.timer = now.timer + factor * before.timer;
+  b.resolution = now.resolution + factor * before.resolution;
+  return b;
+}
+
+std::string TimingBound::text() const {
+  std::string out = fmt::format("bound -{}/+{} (timer +{}, RTT +{}", ms_text(early), ms_text(late),
+                                ms_text(timer), ms_text(rtt));
+  if (resolution > Duration{}) out += fmt::format(", wire times ±{}", ms_text(resolution));
+  return out + ")";
+}
+
+bool TimingBound::admits(Duration gap, Duration nominal) const {
+  return gap + early >= nominal && gap <= nominal + late;
 }
 
 std::vector<CheckResult> check_invariants(const Trace& trace, const Policy& /*policy*/) {

@@ -1,6 +1,8 @@
 #pragma once
 // The oracle: built-in TCP invariants plus the policy's expectations, checked over a trace.
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,14 +26,60 @@ std::string_view outcome_label(Outcome o);
 struct CheckResult {
   std::string name;      // "retransmitted second-fin from server", "invariant: fin-consumes-seq"
   bool builtin = false;  // a built-in invariant rather than a policy [[expect]]
-  bool passed = false;
+  Outcome outcome = Outcome::fail;
   std::string expected;  // "a retransmission about 1 RTO (204 ms) after the original"
-  std::string saw;       // "retransmitted once, 211 ms later, same seq 1001"
+  std::string saw;       // "retransmitted once, 211 ms later, same seq 1001"; for not_checked: why
   std::size_t line = 0;  // the [[expect]] line, 0 for built-ins
+
+  /// True only for Outcome::pass.
+  bool passed() const { return outcome == Outcome::pass; }
 };
 
-/// Timing tolerance: max(15 ms, 15 %) of the expected gap, per docs/design.md (The oracle).
-Duration gap_tolerance(Duration expected);
+/// pass when `ok`, else fail.
+inline Outcome outcome_of(bool ok) { return ok ? Outcome::pass : Outcome::fail; }
+/// "pass", "fail", "not-checked", "not-applicable": the JSON spelling.
+std::string_view outcome_key(Outcome o);
+/// The reverse of outcome_key; nullopt for anything else.
+std::optional<Outcome> outcome_from_key(std::string_view key);
+
+/// A run's verdict: fail if any check failed; inconclusive if none failed but one of the policy's
+/// own expectations was not checked; else pass.
+enum class RunVerdict : std::uint8_t { pass, fail, inconclusive };
+/// "PASS", "FAIL", "INCONCLUSIVE".
+std::string_view verdict_label(RunVerdict v);
+/// The verdict over a run's checks (a built-in that is not checked or not applicable never
+/// makes a run inconclusive: only the policy's expectations do).
+RunVerdict run_verdict(const std::vector<CheckResult>& results);
+/// The policy's expectations that were not checked, each as "name (line N): why".
+std::vector<std::string> unchecked_reasons(const std::vector<CheckResult>& results);
+
+/// How far a measured gap between two timer-driven events may be from the timer's nominal
+/// value, from the kernel's timer wheel, the path's round trip and the observer's resolution.
+struct TimingBound {
+  Duration early{};  // gap may be this much shorter (the arming jiffy, observation resolution)
+  Duration late{};   // or this much longer (timer wheel level granularity, RTT, resolution)
+  Duration timer{};  // the timer-wheel part of `late`
+  Duration rtt{};    // the round-trip part of `late`
+  Duration resolution{};  // the observation's own resolution, in both
+  /// "bound -5 ms/+5.3 ms (timer +4 ms, RTT +0.3 ms, wire times ±1 ms)"
+  std::string text() const;
+  /// True when `gap` lies in [nominal - early, nominal + late].
+  bool admits(Duration gap, Duration nominal) const;
+};
+
+/// How late a kernel timer of `timeout` fires at most: Linux's timer wheel puts it on the level
+/// whose granularity is 8^n jiffies (level 0: timeouts under 64 jiffies, granularity 1 jiffy)
+/// and fires it at that level's next tick, so up to one granule (<= 12.5 % beyond level 0) late.
+Duration timer_wheel_slack(Duration timeout, std::chrono::microseconds jiffy);
+
+/// The bound for a gap of nominal `timeout` in `trace`: early = one jiffy + the wire's time
+/// resolution; late = timer_wheel_slack + the measured round trip (when `with_rtt`: the timer
+/// was armed when an ACK arrived, not when the segment left) + the wire's resolution.
+TimingBound timing_bound(const Trace& trace, Duration timeout, bool with_rtt = true);
+
+/// The bound for a gap expected to be `factor` times the measured gap before it (backoff: 2;
+/// linear SYN timeouts: 1): the earlier gap's own error scales with it.
+TimingBound doubling_bound(const Trace& trace, Duration previous, int factor);
 
 /// Run every built-in invariant over the trace.
 std::vector<CheckResult> check_invariants(const Trace& trace, const Policy& policy);

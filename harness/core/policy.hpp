@@ -103,10 +103,11 @@ struct StateExpect {
   std::size_t line = 0;
 };
 
-/// check = "reset": how many RSTs a side sent (on the wire).
+/// check = "reset": how many RSTs a side's kernel sent (on the wire).
 struct ResetExpect {
   std::optional<Side> from;            // unset: either side
   std::optional<std::uint32_t> count;  // exact; unset: at least one
+  bool injected = false;               // injected = true: lastack's own (inject-rst) RSTs count too
   std::size_t line = 0;
 };
 

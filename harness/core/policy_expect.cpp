@@ -59,6 +59,7 @@ ResetExpect read_reset(const TableReader& t) {
   e.line = t.line();
   e.from = read_from(t);
   e.count = read_count(t);
+  e.injected = t.boolean("injected").value_or(false);  // lastack's inject-rst RSTs count too
   return e;
 }
 
@@ -177,7 +178,7 @@ Expectation read_expect(const toml::table& table, const Problems& problems) {
   if (check == "state")
     return read_state(TableReader(table, title, {"check", "side", "reaches", "ends-in", "never"}, problems));
   if (check == "reset")
-    return read_reset(TableReader(table, title, {"check", "from", "count"}, problems));
+    return read_reset(TableReader(table, title, {"check", "from", "count", "injected"}, problems));
   if (check == "app")
     return read_app(TableReader(table, title, {"check", "side", "sees", "received", "sent"}, problems));
   if (check == "timewait")

@@ -116,9 +116,15 @@ Json event_json(const KernelReset& r) {
 }
 
 Json event_json(const AppEvent& a) {
-  return Json{{"type", "app"},     {"t_us", micros(a.at)}, {"t_ns", nanos(a.at)},
-              {"side", side_name(a.side)}, {"step", a.step},       {"outcome", a.outcome},
-              {"bytes", a.bytes}};
+  Json j{{"type", "app"},  {"t_us", micros(a.at)}, {"t_ns", nanos(a.at)}, {"side", side_name(a.side)},
+         {"step", a.step}, {"outcome", a.outcome}, {"bytes", a.bytes},
+         {"result", step_result_name(a.result)}, {"errno", a.error}, {"verified", a.verified}};
+  j["corrupted"] = a.corrupted ? Json{{"begin", a.corrupted->begin}, {"end", a.corrupted->end}} : Json(nullptr);
+  j["corrupted_from"] = a.corrupted_from ? Json{{"side", side_name(a.corrupted_from->side)},
+                                                {"connection", a.corrupted_from->connection},
+                                                {"offset", a.corrupted_from->offset}}
+                                         : Json(nullptr);
+  return j;
 }
 
 Json event_json(const LabEvent& l) {
@@ -132,8 +138,9 @@ Json event_json(const LabEvent& l) {
 }
 
 Json check_json(const CheckResult& r) {
-  return Json{{"type", "check"}, {"name", r.name}, {"passed", r.passed},  {"expected", r.expected},
-              {"saw", r.saw},    {"line", r.line}, {"builtin", r.builtin}};
+  return Json{{"type", "check"},        {"name", r.name}, {"outcome", outcome_key(r.outcome)},
+              {"passed", r.passed()},    {"expected", r.expected},
+              {"saw", r.saw},            {"line", r.line}, {"builtin", r.builtin}};
 }
 
 void write_line(const Json& j, std::ostream& out) {
@@ -143,7 +150,46 @@ void write_line(const Json& j, std::ostream& out) {
 
 }  // namespace
 
-std::string render_verdicts(const std::vector<CheckResult>& results, bool color) {
+std::string check_counts_text(const std::vector<CheckResult>& results) {
+  std::size_t n[4] = {0, 0, 0, 0};
+  for (const CheckResult& r : results) ++n[static_cast<std::size_t>(r.outcome)];
+  std::string out = fmt::format("{} checks: {} passed, {} failed, {} not checked", results.size(),
+                                n[static_cast<std::size_t>(Outcome::pass)],
+                                n[static_cast<std::size_t>(Outcome::fail)],
+                                n[static_cast<std::size_t>(Outcome::not_checked)]);
+  if (const auto na = n[static_cast<std::size_t>(Outcome::not_applicable)]) out += fmt::format(", {} not applicable", na);
+  return out;
+}
+
+std::string_view observation_note(const Trace& trace) {
+  return trace.kernel_source == KernelSource::sampled ? sampling_note : std::string_view{};
+}
+
+namespace {
+
+std::string_view outcome_color(Outcome o) {
+  switch (o) {
+    case Outcome::pass: return "\x1b[32m";
+    case Outcome::fail: return "\x1b[31m";
+    case Outcome::not_checked: return "\x1b[33m";
+    case Outcome::not_applicable: return "\x1b[2m";
+  }
+  return "";
+}
+
+std::string detail_text(const CheckResult& r) {
+  switch (r.outcome) {
+    case Outcome::pass:
+    case Outcome::not_applicable: return r.saw;
+    case Outcome::fail: return fmt::format("expected: {}; saw: {}", r.expected, r.saw);
+    case Outcome::not_checked: return fmt::format("not checked: {} (expected: {})", r.saw, r.expected);
+  }
+  return r.saw;
+}
+
+}  // namespace
+
+std::string render_verdicts(const std::vector<CheckResult>& results, bool color, std::string_view note) {
   std::vector<const CheckResult*> ordered;
   for (const auto& r : results) ordered.push_back(&r);
   std::stable_partition(ordered.begin(), ordered.end(),
@@ -151,24 +197,25 @@ std::string render_verdicts(const std::vector<CheckResult>& results, bool color)
   std::size_t name_width = 0;
   for (const CheckResult* r : ordered) name_width = std::max(name_width, display_columns(r->name));
   name_width = std::min(name_width, max_name_width);
-  const std::size_t indent = 4 + 2 + 10 + 1 + name_width + 2;  // status, origin, name, gaps
+  std::size_t status_width = 4;  // "PASS"; "NOT CHECKED" widens the column when present
+  for (const CheckResult* r : ordered) status_width = std::max(status_width, outcome_label(r->outcome).size());
+  const std::size_t indent = status_width + 2 + 10 + 1 + name_width + 2;  // status, origin, name, gaps
 
   std::string out;
-  std::size_t failed = 0;
   for (const CheckResult* r : ordered) {
-    failed += r->passed ? 0 : 1;
-    const std::string status = r->passed ? "PASS" : "FAIL";
+    const std::string_view label = outcome_label(r->outcome);
+    const std::string status = std::string(label) + std::string(status_width - label.size(), ' ');
     const std::string origin = r->builtin ? "invariant" : fmt::format("policy:{}", r->line);
     std::string name = r->name;
     // A name too long for its column gets the line to itself; the detail starts below.
     const bool long_name = display_columns(name) > name_width;
     if (!long_name) name += std::string(name_width - display_columns(name), ' ');
-    out += color ? fmt::format("{}{}\x1b[0m", r->passed ? "\x1b[32m" : "\x1b[31m", status) : status;
+    out += color ? fmt::format("{}{}\x1b[0m{}", outcome_color(r->outcome), label,
+                               std::string(status_width - label.size(), ' '))
+                 : status;
     out += fmt::format("  {:<10} {}", origin, name);
-    const std::string detail =
-        r->passed ? r->saw : fmt::format("expected: {}; saw: {}", r->expected, r->saw);
     // Details wrap under their own column, so the table stays readable in 100 columns.
-    const auto lines = wrap_columns(detail, verdict_width - indent);
+    const auto lines = wrap_columns(detail_text(*r), verdict_width - indent);
     for (std::size_t i = 0; i < lines.size(); ++i) {
       if (i > 0 || long_name)
         out += "\n" + std::string(indent, ' ');
@@ -178,8 +225,8 @@ std::string render_verdicts(const std::vector<CheckResult>& results, bool color)
     }
     out += '\n';
   }
-  out += failed == 0 ? fmt::format("{} checks: {} passed\n", ordered.size(), ordered.size())
-                     : fmt::format("{} checks: {} failed\n", ordered.size(), failed);
+  out += check_counts_text(results) + "\n";
+  if (!note.empty()) out += fmt::format("({})\n", note);
   return out;
 }
 
@@ -196,6 +243,11 @@ nlohmann::ordered_json trace_header_json(const Trace& trace) {
       {"queue_drops", trace.queue_drops},
       {"every_segment", trace.every_segment},
       {"kernel_source", kernel_source_name(trace.kernel_source)},
+      {"sampling_note", observation_note(trace).empty() ? Json(nullptr) : Json(observation_note(trace))},
+      {"jiffy_us", trace.jiffy.count()},
+      {"sample_interval_us", trace.sample_interval.count()},
+      {"wire_resolution_us", trace.wire_resolution.count()},
+      {"observed_until_ns", trace.observed_until ? Json(trace.observed_until->count()) : Json(nullptr)},
       {"timewait_overflow", Json{{"client", optional_json(trace.client_timewait_overflow)},
                                  {"server", optional_json(trace.server_timewait_overflow)}}},
       {"wall_start_ns", trace.wall_start.time_since_epoch().count()},
@@ -207,7 +259,9 @@ nlohmann::ordered_json trace_event_json(const TraceEvent& event) {
 }
 
 void write_jsonl(const Trace& trace, const std::vector<CheckResult>& results, std::ostream& out) {
-  write_line(trace_header_json(trace), out);
+  Json header = trace_header_json(trace);
+  header["verdict"] = results.empty() ? Json(nullptr) : Json(verdict_label(run_verdict(results)));
+  write_line(header, out);
   for (const TraceEvent& e : trace.events) write_line(trace_event_json(e), out);
   for (const CheckResult& r : results) write_line(check_json(r), out);
 }

@@ -2,6 +2,7 @@
 // Reports: ladder diagram, verdict table, JSON Lines. Pure rendering from the trace.
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -21,8 +22,17 @@ struct LadderOptions {
 /// carry their gap; each side's state changes are written beside its column.
 std::string render_ladder(const Trace& trace, const LadderOptions& opts = {});
 
-/// The verdict table: one row per check, PASS/FAIL, expected vs saw for failures.
-std::string render_verdicts(const std::vector<CheckResult>& results, bool color = false);
+/// The verdict table: one row per check, PASS / FAIL / NOT CHECKED / N/A, expected vs saw for
+/// failures, the reason for a check not made; then "N checks: P passed, F failed, U not checked"
+/// and, when given, `note` (the sampling note) on a line of its own.
+std::string render_verdicts(const std::vector<CheckResult>& results, bool color = false,
+                            std::string_view note = {});
+
+/// "N checks: P passed, F failed, U not checked" (", A not applicable" when some are).
+std::string check_counts_text(const std::vector<CheckResult>& results);
+
+/// The note a report carries about how the kernel was observed: sampling_note when sampled.
+std::string_view observation_note(const Trace& trace);
 
 /// The JSON Lines layout write_jsonl writes and read_trace_jsonl reads (the header's "format").
 inline constexpr int jsonl_format = 1;

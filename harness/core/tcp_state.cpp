@@ -71,6 +71,54 @@ constexpr bool reaches(TcpState from, TcpState to, std::array<bool, 16>& visited
   return false;
 }
 
+struct Step {
+  TcpState from, to;
+  std::string_view why;
+};
+
+// One step at a time, as a traced socket takes it. RFC 9293's diagram (section 3.3.2) and text,
+// then what Linux really does beyond it.
+constexpr Step single_steps[] = {
+    {TcpState::CLOSE, TcpState::LISTEN, "passive open: listen()"},
+    {TcpState::CLOSE, TcpState::SYN_SENT, "active open: connect() sends SYN"},
+    {TcpState::LISTEN, TcpState::SYN_RECV,
+     "rcv SYN (Linux: the child is cloned from the listener, so the tracepoint reports the "
+     "listener's LISTEN as its old state)"},
+    {TcpState::LISTEN, TcpState::CLOSE, "Linux: close() of a listener"},
+    {TcpState::SYN_SENT, TcpState::ESTABLISHED, "rcv SYN,ACK, snd ACK"},
+    {TcpState::SYN_SENT, TcpState::SYN_RECV, "simultaneous open: rcv SYN"},
+    {TcpState::SYN_SENT, TcpState::CLOSE,
+     "close(); Linux also on RST and when tcp_syn_retries run out (ETIMEDOUT)"},
+    {TcpState::SYN_RECV, TcpState::ESTABLISHED, "rcv ACK of SYN"},
+    {TcpState::SYN_RECV, TcpState::FIN_WAIT1,
+     "close() of a child not yet ACKed (Linux: also a fastopen child)"},
+    {TcpState::SYN_RECV, TcpState::LISTEN, "RST on a passively opened TCB (RFC; not Linux)"},
+    {TcpState::SYN_RECV, TcpState::CLOSE, "Linux: RST or abort of a child socket"},
+    {TcpState::NEW_SYN_RECV, TcpState::SYN_RECV, "Linux: the request socket's ACK creates the child"},
+    {TcpState::NEW_SYN_RECV, TcpState::CLOSE, "Linux: the request socket dropped, reset or timed out"},
+    {TcpState::ESTABLISHED, TcpState::FIN_WAIT1, "close(), snd FIN"},
+    {TcpState::ESTABLISHED, TcpState::CLOSE_WAIT, "rcv FIN, snd ACK"},
+    {TcpState::ESTABLISHED, TcpState::CLOSE, "rcv RST, or abort (SO_LINGER 0, unread data on close)"},
+    {TcpState::FIN_WAIT1, TcpState::FIN_WAIT2, "rcv ACK of FIN"},
+    {TcpState::FIN_WAIT1, TcpState::CLOSING, "simultaneous close: rcv FIN, snd ACK"},
+    {TcpState::FIN_WAIT1, TcpState::TIME_WAIT, "rcv FIN carrying the ACK of our FIN"},
+    {TcpState::FIN_WAIT1, TcpState::CLOSE,
+     "rcv RST, abort, or Linux: an orphan's FIN retries (tcp_orphan_retries) run out"},
+    {TcpState::FIN_WAIT2, TcpState::TIME_WAIT, "rcv FIN, snd ACK"},
+    {TcpState::FIN_WAIT2, TcpState::CLOSE,
+     "rcv RST, abort, Linux's orphan FIN_WAIT_2 timeout, or Linux: the full socket hands over "
+     "to a timewait socket"},
+    {TcpState::CLOSING, TcpState::TIME_WAIT, "rcv ACK of FIN"},
+    {TcpState::CLOSING, TcpState::CLOSE,
+     "rcv RST, abort, or Linux: the full socket hands over to a timewait socket"},
+    {TcpState::CLOSE_WAIT, TcpState::LAST_ACK, "close(), snd FIN"},
+    {TcpState::CLOSE_WAIT, TcpState::CLOSE, "rcv RST, or abort"},
+    {TcpState::LAST_ACK, TcpState::CLOSE, "rcv ACK of FIN (or RST)"},
+    {TcpState::TIME_WAIT, TcpState::CLOSE, "2 MSL timeout (Linux: 60 s), RST (RFC 1337), SOCK_DESTROY"},
+    {TcpState::TIME_WAIT, TcpState::SYN_RECV,
+     "Linux (RFC 6191): a new SYN with a higher sequence number reuses the 4-tuple"},
+};
+
 std::string normalized(std::string_view name) {
   std::string out;
   for (char c : name)
@@ -106,6 +154,14 @@ std::optional<TcpState> state_from_name(std::string_view name) {
   if (key == "SYNRECEIVED") return TcpState::SYN_RECV;  // RFC 9293's spelling
   return std::nullopt;
 }
+
+std::string_view step_why(TcpState from, TcpState to) {
+  for (const Step& s : single_steps)
+    if (s.from == from && s.to == to) return s.why;
+  return {};
+}
+
+bool legal_step(TcpState from, TcpState to) { return !step_why(from, to).empty(); }
 
 bool legal_transition(TcpState from, TcpState to) {
   if (from == to) return true;  // a sampled observer seeing no change is never a violation

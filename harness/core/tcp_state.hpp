@@ -31,4 +31,11 @@ std::optional<TcpState> state_from_name(std::string_view name);
 /// states may be missed: FIN_WAIT_1 -> TIME_WAIT is legal, TIME_WAIT -> ESTABLISHED is not.
 bool legal_transition(TcpState from, TcpState to);
 
+/// True when `from` -> `to` is one step a Linux socket takes (as tracepoint
+/// sock:inet_sock_set_state reports it, or as a connection's view when a full socket hands over
+/// to a timewait socket): RFC 9293's diagram plus Linux's real extra steps (see step_why).
+bool legal_step(TcpState from, TcpState to);
+/// Why the step is legal, in one line ("rcv FIN" or "Linux: ..."); empty when it is not.
+std::string_view step_why(TcpState from, TcpState to);
+
 }  // namespace lastack

@@ -24,6 +24,24 @@ std::string_view retransmit_cause_name(RetransmitCause c) {
   return "unknown";
 }
 
+std::string_view step_result_name(StepResult r) {
+  switch (r) {
+    case StepResult::ok: return "ok";
+    case StepResult::eof: return "eof";
+    case StepResult::error: return "error";
+    case StepResult::aborted: return "aborted";
+    case StepResult::unsupported: return "unsupported";
+  }
+  return "error";
+}
+
+std::optional<StepResult> step_result_from_name(std::string_view name) {
+  for (StepResult r : {StepResult::ok, StepResult::eof, StepResult::error, StepResult::aborted,
+                       StepResult::unsupported})
+    if (step_result_name(r) == name) return r;
+  return std::nullopt;
+}
+
 Instant event_time(const TraceEvent& e) {
   return std::visit([](const auto& ev) { return ev.at; }, e);
 }

@@ -104,13 +104,49 @@ struct KernelReset {
   bool sent = true;                  // false: received and accepted
 };
 
+/// How an agent step ended.
+enum class StepResult : std::uint8_t {
+  ok,       // it did what the policy meant (recv-until-eof: see eof)
+  eof,      // the peer's FIN: end of stream
+  error,    // a system error: AppEvent::error holds the errno (0: not an errno, see the text)
+  aborted,  // the run ended while the step was pending
+  unsupported,  // the step cannot run here (an in-process agent asked to `exit`)
+};
+
+/// "ok", "eof", "error", "aborted", "unsupported".
+std::string_view step_result_name(StepResult r);
+/// The reverse of step_result_name; nullopt for anything else.
+std::optional<StepResult> step_result_from_name(std::string_view name);
+
+/// A range of stream offsets, [begin, end).
+struct ByteRange {
+  std::uint64_t begin = 0, end = 0;
+  bool operator==(const ByteRange&) const = default;
+};
+
+/// Where corrupted bytes say they came from, decoded from lastack's byte pattern.
+struct PatternOrigin {
+  Side side = Side::client;   // the side whose agent wrote them
+  std::uint32_t connection = 0;
+  std::uint64_t offset = 0;   // the stream offset they were written at (for ByteRange::begin)
+  bool operator==(const PatternOrigin&) const = default;
+};
+
 /// App truth: one agent step and its outcome.
 struct AppEvent {
   Instant at{};
   Side side = Side::client;
-  std::string step;        // as written in the policy: "send 1000"
-  std::string outcome;     // "ok", "eof", or an errno name: "ECONNRESET", "ETIMEDOUT", "EPIPE"
+  std::string step;        // as written in the policy: "send 1000" (display only)
+  std::string outcome;     // "ok", "eof", "ECONNRESET", "exit 0" (display only)
   std::uint64_t bytes = 0; // moved by this step
+  std::optional<StepKind> kind;         // the policy step; nullopt: not an agent step (exec's command)
+  StepResult result = StepResult::ok;
+  int error = 0;                        // errno, when result is error
+  // recv: the first range of stream offsets whose bytes were not lastack's pattern of the peer,
+  // and where they claim to be from when the pattern there decodes.
+  std::optional<ByteRange> corrupted;
+  std::optional<PatternOrigin> corrupted_from;
+  bool verified = false;  // recv: the bytes read were checked against the pattern
 };
 
 /// What a LabEvent records; the oracle reads the kind and side, never the text.
@@ -148,6 +184,8 @@ struct Trace {
   // Where kernel states came from: traced (BPF tracepoints, exact) or sampled (sock_diag every
   // 2 ms, which can miss a short state: checks that depend on it say "not checked").
   KernelSource kernel_source = KernelSource::sampled;
+  // How often sock_diag sampled (the resolution of SocketEvent times).
+  std::chrono::microseconds sample_interval{2000};
   // TcpExtTCPTimeWaitOverflow in each endpoint namespace at the end of the run: a TIME_WAIT the
   // kernel skipped. nullopt: not read.
   std::optional<std::uint64_t> client_timewait_overflow, server_timewait_overflow;
@@ -155,6 +193,15 @@ struct Trace {
   // The client namespace's addresses: what the interceptor's FlowTracker was seeded with, so a
   // reader of the trace can classify its segments again exactly as the run did.
   std::vector<IpAddress> client_addresses;
+  // One kernel jiffy (1/HZ) of the machine that ran the lab: timer granularity. Default HZ=250.
+  // TODO(lead): the run layer should fill this from the running kernel's CONFIG_HZ.
+  std::chrono::microseconds jiffy{4000};
+  // How exactly wire times are known: ~0 from kernel timestamps; userspace NFQUEUE receipt
+  // times carry the interceptor's scheduling latency (a few ms on a loaded machine).
+  // TODO(lead): the whole-wire capture with kernel timestamps should set this to ~0.
+  std::chrono::microseconds wire_resolution{5000};
+  // When the observers stopped (the run's end); nullopt: the last event's time.
+  std::optional<Instant> observed_until;
 };
 
 }  // namespace lastack

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <map>
 #include <tuple>
+#include <type_traits>
+#include <variant>
 
 #include <fmt/format.h>
 
@@ -77,24 +79,81 @@ Instant arrival_time(const WireEvent& e) { return e.released.value_or(e.at); }
 
 bool delivered(const WireEvent& e) { return e.fate != Fate::dropped; }
 
+bool is_reset(const WireEvent& w, bool count_injected) {
+  return w.segment.flags.rst() && (count_injected || !w.injected);
+}
+
 bool reset_after(const Trace& trace, std::size_t connection, Instant at) {
   const auto wires = wire_events(trace);
   return std::any_of(wires.begin(), wires.end(), [&](const WireEvent* w) {
-    return w->segment.flags.rst() && w->info.connection == connection && w->at >= at;
+    return is_reset(*w, true) && w->info.connection == connection && w->at >= at;
   });
 }
 
 bool any_reset(const Trace& trace) {
   const auto wires = wire_events(trace);
-  return std::any_of(wires.begin(), wires.end(),
-                     [](const WireEvent* w) { return w->segment.flags.rst(); });
+  return std::any_of(wires.begin(), wires.end(), [](const WireEvent* w) { return is_reset(*w, true); });
 }
 
 bool sent_reset(const Trace& trace, std::size_t connection, Side side) {
   const auto wires = wire_events(trace);
   return std::any_of(wires.begin(), wires.end(), [&](const WireEvent* w) {
-    return w->segment.flags.rst() && w->info.connection == connection && w->info.from == side;
+    return is_reset(*w) && w->info.connection == connection && w->info.from == side;
   });
+}
+
+std::optional<std::size_t> connection_of_ports(const Trace& trace, Side side,
+                                               std::uint16_t local_port, std::uint16_t remote_port) {
+  const auto ports = connections_by_ports(trace);
+  const auto it = ports.find({side, local_port, remote_port});
+  if (it == ports.end()) return std::nullopt;
+  return it->second;
+}
+
+void attribute_connections(Trace& trace) {
+  const auto ports = connections_by_ports(trace);
+  for (TraceEvent& ev : trace.events) {
+    std::visit(
+        [&ports](auto& e) {
+          using T = std::decay_t<decltype(e)>;
+          if constexpr (requires { e.local_port, e.remote_port, e.connection, e.side; }) {
+            if constexpr (!std::is_same_v<T, WireEvent>) {
+              if (e.connection) return;
+              const auto it = ports.find({e.side, e.local_port, e.remote_port});
+              if (it != ports.end()) e.connection = it->second;
+            }
+          }
+        },
+        ev);
+  }
+}
+
+std::optional<Duration> measured_rtt(const Trace& trace) {
+  std::optional<Duration> server_half, client_half;
+  const auto wires = wire_events(trace);
+  const auto shortest = [](std::optional<Duration>& best, Duration d) {
+    if (!best || d < *best) best = d;
+  };
+  for (std::size_t i = 0; i < wires.size(); ++i) {
+    const WireEvent& a = *wires[i];
+    if (!a.segment.flags.syn() || !delivered(a) || a.injected) continue;
+    const bool syn_ack = a.segment.flags.ack();
+    for (std::size_t j = i + 1; j < wires.size(); ++j) {
+      const WireEvent& b = *wires[j];
+      if (b.info.connection != a.info.connection || b.info.from == a.info.from || b.injected) continue;
+      if (b.at < arrival_time(a)) continue;  // sent before `a` (held or delayed) reached it
+      // The answer to this very segment: a SYN-ACK to the SYN, the client's ACK to the SYN-ACK.
+      const bool answers = syn_ack ? !b.segment.flags.syn() && b.segment.flags.ack()
+                                   : b.segment.flags.syn() && b.segment.flags.ack();
+      if (!answers) continue;
+      shortest(syn_ack ? client_half : server_half, b.at - arrival_time(a));
+      break;
+    }
+  }
+  if (!server_half && !client_half) return std::nullopt;
+  if (!server_half) return 2 * *client_half;
+  if (!client_half) return 2 * *server_half;
+  return *server_half + *client_half;
 }
 
 std::vector<TcpState> SocketHistory::states() const {
@@ -153,7 +212,9 @@ std::size_t leading_probes(const std::vector<Duration>& gaps,
   const Duration reference = rto ? Duration(*rto) : Duration(tcp_rto_min);
   if (gaps.front() * 2 < reference) return 1;
   // A timer retransmission doubles the next wait; a probe leaves it at one RTO.
-  if (gaps.size() >= 2 && gaps[1] < gaps[0] + gap_tolerance(gaps[0])) return 1;
+  // (A probe fires within one RTO: a first gap well beyond it was the timer.)
+  if (gaps.size() >= 2 && gaps[1] < gaps[0] + gaps[0] / 2 && (!rto || gaps[0] <= Duration(*rto) * 5 / 4))
+    return 1;
   return 0;
 }
 
@@ -202,18 +263,56 @@ std::optional<std::chrono::microseconds> rto_for(const Trace& trace, const WireE
                                                  Instant until) {
   const Side side = original.info.from;
   const std::size_t connection = original.info.connection;
-  const bool after_handshake = !original.segment.flags.syn();
-  if (const auto rto = rto_at(trace, side, connection, original.at, after_handshake)) return rto;
+  // A sample from before the handshake completed holds the initial RTO (1 s), not the one the
+  // handshake's round trip set: it says nothing about a later segment.
+  const bool handshake_segment = original.segment.flags.syn();
+  const auto usable = [&](const SocketEvent& e) {
+    return handshake_segment || (e.state != TcpState::SYN_SENT && e.state != TcpState::SYN_RECV &&
+                                 e.state != TcpState::NEW_SYN_RECV);
+  };
   const auto ports = connections_by_ports(trace);
+  std::optional<std::chrono::microseconds> before;
   for (const TraceEvent& ev : trace.events) {
     const auto* e = std::get_if<SocketEvent>(&ev);
-    if (!e || e->side != side || e->at < original.at || e->rto.count() <= 0) continue;
-    if (after_handshake && in_handshake(*e)) continue;
+    if (!e || e->side != side || e->at > original.at || e->rto.count() <= 0 || !usable(*e)) continue;
+    const auto conn = lookup_connection(ports, *e);
+    if (conn && *conn != connection) continue;
+    before = e->rto;
+  }
+  if (before) return before;
+  for (const TraceEvent& ev : trace.events) {
+    const auto* e = std::get_if<SocketEvent>(&ev);
+    if (!e || e->side != side || e->at < original.at || e->rto.count() <= 0 || !usable(*e)) continue;
     if (e->at >= until) break;
     const auto conn = lookup_connection(ports, *e);
     if (!conn || *conn == connection) return e->rto;
   }
   return std::nullopt;
+}
+
+const KernelRetransmit* kernel_retransmit_for(const Trace& trace, const WireEvent& w) {
+  const KernelRetransmit* best = nullptr;
+  for (const TraceEvent& ev : trace.events) {
+    const auto* k = std::get_if<KernelRetransmit>(&ev);
+    if (!k || k->side != w.info.from || k->seq != w.segment.seq) continue;
+    if (k->connection && *k->connection != w.info.connection) continue;
+    if (k->at > w.at + std::chrono::milliseconds(1)) continue;
+    if (!best || k->at > best->at) best = k;
+  }
+  return best;
+}
+
+ProbeCount leading_probe_count(const Trace& trace, const std::vector<const WireEvent*>& again,
+                               const std::vector<Duration>& gaps,
+                               std::optional<std::chrono::microseconds> rto) {
+  std::vector<const KernelRetransmit*> accounts;
+  for (const WireEvent* w : again) accounts.push_back(kernel_retransmit_for(trace, *w));
+  const bool exact = !accounts.empty() &&
+                     std::all_of(accounts.begin(), accounts.end(), [](auto* k) { return k != nullptr; });
+  if (!exact) return {leading_probes(gaps, rto), true};
+  ProbeCount p{0, false};
+  while (p.count < accounts.size() && accounts[p.count]->cause == RetransmitCause::loss_probe) ++p.count;
+  return p;
 }
 
 }  // namespace lastack

@@ -44,14 +44,32 @@ Instant arrival_time(const WireEvent& e);
 /// True when a segment went on to its receiver (it was not dropped).
 bool delivered(const WireEvent& e);
 
-/// True when an RST from either side was seen on `connection` at or after `at`.
+/// The one RST predicate: `w` is a reset an endpoint's kernel sent; one lastack injected (a
+/// [[lab]] inject-rst) counts only with `count_injected`.
+bool is_reset(const WireEvent& w, bool count_injected = false);
+
+/// True when an RST (injected ones too) was seen on `connection` at or after `at`.
 bool reset_after(const Trace& trace, std::size_t connection, Instant at);
 
-/// True when any RST was seen on the wire.
+/// True when any RST (injected ones too) was seen on the wire.
 bool any_reset(const Trace& trace);
 
-/// True when `side` sent an RST on `connection`.
+/// True when `side`'s kernel sent an RST on `connection`.
 bool sent_reset(const Trace& trace, std::size_t connection, Side side);
+
+/// The connection whose segments a socket on `side` with these ports sends; nullopt when the
+/// wire never showed them.
+std::optional<std::size_t> connection_of_ports(const Trace& trace, Side side,
+                                               std::uint16_t local_port, std::uint16_t remote_port);
+
+/// Fills in the connection of every kernel event (sock_diag samples, tracepoint events) that
+/// has none, from the wire's ports.
+void attribute_connections(Trace& trace);
+
+/// The round trip between the endpoints as the wire shows it: the shortest SYN → SYN-ACK plus
+/// the shortest SYN-ACK → client's next segment (the wire sits in the middle of the path).
+/// nullopt: no handshake on the wire.
+std::optional<Duration> measured_rtt(const Trace& trace);
 
 /// One socket's sock_diag samples, identified by its side and ports.
 struct SocketHistory {
@@ -99,9 +117,8 @@ std::optional<std::chrono::microseconds> rto_at(const Trace& trace, Side side,
                                                 bool after_handshake = false);
 
 /// The RTO the sender had armed for `original`: its latest sample at or before it, else (sock_diag
-/// samples lag the wire by a few ms) its first sample with a non-zero rto before `until`. For a
-/// segment without SYN, samples from the handshake states do not count: when sampling missed a
-/// short ESTABLISHED, the latest sample before a FIN can be SYN_SENT's initial 1 s.
+/// samples lag the wire by a few ms) its first sample with a non-zero rto before `until`. Samples
+/// taken before the handshake completed (the initial 1 s RTO) count only for SYN segments.
 std::optional<std::chrono::microseconds> rto_for(const Trace& trace, const WireEvent& original,
                                                  Instant until);
 
@@ -115,5 +132,19 @@ std::string_view retransmission_mechanism(const std::vector<Duration>& gaps,
 /// 1 when the first retransmission was a tail-loss probe (see retransmission_mechanism), else 0:
 /// exponential backoff is judged from the retransmissions after it.
 std::size_t leading_probes(const std::vector<Duration>& gaps, std::optional<std::chrono::microseconds> rto);
+
+/// The kernel's own account of a wire retransmission `w`: the KernelRetransmit on the same
+/// sender and sequence number closest before it (1 ms of slack); nullptr when there is none.
+const KernelRetransmit* kernel_retransmit_for(const Trace& trace, const WireEvent& w);
+
+/// How many of the first retransmissions (`again`, with `gaps` from the original) were tail-loss
+/// probes: exact from the kernel's causes when each has one, else leading_probes (inferred).
+struct ProbeCount {
+  std::size_t count = 0;
+  bool inferred = true;
+};
+ProbeCount leading_probe_count(const Trace& trace, const std::vector<const WireEvent*>& again,
+                               const std::vector<Duration>& gaps,
+                               std::optional<std::chrono::microseconds> rto);
 
 }  // namespace lastack

@@ -142,8 +142,13 @@ LabEvent read_lab(const JsonFields& f) {
   return l;
 }
 
-// The one place that reads a recorded verdict (today the bool "passed").
-void read_verdict(const JsonFields& f, CheckResult& r) { r.passed = f.flag("passed"); }
+// The one place that reads a recorded verdict: "outcome" ("pass", "fail", "not-checked", "not-applicable").
+void read_verdict(const JsonFields& f, CheckResult& r) {
+  const std::string key = f.text("outcome");
+  const std::optional<Outcome> outcome = outcome_from_key(key);
+  if (!outcome) f.fail(fmt::format("unknown outcome \"{}\"", key));
+  r.outcome = *outcome;
+}
 
 CheckResult read_check(const JsonFields& f) {
   CheckResult r;
@@ -182,6 +187,10 @@ Trace read_header(const JsonFields& f) {
     if (!address) f.fail(fmt::format("\"client_addresses\" holds \"{}\", not an IP address", text));
     t.client_addresses.push_back(*address);
   }
+  t.jiffy = std::chrono::microseconds(f.number<std::int64_t>("jiffy_us"));
+  t.sample_interval = std::chrono::microseconds(f.number<std::int64_t>("sample_interval_us"));
+  t.wire_resolution = std::chrono::microseconds(f.number<std::int64_t>("wire_resolution_us"));
+  if (const auto until = f.optional_number<std::int64_t>("observed_until_ns")) t.observed_until = Instant(*until);
   agree(f, trace_header_json(t), false);
   return t;
 }

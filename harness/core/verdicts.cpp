@@ -15,7 +15,7 @@ bool run_timed_out(const Trace& trace) {
 }
 
 CheckResult run_finished_check(const Policy& policy) {
-  return CheckResult{"run finished", true, false,
+  return CheckResult{"run finished", true, Outcome::fail,
                      fmt::format("both agents done within {} ms", policy.scenario.timeout.count()),
                      "the run timed out (see the trace's last events)", 0};
 }
@@ -27,9 +27,9 @@ std::vector<CheckResult> judge_trace(const Trace& trace, const Policy& policy) {
 }
 
 // The one place that reads CheckResult's verdict field (with check_failed below).
-std::string_view verdict_word(const CheckResult& r) { return r.passed ? "PASS" : "FAIL"; }
+std::string_view verdict_word(const CheckResult& r) { return outcome_label(r.outcome); }
 
-bool check_failed(const CheckResult& r) { return !r.passed; }
+bool check_failed(const CheckResult& r) { return r.outcome == Outcome::fail; }
 
 std::vector<std::string> verdict_differences(const std::vector<CheckResult>& recorded,
                                              const std::vector<CheckResult>& replayed) {

@@ -104,7 +104,8 @@ void AgentProcess::stop() {
     drain();
     // Killed by us (not already gone on its own): the step it was in never finished.
     if (code == 128 + SIGKILL && next_ < config_.steps.size())
-      config_.on_event(AppEvent{clock_.now(), config_.side, config_.steps[next_].text, "aborted", 0});
+      config_.on_event(AppEvent{clock_.now(), config_.side, config_.steps[next_].text, "aborted", 0,
+                                config_.steps[next_].kind, StepResult::aborted});
   }
   boost::system::error_code ignored;
   events_.close(ignored);
@@ -139,14 +140,20 @@ bool AgentProcess::take_line(std::string_view line) {
     local_port_ = ports->local;
     remote_port_ = ports->remote;
   } else if (const auto* step = std::get_if<AgentStepMessage>(&message)) {
-    config_.on_event(AppEvent{clock_.from_monotonic(step->monotonic), config_.side, step->step, step->outcome,
-                              step->bytes});
+    AppEvent e{clock_.from_monotonic(step->monotonic), config_.side, step->step, step->outcome, step->bytes};
+    e.result = step->result;
+    e.error = step->error;
+    e.verified = step->verified;
+    e.corrupted = step->corrupted;
+    e.corrupted_from = step->corrupted_from;
     // Steps are reported in order (some skipped after a failure): the next one starts after this.
     for (std::size_t i = next_; i < config_.steps.size(); ++i) {
       if (config_.steps[i].text != step->step) continue;
+      e.kind = config_.steps[i].kind;
       next_ = i + 1;
       break;
     }
+    config_.on_event(e);
   }
   return false;
 }

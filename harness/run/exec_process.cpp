@@ -137,7 +137,9 @@ void ExecProcess::stop() {
 }
 
 void ExecProcess::record_exit(int code) {
-  config_.on_event(AppEvent{config_.now ? config_.now() : Instant{}, config_.side, "command", outcome_text(code), 0});
+  // Not an agent step (kind unset): the user's command, ok when it exited 0.
+  config_.on_event(AppEvent{config_.now ? config_.now() : Instant{}, config_.side, "command", outcome_text(code), 0,
+                            std::nullopt, code == 0 ? StepResult::ok : StepResult::error});
 }
 
 void ExecProcess::read_output() {

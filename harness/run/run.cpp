@@ -15,6 +15,7 @@
 #include "harness/core/netstat.hpp"
 #include "harness/core/segment_builder.hpp"
 #include "harness/core/verdicts.hpp"
+#include "harness/core/trace_query.hpp"
 #include "harness/run/agent_process.hpp"
 #include "harness/run/interceptor.hpp"
 #include "harness/run/kernel_observer.hpp"
@@ -229,6 +230,8 @@ class RunDriver {
     trace.client_timewait_overflow = timewait_overflow(lab_.client());
     trace.server_timewait_overflow = timewait_overflow(lab_.server());
     const ConnectionsByClientPort connections(interceptor_.events());
+    trace.sample_interval = std::chrono::milliseconds(2);
+    trace.observed_until = clock_.now();  // the observers stopped in finish()
     trace.client_addresses = {lab_.addresses().client};
     for (auto& e : interceptor_.take_events()) trace.events.emplace_back(std::move(e));
     for (SocketEvent e : observer_.events()) {
@@ -256,6 +259,7 @@ class RunDriver {
     for (const auto& e : lab_events_) trace.events.emplace_back(e);
     std::stable_sort(trace.events.begin(), trace.events.end(),
                      [](const TraceEvent& a, const TraceEvent& b) { return event_time(a) < event_time(b); });
+    attribute_connections(trace);  // sockets are observed by port; the wire says which connection
     return trace;
   }
 
@@ -297,8 +301,8 @@ RunResult run_policy(const Policy& policy, const RunOptions& options, const Agen
   result.trace = driver.run();
   // The timeout is in the trace (a LabEvent of kind timeout): a replay judges it the same way.
   result.results = judge_trace(result.trace, policy);
-  result.passed = std::all_of(result.results.begin(), result.results.end(),
-                              [](const CheckResult& r) { return r.passed; });
+  result.verdict = run_verdict(result.results);
+  result.passed = result.verdict == RunVerdict::pass;
   result.wall = std::chrono::steady_clock::now() - started;
   return result;
 }

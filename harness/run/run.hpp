@@ -36,7 +36,8 @@ struct RunOptions {
 struct RunResult {
   Trace trace;
   std::vector<CheckResult> results;
-  bool passed = false;  // every check passed
+  bool passed = false;  // the verdict is pass (kept for library users: true only for pass)
+  RunVerdict verdict = RunVerdict::fail;  // fail, inconclusive (a policy expectation not checked), pass
   Duration wall{};      // how long the run took
 };
 

@@ -1,6 +1,7 @@
 // The JSON lines a `lastack agent` process writes, and the run reads back.
 #include <catch2/catch.hpp>
 
+#include <cerrno>
 #include <string>
 
 #include "harness/core/agent_message.hpp"
@@ -23,7 +24,9 @@ std::string error_of(const std::string& line) {
 
 TEST_CASE("a step message is one JSON line with t_ns, step, outcome and bytes", "[agent_message]") {
   const AgentMessage m = AgentStepMessage{1234567890123ns, "send 1000", "ok", 1000};
-  CHECK(format_agent_message(m) == "{\"t_ns\":1234567890123,\"step\":\"send 1000\",\"outcome\":\"ok\",\"bytes\":1000}\n");
+  CHECK(format_agent_message(m) ==
+        "{\"t_ns\":1234567890123,\"step\":\"send 1000\",\"outcome\":\"ok\",\"bytes\":1000,\"result\":\"ok\","
+        "\"errno\":0,\"verified\":false,\"corrupted\":null,\"corrupted_from\":null}\n");
 }
 
 TEST_CASE("ready and ports messages have their own one-key shapes", "[agent_message]") {
@@ -46,4 +49,18 @@ TEST_CASE("a line that is not a message is a harness error naming the line", "[a
         "agent process wrote an unreadable line (\"ports\" must be [local, remote]): {\"ports\": [1, 70000]}");
   CHECK(error_of("{\"ready\": false}").find("\"ready\" must be true") != std::string::npos);
   CHECK(error_of("{\"step\": \"close\", \"outcome\": \"ok\", \"bytes\": 0}").find("t_ns") != std::string::npos);
+}
+
+TEST_CASE("a step's typed result, errno and corrupted range read back; an older line still reads", "[agent_message]") {
+  AgentStepMessage m{5ns, "recv 100", "ECONNRESET", 40};
+  m.result = StepResult::error;
+  m.error = ECONNRESET;
+  m.verified = true;
+  m.corrupted = ByteRange{10, 20};
+  m.corrupted_from = PatternOrigin{Side::server, 0, 96};
+  const std::string line = format_agent_message(m);
+  CHECK(parse_agent_message(line.substr(0, line.size() - 1)) == AgentMessage{m});
+  const auto old = parse_agent_message(R"({"t_ns":1,"step":"send 1","outcome":"ok","bytes":1})");
+  CHECK(std::get<AgentStepMessage>(old).result == StepResult::ok);
+  CHECK_FALSE(std::get<AgentStepMessage>(old).verified);
 }

@@ -49,7 +49,7 @@ TEST_CASE("a TIME_WAIT ended by an injected RST passes, and the server is not sa
   inject_rst_toward(b, 152.4, client);
   b.socket(152.5, client, TcpState::CLOSE);
   const auto r = check_timewait_only_active_closers(b.trace);
-  CHECK(r.passed);
+  CHECK(r.passed());
   CHECK(r.saw ==
         "client closed first, entered TIME_WAIT (an injected RST reached it); server closed "
         "second, no TIME_WAIT");
@@ -60,7 +60,7 @@ TEST_CASE("a TIME_WAIT killed by an injected RST before any sample is not flagge
   inject_rst_toward(b, 52.45, client);
   b.socket(52.5, client, TcpState::CLOSE);
   const auto r = check_timewait_only_active_closers(b.trace);
-  CHECK(r.passed);
+  CHECK(r.passed());
   CHECK_THAT(r.saw, Contains("client closed first, no TIME_WAIT (an injected RST reached it)"));
 }
 
@@ -69,7 +69,7 @@ TEST_CASE("a RST injected toward the server does not excuse the client skipping 
   inject_rst_toward(b, 52.45, server);
   b.socket(52.5, client, TcpState::CLOSE);
   const auto r = check_timewait_only_active_closers(b.trace);
-  CHECK_FALSE(r.passed);
+  CHECK_FALSE(r.passed());
   CHECK_THAT(r.saw, Contains("client closed first and its close completed, but it never reached "
                              "TIME_WAIT"));
 }
@@ -79,7 +79,7 @@ TEST_CASE("a RST injected in the server's name does not excuse the server enteri
   inject_rst_toward(b, 152.4, client);
   b.socket(152.6, server, TcpState::TIME_WAIT, 0, 60000);
   const auto r = check_timewait_only_active_closers(b.trace);
-  CHECK_FALSE(r.passed);
+  CHECK_FALSE(r.passed());
   CHECK_THAT(r.saw, Contains("server entered TIME_WAIT but closed second"));
 }
 
@@ -88,7 +88,7 @@ TEST_CASE("the server's own RST still counts as its abort") {
   b.wire(152.4, server, "R", 2, 0, 0, {Role::rst});
   b.socket(152.6, server, TcpState::TIME_WAIT, 0, 60000);
   const auto r = check_timewait_only_active_closers(b.trace);
-  CHECK(r.passed);
+  CHECK(r.passed());
   CHECK_THAT(r.saw, Contains("server closed second and sent RST"));
 }
 

@@ -16,7 +16,7 @@ JUnitCase passing(std::string policy, unsigned round = 1) {
   JUnitCase c;
   c.policy = std::move(policy);
   c.round = round;
-  c.passed = true;
+  c.verdict = RunVerdict::pass;
   c.wall = 0.5s;
   c.checks = 8;
   return c;
@@ -31,18 +31,18 @@ TEST_CASE("xml_escape escapes the five XML specials and drops control bytes", "[
 
 TEST_CASE("render_junit writes one suite with counts and one testcase per run", "[junit]") {
   JUnitCase failed = passing("wrong-expectation");
-  failed.passed = false;
+  failed.verdict = RunVerdict::fail;
   failed.checks = 9;
   failed.wall = 1.25s;
-  failed.failed.push_back({"state server ends in TIME_WAIT (line 14)", false, false, "TIME_WAIT", "CLOSED", 14});
+  failed.failed.push_back({"state server ends in TIME_WAIT (line 14)", false, Outcome::fail, "TIME_WAIT", "CLOSED", 14});
   JUnitCase errored = passing("drop-syn", 2);
-  errored.passed = false;
+  errored.verdict = RunVerdict::fail;
   errored.error = "harness error: the kernel dropped 3 queued segments";
 
   const std::string xml = render_junit({passing("baseline"), failed, errored}, 3.5s);
   CHECK(xml ==
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        "<testsuite name=\"lastack\" tests=\"3\" failures=\"1\" errors=\"1\" time=\"3.500\">\n"
+        "<testsuite name=\"lastack\" tests=\"3\" failures=\"1\" errors=\"1\" skipped=\"0\" time=\"3.500\">\n"
         "  <testcase classname=\"lastack.baseline\" name=\"baseline\" time=\"0.500\"/>\n"
         "  <testcase classname=\"lastack.wrong-expectation\" name=\"wrong-expectation\" time=\"1.250\">\n"
         "    <failure message=\"1 of 9 checks failed\">state server ends in TIME_WAIT (line 14)\n"
@@ -58,8 +58,8 @@ TEST_CASE("render_junit writes one suite with counts and one testcase per run", 
 
 TEST_CASE("render_junit escapes names, messages and failure text", "[junit]") {
   JUnitCase c = passing("a&b");
-  c.passed = false;
-  c.failed.push_back({"gap < \"rto\"", true, false, "x > 'y'", "a & b", 0});
+  c.verdict = RunVerdict::fail;
+  c.failed.push_back({"gap < \"rto\"", true, Outcome::fail, "x > 'y'", "a & b", 0});
   std::string xml = render_junit_case(c);
   CHECK_THAT(xml, Contains(R"(classname="lastack.a&amp;b" name="a&amp;b")"));
   CHECK_THAT(xml, Contains("gap &lt; &quot;rto&quot;\n  expected: x &gt; &apos;y&apos;\n  saw: a &amp; b\n"));
@@ -72,6 +72,6 @@ TEST_CASE("render_junit escapes names, messages and failure text", "[junit]") {
 TEST_CASE("render_junit of no runs is an empty suite CI can still read", "[junit]") {
   CHECK(render_junit({}, 0s) ==
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        "<testsuite name=\"lastack\" tests=\"0\" failures=\"0\" errors=\"0\" time=\"0.000\">\n"
+        "<testsuite name=\"lastack\" tests=\"0\" failures=\"0\" errors=\"0\" skipped=\"0\" time=\"0.000\">\n"
         "</testsuite>\n");
 }

@@ -778,7 +778,7 @@ TEST_CASE("an unknown key in [[expect]] names the check's keys") {
         "side, reaches, ends-in, never)");
   CHECK(error_of(policy_with("[[expect]]\ncheck = \"reset\"\nside = \"client\"\n")) ==
         "t.toml:7: unknown key \"side\" in [[expect]] with check = \"reset\" (expected one of: check, "
-        "from, count)");
+        "from, count, injected)");
 }
 
 TEST_CASE("retransmitted needs a segment and checks after, count and backoff") {

@@ -49,7 +49,7 @@ CheckResult result(std::string name, bool builtin, bool passed, std::size_t line
   CheckResult r;
   r.name = std::move(name);
   r.builtin = builtin;
-  r.passed = passed;
+  r.outcome = outcome_of(passed);
   r.expected = "the expected thing";
   r.saw = "the thing seen";
   r.line = line;
@@ -135,7 +135,8 @@ TEST_CASE("ladder draws a delayed segment when it arrived") {
   b.wire(10, client, "P.", 1, 1, 100, {data}, Fate::delayed).released = ms(310);
   b.wire(20, server, "P.", 1, 1, 50, {data});
   const auto lines = lines_of(render_ladder(b.trace));
-  REQUIRE(lines.size() == 3);
+  REQUIRE(lines.size() == 4);
+  CHECK(lines[3] == "(states sampled every 2 ms; short states may be missed)");
   CHECK_THAT(lines[1], Contains("P. seq 1 ack 1 len 50"));
   CHECK_THAT(lines[2], StartsWith("   310.0 ms ── P. seq 1 ack 1 len 100 (delayed 300 ms)"));
 }
@@ -144,6 +145,7 @@ TEST_CASE("ladder numbers connections when there are several") {
   TraceBuilder b;
   b.wire(1, client, "S", 0, 0, 0, {syn});
   b.wire(2, client, "S", 0, 0, 0, {syn}).info.connection = 1;
+  b.trace.kernel_source = KernelSource::traced;  // no sampling note
   const auto lines = lines_of(render_ladder(b.trace));
   REQUIRE(lines.size() == 3);
   CHECK_THAT(lines[1], Contains("── #1 S seq 0"));
@@ -168,7 +170,7 @@ TEST_CASE("verdicts list invariants first, then policy checks with their line") 
   CHECK_THAT(lines[0], StartsWith("PASS  invariant  legal-states"));
   CHECK_THAT(lines[0], EndsWith("the thing seen"));
   CHECK_THAT(lines[1], StartsWith("PASS  policy:12  state client reaches TIME_WAIT"));
-  CHECK(lines[2] == "2 checks: 2 passed");
+  CHECK(lines[2] == "2 checks: 2 passed, 0 failed, 0 not checked");
 }
 
 TEST_CASE("verdicts show expected and saw for a failure and count failures") {
@@ -178,7 +180,7 @@ TEST_CASE("verdicts show expected and saw for a failure and count failures") {
   const std::string fail = line_with(table, "FAIL");
   CHECK_THAT(fail, StartsWith("FAIL  policy:30  reset from client"));
   CHECK_THAT(fail, EndsWith("expected: the expected thing; saw: the thing seen"));
-  CHECK_THAT(table, EndsWith("3 checks: 1 failed\n"));
+  CHECK_THAT(table, EndsWith("3 checks: 2 passed, 1 failed, 0 not checked\n"));
 }
 
 TEST_CASE("verdicts wrap a long detail under its own column within 100 columns") {
@@ -346,7 +348,12 @@ TEST_CASE("jsonl writes delayed release times, socket samples, app steps and lab
                                    {"side", "server"},
                                    {"step", "recv 100"},
                                    {"outcome", "ok"},
-                                   {"bytes", 100}});
+                                   {"bytes", 100},
+                                   {"result", "ok"},
+                                   {"errno", 0},
+                                   {"verified", true},
+                                   {"corrupted", nullptr},
+                                   {"corrupted_from", nullptr}});
   CHECK(lines[5] == nlohmann::json{{"type", "lab"},
                                    {"t_us", 40000},
                                    {"t_ns", 40000000},
@@ -361,6 +368,7 @@ TEST_CASE("jsonl check lines carry every field of the verdict") {
   REQUIRE(lines.size() == 2);
   CHECK(lines[1] == nlohmann::json{{"type", "check"},
                                    {"name", "reset from client"},
+                                   {"outcome", "fail"},
                                    {"passed", false},
                                    {"expected", "the expected thing"},
                                    {"saw", "the thing seen"},

@@ -3,8 +3,10 @@
 // 198.18.1.2:40000 -> server 198.18.2.2:8080, sequence numbers given relative to each ISN.
 #include <chrono>
 #include <initializer_list>
+#include <optional>
 #include <string_view>
 
+#include "harness/core/errno_name.hpp"
 #include "harness/core/trace.hpp"
 
 namespace lastack::testing {
@@ -77,14 +79,86 @@ class TraceBuilder {
     return std::get<SocketEvent>(trace.events.back());
   }
 
-  void app(double at_ms, Side side, std::string step, std::string outcome,
-           std::uint64_t bytes = 0) {
-    trace.events.emplace_back(
-        AppEvent{ms(at_ms), side, std::move(step), std::move(outcome), bytes});
+  /// An agent step; its kind and typed result follow from the text ("send 1000", "ECONNRESET"),
+  /// as the agent would set them. A read is verified (its bytes matched the pattern).
+  AppEvent& app(double at_ms, Side side, std::string step, std::string outcome,
+                std::uint64_t bytes = 0) {
+    AppEvent a{ms(at_ms), side, step, outcome, bytes};
+    a.kind = kind_of(step);
+    if (outcome == "ok") a.result = StepResult::ok;
+    else if (outcome == "eof") a.result = StepResult::eof;
+    else if (outcome == "aborted") a.result = StepResult::aborted;
+    else a.result = StepResult::error, a.error = errno_of(outcome);
+    a.verified = a.kind == StepKind::recv || a.kind == StepKind::recv_until_eof;
+    trace.events.emplace_back(a);
+    return std::get<AppEvent>(trace.events.back());
   }
 
-  void lab(double at_ms, std::string what) {
-    trace.events.emplace_back(LabEvent{ms(at_ms), std::move(what)});
+  LabEvent& lab(double at_ms, std::string what, LabEventKind kind = LabEventKind::note,
+                std::optional<Side> side = std::nullopt) {
+    trace.events.emplace_back(LabEvent{ms(at_ms), std::move(what), kind, side});
+    return std::get<LabEvent>(trace.events.back());
+  }
+
+  /// A full socket's exact state change (tracepoint sock:inet_sock_set_state).
+  StateChange& state(double at_ms, Side side, TcpState from, TcpState to) {
+    StateChange c;
+    c.at = ms(at_ms);
+    c.side = side;
+    c.local_port = side == Side::client ? 40000 : 8080;
+    c.remote_port = side == Side::client ? 8080 : 40000;
+    c.from = from;
+    c.to = to;
+    trace.events.emplace_back(c);
+    return std::get<StateChange>(trace.events.back());
+  }
+
+  /// The kernel's account of a retransmission of `rel_seq` from `side`.
+  KernelRetransmit& retransmit(double at_ms, Side side, std::uint32_t rel_seq, RetransmitCause cause,
+                               TcpState state = TcpState::ESTABLISHED) {
+    KernelRetransmit k;
+    k.at = ms(at_ms);
+    k.side = side;
+    k.local_port = side == Side::client ? 40000 : 8080;
+    k.remote_port = side == Side::client ? 8080 : 40000;
+    k.state = state;
+    k.seq = SeqNum((side == Side::client ? client_isn : server_isn) + rel_seq);
+    k.cause = cause;
+    trace.events.emplace_back(k);
+    return std::get<KernelRetransmit>(trace.events.back());
+  }
+
+  /// A RST the kernel on `side` sent (or, with sent false, accepted).
+  KernelReset& reset(double at_ms, Side side, TcpState state, bool sent = true) {
+    KernelReset r;
+    r.at = ms(at_ms);
+    r.side = side;
+    r.local_port = side == Side::client ? 40000 : 8080;
+    r.remote_port = side == Side::client ? 8080 : 40000;
+    r.state = state;
+    r.sent = sent;
+    trace.events.emplace_back(r);
+    return std::get<KernelReset>(trace.events.back());
+  }
+
+  static std::optional<StepKind> kind_of(std::string_view step) {
+    if (step.starts_with("connect")) return StepKind::connect;
+    if (step.starts_with("accept")) return StepKind::accept;
+    if (step.starts_with("send")) return StepKind::send;
+    if (step.starts_with("recv-until-eof")) return StepKind::recv_until_eof;
+    if (step.starts_with("recv")) return StepKind::recv;
+    if (step.starts_with("shutdown")) return StepKind::shutdown_write;
+    if (step.starts_with("close")) return StepKind::close;
+    if (step.starts_with("abort")) return StepKind::abort;
+    if (step.starts_with("sleep")) return StepKind::sleep;
+    if (step.starts_with("exit")) return StepKind::exit;
+    return std::nullopt;
+  }
+
+  static int errno_of(std::string_view name) {
+    for (int e = 1; e < 200; ++e)
+      if (errno_name(e) == name) return e;
+    return 0;
   }
 
   Trace trace;

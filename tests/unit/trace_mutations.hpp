@@ -279,7 +279,7 @@ inline void move_to_client_port(Trace& trace, std::size_t index, std::uint16_t p
 // ---- verdicts ----
 
 /// The one place the tests read a check's verdict.
-inline bool passed(const CheckResult& r) { return r.passed; }
+inline bool passed(const CheckResult& r) { return r.passed(); }
 
 /// The result named `name` in `results`; throws when absent.
 inline const CheckResult& result_named(const std::vector<CheckResult>& results, std::string_view name) {

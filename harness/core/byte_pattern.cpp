@@ -1,0 +1,91 @@
+// The agents' byte pattern: 32-byte blocks, each an 8-byte tag (magic, side and connection,
+// block number, check byte) and 24 filler bytes that also depend on all three.
+#include "harness/core/byte_pattern.hpp"
+
+#include <array>
+#include <cstring>
+
+namespace lastack {
+namespace {
+
+constexpr std::uint8_t magic = 0xA5;
+constexpr std::size_t tag_size = 8;
+
+std::array<std::uint8_t, tag_size> tag(Side side, std::uint32_t connection, std::uint64_t block) {
+  std::array<std::uint8_t, tag_size> t{};
+  t[0] = magic;
+  t[1] = static_cast<std::uint8_t>((side == Side::server ? 0x80 : 0) | (connection & 0x7f));
+  for (std::size_t i = 0; i < 5; ++i) t[2 + i] = static_cast<std::uint8_t>(block >> (8 * (4 - i)));
+  std::uint8_t check = 0x5A;
+  for (std::size_t i = 0; i < 7; ++i) check ^= t[i];
+  t[7] = check;
+  return t;
+}
+
+std::uint8_t filler(Side side, std::uint32_t connection, std::uint64_t block, std::size_t i) {
+  const std::uint64_t v = block * 131 + i * 17 + connection * 29 + (side == Side::server ? 71 : 0) + 7;
+  return static_cast<std::uint8_t>(v & 0xff);
+}
+
+}  // namespace
+
+std::uint8_t pattern_byte(Side side, std::uint32_t connection, std::uint64_t offset) {
+  const std::uint64_t block = offset / pattern_block;
+  const std::size_t i = offset % pattern_block;
+  if (i < tag_size) return tag(side, connection, block)[i];
+  return filler(side, connection, block, i);
+}
+
+void fill_pattern(Side side, std::uint32_t connection, std::uint64_t offset, std::span<std::uint8_t> out) {
+  std::size_t n = 0;
+  while (n < out.size()) {
+    const std::uint64_t block = (offset + n) / pattern_block;
+    const auto t = tag(side, connection, block);
+    for (std::size_t i = (offset + n) % pattern_block; i < pattern_block && n < out.size(); ++i, ++n)
+      out[n] = i < tag_size ? t[i] : filler(side, connection, block, i);
+  }
+}
+
+std::optional<PatternOrigin> decode_pattern(std::span<const std::uint8_t> bytes) {
+  for (std::size_t p = 0; p + tag_size <= bytes.size(); ++p) {
+    if (bytes[p] != magic) continue;
+    std::uint8_t check = 0x5A;
+    for (std::size_t i = 0; i < 7; ++i) check ^= bytes[p + i];
+    if (check != bytes[p + 7]) continue;
+    std::uint64_t block = 0;
+    for (std::size_t i = 0; i < 5; ++i) block = (block << 8) | bytes[p + 2 + i];
+    if (block * pattern_block < p) continue;  // the tag would put bytes[0] before the stream
+    PatternOrigin o;
+    o.side = (bytes[p + 1] & 0x80) ? Side::server : Side::client;
+    o.connection = bytes[p + 1] & 0x7f;
+    o.offset = block * pattern_block - p;
+    return o;
+  }
+  return std::nullopt;
+}
+
+void PatternVerifier::feed(std::span<const std::uint8_t> bytes) {
+  if (corrupted_ && !open_) {  // only the first corrupted range is recorded
+    offset_ += bytes.size();
+    return;
+  }
+  expected_.resize(bytes.size());
+  fill_pattern(sender_, connection_, offset_, expected_);
+  const auto matches = [&](std::size_t i) { return bytes[i] == expected_[i]; };
+  std::size_t i = 0;
+  if (open_) {  // the first corrupted range may go on into this chunk
+    while (i < bytes.size() && !matches(i)) ++i;
+    corrupted_->end = offset_ + i;
+    open_ = i == bytes.size();
+  } else if (std::memcmp(bytes.data(), expected_.data(), bytes.size()) != 0) {
+    while (matches(i)) ++i;
+    const std::size_t begin = i;
+    while (i < bytes.size() && !matches(i)) ++i;
+    corrupted_ = ByteRange{offset_ + begin, offset_ + i};
+    open_ = i == bytes.size();
+    from_ = decode_pattern(bytes.subspan(begin, i - begin));
+  }
+  offset_ += bytes.size();
+}
+
+}  // namespace lastack

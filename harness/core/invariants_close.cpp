@@ -1,0 +1,307 @@
+// Built-in invariants about states and the close: legal state changes, who enters TIME_WAIT,
+// and whether every byte written arrived intact.
+#include <algorithm>
+#include <initializer_list>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "harness/core/invariant_support.hpp"
+#include "harness/core/invariants.hpp"
+#include "harness/core/state_history.hpp"
+#include "harness/core/trace_query.hpp"
+
+namespace lastack {
+namespace {
+
+using detail::builtin;
+using detail::join_some;
+
+bool timewait_enabled(const Trace& trace, Side side) {
+  const auto& sysctls = side == Side::client ? trace.client_sysctls : trace.server_sysctls;
+  const auto it = sysctls.find("net.ipv4.tcp_max_tw_buckets");
+  if (it == sysctls.end()) return true;
+  std::string value = it->second;
+  std::erase_if(value, [](char ch) { return ch == ' ' || ch == '\t' || ch == '\n'; });
+  return value != "0";
+}
+
+// A lab action destroyed this side's TIME_WAIT sockets (a lab event with no side: any side's).
+bool timewait_destroyed(const Trace& trace, Side side) {
+  return std::any_of(trace.events.begin(), trace.events.end(), [side](const TraceEvent& ev) {
+    const auto* l = std::get_if<LabEvent>(&ev);
+    return l && l->kind == LabEventKind::timewait_destroyed && (!l->side || *l->side == side);
+  });
+}
+
+// `side`'s own kernel sent a RST on `connection`: it aborted.
+bool sent_own_reset(const std::vector<const WireEvent*>& wires, std::size_t connection, Side side) {
+  return std::any_of(wires.begin(), wires.end(), [&](const WireEvent* w) {
+    return is_reset(*w) && w->info.connection == connection && w->info.from == side;
+  });
+}
+
+// A RST (the peer's, or one injected in its name) reached `side` on `connection`: that ends
+// any state, TIME_WAIT included (RFC 1337), unless tcp_rfc1337 makes TIME_WAIT ignore it.
+bool reset_reached(const std::vector<const WireEvent*>& wires, std::size_t connection, Side side,
+                   bool only_injected) {
+  return std::any_of(wires.begin(), wires.end(), [&](const WireEvent* w) {
+    return is_reset(*w, true) && w->info.connection == connection && w->info.from != side &&
+           delivered(*w) && (!only_injected || w->injected);
+  });
+}
+
+// How one side of one connection closed, as the wire shows it.
+struct CloseView {
+  const WireEvent* fin = nullptr;           // its first FIN
+  std::optional<Instant> peer_fin_arrival;  // when the peer's FIN first reached it
+  bool fin_acked = false;                   // the peer acknowledged its FIN (and the ack arrived)
+  // It sent a FIN before the peer's FIN reached it.
+  bool active() const { return fin && (!peer_fin_arrival || fin->at < *peer_fin_arrival); }
+};
+
+CloseView close_view(const std::vector<const WireEvent*>& wires, std::size_t connection,
+                     Side side) {
+  CloseView v;
+  for (const WireEvent* w : wires) {
+    if (w->info.connection != connection) continue;
+    if (w->info.from == side && w->segment.flags.fin() && !v.fin) v.fin = w;
+    if (w->info.from != side && w->segment.flags.fin() && delivered(*w)) {
+      const Instant at = arrival_time(*w);
+      if (!v.peer_fin_arrival || at < *v.peer_fin_arrival) v.peer_fin_arrival = at;
+    }
+  }
+  if (!v.fin) return v;
+  for (const WireEvent* w : wires) {
+    if (w->info.connection == connection && w->info.from != side && delivered(*w) &&
+        w->segment.flags.ack() && w->segment.ack.at_or_after(v.fin->segment.seq_end()))
+      v.fin_acked = true;
+  }
+  return v;
+}
+
+// One step of a history judged: empty when legal, else why not; `unchecked` when sampling
+// could have missed the states between.
+std::string judge_step(const StateHistory& h, std::size_t i, bool& unchecked) {
+  const StateStep& s = h.steps[i];
+  unchecked = false;
+  const bool exact = s.source != StateSource::sampled && s.from;
+  std::optional<TcpState> from = exact ? s.from : std::nullopt;
+  if (!exact && i > 0) from = h.steps[i - 1].state;
+  if (!from) return {};
+  if (*from == TcpState::CLOSE && !exact) return {};  // a later sample is a new socket
+  if (legal_step(*from, s.state)) return {};
+  const std::string step = fmt::format("{} → {}", state_name(*from), state_name(s.state));
+  if (exact) return step + " is not a step of the TCP state diagram (traced)";
+  // A listener never becomes a connection (the child is another socket): only CLOSE follows it.
+  if (*from != TcpState::LISTEN && legal_transition(*from, s.state)) {
+    unchecked = true;
+    return step + " skips states between samples";
+  }
+  return step + " is not reachable in the TCP state diagram";
+}
+
+}  // namespace
+
+CheckResult check_legal_states(const Trace& trace) {
+  CheckResult r = builtin("legal-states",
+                          "every socket's state changes are single steps of the TCP state "
+                          "diagram (RFC 9293, plus Linux's own)");
+  std::vector<std::string> paths, bad, unjudged;
+  const auto histories = state_histories(trace);
+  std::size_t steps = 0;
+  for (const StateHistory& h : histories) {
+    paths.push_back(fmt::format("{}: {}", history_text(h), steps_text(h)));
+    for (std::size_t i = 0; i < h.steps.size(); ++i) {
+      bool unchecked = false;
+      const std::string problem = judge_step(h, i, unchecked);
+      ++steps;
+      if (problem.empty()) continue;
+      (unchecked ? unjudged : bad)
+          .push_back(fmt::format("{}: {} ({})", history_text(h), problem, steps_text(h)));
+    }
+  }
+  if (!bad.empty()) {
+    r.outcome = Outcome::fail;
+    r.saw = join_some(bad);
+  } else if (histories.empty()) {
+    r.outcome = wire_events(trace).empty() ? Outcome::not_applicable : Outcome::not_checked;
+    r.saw = "no socket states observed";
+  } else if (!unjudged.empty()) {
+    r.outcome = Outcome::not_checked;
+    r.saw = fmt::format("{} step{} judged by reachability only, since {}: {}", unjudged.size(),
+                        unjudged.size() == 1 ? "" : "s", sampling_note, join_some(unjudged, 2));
+  } else {
+    r.outcome = Outcome::pass;
+    r.saw = join_some(paths, 4);
+  }
+  return r;
+}
+
+namespace {
+
+// What one side of connection `c` did, for timewait-only-active-closers.
+struct SideClose {
+  std::string summary;          // "client closed first, entered TIME_WAIT"
+  std::optional<std::string> problem;
+  std::optional<std::string> unknown;  // why TIME_WAIT cannot be judged
+};
+
+SideClose judge_side(const Trace& trace, const std::vector<const WireEvent*>& wires,
+                     const std::vector<StateHistory>& histories, std::size_t c, Side side,
+                     const std::string& prefix) {
+  SideClose out;
+  const CloseView v = close_view(wires, c, side);
+  std::vector<TcpState> states;
+  std::string unknown;
+  for (const StateHistory& h : histories) {
+    if (h.side != side || h.connection != c || h.listener) continue;
+    const auto s = h.states();
+    states.insert(states.end(), s.begin(), s.end());
+    if (!h.timewait_unknown.empty()) unknown = h.timewait_unknown;
+  }
+  const auto went_through = [&states](std::initializer_list<TcpState> any) {
+    return std::find_first_of(states.begin(), states.end(), any.begin(), any.end()) != states.end();
+  };
+  const bool entered = went_through({TcpState::TIME_WAIT});
+  // The kernel's own states settle who closed first; the wire's order is the fallback,
+  // since crossing FINs can pass the interceptor microseconds apart either way.
+  const bool passive = went_through({TcpState::CLOSE_WAIT, TcpState::LAST_ACK});
+  const bool active =
+      !passive && (went_through({TcpState::FIN_WAIT1, TcpState::FIN_WAIT2, TcpState::CLOSING}) ||
+                   v.active());
+  const bool sent_rst = sent_own_reset(wires, c, side);
+  const bool reset = reset_reached(wires, c, side, false);
+  const bool injected_reset = reset_reached(wires, c, side, true);
+  const std::string name(side_name(side));
+  const char* how = active ? "closed first" : v.fin || passive ? "closed second" : "sent no FIN";
+  std::string path;
+  for (TcpState s : states) path += (path.empty() ? "" : " → ") + std::string(state_name(s));
+  if (path.empty()) path = "no states observed";
+  out.summary = fmt::format("{} {}{}, {}{}", name, how, sent_rst ? " and sent RST" : "",
+                            entered ? "entered TIME_WAIT" : "no TIME_WAIT",
+                            injected_reset ? " (an injected RST reached it)" : "");
+  if (sent_rst) return out;  // it aborted: TIME_WAIT rules do not apply
+  if (entered && !active) {
+    out.problem = fmt::format("{}{} entered TIME_WAIT but {} ({})", prefix, name,
+                              v.fin || passive ? "closed second" : "never sent a FIN", path);
+  } else if (!entered && active && !reset && v.peer_fin_arrival && v.fin_acked &&
+             timewait_enabled(trace, side) && !timewait_destroyed(trace, side)) {
+    if (!unknown.empty())
+      out.unknown = fmt::format("{}{}: {}", prefix, name, unknown);
+    else
+      out.problem = fmt::format("{}{} closed first and its close completed, but it never reached "
+                                "TIME_WAIT ({}): TIME_WAIT skipped: overflow?",
+                                prefix, name, path);
+  }
+  return out;
+}
+
+}  // namespace
+
+CheckResult check_timewait_only_active_closers(const Trace& trace) {
+  CheckResult r = builtin("timewait-only-active-closers",
+                          "the side(s) that closed first, and only they, enter TIME_WAIT once "
+                          "their close completes");
+  const auto wires = wire_events(trace);
+  auto histories = state_histories(trace);
+  std::set<std::size_t> connections;
+  for (const WireEvent* w : wires) connections.insert(w->info.connection);
+  for (const StateHistory& h : histories)
+    if (h.connection) connections.insert(*h.connection);
+  // A socket the wire cannot place belongs to the only connection there is.
+  for (StateHistory& h : histories)
+    if (!h.connection && connections.size() <= 1)
+      h.connection = connections.empty() ? 0 : *connections.begin();
+  if (connections.empty() && !histories.empty()) connections.insert(0);
+
+  std::vector<std::string> summary, bad, unknown;
+  for (const std::size_t c : connections) {
+    const std::string prefix = connections.size() > 1 ? fmt::format("connection {}: ", c + 1) : "";
+    const SideClose a = judge_side(trace, wires, histories, c, Side::client, prefix);
+    const SideClose b = judge_side(trace, wires, histories, c, Side::server, prefix);
+    for (const SideClose* s : {&a, &b}) {
+      if (s->problem) bad.push_back(*s->problem);
+      if (s->unknown) unknown.push_back(*s->unknown);
+    }
+    summary.push_back(prefix + a.summary + "; " + b.summary);
+  }
+  if (!bad.empty()) {
+    r.outcome = Outcome::fail;
+    r.saw = join_some(bad);
+  } else if (connections.empty()) {
+    r.outcome = Outcome::not_applicable;
+    r.saw = "no connection seen";
+  } else if (!unknown.empty()) {
+    r.outcome = Outcome::not_checked;
+    r.saw = join_some(unknown);
+  } else {
+    r.outcome = Outcome::pass;
+    r.saw = join_some(summary);
+  }
+  return r;
+}
+
+CheckResult check_bytes_delivered(const Trace& trace) {
+  CheckResult r = builtin("bytes-delivered",
+                          "each app reads every byte its peer's app wrote, intact (unless a reset "
+                          "or an error intervened)");
+  std::uint64_t wrote[2] = {0, 0}, read[2] = {0, 0};
+  std::vector<std::string> errors, corrupted;
+  bool any_transfer = false, unverified = false;
+  for (const TraceEvent& ev : trace.events) {
+    const auto* a = std::get_if<AppEvent>(&ev);
+    if (!a || !a->kind) continue;
+    const auto s = static_cast<std::size_t>(a->side);
+    const bool send = *a->kind == StepKind::send;
+    const bool recv = *a->kind == StepKind::recv || *a->kind == StepKind::recv_until_eof;
+    any_transfer = any_transfer || send || recv;
+    if (send && a->result == StepResult::ok) wrote[s] += a->bytes;
+    if (recv) read[s] += a->bytes;
+    if (recv && a->bytes > 0 && !a->verified) unverified = true;
+    if (a->corrupted) {
+      std::string text = fmt::format("{} {}: bytes {}..{} of the stream are not what the {} wrote",
+                                     side_name(a->side), a->step, a->corrupted->begin,
+                                     a->corrupted->end, side_name(peer_of(a->side)));
+      if (const auto& o = a->corrupted_from)
+        text += fmt::format(" (they are the {}'s bytes {}.. of connection {})", side_name(o->side),
+                            o->offset, o->connection + 1);
+      corrupted.push_back(text);
+    }
+    if (a->result != StepResult::ok && a->result != StepResult::eof)
+      errors.push_back(fmt::format("{} {}: {}", side_name(a->side), a->step, a->outcome));
+  }
+  const auto c = static_cast<std::size_t>(Side::client), s = static_cast<std::size_t>(Side::server);
+  const std::string counts =
+      fmt::format("client wrote {} bytes, server read {}; server wrote {}, client read {}",
+                  wrote[c], read[s], wrote[s], read[c]);
+  if (!corrupted.empty()) {
+    r.outcome = Outcome::fail;
+    r.saw = join_some(corrupted);
+  } else if (!any_transfer) {
+    // `lastack exec`: the user's programs move bytes lastack cannot count.
+    r.outcome = Outcome::not_applicable;
+    r.saw = "no agent send or recv steps in the trace";
+  } else if (any_reset(trace)) {
+    r.outcome = Outcome::not_checked;
+    r.saw = "an RST was on the wire (" + counts + ")";
+  } else if (!errors.empty()) {
+    r.outcome = Outcome::not_checked;
+    r.saw = join_some(errors) + " (" + counts + ")";
+  } else if (wrote[c] != read[s] || wrote[s] != read[c]) {
+    r.outcome = Outcome::fail;
+    r.saw = counts;
+  } else if (unverified) {
+    r.outcome = Outcome::not_checked;
+    r.saw = counts + "; the content of some reads was not verified";
+  } else {
+    r.outcome = Outcome::pass;
+    r.saw = counts + "; every byte read matched its pattern";
+  }
+  return r;
+}
+
+}  // namespace lastack

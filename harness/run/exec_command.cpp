@@ -1,0 +1,138 @@
+// `lastack exec`: the user's own server and client under a policy's faults, judged like a run.
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "agents/agent.hpp"
+#include "harness/core/error.hpp"
+#include "harness/core/duration.hpp"
+#include "harness/core/pcapng.hpp"
+#include "harness/core/report.hpp"
+#include "harness/run/commands.hpp"
+#include "harness/run/exec_process.hpp"
+#include "harness/run/lab.hpp"
+#include "harness/run/policy_library.hpp"
+#include "harness/run/run.hpp"
+#include "harness/run/run_clock.hpp"
+#include "harness/run/run_outcome.hpp"
+
+namespace lastack {
+
+Policy resolve_exec_policy(const ExecCommand& cmd) {
+  Policy policy = load_policy(cmd.policy, cmd.policy_dir);
+  if (cmd.port) policy.scenario.port = *cmd.port;
+  if (cmd.timeout) {
+    try {
+      policy.scenario.timeout = parse_duration(*cmd.timeout);
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("--timeout {}: {}", *cmd.timeout, e.what()));
+    }
+  }
+  policy.scenario.finish_with = Side::client;  // the run ends (after settle) when the client command does
+  return policy;
+}
+
+namespace {
+// `app` expectations describe lastack's own agents' steps: with the user's programs there are none
+// to judge, so they are listed as not applicable instead of failing for want of events.
+std::vector<CheckResult> split_off_app_expectations(Policy& policy) {
+  std::vector<CheckResult> not_applicable;
+  std::vector<Expectation> kept;
+  for (Expectation& e : policy.expect) {
+    const auto* app = std::get_if<AppExpect>(&e);
+    if (!app) {
+      kept.push_back(std::move(e));
+      continue;
+    }
+    not_applicable.push_back({fmt::format("app {} (line {})", side_name(app->side), app->line), false,
+                              Outcome::not_applicable,
+                              "what lastack's own agent saw", "not applicable to exec: the programs are yours",
+                              app->line});
+  }
+  policy.expect = std::move(kept);
+  return not_applicable;
+}
+
+// The command's exit status as one of the checks, so the verdict table says why a run failed.
+CheckResult client_exit_check(const Trace& trace) {
+  CheckResult r{"client command exits 0", true, Outcome::fail, "the client command exits 0", "it never ended", 0};
+  for (const TraceEvent& ev : trace.events)
+    if (const auto* a = std::get_if<AppEvent>(&ev); a && a->side == Side::client && !a->kind) {
+      r.outcome = outcome_of(a->result == StepResult::ok);
+      r.saw = a->outcome;
+    }
+  return r;
+}
+std::string exec_result_line(const Policy& policy, const RunResult& result, RunVerdict verdict,
+                             std::size_t failed, const CheckResult& client_exit) {
+  const double wall = seconds(result.wall);
+  if (verdict == RunVerdict::pass) return fmt::format("PASS exec under {} ({:.2f} s)\n", policy.name, wall);
+  if (verdict == RunVerdict::inconclusive) {
+    std::string why;
+    for (const std::string& r : unchecked_reasons(result.results)) why += (why.empty() ? "" : "; ") + r;
+    return fmt::format("INCONCLUSIVE exec under {}: not checked: {} ({:.2f} s)\n", policy.name, why, wall);
+  }
+  if (!client_exit.passed() && failed == 1)
+    return fmt::format("FAIL exec under {}: the client command ended with {} ({:.2f} s)\n", policy.name,
+                       client_exit.saw, wall);
+  return fmt::format("FAIL exec under {}: {} check{} failed{} ({:.2f} s)\n", policy.name, failed,
+                     failed == 1 ? "" : "s",
+                     client_exit.passed() ? "" : fmt::format(", and the client command ended with {}", client_exit.saw),
+                     wall);
+}
+}  // namespace
+
+int command_exec(const ExecCommand& cmd, const Policy& given) {
+  Policy policy = given;
+  std::vector<CheckResult> not_applicable = split_off_app_expectations(policy);
+  RunOptions options;
+  options.ipv6 = cmd.ipv6;
+  AgentFactory make_runner = [&cmd](AgentConfig config, const Lab& lab, asio::io_context& io, const RunClock& clock) {
+    ExecConfig exec;
+    exec.side = config.side;
+    exec.command = config.side == Side::server ? cmd.server : cmd.client;
+    exec.port = config.endpoint.port();
+    exec.family = lab.ipv6() ? IpFamily::v6 : IpFamily::v4;
+    exec.environment = {"LASTACK_SIDE=" + std::string(side_name(config.side)),
+                        "LASTACK_SERVER_ADDR=" + config.endpoint.address().to_string(),
+                        "LASTACK_SERVER_PORT=" + std::to_string(config.endpoint.port()),
+                        "LASTACK_CLIENT_ADDR=" + lab.addresses().client.str()};
+    exec.now = [&clock] { return clock.now(); };
+    exec.on_event = std::move(config.on_event);
+    return std::make_unique<ExecProcess>(io, std::move(exec), lab.side(config.side));
+  };
+  RunResult result = run_policy(policy, options, make_runner);
+  const CheckResult client_exit = client_exit_check(result.trace);
+  result.results.push_back(client_exit);
+  result.results.insert(result.results.end(), not_applicable.begin(), not_applicable.end());
+  const RunVerdict verdict = run_verdict(result.results);
+  std::size_t failed = 0;
+  for (const auto& r : result.results) failed += r.outcome == Outcome::fail ? 1 : 0;
+
+  std::string text;
+  if (!cmd.quiet || verdict != RunVerdict::pass) {
+    text += fmt::format("== exec under {}: {}\n   ({})\n\n", policy.name, policy.summary, policy.file);
+    if (!cmd.quiet) text += render_ladder(result.trace, {cmd.color, 100}) + "\n";
+    text += render_verdicts(result.results, cmd.color, observation_note(result.trace)) + "\n";
+  }
+  if (cmd.json) {
+    auto out = open_output(*cmd.json, "JSON");
+    write_jsonl(result.trace, result.results, out);
+  }
+  if (cmd.pcap) {
+    auto out = open_output(*cmd.pcap, "pcapng");
+    write_pcapng(result.trace, out);
+  }
+  text += exec_result_line(policy, result, verdict, failed, client_exit);
+  int code = verdict_exit_code(verdict);
+  if (result.trace.queue_drops > 0) {
+    text += fmt::format("lastack: harness error: the kernel dropped {} queued segment{} (NFQUEUE overflow)\n",
+                        result.trace.queue_drops, result.trace.queue_drops == 1 ? "" : "s");
+    code = static_cast<int>(ExitCode::harness);
+  }
+  std::fputs(text.c_str(), stdout);
+  std::fflush(stdout);
+  return code;
+}
+
+}  // namespace lastack

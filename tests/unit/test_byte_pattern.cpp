@@ -1,0 +1,56 @@
+// The agents' byte pattern: deterministic per side, connection and offset; decodable; verified.
+#include <catch2/catch.hpp>
+
+#include <vector>
+
+#include "harness/core/byte_pattern.hpp"
+
+using namespace lastack;
+
+TEST_CASE("the pattern depends on side, connection and offset, and fills like pattern_byte") {
+  std::vector<std::uint8_t> a(100);
+  fill_pattern(Side::client, 0, 17, a);
+  for (std::size_t i = 0; i < a.size(); ++i) CHECK(a[i] == pattern_byte(Side::client, 0, 17 + i));
+  std::vector<std::uint8_t> b(100), c(100);
+  fill_pattern(Side::server, 0, 17, b);
+  fill_pattern(Side::client, 1, 17, c);
+  CHECK(a != b);
+  CHECK(a != c);
+}
+
+TEST_CASE("bytes from anywhere in a stream decode to their side, connection and offset") {
+  std::vector<std::uint8_t> bytes(64);
+  fill_pattern(Side::server, 3, 1000, bytes);
+  const auto o = decode_pattern(bytes);
+  REQUIRE(o);
+  CHECK(o->side == Side::server);
+  CHECK(o->connection == 3);
+  CHECK(o->offset == 1000);
+}
+
+TEST_CASE("the verifier records the first corrupted range across chunks, and its origin") {
+  PatternVerifier v(Side::client, 0);
+  std::vector<std::uint8_t> stream(4096);
+  fill_pattern(Side::client, 0, 0, stream);
+  std::vector<std::uint8_t> wrong(200);
+  fill_pattern(Side::server, 0, 64, wrong);  // the other direction's bytes, at offset 1000
+  std::copy(wrong.begin(), wrong.end(), stream.begin() + 1000);
+  v.feed(std::span(stream.data(), 1100));
+  v.feed(std::span(stream.data() + 1100, stream.size() - 1100));
+  REQUIRE(v.corrupted());
+  CHECK(v.corrupted()->begin == 1000);
+  CHECK(v.corrupted()->end >= 1190);  // a wrong byte may equal the right one by chance
+  CHECK(v.corrupted()->end <= 1200);
+  REQUIRE(v.corrupted_from());
+  CHECK(v.corrupted_from()->side == Side::server);
+  CHECK(v.corrupted_from()->offset == 64);
+  CHECK(v.offset() == 4096);
+}
+
+TEST_CASE("a clean stream has no corrupted range") {
+  PatternVerifier v(Side::server, 2);
+  std::vector<std::uint8_t> stream(70000);
+  fill_pattern(Side::server, 2, 0, stream);
+  v.feed(stream);
+  CHECK_FALSE(v.corrupted());
+}
