@@ -118,6 +118,7 @@ Json event_json(const KernelReset& r) {
 Json event_json(const AppEvent& a) {
   Json j{{"type", "app"},  {"t_us", micros(a.at)}, {"t_ns", nanos(a.at)}, {"side", side_name(a.side)},
          {"step", a.step}, {"outcome", a.outcome}, {"bytes", a.bytes},
+         {"kind", a.kind ? Json(step_kind_name(*a.kind)) : Json(nullptr)},
          {"result", step_result_name(a.result)}, {"errno", a.error}, {"verified", a.verified}};
   j["corrupted"] = a.corrupted ? Json{{"begin", a.corrupted->begin}, {"end", a.corrupted->end}} : Json(nullptr);
   j["corrupted_from"] = a.corrupted_from ? Json{{"side", side_name(a.corrupted_from->side)},

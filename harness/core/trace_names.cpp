@@ -69,6 +69,28 @@ std::optional<LabEventKind> lab_event_kind_from_name(std::string_view name) {
   return by_name(name, lab_event_kind_name, {note, timeout, timewait_destroyed, harness_error});
 }
 
+std::string_view step_kind_name(StepKind k) {
+  switch (k) {
+    case StepKind::connect: return "connect";
+    case StepKind::accept: return "accept";
+    case StepKind::send: return "send";
+    case StepKind::recv: return "recv";
+    case StepKind::recv_until_eof: return "recv-until-eof";
+    case StepKind::shutdown_write: return "shutdown-write";
+    case StepKind::close: return "close";
+    case StepKind::abort: return "abort";
+    case StepKind::sleep: return "sleep";
+    case StepKind::exit: return "exit";
+  }
+  return "unknown";
+}
+
+std::optional<StepKind> step_kind_from_name(std::string_view name) {
+  using enum StepKind;
+  return by_name(name, step_kind_name,
+                 {connect, accept, send, recv, recv_until_eof, shutdown_write, close, abort, sleep, exit});
+}
+
 std::optional<KernelSource> kernel_source_from_name(std::string_view name) {
   return by_name(name, kernel_source_name, {KernelSource::traced, KernelSource::sampled});
 }

@@ -28,6 +28,10 @@ std::optional<RetransmitCause> retransmit_cause_from_name(std::string_view name)
 std::optional<LabEventKind> lab_event_kind_from_name(std::string_view name);
 /// Inverse of kernel_source_name.
 std::optional<KernelSource> kernel_source_from_name(std::string_view name);
+/// A policy step's verb: "connect", "recv-until-eof", ...
+std::string_view step_kind_name(StepKind k);
+/// The reverse of step_kind_name; nullopt for anything else.
+std::optional<StepKind> step_kind_from_name(std::string_view name);
 /// Inverse of state_name exactly ("FIN_WAIT_1", "CLOSED"): a trace spells states one way only.
 std::optional<TcpState> state_from_trace_name(std::string_view name);
 

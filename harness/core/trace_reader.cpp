@@ -36,8 +36,13 @@ Json comparable(const nlohmann::ordered_json& v) {
 std::string quoted(const Json& v) { return v.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
 // Every field the writer writes for `event` must be in the line, with the same value.
+// Header keys a hand-written trace may leave out: the reader gives them this machine's defaults.
+const std::set<std::string, std::less<>> defaulted_header_fields = {
+    "jiffy_us", "sample_interval_us", "wire_resolution_us", "observed_until_ns", "sampling_note"};
+
 void agree(const JsonFields& f, const nlohmann::ordered_json& written, bool wire) {
   for (const auto& [key, value] : written.items()) {
+    if (!wire && defaulted_header_fields.contains(key) && !f.has(key)) continue;
     const Json& recorded = f.raw(key);
     const Json derived = comparable(value);
     if (recorded == derived) continue;
@@ -128,8 +133,23 @@ KernelReset read_kernel_reset(const JsonFields& f) {
 }
 
 AppEvent read_app(const JsonFields& f) {
-  return AppEvent{f.instant("t_ns"), f.word("side", side_from_name, "side"), f.text("step"),
-                  f.text("outcome"), f.number<std::uint64_t>("bytes")};
+  AppEvent a{f.instant("t_ns"), f.word("side", side_from_name, "side"), f.text("step"),
+             f.text("outcome"), f.number<std::uint64_t>("bytes")};
+  if (!f.raw("kind").is_null()) a.kind = f.word("kind", step_kind_from_name, "step kind");
+  a.result = f.word("result", step_result_from_name, "step result");
+  a.error = f.number<int>("errno");
+  a.verified = f.flag("verified");
+  if (!f.raw("corrupted").is_null()) {
+    const JsonFields range = f.object("corrupted");
+    a.corrupted = ByteRange{range.number<std::uint64_t>("begin"), range.number<std::uint64_t>("end")};
+  }
+  if (!f.raw("corrupted_from").is_null()) {
+    const JsonFields from = f.object("corrupted_from");
+    a.corrupted_from = PatternOrigin{from.word("side", side_from_name, "side"),
+                                     from.number<std::uint32_t>("connection"),
+                                     from.number<std::uint64_t>("offset")};
+  }
+  return a;
 }
 
 LabEvent read_lab(const JsonFields& f) {
@@ -187,9 +207,12 @@ Trace read_header(const JsonFields& f) {
     if (!address) f.fail(fmt::format("\"client_addresses\" holds \"{}\", not an IP address", text));
     t.client_addresses.push_back(*address);
   }
-  t.jiffy = std::chrono::microseconds(f.number<std::int64_t>("jiffy_us"));
-  t.sample_interval = std::chrono::microseconds(f.number<std::int64_t>("sample_interval_us"));
-  t.wire_resolution = std::chrono::microseconds(f.number<std::int64_t>("wire_resolution_us"));
+  // Timer and observer resolutions: absent in hand-written traces, which get this machine's defaults.
+  if (const auto us = f.optional_number<std::int64_t>("jiffy_us")) t.jiffy = std::chrono::microseconds(*us);
+  if (const auto us = f.optional_number<std::int64_t>("sample_interval_us"))
+    t.sample_interval = std::chrono::microseconds(*us);
+  if (const auto us = f.optional_number<std::int64_t>("wire_resolution_us"))
+    t.wire_resolution = std::chrono::microseconds(*us);
   if (const auto until = f.optional_number<std::int64_t>("observed_until_ns")) t.observed_until = Instant(*until);
   agree(f, trace_header_json(t), false);
   return t;
