@@ -79,8 +79,8 @@ std::string segment_label(const WireEvent& w, bool many_connections,
     notes.push_back(retransmission_gap ? "retransmission, +" + ms_text(*retransmission_gap)
                                        : "retransmission");
   }
-  if ((w.fate == Fate::delayed || w.fate == Fate::held) && w.released)
-    notes.push_back(fmt::format("{} {}", fate_name(w.fate), ms_text(*w.released - w.at)));
+  if ((w.fate == Fate::delayed || w.fate == Fate::held) && (w.delivered_at || w.released))
+    notes.push_back(fmt::format("{} {}", fate_name(w.fate), ms_text(arrival_time(w) - w.at)));
   if (w.fate == Fate::duplicated) notes.push_back("duplicated");
   if (w.fate == Fate::passed && !w.note.empty()) notes.push_back(w.note);  // injected by a lab action
   for (const auto& n : notes) label += " (" + n + ")";
@@ -178,7 +178,10 @@ std::string render_ladder(const Trace& trace, const LadderOptions& opts) {
     }
     out += '\n';
   }
-  if (!trace.every_segment)
+  if (!trace.every_segment && trace.whole_wire)
+    out += "(data segments no rule selects were not queued: they crossed the wire untouched; --capture all "
+           "queues them)\n";
+  else if (!trace.every_segment)
     out += "(data segments no rule selects were not queued, so they are not drawn: --capture all shows them)\n";
   return out;
 }

@@ -51,7 +51,9 @@ Json event_json(const WireEvent& w) {
   return Json{{"type", "wire"},
               {"t_us", micros(w.at)},
               {"released_us", w.released ? Json(micros(*w.released)) : Json(nullptr)},
+              {"delivered_us", w.delivered_at ? Json(micros(*w.delivered_at)) : Json(nullptr)},
               {"packet", w.packet},
+              {"queued", w.queued},
               {"injected", w.injected},
               {"connection", w.info.connection},
               {"from", side_name(w.info.from)},
@@ -184,7 +186,8 @@ void write_jsonl(const Trace& trace, const std::vector<CheckResult>& results, st
            {"kernel", trace.kernel},
            {"sysctls", Json{{"client", trace.client_sysctls}, {"server", trace.server_sysctls}}},
            {"queue_drops", trace.queue_drops},
-           {"every_segment", trace.every_segment}},
+           {"every_segment", trace.every_segment},
+           {"whole_wire", trace.whole_wire}},
       out);
   for (const TraceEvent& e : trace.events)
     write_line(std::visit([](const auto& ev) { return event_json(ev); }, e), out);

@@ -18,6 +18,7 @@
 #include "harness/core/pcapng.hpp"
 #include "harness/core/policy_text.hpp"
 #include "harness/core/report.hpp"
+#include "harness/core/trace_query.hpp"
 #include "harness/run/exec_process.hpp"
 #include "harness/run/forked_jobs.hpp"
 #include "harness/run/lab.hpp"
@@ -86,6 +87,22 @@ std::vector<Policy> resolve_policies(const RunCommand& cmd) {
 }
 
 namespace {
+// Fail closed: segments the kernel could not queue were never judged, and a harness error means
+// the trace is not the whole truth: the run proves nothing (exit 4), said in one line.
+void fail_on_harness_errors(const Trace& trace, std::string& text, int& code) {
+  if (trace.queue_drops > 0) {
+    text += fmt::format("lastack: harness error: the kernel dropped {} queued segment{} (NFQUEUE overflow)\n",
+                        trace.queue_drops, trace.queue_drops == 1 ? "" : "s");
+    code = static_cast<int>(ExitCode::harness);
+  }
+  const auto errors = harness_errors(trace);
+  if (!errors.empty()) {
+    text += fmt::format("lastack: {}{}\n", errors.front()->what,
+                        errors.size() > 1 ? fmt::format(" (and {} more)", errors.size() - 1) : "");
+    code = static_cast<int>(ExitCode::harness);
+  }
+}
+
 struct RunOutcome {
   Row row;
   std::vector<CheckResult> failed;  // the checks that failed, for the JUnit report
@@ -118,12 +135,7 @@ RunOutcome execute(const RunCommand& cmd, const Policy& policy, unsigned round, 
   }
   text += fmt::format("{} {} ({:.2f} s)\n", result.passed ? "PASS" : "FAIL", policy.name, seconds(result.wall));
   int code = static_cast<int>(result.passed ? ExitCode::ok : ExitCode::check_failed);
-  // Fail closed: segments the kernel could not queue were never judged, so the run proves nothing.
-  if (result.trace.queue_drops > 0) {
-    text += fmt::format("lastack: harness error: the kernel dropped {} queued segment{} (NFQUEUE overflow)\n",
-                        result.trace.queue_drops, result.trace.queue_drops == 1 ? "" : "s");
-    code = static_cast<int>(ExitCode::harness);
-  }
+  fail_on_harness_errors(result.trace, text, code);
   const std::size_t failed_count = failed.size();
   return {{policy.name, round, result.passed, result.results.size(), failed_count, seconds(result.wall)},
           std::move(failed),
@@ -371,11 +383,7 @@ int command_exec(const ExecCommand& cmd, const Policy& given) {
                         failed == 1 ? "" : "s",
                         client_exit.passed ? "" : fmt::format(", and the client command ended with {}", client_exit.saw),
                         seconds(result.wall));
-  if (result.trace.queue_drops > 0) {
-    text += fmt::format("lastack: harness error: the kernel dropped {} queued segment{} (NFQUEUE overflow)\n",
-                        result.trace.queue_drops, result.trace.queue_drops == 1 ? "" : "s");
-    code = static_cast<int>(ExitCode::harness);
-  }
+  fail_on_harness_errors(result.trace, text, code);
   std::fputs(text.c_str(), stdout);
   std::fflush(stdout);
   return code;

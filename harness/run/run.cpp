@@ -14,6 +14,7 @@
 #include "harness/run/interceptor.hpp"
 #include "harness/run/lab.hpp"
 #include "harness/run/socket_observer.hpp"
+#include "harness/run/wire_capture.hpp"
 
 namespace lastack {
 
@@ -61,6 +62,7 @@ class RunDriver {
       : policy_(policy),
         options_(options),
         lab_(lab),
+        capture_(io_, clock_, lab.wire()),
         interceptor_(io_, clock_,
                      sys::NfQueuePort::open_in(lab.wire(), options.queue_num,
                                                needs_payload(policy) ? kFullCopyRange : kHeaderCopyRange),
@@ -72,7 +74,7 @@ class RunDriver {
         deadline_(io_),
         lab_fired_(policy.lab.size(), false),
         factory_(factory) {
-    // The queue is bound (NfQueuePort above) before any rule sends segments to it.
+    // The capture is bound and the queue too (members above) before any rule sends segments to it.
     lab_.apply_queue_rules();
     asio::ip::tcp::endpoint server_endpoint(to_asio(lab.addresses().server), policy.scenario.port);
     server_ = make_agent(Side::server, policy.scenario.server, server_endpoint);
@@ -82,6 +84,7 @@ class RunDriver {
   /// Run to completion; returns the merged trace.
   Trace run() {
     server_->prepare();
+    capture_.start();
     interceptor_.start();
     observer_.start();
     deadline_.expires_after(policy_.scenario.timeout);
@@ -173,12 +176,27 @@ class RunDriver {
   void finish() {
     if (finished_) return;
     finished_ = true;
+    end_ = clock_.now();  // segments entering wire after this belong to the teardown
     settle_.cancel();
     deadline_.cancel();
     client_->stop();
     server_->stop();
     interceptor_.stop();
+    capture_.stop();  // after the interceptor: what it released has left wire by now
     observer_.stop();
+  }
+
+  // The whole wire (capture) with the interceptor's verdicts, and what could not be explained.
+  std::vector<WireEvent> merge_wire_events(std::vector<LabEvent>& errors) {
+    MergedWire merged = merge_wire(capture_.segments(), interceptor_.take_events(), {lab_.addresses().client}, end_);
+    errors = std::move(merged.errors);
+    for (auto& e : interceptor_.harness_errors()) errors.push_back(std::move(e));
+    if (const auto drops = capture_.drops(); drops > 0)
+      errors.push_back({clock_.now(),
+                        fmt::format("harness error: the packet capture lost {} frame{}: the wire is incomplete", drops,
+                                    drops == 1 ? "" : "s"),
+                        LabEventKind::harness_error, std::nullopt, drops});
+    return std::move(merged.events);
   }
 
   Trace merge() {
@@ -191,9 +209,13 @@ class RunDriver {
     trace.queue_drops = interceptor_.queue_drops();
     trace.every_segment = !why_every_segment(policy_, options_.capture).empty();
     trace.wall_start = clock_.wall_start();
+    trace.whole_wire = true;
+    std::vector<LabEvent> errors;
+    std::vector<WireEvent> wire = merge_wire_events(errors);
     std::vector<SocketEvent> sockets = observer_.events();
-    attribute_connections(sockets, interceptor_.events());
-    for (auto& e : interceptor_.take_events()) trace.events.emplace_back(std::move(e));
+    attribute_connections(sockets, wire);
+    for (auto& e : wire) trace.events.emplace_back(std::move(e));
+    for (auto& e : errors) trace.events.emplace_back(std::move(e));
     for (const auto& e : sockets) trace.events.emplace_back(e);
     for (const auto& e : app_events_) trace.events.emplace_back(e);
     for (const auto& e : lab_events_) trace.events.emplace_back(e);
@@ -207,6 +229,7 @@ class RunDriver {
   Lab& lab_;
   asio::io_context io_;
   RunClock clock_;
+  WireCapture capture_;
   Interceptor interceptor_;
   SocketObserver observer_;
   asio::steady_timer settle_, deadline_;
@@ -219,6 +242,7 @@ class RunDriver {
   int pending_lab_ = 0;
   bool finished_ = false;
   bool timed_out_ = false;
+  std::optional<Instant> end_;
 };
 }  // namespace
 
