@@ -201,11 +201,25 @@ std::optional<std::chrono::microseconds> rto_for(const Trace& trace, const WireE
                                                  Instant until) {
   const Side side = original.info.from;
   const std::size_t connection = original.info.connection;
-  if (const auto rto = rto_at(trace, side, connection, original.at)) return rto;
   const auto ports = connections_by_ports(trace);
+  // A socket still in its handshake has the SYN's RTO, not the one its first RTT sample sets:
+  // it says nothing about a later segment's (wire times are kernel times, so the first
+  // established sample can come just after a segment sent right after the handshake).
+  const bool handshake = original.segment.flags.syn();
+  std::optional<std::chrono::microseconds> before;
+  for (const TraceEvent& ev : trace.events) {
+    const auto* e = std::get_if<SocketEvent>(&ev);
+    if (!e || e->side != side || e->at > original.at || e->rto.count() <= 0) continue;
+    if (!handshake && (e->state == TcpState::SYN_SENT || e->state == TcpState::SYN_RECV)) continue;
+    const auto conn = lookup_connection(ports, *e);
+    if (conn && *conn != connection) continue;
+    before = e->rto;
+  }
+  if (before) return before;
   for (const TraceEvent& ev : trace.events) {
     const auto* e = std::get_if<SocketEvent>(&ev);
     if (!e || e->side != side || e->at < original.at || e->rto.count() <= 0) continue;
+    if (!handshake && (e->state == TcpState::SYN_SENT || e->state == TcpState::SYN_RECV)) continue;
     if (e->at >= until) break;
     const auto conn = lookup_connection(ports, *e);
     if (!conn || *conn == connection) return e->rto;

@@ -102,7 +102,8 @@ std::optional<std::chrono::microseconds> rto_at(const Trace& trace, Side side,
                                                 std::optional<std::size_t> connection, Instant at);
 
 /// The RTO the sender had armed for `original`: its latest sample at or before it, else (sock_diag
-/// samples lag the wire by a few ms) its first sample with a non-zero rto before `until`.
+/// samples lag the wire by a few ms) its first sample with a non-zero rto before `until`;
+/// samples taken in SYN_SENT or SYN_RECV count only for a SYN or SYN-ACK.
 std::optional<std::chrono::microseconds> rto_for(const Trace& trace, const WireEvent& original,
                                                  Instant until);
 
