@@ -79,7 +79,7 @@ struct BulkSample {
   double mb_per_s = 0;          // delivered bytes / (server EOF - client connect done), 1 MB = 1e6 B
   Seconds transfer{};           // that time span
   std::uint64_t delivered = 0;  // bytes the server's recv-until-eof read
-  std::size_t queued = 0;       // WireEvents: segments that went through userspace
+  std::size_t queued = 0;       // WireEvents marked queued: segments that went through userspace
   std::uint64_t queue_drops = 0;
   bool passed = false;          // the oracle's verdict (informational: the bench has no expectations)
   Seconds wall{};
@@ -102,7 +102,8 @@ BulkSample run_bulk(const Policy& policy, Capture capture) {
   s.passed = result.passed;
   s.wall = result.wall;
   s.queue_drops = result.trace.queue_drops;
-  for (const auto& e : result.trace.events) s.queued += std::holds_alternative<WireEvent>(e);
+  for (const auto& e : result.trace.events)
+    if (const auto* w = std::get_if<WireEvent>(&e)) s.queued += w->queued;
   const auto connected = app_event_time(result.trace, Side::client, "connect", nullptr);
   const auto eof = app_event_time(result.trace, Side::server, "recv-until-eof", &s.delivered);
   if (!connected || !eof || *eof <= *connected)

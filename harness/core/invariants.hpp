@@ -29,4 +29,8 @@ CheckResult check_bytes_delivered(const Trace& trace);
 /// The kernel dropped no segment on the way to the interceptor's queue.
 CheckResult check_harness_queue_drops(const Trace& trace);
 
+/// The lab reported no harness error (LabEvents of kind harness_error: capture drops, segments
+/// the capture and the interceptor disagree on, unparseable queued packets, verdict errors).
+CheckResult check_harness_errors(const Trace& trace);
+
 }  // namespace lastack

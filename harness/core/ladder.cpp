@@ -94,8 +94,8 @@ std::string segment_label(const WireEvent& w, bool many_connections,
     if (cause) note += ", " + cause_text(*cause);
     notes.push_back(note);
   }
-  if ((w.fate == Fate::delayed || w.fate == Fate::held) && w.released)
-    notes.push_back(fmt::format("{} {}", fate_name(w.fate), ms_text(*w.released - w.at)));
+  if ((w.fate == Fate::delayed || w.fate == Fate::held) && (w.delivered_at || w.released))
+    notes.push_back(fmt::format("{} {}", fate_name(w.fate), ms_text(arrival_time(w) - w.at)));
   if (w.fate == Fate::duplicated) notes.push_back("duplicated");
   if (w.fate == Fate::passed && !w.note.empty()) notes.push_back(w.note);  // injected by a lab action
   for (const auto& n : notes) label += " (" + n + ")";
@@ -294,7 +294,11 @@ std::string render_ladder(const Trace& trace, const LadderOptions& opts) {
 
   std::string out = print_rows(rows, lane, opts.color);
   if (trace.kernel_source == KernelSource::sampled) out += fmt::format("({})\n", sampling_note);
-  if (!trace.every_segment)
+  if (!trace.every_segment && trace.whole_wire)
+    out += "(data segments no rule selects were not queued: they crossed the wire untouched; --capture all "
+           "queues them)
+";
+  else if (!trace.every_segment)
     out += "(data segments no rule selects were not queued, so they are not drawn: --capture all shows them)\n";
   return out;
 }

@@ -118,7 +118,7 @@ std::vector<CheckResult> check_invariants(const Trace& trace, const Policy& /*po
       check_syn_fin_consume_seq(trace),          check_dropped_is_retransmitted(trace),
       check_retransmission_backoff(trace),       check_legal_states(trace),
       check_timewait_only_active_closers(trace), check_bytes_delivered(trace),
-      check_harness_queue_drops(trace),
+      check_harness_queue_drops(trace),         check_harness_errors(trace),
   };
 }
 

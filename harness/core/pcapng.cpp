@@ -1,6 +1,7 @@
 // The trace's wire events as pcapng (the IETF draft "PCAP Next Generation Dump File Format"):
 // section header, one LINKTYPE_RAW interface, one Enhanced Packet Block per segment.
 #include "harness/core/pcapng.hpp"
+#include "harness/core/trace_query.hpp"
 
 #include <algorithm>
 #include <span>
@@ -78,6 +79,14 @@ void append_block(std::vector<std::uint8_t>& file, std::uint32_t type, const Blo
 }
 
 std::string section_comment(const Trace& trace) {
+  if (trace.whole_wire)
+    return fmt::format(
+        "lastack run of policy '{}' on Linux {} over {}. Every TCP segment as it entered the wire "
+        "namespace (packet capture, kernel timestamps), headers only; a segment injected by "
+        "lastack as it left; a held or delayed segment appears again when it left. Segments the "
+        "kernel could not queue: {}.",
+        trace.policy, trace.kernel.empty() ? "(unknown kernel)" : trace.kernel, trace.ipv6 ? "IPv6" : "IPv4",
+        trace.queue_drops);
   return fmt::format(
       "lastack run of policy '{}' on Linux {} over {}. Segments as the interceptor in the wire "
       "namespace saw them, stamped at arrival; a held or delayed segment appears again when "
@@ -126,20 +135,21 @@ std::vector<PacketRecord> packet_records(const Trace& trace) {
     if (!w) continue;
     records.push_back({w->at, w, false});
     // It only really crossed the wire when let go: Wireshark should see it there too.
-    if (w->released && (w->fate == Fate::held || w->fate == Fate::delayed))
-      records.push_back({*w->released, w, true});
+    if ((w->delivered_at || w->released) && (w->fate == Fate::held || w->fate == Fate::delayed))
+      records.push_back({arrival_time(*w), w, true});
   }
   std::stable_sort(records.begin(), records.end(),
                    [](const PacketRecord& a, const PacketRecord& b) { return a.at < b.at; });
   return records;
 }
 
-std::string packet_comment(const PacketRecord& r) {
+std::string packet_comment(const PacketRecord& r, bool whole_wire) {
   const WireEvent& w = *r.event;
   const std::string roles = w.info.roles.empty() ? "no role" : w.info.roles.str();
   std::string what = !w.note.empty() ? w.note
                      : w.injected    ? std::string("injected by lastack")
                                      : std::string(fate_name(w.fate));
+  if (whole_wire && !w.queued && !w.injected && w.note.empty()) what += " (not queued)";
   if (r.release) what = "released: " + what;
   return roles + " | " + what;
 }
@@ -158,7 +168,7 @@ void append_packet(std::vector<std::uint8_t>& file, const Trace& trace, const Pa
   b.u32(captured);
   b.u32(std::max(w.wire_length, captured));  // pcapng requires original >= captured
   b.bytes(w.bytes);
-  b.option(opt_comment, packet_comment(r));
+  b.option(opt_comment, packet_comment(r, trace.whole_wire));
   b.end_options();
   append_block(file, enhanced_packet_block, b);
 }

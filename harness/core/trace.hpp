@@ -28,18 +28,22 @@ enum class Fate : std::uint8_t { passed, dropped, delayed, held, duplicated };
 /// "passed", "dropped", ...
 std::string_view fate_name(Fate f);
 
-/// Wire truth: one segment as the interceptor in `wire` saw it.
+/// Wire truth: one segment that crossed `wire`. From a run, times are the packet capture's
+/// kernel timestamps (see Trace::whole_wire); the interceptor's log adds fates to queued ones.
 struct WireEvent {
-  Instant at{};                      // when it reached the interceptor
-  std::optional<Instant> released;   // delayed/held: when it was let go
-  std::uint64_t packet = 0;          // the interceptor's id (0 for injected segments)
+  Instant at{};                          // when it entered wire (injected: when it left)
+  std::optional<Instant> delivered_at;   // when it left wire toward its receiver; none: dropped (or not captured)
+  std::optional<Instant> released;       // delayed/held: when the interceptor let it go (userspace time)
+  std::uint64_t packet = 0;          // the interceptor's id (0 for injected or not queued segments)
+  bool queued = false;               // it went through the interceptor (false: no queue rule selected it)
   bool injected = false;             // made by lastack (a [[lab]] action), not sent by an endpoint
   Segment segment;
   Classified info;                   // connection, sender, roles, relative seq/ack
   Fate fate = Fate::passed;
   std::optional<std::size_t> fault;  // index into Policy::faults that acted on it
   std::string note;                  // "dropped by fault 1: final-ack"
-  std::vector<std::uint8_t> bytes;   // the IP packet as captured: headers, payload if the copy range took it
+  std::vector<std::uint8_t> bytes;   // the IP packet as captured (packet capture: cut after 128 bytes;
+                                     // interceptor only: as far as the copy range took it)
   std::uint32_t wire_length = 0;     // the packet's real length (> bytes.size() when cut)
 };
 
@@ -154,7 +158,9 @@ enum class LabEventKind : std::uint8_t {
   note,                // anything else worth a line on the ladder
   timeout,             // the run did not finish in time
   timewait_destroyed,  // a lab action SOCK_DESTROYed `side`'s TIME_WAIT sockets (`count`)
-  harness_error,       // the lab misbehaved (unparseable queued packet, verdict error, overrun)
+  harness_error,       // the lab misbehaved (unparseable queued packet, verdict error, overrun,
+                       // capture drop, a segment the capture and the interceptor disagree on):
+                       // the run proves nothing and ends with exit 4
 };
 
 /// Something the lab did or noticed: a lab action, a harness warning.
@@ -181,6 +187,9 @@ struct Trace {
   std::vector<TraceEvent> events;
   std::uint64_t queue_drops = 0;
   bool every_segment = true;  // every TCP segment was queued; false: only those a rule could select
+  // The wire events come from the packet capture in wire: every segment, queued or not, at its
+  // kernel ingress time. false: only what the interceptor queued (older traces, unit tests).
+  bool whole_wire = false;
   // Where kernel states came from: traced (BPF tracepoints, exact) or sampled (sock_diag every
   // 2 ms, which can miss a short state: checks that depend on it say "not checked").
   KernelSource kernel_source = KernelSource::sampled;

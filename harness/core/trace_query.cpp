@@ -75,7 +75,14 @@ std::vector<const WireEvent*> retransmissions_of(const Trace& trace, const WireE
   return out;
 }
 
-Instant arrival_time(const WireEvent& e) { return e.released.value_or(e.at); }
+Instant arrival_time(const WireEvent& e) { return e.delivered_at.value_or(e.released.value_or(e.at)); }
+
+std::vector<const LabEvent*> harness_errors(const Trace& trace) {
+  std::vector<const LabEvent*> out;
+  for (const TraceEvent& e : trace.events)
+    if (const auto* l = std::get_if<LabEvent>(&e); l && l->kind == LabEventKind::harness_error) out.push_back(l);
+  return out;
+}
 
 bool delivered(const WireEvent& e) { return e.fate != Fate::dropped; }
 

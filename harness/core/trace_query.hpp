@@ -38,8 +38,13 @@ std::vector<const WireEvent*> retransmissions_of(const Trace& trace, const WireE
 /// it: the kernel may collapse segments when it retransmits).
 bool resends(const WireEvent& later, const WireEvent& original);
 
-/// When the segment reached its receiver: the release time for delayed or held segments.
+/// When the segment reached its receiver: the time it left wire (delivered_at) when captured,
+/// else the release time for delayed or held segments, else when it was seen.
 Instant arrival_time(const WireEvent& e);
+
+/// The trace's harness errors (LabEvents of kind harness_error), in trace order: any one makes
+/// the run prove nothing (exit 4).
+std::vector<const LabEvent*> harness_errors(const Trace& trace);
 
 /// True when a segment went on to its receiver (it was not dropped).
 bool delivered(const WireEvent& e);

@@ -125,11 +125,7 @@ int command_exec(const ExecCommand& cmd, const Policy& given) {
   }
   text += exec_result_line(policy, result, verdict, failed, client_exit);
   int code = verdict_exit_code(verdict);
-  if (result.trace.queue_drops > 0) {
-    text += fmt::format("lastack: harness error: the kernel dropped {} queued segment{} (NFQUEUE overflow)\n",
-                        result.trace.queue_drops, result.trace.queue_drops == 1 ? "" : "s");
-    code = static_cast<int>(ExitCode::harness);
-  }
+  fail_on_harness_errors(result.trace, text, code);
   std::fputs(text.c_str(), stdout);
   std::fflush(stdout);
   return code;

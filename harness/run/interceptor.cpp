@@ -37,6 +37,16 @@ Interceptor::Interceptor(asio::io_context& io, const RunClock& clock, sys::NfQue
 void Interceptor::start() { wait_readable(); }
 
 void Interceptor::stop() {
+  if (stopped_) return;
+  // What the endpoints sent up to now belongs to the run: decide it rather than leave it
+  // queued, where the kernel would drop it when the queue is unbound.
+  draining_ = true;
+  for (int round = 0; round < 4; ++round) {
+    passed_.clear();
+    const std::size_t n = port_.receive([this](const sys::QueuedPacket& p) { handle(p); });
+    flush_passes();
+    if (n == 0) break;
+  }
   stopped_ = true;
   timer_.cancel();
   socket_.cancel();
@@ -46,6 +56,21 @@ void Interceptor::stop() {
 std::uint64_t Interceptor::queue_drops() const {
   auto s = port_.stats();
   return s.queue_dropped + s.user_dropped;
+}
+
+std::vector<LabEvent> Interceptor::harness_errors() const {
+  std::vector<LabEvent> out = errors_;
+  const Instant now = clock_.now();
+  if (const auto n = port_.verdict_errors(); n > 0)
+    out.push_back({now, fmt::format("harness error: the kernel refused {} NFQUEUE verdict{}", n, n == 1 ? "" : "s"),
+                   LabEventKind::harness_error, std::nullopt, n});
+  if (const auto n = port_.receive_overruns(); n > 0)
+    out.push_back({now,
+                   fmt::format("harness error: the NFQUEUE socket overflowed {} time{}: queued packets were lost "
+                               "to the interceptor",
+                               n, n == 1 ? "" : "s"),
+                   LabEventKind::harness_error, std::nullopt, n});
+  return out;
 }
 
 void Interceptor::wait_readable() {
@@ -59,31 +84,48 @@ void Interceptor::wait_readable() {
 
 void Interceptor::on_readable() {
   passed_.clear();
-  port_.receive([this](const sys::QueuedPacket& p) { handle(p, passed_); });
-  // One batch verdict covers every id up to the last pass, but it would also release held or
-  // delayed segments queued before it: batch only when nothing is waiting.
-  if (!passed_.empty()) {
-    if (waiting_.empty())
-      port_.accept_up_to(passed_.back());
-    else
-      for (auto id : passed_) port_.accept(id);
-  }
+  port_.receive([this](const sys::QueuedPacket& p) { handle(p); });
+  flush_passes();
   release_due();
   arm_timer();
 }
 
-void Interceptor::handle(const sys::QueuedPacket& packet, std::vector<std::uint32_t>& passed) {
+void Interceptor::flush_passes() {
+  if (passed_.empty()) return;
+  // One batch verdict covers every id up to the last pass, but it would also release held or
+  // delayed segments queued before it: batch only when nothing is waiting.
+  if (waiting_.empty())
+    port_.accept_up_to(passed_.back());
+  else
+    for (auto id : passed_) port_.accept(id);
+  passed_.clear();
+}
+
+void Interceptor::refuse(const sys::QueuedPacket& packet, const std::string& why) {
+  // Fail closed: a packet the rules cannot judge never crosses unseen.
+  flush_passes();
+  port_.drop(packet.id);
+  std::string first;
+  for (std::size_t i = 0; i < std::min<std::size_t>(packet.payload.size(), 32); ++i)
+    first += fmt::format("{:02x}", packet.payload[i]);
+  errors_.push_back({clock_.now(),
+                     fmt::format("harness error: queued packet {} cannot be parsed ({}), dropped: {} bytes, "
+                                 "first {}",
+                                 packet.id, why, packet.full_length, first.empty() ? "(none)" : first),
+                     LabEventKind::harness_error, std::nullopt, 1});
+}
+
+void Interceptor::handle(const sys::QueuedPacket& packet) {
   std::uint32_t copies = 0;  // duplicate: extra copies to send once the original is logged
   const Instant now = clock_.now();
   WireEvent ev;
   ev.at = now;
   ev.packet = packet.id;
+  ev.queued = true;
   try {
     ev.segment = parse_segment(packet.payload);
   } catch (const ParseError& e) {
-    // Not a segment we understand: never a fault target, let it through and say so.
-    port_.accept(packet.id);
-    return;
+    return refuse(packet, e.what());
   }
   ev.bytes.assign(packet.payload.begin(), packet.payload.end());
   ev.wire_length = packet.full_length;
@@ -92,8 +134,10 @@ void Interceptor::handle(const sys::QueuedPacket& packet, std::vector<std::uint3
   ev.fault = d.fault;
   if (d.pass) {
     ev.fate = Fate::passed;
-    passed.push_back(packet.id);
+    passed_.push_back(packet.id);
   } else {
+    // A verdict must not overtake earlier passes in the queue: send them first.
+    flush_passes();
     switch (d.action) {
       case ActionKind::drop:
         ev.fate = Fate::dropped;
@@ -101,13 +145,21 @@ void Interceptor::handle(const sys::QueuedPacket& packet, std::vector<std::uint3
         port_.drop(packet.id);
         break;
       case ActionKind::duplicate:
-        ev.fate = Fate::duplicated;
-        ev.note = fault_note(policy_, *d.fault, fmt::format("duplicated x{}", d.copies));
         port_.accept(packet.id);
-        if (packet.payload.size() == packet.full_length)
+        if (packet.payload.size() == packet.full_length) {
+          ev.fate = Fate::duplicated;
+          ev.note = fault_note(policy_, *d.fault, fmt::format("duplicated x{}", d.copies));
           copies = d.copies;
-        else
-          ev.note += " (copy impossible: payload not captured)";
+        } else {
+          // It went on alone: the trace must not claim copies that were never sent.
+          ev.fate = Fate::passed;
+          ev.note = fault_note(policy_, *d.fault, "not duplicated") + " (copy impossible: payload not captured)";
+          errors_.push_back({now,
+                             fmt::format("harness error: fault {} could not duplicate packet {}: only {} of {} "
+                                         "bytes were queued",
+                                         *d.fault + 1, packet.id, packet.payload.size(), packet.full_length),
+                             LabEventKind::harness_error, std::nullopt, 1});
+        }
         break;
       case ActionKind::delay:
         ev.fate = Fate::delayed;
@@ -123,7 +175,7 @@ void Interceptor::handle(const sys::QueuedPacket& packet, std::vector<std::uint3
   }
   const std::size_t fault = ev.fault.value_or(0);
   events_.push_back(std::move(ev));
-  if (on_segment_) on_segment_(events_.back());
+  if (on_segment_ && !draining_) on_segment_(events_.back());
   // Copies follow the original onto the wire (through OUTPUT, so not queued again), logged and
   // classified like any segment: the peer's answer to a copy is part of the story.
   for (std::uint32_t i = 1; i <= copies; ++i)
@@ -138,16 +190,17 @@ void Interceptor::inject(std::span<const std::uint8_t> ip_packet, std::string no
   } catch (const ParseError& e) {
     throw HarnessError(fmt::format("inject: not a TCP segment: {}", e.what()));
   }
-  injector_.inject(ip_packet);
-  ev.bytes.assign(ip_packet.begin(), ip_packet.end());
-  ev.wire_length = static_cast<std::uint32_t>(ip_packet.size());
+  // As sent: the injector completes the TCP checksum, and the capture matches on it.
+  const auto sent = injector_.inject(ip_packet);
+  ev.bytes.assign(sent.begin(), sent.end());
+  ev.wire_length = static_cast<std::uint32_t>(sent.size());
   // Classified only once sent: a segment that never left must not shape the roles of later ones.
   ev.info = tracker_.observe(ev.segment);
   ev.fate = Fate::passed;
   ev.injected = true;
   ev.note = std::move(note);
   events_.push_back(std::move(ev));
-  if (on_segment_) on_segment_(events_.back());
+  if (on_segment_ && !draining_) on_segment_(events_.back());
 }
 
 void Interceptor::release(const Release& r) {

@@ -28,7 +28,8 @@ class Interceptor {
 
   /// Start reading the queue.
   void start();
-  /// Stop reading; let every held or delayed segment go (the run is over).
+  /// Give a verdict to what is queued now, stop reading, and let every held or delayed
+  /// segment go (the run is over).
   void stop();
 
   /// Send a hand-made IP packet on the wire (it leaves through OUTPUT, so it is never queued)
@@ -44,11 +45,16 @@ class Interceptor {
   std::vector<WireEvent> take_events() { return std::move(events_); }
   /// The kernel's count of segments it could not queue (queue full, or no listener).
   std::uint64_t queue_drops() const;
+  /// What went wrong in the interceptor (kind harness_error): packets it could not parse,
+  /// copies it could not make, and, as of now, verdicts the kernel refused and receive overruns.
+  std::vector<LabEvent> harness_errors() const;
 
  private:
   void wait_readable();
   void on_readable();
-  void handle(const sys::QueuedPacket& packet, std::vector<std::uint32_t>& passed);
+  void handle(const sys::QueuedPacket& packet);
+  void refuse(const sys::QueuedPacket& packet, const std::string& why);
+  void flush_passes();
   void release_due();
   void arm_timer();
   void release(const Release& r);
@@ -65,8 +71,10 @@ class Interceptor {
   asio::steady_timer timer_;
   std::vector<WireEvent> events_;
   std::unordered_map<std::uint64_t, std::size_t> waiting_;  // packet id -> index in events_
-  std::vector<std::uint32_t> passed_;                        // reused per burst
+  std::vector<std::uint32_t> passed_;  // passes not yet sent, in queue order (reused per burst)
+  std::vector<LabEvent> errors_;
   bool stopped_ = false;
+  bool draining_ = false;  // stop(): segments still get verdicts, lab actions no longer fire
 };
 
 }  // namespace lastack

@@ -1,6 +1,7 @@
 #pragma once
 // Kernel truth, exact: turns the BPF observer's records (every state change, retransmission and
 // reset of the run's sockets) into trace events, read on the run's io_context.
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <utility>
@@ -37,6 +38,8 @@ class KernelObserver {
   const std::vector<TraceEvent>& events() const { return events_; }
   /// Events the kernel dropped because the ring buffer was full (then the trace is incomplete).
   std::uint64_t lost() const { return bpf_.lost(); }
+  /// One tick of the kernel's timer wheel (1 / CONFIG_HZ).
+  std::chrono::microseconds jiffy() const { return std::chrono::microseconds(1'000'000 / bpf_.hz()); }
 
  private:
   void wait_readable();

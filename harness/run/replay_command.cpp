@@ -55,15 +55,10 @@ int command_replay(const ReplayCommand& cmd) {
   if (!cmd.quiet) text += render_ladder(trace, {cmd.color, 100}) + "\n";
   text += render_verdicts(results, cmd.color) + "\n";
   text += comparison_text(recorded, results);
-  const bool passed = std::none_of(results.begin(), results.end(), check_failed);
-  text += fmt::format("{} {} (replayed)\n", passed ? "PASS" : "FAIL", policy.name);
-  int code = static_cast<int>(passed ? ExitCode::ok : ExitCode::check_failed);
-  // As the run did: segments the kernel could not queue were never judged.
-  if (trace.queue_drops > 0) {
-    text += fmt::format("lastack: harness error: the recorded run lost {} queued segment{} (NFQUEUE overflow)\n",
-                        trace.queue_drops, trace.queue_drops == 1 ? "" : "s");
-    code = static_cast<int>(ExitCode::harness);
-  }
+  const RunVerdict verdict = run_verdict(results);
+  text += fmt::format("{} {} (replayed)\n", verdict_label(verdict), policy.name);
+  int code = verdict_exit_code(verdict);
+  fail_on_harness_errors(trace, text, code);  // as the run did
   std::fputs(text.c_str(), stdout);
   std::fflush(stdout);
   return code;

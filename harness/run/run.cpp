@@ -22,6 +22,7 @@
 #include "harness/run/lab.hpp"
 #include "harness/run/socket_observer.hpp"
 #include "harness/sys/privilege.hpp"
+#include "harness/run/wire_capture.hpp"
 
 namespace lastack {
 
@@ -51,24 +52,6 @@ bool needs_payload(const Policy& policy) {
                      [](const FaultRule& f) { return f.action == ActionKind::duplicate; });
 }
 
-// Sockets are observed by port; the wire tells which connection a client port belongs to.
-class ConnectionsByClientPort {
- public:
-  explicit ConnectionsByClientPort(const std::vector<WireEvent>& wire) {
-    for (const auto& w : wire)
-      by_port_.emplace(w.info.from == Side::client ? w.segment.sport : w.segment.dport, w.info.connection);
-  }
-  /// Set `e.connection` from its client port, when the wire saw that port.
-  template <typename KernelEvent>
-  void attribute(KernelEvent& e) const {
-    const auto port = e.side == Side::client ? e.local_port : e.remote_port;
-    if (auto it = by_port_.find(port); it != by_port_.end()) e.connection = it->second;
-  }
-
- private:
-  std::map<std::uint16_t, std::size_t> by_port_;
-};
-
 // TcpExtTCPTimeWaitOverflow as `ns` counts it: a TIME_WAIT the kernel skipped (nullopt: unreadable).
 std::optional<std::uint64_t> timewait_overflow(const sys::NetNamespace& ns) {
   const std::string text = sys::in_netns(ns, [] {
@@ -94,6 +77,7 @@ class RunDriver {
       : policy_(policy),
         options_(options),
         lab_(lab),
+        capture_(io_, clock_, lab.wire()),
         interceptor_(io_, clock_,
                      sys::NfQueuePort::open_in(lab.wire(), options.queue_num,
                                                needs_payload(policy) ? kFullCopyRange : kHeaderCopyRange),
@@ -106,7 +90,7 @@ class RunDriver {
         deadline_(io_),
         lab_fired_(policy.lab.size(), false),
         factory_(factory) {
-    // The queue is bound (NfQueuePort above) before any rule sends segments to it.
+    // The capture is bound and the queue too (members above) before any rule sends segments to it.
     lab_.apply_queue_rules();
     asio::ip::tcp::endpoint server_endpoint(to_asio(lab.addresses().server), policy.scenario.port);
     server_ = make_agent(Side::server, policy.scenario.server, server_endpoint);
@@ -116,6 +100,7 @@ class RunDriver {
   /// Run to completion; returns the merged trace.
   Trace run() {
     server_->prepare();
+    capture_.start();
     interceptor_.start();
     observer_.start();
     if (kernel_) kernel_->start();
@@ -208,13 +193,28 @@ class RunDriver {
   void finish() {
     if (finished_) return;
     finished_ = true;
+    end_ = clock_.now();  // segments entering wire after this belong to the teardown
     settle_.cancel();
     deadline_.cancel();
     client_->stop();
     server_->stop();
     interceptor_.stop();
+    capture_.stop();  // after the interceptor: what it released has left wire by now
     observer_.stop();
     if (kernel_) kernel_->stop();
+  }
+
+  // The whole wire (capture) with the interceptor's verdicts, and what could not be explained.
+  std::vector<WireEvent> merge_wire_events(std::vector<LabEvent>& errors) {
+    MergedWire merged = merge_wire(capture_.segments(), interceptor_.take_events(), {lab_.addresses().client}, end_);
+    errors = std::move(merged.errors);
+    for (auto& e : interceptor_.harness_errors()) errors.push_back(std::move(e));
+    if (const auto drops = capture_.drops(); drops > 0)
+      errors.push_back({clock_.now(),
+                        fmt::format("harness error: the packet capture lost {} frame{}: the wire is incomplete", drops,
+                                    drops == 1 ? "" : "s"),
+                        LabEventKind::harness_error, std::nullopt, drops});
+    return std::move(merged.events);
   }
 
   Trace merge() {
@@ -229,31 +229,24 @@ class RunDriver {
     trace.wall_start = clock_.wall_start();
     trace.client_timewait_overflow = timewait_overflow(lab_.client());
     trace.server_timewait_overflow = timewait_overflow(lab_.server());
-    const ConnectionsByClientPort connections(interceptor_.events());
     trace.sample_interval = std::chrono::milliseconds(2);
     trace.observed_until = clock_.now();  // the observers stopped in finish()
     trace.client_addresses = {lab_.addresses().client};
-    for (auto& e : interceptor_.take_events()) trace.events.emplace_back(std::move(e));
-    for (SocketEvent e : observer_.events()) {
-      connections.attribute(e);
-      trace.events.emplace_back(e);
-    }
+    trace.whole_wire = true;
+    trace.wire_resolution = std::chrono::microseconds(0);  // kernel timestamps from the packet socket
+    std::vector<LabEvent> errors;
+    for (auto& e : merge_wire_events(errors)) trace.events.emplace_back(std::move(e));
+    for (auto& e : errors) trace.events.emplace_back(std::move(e));
+    for (const SocketEvent& e : observer_.events()) trace.events.emplace_back(e);
     if (kernel_) {
       kernel_->drain();  // everything the kernel wrote up to now: nothing is left in the ring
       trace.kernel_source = KernelSource::traced;
+      trace.jiffy = kernel_->jiffy();
       if (const std::uint64_t lost = kernel_->lost())
         lab_events_.push_back({clock_.now(), fmt::format("harness error: the BPF ring buffer lost {} kernel event{}",
                                                          lost, lost == 1 ? "" : "s"),
                                LabEventKind::harness_error});
-      for (TraceEvent e : kernel_->events()) {
-        std::visit([&](auto& k) {
-          if constexpr (!std::is_same_v<std::decay_t<decltype(k)>, WireEvent> &&
-                        !std::is_same_v<std::decay_t<decltype(k)>, AppEvent> &&
-                        !std::is_same_v<std::decay_t<decltype(k)>, LabEvent>)
-            connections.attribute(k);
-        }, e);
-        trace.events.push_back(std::move(e));
-      }
+      for (TraceEvent e : kernel_->events()) trace.events.push_back(std::move(e));
     }
     for (const auto& e : app_events_) trace.events.emplace_back(e);
     for (const auto& e : lab_events_) trace.events.emplace_back(e);
@@ -268,6 +261,7 @@ class RunDriver {
   Lab& lab_;
   asio::io_context io_;
   RunClock clock_;
+  WireCapture capture_;
   Interceptor interceptor_;
   SocketObserver observer_;
   std::optional<KernelObserver> kernel_;  // as root only: exact kernel events
@@ -280,6 +274,7 @@ class RunDriver {
   int agents_done_ = 0;
   int pending_lab_ = 0;
   bool finished_ = false;
+  std::optional<Instant> end_;
 };
 }  // namespace
 

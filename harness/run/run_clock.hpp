@@ -21,6 +21,13 @@ class RunClock {
   Instant from_monotonic(std::chrono::nanoseconds monotonic) const {
     return monotonic - std::chrono::duration_cast<Instant>(start_.time_since_epoch());
   }
+  /// The Instant of a CLOCK_REALTIME reading (a packet socket's kernel timestamp). Packet
+  /// timestamps are CLOCK_REALTIME while the run's clock is CLOCK_MONOTONIC: the offset between
+  /// them is the one read once at construction (both clocks read back to back), so an NTP step
+  /// during the run would shift wire times against kernel and app events by that step.
+  Instant from_realtime(std::chrono::nanoseconds realtime) const {
+    return realtime - std::chrono::duration_cast<Instant>(wall_start_.time_since_epoch());
+  }
   /// The wall-clock (CLOCK_REALTIME) time of Instant 0, read once with the start: for absolute
   /// timestamps in exported captures.
   std::chrono::sys_time<std::chrono::nanoseconds> wall_start() const { return wall_start_; }

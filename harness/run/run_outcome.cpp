@@ -2,6 +2,8 @@
 // JUnit cases and the summary table.
 #include "harness/run/run_outcome.hpp"
 
+#include "harness/core/trace_query.hpp"
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -110,13 +112,22 @@ RunOutcome execute(const RunCommand& cmd, const Policy& policy, unsigned round, 
   write_traces(cmd, policy, round, several, result);
   o.text += result_line(policy, result);
   o.exit_code = verdict_exit_code(result.verdict);
-  // Fail closed: segments the kernel could not queue were never judged, so the run proves nothing.
-  if (result.trace.queue_drops > 0) {
-    o.text += fmt::format("lastack: harness error: the kernel dropped {} queued segment{} (NFQUEUE overflow)\n",
-                          result.trace.queue_drops, result.trace.queue_drops == 1 ? "" : "s");
-    o.exit_code = static_cast<int>(ExitCode::harness);
-  }
+  fail_on_harness_errors(result.trace, o.text, o.exit_code);
   return o;
+}
+
+void fail_on_harness_errors(const Trace& trace, std::string& text, int& code) {
+  if (trace.queue_drops > 0) {
+    text += fmt::format("lastack: harness error: the kernel dropped {} queued segment{} (NFQUEUE overflow)\n",
+                        trace.queue_drops, trace.queue_drops == 1 ? "" : "s");
+    code = static_cast<int>(ExitCode::harness);
+  }
+  const auto errors = harness_errors(trace);
+  if (!errors.empty()) {
+    text += fmt::format("lastack: {}{}\n", errors.front()->what,
+                        errors.size() > 1 ? fmt::format(" (and {} more)", errors.size() - 1) : "");
+    code = static_cast<int>(ExitCode::harness);
+  }
 }
 
 std::string encode_outcome(const RunOutcome& o) {

@@ -137,4 +137,6 @@ std::uint64_t BpfObserver::lost() const {
   return n;
 }
 
+unsigned long BpfObserver::hz() const { return impl_->skeleton->kconfig->CONFIG_HZ; }
+
 }  // namespace lastack::sys

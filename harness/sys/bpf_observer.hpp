@@ -46,6 +46,8 @@ class BpfObserver {
   std::size_t consume(const std::function<void(const KernelRecord&)>& sink);
   /// Records the kernel could not write because the ring buffer was full.
   std::uint64_t lost() const;
+  /// The running kernel's CONFIG_HZ, as libbpf resolved it for the programs.
+  unsigned long hz() const;
 
  private:
   struct Impl;

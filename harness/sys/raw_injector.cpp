@@ -55,7 +55,7 @@ RawInjector RawInjector::open_in(const NetNamespace& ns) {
   return RawInjector(open_raw(AF_INET), open_raw(AF_INET6));
 }
 
-void RawInjector::inject(std::span<const std::uint8_t> ip_packet) {
+std::span<const std::uint8_t> RawInjector::inject(std::span<const std::uint8_t> ip_packet) {
   if (ip_packet.empty()) throw HarnessError("inject: empty packet");
   const unsigned version = ip_packet[0] >> 4;
   if (version == 4) {
@@ -76,7 +76,7 @@ void RawInjector::inject(std::span<const std::uint8_t> ip_packet) {
     to.sin_family = AF_INET;
     std::memcpy(&to.sin_addr, scratch_.data() + 16, 4);
     send_packet(v4_.get(), scratch_, reinterpret_cast<const sockaddr*>(&to), sizeof to);
-    return;
+    return scratch_;
   }
   if (version == 6) {
     constexpr std::size_t header_len = 40;
@@ -97,7 +97,7 @@ void RawInjector::inject(std::span<const std::uint8_t> ip_packet) {
     to.sin6_family = AF_INET6;
     std::memcpy(&to.sin6_addr, scratch_.data() + 24, 16);
     send_packet(v6_.get(), scratch_, reinterpret_cast<const sockaddr*>(&to), sizeof to);
-    return;
+    return scratch_;
   }
   throw HarnessError("inject: not an IPv4 or IPv6 packet (version " + std::to_string(version) + ")");
 }

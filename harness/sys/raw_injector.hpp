@@ -19,8 +19,9 @@ class RawInjector {
 
   /// Send a complete IPv4 or IPv6 packet as it is, routed by its own destination address,
   /// except that a TCP checksum is recomputed (a queued copy may hold only the pseudo-header
-  /// sum). Throws HarnessError when the packet is malformed, truncated or cannot be sent.
-  void inject(std::span<const std::uint8_t> ip_packet);
+  /// sum). Returns the bytes sent (valid until the next call): what a capture sees leave.
+  /// Throws HarnessError when the packet is malformed, truncated or cannot be sent.
+  std::span<const std::uint8_t> inject(std::span<const std::uint8_t> ip_packet);
 
  private:
   RawInjector(UniqueFd v4, UniqueFd v6) : v4_(std::move(v4)), v6_(std::move(v6)) {}

@@ -102,7 +102,7 @@ TEST_CASE("a timing bound adds the timer, the measured round trip and the wire's
 
 TEST_CASE("the drop-final-ack trace fails no built-in invariant; those with nothing to judge say so") {
   const auto results = check_invariants(drop_final_ack_trace(), Policy{});
-  REQUIRE(results.size() == 7);
+  REQUIRE(results.size() == 8);
   for (const auto& r : results) {
     INFO(r.name << ": " << r.saw);
     CHECK(r.outcome != Outcome::fail);
@@ -335,6 +335,20 @@ TEST_CASE("bytes-delivered is not checked when no agent sent or received (lastac
   const auto r = check_bytes_delivered(b.trace);
   CHECK(r.outcome == Outcome::not_applicable);
   CHECK(r.saw == "no agent send or recv steps in the trace");
+}
+
+// ---- harness-errors ----
+
+TEST_CASE("harness-errors passes without harness errors and fails with one, naming it") {
+  Trace t = drop_final_ack_trace();
+  CHECK(check_harness_errors(t).passed);
+  t.events.emplace_back(LabEvent{Instant{}, "a note", LabEventKind::note});
+  CHECK(check_harness_errors(t).passed);
+  t.events.emplace_back(LabEvent{Instant{}, "harness error: the packet capture lost 2 frames", LabEventKind::harness_error});
+  const auto r = check_harness_errors(t);
+  CHECK_FALSE(r.passed);
+  CHECK(r.builtin);
+  CHECK_THAT(r.saw, Catch::Contains("lost 2 frames"));
 }
 
 // ---- harness-queue-drops ----
@@ -872,12 +886,12 @@ TEST_CASE("run_oracle puts invariants first, then expectations in file order") {
   rst.line = 35;
   p.expect = {s, rst};
   const auto results = run_oracle(drop_final_ack_trace(), p);
-  REQUIRE(results.size() == 9);
+  REQUIRE(results.size() == 10);
   CHECK(results[0].name == "syn-fin-consume-seq");
-  CHECK(results[7].line == 30);
-  CHECK(results[7].passed());
-  CHECK(results[8].line == 35);
-  CHECK_FALSE(results[8].passed());
+  CHECK(results[8].line == 30);
+  CHECK(results[8].passed());
+  CHECK(results[9].line == 35);
+  CHECK_FALSE(results[9].passed());
 }
 
 // A copy lastack injects (duplicate action) carries the retransmission role but is not the

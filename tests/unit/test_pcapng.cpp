@@ -343,3 +343,26 @@ TEST_CASE("pcapng: write_pcapng writes exactly pcapng_bytes") {
   const auto expected = pcapng_bytes(trace);
   CHECK(std::vector<std::uint8_t>(written.begin(), written.end()) == expected);
 }
+
+TEST_CASE("pcapng: from the whole wire, a segment no rule queued says so, and a delayed one reappears when it left") {
+  TraceBuilder b;
+  b.trace.wall_start = wall_start;
+  b.trace.whole_wire = true;
+  auto& queued = b.wire(1, client, "S", 0, 0, 0, {syn});
+  queued.queued = true;
+  queued.delivered_at = ms(1.1);
+  b.wire(2, client, "P.", 1, 1, 1000, {data}).delivered_at = ms(2.1);
+  auto& delayed = b.wire(3, client, ".", 1001, 1, 0, {ack}, Fate::delayed);
+  delayed.queued = true;
+  delayed.fault = 0;
+  delayed.note = "delayed by fault 1: ack";
+  delayed.released = ms(52.5);   // the interceptor's verdict (userspace)
+  delayed.delivered_at = ms(53);  // the capture: when it left wire
+  attach_packets(b.trace);
+  const auto packets = read_packets(pcapng_bytes(b.trace));
+  REQUIRE(packets.size() == 4);
+  CHECK(comment_of(packets[0]) == "syn | passed");
+  CHECK(comment_of(packets[1]) == "data | passed (not queued)");
+  CHECK(packets[3].micros == wall_start_us + 53'000);
+  CHECK(comment_of(packets[3]) == "ack | released: delayed by fault 1: ack");
+}

@@ -75,6 +75,16 @@ TEST_CASE("ladder has a header and fits the requested width") {
   CHECK(display_columns(lines_of(wide)[0]) == 100);
 }
 
+TEST_CASE("ladder's footnote says what was queued: from the whole wire every segment is drawn") {
+  Trace t = drop_final_ack_trace();
+  t.every_segment = false;
+  CHECK_THAT(render_ladder(t), Contains("so they are not drawn"));
+  t.whole_wire = true;
+  const std::string ladder = render_ladder(t);
+  CHECK_THAT(ladder, !Contains("not drawn"));
+  CHECK_THAT(ladder, Contains("not queued: they crossed the wire untouched"));
+}
+
 TEST_CASE("ladder draws client-to-server arrows left to right with relative numbers") {
   const std::string ladder = render_ladder(drop_final_ack_trace());
   const std::string syn = line_with(ladder, "S seq 0");
