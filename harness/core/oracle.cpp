@@ -86,8 +86,9 @@ TimingBound timing_bound(const Trace& trace, Duration timeout, bool with_rtt) {
   if (with_rtt) b.rtt = measured_rtt(trace).value_or(Duration{});
   // A timer armed mid-jiffy expires on a jiffy edge: up to one jiffy early in real time.
   b.resolution = resolution;
+  b.host = trace.host_latency;
   b.early = Duration(trace.jiffy) + resolution;
-  b.late = b.timer + b.rtt + resolution;
+  b.late = b.timer + b.rtt + b.host + resolution;
   return b;
 }
 
@@ -99,12 +100,14 @@ TimingBound doubling_bound(const Trace& trace, Duration previous, int factor) {
   b.late = now.late + factor * before.early;
   b.timer = now.timer + factor * before.timer;
   b.resolution = now.resolution + factor * before.resolution;
+  b.host = now.host + factor * before.host;
   return b;
 }
 
 std::string TimingBound::text() const {
   std::string out = fmt::format("bound -{}/+{} (timer +{}, RTT +{}", ms_text(early), ms_text(late),
                                 ms_text(timer), ms_text(rtt));
+  if (host > Duration{}) out += fmt::format(", host +{}", ms_text(host));
   if (resolution > Duration{}) out += fmt::format(", wire times ±{}", ms_text(resolution));
   return out + ")";
 }

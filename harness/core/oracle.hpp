@@ -61,6 +61,7 @@ struct TimingBound {
   Duration timer{};  // the timer-wheel part of `late`
   Duration rtt{};    // the round-trip part of `late`
   Duration resolution{};  // the observation's own resolution, in both
+  Duration host{};        // the loaded host running the expired timer late (late side only)
   /// "bound -5 ms/+5.3 ms (timer +4 ms, RTT +0.3 ms, wire times ±1 ms)"
   std::string text() const;
   /// True when `gap` lies in [nominal - early, nominal + late].
@@ -74,7 +75,8 @@ Duration timer_wheel_slack(Duration timeout, std::chrono::microseconds jiffy);
 
 /// The bound for a gap of nominal `timeout` in `trace`: early = one jiffy + the wire's time
 /// resolution; late = timer_wheel_slack + the measured round trip (when `with_rtt`: the timer
-/// was armed when an ACK arrived, not when the segment left) + the wire's resolution.
+/// was armed when an ACK arrived, not when the segment left) + the host's latency + the wire's
+/// resolution.
 TimingBound timing_bound(const Trace& trace, Duration timeout, bool with_rtt = true);
 
 /// The bound for a gap expected to be `factor` times the measured gap before it (backoff: 2;

@@ -206,9 +206,12 @@ struct Trace {
   // TODO(lead): the run layer should fill this from the running kernel's CONFIG_HZ.
   std::chrono::microseconds jiffy{4000};
   // How exactly wire times are known: ~0 from kernel timestamps; userspace NFQUEUE receipt
-  // times carry the interceptor's scheduling latency (a few ms on a loaded machine).
-  // TODO(lead): the whole-wire capture with kernel timestamps should set this to ~0.
+  // times carry the interceptor's scheduling latency. TODO(lead): the whole-wire capture with
+  // kernel timestamps should set this to ~0.
   std::chrono::microseconds wire_resolution{5000};
+  // How late a loaded host runs an expired timer (timer softirq and scheduling behind other
+  // work): late side only. Up to ~15 ms measured on this shared 2-core machine with two labs.
+  std::chrono::microseconds host_latency{20000};
   // When the observers stopped (the run's end); nullopt: the last event's time.
   std::optional<Instant> observed_until;
 };
