@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
   run_cmd->add_option("-j,--jobs", run.jobs, "Run up to N policies at once, each in its own process and lab")
       ->check(CLI::Range(1u, 64u));
   run_cmd->add_flag("-q,--quiet", run.quiet, "No ladder; details only for failures");
-  run_cmd->add_option("--capture", run.capture, "Which segments to queue: selective (default: only what a rule could select) or all (every segment on the ladder)")
+  run_cmd->add_option("--capture", run.capture, "Which segments to queue: all (default: every segment, in order) or selective (only what a rule could select: faster, but a queued segment can be overtaken by an unqueued one, which the run reports as a harness error)")
       ->transform(CLI::CheckedTransformer(std::map<std::string, Capture>{{"all", Capture::all}, {"selective", Capture::selective}}));
   std::string shard;
   run_cmd->add_option("--shard", shard, "Run only shard I of N (I/N): the policies at positions I, I+N, ... (CI across machines)");

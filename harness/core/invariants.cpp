@@ -346,8 +346,8 @@ CheckResult check_harness_queue_drops(const Trace& trace) {
 CheckResult check_harness_errors(const Trace& trace) {
   CheckResult r = builtin("harness-errors", "the lab saw the whole wire and gave every verdict it logged");
   const auto errors = harness_errors(trace);
-  r.passed = errors.empty();
-  r.saw = r.passed ? "no harness error"
+  r.outcome = outcome_of(errors.empty());
+  r.saw = r.passed() ? "no harness error"
                    : fmt::format("{}{}: the run proves nothing", errors.front()->what,
                                  errors.size() > 1 ? fmt::format(" (and {} more)", errors.size() - 1) : "");
   return r;

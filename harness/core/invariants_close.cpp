@@ -93,6 +93,7 @@ std::string judge_step(const StateHistory& h, std::size_t i, bool& unchecked) {
   if (!exact && i > 0) from = h.steps[i - 1].state;
   if (!from) return {};
   if (*from == TcpState::CLOSE && !exact) return {};  // a later sample is a new socket
+  if (*from == s.state && !exact) return {};  // a sample confirming an inferred state: no step
   if (legal_step(*from, s.state)) return {};
   const std::string step = fmt::format("{} → {}", state_name(*from), state_name(s.state));
   if (exact) return step + " is not a step of the TCP state diagram (traced)";

@@ -296,8 +296,7 @@ std::string render_ladder(const Trace& trace, const LadderOptions& opts) {
   if (trace.kernel_source == KernelSource::sampled) out += fmt::format("({})\n", sampling_note);
   if (!trace.every_segment && trace.whole_wire)
     out += "(data segments no rule selects were not queued: they crossed the wire untouched; --capture all "
-           "queues them)
-";
+           "queues them)\n";
   else if (!trace.every_segment)
     out += "(data segments no rule selects were not queued, so they are not drawn: --capture all shows them)\n";
   return out;

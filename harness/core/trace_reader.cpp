@@ -65,7 +65,9 @@ WireEvent read_wire(const JsonFields& f, FlowTracker& tracker) {
   WireEvent w;
   w.at = f.instant("t_ns");
   w.released = f.optional_instant("released_ns");
+  w.delivered_at = f.optional_instant("delivered_ns");
   w.packet = f.number<std::uint64_t>("packet");
+  w.queued = f.flag("queued");
   w.injected = f.flag("injected");
   w.fate = f.word("fate", fate_from_name, "fate");
   w.fault = f.optional_number<std::size_t>("fault");
@@ -196,6 +198,7 @@ Trace read_header(const JsonFields& f) {
   t.server_sysctls = sysctls.text_map("server");
   t.queue_drops = f.number<std::uint64_t>("queue_drops");
   t.every_segment = f.flag("every_segment");
+  t.whole_wire = f.flag("whole_wire");
   t.kernel_source = f.word("kernel_source", kernel_source_from_name, "kernel source");
   const JsonFields overflow = f.object("timewait_overflow");
   t.client_timewait_overflow = overflow.optional_number<std::uint64_t>("client");

@@ -189,6 +189,31 @@ class Merger {
 
 }  // namespace
 
+std::vector<LabEvent> reordering_errors(const std::vector<WireEvent>& wire) {
+  std::vector<LabEvent> errors;
+  // Per direction, the last segment (in ingress order) that no fault held back, and when it left.
+  std::map<std::pair<std::size_t, Side>, const WireEvent*> last;
+  std::vector<const WireEvent*> order;
+  for (const WireEvent& w : wire) order.push_back(&w);
+  std::stable_sort(order.begin(), order.end(), [](const WireEvent* a, const WireEvent* b) { return a->at < b->at; });
+  for (const WireEvent* w : order) {
+    if (w->injected || !w->delivered_at || w->fate == Fate::delayed || w->fate == Fate::held) continue;
+    auto& before = last[{w->info.connection, w->info.from}];
+    if (before && *w->delivered_at < *before->delivered_at)
+      errors.push_back({*w->delivered_at,
+                        fmt::format("harness error: the harness reordered the wire: {} seq {} from {} entered after "
+                                    "seq {} but left {} µs before it (no fault asked for that)",
+                                    w->segment.flags.tcpdump(), w->info.rel_seq, side_name(w->info.from),
+                                    before->info.rel_seq,
+                                    std::chrono::duration_cast<std::chrono::microseconds>(*before->delivered_at -
+                                                                                          *w->delivered_at)
+                                        .count()),
+                        LabEventKind::harness_error});
+    if (!before || *w->delivered_at > *before->delivered_at) before = w;
+  }
+  return errors;
+}
+
 MergedWire merge_wire(const std::vector<CapturedSegment>& captured, const std::vector<WireEvent>& intercepted,
                       const std::vector<IpAddress>& client_addresses, std::optional<Instant> end) {
   Merger m(captured, end);
@@ -196,7 +221,9 @@ MergedWire merge_wire(const std::vector<CapturedSegment>& captured, const std::v
   m.find_deliveries();
   m.add_injected(intercepted);
   m.check_unclaimed();
-  return m.finish(client_addresses);
+  MergedWire merged = m.finish(client_addresses);
+  for (LabEvent& e : reordering_errors(merged.events)) merged.errors.push_back(std::move(e));
+  return merged;
 }
 
 }  // namespace lastack

@@ -25,6 +25,10 @@ struct MergedWire {
   std::vector<LabEvent> errors;   // kind harness_error: the wire the trace shows would be incomplete
 };
 
+/// The harness must not reorder the wire: per connection and direction, a segment that no fault
+/// delayed or held leaves wire in the order it entered. One harness error per overtaking.
+std::vector<LabEvent> reordering_errors(const std::vector<WireEvent>& wire);
+
 /// Join the capture with the interceptor's log. Each segment that entered wire becomes one
 /// WireEvent stamped with its ingress time, fate passed and `queued` false unless a queued
 /// segment matches it (then the interceptor's fate, fault, note and packet id), `delivered_at`

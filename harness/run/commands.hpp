@@ -20,7 +20,7 @@ struct RunCommand {
   std::optional<std::string> json;    // file, or directory (one .jsonl per run) when several runs
   std::optional<std::string> pcap;    // file, or directory (one .pcapng per run) when several runs
   bool ipv6 = false;
-  Capture capture = Capture::selective;  // bulk data bypasses userspace unless a rule needs it
+  Capture capture = Capture::all;  // every segment through one queue, in order; selective: bulk bypasses userspace
   unsigned repeat = 1;
   unsigned jobs = 1;                  // runs in parallel (each in its own process and lab)
   bool quiet = false;                 // no ladder; verdicts only for failures

@@ -11,6 +11,7 @@
 #include "harness/core/trace_reader.hpp"
 #include "harness/core/verdicts.hpp"
 #include "harness/run/policy_library.hpp"
+#include "harness/run/run_outcome.hpp"
 
 namespace lastack {
 

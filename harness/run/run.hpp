@@ -29,7 +29,7 @@ using AgentFactory = std::function<std::unique_ptr<AgentRunner>(AgentConfig conf
 
 struct RunOptions {
   bool ipv6 = false;
-  Capture capture = Capture::selective;
+  Capture capture = Capture::all;  // selective can reorder the wire (see queue_rules.hpp)
   std::uint16_t queue_num = 0;  // each run has its own wire namespace, so 0 never collides
 };
 

@@ -342,12 +342,12 @@ TEST_CASE("bytes-delivered is not checked when no agent sent or received (lastac
 
 TEST_CASE("harness-errors passes without harness errors and fails with one, naming it") {
   Trace t = drop_final_ack_trace();
-  CHECK(check_harness_errors(t).passed);
+  CHECK(check_harness_errors(t).passed());
   t.events.emplace_back(LabEvent{Instant{}, "a note", LabEventKind::note});
-  CHECK(check_harness_errors(t).passed);
+  CHECK(check_harness_errors(t).passed());
   t.events.emplace_back(LabEvent{Instant{}, "harness error: the packet capture lost 2 frames", LabEventKind::harness_error});
   const auto r = check_harness_errors(t);
-  CHECK_FALSE(r.passed);
+  CHECK_FALSE(r.passed());
   CHECK(r.builtin);
   CHECK_THAT(r.saw, Catch::Contains("lost 2 frames"));
 }
@@ -415,7 +415,7 @@ TEST_CASE("retransmitted ignores the handshake's initial RTO for a FIN") {
   x.segment.segment = first_fin;
   x.after_rto = true;
   const auto r = check_retransmitted(b.trace, x);
-  CHECK(r.passed);
+  CHECK(r.passed());
   CHECK_THAT(r.saw, Contains("RTO 212 ms"));
 }
 
