@@ -20,6 +20,7 @@
 #include "harness/core/report.hpp"
 #include "harness/run/exec_process.hpp"
 #include "harness/run/forked_jobs.hpp"
+#include "harness/run/html_output.hpp"
 #include "harness/run/lab.hpp"
 #include "harness/run/policy_library.hpp"
 #include "harness/run/run_clock.hpp"
@@ -116,6 +117,7 @@ RunOutcome execute(const RunCommand& cmd, const Policy& policy, unsigned round, 
     auto out = open_output(output_path(*cmd.pcap, policy.name, round, several, "pcapng"), "pcapng");
     write_pcapng(result.trace, out);
   }
+  if (cmd.html) write_html_run(*cmd.html, several, policy, round, result.trace, result.results);
   text += fmt::format("{} {} ({:.2f} s)\n", result.passed ? "PASS" : "FAIL", policy.name, seconds(result.wall));
   int code = static_cast<int>(result.passed ? ExitCode::ok : ExitCode::check_failed);
   // Fail closed: segments the kernel could not queue were never judged, so the run proves nothing.
@@ -210,12 +212,14 @@ int command_run(const RunCommand& cmd, const std::vector<Policy>& policies) {
   const bool several = runs.size() > 1;
   std::vector<Row> rows;
   std::vector<JUnitCase> cases;
+  std::vector<HtmlRunRow> html_runs;
   int worst = static_cast<int>(ExitCode::ok);
   const auto started = std::chrono::steady_clock::now();
   auto elapsed = [&] { return seconds(std::chrono::steady_clock::now() - started); };
   auto record = [&](const RunOutcome& outcome) {
     rows.push_back(outcome.row);
     if (cmd.junit) cases.push_back(junit_case(outcome));
+    if (cmd.html) html_runs.push_back({outcome.row.policy, outcome.row.round, outcome.row.checks, outcome.failed});
     worst = std::max(worst, outcome.exit_code);
   };
   // Progress on stderr: for every run of a batch, and for a lone run when someone is watching
@@ -269,6 +273,7 @@ int command_run(const RunCommand& cmd, const std::vector<Policy>& policies) {
   }
   const double total = elapsed();
   if (cmd.junit) write_junit(*cmd.junit, cases, total);
+  if (cmd.html) write_html_index(*cmd.html, several, html_runs);
   if (several) print_summary(rows, total);
   bool all_passed = std::all_of(rows.begin(), rows.end(), [](const Row& r) { return r.passed; });
   return std::max(worst, static_cast<int>(all_passed ? ExitCode::ok : ExitCode::check_failed));
