@@ -154,7 +154,8 @@ std::string segment(const WireEvent& w, std::size_t n, const TimeScale& scale, c
     body += svg::line(xm, ym, xm, yr, "class=\"pause\"");
     body += svg::line(xm, yr, xr, yr + l.slant / 2, shaft + " marker-end=\"" + marker_of(w) + "\"");
     if (!l.compact)
-      body += svg::text(xm + 6, (ym + yr) / 2 + 4, fmt::format("{} {}", fate_name(w.fate), ms_text(*w.released - w.at)),
+      // Just below where the wait starts: the rows right after a segment are its own.
+      body += svg::text(xm + 6, ym + l.font + 4, fmt::format("{} {}", fate_name(w.fate), ms_text(*w.released - w.at)),
                         "class=\"pause-note\"");
   } else {
     body += svg::line(xs, ys, xr, ys + l.slant, shaft + " marker-end=\"" + marker_of(w) + "\"");
