@@ -37,6 +37,9 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--json", run.json, "Write the trace as JSON Lines (a directory when several runs)");
   run_cmd->add_option("--pcap", run.pcap,
                       "Write the wire as pcapng, roles and verdicts in packet comments (a directory when several runs)");
+  run_cmd->add_option("--html", run.html,
+                      "Write a self-contained HTML page: the ladder as a diagram and the verdicts (a directory, "
+                      "one page per run plus index.html, when several runs or the path ends in /)");
   run_cmd->add_flag("-6,--ipv6", run.ipv6, "Run over IPv6 (fd00::/8) instead of IPv4 (198.18.0.0/15)");
   run_cmd->add_option("--repeat", run.repeat, "Run each policy N times")->check(CLI::Range(1u, 1000u));
   run_cmd->add_option("-j,--jobs", run.jobs, "Run up to N policies at once, each in its own process and lab")

@@ -12,6 +12,7 @@
 #include "harness/core/error.hpp"
 #include "harness/core/policy_text.hpp"
 #include "harness/run/forked_jobs.hpp"
+#include "harness/run/html_output.hpp"
 #include "harness/run/policy_library.hpp"
 #include "harness/run/run_outcome.hpp"
 
@@ -43,6 +44,7 @@ struct Batch {
   std::vector<Job> runs;
   std::vector<Row> rows;
   std::vector<JUnitCase> cases;
+  std::vector<HtmlRunRow> html_runs;
   int code = static_cast<int>(ExitCode::ok);
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
@@ -51,6 +53,7 @@ struct Batch {
   void record(const RunOutcome& outcome) {
     rows.push_back(outcome.row);
     if (cmd.junit) cases.push_back(junit_case(outcome));
+    if (cmd.html) html_runs.push_back({outcome.row.policy, outcome.row.round, outcome.row.checks, outcome.reported});
     code = combine_exit_codes(code, outcome.exit_code);
   }
   // Progress on stderr: for every run of a batch, and for a lone run when someone is watching
@@ -112,7 +115,7 @@ int command_run(const RunCommand& cmd, const std::vector<Policy>& policies) {
     if (cmd.junit) write_junit(*cmd.junit, {}, 0.0);
     return static_cast<int>(ExitCode::ok);
   }
-  Batch b{cmd, {}, {}, {}};
+  Batch b{cmd, {}, {}, {}, {}};
   for (unsigned round = 1; round <= cmd.repeat; ++round)
     for (const auto& policy : policies) b.runs.push_back({&policy, round});
   if (cmd.jobs <= 1 || !b.several())
@@ -121,6 +124,7 @@ int command_run(const RunCommand& cmd, const std::vector<Policy>& policies) {
     run_in_parallel(b);
   const double total = b.elapsed();
   if (cmd.junit) write_junit(*cmd.junit, b.cases, total);
+  if (cmd.html) write_html_index(*cmd.html, b.several(), b.html_runs);
   if (b.several()) print_summary(b.rows, total);
   return b.code;
 }

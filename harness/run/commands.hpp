@@ -19,6 +19,7 @@ struct RunCommand {
   std::filesystem::path policy_dir;
   std::optional<std::string> json;    // file, or directory (one .jsonl per run) when several runs
   std::optional<std::string> pcap;    // file, or directory (one .pcapng per run) when several runs
+  std::optional<std::string> html;    // page, or directory (a page per run and index.html): html_output.hpp
   bool ipv6 = false;
   Capture capture = Capture::all;  // every segment through one queue, in order; selective: bulk bypasses userspace
   unsigned repeat = 1;

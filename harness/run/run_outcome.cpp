@@ -1,6 +1,7 @@
 // `lastack run`'s per-run rendering: result line, trace files, the forked-run wire format,
 // JUnit cases and the summary table.
 #include "harness/run/run_outcome.hpp"
+#include "harness/run/html_output.hpp"
 
 #include "harness/core/trace_query.hpp"
 
@@ -92,6 +93,7 @@ void write_traces(const RunCommand& cmd, const Policy& policy, unsigned round, b
     auto out = open_output(output_path(*cmd.pcap, policy.name, round, several, "pcapng"), "pcapng");
     write_pcapng(result.trace, out);
   }
+  if (cmd.html) write_html_run(*cmd.html, several, policy, round, result.trace, result.results);
 }
 
 }  // namespace
