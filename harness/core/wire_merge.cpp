@@ -18,13 +18,16 @@ constexpr std::size_t tcp_fixed_header = 20;
 constexpr std::size_t hex_shown = 32;
 
 // What identifies a copy of a segment on both sides of wire: forwarding changes the IP header
-// (TTL, checksum) but never these.
+// (TTL, checksum) but never these. The whole TCP header, options included: between the veths the
+// checksum holds only the pseudo-header sum, so a retransmission differs from its original only
+// in its timestamp option.
 std::string key_of(const Segment& s, std::span<const std::uint8_t> bytes) {
   std::string key;
   key += static_cast<char>(s.src.family);
   key.append(reinterpret_cast<const char*>(s.src.bytes.data()), s.src.bytes.size());
   key.append(reinterpret_cast<const char*>(s.dst.bytes.data()), s.dst.bytes.size());
-  const auto tcp = bytes.subspan(s.ip_header_len, std::min(tcp_fixed_header, bytes.size() - s.ip_header_len));
+  const std::size_t header = std::max<std::size_t>(tcp_fixed_header, s.tcp_header_len);
+  const auto tcp = bytes.subspan(s.ip_header_len, std::min(header, bytes.size() - s.ip_header_len));
   key.append(reinterpret_cast<const char*>(tcp.data()), tcp.size());
   const std::uint32_t tcp_length = s.tcp_header_len + s.payload_len;
   key.append(reinterpret_cast<const char*>(&tcp_length), sizeof tcp_length);

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "harness/core/errno_name.hpp"
 #include "harness/core/checksum.hpp"
 #include "harness/core/oracle.hpp"
 #include "harness/core/policy_parser.hpp"
@@ -239,10 +240,33 @@ inline void set_app_bytes(Trace& trace, Side side, std::string_view step, std::u
   }
 }
 
-/// `side`'s app steps that ended in `from` end in `to` instead.
+/// `side`'s app steps that ended in `from` end in `to` ("ok", "eof" or an errno name) instead:
+/// the display text and the typed result the oracle reads.
 inline void set_app_outcome(Trace& trace, Side side, std::string_view from, std::string_view to) {
-  for (TraceEvent& e : trace.events)
-    if (auto* a = std::get_if<AppEvent>(&e); a && a->side == side && a->outcome == from) a->outcome = to;
+  for (TraceEvent& e : trace.events) {
+    auto* a = std::get_if<AppEvent>(&e);
+    if (!a || a->side != side || a->outcome != from) continue;
+    a->outcome = to;
+    a->result = to == "ok" ? StepResult::ok : to == "eof" ? StepResult::eof : StepResult::error;
+    a->error = 0;
+    for (int err = 1; err < 200 && a->result == StepResult::error; ++err)
+      if (errno_name(err) == to) a->error = err;
+  }
+}
+
+/// A traced state change `from` → `to` of `side`'s socket `local`→`remote` at `at`, in time order.
+inline void insert_state_change(Trace& trace, Side side, std::uint16_t local, std::uint16_t remote, Instant at,
+                                TcpState from, TcpState to) {
+  StateChange c;
+  c.at = at;
+  c.side = side;
+  c.local_port = local;
+  c.remote_port = remote;
+  c.from = from;
+  c.to = to;
+  const auto later = std::find_if(trace.events.begin(), trace.events.end(),
+                                  [&](const TraceEvent& e) { return event_time(e) > at; });
+  trace.events.insert(later, c);
 }
 
 /// Every sample of `side`'s sockets in `state` is gone (the observer never saw it).
