@@ -359,6 +359,7 @@ TEST_CASE("jsonl writes delayed release times, socket samples, app steps and lab
                                    {"step", "recv 100"},
                                    {"outcome", "ok"},
                                    {"bytes", 100},
+                                   {"kind", "recv"},
                                    {"result", "ok"},
                                    {"errno", 0},
                                    {"verified", true},
