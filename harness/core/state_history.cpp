@@ -124,9 +124,10 @@ void finish_timewait(const Trace& trace, StateHistory& h) {
   h.steps.insert(next, StateStep{*fin, TcpState::TIME_WAIT, StateSource::inferred, TcpState::FIN_WAIT2});
 }
 
-bool closing(TcpState s) {
-  return s == TcpState::FIN_WAIT1 || s == TcpState::FIN_WAIT2 || s == TcpState::CLOSING;
-}
+// The states a full socket hands over to a timewait socket from (tcp_time_wait). FIN_WAIT1 is
+// not one: an ACK of the FIN moves it to FIN_WAIT2 first (traced), so FIN_WAIT1 -> CLOSE is the
+// socket dying (orphan retries spent, tcp_write_err), not living on as a timewait socket.
+bool closing(TcpState s) { return s == TcpState::FIN_WAIT2 || s == TcpState::CLOSING; }
 
 std::vector<StateHistory> traced_histories(const Trace& trace) {
   std::vector<StateHistory> out;

@@ -38,12 +38,15 @@ std::vector<nlohmann::json> read_jsonl(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("baseline's trace has its data segment and kernel wire times, without --capture all", "[wire]") {
+TEST_CASE("baseline's trace has its data segment and kernel wire times, with --capture selective", "[wire]") {
   char dir_template[] = "/tmp/lastack-wire-XXXXXX";
   const std::string dir = ::mkdtemp(dir_template);
-  const auto r = run_lastack({"run", "--json", dir + "/b.jsonl", "--pcap", dir + "/b.pcapng", "baseline"});
+  const auto r = run_lastack(
+      {"run", "--capture", "selective", "--json", dir + "/b.jsonl", "--pcap", dir + "/b.pcapng", "baseline"});
   INFO(r.out << r.err);
-  REQUIRE(r.exit_code == 0);
+  // Unqueued data can overtake the queued handshake ACK: the run then says so (exit 4), never passes silently.
+  const bool reordered = r.out.find("the harness reordered the wire") != std::string::npos;
+  REQUIRE((r.exit_code == 0 || (r.exit_code == 4 && reordered)));
   CHECK(r.out.find("P. seq 1 ack 1 len 1000") != std::string::npos);  // on the ladder
   const auto lines = read_jsonl(dir + "/b.jsonl");
   REQUIRE(!lines.empty());
