@@ -193,9 +193,17 @@ TEST_CASE("an unprivileged user runs every shipped policy, three times, through 
   auto r = run_process({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", lastack::test::lastack_bin(),
                         "--policy-dir", LASTACK_POLICY_DIR, "run", "--quiet", "--all", "--repeat", "3", "--jobs", "4"});
   INFO(r.out << r.err);
-  REQUIRE(r.exit_code == 0);
+  // No BPF without root: states are sampled, so a run passes or ends inconclusive (exit 5) naming
+  // the expectation sampling could not decide; it never fails.
+  REQUIRE((r.exit_code == 0 || r.exit_code == 5));
   CHECK(r.out.find(" 0 failed") != std::string::npos);
-  CHECK(r.out.find("FAIL") == std::string::npos);
+  CHECK(r.out.find("\nFAIL") == std::string::npos);
+  CHECK(r.out.find("FAIL  ") == std::string::npos);
+  if (r.exit_code == 5) {
+    CHECK(r.out.find("INCONCLUSIVE") != std::string::npos);
+    CHECK(r.out.find("not checked: state") != std::string::npos);
+    CHECK(r.out.find("states sampled every 2 ms; short states may be missed") != std::string::npos);
+  }
 }
 
 TEST_CASE("trace files: --json and --pcap write one each per run", "[policy][output]") {
