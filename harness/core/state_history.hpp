@@ -48,8 +48,8 @@ struct StateHistory {
 
 /// Every socket's history, in order of first appearance. With trace.kernel_source traced, full
 /// socket states come from StateChange events only; TIME_WAIT and an orphan's FIN_WAIT_2 are
-/// timewait sockets: seen by sock_diag, or inferred when the full socket went from FIN_WAIT_1,
-/// FIN_WAIT_2 or CLOSING to CLOSE with no reset on it and no TIME_WAIT overflow counted
+/// timewait sockets: seen by sock_diag, or inferred when the full socket went from FIN_WAIT_2
+/// or CLOSING to CLOSE (FIN_WAIT_1 -> CLOSE is the socket dying) with no reset on it and no TIME_WAIT overflow counted
 /// (TIME_WAIT when the peer's FIN had reached it, else FIN_WAIT_2 until the peer's FIN arrives).
 /// With kernel_source sampled, the sock_diag samples alone.
 std::vector<StateHistory> state_histories(const Trace& trace);

@@ -33,8 +33,8 @@ std::vector<LabEvent> reordering_errors(const std::vector<WireEvent>& wire);
 /// WireEvent stamped with its ingress time, fate passed and `queued` false unless a queued
 /// segment matches it (then the interceptor's fate, fault, note and packet id), `delivered_at`
 /// the time it left (none when dropped). Injected segments (`intercepted` entries marked
-/// injected) exist only at egress. Matching is per key (addresses, the TCP header's first 20
-/// bytes: ports, seq, ack, flags, window, checksum; TCP length), in order, never by time.
+/// injected) exist only at egress. Matching is per key (addresses, the whole TCP header:
+/// ports, seq, ack, flags, window, checksum, options; TCP length), in order, never by time.
 /// Segments entering after `end` (the run's end) are left out. A queued or injected segment
 /// the capture never saw, a capture nothing explains, or a passed segment that never left is
 /// an error. Roles come from a fresh FlowTracker over the merged wire, in wire order.
