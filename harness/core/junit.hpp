@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "harness/core/oracle.hpp"
+#include "harness/core/xml_text.hpp"
 
 namespace lastack {
 
@@ -21,9 +22,6 @@ struct JUnitCase {
   std::string error;                   // non-empty: the run ended in an error (exit 2/3/4), not a verdict
   std::string note;                    // the sampling note, when states were sampled
 };
-
-/// `text` with & < > " ' escaped and characters XML 1.0 forbids (control bytes) dropped.
-std::string xml_escape(std::string_view text);
 
 /// One <testcase> element (with <failure>, <skipped> for an inconclusive run, or <error>), with the
 /// note as <system-out>; newline-terminated.

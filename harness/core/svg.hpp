@@ -5,7 +5,7 @@
 
 namespace lastack::svg {
 
-/// `text` safe inside an HTML/SVG element or a double-quoted attribute (& < > " ' escaped).
+/// `text` safe inside an HTML/SVG element or a double-quoted attribute: xml_escape.
 std::string escape(std::string_view text);
 
 /// A coordinate with one decimal: "12.5".

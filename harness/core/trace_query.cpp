@@ -244,21 +244,13 @@ std::string state_path_text(const std::vector<TcpState>& states) {
   return out.empty() ? "no samples" : out;
 }
 
-namespace {
-bool in_handshake(const SocketEvent& e) {
-  return e.state == TcpState::SYN_SENT || e.state == TcpState::SYN_RECV;
-}
-}  // namespace
-
 std::optional<std::chrono::microseconds> rto_at(const Trace& trace, Side side,
-                                                std::optional<std::size_t> connection, Instant at,
-                                                bool after_handshake) {
+                                                std::optional<std::size_t> connection, Instant at) {
   const auto ports = connections_by_ports(trace);
   std::optional<std::chrono::microseconds> rto;
   for (const TraceEvent& ev : trace.events) {
     const auto* e = std::get_if<SocketEvent>(&ev);
     if (!e || e->side != side || e->at > at || e->rto.count() <= 0) continue;
-    if (after_handshake && in_handshake(*e)) continue;
     const auto conn = lookup_connection(ports, *e);
     if (connection && conn && *conn != *connection) continue;
     rto = e->rto;

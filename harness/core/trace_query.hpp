@@ -115,11 +115,9 @@ bool timewait_restarted(const SocketEvent& before, const SocketEvent& after);
 std::string state_path_text(const std::vector<TcpState>& states);
 
 /// The sender's RTO at `at`: tcpi_rto of the latest sample of `side` (on `connection`, when the
-/// sample's connection is known) at or before `at` with a non-zero rto. `after_handshake`: skip
-/// samples taken in SYN_SENT / SYN_RECV, whose RTO is the handshake's initial 1 s.
+/// sample's connection is known) at or before `at` with a non-zero rto.
 std::optional<std::chrono::microseconds> rto_at(const Trace& trace, Side side,
-                                                std::optional<std::size_t> connection, Instant at,
-                                                bool after_handshake = false);
+                                                std::optional<std::size_t> connection, Instant at);
 
 /// The RTO the sender had armed for `original`: its latest sample at or before it, else (sock_diag
 /// samples lag the wire by a few ms) its first sample with a non-zero rto before `until`. Samples

@@ -132,6 +132,11 @@ TEST_CASE("a missing or out-of-range field is rejected at its line") {
   auto state = lines;
   edit_line(state, n, [](Json& j) { j["state"] = "FIN_WAIT1"; });
   CHECK(reader_error(state) == fmt::format("bad.jsonl:{}: \"state\" is \"FIN_WAIT1\", not a known TCP state", n));
+  auto outcome = lines;
+  const std::size_t check = line_of(lines, "check");
+  edit_line(outcome, check, [](Json& j) { j["outcome"] = "maybe"; });
+  CHECK(reader_error(outcome) ==
+        fmt::format("bad.jsonl:{}: \"outcome\" is \"maybe\", not a known check outcome", check));
   auto header = lines;
   edit_line(header, 1, [](Json& j) { j["sysctls"]["client"]["net.ipv4.tcp_rfc1337"] = 0; });
   CHECK(reader_error(header) == "bad.jsonl:1: \"sysctls.client.net.ipv4.tcp_rfc1337\" is 0, not a string");
