@@ -76,8 +76,11 @@ static __always_inline __u32 jiffies_to_us(__u32 j) {
   return (__u32)((__u64)j * 1000000 / CONFIG_HZ);
 }
 
-SEC("raw_tp/inet_sock_set_state")
-int BPF_PROG(on_state, const struct sock *sk, const int oldstate, const int newstate) {
+/* The kernel skips a raw tracepoint program that is already running on this CPU: a state
+ * change in softirq context that interrupts on_state (for any socket on the machine) would be
+ * lost. Two identical programs see every change; the nested one is missed by one of them only,
+ * and userspace keeps one event of each pair (kernel_observer.cpp). */
+static __always_inline int record_state(const struct sock *sk, int oldstate, int newstate, __u8 copy) {
   if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP_) return 0;
   __u32 *side = side_of(&sk->__sk_common);
   if (!side) return 0;
@@ -87,8 +90,19 @@ int BPF_PROG(on_state, const struct sock *sk, const int oldstate, const int news
   e->socket = (__u64)sk;
   e->old_state = oldstate;
   e->new_state = newstate;
+  e->copy = copy;
   bpf_ringbuf_submit(e, 0);
   return 0;
+}
+
+SEC("raw_tp/inet_sock_set_state")
+int BPF_PROG(on_state, const struct sock *sk, const int oldstate, const int newstate) {
+  return record_state(sk, oldstate, newstate, 0);
+}
+
+SEC("raw_tp/inet_sock_set_state")
+int BPF_PROG(on_state_twin, const struct sock *sk, const int oldstate, const int newstate) {
+  return record_state(sk, oldstate, newstate, 1);
 }
 
 SEC("raw_tp/tcp_retransmit_skb")
@@ -108,6 +122,8 @@ int BPF_PROG(on_retransmit, const struct sock *sk, const struct sk_buff *skb) {
   e->pending = BPF_CORE_READ(icsk, icsk_pending);
   e->rto_us = jiffies_to_us(BPF_CORE_READ(icsk, icsk_rto));
   e->backoff = BPF_CORE_READ(icsk, icsk_backoff);
+  /* The timer that fired keeps its expiry until it is re-armed after this retransmission. */
+  e->timer_late = (__s32)(bpf_jiffies64() - BPF_CORE_READ(icsk, icsk_retransmit_timer.expires));
   bpf_ringbuf_submit(e, 0);
   return 0;
 }
@@ -123,6 +139,8 @@ int BPF_PROG(on_synack, const struct sock *sk, const struct request_sock *req) {
   e->seq = BPF_CORE_READ((const struct tcp_request_sock *)req, snt_isn);
   e->rto_us = jiffies_to_us(BPF_CORE_READ(req, timeout));
   e->backoff = BPF_CORE_READ_BITFIELD_PROBED(req, num_timeout);
+  /* From the request's timer, its expiry is in the past; from a duplicate SYN, in the future. */
+  e->timer_late = (__s32)(bpf_jiffies64() - BPF_CORE_READ(req, rsk_timer.expires));
   bpf_ringbuf_submit(e, 0);
   return 0;
 }

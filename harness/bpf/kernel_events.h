@@ -25,6 +25,8 @@ struct lastack_kernel_event {
   __u32 side;         /* the value userspace stored for the socket's namespace inode */
   __u32 seq;          /* retransmissions: first sequence number (the SYN-ACK's ISN) */
   __u32 rto_us;       /* retransmissions: icsk_rto in microseconds */
+  __s32 timer_late;   /* retransmissions: jiffies now minus the retransmission timer's expiry
+                         (>= 0 when its timer sent it: how late the kernel ran it) */
   __u16 local_port;
   __u16 remote_port;
   __u8 kind;          /* enum lastack_kernel_event_kind */
@@ -33,7 +35,8 @@ struct lastack_kernel_event {
   __u8 pending;       /* retransmissions: icsk_pending at that moment (ICSK_TIME_*) */
   __u8 backoff;       /* retransmissions: icsk_backoff */
   __u8 full_socket;   /* resets: 1 when a full socket sent or received it */
-  __u8 pad[2];
+  __u8 copy;          /* state changes: which of the two identical programs wrote it (0, 1) */
+  __u8 pad;
 };
 
 #endif

@@ -47,11 +47,10 @@ Instant timer_start(const Trace& trace, const WireEvent& original, Instant until
 }
 
 // The timing problems of a retransmission chain against the expectation; empty when none.
-std::vector<std::string> timing_problems(const Trace& trace, const std::vector<Duration>& gaps,
-                                         std::optional<Duration> want_gap) {
+std::vector<std::string> timing_problems(const std::vector<Duration>& gaps, std::optional<Duration> want_gap,
+                                         const TimingBound& b) {
   std::vector<std::string> problems;
   if (want_gap && !gaps.empty()) {
-    const TimingBound b = timing_bound(trace, *want_gap);
     if (!b.admits(gaps.front(), *want_gap))
       problems.push_back(fmt::format("first gap {} vs {}, outside the {}", ms_text(gaps.front()),
                                      ms_text(*want_gap), b.text()));
@@ -61,6 +60,7 @@ std::vector<std::string> timing_problems(const Trace& trace, const std::vector<D
 
 // The backoff problems of a retransmission chain; empty when none.
 std::vector<std::string> backoff_problems(const Trace& trace, const RetransmittedExpect& x,
+                                          const std::vector<const WireEvent*>& again,
                                           const std::vector<Duration>& gaps, std::size_t probes) {
   std::vector<std::string> problems;
   if (!x.backoff) return problems;
@@ -69,7 +69,8 @@ std::vector<std::string> backoff_problems(const Trace& trace, const Retransmitte
     problems.push_back(fmt::format("backoff needs at least two timer retransmissions{}",
                                    probes ? " after the tail-loss probe" : ""));
   for (std::size_t i = 1 + probes; i < gaps.size(); ++i) {
-    const TimingBound b = doubling_bound(trace, gaps[i - 1], 2);
+    const TimingBound b = with_timer_lateness(doubling_bound(trace, gaps[i - 1], 2), timer_lateness(trace, *again[i]),
+                                              timer_lateness(trace, *again[i - 1]), 2);
     if (!b.admits(gaps[i], 2 * gaps[i - 1]))
       problems.push_back(fmt::format("gap {} ({}) is not double gap {} ({}): {}", i + 1,
                                      ms_text(gaps[i]), i, ms_text(gaps[i - 1]), b.text()));
@@ -119,10 +120,19 @@ CheckResult check_retransmitted(const Trace& trace, const RetransmittedExpect& x
   const bool count_ok = x.count ? again.size() == *x.count : !again.empty();
   // The first gap is judged from when the timer last started (an ACK of new data re-arms it).
   std::vector<Duration> timed = gaps;
-  const Instant started = again.empty() ? original->at : timer_start(trace, *original, again.front()->at);
+  Instant started = again.empty() ? original->at : timer_start(trace, *original, again.front()->at);
+  // The kernel's own account of when it armed the timer wins over the wire's: a busy host
+  // processes the re-arming ACK late, or the original reaches the wire late.
+  const std::optional<Instant> armed = again.empty() ? std::nullopt : timer_armed_at(trace, *again.front());
+  const Instant wire_started = started;
+  if (armed) started = *armed;
   if (!timed.empty()) timed.front() = again.front()->at - started;
-  auto problems = timing_problems(trace, timed, want_gap);
-  for (auto& p : backoff_problems(trace, x, gaps, probes.count)) problems.push_back(std::move(p));
+  // The kernel's own count of how late it ran the first retransmission's timer widens the bound.
+  const TimingBound first_bound =
+      want_gap ? with_timer_lateness(timing_bound(trace, *want_gap), again.empty() ? Duration{} : timer_lateness(trace, *again.front()))
+               : TimingBound{};
+  auto problems = timing_problems(timed, want_gap, first_bound);
+  for (auto& p : backoff_problems(trace, x, again, gaps, probes.count)) problems.push_back(std::move(p));
   r.outcome = outcome_of(count_ok && problems.empty());
   if (again.empty()) {
     r.saw = fmt::format("{} sent at {}, never retransmitted", segment_text(*original),
@@ -140,11 +150,15 @@ CheckResult check_retransmitted(const Trace& trace, const RetransmittedExpect& x
                         rto ? fmt::format("; RTO {}", ms_text(*rto)) : "; no RTO sampled");
   }
   if (x.after_rto && !rto) r.saw += "; assumed TCP_RTO_MIN 200 ms";
-  if (want_gap && !gaps.empty() && started != original->at)
-    r.saw += fmt::format("; the timer restarted at {} (an ACK of new data reached the sender)", ms_text(started));
+  if (want_gap && !gaps.empty() && wire_started != original->at)
+    r.saw += fmt::format("; the timer restarted at {} (an ACK of new data reached the sender)", ms_text(wire_started));
+  if (want_gap && !gaps.empty() && started != wire_started)
+    r.saw += fmt::format("; the kernel armed it {} {}, at {}, by its own count",
+                         ms_text(started > wire_started ? started - wire_started : wire_started - started),
+                         started > wire_started ? "later" : "earlier", ms_text(started));
   if (want_gap && !gaps.empty() && problems.empty())
     r.saw += fmt::format("; first gap {} vs {}, {}", ms_text(timed.front()), ms_text(*want_gap),
-                         timing_bound(trace, *want_gap).text());
+                         first_bound.text());
   if (!problems.empty()) r.saw += ": " + join(problems);
   return r;
 }

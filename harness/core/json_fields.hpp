@@ -28,7 +28,7 @@ class JsonFields {
   std::string name(std::string_view key) const;
 
   /// True when the object has the field (of any type, null included).
-  bool has(std::string_view key) const { return object_.contains(key); }
+  bool has(std::string_view key) const { return object_.find(key) != object_.end(); }
   /// The field, present but of any type (null included).
   const nlohmann::json& raw(std::string_view key) const;
   /// A string.

@@ -104,10 +104,18 @@ TimingBound doubling_bound(const Trace& trace, Duration previous, int factor) {
   return b;
 }
 
+TimingBound with_timer_lateness(TimingBound b, Duration late, Duration previous_late, int factor) {
+  b.late += late;
+  b.early += factor * previous_late;
+  b.kernel += late + factor * previous_late;
+  return b;
+}
+
 std::string TimingBound::text() const {
   std::string out = fmt::format("bound -{}/+{} (timer +{}, RTT +{}", ms_text(early), ms_text(late),
                                 ms_text(timer), ms_text(rtt));
   if (host > Duration{}) out += fmt::format(", host +{}", ms_text(host));
+  if (kernel > Duration{}) out += fmt::format(", timers run {} late by the kernel's own count", ms_text(kernel));
   if (resolution > Duration{}) out += fmt::format(", wire times ±{}", ms_text(resolution));
   return out + ")";
 }

@@ -62,6 +62,7 @@ struct TimingBound {
   Duration rtt{};    // the round-trip part of `late`
   Duration resolution{};  // the observation's own resolution, in both
   Duration host{};        // the loaded host running the expired timer late (late side only)
+  Duration kernel{};      // how late the kernel itself says it ran the timers (measured, both sides)
   /// "bound -5 ms/+5.3 ms (timer +4 ms, RTT +0.3 ms, wire times ±1 ms)"
   std::string text() const;
   /// True when `gap` lies in [nominal - early, nominal + late].
@@ -82,6 +83,11 @@ TimingBound timing_bound(const Trace& trace, Duration timeout, bool with_rtt = t
 /// The bound for a gap expected to be `factor` times the measured gap before it (backoff: 2;
 /// linear SYN timeouts: 1): the earlier gap's own error scales with it.
 TimingBound doubling_bound(const Trace& trace, Duration previous, int factor);
+
+/// `b` widened by what the kernel measured itself: the gap's closing retransmission ran `late`
+/// after its timer expired (later), and the gap it is compared with ended `previous_late` after
+/// its own (a backoff gap: earlier, `factor` times that).
+TimingBound with_timer_lateness(TimingBound b, Duration late, Duration previous_late = {}, int factor = 0);
 
 /// Run every built-in invariant over the trace.
 std::vector<CheckResult> check_invariants(const Trace& trace, const Policy& policy);

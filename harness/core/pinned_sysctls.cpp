@@ -32,9 +32,10 @@ constexpr PinnedSysctl table[] = {
     {"net.ipv4.tcp_fin_timeout", "60", "how long an orphaned FIN_WAIT_2 waits for the peer's FIN",
      std::nullopt},
     // Loss detection and recovery
-    {"net.ipv4.tcp_early_retrans", "3",
-     "tail-loss probes on (RACK-TLP): a probe ~2 RTT + 200 ms after the last send may beat the RTO; "
-     "policies that check an RTO retransmission set 0",
+    {"net.ipv4.tcp_early_retrans", "0",
+     "tail-loss probes off (Linux's default is 3, on): a probe fires a few ms after the last send when "
+     "the peer's ACK is not yet processed, which on a loaded host is a race (half-close: a FIN probed "
+     "4 ms after it left, its ACK handled 24 ms late); a policy that shows probes sets 3",
      std::nullopt},
     {"net.ipv4.tcp_recovery", "1", "RACK loss detection: when a sent segment counts as lost",
      std::nullopt},

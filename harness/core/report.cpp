@@ -105,11 +105,12 @@ Json event_json(const StateChange& c) {
 }
 
 Json event_json(const KernelRetransmit& r) {
-  return ports_json(Json{{"type", "retransmit"}, {"t_us", micros(r.at)}, {"t_ns", nanos(r.at)},
-                         {"side", side_name(r.side)}, {"state", state_name(r.state)}, {"seq", r.seq.raw()},
-                         {"cause", retransmit_cause_name(r.cause)}, {"rto_us", r.rto.count()},
-                         {"backoff", r.backoff}},
-                    r.connection, r.local_port, r.remote_port);
+  Json j{{"type", "retransmit"}, {"t_us", micros(r.at)}, {"t_ns", nanos(r.at)},
+         {"side", side_name(r.side)}, {"state", state_name(r.state)}, {"seq", r.seq.raw()},
+         {"cause", retransmit_cause_name(r.cause)}, {"rto_us", r.rto.count()}, {"backoff", r.backoff}};
+  // Only when the kernel said: traces from before it was observed read back byte for byte.
+  if (r.timer_late) j["timer_late_us"] = r.timer_late->count();
+  return ports_json(std::move(j), r.connection, r.local_port, r.remote_port);
 }
 
 Json event_json(const KernelReset& r) {

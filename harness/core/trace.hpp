@@ -96,6 +96,9 @@ struct KernelRetransmit {
   RetransmitCause cause = RetransmitCause::rto;
   std::chrono::microseconds rto{0};       // icsk_rto at that moment (before any backoff step)
   std::uint8_t backoff = 0;               // icsk_backoff at that moment
+  // How long after its timer's expiry the kernel ran this retransmission (whole jiffies: the
+  // timer wheel's tick and a busy host's softirq delay). nullopt: not the timer's doing, or not read.
+  std::optional<std::chrono::microseconds> timer_late;
 };
 
 /// Kernel truth, exact: a RST the kernel sent (tcp:tcp_send_reset) or accepted (tcp:tcp_receive_reset).

@@ -301,6 +301,22 @@ const KernelRetransmit* kernel_retransmit_for(const Trace& trace, const WireEven
   return best;
 }
 
+Duration timer_lateness(const Trace& trace, const WireEvent& w) {
+  const KernelRetransmit* k = kernel_retransmit_for(trace, w);
+  return k && k->timer_late ? Duration(*k->timer_late) : Duration{};
+}
+
+std::optional<Instant> timer_armed_at(const Trace& trace, const WireEvent& w) {
+  const KernelRetransmit* k = kernel_retransmit_for(trace, w);
+  if (!k || !k->timer_late) return std::nullopt;
+  if (k->cause == RetransmitCause::rto) return k->at - *k->timer_late - k->rto;  // icsk_rto: what it was armed with
+  if (k->cause != RetransmitCause::synack) return std::nullopt;
+  // A request's timer runs its base timeout doubled per timeout so far, up to TCP_RTO_MAX.
+  const Duration armed_for = std::min<Duration>(Duration(k->rto) * (std::int64_t{1} << std::min<int>(k->backoff, 20)),
+                                                std::chrono::seconds(120));
+  return k->at - *k->timer_late - armed_for;
+}
+
 ProbeCount leading_probe_count(const Trace& trace, const std::vector<const WireEvent*>& again,
                                const std::vector<Duration>& gaps,
                                std::optional<std::chrono::microseconds> rto) {

@@ -140,6 +140,15 @@ std::size_t leading_probes(const std::vector<Duration>& gaps, std::optional<std:
 /// sender and sequence number closest before it (1 ms of slack); nullptr when there is none.
 const KernelRetransmit* kernel_retransmit_for(const Trace& trace, const WireEvent& w);
 
+/// How late the kernel says it ran the timer that sent retransmission `w` (0 when it did not
+/// say: not traced, or not the timer's doing).
+Duration timer_lateness(const Trace& trace, const WireEvent& w);
+
+/// When the kernel last armed the timer that sent retransmission `w`, by its own account (the
+/// timer's expiry minus the RTO it was armed with, to a jiffy: an RTO or a request's SYN-ACK
+/// timer); nullopt when it did not say.
+std::optional<Instant> timer_armed_at(const Trace& trace, const WireEvent& w);
+
 /// How many of the first retransmissions (`again`, with `gaps` from the original) were tail-loss
 /// probes: exact from the kernel's causes when each has one, else leading_probes (inferred).
 struct ProbeCount {

@@ -124,6 +124,9 @@ KernelRetransmit read_kernel_retransmit(const JsonFields& f) {
   r.cause = f.word("cause", retransmit_cause_from_name, "retransmission cause");
   r.rto = std::chrono::microseconds(f.number<std::int64_t>("rto_us"));
   r.backoff = f.number<std::uint8_t>("backoff");
+  // Absent from traces written before it was observed.
+  if (f.has("timer_late_us"))
+    if (auto late = f.optional_number<std::int64_t>("timer_late_us")) r.timer_late = std::chrono::microseconds(*late);
   return r;
 }
 

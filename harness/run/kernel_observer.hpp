@@ -19,8 +19,9 @@ namespace lastack {
 /// probe, anything else ACK processing (fast retransmit, SACK/RACK recovery).
 RetransmitCause retransmit_cause(std::uint8_t icsk_pending);
 
-/// The trace event one record stands for, on the run's clock.
-TraceEvent to_trace_event(const sys::KernelRecord& r, const RunClock& clock);
+/// The trace event one record stands for, on the run's clock; `jiffy` turns the timer's
+/// lateness (in jiffies) into time.
+TraceEvent to_trace_event(const sys::KernelRecord& r, const RunClock& clock, std::chrono::microseconds jiffy);
 
 class KernelObserver {
  public:
@@ -38,6 +39,9 @@ class KernelObserver {
   const std::vector<TraceEvent>& events() const { return events_; }
   /// Events the kernel dropped because the ring buffer was full (then the trace is incomplete).
   std::uint64_t lost() const { return bpf_.lost(); }
+  /// Events the kernel never recorded because it skipped a program already running on that CPU
+  /// and (for state changes) its twin missed the same change; call after the last drain().
+  std::uint64_t skipped() const;
   /// One tick of the kernel's timer wheel (1 / CONFIG_HZ).
   std::chrono::microseconds jiffy() const { return std::chrono::microseconds(1'000'000 / bpf_.hz()); }
 
@@ -45,11 +49,21 @@ class KernelObserver {
   void wait_readable();
   void add(const sys::KernelRecord& r);
   void give_ports(std::uint64_t socket, std::size_t index);
+  /// True when `r` is the twin program's copy of the state change recorded just before.
+  bool twin_of_last(const sys::KernelRecord& r);
 
   const RunClock& clock_;
   sys::BpfObserver bpf_;
   asio::posix::stream_descriptor ready_;
   std::vector<TraceEvent> events_;
+  // Each socket's last state change, until its twin's copy arrives (then `paired`).
+  struct LastState {
+    TcpState from, to;
+    std::uint8_t copy;
+    bool paired;
+  };
+  std::map<std::uint64_t, LastState> last_state_;
+  std::uint64_t unpaired_ = 0;  // state changes only one of the twins saw (the other skipped them)
   // A socket changes state before its port is chosen (SYN_SENT) and after it is released
   // (CLOSE): those changes take the ports the same socket had (or gets next).
   std::map<std::uint64_t, std::pair<std::uint16_t, std::uint16_t>> ports_of_socket_;

@@ -246,6 +246,13 @@ class RunDriver {
         lab_events_.push_back({clock_.now(), fmt::format("harness error: the BPF ring buffer lost {} kernel event{}",
                                                          lost, lost == 1 ? "" : "s"),
                                LabEventKind::harness_error});
+      if (const std::uint64_t skipped = kernel_->skipped())
+        lab_events_.push_back(
+            {clock_.now(),
+             fmt::format("harness error: the kernel skipped the BPF observer {} time{} (it was already running on "
+                         "that CPU): kernel events are missing",
+                         skipped, skipped == 1 ? "" : "s"),
+             LabEventKind::harness_error, std::nullopt, skipped});
       for (TraceEvent e : kernel_->events()) trace.events.push_back(std::move(e));
     }
     for (const auto& e : app_events_) trace.events.emplace_back(e);

@@ -61,7 +61,9 @@ KernelRecord to_record(const lastack_kernel_event& e) {
   r.pending = e.pending;
   r.backoff = e.backoff;
   r.rto = std::chrono::microseconds(e.rto_us);
+  r.timer_late = e.timer_late;
   r.full_socket = e.full_socket != 0;
+  r.copy = e.copy;
   return r;
 }
 
@@ -135,6 +137,23 @@ std::uint64_t BpfObserver::lost() const {
   if (bpf_map__lookup_elem(impl_->skeleton->maps.lost, &zero, sizeof zero, &n, sizeof n, 0) != 0)
     throw HarnessError(std::string("BPF lost-event counter: ") + std::strerror(errno));
   return n;
+}
+
+namespace {
+std::uint64_t recursion_misses(const bpf_program* prog) {
+  bpf_prog_info info{};
+  std::uint32_t length = sizeof info;
+  if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &length) != 0)
+    throw HarnessError(std::string("BPF program info: ") + std::strerror(errno));
+  return info.recursion_misses;
+}
+}  // namespace
+
+ProgramMisses BpfObserver::misses() const {
+  const auto& p = impl_->skeleton->progs;
+  return {recursion_misses(p.on_state), recursion_misses(p.on_state_twin),
+          recursion_misses(p.on_retransmit) + recursion_misses(p.on_synack) + recursion_misses(p.on_send_reset) +
+              recursion_misses(p.on_receive_reset)};
 }
 
 unsigned long BpfObserver::hz() const { return impl_->skeleton->kconfig->CONFIG_HZ; }

@@ -27,7 +27,16 @@ struct KernelRecord {
   std::uint8_t pending = 0;              // retransmit: icsk_pending (ICSK_TIME_*) at that moment
   std::uint8_t backoff = 0;              // icsk_backoff; SYN-ACK: the request's timeouts so far
   std::chrono::microseconds rto{0};      // icsk_rto; SYN-ACK: the request's base timeout
+  std::int32_t timer_late = 0;           // jiffies now minus the retransmission timer's expiry
   bool full_socket = false;              // resets: a full socket sent or received it
+  std::uint8_t copy = 0;                 // state changes: which of the twin programs wrote it
+};
+
+/// How often the kernel skipped a program because it was already running on that CPU (a
+/// tracepoint hit from softirq context interrupting it): each skip is an event not recorded.
+struct ProgramMisses {
+  std::uint64_t state = 0, state_twin = 0;  // the twin state-change programs (each skip is caught by the other, normally)
+  std::uint64_t other = 0;                  // retransmissions, SYN-ACKs, resets: lost outright
 };
 
 /// Loaded and attached BPF tracepoint programs; move-only.
@@ -46,6 +55,8 @@ class BpfObserver {
   std::size_t consume(const std::function<void(const KernelRecord&)>& sink);
   /// Records the kernel could not write because the ring buffer was full.
   std::uint64_t lost() const;
+  /// The programs' recursion misses so far (bpf_prog_info.recursion_misses).
+  ProgramMisses misses() const;
   /// The running kernel's CONFIG_HZ, as libbpf resolved it for the programs.
   unsigned long hz() const;
 

@@ -153,12 +153,23 @@ TEST_CASE("dropped-is-retransmitted fails when the trace ends without a retransm
   TraceBuilder b;
   b.socket(0, server, TcpState::LAST_ACK, 204);
   b.wire(10, server, "F.", 1, 2, 0, {fin, second_fin}, Fate::dropped);
-  b.lab(110, "settled");
+  b.lab(510, "settled");  // long after the RTO (204 ms) and its slack
   const auto r = check_dropped_is_retransmitted(b.trace);
   CHECK_FALSE(r.passed());
   CHECK_THAT(r.saw, Contains("F. seq 1 from server dropped at 10 ms was never resent"));
-  CHECK_THAT(r.saw, Contains("100 ms later"));
+  CHECK_THAT(r.saw, Contains("500 ms later"));
   CHECK_THAT(r.saw, Contains("RTO 204 ms"));
+}
+
+TEST_CASE("dropped-is-retransmitted does not judge a drop the trace ends too soon after to see resent") {
+  TraceBuilder b;
+  b.socket(0, server, TcpState::LAST_ACK, 204);
+  b.wire(10, server, "F.", 1, 2, 0, {fin, second_fin}, Fate::dropped);
+  b.lab(110, "settled");  // 100 ms: the RTO (204 ms) had not run out
+  const auto r = check_dropped_is_retransmitted(b.trace);
+  CHECK(r.outcome == Outcome::not_checked);
+  CHECK_THAT(r.saw, Contains("F. seq 1 from server not judged: the trace ends 100 ms after it, before its next "
+                             "retransmission was due (233 ms after it)"));
 }
 
 TEST_CASE("dropped-is-retransmitted excuses a connection that was reset") {
@@ -389,6 +400,65 @@ TEST_CASE("retransmitted fails when the first gap is far from the RTO") {
   const auto r = check_retransmitted(fin_retransmitted({400}), x);
   CHECK_FALSE(r.passed());
   CHECK_THAT(r.saw, Contains("first gap 400 ms vs 204 ms, outside the bound -9 ms/+29 ms (timer +4 ms"));
+}
+
+TEST_CASE("a timer the kernel says it ran late widens the bound by exactly that much") {
+  RetransmittedExpect x;
+  x.segment.segment = second_fin;
+  x.after_rto = true;
+  // 240 ms against a 204 ms RTO: 36 ms late, past the +29 ms bound (timer, RTT, host).
+  Trace late = fin_retransmitted({240});
+  CHECK_FALSE(check_retransmitted(late, x).passed());
+  // The kernel says its timer (armed for 204 ms when the FIN left) ran 36 ms late.
+  TraceBuilder k;
+  k.trace = late;
+  auto& retransmit = k.retransmit(250, server, 1, RetransmitCause::rto, TcpState::LAST_ACK);
+  retransmit.timer_late = std::chrono::milliseconds(36);
+  retransmit.rto = std::chrono::milliseconds(204);
+  const auto r = check_retransmitted(k.trace, x);
+  CHECK(r.passed());
+  CHECK_THAT(r.saw, Contains("first gap 240 ms vs 204 ms"));
+  CHECK_THAT(r.saw, Contains("timers run 36 ms late by the kernel's own count"));
+}
+
+TEST_CASE("the kernel's own arming time starts the RTO, not the wire's, and an account that does not fit still fails") {
+  RetransmittedExpect x;
+  x.segment.segment = second_fin;
+  x.after_rto = true;
+  Trace late = fin_retransmitted({240});  // FIN at 10 ms, retransmitted at 250 ms
+  TraceBuilder k;
+  k.trace = late;
+  auto& retransmit = k.retransmit(250, server, 1, RetransmitCause::rto, TcpState::LAST_ACK);
+  retransmit.timer_late = std::chrono::microseconds(0);
+  retransmit.rto = std::chrono::milliseconds(204);  // so armed at 46 ms: 36 ms after the FIN left
+  const auto r = check_retransmitted(k.trace, x);
+  CHECK(r.passed());
+  CHECK_THAT(r.saw, Contains("the kernel armed it 36 ms later, at 46 ms, by its own count"));
+  CHECK_THAT(r.saw, Contains("first gap 204 ms vs 204 ms"));
+  // An account that does not match the RTO the sockets reported still fails: armed at 100 ms,
+  // fired 150 ms later.
+  retransmit.rto = std::chrono::milliseconds(150);
+  const auto short_rto = check_retransmitted(k.trace, x);
+  CHECK_FALSE(short_rto.passed());
+  CHECK_THAT(short_rto.saw, Contains("first gap 150 ms vs 204 ms, outside"));
+  // Armed 20 ms before the FIN was on the wire, for 260 ms: not the 204 ms RTO either.
+  retransmit.rto = std::chrono::milliseconds(260);
+  const auto long_rto = check_retransmitted(k.trace, x);
+  CHECK_FALSE(long_rto.passed());
+  CHECK_THAT(long_rto.saw, Contains("the kernel armed it 20 ms earlier, at -10 ms"));
+  CHECK_THAT(long_rto.saw, Contains("first gap 260 ms vs 204 ms, outside"));
+}
+
+TEST_CASE("with_timer_lateness: the closing timer's lateness on the late side, the previous one's on the early side") {
+  TimingBound b;
+  b.early = std::chrono::milliseconds(5);
+  b.late = std::chrono::milliseconds(10);
+  const TimingBound w = with_timer_lateness(b, std::chrono::milliseconds(4), std::chrono::milliseconds(8), 2);
+  CHECK(w.late == std::chrono::milliseconds(14));
+  CHECK(w.early == std::chrono::milliseconds(21));
+  CHECK(w.kernel == std::chrono::milliseconds(20));
+  CHECK(w.admits(std::chrono::milliseconds(100) + std::chrono::milliseconds(14), std::chrono::milliseconds(100)));
+  CHECK_FALSE(w.admits(std::chrono::milliseconds(115), std::chrono::milliseconds(100)));
 }
 
 TEST_CASE("retransmitted assumes TCP_RTO_MIN when no RTO was sampled, and says so") {
