@@ -16,6 +16,9 @@
 #ifndef LASTACK_POLICY_DIR
 #define LASTACK_POLICY_DIR ""
 #endif
+#ifndef LASTACK_POLICY_DIR_FROM_BIN
+#define LASTACK_POLICY_DIR_FROM_BIN "../share/lastack/policies"
+#endif
 
 int main(int argc, char** argv) {
   using namespace lastack;
@@ -27,7 +30,9 @@ int main(int argc, char** argv) {
       "              (e.g. states sampled every 2 ms missed a short one; the summary says which and why).");
   app.require_subcommand(1);
   std::string dir_option;
-  app.add_option("--policy-dir", dir_option, "Directory of shipped policies (default: $LASTACK_POLICY_DIR or built-in)");
+  app.add_option("--policy-dir", dir_option,
+                 "Directory of shipped policies (default: $LASTACK_POLICY_DIR, else the ones installed "
+                 "beside this binary, else the source tree's)");
 
   RunCommand run;
   std::string color = "auto";
@@ -130,7 +135,11 @@ int main(int argc, char** argv) {
       agent.side = agent_side == "server" ? Side::server : Side::client;
       return command_agent(agent);
     }
-    const auto dir = dir_option.empty() ? policy_dir(LASTACK_POLICY_DIR) : std::filesystem::path(dir_option);
+    // Installed, the binary reads the policies installed beside it; in the build tree, the
+    // source tree's (LASTACK_POLICY_DIR). $LASTACK_POLICY_DIR and --policy-dir override both.
+    const auto installed = installed_policy_dir(LASTACK_POLICY_DIR_FROM_BIN);
+    const auto dir = !dir_option.empty() ? std::filesystem::path(dir_option)
+                                         : policy_dir(installed.empty() ? LASTACK_POLICY_DIR : installed);
     run.policy_dir = dir;
     if (*list_cmd) return command_list(dir);
     if (*explain_cmd) return command_explain(explain_policy, dir);

@@ -43,6 +43,14 @@ fs::path policy_dir(const fs::path& compiled_in) {
   return exe.parent_path().parent_path() / "share" / "lastack" / "policies";
 }
 
+fs::path installed_policy_dir(const fs::path& from_exe) {
+  std::error_code ec;
+  const auto exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  const auto dir = (exe.parent_path() / from_exe).lexically_normal();
+  return fs::is_directory(dir, ec) ? dir : fs::path{};
+}
+
 Policy load_policy(const std::string& name_or_path, const fs::path& dir) {
   if (looks_like_path(name_or_path)) {
     if (!fs::exists(name_or_path)) throw InputError(name_or_path + ": no such policy file");

@@ -12,6 +12,10 @@ namespace lastack {
 /// ../share/lastack/policies next to the executable.
 std::filesystem::path policy_dir(const std::filesystem::path& compiled_in);
 
+/// The shipped policies of an installed program: `from_exe` (e.g. "../share/lastack/policies")
+/// taken from the running executable's directory; empty when that is not a directory.
+std::filesystem::path installed_policy_dir(const std::filesystem::path& from_exe);
+
 /// Load one policy by shipped name or file path. Throws InputError ("unknown policy ...",
 /// "file:line: ...") for anything wrong.
 Policy load_policy(const std::string& name_or_path, const std::filesystem::path& dir);
