@@ -90,7 +90,7 @@ TEST_CASE("python3 http.server and curl under drop-final-ack: the server closes 
 }
 
 TEST_CASE("python3 http.server and curl under drop-syn: the SYN comes again, the agents' app check is not checked") {
-  const auto out = run_lastack({"exec", "--policy", "drop-syn", "--port", "8000", "--quiet", "--server", kHttpServer,
+  const auto out = run_lastack({"exec", "--policy", "drop-syn", "--port", "8000", "--server", kHttpServer,
                                 "--client", kCurl});
   INFO(out.out << out.err);
   // The shipped policy also asks what lastack's server agent saw: nobody can say under exec.
