@@ -20,7 +20,7 @@ CheckResult check_reset(const Trace& trace, const ResetExpect& expect);
 /// output), check_app_commands judges instead.
 CheckResult check_app(const Trace& trace, const AppExpect& expect);
 
-/// True when the trace holds lastack exec's commands (an AppEvent with no step kind).
+/// True when the trace holds lastack exec's commands (an AppEvent with an exit status).
 bool ran_commands(const Trace& trace);
 
 /// True when check_app judges commands: under exec, or when the check names exit or output.

@@ -17,7 +17,7 @@ using namespace detail;
 
 bool ran_commands(const Trace& trace) {
   for (const TraceEvent& ev : trace.events)
-    if (const auto* a = std::get_if<AppEvent>(&ev); a && !a->kind) return true;
+    if (const auto* a = std::get_if<AppEvent>(&ev); a && a->exit_status) return true;
   return false;
 }
 
@@ -31,7 +31,7 @@ namespace {
 const AppEvent* command_of(const Trace& trace, Side side) {
   const AppEvent* found = nullptr;
   for (const TraceEvent& ev : trace.events)
-    if (const auto* a = std::get_if<AppEvent>(&ev); a && !a->kind && a->side == side) found = a;
+    if (const auto* a = std::get_if<AppEvent>(&ev); a && a->exit_status && a->side == side) found = a;
   return found;
 }
 
