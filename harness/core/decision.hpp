@@ -60,7 +60,8 @@ class DecisionEngine {
   std::vector<Waiting> waiting_;
 };
 
-/// True when `seg` matches every field `sel` sets.
+/// True when `seg` matches every field `sel` sets. A `closer` matches only when seg.first_closer
+/// is known and names seg's sender.
 bool selector_matches(const Selector& sel, const Classified& seg);
 
 }  // namespace lastack

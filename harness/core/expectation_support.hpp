@@ -41,7 +41,13 @@ constexpr std::size_t listed_close_segments = 8;  // a close with a few retransm
 inline std::string selector_text(const Selector& sel, std::optional<Role> with = std::nullopt) {
   std::string out = sel.segment ? std::string(role_name(*sel.segment)) : "segment";
   if (with) out += fmt::format(" with {}", role_name(*with));
-  if (sel.from) out += fmt::format(" from {}", side_name(*sel.from));
+  // A closer reads "from first-closer (server)" once resolved (close_order.hpp sets `from`).
+  if (sel.closer && sel.from)
+    out += fmt::format(" from {} ({})", close_order_name(*sel.closer), side_name(*sel.from));
+  else if (sel.closer)
+    out += fmt::format(" from {}", close_order_name(*sel.closer));
+  else if (sel.from)
+    out += fmt::format(" from {}", side_name(*sel.from));
   if (sel.connection) out += fmt::format(" on connection {}", *sel.connection);
   return out;
 }

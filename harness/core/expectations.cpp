@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "harness/core/close_order.hpp"
 #include "harness/core/decision.hpp"
 #include "harness/core/duration_text.hpp"
 #include "harness/core/errno_name.hpp"
@@ -197,7 +198,7 @@ bool last_state_known(const Trace& trace, const StateHistory& h) {
 }  // namespace
 
 CheckResult check_state(const Trace& trace, const StateExpect& x) {
-  const std::string side(side_name(x.side));
+  const std::string side = closer_label(trace, x.side, x.closer);
   std::vector<std::string> wants;
   if (x.reaches) wants.push_back(fmt::format("reaches {}", state_name(*x.reaches)));
   if (x.ends_in) wants.push_back(fmt::format("ends in {}", state_name(*x.ends_in)));
@@ -238,7 +239,10 @@ CheckResult check_state(const Trace& trace, const StateExpect& x) {
 }
 
 CheckResult check_reset(const Trace& trace, const ResetExpect& x) {
-  const std::string who = x.from ? std::string(side_name(*x.from)) : "either side";
+  const std::string who = x.closer && x.from ? fmt::format("{} ({})", close_order_name(*x.closer), side_name(*x.from))
+                          : x.closer         ? std::string(close_order_name(*x.closer))
+                          : x.from           ? std::string(side_name(*x.from))
+                                             : "either side";
   const std::string whose = x.injected ? "" : "'s kernel";
   const bool none = x.count == 0u;
   CheckResult r = expectation(none ? "no RST from " + who : "reset from " + who, x.line);
@@ -255,6 +259,8 @@ CheckResult check_reset(const Trace& trace, const ResetExpect& x) {
   std::size_t ignored = 0;
   for (const WireEvent* w : wire_events(trace)) {
     if (!w->segment.flags.rst() || (x.from && w->info.from != *x.from)) continue;
+    if (x.closer && (!w->info.first_closer || closer_side(*x.closer, *w->info.first_closer) != w->info.from))
+      continue;
     if (!is_reset(*w, x.injected)) {
       ++ignored;
       continue;
@@ -284,7 +290,8 @@ bool is_recv(const AppEvent& a) {
 }  // namespace
 
 CheckResult check_app(const Trace& trace, const AppExpect& x) {
-  const std::string side(side_name(x.side));
+  if (judges_commands(trace, x)) return check_app_commands(trace, x);  // expectations_app.cpp
+  const std::string side = closer_label(trace, x.side, x.closer);
   std::vector<std::string> wants, expected;
   if (x.sees) wants.push_back(fmt::format("sees {}", *x.sees));
   if (x.received) wants.push_back(fmt::format("received {} bytes", *x.received));
@@ -341,14 +348,31 @@ SideTimeWait side_timewait(const Trace& trace, Side side) {
   return out;
 }
 
-std::string timewait_expected(const TimeWaitExpect& x, std::vector<std::string>& wants) {
+// The wanted sides in words: "client", "first-closer (server)" for one named by close order,
+// "first-closer" while the trace does not resolve it (its check is not checked then).
+std::string wanted_sides_text(const Trace& trace, const TimeWaitExpect& x, const std::set<Side>& sides) {
+  const auto first = x.entered_by_closers.empty() ? std::nullopt : agreed_first_closer(trace);
+  std::vector<std::string> names;
+  for (Side s : sides) {
+    std::string name(side_name(s));
+    for (CloseOrder order : x.entered_by_closers)
+      if (first && closer_side(order, *first) == s) name = fmt::format("{} ({})", close_order_name(order), side_name(s));
+    names.push_back(name);
+  }
+  if (!first)
+    for (CloseOrder order : x.entered_by_closers) names.emplace_back(close_order_name(order));
+  return names.empty() ? "nobody" : join(names, " and ");
+}
+
+std::string timewait_expected(const Trace& trace, const TimeWaitExpect& x, std::vector<std::string>& wants) {
   std::vector<std::string> expected;
   if (x.entered_by) {
     const std::set<Side> sides(x.entered_by->begin(), x.entered_by->end());
-    wants.push_back("entered by " + sides_text(sides));
-    expected.push_back(sides.empty() ? "no side enters TIME_WAIT"
-                                     : fmt::format("exactly {} enter{} TIME_WAIT", sides_text(sides),
-                                                   sides.size() == 1 ? "s" : ""));
+    const std::string who = wanted_sides_text(trace, x, sides);
+    wants.push_back("entered by " + who);
+    expected.push_back(who == "nobody" ? "no side enters TIME_WAIT"
+                                       : fmt::format("exactly {} enter{} TIME_WAIT", who,
+                                                     who.find(" and ") == std::string::npos ? "s" : ""));
   }
   if (x.expires_min || x.expires_max) {
     const std::string lo = x.expires_min ? seconds_text(*x.expires_min) : "0 s";
@@ -368,7 +392,7 @@ std::string timewait_expected(const TimeWaitExpect& x, std::vector<std::string>&
 
 CheckResult check_timewait(const Trace& trace, const TimeWaitExpect& x) {
   std::vector<std::string> wants;
-  const std::string expected = timewait_expected(x, wants);
+  const std::string expected = timewait_expected(trace, x, wants);
   CheckResult r = expectation("timewait " + join(wants, ", "), x.line);
   r.expected = expected;
   if (state_histories(trace).empty()) {

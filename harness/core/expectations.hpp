@@ -16,8 +16,19 @@ CheckResult check_state(const Trace& trace, const StateExpect& expect);
 /// How many RSTs a side (or either) put on the wire.
 CheckResult check_reset(const Trace& trace, const ResetExpect& expect);
 
-/// What an agent saw: an outcome, bytes read, bytes written.
+/// What an agent saw: an outcome, bytes read, bytes written. Under lastack exec (or with exit /
+/// output), check_app_commands judges instead.
 CheckResult check_app(const Trace& trace, const AppExpect& expect);
+
+/// True when the trace holds lastack exec's commands (an AppEvent with an exit status).
+bool ran_commands(const Trace& trace);
+
+/// True when check_app judges commands: under exec, or when the check names exit or output.
+bool judges_commands(const Trace& trace, const AppExpect& expect);
+
+/// The app check where commands are concerned: exit status and an output regex judged under
+/// exec; sees/received/sent there, and exit/output for lastack's own agents, "not checked".
+CheckResult check_app_commands(const Trace& trace, const AppExpect& expect);
 
 /// Who entered TIME_WAIT, the timer when first seen, and whether it restarted.
 CheckResult check_timewait(const Trace& trace, const TimeWaitExpect& expect);

@@ -122,6 +122,7 @@ Classified Flow::classify(const Segment& seg, std::size_t e) {
   Classified out;
   out.from = from;
   out.roles = roles;
+  if (first_closer) out.first_closer = *first_closer == client ? Side::client : Side::server;
   out.rel_seq = me.isn ? seg.seq.raw() - me.isn->raw() : seg.seq.raw();
   // Without the ACK flag the acknowledgment field means nothing: keep it raw.
   out.rel_ack = f.ack() && peer.isn ? seg.ack.raw() - peer.isn->raw() : seg.ack.raw();

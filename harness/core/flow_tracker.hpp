@@ -2,6 +2,7 @@
 // Flow tracking: which connection a segment belongs to, who sent it, and its role tags.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "harness/core/roles.hpp"
@@ -16,6 +17,10 @@ struct Classified {
   RoleSet roles;
   std::uint32_t rel_seq = 0;  // seq minus the sender's ISN (raw seq when the ISN is unknown)
   std::uint32_t rel_ack = 0;  // ack minus the receiver's ISN (raw ack when unknown)
+  // The sender of the connection's first FIN, as far as the wire has shown (this segment
+  // included); nullopt while no FIN was seen. A reader of a whole trace may fill it from the
+  // whole connection instead (see close_order.hpp).
+  std::optional<Side> first_closer;
 };
 
 /// Per-connection state machine over the segments seen on the wire, in wire order.

@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <variant>
 
+#include "harness/core/close_order.hpp"
 #include "harness/core/expectations.hpp"
 #include "harness/core/invariants.hpp"
 #include "harness/core/duration_text.hpp"
@@ -139,7 +140,9 @@ template <typename>
 inline constexpr bool always_false = false;
 }  // namespace
 
-CheckResult check_expectation(const Trace& trace, const Expectation& expect) {
+namespace {
+// One expectation, its sides already concrete (or resolved by close_order.hpp).
+CheckResult check_kind(const Trace& trace, const Expectation& expect) {
   return std::visit(
       [&trace](const auto& x) -> CheckResult {
         using T = std::decay_t<decltype(x)>;
@@ -163,6 +166,20 @@ CheckResult check_expectation(const Trace& trace, const Expectation& expect) {
           static_assert(always_false<T>, "check_expectation misses an Expectation kind");
       },
       expect);
+}
+}  // namespace
+
+CheckResult check_expectation(const Trace& trace, const Expectation& expect) {
+  if (!names_close_order(expect)) return check_kind(trace, expect);
+  // first-closer / second-closer: resolved per connection from the whole trace. When no FIN
+  // names the closer, the check still says what it would have judged, and that it could not.
+  const CloseOrderResolution resolved = resolve_close_order(trace, expect);
+  CheckResult r = check_kind(resolved.trace, resolved.expect);
+  if (resolved.unknown) {
+    r.outcome = Outcome::not_checked;
+    r.saw = *resolved.unknown;
+  }
+  return r;
 }
 
 std::vector<CheckResult> run_oracle(const Trace& trace, const Policy& policy) {

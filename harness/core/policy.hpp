@@ -21,6 +21,10 @@ struct Selector {
   std::optional<Role> segment;            // role tag the segment must carry
   std::optional<Side> from;               // sender
   std::optional<std::size_t> connection;  // 1-based connection number
+  // from = "first-closer" / "second-closer": the sender, named by the order of closing. Matches
+  // only once the connection's first FIN is known (Classified::first_closer): live, a fault
+  // cannot select a segment sent before any FIN; expectations know the whole connection.
+  std::optional<CloseOrder> closer;
 };
 
 enum class ActionKind : std::uint8_t { drop, delay, hold, duplicate };
@@ -51,6 +55,9 @@ struct LabAction {
   LabActionKind action = LabActionKind::destroy_timewait;
   Selector on;
   Side side = Side::client;  // the side whose socket is acted on (inject-rst: the one receiving the RST)
+  // side = "first-closer" / "second-closer": resolved when `on` matches, from the first FIN seen
+  // on the trigger's connection; a trigger before any FIN does not fire the action.
+  std::optional<CloseOrder> side_closer;
   Millis after{0};
   std::size_t line = 0;
 };
@@ -97,6 +104,7 @@ struct RetransmittedExpect {
 /// check = "state": a side's socket passes through / ends in a state.
 struct StateExpect {
   Side side = Side::client;
+  std::optional<CloseOrder> closer;  // side = "first-closer"/"second-closer" (see close_order.hpp)
   std::optional<TcpState> reaches;
   std::optional<TcpState> ends_in;
   std::optional<TcpState> never;
@@ -106,23 +114,29 @@ struct StateExpect {
 /// check = "reset": how many RSTs a side's kernel sent (on the wire).
 struct ResetExpect {
   std::optional<Side> from;            // unset: either side
+  std::optional<CloseOrder> closer;    // from = "first-closer"/"second-closer"
   std::optional<std::uint32_t> count;  // exact; unset: at least one
   bool injected = false;               // injected = true: lastack's own (inject-rst) RSTs count too
   std::size_t line = 0;
 };
 
-/// check = "app": what an agent saw.
+/// check = "app": what an agent saw; under `lastack exec`, how the user's command ended.
 struct AppExpect {
   Side side = Side::client;
+  std::optional<CloseOrder> closer;      // side = "first-closer"/"second-closer"
   std::optional<std::string> sees;       // "eof", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ok" ...
   std::optional<std::uint64_t> received; // total bytes read
   std::optional<std::uint64_t> sent;     // total bytes written
+  std::optional<int> exit_status;        // exit = N (exec): the command's exit status (128 + S: signal S)
+  std::optional<std::string> output;     // output = "regex" (exec): ECMAScript, searched in its output
   std::size_t line = 0;
 };
 
 /// check = "timewait": who entered TIME_WAIT, for how long, and whether it restarted.
 struct TimeWaitExpect {
   std::optional<std::vector<Side>> entered_by;  // exactly these sides ([] = nobody)
+  std::vector<CloseOrder> entered_by_closers;   // entered-by entries "first-closer"/"second-closer"
+                                                // (entered_by holds the others)
   std::optional<Millis> expires_min, expires_max; // timer remaining when first seen
   std::optional<bool> restarted;                // timer restarted by a retransmitted FIN
   std::size_t line = 0;

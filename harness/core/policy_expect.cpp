@@ -2,6 +2,7 @@
 #include "harness/core/policy_expect.hpp"
 
 #include <algorithm>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -43,7 +44,9 @@ RetransmittedExpect read_retransmitted(const TableReader& t) {
 StateExpect read_state(const TableReader& t) {
   StateExpect e;
   e.line = t.line();
-  e.side = read_side(t, "side");
+  const SideName side = read_side_or_closer(t, "side");
+  e.side = side.side.value_or(Side::client);
+  e.closer = side.closer;
   t.require_one_of({"reaches", "ends-in", "never"});
   const auto state = [&](std::string_view key) {
     return t.named<TcpState>(key, "state", state_from_name, state_names());
@@ -57,7 +60,9 @@ StateExpect read_state(const TableReader& t) {
 ResetExpect read_reset(const TableReader& t) {
   ResetExpect e;
   e.line = t.line();
-  e.from = read_from(t);
+  const SideName from = read_from_or_closer(t);
+  e.from = from.side;
+  e.closer = from.closer;
   e.count = read_count(t);
   e.injected = t.boolean("injected").value_or(false);  // lastack's inject-rst RSTs count too
   return e;
@@ -71,11 +76,26 @@ bool is_app_outcome(std::string_view sees) {
          });
 }
 
+/// output = "regex": must compile as an ECMAScript regular expression.
+void check_output_regex(const TableReader& t, const std::string& pattern) {
+  try {
+    const std::regex compiled(pattern, std::regex::ECMAScript | std::regex::multiline);
+  } catch (const std::regex_error& e) {
+    t.fail("output", fmt::format("{} = \"{}\" is not a regular expression (ECMAScript): {}",
+                                 t.written("output"), pattern, e.what()));
+  }
+}
+
 AppExpect read_app(const TableReader& t) {
   AppExpect e;
   e.line = t.line();
-  e.side = read_side(t, "side");
-  t.require_one_of({"sees", "received", "sent"});
+  const SideName side = read_side_or_closer(t, "side");
+  e.side = side.side.value_or(Side::client);
+  e.closer = side.closer;
+  t.require_one_of({"sees", "received", "sent", "exit", "output"});
+  if (auto code = t.integer("exit", 0, 255)) e.exit_status = static_cast<int>(*code);
+  e.output = t.string("output");
+  if (e.output) check_output_regex(t, *e.output);
   e.sees = t.string("sees");
   if (e.sees && !is_app_outcome(*e.sees))
     t.fail("sees", fmt::format("unknown outcome \"{}\" for {} (expected eof, ok or an errno name such "
@@ -98,12 +118,16 @@ TimeWaitExpect read_timewait(const TableReader& t) {
       const std::size_t line = t.value_line(element, "entered-by");
       if (!element.is_string()) t.problems().at(line, shape);
       const std::string& name = element.as_string()->get();
-      const auto side = side_from_name(name);
+      const auto side = side_or_closer_from_name(name);
       if (!side)
-        t.problems().at(line, fmt::format("unknown side \"{}\" (expected one of: {})", name, joined(side_names)));
-      if (std::find(sides.begin(), sides.end(), *side) != sides.end())
-        t.problems().at(line, fmt::format("{} lists \"{}\" twice", t.written("entered-by"), name));
-      sides.push_back(*side);
+        t.problems().at(line, fmt::format("unknown side \"{}\" (expected one of: {})", name,
+                                          joined(side_or_closer_names)));
+      const bool twice = side->side ? std::find(sides.begin(), sides.end(), *side->side) != sides.end()
+                                    : std::find(e.entered_by_closers.begin(), e.entered_by_closers.end(),
+                                                *side->closer) != e.entered_by_closers.end();
+      if (twice) t.problems().at(line, fmt::format("{} lists \"{}\" twice", t.written("entered-by"), name));
+      if (side->side) sides.push_back(*side->side);
+      else e.entered_by_closers.push_back(*side->closer);
     }
     e.entered_by = std::move(sides);
   }
@@ -180,7 +204,7 @@ Expectation read_expect(const toml::table& table, const Problems& problems) {
   if (check == "reset")
     return read_reset(TableReader(table, title, {"check", "from", "count", "injected"}, problems));
   if (check == "app")
-    return read_app(TableReader(table, title, {"check", "side", "sees", "received", "sent"}, problems));
+    return read_app(TableReader(table, title, {"check", "side", "sees", "received", "sent", "exit", "output"}, problems));
   if (check == "timewait")
     return read_timewait(TableReader(
         table, title, {"check", "entered-by", "expires-min", "expires-max", "restarted"}, problems));

@@ -15,24 +15,34 @@ std::optional<LabActionKind> lab_action_from_name(std::string_view name) {
   return std::nullopt;
 }
 
+// How a side reads in an error: "client", "first-closer".
+std::string side_text(const SideName& name) {
+  return std::string(name.side ? side_name(*name.side) : close_order_name(*name.closer));
+}
+
 /// inject-rst answers the `on` segment toward its sender, so `side` (who receives the RST) and
-/// on.from name the same side: either may be left out, not both; they may not disagree.
+/// on.from name the same side: either may be left out, not both; they may not disagree, and a
+/// side named by the order of closing must be named so in both (they can only agree live).
 void read_inject_rst_side(const TableReader& t, LabAction& lab) {
-  const std::optional<Side> side = t.named<Side>("side", "side", side_from_name, side_names);
-  if (!side && !lab.on.from)
+  const std::optional<SideName> side = t.named<SideName>("side", "side", side_or_closer_from_name, side_or_closer_names);
+  const SideName on{lab.on.from, lab.on.closer};
+  if (!side && !on.given())
     t.fail("on", fmt::format("action = \"inject-rst\" needs side (who receives the RST) or {}.from "
                              "(whose segment triggers it; the RST goes back to that sender)",
                              t.written("on")));
-  if (side && lab.on.from && *side != *lab.on.from)
+  if (side && on.given() && (side->side != on.side || side->closer != on.closer))
     t.fail("side", fmt::format("{} = \"{}\" but {}.from = \"{}\": inject-rst sends the RST to the sender "
                                "of the {} segment, so {} must be \"{}\" (or be left out)",
-                               t.written("side"), side_name(*side), t.written("on"), side_name(*lab.on.from),
-                               t.written("on"), t.written("side"), side_name(*lab.on.from)));
+                               t.written("side"), side_text(*side), t.written("on"), side_text(on),
+                               t.written("on"), t.written("side"), side_text(on)));
   if (lab.on.segment == Role::rst)
     t.fail("on", fmt::format("inject-rst cannot answer a RST ({}.segment = \"rst\"): RFC 9293 never "
                              "resets a reset", t.written("on")));
-  lab.side = side.value_or(lab.on.from.value_or(Side::client));
-  lab.on.from = lab.side;
+  const SideName chosen = side ? *side : on;
+  lab.side = chosen.side.value_or(Side::client);
+  lab.side_closer = chosen.closer;
+  lab.on.from = chosen.side;
+  lab.on.closer = chosen.closer;
 }
 
 }  // namespace
@@ -48,7 +58,9 @@ LabAction read_lab(const toml::table& table, const Problems& problems) {
   if (lab.action == LabActionKind::inject_rst) {
     read_inject_rst_side(t, lab);
   } else {
-    lab.side = read_side(t, "side");
+    const SideName side = read_side_or_closer(t, "side");
+    lab.side = side.side.value_or(Side::client);
+    lab.side_closer = side.closer;
   }
   lab.after = t.duration("after").value_or(Millis{0});
   return lab;

@@ -20,6 +20,7 @@ std::string ordinal(std::uint32_t n) {
 std::string selector_text(const Selector& sel) {
   std::string text = sel.segment ? std::string(role_name(*sel.segment)) : "segment";
   text += sel.from ? fmt::format(" from {}", side_name(*sel.from)) : "";
+  text += sel.closer ? fmt::format(" from {}", close_order_name(*sel.closer)) : "";
   if (sel.connection) text += fmt::format(" on connection {}", *sel.connection);
   return text;
 }
@@ -55,15 +56,20 @@ std::string describe_fault(const FaultRule& rule) {
   return which;
 }
 
+// "server", or "first-closer" when the order of closing names the side.
+std::string lab_side_text(const LabAction& action) {
+  return std::string(action.side_closer ? close_order_name(*action.side_closer) : side_name(action.side));
+}
+
 std::string describe_lab_action(const LabAction& action) {
   const std::string when = action.after.count() > 0
                                ? fmt::format("{} after a {}", format_duration(action.after), selector_text(action.on))
                                : fmt::format("when a {} goes by", selector_text(action.on));
   switch (action.action) {
     case LabActionKind::destroy_timewait:
-      return fmt::format("{}: destroy the {}'s TIME_WAIT socket (SOCK_DESTROY)", when, side_name(action.side));
+      return fmt::format("{}: destroy the {}'s TIME_WAIT socket (SOCK_DESTROY)", when, lab_side_text(action));
     case LabActionKind::inject_rst:
-      return fmt::format("{}: inject a RST toward the {} (in its receive window)", when, side_name(action.side));
+      return fmt::format("{}: inject a RST toward the {} (in its receive window)", when, lab_side_text(action));
   }
   return when;
 }

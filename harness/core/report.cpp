@@ -129,6 +129,12 @@ Json event_json(const AppEvent& a) {
                                                 {"connection", a.corrupted_from->connection},
                                                 {"offset", a.corrupted_from->offset}}
                                          : Json(nullptr);
+  // Only exec's commands have these: traces without them (agent runs, older files) read the same.
+  if (a.exit_status) {
+    j["exit_status"] = *a.exit_status;
+    j["output"] = a.output;
+    j["output_truncated"] = a.output_truncated;
+  }
   return j;
 }
 

@@ -154,7 +154,14 @@ struct AppEvent {
   std::optional<ByteRange> corrupted;
   std::optional<PatternOrigin> corrupted_from;
   bool verified = false;  // recv: the bytes read were checked against the pattern
+  // lastack exec's command (kind unset): how it ended and what it printed before it ended.
+  std::optional<int> exit_status;    // its exit code; 128 + N when signal N ended it
+  std::vector<std::string> output;   // its stdout and stderr lines, in order, without the newline
+  bool output_truncated = false;     // it printed more than app_output_limit bytes: the rest is not kept
 };
+
+/// How much of a command's output an AppEvent keeps (lines, newlines counted).
+inline constexpr std::size_t app_output_limit = 64 * 1024;
 
 /// What a LabEvent records; the oracle reads the kind and side, never the text.
 enum class LabEventKind : std::uint8_t {

@@ -154,6 +154,11 @@ AppEvent read_app(const JsonFields& f) {
                                      from.number<std::uint32_t>("connection"),
                                      from.number<std::uint64_t>("offset")};
   }
+  if (f.has("exit_status")) {  // exec's command
+    a.exit_status = f.number<int>("exit_status");
+    a.output = f.text_list("output");
+    a.output_truncated = f.flag("output_truncated");
+  }
   return a;
 }
 

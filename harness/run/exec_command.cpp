@@ -33,26 +33,6 @@ Policy resolve_exec_policy(const ExecCommand& cmd) {
 }
 
 namespace {
-// `app` expectations describe lastack's own agents' steps: with the user's programs there are none
-// to judge, so they are listed as not applicable instead of failing for want of events.
-std::vector<CheckResult> split_off_app_expectations(Policy& policy) {
-  std::vector<CheckResult> not_applicable;
-  std::vector<Expectation> kept;
-  for (Expectation& e : policy.expect) {
-    const auto* app = std::get_if<AppExpect>(&e);
-    if (!app) {
-      kept.push_back(std::move(e));
-      continue;
-    }
-    not_applicable.push_back({fmt::format("app {} (line {})", side_name(app->side), app->line), false,
-                              Outcome::not_applicable,
-                              "what lastack's own agent saw", "not applicable to exec: the programs are yours",
-                              app->line});
-  }
-  policy.expect = std::move(kept);
-  return not_applicable;
-}
-
 // The command's exit status as one of the checks, so the verdict table says why a run failed.
 CheckResult client_exit_check(const Trace& trace) {
   CheckResult r{"client command exits 0", true, Outcome::fail, "the client command exits 0", "it never ended", 0};
@@ -83,8 +63,9 @@ std::string exec_result_line(const Policy& policy, const RunResult& result, RunV
 }  // namespace
 
 int command_exec(const ExecCommand& cmd, const Policy& given) {
-  Policy policy = given;
-  std::vector<CheckResult> not_applicable = split_off_app_expectations(policy);
+  // `app` expectations stay: under exec they judge the commands' exit status and output, and
+  // say "not checked" for what only lastack's own agents could report (expectations_app.cpp).
+  const Policy& policy = given;
   RunOptions options;
   options.ipv6 = cmd.ipv6;
   AgentFactory make_runner = [&cmd](AgentConfig config, const Lab& lab, asio::io_context& io, const RunClock& clock) {
@@ -104,7 +85,6 @@ int command_exec(const ExecCommand& cmd, const Policy& given) {
   RunResult result = run_policy(policy, options, make_runner);
   const CheckResult client_exit = client_exit_check(result.trace);
   result.results.push_back(client_exit);
-  result.results.insert(result.results.end(), not_applicable.begin(), not_applicable.end());
   const RunVerdict verdict = run_verdict(result.results);
   std::size_t failed = 0;
   for (const auto& r : result.results) failed += r.outcome == Outcome::fail ? 1 : 0;

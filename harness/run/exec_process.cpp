@@ -137,9 +137,24 @@ void ExecProcess::stop() {
 }
 
 void ExecProcess::record_exit(int code) {
+  relay(true);  // a last line without a newline belongs to what the command printed
   // Not an agent step (kind unset): the user's command, ok when it exited 0.
-  config_.on_event(AppEvent{config_.now ? config_.now() : Instant{}, config_.side, "command", outcome_text(code), 0,
-                            std::nullopt, code == 0 ? StepResult::ok : StepResult::error});
+  AppEvent e{config_.now ? config_.now() : Instant{}, config_.side, "command", outcome_text(code), 0,
+             std::nullopt, code == 0 ? StepResult::ok : StepResult::error};
+  e.exit_status = code;
+  e.output = kept_;
+  e.output_truncated = truncated_;
+  config_.on_event(e);
+}
+
+void ExecProcess::keep(std::string_view line) {
+  if (truncated_) return;
+  if (kept_bytes_ + line.size() + 1 > app_output_limit) {
+    truncated_ = true;
+    return;
+  }
+  kept_bytes_ += line.size() + 1;
+  kept_.emplace_back(line);
 }
 
 void ExecProcess::read_output() {
@@ -155,11 +170,14 @@ void ExecProcess::read_output() {
 void ExecProcess::relay(bool flush) {
   const std::string pre = prefix(config_.side);
   std::size_t begin = 0;
-  for (std::size_t end; (end = buffer_.find('\n', begin)) != std::string::npos; begin = end + 1)
+  for (std::size_t end; (end = buffer_.find('\n', begin)) != std::string::npos; begin = end + 1) {
     std::fprintf(stdout, "%s%.*s\n", pre.c_str(), static_cast<int>(end - begin), buffer_.data() + begin);
+    keep(std::string_view(buffer_).substr(begin, end - begin));
+  }
   buffer_.erase(0, begin);
   if (flush && !buffer_.empty()) {
     std::fprintf(stdout, "%s%s\n", pre.c_str(), buffer_.c_str());
+    keep(buffer_);
     buffer_.clear();
   }
   std::fflush(stdout);

@@ -1,11 +1,13 @@
 #pragma once
 // One side of `lastack exec`: the user's own command, run as `/bin/sh -c CMD` inside the side's
-// namespace, with its output relayed line by line ("server| ...") and its exit status recorded.
+// namespace, with its output relayed line by line ("server| ...") and, with its exit status,
+// recorded in the trace (AppEvent::output, up to app_output_limit bytes).
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "agents/agent_runner.hpp"
@@ -68,8 +70,10 @@ class ExecProcess final : public AgentRunner {
   void spawn();
   void watch_exit();
   void read_output();
-  /// Print every complete line in buffer_ (all of it when `flush`), prefixed.
+  /// Print every complete line in buffer_ (all of it when `flush`), prefixed, and keep it.
   void relay(bool flush);
+  /// Keep one output line for the trace, up to app_output_limit bytes in all.
+  void keep(std::string_view line);
   /// Read what the pipe holds now, without waiting (a background child may keep it open).
   void drain();
   void record_exit(int code);
@@ -82,6 +86,9 @@ class ExecProcess final : public AgentRunner {
   asio::posix::stream_descriptor output_, exited_;
   std::vector<char> chunk_;
   std::string buffer_;
+  std::vector<std::string> kept_;  // the output lines the trace records (AppEvent::output)
+  std::size_t kept_bytes_ = 0;
+  bool truncated_ = false;
   std::function<void()> on_done_;
   // Handlers check this before touching the object: they may run after it is destroyed.
   std::shared_ptr<char> alive_ = std::make_shared<char>();

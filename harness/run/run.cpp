@@ -159,29 +159,37 @@ class RunDriver {
     for (std::size_t i = 0; i < policy_.lab.size(); ++i) {
       const LabAction& action = policy_.lab[i];
       if (lab_fired_[i] || !selector_matches(action.on, ev.info)) continue;
+      // A side named by the order of closing is whatever the tracker knows now: before the
+      // connection's first FIN nobody is a closer yet, and the action waits for a later trigger.
+      if (action.side_closer && !ev.info.first_closer) continue;
+      const Side side = action.side_closer ? closer_side(*action.side_closer, *ev.info.first_closer) : action.side;
       lab_fired_[i] = true;
       ++pending_lab_;
       auto timer = std::make_shared<asio::steady_timer>(io_, action.after);
       // The trigger is copied: the interceptor's event log may grow (and move) before the timer fires.
-      timer->async_wait([this, timer, i, trigger = ev.segment](const boost::system::error_code& ec) {
+      timer->async_wait([this, timer, i, side, trigger = ev.segment](const boost::system::error_code& ec) {
         --pending_lab_;
         if (ec) return;
         observer_.sample();  // the state just before, in the trace
-        run_lab_action(i, trigger);
+        run_lab_action(i, side, trigger);
         observer_.sample();
       });
     }
   }
 
-  void run_lab_action(std::size_t i, const Segment& trigger) {
+  // `side`: the action's side, resolved when it was triggered.
+  void run_lab_action(std::size_t i, Side side, const Segment& trigger) {
     const LabAction& action = policy_.lab[i];
     switch (action.action) {
       case LabActionKind::destroy_timewait: {
-        std::size_t n = observer_.destroy_timewait(action.side);
+        std::size_t n = observer_.destroy_timewait(side);
+        const std::string who = action.side_closer
+                                    ? fmt::format("{} ({})", close_order_name(*action.side_closer), side_name(side))
+                                    : std::string(side_name(side));
         lab_events_.push_back({clock_.now(),
-                               fmt::format("destroyed TIME_WAIT on {}: {} socket{} (SOCK_DESTROY)",
-                                           side_name(action.side), n, n == 1 ? "" : "s"),
-                               LabEventKind::timewait_destroyed, action.side, n});
+                               fmt::format("destroyed TIME_WAIT on {}: {} socket{} (SOCK_DESTROY)", who, n,
+                                           n == 1 ? "" : "s"),
+                               LabEventKind::timewait_destroyed, side, n});
         break;
       }
       case LabActionKind::inject_rst:

@@ -619,7 +619,7 @@ TEST_CASE("an unknown segment is an error") {
 
 TEST_CASE("an unknown from side is an error") {
   CHECK(error_of(policy_with("[[fault]]\nfrom = \"clinet\"\naction = \"drop\"\n")) ==
-        "t.toml:6: unknown side \"clinet\" (expected one of: client, server, any)");
+        "t.toml:6: unknown side \"clinet\" (expected one of: client, server, first-closer, second-closer, any)");
   CHECK(error_of(policy_with("[[fault]]\nfrom = 1\naction = \"drop\"\n")) == "t.toml:6: from must be a string");
 }
 
@@ -720,7 +720,7 @@ TEST_CASE("lab on, side and after are checked") {
   CHECK(error_of(policy_with(head + "on = { segmnt = \"fin\" }\nside = \"client\"\n")) ==
         "t.toml:7: unknown key \"segmnt\" in [[lab]] on (expected one of: segment, from, connection)");
   CHECK(error_of(policy_with(head + "on = {}\nside = \"any\"\n")) ==
-        "t.toml:8: unknown side \"any\" (expected one of: client, server)");
+        "t.toml:8: unknown side \"any\" (expected one of: client, server, first-closer, second-closer)");
   CHECK(error_of(policy_with(head + "on = {}\nside = \"client\"\nafter = \"10\"\n")) ==
         "t.toml:9: after: duration \"10\" has no unit (use us, ms, s or m, e.g. \"10ms\")");
 }
@@ -808,7 +808,7 @@ TEST_CASE("state needs a side, a known state and at least one of reaches, ends-i
 TEST_CASE("reset checks from and count") {
   const std::string head = "[[expect]]\ncheck = \"reset\"\n";
   CHECK(error_of(policy_with(head + "from = \"both\"\n")) ==
-        "t.toml:7: unknown side \"both\" (expected one of: client, server, any)");
+        "t.toml:7: unknown side \"both\" (expected one of: client, server, first-closer, second-closer, any)");
   CHECK(error_of(policy_with(head + "count = \"1\"\n")) == "t.toml:7: count must be an integer");
 }
 
@@ -817,7 +817,7 @@ TEST_CASE("app needs a side, something to check, and a known outcome") {
   CHECK(error_of(policy_with(head + "sees = \"eof\"\n")) ==
         "t.toml:5: missing required key \"side\" in [[expect]] with check = \"app\"");
   CHECK(error_of(policy_with(head + "side = \"server\"\n")) ==
-        "t.toml:5: [[expect]] with check = \"app\" needs at least one of: sees, received, sent");
+        "t.toml:5: [[expect]] with check = \"app\" needs at least one of: sees, received, sent, exit, output");
   CHECK(error_of(policy_with(head + "side = \"server\"\nsees = \"reset\"\n")) ==
         "t.toml:8: unknown outcome \"reset\" for sees (expected eof, ok or an errno name such as ECONNRESET)");
   CHECK(error_of(policy_with(head + "side = \"server\"\nreceived = -5\n")) ==
@@ -833,7 +833,7 @@ TEST_CASE("timewait checks its sides and its expiry window") {
   CHECK(error_of(policy_with(head + "entered-by = \"client\"\n")) ==
         "t.toml:7: entered-by must be an array of sides, e.g. [\"client\"]");
   CHECK(error_of(policy_with(head + "entered-by = [\n  \"client\",\n  \"sever\",\n]\n")) ==
-        "t.toml:9: unknown side \"sever\" (expected one of: client, server)");
+        "t.toml:9: unknown side \"sever\" (expected one of: client, server, first-closer, second-closer)");
   CHECK(error_of(policy_with(head + "entered-by = [\"client\", 1]\n")) ==
         "t.toml:7: entered-by must be an array of sides, e.g. [\"client\"]");
   CHECK(error_of(policy_with(head + "entered-by = [\"client\", \"client\"]\n")) ==

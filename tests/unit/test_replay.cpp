@@ -54,7 +54,7 @@ TEST_CASE("a dropped FIN never retransmitted fails dropped-is-retransmitted and 
   const auto invariant = verdict(t, "dropped-is-retransmitted");
   CHECK_FALSE(passed(invariant));
   CHECK_THAT(invariant.saw, Contains("F. seq 1001 from client dropped at") && Contains("was never resent"));
-  const auto expectation = verdict(t, "retransmitted first-fin from client");
+  const auto expectation = verdict(t, "retransmitted first-fin from first-closer (client)");
   CHECK_FALSE(passed(expectation));
   CHECK_THAT(expectation.saw, Contains("never retransmitted"));
 }
@@ -62,7 +62,7 @@ TEST_CASE("a dropped FIN never retransmitted fails dropped-is-retransmitted and 
 TEST_CASE("drop-final-ack without the server's FIN retransmission fails its retransmitted expectation") {
   Trace t = read_fixture("drop-final-ack").trace;
   remove_retransmission(t, server, Role::second_fin);
-  const auto r = verdict(t, "retransmitted second-fin from server");
+  const auto r = verdict(t, "retransmitted second-fin from second-closer (server)");
   CHECK_FALSE(passed(r));
   CHECK_THAT(r.saw, Contains("F. seq 1 from server sent at") && Contains("never retransmitted"));
 }
@@ -139,10 +139,10 @@ TEST_CASE("a client never seen in TIME_WAIT fails its state and timewait checks"
   Trace t = read_fixture("baseline").trace;
   remove_socket_state(t, client, TcpState::TIME_WAIT);
   t.client_timewait_overflow = 1;
-  const auto state = verdict(t, "state client reaches FIN_WAIT_2, ends in TIME_WAIT");
+  const auto state = verdict(t, "state first-closer (client) reaches FIN_WAIT_2, ends in TIME_WAIT");
   CHECK_FALSE(passed(state));
   CHECK_THAT(state.saw, Contains("(ended in FIN_WAIT_2)"));
-  const auto timewait = verdict(t, "timewait entered by client, timer 55.0 s..60.0 s");
+  const auto timewait = verdict(t, "timewait entered by first-closer (client), timer 55.0 s..60.0 s");
   CHECK_FALSE(passed(timewait));
   CHECK_THAT(timewait.saw, Contains("nobody entered TIME_WAIT"));
   const auto invariant = verdict(t, "timewait-only-active-closers");
@@ -153,7 +153,7 @@ TEST_CASE("a client never seen in TIME_WAIT fails its state and timewait checks"
 TEST_CASE("a TIME_WAIT timer out of the policy's range fails the timewait expectation") {
   Trace t = read_fixture("baseline").trace;
   set_timewait_left(t, client, std::chrono::seconds(30));
-  const auto r = verdict(t, "timewait entered by client, timer 55.0 s..60.0 s");
+  const auto r = verdict(t, "timewait entered by first-closer (client), timer 55.0 s..60.0 s");
   CHECK_FALSE(passed(r));
   CHECK_THAT(r.saw, Contains("client entered TIME_WAIT with 30.0 s left") && Contains("client's timer out of range"));
 }
@@ -166,8 +166,8 @@ TEST_CASE("an injected RST counted as the server kernel's: same reset verdicts, 
   Trace t = read_fixture("rst-in-timewait").trace;
   CHECK_THAT(verdict(t, "timewait-only-active-closers").saw, Contains("(an injected RST reached it)"));
   mark_reset_injected(t, server, false);
-  CHECK(passed(verdict(t, "reset from server")));
-  CHECK(passed(verdict(t, "no RST from client")));
+  CHECK(passed(verdict(t, "reset from second-closer (server)")));
+  CHECK(passed(verdict(t, "no RST from first-closer (client)")));
   const auto r = verdict(t, "timewait-only-active-closers");
   CHECK(passed(r));
   CHECK_THAT(r.saw, Contains("server closed second and sent RST"));

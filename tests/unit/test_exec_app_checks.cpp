@@ -1,0 +1,137 @@
+// check = "app" under lastack exec: the commands' exit status and output are judged, and what
+// only lastack's own agents could report is "not checked", never passed.
+#include <catch2/catch.hpp>
+
+#include <sstream>
+#include <string>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "harness/core/error.hpp"
+#include "harness/core/expectations.hpp"
+#include "harness/core/policy_parser.hpp"
+#include "harness/core/report.hpp"
+#include "harness/core/trace_reader.hpp"
+#include "tests/unit/trace_builder.hpp"
+
+using namespace lastack;
+using namespace lastack::testing;
+using Catch::Matchers::Contains;
+
+namespace {
+
+constexpr Side client = Side::client, server = Side::server;
+
+// How lastack exec records a command that ended with `status` after printing `output`.
+AppEvent& command(TraceBuilder& b, double at_ms, Side side, int status, std::vector<std::string> output) {
+  AppEvent a{ms(at_ms), side, "command", status == 0 ? "exit 0" : fmt::format("exit {}", status), 0,
+             std::nullopt, status == 0 ? StepResult::ok : StepResult::error};
+  a.exit_status = status;
+  a.output = std::move(output);
+  b.trace.events.emplace_back(a);
+  return std::get<AppEvent>(b.trace.events.back());
+}
+
+// An exec run: curl printed a page and exited 0; the server was stopped with SIGTERM.
+Trace exec_trace() {
+  TraceBuilder b;
+  b.wire(0.0, client, "S", 0, 0, 0, {Role::syn});
+  command(b, 30.0, client, 0, {"<!DOCTYPE HTML>", "<title>Directory listing for /</title>", "</html>"});
+  command(b, 600.0, server, 143, {"198.18.1.2 - - [01/Dec/2026 22:00:00] \"GET / HTTP/1.1\" 200 -"});
+  return b.trace;
+}
+
+AppExpect app(const std::string& keys) {
+  const Policy p = parse_policy("name = \"t\"\n[scenario]\nclient = [\"connect\"]\nserver = [\"accept\"]\n"
+                                "[[expect]]\ncheck = \"app\"\n" + keys,
+                                "t.toml");
+  return std::get<AppExpect>(p.expect.at(0));
+}
+
+std::string error_of(const std::string& keys) {
+  try {
+    (void)app(keys);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+}  // namespace
+
+TEST_CASE("app parses exit and an output regex, and rejects a bad one", "[exec-app]") {
+  const AppExpect x = app("side = \"client\"\nexit = 0\noutput = \"Directory listing\"\n");
+  CHECK(x.exit_status == 0);
+  CHECK(x.output == "Directory listing");
+  CHECK(error_of("side = \"client\"\nexit = 256\n") == "t.toml:8: exit must be at most 255");
+  CHECK_THAT(error_of("side = \"client\"\noutput = \"(unclosed\"\n"),
+             Contains("t.toml:8: output = \"(unclosed\" is not a regular expression (ECMAScript): "));
+}
+
+TEST_CASE("under exec, exit and output pass when the command did so", "[exec-app]") {
+  const Trace t = exec_trace();
+  const CheckResult r = check_app(t, app("side = \"client\"\nexit = 0\noutput = \"^<title>Directory listing\"\n"));
+  CHECK(r.outcome == Outcome::pass);
+  CHECK(r.name == "app client exit 0, output /^<title>Directory listing/");
+  CHECK_THAT(r.saw, Contains("exit 0") && Contains("output (3 lines) matches at \"<title>Directory listing\""));
+  CHECK(check_app(t, app("side = \"server\"\noutput = \"GET / HTTP/1\\\\.1\\\" 200\"\n")).outcome == Outcome::pass);
+}
+
+TEST_CASE("under exec, exit and output fail when the command did otherwise", "[exec-app]") {
+  const Trace t = exec_trace();
+  const CheckResult exit = check_app(t, app("side = \"server\"\nexit = 0\n"));
+  CHECK(exit.outcome == Outcome::fail);
+  CHECK_THAT(exit.saw, Contains("exit status 143, not 0"));
+  const CheckResult output = check_app(t, app("side = \"client\"\noutput = \"HTTP/1.0 404\"\n"));
+  CHECK(output.outcome == Outcome::fail);
+  CHECK_THAT(output.saw, Contains("no match for /HTTP/1.0 404/ in its output"));
+}
+
+TEST_CASE("under exec, what only the agents could report is not checked, never passed", "[exec-app]") {
+  const Trace t = exec_trace();
+  const CheckResult r = check_app(t, app("side = \"server\"\nsees = \"eof\"\nreceived = 1000\n"));
+  CHECK(r.outcome == Outcome::not_checked);
+  CHECK_THAT(r.saw, Contains("sees, received: under lastack exec the programs are yours"));
+  // A failing exit still fails the check: that part was judged.
+  CHECK(check_app(t, app("side = \"server\"\nsees = \"eof\"\nexit = 0\n")).outcome == Outcome::fail);
+  CHECK(check_app(t, app("side = \"client\"\nsent = 10\nexit = 0\n")).outcome == Outcome::not_checked);
+}
+
+TEST_CASE("output kept only in part leaves a missing match not checked", "[exec-app]") {
+  TraceBuilder b;
+  command(b, 1.0, client, 0, {"first lines"}).output_truncated = true;
+  const CheckResult r = check_app(b.trace, app("side = \"client\"\noutput = \"last line\"\n"));
+  CHECK(r.outcome == Outcome::not_checked);
+  CHECK_THAT(r.saw, Contains("no match in the first 64 KiB of its output"));
+  CHECK(check_app(b.trace, app("side = \"client\"\noutput = \"first\"\n")).outcome == Outcome::pass);
+}
+
+TEST_CASE("lastack's own agents have no exit status or output to judge", "[exec-app]") {
+  const Trace t = drop_final_ack_trace();
+  const CheckResult r = check_app(t, app("side = \"client\"\nexit = 0\n"));
+  CHECK(r.outcome == Outcome::not_checked);
+  CHECK_THAT(r.saw, Contains("lastack's own agents have neither"));
+  // Their steps are still judged: a wrong byte count fails.
+  CHECK(check_app(t, app("side = \"server\"\nreceived = 5\nexit = 0\n")).outcome == Outcome::fail);
+  CHECK(check_app(t, app("side = \"server\"\nsees = \"eof\"\nreceived = 1000\n")).outcome == Outcome::pass);
+}
+
+TEST_CASE("a command's exit status and output are in the JSON trace and read back", "[exec-app]") {
+  Trace t = exec_trace();
+  t.client_addresses = {v4(198, 18, 1, 2)};
+  std::erase_if(t.events, [](const TraceEvent& e) { return std::holds_alternative<WireEvent>(e); });
+  std::ostringstream out;
+  write_jsonl(t, {}, out);
+  CHECK_THAT(out.str(), Contains("\"exit_status\":143") && Contains("\"output_truncated\":false"));
+  std::istringstream in(out.str());
+  const Trace back = read_trace_jsonl(in, "exec.jsonl");
+  const auto* curl = std::get_if<AppEvent>(&back.events.at(0));
+  REQUIRE(curl);
+  CHECK(curl->exit_status == 0);
+  CHECK(curl->output.size() == 3);
+  CHECK(curl->output[1] == "<title>Directory listing for /</title>");
+  // An agent's step writes no such fields: format 1 traces without them read as before.
+  AppEvent step{ms(1), client, "send 1000", "ok", 1000, StepKind::send};
+  CHECK_FALSE(trace_event_json(step).contains("exit_status"));
+}
