@@ -10,6 +10,7 @@
 
 #include "harness/core/expectations.hpp"
 #include "harness/core/invariants.hpp"
+#include "harness/core/per_connection.hpp"
 #include "harness/core/duration_text.hpp"
 #include "harness/core/trace_query.hpp"
 
@@ -159,7 +160,7 @@ CheckResult check_expectation(const Trace& trace, const Expectation& expect) {
 
 std::vector<CheckResult> run_oracle(const Trace& trace, const Policy& policy) {
   auto results = check_invariants(trace, policy);
-  for (const Expectation& e : policy.expect) results.push_back(check_expectation(trace, e));
+  for (CheckResult& r : check_expectations(trace, policy.expect)) results.push_back(std::move(r));
   return results;
 }
 

@@ -100,6 +100,7 @@ struct StateExpect {
   std::optional<TcpState> reaches;
   std::optional<TcpState> ends_in;
   std::optional<TcpState> never;
+  std::optional<std::size_t> connection;  // 1-based; unset: every connection
   std::size_t line = 0;
 };
 
@@ -108,6 +109,7 @@ struct ResetExpect {
   std::optional<Side> from;            // unset: either side
   std::optional<std::uint32_t> count;  // exact; unset: at least one
   bool injected = false;               // injected = true: lastack's own (inject-rst) RSTs count too
+  std::optional<std::size_t> connection;  // 1-based; unset: every connection
   std::size_t line = 0;
 };
 
@@ -125,6 +127,7 @@ struct TimeWaitExpect {
   std::optional<std::vector<Side>> entered_by;  // exactly these sides ([] = nobody)
   std::optional<Millis> expires_min, expires_max; // timer remaining when first seen
   std::optional<bool> restarted;                // timer restarted by a retransmitted FIN
+  std::optional<std::size_t> connection;        // 1-based; unset: every connection
   std::size_t line = 0;
 };
 
