@@ -14,26 +14,6 @@ namespace lastack {
 
 namespace {
 
-// The connection an event belongs to: nullopt for the kinds no connection owns (app, lab);
-// for a kernel event, its own field, else the wire's by its ports; `unplaced` when neither says.
-constexpr std::size_t unplaced = static_cast<std::size_t>(-1);
-
-std::optional<std::size_t> owner_of(const Trace& trace, const TraceEvent& ev) {
-  return std::visit(
-      [&trace](const auto& e) -> std::optional<std::size_t> {
-        using T = std::decay_t<decltype(e)>;
-        if constexpr (std::is_same_v<T, WireEvent>) {
-          return e.info.connection;
-        } else if constexpr (requires { e.local_port, e.remote_port, e.connection, e.side; }) {
-          if (e.connection) return *e.connection;
-          return connection_of_ports(trace, e.side, e.local_port, e.remote_port).value_or(unplaced);
-        } else {
-          return std::nullopt;
-        }
-      },
-      ev);
-}
-
 // The connection field of the kinds that keep it in the expectation itself.
 std::optional<std::size_t> own_connection(const Expectation& expect) {
   return std::visit(
@@ -84,13 +64,38 @@ std::vector<std::size_t> wire_connection_numbers(const Trace& trace) {
   return out;
 }
 
+std::vector<std::optional<std::size_t>> event_connections(const Trace& trace) {
+  Trace attributed = trace;
+  attribute_connections(attributed);  // the wire's ports place the kernel events
+  std::vector<std::optional<std::size_t>> out;
+  out.reserve(attributed.events.size());
+  for (const TraceEvent& ev : attributed.events)
+    out.push_back(std::visit(
+        [](const auto& e) -> std::optional<std::size_t> {
+          if constexpr (std::is_same_v<std::decay_t<decltype(e)>, WireEvent>)
+            return e.info.connection;
+          else if constexpr (requires { e.connection, e.local_port; })
+            return e.connection;
+          else
+            return std::nullopt;
+        },
+        ev));
+  return out;
+}
+
+bool connection_event(const TraceEvent& ev) {
+  return std::holds_alternative<WireEvent>(ev) || std::holds_alternative<SocketEvent>(ev) ||
+         std::holds_alternative<StateChange>(ev) || std::holds_alternative<KernelRetransmit>(ev) ||
+         std::holds_alternative<KernelReset>(ev);
+}
+
 Trace connection_trace(const Trace& trace, std::size_t connection) {
+  const auto owners = event_connections(trace);
   Trace out = trace;
   out.events.clear();
-  for (const TraceEvent& ev : trace.events) {
-    const auto owner = owner_of(trace, ev);
-    if (!owner || *owner == connection) out.events.push_back(ev);
-  }
+  for (std::size_t i = 0; i < trace.events.size(); ++i)
+    if (owners[i] ? *owners[i] == connection : !connection_event(trace.events[i]))
+      out.events.push_back(trace.events[i]);
   return out;
 }
 

@@ -14,6 +14,15 @@ namespace lastack {
 /// The connections (0-based) that appeared on the wire, in order of first appearance.
 std::vector<std::size_t> wire_connection_numbers(const Trace& trace);
 
+/// Each event's connection (0-based), index for index with trace.events: a segment's own; a
+/// kernel event's (sample, state change, retransmission, reset) own, else the wire's by its
+/// ports; nullopt for app steps and lab notes, which belong to no connection, and for a kernel
+/// event the wire cannot place.
+std::vector<std::optional<std::size_t>> event_connections(const Trace& trace);
+
+/// True for the kinds of event that belong to a connection (wire and kernel events).
+bool connection_event(const TraceEvent& ev);
+
 /// The trace as one connection (0-based) sees it: its wire segments, the kernel's events
 /// (samples, state changes, retransmissions, resets) of its sockets, and every event that
 /// belongs to no connection (app steps, lab notes). Other connections' events are left out.

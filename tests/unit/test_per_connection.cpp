@@ -6,6 +6,8 @@
 
 #include "harness/core/oracle.hpp"
 #include "harness/core/per_connection.hpp"
+#include "harness/core/report.hpp"
+#include "harness/core/svg_ladder.hpp"
 #include "harness/core/trace_query.hpp"
 #include "tests/unit/trace_builder.hpp"
 
@@ -217,4 +219,28 @@ TEST_CASE("run_oracle gives one line per connection for each connection-scoped e
     INFO(r.name << ": " << r.saw);
     CHECK(r.outcome != Outcome::fail);
   }
+}
+
+TEST_CASE("the ladder groups each connection's segments and states under its header") {
+  const std::string ladder = render_ladder(three_connections(drop_final_ack_trace()), {false, 100});
+  const auto first = ladder.find("── connection 1: 198.18.1.2:40000 → 198.18.2.2:8080\n");
+  const auto second = ladder.find("── connection 2: 198.18.1.2:40001 → 198.18.2.2:8080\n");
+  const auto third = ladder.find("── connection 3: 198.18.1.2:40002 → 198.18.2.2:8080\n");
+  const auto run = ladder.find("── the run (no one connection)\n");
+  REQUIRE(first != std::string::npos);
+  REQUIRE(second != std::string::npos);
+  REQUIRE(third != std::string::npos);
+  REQUIRE(run != std::string::npos);
+  CHECK((first < second && second < third && third < run));
+  const std::string second_group = ladder.substr(second, third - second);
+  CHECK_THAT(second_group, Contains("#2 F. seq 1 ack 1002 [second-fin]"));
+  CHECK_THAT(second_group, Contains("LAST_ACK"));
+  CHECK_THAT(second_group, !Contains("#1 ") && !Contains("#3 "));
+  CHECK_THAT(ladder.substr(run), Contains("client: connect → ok"));
+  CHECK_THAT(ladder.substr(run), !Contains("── #"));
+}
+
+TEST_CASE("the SVG ladder labels each segment with its connection when there are several") {
+  CHECK_THAT(render_svg_ladder(three_connections(drop_final_ack_trace()), {}), Contains("text-anchor=\"middle\">#2 F. seq 1 "));
+  CHECK_THAT(render_svg_ladder(drop_final_ack_trace(), {}), !Contains("text-anchor=\"middle\">#1 "));
 }
