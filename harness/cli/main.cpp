@@ -76,7 +76,9 @@ int main(int argc, char** argv) {
                        "Client command (/bin/sh -c, in the client namespace); started once the server listens, "
                        "and the run ends when it exits")
       ->required();
-  exec_cmd->add_option("--port", exec.port, "Port the server listens on (default: the policy's [scenario] port)")
+  exec_cmd->add_option("--port", exec.ports,
+                       "A port the server listens on; repeat for several. The client starts once all listen. "
+                       "Default: once any port listens, and every port listening in the server namespace is observed")
       ->check(CLI::Range(1, 65535));
   exec_cmd->add_flag("-6,--ipv6", exec.ipv6, "Run over IPv6 (fd00::/8) instead of IPv4 (198.18.0.0/15)");
   exec_cmd->add_option("--json", exec.json, "Write the trace as JSON Lines");
@@ -84,7 +86,7 @@ int main(int argc, char** argv) {
   exec_cmd->add_option("--timeout", exec.timeout, "Give up on the run after this (e.g. 30s; default: the policy's)");
   exec_cmd->add_flag("-q,--quiet", exec.quiet, "No ladder; details only for failures");
   exec_cmd->footer(
-      "Both commands get LASTACK_SIDE, LASTACK_SERVER_ADDR, LASTACK_SERVER_PORT and LASTACK_CLIENT_ADDR;\n"
+      "Both commands get LASTACK_SIDE, LASTACK_SERVER_ADDR, LASTACK_SERVER_PORT(S) and LASTACK_CLIENT_ADDR;\n"
       "their output is relayed prefixed \"server| \" / \"client| \". At the end the server's process group gets\n"
       "SIGTERM, then SIGKILL after 1 s. Exit 0 when the client command exited 0 and every check held. E.g.\n"
       "  lastack exec --policy drop-final-ack \\\n"

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "harness/core/duration_text.hpp"
+#include "harness/core/per_connection.hpp"
 #include "harness/core/report.hpp"
 #include "harness/core/text_columns.hpp"
 #include "harness/core/trace_query.hpp"
@@ -37,6 +38,7 @@ struct Row {
   Instant at{};
   std::string text;
   std::string_view color;
+  std::optional<std::size_t> connection;  // whose row it is, with many connections
 };
 
 // tcpdump's option list, for SYNs (where options are negotiated): "<mss 1460,sackOK,TS,wscale 7>".
@@ -226,15 +228,53 @@ class StateLines {
   std::map<SocketKey, TcpState> traced_state_;  // the last state each socket's tracepoint drew
 };
 
+std::string print_row(const Row& row, bool color) {
+  std::string out = fmt::format("{:>8.1f} ms ", std::chrono::duration<double, std::milli>(row.at).count());
+  out += color && !row.color.empty() ? fmt::format("{}{}{}", row.color, row.text, plain) : row.text;
+  return out + '\n';
+}
+
 // The header and one line per row, its time first.
 std::string print_rows(const std::vector<Row>& rows, std::size_t lane, bool color) {
   std::string out =
       fmt::format("{:>11} ", "time") + "client" + spaces(lane > 12 ? lane - 12 : 1) + "server\n";
-  for (const Row& row : rows) {
-    out += fmt::format("{:>8.1f} ms ", std::chrono::duration<double, std::milli>(row.at).count());
-    out += color && !row.color.empty() ? fmt::format("{}{}{}", row.color, row.text, plain) : row.text;
-    out += '\n';
+  for (const Row& row : rows) out += print_row(row, color);
+  return out;
+}
+
+// "198.18.1.2:40312", "[fd00:1::2]:40312".
+std::string endpoint_text(const IpAddress& a, std::uint16_t port) {
+  return a.family == IpFamily::v6 ? fmt::format("[{}]:{}", a.str(), port) : fmt::format("{}:{}", a.str(), port);
+}
+
+// "── connection 2: 198.18.1.2:40312 → 198.18.2.2:8000", from the connection's first segment.
+std::string connection_header(const WireEvent& first) {
+  const Segment& s = first.segment;
+  const bool from_client = first.info.from == Side::client;
+  return fmt::format("── connection {}: {} → {}\n", first.info.connection + 1,
+                     from_client ? endpoint_text(s.src, s.sport) : endpoint_text(s.dst, s.dport),
+                     from_client ? endpoint_text(s.dst, s.dport) : endpoint_text(s.src, s.sport));
+}
+
+// Many connections: each one's rows under its own header, in order of first appearance, then
+// the rows no connection owns (the commands' and agents' steps, lab notes).
+std::string print_grouped_rows(const std::vector<Row>& rows, const std::vector<const WireEvent*>& wires,
+                               std::size_t lane, bool color) {
+  std::string out =
+      fmt::format("{:>11} ", "time") + "client" + spaces(lane > 12 ? lane - 12 : 1) + "server\n";
+  std::vector<std::size_t> printed;
+  for (const WireEvent* w : wires) {
+    const std::size_t c = w->info.connection;
+    if (std::find(printed.begin(), printed.end(), c) != printed.end()) continue;
+    printed.push_back(c);
+    out += connection_header(*w);
+    for (const Row& row : rows)
+      if (row.connection == c) out += print_row(row, color);
   }
+  const bool unowned = std::any_of(rows.begin(), rows.end(), [](const Row& r) { return !r.connection; });
+  if (unowned) out += "── the run (no one connection)\n";
+  for (const Row& row : rows)
+    if (!row.connection) out += print_row(row, color);
   return out;
 }
 
@@ -251,7 +291,10 @@ std::string render_ladder(const Trace& trace, const LadderOptions& opts) {
   std::map<TransmissionKey, Instant> last_sent;  // the gap of a retransmission is from here
   StateLines states(trace);
   RetransmitCauses causes(trace);
-  for (const TraceEvent& ev : trace.events) {
+  const auto owners = many_connections ? event_connections(trace) : std::vector<std::optional<std::size_t>>{};
+  for (std::size_t i = 0; i < trace.events.size(); ++i) {
+    const TraceEvent& ev = trace.events[i];
+    const std::size_t before = rows.size();
     if (const auto* w = std::get_if<WireEvent>(&ev)) {
       std::optional<Duration> gap;
       if (w->segment.seq_space() > 0 && !w->injected) {
@@ -282,17 +325,20 @@ std::string render_ladder(const Trace& trace, const LadderOptions& opts) {
     } else if (const auto* l = std::get_if<LabEvent>(&ev)) {
       rows.push_back({l->at, centered(l->what, lane), {}});
     }
+    if (many_connections && rows.size() > before) rows.back().connection = owners[i];
   }
   // A retransmission no drawn segment shows (not queued): the kernel's word, at its side.
-  for (const TraceEvent& ev : trace.events)
-    if (const auto* k = std::get_if<KernelRetransmit>(&ev); k && !causes.shown(k))
+  for (std::size_t i = 0; i < trace.events.size(); ++i)
+    if (const auto* k = std::get_if<KernelRetransmit>(&trace.events[i]); k && !causes.shown(k))
       rows.push_back({k->at, at_side(k->side, fmt::format("retransmits in {} ({})", state_name(k->state),
-                                                          cause_text(*k)), lane), {yellow}});
+                                                          cause_text(*k)), lane), {yellow},
+                      many_connections ? owners[i] : std::nullopt});
   // Delayed and held segments are drawn where they arrived, not where they were caught.
   std::stable_sort(rows.begin(), rows.end(),
                    [](const Row& a, const Row& b) { return a.at < b.at; });
 
-  std::string out = print_rows(rows, lane, opts.color);
+  std::string out = many_connections ? print_grouped_rows(rows, wires, lane, opts.color)
+                                     : print_rows(rows, lane, opts.color);
   if (trace.kernel_source == KernelSource::sampled) out += fmt::format("({})\n", sampling_note);
   if (!trace.every_segment && trace.whole_wire)
     out += "(data segments no rule selects were not queued: they crossed the wire untouched; --capture all "

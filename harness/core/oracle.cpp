@@ -11,6 +11,7 @@
 #include "harness/core/close_order.hpp"
 #include "harness/core/expectations.hpp"
 #include "harness/core/invariants.hpp"
+#include "harness/core/per_connection.hpp"
 #include "harness/core/duration_text.hpp"
 #include "harness/core/trace_query.hpp"
 
@@ -184,7 +185,7 @@ CheckResult check_expectation(const Trace& trace, const Expectation& expect) {
 
 std::vector<CheckResult> run_oracle(const Trace& trace, const Policy& policy) {
   auto results = check_invariants(trace, policy);
-  for (const Expectation& e : policy.expect) results.push_back(check_expectation(trace, e));
+  for (CheckResult& r : check_expectations(trace, policy.expect)) results.push_back(std::move(r));
   return results;
 }
 

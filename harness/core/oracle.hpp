@@ -95,7 +95,8 @@ std::vector<CheckResult> check_invariants(const Trace& trace, const Policy& poli
 /// Check one policy expectation.
 CheckResult check_expectation(const Trace& trace, const Expectation& expect);
 
-/// Invariants, then every [[expect]] of the policy, in file order.
+/// Invariants, then every [[expect]] of the policy, in file order (one result per connection
+/// for an expectation judged on each of several connections: see per_connection.hpp).
 std::vector<CheckResult> run_oracle(const Trace& trace, const Policy& policy);
 
 }  // namespace lastack

@@ -108,6 +108,7 @@ struct StateExpect {
   std::optional<TcpState> reaches;
   std::optional<TcpState> ends_in;
   std::optional<TcpState> never;
+  std::optional<std::size_t> connection;  // 1-based; unset: every connection
   std::size_t line = 0;
 };
 
@@ -117,6 +118,7 @@ struct ResetExpect {
   std::optional<CloseOrder> closer;    // from = "first-closer"/"second-closer"
   std::optional<std::uint32_t> count;  // exact; unset: at least one
   bool injected = false;               // injected = true: lastack's own (inject-rst) RSTs count too
+  std::optional<std::size_t> connection;  // 1-based; unset: every connection
   std::size_t line = 0;
 };
 
@@ -139,6 +141,7 @@ struct TimeWaitExpect {
                                                 // (entered_by holds the others)
   std::optional<Millis> expires_min, expires_max; // timer remaining when first seen
   std::optional<bool> restarted;                // timer restarted by a retransmitted FIN
+  std::optional<std::size_t> connection;        // 1-based; unset: every connection
   std::size_t line = 0;
 };
 

@@ -27,6 +27,12 @@ std::optional<std::uint32_t> read_count(const TableReader& t) {
   return count ? std::optional<std::uint32_t>(static_cast<std::uint32_t>(*count)) : std::nullopt;
 }
 
+// connection = N (1-based): the expectation judges that connection only; unset: every one.
+std::optional<std::size_t> read_connection(const TableReader& t) {
+  const auto connection = t.integer("connection", 1, u32_max);
+  return connection ? std::optional<std::size_t>(static_cast<std::size_t>(*connection)) : std::nullopt;
+}
+
 RetransmittedExpect read_retransmitted(const TableReader& t) {
   RetransmittedExpect e;
   e.line = t.line();
@@ -54,6 +60,7 @@ StateExpect read_state(const TableReader& t) {
   e.reaches = state("reaches");
   e.ends_in = state("ends-in");
   e.never = state("never");
+  e.connection = read_connection(t);
   return e;
 }
 
@@ -65,6 +72,7 @@ ResetExpect read_reset(const TableReader& t) {
   e.closer = from.closer;
   e.count = read_count(t);
   e.injected = t.boolean("injected").value_or(false);  // lastack's inject-rst RSTs count too
+  e.connection = read_connection(t);
   return e;
 }
 
@@ -138,6 +146,7 @@ TimeWaitExpect read_timewait(const TableReader& t) {
                                       format_duration(*e.expires_min), t.written("expires-max"),
                                       format_duration(*e.expires_max)));
   e.restarted = t.boolean("restarted");
+  e.connection = read_connection(t);
   return e;
 }
 
@@ -171,8 +180,7 @@ CloseExpect read_close(const TableReader& t) {
   e.line = t.line();
   t.require("segments", "how many segments from the first FIN through the final ACK, e.g. segments = 4");
   e.segments = static_cast<std::uint32_t>(*t.integer("segments", 1, u32_max));
-  if (auto connection = t.integer("connection", 1, u32_max))
-    e.connection = static_cast<std::size_t>(*connection);
+  e.connection = read_connection(t);
   return e;
 }
 
@@ -200,14 +208,14 @@ Expectation read_expect(const toml::table& table, const Problems& problems) {
     return read_retransmitted(TableReader(
         table, title, {"check", "segment", "from", "connection", "count", "after", "backoff"}, problems));
   if (check == "state")
-    return read_state(TableReader(table, title, {"check", "side", "reaches", "ends-in", "never"}, problems));
+    return read_state(TableReader(table, title, {"check", "side", "reaches", "ends-in", "never", "connection"}, problems));
   if (check == "reset")
-    return read_reset(TableReader(table, title, {"check", "from", "count", "injected"}, problems));
+    return read_reset(TableReader(table, title, {"check", "from", "count", "injected", "connection"}, problems));
   if (check == "app")
     return read_app(TableReader(table, title, {"check", "side", "sees", "received", "sent", "exit", "output"}, problems));
   if (check == "timewait")
     return read_timewait(TableReader(
-        table, title, {"check", "entered-by", "expires-min", "expires-max", "restarted"}, problems));
+        table, title, {"check", "entered-by", "expires-min", "expires-max", "restarted", "connection"}, problems));
   if (check == "segments")
     return read_segments(TableReader(
         table, title, {"check", "segment", "with", "from", "connection", "count", "min", "max"},

@@ -1,5 +1,7 @@
 #include "harness/core/svg_ladder.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -18,6 +20,7 @@ using svg::num;
 struct Layout {
   double width, axis_x, client_x, server_x, top, min_gap, log_px, slant, font;
   bool compact;
+  bool many_connections = false;  // labels then start with the connection: "#2 F. seq 1 ..."
 
   double lane(Side s) const { return s == Side::client ? client_x : server_x; }
   double mid() const { return (client_x + server_x) / 2; }
@@ -99,8 +102,9 @@ std::string bands(const std::vector<StateBand>& list, const TimeScale& scale, co
 }
 
 std::string label_of(const WireEvent& w, const Layout& l) {
-  if (l.compact) return w.segment.flags.tcpdump();
-  std::string label = fmt::format("{} seq {}", w.segment.flags.tcpdump(), w.info.rel_seq);
+  const std::string connection = l.many_connections ? fmt::format("#{} ", w.info.connection + 1) : "";
+  if (l.compact) return connection + w.segment.flags.tcpdump();
+  std::string label = fmt::format("{}{} seq {}", connection, w.segment.flags.tcpdump(), w.info.rel_seq);
   if (w.segment.flags.ack()) label += fmt::format(" ack {}", w.info.rel_ack);
   return label + fmt::format(" len {}", w.segment.payload_len);
 }
@@ -223,8 +227,10 @@ constexpr std::string_view defs =
 }  // namespace
 
 std::string render_svg_ladder(const Trace& trace, const SvgLadderOptions& options) {
-  const Layout l = layout_for(options);
+  Layout l = layout_for(options);
   const WireIndex wire = index_wire(trace);
+  l.many_connections = std::any_of(wire.events.begin(), wire.events.end(),
+                                   [](const WireEvent* w) { return w->info.connection > 0; });
   const TimeScale scale(key_instants(trace, wire), l.top, l.min_gap, l.log_px);
   const double height = scale.bottom() + l.slant + 40;
   std::string body(defs);

@@ -10,6 +10,7 @@
 #include <cstdio>
 
 #include "harness/core/error.hpp"
+#include "harness/core/per_connection.hpp"
 #include "harness/core/policy_text.hpp"
 #include "harness/run/forked_jobs.hpp"
 #include "harness/run/html_output.hpp"
@@ -154,8 +155,8 @@ int command_explain(const std::string& name, const fs::path& policy_dir) {
   for (std::size_t i = 0; i < p.faults.size(); ++i) fmt::print("  fault {}: {}\n", i + 1, describe_fault(p.faults[i]));
   for (std::size_t i = 0; i < p.lab.size(); ++i) fmt::print("  lab {}: {}\n", i + 1, describe_lab_action(p.lab[i]));
   fmt::print("\nWhat to look for (checked on every run, with the built-in TCP invariants):\n");
-  // A check's name depends only on the expectation, so an empty trace yields it.
-  for (const auto& e : p.expect) fmt::print("  - {}\n", check_expectation(Trace{}, e).name);
+  // A check's name depends only on the expectation (and the connection it names), so an empty trace yields it.
+  for (const auto& r : check_expectations(Trace{}, p.expect)) fmt::print("  - {}\n", r.name);
   fmt::print("\nFile: {}\n", p.file);
   return 0;
 }

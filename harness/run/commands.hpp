@@ -35,7 +35,9 @@ struct ExecCommand {
   std::string policy;  // name or file
   std::filesystem::path policy_dir;
   std::string server, client;          // shell command lines, run as /bin/sh -c
-  std::optional<std::uint16_t> port;   // default: the policy's [scenario] port
+  // --port, repeatable: the client starts once all listen. Empty: once any port listens, and
+  // sockets on every port listening in the server namespace are observed.
+  std::vector<std::uint16_t> ports;
   std::optional<std::string> timeout;  // "30s"; default: the policy's
   std::optional<std::string> json, pcap;
   bool ipv6 = false;

@@ -1,7 +1,9 @@
 // `lastack exec`: the user's own server and client under a policy's faults, judged like a run.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <memory>
 
 #include "agents/agent.hpp"
 #include "harness/core/error.hpp"
@@ -20,7 +22,9 @@ namespace lastack {
 
 Policy resolve_exec_policy(const ExecCommand& cmd) {
   Policy policy = load_policy(cmd.policy, cmd.policy_dir);
-  if (cmd.port) policy.scenario.port = *cmd.port;
+  // LASTACK_SERVER_PORT: the first --port; without one the policy's port, a suggestion the
+  // server may take (the client gets a port that listens: see exec_environment).
+  if (!cmd.ports.empty()) policy.scenario.port = cmd.ports.front();
   if (cmd.timeout) {
     try {
       policy.scenario.timeout = parse_duration(*cmd.timeout);
@@ -43,6 +47,27 @@ CheckResult client_exit_check(const Trace& trace) {
     }
   return r;
 }
+std::string ports_text(const std::vector<std::uint16_t>& ports) {
+  std::string out;
+  for (std::uint16_t p : ports) out += (out.empty() ? "" : " ") + std::to_string(p);
+  return out;
+}
+
+// LASTACK_SERVER_PORT(S) for a command. The server, before it runs: the --port values, else the
+// policy's port as a suggestion. The client, at its start: the --port values, else the ports found
+// listening (LASTACK_SERVER_PORT the suggested one if it listens, else the lowest).
+std::vector<std::string> exec_port_environment(const std::vector<std::uint16_t>& given, std::uint16_t suggested,
+                                               const std::vector<std::uint16_t>& listening) {
+  std::vector<std::uint16_t> ports = given;
+  if (ports.empty() && !listening.empty()) {
+    ports = listening;
+    const auto it = std::find(ports.begin(), ports.end(), suggested);
+    if (it != ports.end()) std::rotate(ports.begin(), it, it + 1);
+  }
+  if (ports.empty()) ports = {suggested};
+  return {"LASTACK_SERVER_PORT=" + std::to_string(ports.front()), "LASTACK_SERVER_PORTS=" + ports_text(ports)};
+}
+
 std::string exec_result_line(const Policy& policy, const RunResult& result, RunVerdict verdict,
                              std::size_t failed, const CheckResult& client_exit) {
   const double wall = seconds(result.wall);
@@ -68,16 +93,25 @@ int command_exec(const ExecCommand& cmd, const Policy& given) {
   const Policy& policy = given;
   RunOptions options;
   options.ipv6 = cmd.ipv6;
-  AgentFactory make_runner = [&cmd](AgentConfig config, const Lab& lab, asio::io_context& io, const RunClock& clock) {
+  options.ports = cmd.ports;
+  options.listening_ports = cmd.ports.empty();
+  // What the server's prepare() found listening, for the client's environment.
+  auto listening = std::make_shared<std::vector<std::uint16_t>>();
+  AgentFactory make_runner = [&cmd, listening](AgentConfig config, const Lab& lab, asio::io_context& io,
+                                               const RunClock& clock) {
     ExecConfig exec;
     exec.side = config.side;
     exec.command = config.side == Side::server ? cmd.server : cmd.client;
-    exec.port = config.endpoint.port();
+    exec.ports = cmd.ports;
+    exec.listening = listening;
     exec.family = lab.ipv6() ? IpFamily::v6 : IpFamily::v4;
     exec.environment = {"LASTACK_SIDE=" + std::string(side_name(config.side)),
                         "LASTACK_SERVER_ADDR=" + config.endpoint.address().to_string(),
-                        "LASTACK_SERVER_PORT=" + std::to_string(config.endpoint.port()),
                         "LASTACK_CLIENT_ADDR=" + lab.addresses().client.str()};
+    exec.start_environment = [&cmd, listening, suggested = config.endpoint.port(), side = config.side] {
+      return exec_port_environment(cmd.ports, suggested,
+                                   side == Side::client ? *listening : std::vector<std::uint16_t>{});
+    };
     exec.now = [&clock] { return clock.now(); };
     exec.on_event = std::move(config.on_event);
     return std::make_unique<ExecProcess>(io, std::move(exec), lab.side(config.side));

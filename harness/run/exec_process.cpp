@@ -8,8 +8,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <set>
 #include <thread>
 #include <utility>
 
@@ -51,6 +53,8 @@ void ExecProcess::spawn() {
   if (!null.valid()) sys::throw_errno("open /dev/null");
   sys::SpawnOptions options;
   options.environment = config_.environment;
+  if (config_.start_environment)
+    for (std::string& e : config_.start_environment()) options.environment.push_back(std::move(e));
   options.own_process_group = true;  // SIGTERM reaches what the shell started, too
   child_.emplace(sys::ChildProcess::spawn(ns_, kShell, {"sh", "-c", config_.command},
                                           {{null.get(), 0}, {write_end.get(), 1}, {write_end.get(), 2}}, options));
@@ -62,13 +66,29 @@ void ExecProcess::spawn() {
   read_output();
 }
 
-bool ExecProcess::listening() {
+std::vector<std::uint16_t> ExecProcess::listening_ports() {
   sys::SockDiag diag = sys::SockDiag::open_in(ns_);
+  std::set<std::uint16_t> ports;
   // Either family: a server on the IPv6 wildcard also takes IPv4 connections.
   for (IpFamily family : {IpFamily::v4, IpFamily::v6})
     for (const sys::SocketSnapshot& s : diag.dump(family))
-      if (s.state == TcpState::LISTEN && s.local_port == config_.port) return true;
-  return false;
+      if (s.state == TcpState::LISTEN) ports.insert(s.local_port);
+  return {ports.begin(), ports.end()};
+}
+
+bool ExecProcess::ready(const std::vector<std::uint16_t>& found) const {
+  if (config_.ports.empty()) return !found.empty();
+  return std::all_of(config_.ports.begin(), config_.ports.end(), [&found](std::uint16_t p) {
+    return std::find(found.begin(), found.end(), p) != found.end();
+  });
+}
+
+std::string ExecProcess::awaited(const std::vector<std::uint16_t>& found) const {
+  if (config_.ports.empty()) return "any port";
+  std::string out;
+  for (std::uint16_t p : config_.ports)
+    if (std::find(found.begin(), found.end(), p) == found.end()) out += (out.empty() ? "" : ", ") + std::to_string(p);
+  return out;
 }
 
 void ExecProcess::prepare() {
@@ -76,20 +96,23 @@ void ExecProcess::prepare() {
   spawn();
   // Blocking on purpose: the run must not start the client before the server listens.
   const auto deadline = std::chrono::steady_clock::now() + listen_timeout;
-  while (!listening()) {
+  std::vector<std::uint16_t> found = listening_ports();
+  while (!ready(found)) {
     if (auto code = child_->peek_exit()) {
       drain();
       relay(true);
-      throw HarnessError(fmt::format("server did not listen on {}: its command ended first ({})", config_.port,
+      throw HarnessError(fmt::format("server did not listen on {}: its command ended first ({})", awaited(found),
                                      outcome_text(*code)));
     }
     if (std::chrono::steady_clock::now() >= deadline) {
       drain();
       relay(true);
-      throw HarnessError(fmt::format("server did not listen on {} within {} s", config_.port, listen_timeout.count()));
+      throw HarnessError(fmt::format("server did not listen on {} within {} s", awaited(found), listen_timeout.count()));
     }
     std::this_thread::sleep_for(listen_poll);
+    found = listening_ports();
   }
+  if (config_.listening) *config_.listening = std::move(found);
 }
 
 void ExecProcess::start(std::function<void()> on_done) {

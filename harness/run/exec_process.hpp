@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,7 +25,12 @@ struct ExecConfig {
   Side side = Side::client;
   std::string command;                 // given to /bin/sh -c
   std::vector<std::string> environment;  // NAME=VALUE, added to lastack's own
-  std::uint16_t port = 0;              // server: the port it must listen on before the client starts
+  // More NAME=VALUE, computed when the command starts (the client: the ports found listening).
+  std::function<std::vector<std::string>()> start_environment;
+  // Server: the ports that must all listen before the client starts; empty: any one port.
+  std::vector<std::uint16_t> ports;
+  // Server: prepare() stores here every port listening in its namespace when it returns (sorted).
+  std::shared_ptr<std::vector<std::uint16_t>> listening;
   IpFamily family = IpFamily::v4;
   std::function<Instant()> now;                   // the run's clock
   std::function<void(const AppEvent&)> on_event;  // one event: how the command ended
@@ -46,8 +52,9 @@ class ExecProcess final : public AgentRunner {
   ExecProcess(const ExecProcess&) = delete;
   ExecProcess& operator=(const ExecProcess&) = delete;
 
-  /// Server: start the command and block until a socket listens on `port` in its namespace;
-  /// throws HarnessError "server did not listen on PORT within 5 s" (or that it exited first).
+  /// Server: start the command and block until a socket listens on each of `ports` in its
+  /// namespace (no ports: on any port), then store the listening ports in `listening`; throws
+  /// HarnessError "server did not listen on PORT within 5 s" (or that it exited first).
   /// Client: nothing.
   void prepare() override;
   /// Start the command (client) and watch it; `on_done` once it has exited by itself.
@@ -77,7 +84,12 @@ class ExecProcess final : public AgentRunner {
   /// Read what the pipe holds now, without waiting (a background child may keep it open).
   void drain();
   void record_exit(int code);
-  bool listening();
+  /// Every port a socket listens on in the namespace, either family, sorted.
+  std::vector<std::uint16_t> listening_ports();
+  /// True when `found` covers what prepare() waits for.
+  bool ready(const std::vector<std::uint16_t>& found) const;
+  /// "8000", "8000, 8001" (the ports still missing from `found`), or "any port".
+  std::string awaited(const std::vector<std::uint16_t>& found) const;
 
   asio::io_context& io_;
   ExecConfig config_;

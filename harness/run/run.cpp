@@ -61,6 +61,12 @@ std::optional<std::uint64_t> timewait_overflow(const sys::NetNamespace& ns) {
   return netstat_counter(text, "TcpExt", "TCPTimeWaitOverflow");
 }
 
+// The ports whose sockets the observer samples: the options' (exec's --port), else the scenario's.
+std::vector<std::uint16_t> observed_ports(const Policy& policy, const RunOptions& options) {
+  if (!options.ports.empty()) return options.ports;
+  return {policy.scenario.port};
+}
+
 // As root the kernel reports every state change exactly (BPF tracepoints); inside a user
 // namespace BPF is refused, so states stay sampled. A refusal as root is an EnvironmentError.
 std::optional<KernelObserver> open_kernel_observer(asio::io_context& io, const RunClock& clock, const Lab& lab) {
@@ -84,7 +90,8 @@ class RunDriver {
                      sys::RawInjector::open_in(lab.wire()), FlowTracker({lab.addresses().client}), policy,
                      [this](const WireEvent& ev) { on_segment(ev); }),
         observer_(io_, clock_, sys::SockDiag::open_in(lab.client()), sys::SockDiag::open_in(lab.server()),
-                  options.ipv6 ? IpFamily::v6 : IpFamily::v4, policy.scenario.port),
+                  options.ipv6 ? IpFamily::v6 : IpFamily::v4, observed_ports(policy, options),
+                  options.listening_ports),
         kernel_(open_kernel_observer(io_, clock_, lab)),
         settle_(io_),
         deadline_(io_),

@@ -3,6 +3,7 @@
 // then judge the trace with the oracle.
 #include <functional>
 #include <memory>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,11 @@ struct RunOptions {
   bool ipv6 = false;
   Capture capture = Capture::all;  // selective can reorder the wire (see queue_rules.hpp)
   std::uint16_t queue_num = 0;  // each run has its own wire namespace, so 0 never collides
+  // The sockets observed (sock_diag): those using one of `ports`, local or remote (empty: the
+  // scenario's port); with `listening_ports`, also any port a socket listens on in the server
+  // namespace during the run (`lastack exec` without --port). The wire is whole either way.
+  std::vector<std::uint16_t> ports;
+  bool listening_ports = false;
 };
 
 struct RunResult {

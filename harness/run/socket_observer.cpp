@@ -33,14 +33,15 @@ bool changed(const SocketEvent& a, const SocketEvent& b) {
 }  // namespace
 
 SocketObserver::SocketObserver(asio::io_context& io, const RunClock& clock, sys::SockDiag client,
-                               sys::SockDiag server, IpFamily family, std::uint16_t port,
-                               std::chrono::microseconds interval)
+                               sys::SockDiag server, IpFamily family, std::vector<std::uint16_t> ports,
+                               bool listening_ports, std::chrono::microseconds interval)
     : io_(io),
       clock_(clock),
       client_(std::move(client)),
       server_(std::move(server)),
       family_(family),
-      port_(port),
+      ports_(ports.begin(), ports.end()),
+      listening_ports_(listening_ports),
       interval_(interval),
       timer_(io) {
   events_.reserve(256);
@@ -69,7 +70,7 @@ void SocketObserver::schedule() {
 
 bool SocketObserver::relevant(const sys::SocketSnapshot& s) const {
   // Listeners are a different socket from the connection; their state never changes.
-  return s.state != TcpState::LISTEN && (s.local_port == port_ || s.remote_port == port_);
+  return s.state != TcpState::LISTEN && (ports_.count(s.local_port) || ports_.count(s.remote_port));
 }
 
 void SocketObserver::sample() {
@@ -78,10 +79,18 @@ void SocketObserver::sample() {
   sample_side(Side::server, server_, server_seen_, now);
 }
 
+void SocketObserver::learn_listeners(Side side) {
+  // A port once listened on stays observed: its connections outlive the listener.
+  if (!listening_ports_ || side != Side::server) return;
+  for (const auto& snap : snapshots_)
+    if (snap.state == TcpState::LISTEN) ports_.insert(snap.local_port);
+}
+
 void SocketObserver::sample_side(Side side, sys::SockDiag& diag, std::map<Key, Seen>& seen,
                                  Instant now) {
   std::set<Key> present;
   diag.dump_into(family_, snapshots_);  // every 2 ms: reuse one buffer
+  learn_listeners(side);
   for (const auto& snap : snapshots_) {
     if (!relevant(snap)) continue;
     Key key{snap.local_port, snap.remote_port};

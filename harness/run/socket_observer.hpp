@@ -5,6 +5,7 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "harness/core/trace.hpp"
@@ -16,9 +17,12 @@ namespace lastack {
 
 class SocketObserver {
  public:
-  /// Observe sockets using `port` (local or remote) in both namespaces, every `interval`.
+  /// Observe sockets using one of `ports` (local or remote) in both namespaces, every `interval`;
+  /// with `listening_ports`, also those using any port a socket has listened on in the server
+  /// namespace since start() (the user's server under `lastack exec` without --port).
   SocketObserver(asio::io_context& io, const RunClock& clock, sys::SockDiag client,
-                 sys::SockDiag server, IpFamily family, std::uint16_t port,
+                 sys::SockDiag server, IpFamily family, std::vector<std::uint16_t> ports,
+                 bool listening_ports = false,
                  std::chrono::microseconds interval = std::chrono::milliseconds(2));
 
   /// Take a first sample now and keep sampling until stop().
@@ -43,12 +47,15 @@ class SocketObserver {
   void schedule();
   void sample_side(Side side, sys::SockDiag& diag, std::map<Key, Seen>& seen, Instant now);
   bool relevant(const sys::SocketSnapshot& s) const;
+  /// With listening_ports_: add the ports the server side's latest dump shows listening.
+  void learn_listeners(Side side);
 
   asio::io_context& io_;
   const RunClock& clock_;
   sys::SockDiag client_, server_;
   IpFamily family_;
-  std::uint16_t port_;
+  std::set<std::uint16_t> ports_;  // grows with listeners when listening_ports_
+  bool listening_ports_;
   std::chrono::microseconds interval_;
   asio::steady_timer timer_;
   std::map<Key, Seen> client_seen_, server_seen_;

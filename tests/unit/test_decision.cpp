@@ -301,3 +301,37 @@ TEST_CASE("release_all returns every waiting segment in arrival order") {
   CHECK(engine.due(at(1h)).empty());
   CHECK_FALSE(engine.next_deadline());
 }
+
+// ---- many connections: counting runs across connections unless the selector names one ----
+
+namespace {
+/// Which of the final-acks of connections 1, 2, 3 (one each, in order) the engine acts on.
+std::vector<std::size_t> affected_connections(FaultRule r) {
+  DecisionEngine engine({std::move(r)});
+  std::vector<std::size_t> out;
+  for (std::size_t c = 0; c < 3; ++c)
+    if (!engine.decide(c + 1, seg(Role::final_ack, Side::server, c), at(Millis(c))).pass) out.push_back(c + 1);
+  return out;
+}
+}  // namespace
+
+TEST_CASE("nth counts matches across connections: nth = 2 is the second connection's final-ack") {
+  CHECK(affected_connections(rule(ActionKind::drop, selector(Role::final_ack), 2, 1u)) ==
+        std::vector<std::size_t>{2});
+}
+
+TEST_CASE("every and count count across connections") {
+  CHECK(affected_connections(rule(ActionKind::drop, selector(Role::final_ack), 1, std::nullopt, 2)) ==
+        std::vector<std::size_t>{1, 3});
+  CHECK(affected_connections(rule(ActionKind::drop, selector(Role::final_ack), 1, 2u)) ==
+        std::vector<std::size_t>{1, 2});
+}
+
+TEST_CASE("connection = N selects that connection only, and counts only its matches") {
+  Selector second = selector(Role::final_ack);
+  second.connection = 2;
+  CHECK(affected_connections(rule(ActionKind::drop, second)) == std::vector<std::size_t>{2});
+  // nth = 1 of connection 2's matches, though it is the second match overall.
+  CHECK(affected_connections(rule(ActionKind::drop, second, 1, 1u)) == std::vector<std::size_t>{2});
+  CHECK(affected_connections(rule(ActionKind::drop, second, 2, 1u)).empty());
+}

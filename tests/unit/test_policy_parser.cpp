@@ -775,10 +775,10 @@ TEST_CASE("an expectation needs a known check") {
 TEST_CASE("an unknown key in [[expect]] names the check's keys") {
   CHECK(error_of(policy_with("[[expect]]\ncheck = \"state\"\nside = \"client\"\nreachs = \"CLOSED\"\n")) ==
         "t.toml:8: unknown key \"reachs\" in [[expect]] with check = \"state\" (expected one of: check, "
-        "side, reaches, ends-in, never)");
+        "side, reaches, ends-in, never, connection)");
   CHECK(error_of(policy_with("[[expect]]\ncheck = \"reset\"\nside = \"client\"\n")) ==
         "t.toml:7: unknown key \"side\" in [[expect]] with check = \"reset\" (expected one of: check, "
-        "from, count, injected)");
+        "from, count, injected, connection)");
 }
 
 TEST_CASE("retransmitted needs a segment and checks after, count and backoff") {
@@ -841,6 +841,24 @@ TEST_CASE("timewait checks its sides and its expiry window") {
   CHECK(error_of(policy_with(head + "expires-min = \"5s\"\nexpires-max = \"1s\"\n")) ==
         "t.toml:8: expires-min (5s) is more than expires-max (1s)");
   CHECK(error_of(policy_with(head + "restarted = 1\n")) == "t.toml:7: restarted must be true or false");
+}
+
+TEST_CASE("state, reset and timewait take a connection of at least 1; unset, every connection") {
+  const Policy p = parse_policy(policy_with("[[expect]]\ncheck = \"state\"\nside = \"server\"\n"
+                                            "reaches = \"LAST_ACK\"\nconnection = 2\n"
+                                            "[[expect]]\ncheck = \"reset\"\ncount = 0\nconnection = 3\n"
+                                            "[[expect]]\ncheck = \"timewait\"\nentered-by = []\nconnection = 1\n"
+                                            "[[expect]]\ncheck = \"state\"\nside = \"client\"\nnever = \"CLOSE_WAIT\"\n"),
+                                "t.toml");
+  REQUIRE(p.expect.size() == 4);
+  CHECK(std::get<StateExpect>(p.expect[0]).connection == 2u);
+  CHECK(std::get<ResetExpect>(p.expect[1]).connection == 3u);
+  CHECK(std::get<TimeWaitExpect>(p.expect[2]).connection == 1u);
+  CHECK_FALSE(std::get<StateExpect>(p.expect[3]).connection);
+  CHECK(error_of(policy_with("[[expect]]\ncheck = \"reset\"\nconnection = 0\n")) ==
+        "t.toml:7: connection must be at least 1");
+  CHECK(error_of(policy_with("[[expect]]\ncheck = \"timewait\"\nrestarted = true\nconnection = \"2\"\n")) ==
+        "t.toml:8: connection must be an integer");
 }
 
 TEST_CASE("segments, close and connections parse into the model") {

@@ -151,15 +151,21 @@ TEST_CASE("ladder draws a delayed segment when it arrived") {
   CHECK_THAT(lines[2], StartsWith("   310.0 ms ── P. seq 1 ack 1 len 100 (delayed 300 ms)"));
 }
 
-TEST_CASE("ladder numbers connections when there are several") {
+TEST_CASE("ladder numbers connections and groups them when there are several") {
   TraceBuilder b;
   b.wire(1, client, "S", 0, 0, 0, {syn});
-  b.wire(2, client, "S", 0, 0, 0, {syn}).info.connection = 1;
+  auto& second = b.wire(2, client, "S", 0, 0, 0, {syn});
+  second.info.connection = 1;
+  second.segment.sport = 40001;
+  b.wire(3, client, ".", 1, 1, 0, {ack});
   b.trace.kernel_source = KernelSource::traced;  // no sampling note
   const auto lines = lines_of(render_ladder(b.trace));
-  REQUIRE(lines.size() == 3);
-  CHECK_THAT(lines[1], Contains("── #1 S seq 0"));
-  CHECK_THAT(lines[2], Contains("── #2 S seq 0"));
+  REQUIRE(lines.size() == 6);
+  CHECK(lines[1] == "── connection 1: 198.18.1.2:40000 → 198.18.2.2:8080");
+  CHECK_THAT(lines[2], Contains("── #1 S seq 0"));
+  CHECK_THAT(lines[3], Contains("── #1 . seq 1"));
+  CHECK(lines[4] == "── connection 2: 198.18.1.2:40001 → 198.18.2.2:8080");
+  CHECK_THAT(lines[5], Contains("── #2 S seq 0"));
 }
 
 TEST_CASE("ladder colours drops red and retransmissions yellow only when asked") {

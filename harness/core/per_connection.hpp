@@ -1,0 +1,43 @@
+#pragma once
+// Expectations judged per connection: a run may carry many connections (a user's client under
+// `lastack exec`), and an expectation applies to the one it names (`connection = N`) or to each.
+#include <cstddef>
+#include <optional>
+#include <vector>
+
+#include "harness/core/oracle.hpp"
+#include "harness/core/policy.hpp"
+#include "harness/core/trace.hpp"
+
+namespace lastack {
+
+/// The connections (0-based) that appeared on the wire, in order of first appearance.
+std::vector<std::size_t> wire_connection_numbers(const Trace& trace);
+
+/// Each event's connection (0-based), index for index with trace.events: a segment's own; a
+/// kernel event's (sample, state change, retransmission, reset) own, else the wire's by its
+/// ports; nullopt for app steps and lab notes, which belong to no connection, and for a kernel
+/// event the wire cannot place.
+std::vector<std::optional<std::size_t>> event_connections(const Trace& trace);
+
+/// True for the kinds of event that belong to a connection (wire and kernel events).
+bool connection_event(const TraceEvent& ev);
+
+/// The trace as one connection (0-based) sees it: its wire segments, the kernel's events
+/// (samples, state changes, retransmissions, resets) of its sockets, and every event that
+/// belongs to no connection (app steps, lab notes). Other connections' events are left out.
+Trace connection_trace(const Trace& trace, std::size_t connection);
+
+/// The connection (1-based) an expectation names (`connection = N`, in its table or selector).
+std::optional<std::size_t> named_connection(const Expectation& expect);
+
+/// False for the run-wide kinds (`connections`, `app`), true for the others.
+bool judged_per_connection(const Expectation& expect);
+
+/// Every expectation's verdicts, in order. A run-wide kind, one naming its connection, or any
+/// kind in a trace with at most one connection gives one result (as check_expectation does;
+/// `connection = N` of a state, reset or timewait check judges connection N's trace alone).
+/// Otherwise one result per connection on the wire, in wire order, named "... on connection N".
+std::vector<CheckResult> check_expectations(const Trace& trace, const std::vector<Expectation>& expect);
+
+}  // namespace lastack
