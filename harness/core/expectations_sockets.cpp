@@ -44,11 +44,20 @@ std::string held_text(Duration d) {
   return ms_text(d);
 }
 
-// When observation ended: the observers' stop, or the last event in an older trace.
-Instant observed_end(const Trace& trace) {
+// When the run ended: before its teardown stopped the apps (which closes what they held), else
+// when observation ended (the observers' stop, or the last event in an older trace).
+Instant run_end(const Trace& trace) {
+  if (trace.run_end) return *trace.run_end;
   Instant end = trace.observed_until.value_or(Instant{});
   for (const TraceEvent& ev : trace.events) end = std::max(end, event_time(ev));
   return end;
+}
+
+// The history up to the run's end: what the teardown did after it is not the app's doing.
+StateHistory until_end(const StateHistory& h, Instant end) {
+  StateHistory cut = h;
+  std::erase_if(cut.steps, [end](const StateStep& s) { return s.at > end; });
+  return cut;
 }
 
 // How long a state can last between two sock_diag samples and never be seen: two intervals
@@ -63,16 +72,18 @@ bool sampled_state(const Trace& trace, TcpState s) {
   return trace.kernel_source == KernelSource::sampled || s == TcpState::TIME_WAIT || s == TcpState::FIN_WAIT2;
 }
 
-// Whether the socket's last step is still its state when observation ended: traced, inferred or
-// gone; sampled with no wire activity on its connection in the last two sample intervals (the
-// observer records each change and samples to the end: only a change in the last interval can
-// be missing, and a state change there comes with a segment).
+// Whether the socket's last step is still its state at the run's end: traced, inferred or gone;
+// sampled with no wire activity on its connection in the last two sample intervals before it (the
+// observer records each change and samples past the end: only a change in the last interval
+// can be missing, and a state change there comes with a segment).
 bool last_state_known(const Trace& trace, const StateHistory& h, Instant end) {
   const StateStep& last = h.steps.back();
   if (last.source != StateSource::sampled || last.state == TcpState::CLOSE) return true;
   const Instant quiet_from = end - 2 * Duration(trace.sample_interval);
   for (const WireEvent* w : wire_events(trace))
-    if ((!h.connection || w->info.connection == *h.connection) && arrival_time(*w) > quiet_from) return false;
+    if ((!h.connection || w->info.connection == *h.connection) && arrival_time(*w) > quiet_from &&
+        arrival_time(*w) <= end)
+      return false;
   return true;
 }
 
@@ -140,14 +151,17 @@ struct SocketFinding {
   std::vector<Hold> holds;
 };
 
-SocketFinding judge_socket(const Trace& trace, const StateHistory& h, const SocketHeldExpect& x, Instant end) {
+SocketFinding judge_socket(const Trace& trace, const StateHistory& whole, const SocketHeldExpect& x, Instant end) {
   SocketFinding f;
+  const StateHistory h = until_end(whole, end);
+  if (h.steps.empty()) return f;  // it appeared in the teardown
   const std::string name = held_socket_text(trace, h);
   for (TcpState s : x.states)
     if ((s == TcpState::TIME_WAIT || s == TcpState::FIN_WAIT2) && !h.timewait_unknown.empty())
       f.unknowns.push_back(fmt::format("{}: {}", name, h.timewait_unknown));
   const bool known = last_state_known(trace, h, end);
   f.holds = holds_of(trace, h, x, end);
+  for (Hold& hold : f.holds) hold.socket = &whole;  // `h` is a copy that dies here
   for (const Hold& hold : f.holds) {
     if (!x.longer_than) {
       if (!hold.at_end) continue;
@@ -193,7 +207,7 @@ CheckResult check_socket_held(const Trace& trace, const SocketHeldExpect& x) {
     r.saw = fmt::format("no socket states observed for the {}", side);
     return r;
   }
-  const Instant end = observed_end(trace);
+  const Instant end = run_end(trace);
   std::vector<std::string> problems, unknowns;
   std::optional<Hold> longest;
   for (const StateHistory* h : sockets) {

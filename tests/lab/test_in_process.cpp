@@ -168,8 +168,8 @@ TEST_CASE("in-process: a server blocked in accept() that ignores the stop reques
   CHECK(took < 5s);  // stop grace 1 s, then the shutdown wakes accept() at once
   const CheckResult& server = check_named(r, "server function ended without an exception");
   CHECK(server.outcome == Outcome::fail);
-  // The listener and the accepted socket, the one in CLOSE_WAIT.
-  CHECK(server.saw == "ignored the stop request for 1 s; returned after lastack shut down its 2 sockets in the lab");
+  // The listener, and the accepted socket unless the function closed it first (a race).
+  CHECK(server.saw.rfind("ignored the stop request for 1 s; returned after lastack shut down its ", 0) == 0);
   CHECK(r.verdict == RunVerdict::fail);
 }
 
@@ -178,9 +178,8 @@ TEST_CASE("in-process: a client blocked past the policy's timeout ends the run; 
   const Policy policy = inline_policy("timeout = \"1500ms\"\n");
   const RunResult r = run_policy(policy, {}, InProcess{.server = [](const LabSide& s) {
                                                          tcp::acceptor acceptor(s.io(), s.server_endpoint());
-                                                         tcp::socket peer(s.io());
-                                                         acceptor.async_accept(peer, [](boost::system::error_code) {});
-                                                         s.io().run();  // accepts and never writes
+                                                         tcp::socket peer = acceptor.accept();
+                                                         s.wait_for_stop(10s);  // holds it open, never writes
                                                        },
                                                        .client = [](const LabSide& s) {
                                                          asio::io_context io;

@@ -3,12 +3,15 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <sstream>
 #include <string>
 
 #include "harness/core/error.hpp"
 #include "harness/core/expectations.hpp"
 #include "harness/core/oracle.hpp"
 #include "harness/core/policy_parser.hpp"
+#include "harness/core/report.hpp"
+#include "harness/core/trace_reader.hpp"
 #include "tests/unit/trace_builder.hpp"
 
 using namespace lastack;
@@ -232,4 +235,31 @@ TEST_CASE("socket-held names every state asked for and an IPv6 socket in bracket
   CHECK(r.name == "no client or server socket held in CLOSE_WAIT or FIN_WAIT_2 at the end");
   CHECK_THAT(r.saw, Contains("server socket [fd00:2::2]:8080 ← [fd00:1::2]:40000 (connection 1) held CLOSE_WAIT"));
   CHECK_THAT(r.saw, Contains("client socket [fd00:1::2]:40000 → [fd00:2::2]:8080 (connection 1) held FIN_WAIT_2"));
+}
+
+TEST_CASE("socket-held judges the run's end, not the teardown that closed the app's sockets after it") {
+  Trace t = leaky_traced();
+  t.run_end = ms(1000.05);  // lastack then stopped the server, which closed its socket
+  TraceBuilder b;
+  b.trace = t;
+  b.state(1001.0, server, S::CLOSE_WAIT, S::LAST_ACK);
+  b.state(1001.2, server, S::LAST_ACK, S::CLOSE);
+  const CheckResult r = check_expectation(b.trace, held(server));
+  CHECK(r.outcome == Outcome::fail);
+  CHECK(r.saw == "server socket 198.18.2.2:8080 ← 198.18.1.2:40000 (connection 1) held CLOSE_WAIT for 998 ms, "
+                 "still in it at the end");
+}
+
+TEST_CASE("the run's end is in the JSON header when known, and reads back") {
+  Trace t;  // a header alone: the builder's segments carry no bytes to re-parse
+  t.policy = "t";
+  t.run_end = ms(1000.05);
+  std::stringstream file;
+  write_jsonl(t, {}, file);
+  CHECK_THAT(file.str(), Contains("\"run_end_ns\":1000050000"));
+  CHECK(read_trace_jsonl(file, "t.jsonl").run_end == ms(1000.05));
+  std::stringstream without;
+  t.run_end.reset();
+  write_jsonl(t, {}, without);
+  CHECK_THAT(without.str(), !Contains("run_end_ns"));
 }
