@@ -173,7 +173,7 @@ TEST_CASE("in-process: a server blocked in accept() that ignores the stop reques
   CHECK(r.verdict == RunVerdict::fail);
 }
 
-TEST_CASE("in-process: a client blocked past the policy's timeout ends the run; its socket is shut down",
+TEST_CASE("in-process: a client blocked past the policy's timeout ends the run, its socket shut down",
           "[in-process]") {
   const Policy policy = inline_policy("timeout = \"1500ms\"\n");
   const RunResult r = run_policy(policy, {}, InProcess{.server = [](const LabSide& s) {
