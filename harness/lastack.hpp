@@ -6,10 +6,14 @@
 //   auto policy = lastack::parse_policy(toml_text, "my-test");   // or load_policy("drop-syn", dir)
 //   auto result = lastack::run_policy(policy, {});
 //   REQUIRE(result.passed);   // or result.verdict: pass, fail, inconclusive (something not checked)
+//
+// Your own sockets instead of lastack's agents: run_policy(policy, {}, lastack::InProcess{...})
+// (harness/run/in_process.hpp).
 #include "harness/core/error.hpp"          // Error and its exit codes
 #include "harness/core/oracle.hpp"         // CheckResult
 #include "harness/core/policy_parser.hpp"  // parse_policy
 #include "harness/core/report.hpp"         // render_ladder, render_verdicts, write_jsonl
+#include "harness/run/in_process.hpp"      // run_policy(..., InProcess), LabSide
 #include "harness/run/policy_library.hpp"  // load_policy, policy_dir
 #include "harness/run/run.hpp"             // run_policy, RunOptions, RunResult
 #include "harness/sys/privilege.hpp"       // enter_lab_privileges

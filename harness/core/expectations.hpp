@@ -42,4 +42,8 @@ CheckResult check_close(const Trace& trace, const CloseExpect& expect);
 /// How many distinct connections appeared on the wire.
 CheckResult check_connections(const Trace& trace, const ConnectionsExpect& expect);
 
+/// No socket of a side is left in (or held longer than a time in) the given states
+/// (expectations_sockets.cpp).
+CheckResult check_socket_held(const Trace& trace, const SocketHeldExpect& expect);
+
 }  // namespace lastack

@@ -163,6 +163,8 @@ CheckResult check_kind(const Trace& trace, const Expectation& expect) {
           return check_close(trace, x);
         else if constexpr (std::is_same_v<T, ConnectionsExpect>)
           return check_connections(trace, x);
+        else if constexpr (std::is_same_v<T, SocketHeldExpect>)
+          return check_socket_held(trace, x);
         else
           static_assert(always_false<T>, "check_expectation misses an Expectation kind");
       },

@@ -168,9 +168,19 @@ struct ConnectionsExpect {
   std::size_t line = 0;
 };
 
+/// check = "socket-held": no socket of `side` is left in one of `states` when the run ends, or,
+/// with `longer_than`, held in one longer than that (an app that never closes after the peer's
+/// FIN leaks a socket in CLOSE_WAIT). Judged in expectations_sockets.cpp.
+struct SocketHeldExpect {
+  std::optional<Side> side;                            // unset: either side
+  std::vector<TcpState> states{TcpState::CLOSE_WAIT};  // any of these
+  std::optional<Millis> longer_than;                   // unset: still in it at the end fails
+  std::size_t line = 0;
+};
+
 using Expectation =
     std::variant<RetransmittedExpect, StateExpect, ResetExpect, AppExpect, TimeWaitExpect,
-                 SegmentsExpect, CloseExpect, ConnectionsExpect>;
+                 SegmentsExpect, CloseExpect, ConnectionsExpect, SocketHeldExpect>;
 
 /// A whole policy file.
 struct Policy {

@@ -13,7 +13,8 @@ namespace lastack::policy_toml {
 namespace {
 
 const std::vector<std::string_view> check_names = {"retransmitted", "state", "reset", "app",
-                                                   "timewait", "segments", "close", "connections"};
+                                                   "timewait", "segments", "close", "connections",
+                                                   "socket-held"};
 
 std::vector<std::string_view> state_names() {
   std::vector<std::string_view> names;
@@ -224,6 +225,8 @@ Expectation read_expect(const toml::table& table, const Problems& problems) {
     return read_close(TableReader(table, title, {"check", "segments", "connection"}, problems));
   if (check == "connections")
     return read_connections(TableReader(table, title, {"check", "count"}, problems));
+  if (check == "socket-held")
+    return read_socket_held(TableReader(table, title, {"check", "side", "state", "longer-than"}, problems));
   problems.at(check_line, fmt::format("unknown check \"{}\" (expected one of: {})", check, joined(check_names)));
 }
 

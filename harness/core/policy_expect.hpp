@@ -10,4 +10,8 @@ namespace lastack::policy_toml {
 /// One [[expect]] table -> Expectation of its `check` kind; throws InputError("file:line: what").
 Expectation read_expect(const toml::table& table, const Problems& problems);
 
+/// check = "socket-held" (policy_expect_sockets.cpp): side (default any), state (default
+/// CLOSE_WAIT; a name or an array), longer-than (unset: at the end of the run).
+SocketHeldExpect read_socket_held(const TableReader& t);
+
 }  // namespace lastack::policy_toml

@@ -244,7 +244,7 @@ std::string render_verdicts(const std::vector<CheckResult>& results, bool color,
 nlohmann::ordered_json trace_header_json(const Trace& trace) {
   Json addresses = Json::array();
   for (const IpAddress& a : trace.client_addresses) addresses.push_back(a.str());
-  return Json{
+  Json header{
       {"type", "run"},
       {"policy", trace.policy},
       {"format", jsonl_format},
@@ -264,6 +264,9 @@ nlohmann::ordered_json trace_header_json(const Trace& trace) {
                                  {"server", optional_json(trace.server_timewait_overflow)}}},
       {"wall_start_ns", trace.wall_start.time_since_epoch().count()},
       {"client_addresses", addresses}};
+  // Only when known: traces recorded before it existed read and write back byte for byte.
+  if (trace.run_end) header["run_end_ns"] = trace.run_end->count();
+  return header;
 }
 
 nlohmann::ordered_json trace_event_json(const TraceEvent& event) {

@@ -224,6 +224,9 @@ struct Trace {
   std::chrono::microseconds host_latency{20000};
   // When the observers stopped (the run's end); nullopt: the last event's time.
   std::optional<Instant> observed_until;
+  // When the run ended and its teardown began (the apps were stopped after this, still observed
+  // until observed_until; segments entering wire later are left out). nullopt: observed_until.
+  std::optional<Instant> run_end;
 };
 
 }  // namespace lastack

@@ -38,7 +38,7 @@ std::string quoted(const Json& v) { return v.dump(-1, ' ', false, Json::error_ha
 // Every field the writer writes for `event` must be in the line, with the same value.
 // Header keys a hand-written trace may leave out: the reader gives them this machine's defaults.
 const std::set<std::string, std::less<>> defaulted_header_fields = {
-    "jiffy_us", "sample_interval_us", "wire_resolution_us", "observed_until_ns", "sampling_note"};
+    "jiffy_us", "sample_interval_us", "wire_resolution_us", "observed_until_ns", "run_end_ns", "sampling_note"};
 
 void agree(const JsonFields& f, const nlohmann::ordered_json& written, bool wire) {
   for (const auto& [key, value] : written.items()) {
@@ -222,6 +222,8 @@ Trace read_header(const JsonFields& f) {
   if (const auto us = f.optional_number<std::int64_t>("wire_resolution_us"))
     t.wire_resolution = std::chrono::microseconds(*us);
   if (const auto until = f.optional_number<std::int64_t>("observed_until_ns")) t.observed_until = Instant(*until);
+  if (f.has("run_end_ns"))
+    if (const auto end = f.optional_number<std::int64_t>("run_end_ns")) t.run_end = Instant(*end);
   agree(f, trace_header_json(t), false);
   return t;
 }

@@ -246,6 +246,7 @@ class RunDriver {
     trace.server_timewait_overflow = timewait_overflow(lab_.server());
     trace.sample_interval = std::chrono::milliseconds(2);
     trace.observed_until = clock_.now();  // the observers stopped in finish()
+    trace.run_end = end_;                 // and the agents were stopped after this
     trace.client_addresses = {lab_.addresses().client};
     trace.whole_wire = true;
     trace.wire_resolution = std::chrono::microseconds(0);  // kernel timestamps from the packet socket
