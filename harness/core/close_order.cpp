@@ -96,6 +96,12 @@ std::optional<std::string> resolve(const std::vector<ConnectionCloser>& all, Exp
           return why;
         } else if constexpr (std::is_same_v<T, StateExpect> || std::is_same_v<T, AppExpect>) {
           return x.closer ? resolve_side(all, *x.closer, x.side) : std::nullopt;
+        } else if constexpr (std::is_same_v<T, SocketHeldExpect>) {
+          if (!x.closer) return std::nullopt;
+          Side side = Side::client;
+          auto why = resolve_side(all, *x.closer, side);
+          if (!why) x.side = side;
+          return why;
         } else if constexpr (std::is_same_v<T, TimeWaitExpect>) {
           for (CloseOrder order : x.entered_by_closers) {
             Side side = Side::client;
@@ -129,7 +135,7 @@ bool names_close_order(const Expectation& expect) {
         if constexpr (std::is_same_v<T, RetransmittedExpect> || std::is_same_v<T, SegmentsExpect>)
           return x.segment.closer.has_value();
         else if constexpr (std::is_same_v<T, ResetExpect> || std::is_same_v<T, StateExpect> ||
-                           std::is_same_v<T, AppExpect>)
+                           std::is_same_v<T, AppExpect> || std::is_same_v<T, SocketHeldExpect>)
           return x.closer.has_value();
         else if constexpr (std::is_same_v<T, TimeWaitExpect>)
           return !x.entered_by_closers.empty();

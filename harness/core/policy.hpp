@@ -173,6 +173,7 @@ struct ConnectionsExpect {
 /// FIN leaks a socket in CLOSE_WAIT). Judged in expectations_sockets.cpp.
 struct SocketHeldExpect {
   std::optional<Side> side;                            // unset: either side
+  std::optional<CloseOrder> closer;                    // side = "first-closer" / "second-closer"
   std::vector<TcpState> states{TcpState::CLOSE_WAIT};  // any of these
   std::optional<Millis> longer_than;                   // unset: still in it at the end fails
   std::size_t line = 0;

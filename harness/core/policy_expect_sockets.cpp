@@ -10,7 +10,7 @@ namespace lastack::policy_toml {
 
 namespace {
 
-const std::vector<std::string_view> held_side_names = {"client", "server", "any"};
+const std::vector<std::string_view> held_side_names = {"client", "server", "first-closer", "second-closer", "any"};
 
 // Every state a socket can be held in: CLOSED is a socket gone, not held.
 std::vector<std::string_view> holdable_state_names() {
@@ -55,12 +55,13 @@ std::vector<TcpState> read_held_states(const TableReader& t) {
 SocketHeldExpect read_socket_held(const TableReader& t) {
   SocketHeldExpect e;
   e.line = t.line();
-  const auto any_side = [](std::string_view name) -> std::optional<std::optional<Side>> {
-    if (name == "any") return std::optional<Side>{};
-    if (auto side = side_from_name(name)) return side;
-    return std::nullopt;
+  const auto any_side = [](std::string_view name) -> std::optional<SideName> {
+    if (name == "any") return SideName{};
+    return side_or_closer_from_name(name);
   };
-  e.side = t.named<std::optional<Side>>("side", "side", any_side, held_side_names).value_or(std::nullopt);
+  const SideName side = t.named<SideName>("side", "side", any_side, held_side_names).value_or(SideName{});
+  e.side = side.side;
+  e.closer = side.closer;
   e.states = read_held_states(t);
   e.longer_than = t.duration("longer-than");
   return e;

@@ -139,7 +139,7 @@ TEST_CASE("socket-held rejects a closed state, an unknown state or side, a bare 
         "t.toml:7: state lists \"CLOSE_WAIT\" twice");
   CHECK(expect_error("check = \"socket-held\"\nstate = []\n") == "t.toml:7: state must name at least one state");
   CHECK(expect_error("check = \"socket-held\"\nside = \"both\"\n") ==
-        "t.toml:7: unknown side \"both\" (expected one of: client, server, any)");
+        "t.toml:7: unknown side \"both\" (expected one of: client, server, first-closer, second-closer, any)");
   CHECK_THAT(expect_error("check = \"socket-held\"\nlonger-than = 500\n"), Contains("t.toml:7: "));
   CHECK_THAT(expect_error("check = \"socket-held\"\ncount = 1\n"), Contains("t.toml:7: unknown key \"count\""));
   CHECK_THAT(expect_error("check = \"socket-helt\"\n"), Contains("socket-held"));
@@ -157,6 +157,19 @@ TEST_CASE("socket-held fails on the leaked CLOSE_WAIT, naming the socket and how
   const CheckResult longer = check_expectation(leaky_traced(), held(server, Millis(500)));
   CHECK(longer.outcome == Outcome::fail);
   CHECK(longer.name == "no server socket held in CLOSE_WAIT longer than 500 ms");
+}
+
+TEST_CASE("socket-held names a side by the order of closing: the second closer is the one that leaked") {
+  const SocketHeldExpect parsed = parse_held("check = \"socket-held\"\nside = \"second-closer\"\n");
+  CHECK(parsed.closer == CloseOrder::second);
+  CHECK_FALSE(parsed.side.has_value());
+  SocketHeldExpect x = held(std::nullopt);
+  x.closer = CloseOrder::second;  // the client half-closed first: the server is the second closer
+  const CheckResult r = check_expectation(leaky_traced(), x);
+  CHECK(r.outcome == Outcome::fail);
+  CHECK_THAT(r.saw, Contains("server socket 198.18.2.2:8080"));
+  x.closer = CloseOrder::first;
+  CHECK(check_expectation(leaky_traced(), x).outcome == Outcome::pass);
 }
 
 TEST_CASE("socket-held passes on the fixed server and says how long CLOSE_WAIT lasted") {
