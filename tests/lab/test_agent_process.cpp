@@ -170,8 +170,15 @@ TEST_CASE("the exit policies pass for an unprivileged user", "[agent_process][po
                         "--policy-dir", LASTACK_POLICY_DIR, "run", "--quiet", "--repeat", "3", "exit-clean",
                         "exit-unread-data"});
   INFO(r.out << r.err);
-  REQUIRE(r.exit_code == 0);
-  CHECK(r.out.find("6 runs: 6 passed, 0 failed") != std::string::npos);
+  // Sampled states: exit-unread-data's connection lives a few ms (read one byte, die), so the
+  // sampler may see no socket at all; then its timewait check is not checked (exit 5), never passed.
+  REQUIRE((r.exit_code == 0 || r.exit_code == 5));
+  CHECK(r.out.find(" 0 failed") != std::string::npos);
+  CHECK(r.out.find("PASS exit-clean") != std::string::npos);
+  if (r.exit_code == 5) {
+    CHECK(r.out.find("INCONCLUSIVE exit-unread-data: not checked: timewait") != std::string::npos);
+    CHECK(r.out.find("states sampled every 2 ms; short states may be missed") != std::string::npos);
+  }
 }
 
 TEST_CASE("lastack agent writes one JSON line per step, and its ports once connected", "[agent_process]") {

@@ -50,7 +50,7 @@ TEST_CASE("exec under drop-final-ack passes, the user's server retransmitting it
   CHECK(out.exit_code == 0);
   CHECK(contains(out.out, "[second-fin] (retransmission"));
   // The status column widens when a NOT CHECKED or N/A row is in the table.
-  const auto row = out.out.find("policy:38  retransmitted second-fin from second-closer (server)");
+  const auto row = out.out.find("policy:39  retransmitted second-fin from second-closer (server)");
   REQUIRE(row != std::string::npos);
   CHECK(out.out.substr(out.out.rfind('\n', row) + 1, 4) == "PASS");
   CHECK(contains(out.out, "client: command → exit 0"));

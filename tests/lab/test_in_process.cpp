@@ -104,7 +104,7 @@ TEST_CASE("in-process: a POSIX server and an Asio client under drop-final-ack: t
   CHECK(std::any_of(wires.begin(), wires.end(), [](const WireEvent* w) {
     return w->fate == Fate::dropped && w->info.roles.has(Role::final_ack);
   }));
-  CHECK(check_named(r, "retransmitted second-fin from server").passed());
+  CHECK(check_named(r, "retransmitted second-fin from second-closer (server)").passed());
   CHECK(check_named(r, "client function returned").saw == "returned");
   const AppEvent* server = function_event(r.trace, Side::server);
   REQUIRE(server != nullptr);
