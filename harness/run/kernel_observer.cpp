@@ -76,32 +76,16 @@ void KernelObserver::drain() {
   bpf_.consume([this](const sys::KernelRecord& r) { add(r); });
 }
 
-bool KernelObserver::twin_of_last(const sys::KernelRecord& r) {
-  // A socket's state changes are serialized by its lock, and the twins run back to back for
-  // each: the copy that follows an unpaired identical change from the other twin is its twin.
-  auto [it, fresh] = last_state_.try_emplace(r.socket, LastState{r.state, r.new_state, r.copy, false});
-  if (fresh) return false;
-  LastState& last = it->second;
-  if (!last.paired && last.copy != r.copy && last.from == r.state && last.to == r.new_state) {
-    last.paired = true;
-    return true;
-  }
-  if (!last.paired) ++unpaired_;
-  last = {r.state, r.new_state, r.copy, false};
-  return false;
-}
-
 std::uint64_t KernelObserver::skipped() const {
   const sys::ProgramMisses m = bpf_.misses();
-  std::uint64_t unpaired = unpaired_;
-  for (const auto& [socket, last] : last_state_) unpaired += last.paired ? 0 : 1;
+  const std::uint64_t unpaired = twins_.unpaired();
   // Each skip a twin caught left one unpaired change; the rest were lost by both.
   const std::uint64_t state_skips = m.state + m.state_twin;
   return m.other + (state_skips > unpaired ? state_skips - unpaired : 0);
 }
 
 void KernelObserver::add(const sys::KernelRecord& r) {
-  if (r.kind == sys::KernelRecord::Kind::state && twin_of_last(r)) return;
+  if (r.kind == sys::KernelRecord::Kind::state && twins_.is_twin(r.socket, r.state, r.new_state, r.copy)) return;
   events_.push_back(to_trace_event(r, clock_, jiffy()));
   if (r.socket != 0) give_ports(r.socket, events_.size() - 1);
 }

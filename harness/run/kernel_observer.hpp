@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "harness/core/trace.hpp"
+#include "harness/core/twin_events.hpp"
 #include "harness/run/run_clock.hpp"
 #include "harness/sys/asio.hpp"
 #include "harness/sys/bpf_observer.hpp"
@@ -49,21 +50,12 @@ class KernelObserver {
   void wait_readable();
   void add(const sys::KernelRecord& r);
   void give_ports(std::uint64_t socket, std::size_t index);
-  /// True when `r` is the twin program's copy of the state change recorded just before.
-  bool twin_of_last(const sys::KernelRecord& r);
 
   const RunClock& clock_;
   sys::BpfObserver bpf_;
   asio::posix::stream_descriptor ready_;
   std::vector<TraceEvent> events_;
-  // Each socket's last state change, until its twin's copy arrives (then `paired`).
-  struct LastState {
-    TcpState from, to;
-    std::uint8_t copy;
-    bool paired;
-  };
-  std::map<std::uint64_t, LastState> last_state_;
-  std::uint64_t unpaired_ = 0;  // state changes only one of the twins saw (the other skipped them)
+  TwinPairing twins_;  // the twin state-change programs' copies, paired
   // A socket changes state before its port is chosen (SYN_SENT) and after it is released
   // (CLOSE): those changes take the ports the same socket had (or gets next).
   std::map<std::uint64_t, std::pair<std::uint16_t, std::uint16_t>> ports_of_socket_;
