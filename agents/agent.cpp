@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <array>
 #include <chrono>
 #include <utility>
@@ -70,6 +71,9 @@ Agent::~Agent() = default;
 
 void Agent::prepare() {
   if (config_.side != Side::server || listened_) return;  // once: the accept closes it for good
+  const bool accepts = std::any_of(config_.steps.begin(), config_.steps.end(),
+                                   [](const Step& s) { return s.kind == StepKind::accept; });
+  if (!accepts) return;  // a server that connects (simultaneous open) never listens
   error_code ec;
   const char* what = "open";
   in_namespace([&] {
@@ -109,7 +113,7 @@ void Agent::stop() {
   if (stopped_) return;
   stopped_ = true;
   if (pending_ && next_ < config_.steps.size())
-    report(config_.steps[next_], StepResult::aborted, 0, "aborted", step_bytes_);
+    report(config_.steps[next_], StepResult::aborted, 0, "aborted", moved(config_.steps[next_]));
   pending_ = false;
   error_code ignored;
   socket_.cancel(ignored);
@@ -130,15 +134,24 @@ void Agent::run_next() {
 }
 
 void Agent::begin(const Step& step) {
-  step_bytes_ = 0;
+  step_sent_ = step_received_ = 0;
   switch (step.kind) {
-    case StepKind::connect:
-      return config_.side == Side::client ? begin_connect() : unsupported();
+    case StepKind::connect: return begin_connect(step);
+    case StepKind::bind:
+      bind_port_ = step.port;
+      return complete(error_code{});
     case StepKind::accept:
       return config_.side == Side::server ? begin_accept() : unsupported();
-    case StepKind::send: return send_more(step.bytes);
-    case StepKind::recv: return recv_more(step.bytes);
-    case StepKind::recv_until_eof: return recv_more(std::nullopt);
+    case StepKind::send: return send_more(step.bytes, [this] { complete(error_code{}); });
+    case StepKind::recv: return recv_more(step.bytes, [this] { complete(error_code{}); });
+    case StepKind::recv_until_eof: return recv_more(std::nullopt, [this] { complete(error_code{}); });
+    case StepKind::exchange:
+    case StepKind::answer: return exchange_round(step);
+    case StepKind::nodelay: {
+      error_code ec;
+      socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+      return complete(ec);
+    }
     case StepKind::shutdown_write: {
       error_code ec;
       socket_.shutdown(asio::socket_base::shutdown_send, ec);
@@ -169,7 +182,7 @@ void Agent::finish(StepResult result, int err, const std::string& text) {
   pending_ = false;
   const Step& step = config_.steps[next_];
   if (result != expected_result(step.kind)) failed_ = true;
-  report(step, result, err, text, step_bytes_);
+  report(step, result, err, text, moved(step));
   ++next_;
   run_next();
 }
@@ -179,7 +192,8 @@ void Agent::report(const Step& step, StepResult result, int err, const std::stri
   e.kind = step.kind;
   e.result = result;
   e.error = err;
-  if (step.kind == StepKind::recv || step.kind == StepKind::recv_until_eof) {
+  if (step.kind == StepKind::recv || step.kind == StepKind::recv_until_eof || step.kind == StepKind::exchange ||
+      step.kind == StepKind::answer) {
     e.verified = true;
     // The first corrupted range, once: on the step that read it.
     if (verifier_.corrupted() && !corruption_reported_) {
@@ -191,66 +205,123 @@ void Agent::report(const Step& step, StepResult result, int err, const std::stri
   config_.on_event(e);
 }
 
-void Agent::begin_connect() {
+void Agent::begin_connect(const Step& step) {
+  // The client goes to the server (its port, or `connect N`'s); a server to the client's port N.
+  asio::ip::tcp::endpoint target = config_.endpoint;
+  if (config_.side == Side::server) target = {config_.client_address, step.port};
+  else if (step.port != 0) target.port(step.port);
+  // A server that connects does so from its own port (the scenario's), unless it bound another.
+  const std::uint16_t local = bind_port_ != 0 || config_.side == Side::client ? bind_port_ : config_.endpoint.port();
   error_code ec;
-  in_namespace([&] { socket_.open(config_.endpoint.protocol(), ec); });
-  if (ec) return complete(ec);
+  in_namespace([&] {
+    socket_.open(target.protocol(), ec);
+    if (ec || local == 0) return;
+    // SO_REUSEADDR: a port whose last connection ended (not one in TIME_WAIT) binds again at once.
+    socket_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) socket_.bind({target.protocol() == asio::ip::tcp::v6() ? asio::ip::address(asio::ip::address_v6::any())
+                                                                     : asio::ip::address(asio::ip::address_v4::any()),
+                           local},
+                          ec);
+  });
+  if (ec) {
+    error_code ignored;
+    socket_.close(ignored);
+    return complete(ec);
+  }
   pending_ = true;
-  socket_.async_connect(config_.endpoint, while_alive(alive_, [this](const error_code& result) {
-                          if (stopped_) return;
-                          if (!result) remember_ports();
+  const std::uint64_t attempt = ++connect_attempt_;
+  socket_.async_connect(target, while_alive(alive_, [this, attempt](const error_code& result) {
+                          // An abandoned attempt's handler may run after the next one began.
+                          if (stopped_ || attempt != connect_attempt_ || abandoned_ == attempt) return;
+                          timer_.cancel();
+                          if (!result) begin_connection();
                           complete(result);
                         }));
   // Asio has already called connect(): the SYN's source port is bound, so SYN_SENT samples
   // (and a refused or timed-out connect) can be attributed too.
   error_code ignored;
   if (auto local = socket_.local_endpoint(ignored); !ignored) local_port_ = local.port();
-  remote_port_ = config_.endpoint.port();
+  remote_port_ = target.port();
+  if (!step.within) return;
+  timer_.expires_after(*step.within);
+  timer_.async_wait(while_alive(alive_, [this, &step](const error_code& result) {
+    if (stopped_ || result || !pending_) return;
+    give_up_connect(step);
+  }));
+}
+
+void Agent::give_up_connect(const Step& step) {
+  // close() in SYN_SENT sends nothing: the attempt's SYN may still be on the wire.
+  abandoned_ = connect_attempt_;
+  pending_ = false;
+  error_code ignored;
+  socket_.close(ignored);
+  // The attempt was meant to be abandoned: the steps go on (not a failure).
+  report(step, StepResult::error, ETIMEDOUT,
+         fmt::format("gave up after {} ms (ETIMEDOUT)", step.within->count()), 0);
+  ++next_;
+  run_next();
 }
 
 void Agent::begin_accept() {
   pending_ = true;
   acceptor_.async_accept(socket_, while_alive(alive_, [this](const error_code& result) {
                            if (stopped_) return;
-                           // One connection per agent: later SYNs are refused, not queued.
+                           // Listening ends with the last accept step: later SYNs are refused, not queued.
                            error_code ignored;
-                           acceptor_.close(ignored);
-                           if (!result) remember_ports();
+                           if (!accepts_later()) acceptor_.close(ignored);
+                           if (!result) begin_connection();
                            complete(result);
                          }));
 }
 
-void Agent::send_more(std::uint64_t want) {
-  if (step_bytes_ == want) return complete(error_code{});
-  const std::size_t length = static_cast<std::size_t>(std::min<std::uint64_t>(want - step_bytes_, chunk_size));
-  // The stream's own pattern from here on (connection 0: one connection per agent).
-  fill_pattern(config_.side, 0, bytes_sent_, std::span(write_buffer_.data(), length));
+void Agent::send_more(std::uint64_t want, std::function<void()> then) {
+  if (step_sent_ == want) return then();
+  const std::size_t length = static_cast<std::size_t>(std::min<std::uint64_t>(want - step_sent_, chunk_size));
+  // The connection's own pattern from here on: its number and stream offset name every byte.
+  fill_pattern(config_.side, connections_ == 0 ? 0 : connections_ - 1, stream_sent_,
+               std::span(write_buffer_.data(), length));
   pending_ = true;
   socket_.async_write_some(asio::buffer(write_buffer_.data(), length),
-                           while_alive(alive_, [this, want](const error_code& result, std::size_t n) {
+                           while_alive(alive_, [this, want, then = std::move(then)](const error_code& result, std::size_t n) mutable {
                              if (stopped_) return;
-                             step_bytes_ += n;
+                             step_sent_ += n;
+                             stream_sent_ += n;
                              bytes_sent_ += n;
                              if (result) return complete(result);
-                             send_more(want);
+                             send_more(want, std::move(then));
                            }));
 }
 
-void Agent::recv_more(std::optional<std::uint64_t> want) {
-  if (want && step_bytes_ == *want) return complete(error_code{});
+void Agent::recv_more(std::optional<std::uint64_t> want, std::function<void()> then) {
+  if (want && step_received_ == *want) return then();
   // Never read past `want`: the bytes after it belong to the next step.
   std::size_t length = read_buffer_.size();
-  if (want) length = static_cast<std::size_t>(std::min<std::uint64_t>(*want - step_bytes_, length));
+  if (want) length = static_cast<std::size_t>(std::min<std::uint64_t>(*want - step_received_, length));
   pending_ = true;
   socket_.async_read_some(asio::buffer(read_buffer_.data(), length),
-                          while_alive(alive_, [this, want](const error_code& result, std::size_t n) {
+                          while_alive(alive_, [this, want, then = std::move(then)](const error_code& result, std::size_t n) mutable {
                             if (stopped_) return;
-                            step_bytes_ += n;
+                            step_received_ += n;
                             bytes_received_ += n;
                             verifier_.feed(std::span<const std::uint8_t>(read_buffer_.data(), n));
                             if (result) return complete(result);
-                            recv_more(want);
+                            recv_more(want, std::move(then));
                           }));
+}
+
+void Agent::exchange_round(const Step& step) {
+  if (step_sent_ == step.bytes && step_received_ == step.bytes) return complete(error_code{});
+  // exchange sends a chunk first, answer reads one first; each then waits for the other way.
+  const bool send_turn = step.kind == StepKind::exchange ? step_sent_ == step_received_ : step_sent_ < step_received_;
+  auto next = [this, &step] { exchange_round(step); };
+  if (send_turn) return send_more(step_sent_ + step.chunk, next);
+  recv_more(step_received_ + step.chunk, next);
+}
+
+std::uint64_t Agent::moved(const Step& step) const {
+  const bool reads = step.kind == StepKind::recv || step.kind == StepKind::recv_until_eof;
+  return reads ? step_received_ : step_sent_;
 }
 
 void Agent::begin_sleep(Millis duration) {
@@ -264,12 +335,26 @@ void Agent::begin_sleep(Millis duration) {
 
 void Agent::close_now(bool abort) {
   error_code ec, ignored;
-  acceptor_.close(ignored);  // a server that never accepted stops listening too
+  if (!accepts_later()) acceptor_.close(ignored);  // a server that never accepted stops listening too
   // SO_LINGER {on, 0}: close() then discards the send queue and sends RST instead of FIN.
   if (abort) socket_.set_option(asio::socket_base::linger(true, 0), ec);
   // Always an explicit close(): Asio's destructor would reset a user-set linger first.
   if (!ec) socket_.close(ec);
   complete(ec);
+}
+
+void Agent::begin_connection() {
+  // A new connection's bytes carry its own number, from offset 0, in both directions.
+  ++connections_;
+  stream_sent_ = 0;
+  verifier_ = PatternVerifier(peer_of(config_.side), connections_ - 1);
+  corruption_reported_ = false;
+  remember_ports();
+}
+
+bool Agent::accepts_later() const {
+  return std::any_of(config_.steps.begin() + static_cast<std::ptrdiff_t>(next_) + 1, config_.steps.end(),
+                     [](const Step& s) { return s.kind == StepKind::accept; });
 }
 
 void Agent::remember_ports() {

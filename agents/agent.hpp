@@ -25,6 +25,7 @@ struct AgentConfig {
   Side side = Side::client;
   std::vector<Step> steps;
   asio::ip::tcp::endpoint endpoint;  // server: where to listen; client: where to connect
+  asio::ip::address client_address;  // a server's `connect N` goes to this address, port N
   // Runs a callable with the thread inside the agent's network namespace; sockets keep the
   // namespace they are created in.
   std::function<void(const std::function<void()>&)> in_namespace;
@@ -44,8 +45,8 @@ class Agent final : public AgentRunner {
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
 
-  /// Server: open, bind (SO_REUSEADDR) and listen now, inside its namespace, so a client can
-  /// connect at once; client: nothing. Throws HarnessError when the port cannot be bound.
+  /// Server with an accept step: open, bind (SO_REUSEADDR) and listen now, inside its namespace,
+  /// so a client can connect at once; otherwise nothing. Throws HarnessError when the port cannot be bound.
   void prepare() override;
   /// Run the steps in order (from the io_context, not inside this call); `on_done` is called once
   /// when the last step finished or a failed step ended the list. A second call is ignored.
@@ -73,10 +74,16 @@ class Agent final : public AgentRunner {
   void unsupported();
   void finish(StepResult result, int err, const std::string& text);
   void report(const Step& step, StepResult result, int err, const std::string& text, std::uint64_t bytes);
-  void begin_connect();
+  void begin_connect(const Step& step);
+  void give_up_connect(const Step& step);
   void begin_accept();
-  void send_more(std::uint64_t want);
-  void recv_more(std::optional<std::uint64_t> want);
+  // Move bytes until this step has sent (read) `want` in all, then `then()`; an error completes the step.
+  void send_more(std::uint64_t want, std::function<void()> then);
+  void recv_more(std::optional<std::uint64_t> want, std::function<void()> then);
+  void exchange_round(const Step& step);
+  void begin_connection();
+  bool accepts_later() const;
+  std::uint64_t moved(const Step& step) const;
   void begin_sleep(Millis duration);
   void close_now(bool abort);
   void remember_ports();
@@ -96,7 +103,12 @@ class Agent final : public AgentRunner {
   std::shared_ptr<char> alive_ = std::make_shared<char>();
 
   std::size_t next_ = 0;           // index of the step running now (or next to run)
-  std::uint64_t step_bytes_ = 0;   // moved by the step running now
+  std::uint64_t step_sent_ = 0, step_received_ = 0;  // moved by the step running now
+  std::uint32_t connections_ = 0;  // connections this agent opened or accepted so far
+  std::uint64_t stream_sent_ = 0;  // written on the current connection (its pattern offset)
+  std::uint16_t bind_port_ = 0;    // `bind N`: the local port of later connects (0: any)
+  std::uint64_t connect_attempt_ = 0;  // numbers connect attempts, so a stale handler knows itself
+  std::uint64_t abandoned_ = 0;        // the attempt a `connect ... within D` gave up
   bool listened_ = false, started_ = false, pending_ = false, stopped_ = false, done_ = false, failed_ = false;
   std::uint64_t bytes_sent_ = 0, bytes_received_ = 0;
   std::optional<std::uint16_t> local_port_, remote_port_;

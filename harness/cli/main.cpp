@@ -83,6 +83,9 @@ int main(int argc, char** argv) {
   exec_cmd->add_flag("-6,--ipv6", exec.ipv6, "Run over IPv6 (fd00::/8) instead of IPv4 (198.18.0.0/15)");
   exec_cmd->add_option("--json", exec.json, "Write the trace as JSON Lines");
   exec_cmd->add_option("--pcap", exec.pcap, "Write the wire as pcapng, roles and verdicts in packet comments");
+  exec_cmd->add_option("--html", exec.html,
+                       "Write a self-contained HTML page: the ladder as a diagram and the verdicts (into a "
+                       "directory, as <policy>.html, when the path ends in /)");
   exec_cmd->add_option("--timeout", exec.timeout, "Give up on the run after this (e.g. 30s; default: the policy's)");
   exec_cmd->add_flag("-q,--quiet", exec.quiet, "No ladder; details only for failures");
   exec_cmd->footer(

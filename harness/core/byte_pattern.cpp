@@ -2,6 +2,7 @@
 // block number, check byte) and 24 filler bytes that also depend on all three.
 #include "harness/core/byte_pattern.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -65,27 +66,33 @@ std::optional<PatternOrigin> decode_pattern(std::span<const std::uint8_t> bytes)
 }
 
 void PatternVerifier::feed(std::span<const std::uint8_t> bytes) {
-  if (corrupted_ && !open_) {  // only the first corrupted range is recorded
-    offset_ += bytes.size();
-    return;
-  }
-  expected_.resize(bytes.size());
-  fill_pattern(sender_, connection_, offset_, expected_);
-  const auto matches = [&](std::size_t i) { return bytes[i] == expected_[i]; };
-  std::size_t i = 0;
-  if (open_) {  // the first corrupted range may go on into this chunk
-    while (i < bytes.size() && !matches(i)) ++i;
-    corrupted_->end = offset_ + i;
-    open_ = i == bytes.size();
-  } else if (std::memcmp(bytes.data(), expected_.data(), bytes.size()) != 0) {
-    while (matches(i)) ++i;
-    const std::size_t begin = i;
-    while (i < bytes.size() && !matches(i)) ++i;
-    corrupted_ = ByteRange{offset_ + begin, offset_ + i};
-    open_ = i == bytes.size();
-    from_ = decode_pattern(bytes.subspan(begin, i - begin));
-  }
+  const std::uint64_t at = offset_;
   offset_ += bytes.size();
+  if (corrupted_ && !open_) return;  // only the first corrupted range is recorded
+  expected_.resize(bytes.size());
+  fill_pattern(sender_, connection_, at, expected_);
+  if (!open_ && std::memcmp(bytes.data(), expected_.data(), bytes.size()) == 0) return;
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    const bool same = bytes[i] == expected_[i];
+    if (!open_) {
+      if (same) continue;
+      corrupted_ = ByteRange{at + i, at + i + 1};
+      open_ = true;
+    }
+    if (!same) {
+      matching_run_ = 0;
+      corrupted_->end = at + i + 1;
+    } else if (++matching_run_ >= pattern_block) {
+      open_ = false;  // a whole block as written: the foreign bytes ended at corrupted_->end
+      break;
+    }
+    // Two blocks hold at least one whole tag, whatever the alignment.
+    if (foreign_.size() < 2 * pattern_block) foreign_.push_back(bytes[i]);
+  }
+  if (!from_) {
+    const std::size_t n = std::min<std::size_t>(foreign_.size(), corrupted_->end - corrupted_->begin);
+    from_ = decode_pattern(std::span(foreign_.data(), n));
+  }
 }
 
 }  // namespace lastack

@@ -32,7 +32,9 @@ class PatternVerifier {
 
   /// Checks the next `bytes` of the stream.
   void feed(std::span<const std::uint8_t> bytes);
-  /// The first range of stream offsets that did not match, once one was seen.
+  /// The first range of stream offsets that did not match, once one was seen: from the first
+  /// wrong byte to the last one before a whole block (pattern_block bytes) matched again, so a
+  /// foreign byte that happens to equal the pattern does not cut the range short.
   const std::optional<ByteRange>& corrupted() const { return corrupted_; }
   /// Where the first corrupted bytes claim to come from, when their pattern decodes.
   const std::optional<PatternOrigin>& corrupted_from() const { return from_; }
@@ -46,6 +48,8 @@ class PatternVerifier {
   std::optional<ByteRange> corrupted_;
   std::optional<PatternOrigin> from_;
   bool open_ = false;  // the first corrupted range runs to the end of what was fed so far
+  std::size_t matching_run_ = 0;      // bytes matched in a row since the range's last wrong one
+  std::vector<std::uint8_t> foreign_; // the range's first bytes, to decode where they came from
   std::vector<std::uint8_t> expected_;  // scratch: the pattern for the chunk being checked
 };
 

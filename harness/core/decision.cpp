@@ -23,6 +23,7 @@ struct DecisionEngine::Waiting {
   std::optional<Instant> release_at;  // unset: a hold with no deadline, waiting for `until`
   std::string reason;                 // why it goes when release_at comes
   bool released_by_until = false;
+  bool copies = false;                // a duplicate's held copies, not the segment itself
 };
 
 DecisionEngine::DecisionEngine(std::vector<FaultRule> rules)
@@ -89,7 +90,17 @@ Decision DecisionEngine::decide(std::uint64_t packet, const Classified& seg, Ins
     decision.pass = false;
     switch (rule.action) {
       case ActionKind::drop: break;
-      case ActionKind::duplicate: decision.copies = rule.copies; break;
+      case ActionKind::duplicate:
+        decision.copies = rule.copies;
+        // With until/deadline the copies wait, as old duplicates in the network do; if the
+        // `until` already went by they go at once.
+        if ((rule.until && !state.until_seen) || (!rule.until && rule.deadline.count() > 0)) {
+          decision.copies_held = true;
+          decision.release_at = rule.deadline.count() > 0 ? std::optional(now + rule.deadline) : std::nullopt;
+          waiting_.push_back({packet, i, decision.release_at,
+                              fmt::format("copies' deadline {}", format_duration(rule.deadline)), false, true});
+        }
+        break;
       case ActionKind::delay:
         decision.release_at = now + rule.delay;
         waiting_.push_back({packet, i, decision.release_at,
@@ -112,7 +123,7 @@ std::vector<Release> DecisionEngine::due(Instant now) {
   std::vector<Release> out;
   const auto is_due = [&](const Waiting& w) { return w.release_at && *w.release_at <= now; };
   for (const Waiting& w : waiting_)
-    if (is_due(w)) out.push_back({w.packet, w.fault, w.reason});
+    if (is_due(w)) out.push_back({w.packet, w.fault, w.reason, w.copies});
   waiting_.erase(std::remove_if(waiting_.begin(), waiting_.end(), is_due), waiting_.end());
   return out;
 }
@@ -126,7 +137,7 @@ std::optional<Instant> DecisionEngine::next_deadline() const {
 
 std::vector<Release> DecisionEngine::release_all() {
   std::vector<Release> out;
-  for (const Waiting& w : waiting_) out.push_back({w.packet, w.fault, "end of run"});
+  for (const Waiting& w : waiting_) out.push_back({w.packet, w.fault, "end of run", w.copies});
   waiting_.clear();
   return out;
 }

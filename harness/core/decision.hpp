@@ -19,6 +19,7 @@ struct Decision {
   std::optional<std::size_t> fault;  // index of the rule that applied
   std::optional<Instant> release_at; // delay: when to let it go; hold: its deadline (if any)
   std::uint32_t copies = 0;          // duplicate: extra copies to inject
+  bool copies_held = false;          // duplicate with until/deadline: the copies wait for a Release
 };
 
 /// A delayed or held segment whose time has come.
@@ -26,6 +27,7 @@ struct Release {
   std::uint64_t packet = 0;
   std::size_t fault = 0;
   std::string reason;  // "delay 300ms elapsed", "released by fin from server", "hold deadline"
+  bool copies = false; // the held copies of a duplicated segment go now (the original went at once)
 };
 
 /// Applies Policy::faults to classified segments, in wire order.

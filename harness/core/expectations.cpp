@@ -287,6 +287,17 @@ bool is_recv(const AppEvent& a) {
   return a.kind && (*a.kind == StepKind::recv || *a.kind == StepKind::recv_until_eof);
 }
 
+bool is_exchange(const AppEvent& a) {
+  return a.kind && (*a.kind == StepKind::exchange || *a.kind == StepKind::answer);
+}
+
+// "server recv-until-eof: bytes 0..16384 of its stream are the client's bytes 2345678.. of connection 1"
+std::string stale_text(const AppEvent& a) {
+  return fmt::format("{} {}: bytes {}..{} of its stream are the {}'s bytes {}.. of connection {}",
+                     side_name(a.side), a.step, a.corrupted->begin, a.corrupted->end,
+                     side_name(a.corrupted_from->side), a.corrupted_from->offset, a.corrupted_from->connection + 1);
+}
+
 }  // namespace
 
 CheckResult check_app(const Trace& trace, const AppExpect& x) {
@@ -296,23 +307,31 @@ CheckResult check_app(const Trace& trace, const AppExpect& x) {
   if (x.sees) wants.push_back(fmt::format("sees {}", *x.sees));
   if (x.received) wants.push_back(fmt::format("received {} bytes", *x.received));
   if (x.sent) wants.push_back(fmt::format("sent {} bytes", *x.sent));
+  if (x.stale_from) wants.push_back(fmt::format("reads bytes of connection {}", *x.stale_from));
   CheckResult r = expectation(fmt::format("app {} {}", side, join(wants, ", ")), x.line);
   const bool every_ok = x.sees && same_text_ignoring_case(*x.sees, "ok");
   if (x.sees) expected.push_back(every_ok ? "every step ok (or eof)" : fmt::format("a step ending in {}", *x.sees));
   if (x.received) expected.push_back(fmt::format("{} bytes read", *x.received));
   if (x.sent) expected.push_back(fmt::format("{} bytes written", *x.sent));
+  if (x.stale_from)
+    expected.push_back(fmt::format("some bytes read are the {}'s bytes of connection {}", side_name(peer_of(x.side)),
+                                   *x.stale_from));
   r.expected = fmt::format("the {} app: {}", side, join(expected, ", "));
 
   std::vector<std::string> steps;
   std::uint64_t received = 0, sent = 0;
   bool all_ok = true, saw_outcome = false;
+  std::optional<std::string> stale;  // the first range read from connection stale_from
   for (const TraceEvent& ev : trace.events) {
     const auto* a = std::get_if<AppEvent>(&ev);
     if (!a || a->side != x.side) continue;
+    if (x.stale_from && !stale && a->corrupted && a->corrupted_from && a->corrupted_from->side == peer_of(x.side) &&
+        a->corrupted_from->connection + 1 == *x.stale_from)
+      stale = stale_text(*a);
     steps.push_back(a->bytes > 0 ? fmt::format("{}: {} ({} bytes)", a->step, a->outcome, a->bytes)
                                  : fmt::format("{}: {}", a->step, a->outcome));
-    if (is_recv(*a)) received += a->bytes;
-    if (a->kind == StepKind::send) sent += a->bytes;
+    if (is_recv(*a) || is_exchange(*a)) received += a->bytes;  // an exchange moves N each way
+    if (a->kind == StepKind::send || is_exchange(*a)) sent += a->bytes;
     all_ok = all_ok && (a->result == StepResult::ok || a->result == StepResult::eof);
     if (x.sees && step_sees(*a, *x.sees)) saw_outcome = true;
   }
@@ -322,9 +341,12 @@ CheckResult check_app(const Trace& trace, const AppExpect& x) {
   if (x.received && received != *x.received)
     problems.push_back(fmt::format("read {} bytes, not {}", received, *x.received));
   if (x.sent && sent != *x.sent) problems.push_back(fmt::format("wrote {} bytes, not {}", sent, *x.sent));
+  if (x.stale_from && !stale)
+    problems.push_back(fmt::format("no bytes of connection {} in what it read", *x.stale_from));
   r.outcome = outcome_of(problems.empty());
   r.saw = steps.empty() ? fmt::format("no {} app steps", side)
                         : fmt::format("{}; read {} bytes, wrote {} bytes", join(steps, ", "), received, sent);
+  if (stale) r.saw = *stale + "; " + r.saw;
   if (!problems.empty()) r.saw += " (" + join(problems) + ")";
   return r;
 }

@@ -29,6 +29,7 @@ struct Flow {
   std::array<Endpoint, 2> ends;
   std::array<Sender, 2> sent;
   std::size_t client = 0;  // index into ends
+  bool client_by_address = false;  // a client namespace address named it: a SYN cannot rename it
   bool syn_seen = false;   // a SYN without ACK has named the client
   bool server_syn_ack_seen = false;
   bool handshake_acked = false;
@@ -54,6 +55,20 @@ struct Flow {
     return me.isn ? *me.isn != seg.seq : finished();
   }
 
+  /// False when `seg`'s numbers say it answers a different incarnation on the same endpoints: a
+  /// SYN-ACK acknowledging another ISN, a bare RST not at the sender's next sequence number, an
+  /// ACK below the peer's ISN.
+  bool numbers_fit(const Segment& seg, std::size_t e) const {
+    const Sender& me = sent[e];
+    const Sender& peer = sent[1 - e];
+    if (seg.flags.syn() && seg.flags.ack()) return peer.isn && seg.ack == *peer.isn + 1;
+    if (seg.flags.rst() && !seg.flags.ack()) return me.high_end && seg.seq == *me.high_end;
+    // An acknowledgment below the peer's ISN acknowledges an older incarnation's bytes (an old
+    // duplicate data segment). Only the lower bound: a selective capture misses bytes above.
+    if (seg.flags.ack() && !seg.flags.syn() && peer.isn) return !seg.ack.before(*peer.isn + 1);
+    return true;
+  }
+
   Classified classify(const Segment& seg, std::size_t e);
 };
 
@@ -70,7 +85,8 @@ Classified Flow::classify(const Segment& seg, std::size_t e) {
 
   if (f.syn() && !f.ack() && !syn_seen) {
     syn_seen = true;
-    client = e;
+    // In a simultaneous open both sides send a SYN: the namespace, when known, names the client.
+    if (!client_by_address) client = e;
   }
   const Side from = e == client ? Side::client : Side::server;
   if (f.syn() && !me.isn) me.isn = seg.seq;
@@ -138,15 +154,28 @@ FlowTracker::~FlowTracker() = default;
 FlowTracker::FlowTracker(FlowTracker&&) noexcept = default;
 FlowTracker& FlowTracker::operator=(FlowTracker&&) noexcept = default;
 
-Classified FlowTracker::observe(const Segment& seg) {
-  // Newest first: a reused endpoint pair belongs to its latest incarnation.
+std::optional<std::size_t> FlowTracker::incarnation_of(const Segment& seg) const {
+  // Newest first: a reused endpoint pair belongs to its latest incarnation, unless the segment's
+  // numbers belong to an older one (the answer to an old duplicate SYN, and the RST it draws).
+  std::optional<std::size_t> newest;
   for (std::size_t i = connections_.size(); i-- > 0;) {
-    Connection& conn = connections_[i];
+    const Connection& conn = connections_[i];
     const auto sender = conn.sender_of(seg);
     if (!sender) continue;
-    if (conn.starts_new_incarnation(seg, *sender)) break;
-    Classified out = conn.classify(seg, *sender);
-    out.connection = i;
+    if (!newest) {
+      if (conn.starts_new_incarnation(seg, *sender)) return std::nullopt;
+      newest = i;
+    }
+    if (conn.numbers_fit(seg, *sender)) return i;
+  }
+  return newest;
+}
+
+Classified FlowTracker::observe(const Segment& seg) {
+  if (const auto i = incarnation_of(seg)) {
+    Connection& conn = connections_[*i];
+    Classified out = conn.classify(seg, *conn.sender_of(seg));
+    out.connection = *i;
     return out;
   }
 
@@ -156,6 +185,7 @@ Classified FlowTracker::observe(const Segment& seg) {
   const auto is_client = [&](const IpAddress& a) {
     return std::find(client_addresses_.begin(), client_addresses_.end(), a) != client_addresses_.end();
   };
+  conn.client_by_address = is_client(seg.src) || is_client(seg.dst);
   if (is_client(seg.src))
     conn.client = 0;
   else if (is_client(seg.dst) || (seg.flags.syn() && seg.flags.ack()))

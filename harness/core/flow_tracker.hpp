@@ -43,6 +43,8 @@ class FlowTracker {
 
  private:
   struct Connection;
+  /// The connection `seg` belongs to; nullopt: it opens a new one.
+  std::optional<std::size_t> incarnation_of(const Segment& seg) const;
   std::vector<IpAddress> client_addresses_;
   std::vector<Connection> connections_;
 };

@@ -23,8 +23,9 @@ CheckResult check_legal_states(const Trace& trace);
 /// (unless TIME_WAIT was switched off or destroyed on purpose).
 CheckResult check_timewait_only_active_closers(const Trace& trace);
 
-/// Each direction delivers every byte the sending app wrote, unless a reset or error intervened.
-CheckResult check_bytes_delivered(const Trace& trace);
+/// Each direction delivers every byte the sending app wrote, unless a reset or error intervened;
+/// old bytes an app check expects (`stale-from`) are left to that check.
+CheckResult check_bytes_delivered(const Trace& trace, const Policy& policy);
 
 /// The kernel dropped no segment on the way to the interceptor's queue.
 CheckResult check_harness_queue_drops(const Trace& trace);

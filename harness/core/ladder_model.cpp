@@ -56,22 +56,19 @@ struct StatePoint {
   const SocketEvent* sample = nullptr;
 };
 
-bool first_connection(const Trace& trace, const SocketEvent& e) {
-  return socket_connection(trace, e).value_or(0) == 0;
-}
-
-// One side's state points, in time order, repeats collapsed.
-std::vector<StatePoint> state_points(const Trace& trace, Side side) {
+// One side's state points on one connection, in time order, repeats collapsed.
+std::vector<StatePoint> state_points(const Trace& trace, Side side, std::size_t connection) {
   std::vector<StatePoint> points;
   for (const TraceEvent& ev : trace.events)
     if (const auto* c = std::get_if<StateChange>(&ev);
-        c && c->side == side && c->connection.value_or(0) == 0 && c->to != TcpState::LISTEN &&
+        c && c->side == side && c->connection.value_or(0) == connection && c->to != TcpState::LISTEN &&
         c->from != TcpState::LISTEN)
       points.push_back({c->at, c->to, true, nullptr});
   const bool traced = !points.empty();
   for (const TraceEvent& ev : trace.events) {
     const auto* s = std::get_if<SocketEvent>(&ev);
-    if (!s || s->side != side || s->state == TcpState::LISTEN || !first_connection(trace, *s)) continue;
+    if (!s || s->side != side || s->state == TcpState::LISTEN || socket_connection(trace, *s).value_or(0) != connection)
+      continue;
     // Traced: the samples only add what no tracepoint reports (a timewait socket and its end).
     if (traced && s->state != TcpState::TIME_WAIT && s->state != TcpState::CLOSE) continue;
     points.push_back({s->at, s->state, false, s});
@@ -94,7 +91,9 @@ void add_timewait_timer(const Trace& trace, StateBand& band) {
   const SocketEvent* previous = nullptr;
   for (const TraceEvent& ev : trace.events) {
     const auto* s = std::get_if<SocketEvent>(&ev);
-    if (!s || s->side != band.side || s->state != TcpState::TIME_WAIT || !first_connection(trace, *s)) continue;
+    if (!s || s->side != band.side || s->state != TcpState::TIME_WAIT ||
+        socket_connection(trace, *s).value_or(0) != band.connection)
+      continue;
     if (s->at < band.start || s->at > band.end) continue;
     if (!band.timewait_timer && s->timer == SocketTimer::time_wait) band.timewait_timer = s->expires;
     if (previous && timewait_restarted(*previous, *s)) band.timer_restarts.push_back(s->at);
@@ -105,17 +104,20 @@ void add_timewait_timer(const Trace& trace, StateBand& band) {
 
 std::vector<StateBand> state_bands(const Trace& trace) {
   const Instant end = trace_span(trace).second;
+  std::size_t connections = 1;
+  for (const WireEvent* w : wire_events(trace)) connections = std::max(connections, w->info.connection + 1);
   std::vector<StateBand> bands;
-  for (Side side : {Side::client, Side::server}) {
-    const auto points = state_points(trace, side);
-    for (std::size_t i = 0; i < points.size(); ++i) {
-      if (points[i].state == TcpState::CLOSE) continue;  // gone: no band
-      StateBand band{side, points[i].state, points[i].at, i + 1 < points.size() ? points[i + 1].at : end,
-                     points[i].traced, std::nullopt, {}};
-      if (band.state == TcpState::TIME_WAIT) add_timewait_timer(trace, band);
-      bands.push_back(std::move(band));
+  for (std::size_t conn = 0; conn < connections; ++conn)
+    for (Side side : {Side::client, Side::server}) {
+      const auto points = state_points(trace, side, conn);
+      for (std::size_t i = 0; i < points.size(); ++i) {
+        if (points[i].state == TcpState::CLOSE) continue;  // gone: no band
+        StateBand band{side, points[i].state, points[i].at, i + 1 < points.size() ? points[i + 1].at : end,
+                       points[i].traced, std::nullopt, {}, conn};
+        if (band.state == TcpState::TIME_WAIT) add_timewait_timer(trace, band);
+        bands.push_back(std::move(band));
+      }
     }
-  }
   return bands;
 }
 

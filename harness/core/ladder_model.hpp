@@ -37,9 +37,10 @@ struct StateBand {
   bool traced = false;                   // from a StateChange (exact), else from a sample
   std::optional<Millis> timewait_timer;  // TIME_WAIT: the time left at the first sample
   std::vector<Instant> timer_restarts;   // TIME_WAIT: samples where the timer had restarted
+  std::size_t connection = 0;            // 0-based, as the flow tracker numbers them
 };
 
-/// Each side's states on the first connection, in time order, until the end of the trace: from
+/// Each side's states on each connection, in time order, until the end of the trace: from
 /// the StateChange events when the side has any (TIME_WAIT and its end still from samples, as no
 /// tracepoint reports it), else from the sampled SocketEvents. Listeners are left out.
 std::vector<StateBand> state_bands(const Trace& trace);

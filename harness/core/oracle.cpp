@@ -126,11 +126,11 @@ bool TimingBound::admits(Duration gap, Duration nominal) const {
   return gap + early >= nominal && gap <= nominal + late;
 }
 
-std::vector<CheckResult> check_invariants(const Trace& trace, const Policy& /*policy*/) {
+std::vector<CheckResult> check_invariants(const Trace& trace, const Policy& policy) {
   return {
       check_syn_fin_consume_seq(trace),          check_dropped_is_retransmitted(trace),
       check_retransmission_backoff(trace),       check_legal_states(trace),
-      check_timewait_only_active_closers(trace), check_bytes_delivered(trace),
+      check_timewait_only_active_closers(trace), check_bytes_delivered(trace, policy),
       check_harness_queue_drops(trace),         check_harness_errors(trace),
   };
 }

@@ -63,14 +63,26 @@ struct LabAction {
 };
 
 enum class StepKind : std::uint8_t {
-  connect, accept, send, recv, recv_until_eof, shutdown_write, close, abort, sleep, exit
+  connect, accept, send, recv, recv_until_eof, shutdown_write, close, abort, sleep, exit, bind,
+  exchange, answer, nodelay
 };
 
-/// One agent step: "connect", "send 1000", "sleep 50ms", ...
+/// One agent step: "connect", "send 1000", "sleep 50ms", "bind 40000", "connect 40000 within 100ms",
+/// "nodelay" (TCP_NODELAY on the connection: no Nagle wait for small writes)...
 struct Step {
   StepKind kind = StepKind::connect;
-  std::uint64_t bytes = 0;  // send N, recv N
+  std::uint64_t bytes = 0;  // send N, recv N, exchange N by C, answer N by C
+  // exchange N by C: send C bytes, then read C back, until N are sent (and read); answer N by C:
+  // read C, then send C back. The two sides move in step, so each side's acknowledgments follow
+  // its own sequence numbers closely (stale-duplicate relies on it).
+  std::uint64_t chunk = 0;
   Millis duration{0};       // sleep D
+  // bind N: the local port of this side's next connections. connect N: the peer's port (the
+  // server connecting to the client: simultaneous open); 0 = the scenario's port.
+  std::uint16_t port = 0;
+  // connect ... within D: give the attempt up after D (close the socket in SYN_SENT, which sends
+  // nothing) and go on: the attempt's SYN may still be on the wire (an old duplicate).
+  std::optional<Millis> within;
   std::size_t line = 0;
   std::string text;         // as written, for reports
 };
@@ -82,6 +94,8 @@ struct Scenario {
   std::map<std::string, std::string> client_sysctls, server_sysctls;
   std::map<std::string, std::size_t> sysctl_lines;  // where each setting was written, for errors
   std::uint16_t port = 8080;
+  // mtu = N: every link's MTU (1500 unless set); a larger one lets one segment carry a big chunk.
+  std::uint32_t mtu = 1500;
   Millis settle{500};    // keep observing this long after both agents are done
   Millis timeout{15000}; // give up on the run after this
   // finish = "client" | "server": the run ends (after settle) when that side's steps end, even
@@ -131,6 +145,9 @@ struct AppExpect {
   std::optional<std::uint64_t> sent;     // total bytes written
   std::optional<int> exit_status;        // exit = N (exec): the command's exit status (128 + S: signal S)
   std::optional<std::string> output;     // output = "regex" (exec): ECMAScript, searched in its output
+  // stale-from = N: some bytes this side read are its peer's bytes of connection N (1-based),
+  // delivered in a later connection on the same ports (an old duplicate segment landed).
+  std::optional<std::size_t> stale_from;
   std::size_t line = 0;
 };
 

@@ -101,7 +101,7 @@ AppExpect read_app(const TableReader& t) {
   const SideName side = read_side_or_closer(t, "side");
   e.side = side.side.value_or(Side::client);
   e.closer = side.closer;
-  t.require_one_of({"sees", "received", "sent", "exit", "output"});
+  t.require_one_of({"sees", "received", "sent", "exit", "output", "stale-from"});
   if (auto code = t.integer("exit", 0, 255)) e.exit_status = static_cast<int>(*code);
   e.output = t.string("output");
   if (e.output) check_output_regex(t, *e.output);
@@ -111,6 +111,7 @@ AppExpect read_app(const TableReader& t) {
                                "as ECONNRESET)", *e.sees, t.written("sees")));
   if (auto received = t.integer("received", 0, i64_max)) e.received = static_cast<std::uint64_t>(*received);
   if (auto sent = t.integer("sent", 0, i64_max)) e.sent = static_cast<std::uint64_t>(*sent);
+  if (auto from = t.integer("stale-from", 1, 65535)) e.stale_from = static_cast<std::size_t>(*from);
   return e;
 }
 
@@ -213,7 +214,7 @@ Expectation read_expect(const toml::table& table, const Problems& problems) {
   if (check == "reset")
     return read_reset(TableReader(table, title, {"check", "from", "count", "injected", "connection"}, problems));
   if (check == "app")
-    return read_app(TableReader(table, title, {"check", "side", "sees", "received", "sent", "exit", "output"}, problems));
+    return read_app(TableReader(table, title, {"check", "side", "sees", "received", "sent", "exit", "output", "stale-from"}, problems));
   if (check == "timewait")
     return read_timewait(TableReader(
         table, title, {"check", "entered-by", "expires-min", "expires-max", "restarted", "connection"}, problems));

@@ -20,6 +20,14 @@ std::optional<ActionKind> action_from_name(std::string_view name) {
   return std::nullopt;
 }
 
+/// until / deadline: what a held segment (or a duplicate's held copies) waits for.
+void read_release(const TableReader& t, FaultRule& rule) {
+  if (t.has("until")) rule.until = read_selector_table(t, "until");
+  rule.deadline = t.duration("deadline").value_or(Millis{0});
+  if (t.has("deadline") && rule.deadline.count() == 0)
+    t.fail("deadline", fmt::format("{} must be more than 0ms", t.written("deadline")));
+}
+
 }  // namespace
 
 FaultRule read_fault(const toml::table& table, const Problems& problems) {
@@ -46,8 +54,9 @@ FaultRule read_fault(const toml::table& table, const Problems& problems) {
       t.fail(key, fmt::format("{} is only allowed with action = \"{}\"", t.written(key), action_text));
   };
   only_with("delay", ActionKind::delay, "delay");
-  only_with("until", ActionKind::hold, "hold");
-  only_with("deadline", ActionKind::hold, "hold");
+  for (std::string_view key : {"until", "deadline"})
+    if (t.has(key) && rule.action != ActionKind::hold && rule.action != ActionKind::duplicate)
+      t.fail(key, fmt::format("{} is only allowed with action = \"hold\" or \"duplicate\"", t.written(key)));
   only_with("copies", ActionKind::duplicate, "duplicate");
 
   switch (rule.action) {
@@ -62,13 +71,12 @@ FaultRule read_fault(const toml::table& table, const Problems& problems) {
       // disguise, and the ladder would call it a hold.
       if (!t.has("until") && !t.has("deadline"))
         t.problems().at(t.line(), "hold needs \"until\" or \"deadline\"");
-      if (t.has("until")) rule.until = read_selector_table(t, "until");
-      rule.deadline = t.duration("deadline").value_or(Millis{0});
-      if (t.has("deadline") && rule.deadline.count() == 0)
-        t.fail("deadline", fmt::format("{} must be more than 0ms", t.written("deadline")));
+      read_release(t, rule);
       break;
     case ActionKind::duplicate:
       rule.copies = static_cast<std::uint32_t>(t.integer("copies", 1, max_copies).value_or(1));
+      // until/deadline: the copies are held, like old duplicates still in the network.
+      read_release(t, rule);
       break;
   }
   return rule;

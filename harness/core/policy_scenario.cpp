@@ -1,6 +1,7 @@
 // [scenario]: the client's and server's steps in the policy's small grammar, and run timing.
 #include "harness/core/policy_scenario.hpp"
 
+#include <algorithm>
 #include <vector>
 
 #include "harness/core/error.hpp"
@@ -15,20 +16,24 @@ const std::vector<std::string_view> finish_names = {"both", "client", "server"};
 struct StepGrammar {
   std::string_view word;
   StepKind kind;
-  enum class Argument { none, bytes, duration } argument;
+  enum class Argument { none, bytes, duration, port, connect, exchange } argument;
 };
 
 constexpr StepGrammar step_grammar[] = {
-    {"connect", StepKind::connect, StepGrammar::Argument::none},
+    {"connect", StepKind::connect, StepGrammar::Argument::connect},
+    {"bind", StepKind::bind, StepGrammar::Argument::port},
     {"accept", StepKind::accept, StepGrammar::Argument::none},
     {"send", StepKind::send, StepGrammar::Argument::bytes},
     {"recv", StepKind::recv, StepGrammar::Argument::bytes},
+    {"exchange", StepKind::exchange, StepGrammar::Argument::exchange},
+    {"answer", StepKind::answer, StepGrammar::Argument::exchange},
     {"recv-until-eof", StepKind::recv_until_eof, StepGrammar::Argument::none},
     {"shutdown-write", StepKind::shutdown_write, StepGrammar::Argument::none},
     {"close", StepKind::close, StepGrammar::Argument::none},
     {"abort", StepKind::abort, StepGrammar::Argument::none},
     {"sleep", StepKind::sleep, StepGrammar::Argument::duration},
     {"exit", StepKind::exit, StepGrammar::Argument::none},
+    {"nodelay", StepKind::nodelay, StepGrammar::Argument::none},
 };
 
 std::vector<std::string_view> step_spellings() {
@@ -37,6 +42,10 @@ std::vector<std::string_view> step_spellings() {
     if (g.kind == StepKind::send) out.push_back("send N");
     else if (g.kind == StepKind::recv) out.push_back("recv N");
     else if (g.kind == StepKind::sleep) out.push_back("sleep D");
+    else if (g.kind == StepKind::bind) out.push_back("bind PORT");
+    else if (g.kind == StepKind::connect) out.push_back("connect [PORT] [within D]");
+    else if (g.kind == StepKind::exchange) out.push_back("exchange N by C");
+    else if (g.kind == StepKind::answer) out.push_back("answer N by C");
     else out.push_back(g.word);
   }
   return out;
@@ -62,6 +71,37 @@ std::optional<std::uint64_t> positive_count(std::string_view digits) {
     n = n * 10 + static_cast<std::uint64_t>(c - '0');
   }
   return n == 0 ? std::nullopt : std::optional<std::uint64_t>(n);
+}
+
+std::optional<std::uint16_t> port_number(std::string_view digits) {
+  const auto n = positive_count(digits);
+  if (!n || *n > 65535) return std::nullopt;
+  return static_cast<std::uint16_t>(*n);
+}
+
+// connect [PORT] [within D]
+void parse_connect(Step& step, const std::vector<std::string_view>& words, const std::string& text,
+                   std::size_t line, const Problems& problems) {
+  std::size_t i = 1;
+  if (i < words.size() && words[i] != "within") {
+    const auto port = port_number(words[i]);
+    if (!port)
+      problems.at(line, fmt::format("step \"{}\": \"{}\" is not a port (1-65535)", text, words[i]));
+    step.port = *port;
+    ++i;
+  }
+  if (i < words.size()) {
+    if (words[i] != "within" || i + 2 != words.size())
+      problems.at(line, fmt::format("step \"{}\": expected \"connect [PORT] [within D]\", e.g. "
+                                    "\"connect 40000 within 100ms\"", text));
+    try {
+      step.within = parse_duration(words[i + 1]);
+    } catch (const InputError& e) {
+      problems.at(line, fmt::format("step \"{}\": {}", text, e.what()));
+    }
+    if (step.within->count() == 0)
+      problems.at(line, fmt::format("step \"{}\": within must be more than 0ms", text));
+  }
 }
 
 }  // namespace
@@ -100,18 +140,73 @@ Step parse_step(const std::string& text, std::size_t line, const Problems& probl
         problems.at(line, fmt::format("step \"{}\": {}", text, e.what()));
       }
       break;
+    case StepGrammar::Argument::port: {
+      const auto port = words.size() == 2 ? port_number(words[1]) : std::nullopt;
+      if (!port)
+        problems.at(line, fmt::format("step \"{}\": bind needs one port (1-65535), e.g. \"bind 40000\"", text));
+      step.port = *port;
+      break;
+    }
+    case StepGrammar::Argument::connect:
+      parse_connect(step, words, text, line, problems);
+      break;
+    case StepGrammar::Argument::exchange: {
+      const auto total = words.size() == 4 && words[2] == "by" ? positive_count(words[1]) : std::nullopt;
+      const auto chunk = total ? positive_count(words[3]) : std::nullopt;
+      if (!chunk)
+        problems.at(line, fmt::format("step \"{}\": expected \"{} N by C\" (N bytes in chunks of C), e.g. "
+                                      "\"{} 4194304 by 16384\"", text, grammar->word, grammar->word));
+      if (*total % *chunk != 0)
+        problems.at(line, fmt::format("step \"{}\": {} is not a whole number of {}-byte chunks", text, *total, *chunk));
+      step.bytes = *total;
+      step.chunk = *chunk;
+      break;
+    }
   }
   return step;
 }
 
 namespace {
 
-/// `client` or `server`: a non-empty list of steps opening with connect / accept.
+/// Where a side's list may open, and which steps it may not take at all.
+struct Opening {
+  std::string_view example;                // "connect" / "accept"
+  std::vector<StepKind> first;             // the first step other than bind
+};
+
+Opening opening_of(Side side) {
+  if (side == Side::client) return {"connect", {StepKind::connect}};
+  // A server that connects instead of accepting opens simultaneously with the client.
+  return {"accept", {StepKind::accept, StepKind::connect}};
+}
+
+/// The checks one step gets from its place in `side`'s list.
+void check_step_place(const TableReader& t, Side side, const std::vector<Step>& before, const Step& step,
+                      std::size_t line) {
+  const std::string_view key = side_name(side);
+  const Opening opening = opening_of(side);
+  const bool opened = std::any_of(before.begin(), before.end(), [](const Step& s) { return s.kind != StepKind::bind; });
+  if (!opened && step.kind != StepKind::bind &&
+      std::find(opening.first.begin(), opening.first.end(), step.kind) == opening.first.end())
+    t.problems().at(line, fmt::format("{} must start with \"{}\" (it starts with \"{}\")", key,
+                                      opening.example, step.text));
+  if (side == Side::client && step.kind == StepKind::accept)
+    t.problems().at(line, fmt::format("{} step \"{}\": only the server does that", key, step.text));
+  if (side == Side::server && step.kind == StepKind::connect && step.port == 0)
+    t.problems().at(line, fmt::format("{} step \"{}\": the server connects to a port of the client's, "
+                                      "e.g. \"connect 40000\"", key, step.text));
+  const bool accepts = std::any_of(before.begin(), before.end(), [](const Step& s) { return s.kind == StepKind::accept; });
+  if (side == Side::server && accepts && (step.kind == StepKind::bind || step.kind == StepKind::connect))
+    t.problems().at(line, fmt::format("{} step \"{}\": a server that accepts does not bind or connect "
+                                      "(it listens on the scenario's port)", key, step.text));
+  if (!before.empty() && before.back().kind == StepKind::exit)
+    t.problems().at(line, fmt::format("{} step \"{}\" comes after \"exit\" and would never run", key, step.text));
+}
+
+/// `client` or `server`: a non-empty list of steps opening with connect / accept (after any bind).
 std::vector<Step> read_steps(const TableReader& t, Side side) {
   const std::string_view key = side_name(side);
-  const std::string_view opening = side == Side::client ? "connect" : "accept";
-  const StepKind own = side == Side::client ? StepKind::connect : StepKind::accept;
-  const StepKind other = side == Side::client ? StepKind::accept : StepKind::connect;
+  const std::string_view opening = opening_of(side).example;
   t.require(key);
   const toml::node* value = t.node(key);
   const std::string shape = fmt::format("{} must be an array of steps, e.g. [\"{}\", \"close\"]",
@@ -125,29 +220,25 @@ std::vector<Step> read_steps(const TableReader& t, Side side) {
     const std::size_t line = t.value_line(element, key);
     if (!element.is_string()) t.problems().at(line, shape);
     Step step = parse_step(element.as_string()->get(), line, t.problems());
-    if (steps.empty() && step.kind != own)
-      t.problems().at(line, fmt::format("{} must start with \"{}\" (it starts with \"{}\")", key,
-                                        opening, step.text));
-    if (step.kind == other)
-      t.problems().at(line, fmt::format("{} step \"{}\": only the {} does that", key, step.text,
-                                        side_name(peer_of(side))));
-    if (!steps.empty() && steps.back().kind == StepKind::exit)
-      t.problems().at(line, fmt::format("{} step \"{}\" comes after \"exit\" and would never run",
-                                        key, step.text));
+    check_step_place(t, side, steps, step, line);
     steps.push_back(std::move(step));
   }
+  if (std::all_of(steps.begin(), steps.end(), [](const Step& s) { return s.kind == StepKind::bind; }))
+    t.problems().at(steps.back().line, fmt::format("{} must start with \"{}\" (it only binds)", key, opening));
   return steps;
 }
 
 }  // namespace
 
 Scenario read_scenario(const toml::table& table, const Problems& problems) {
-  const TableReader t(table, "[scenario]", {"client", "server", "port", "settle", "timeout", "finish"},
+  const TableReader t(table, "[scenario]", {"client", "server", "port", "settle", "timeout", "finish", "mtu"},
                       problems);
   Scenario scenario;
   scenario.client = read_steps(t, Side::client);
   scenario.server = read_steps(t, Side::server);
   if (auto port = t.integer("port", 1, 65535)) scenario.port = static_cast<std::uint16_t>(*port);
+  // 1280: the least IPv6 allows; 65535: the most a veth takes.
+  if (auto mtu = t.integer("mtu", 1280, 65535)) scenario.mtu = static_cast<std::uint32_t>(*mtu);
   if (auto settle = t.duration("settle")) scenario.settle = *settle;
   if (auto timeout = t.duration("timeout")) {
     if (timeout->count() == 0) t.fail("timeout", fmt::format("{} must be more than 0ms", t.written("timeout")));

@@ -43,8 +43,13 @@ std::string describe_fault(const FaultRule& rule) {
       return "drop " + which;
     case ActionKind::delay:
       return fmt::format("delay {} by {}", which, format_duration(rule.delay));
-    case ActionKind::duplicate:
-      return fmt::format("duplicate {} ({} extra cop{})", which, rule.copies, rule.copies == 1 ? "y" : "ies");
+    case ActionKind::duplicate: {
+      std::string text =
+          fmt::format("duplicate {} ({} extra cop{})", which, rule.copies, rule.copies == 1 ? "y" : "ies");
+      if (rule.until) text += ", the copies held until a " + selector_text(*rule.until) + " goes by";
+      if (rule.deadline.count() > 0) text += fmt::format(" (at most {})", format_duration(rule.deadline));
+      return text;
+    }
     case ActionKind::hold: {
       std::string text = "hold " + which;
       if (rule.until) text += " until a " + selector_text(*rule.until) + " goes by";

@@ -19,8 +19,10 @@ bool same_socket(const StateHistory& h, Side side, std::uint16_t local, std::uin
 StateHistory& history_for(std::vector<StateHistory>& out, const Trace& trace, Side side,
                           std::uint16_t local, std::uint16_t remote,
                           std::optional<std::size_t> connection) {
+  // Reused ports (a new incarnation on the same four-tuple) get a history of their own.
+  const std::optional<std::size_t> conn = connection ? connection : connection_of_ports(trace, side, local, remote);
   auto it = std::find_if(out.begin(), out.end(), [&](const StateHistory& h) {
-    return same_socket(h, side, local, remote);
+    return same_socket(h, side, local, remote) && (!h.connection || !conn || h.connection == conn);
   });
   if (it == out.end()) {
     StateHistory h;
@@ -30,8 +32,7 @@ StateHistory& history_for(std::vector<StateHistory>& out, const Trace& trace, Si
     out.push_back(std::move(h));
     it = std::prev(out.end());
   }
-  if (!it->connection)
-    it->connection = connection ? connection : connection_of_ports(trace, side, local, remote);
+  if (!it->connection) it->connection = conn;
   return *it;
 }
 

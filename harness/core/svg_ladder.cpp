@@ -84,10 +84,12 @@ std::string bands(const std::vector<StateBand>& list, const TimeScale& scale, co
     const std::string state(state_name(b.state));
     out += fmt::format("<g class=\"band-group\">{}{}</g>",
                        svg::rect(x - 5, y0, 10, y1 - y0,
-                                 fmt::format("class=\"band st-{}\" data-state=\"{}\" data-side=\"{}\"", state,
-                                             state, side_name(b.side))),
-                       svg::title(fmt::format("{} {} from {} to {} ({})", side_name(b.side), state, ms_at(b.start),
-                                              ms_at(b.end), b.traced ? "traced" : "sampled")));
+                                 fmt::format("class=\"band st-{}\" data-state=\"{}\" data-side=\"{}\" "
+                                             "data-connection=\"{}\"",
+                                             state, state, side_name(b.side), b.connection + 1)),
+                       svg::title(fmt::format("{} {} from {} to {} ({}, connection {})", side_name(b.side), state,
+                                              ms_at(b.start), ms_at(b.end), b.traced ? "traced" : "sampled",
+                                              b.connection + 1)));
     double& last = last_label[b.side == Side::client ? 0 : 1];
     if (y0 - last < l.font && b.state != TcpState::TIME_WAIT) continue;  // no room: the hover says it
     const char* anchor = b.side == Side::client ? "end" : "start";

@@ -81,6 +81,10 @@ std::string_view step_kind_name(StepKind k) {
     case StepKind::abort: return "abort";
     case StepKind::sleep: return "sleep";
     case StepKind::exit: return "exit";
+    case StepKind::bind: return "bind";
+    case StepKind::exchange: return "exchange";
+    case StepKind::answer: return "answer";
+    case StepKind::nodelay: return "nodelay";
   }
   return "unknown";
 }
@@ -88,7 +92,7 @@ std::string_view step_kind_name(StepKind k) {
 std::optional<StepKind> step_kind_from_name(std::string_view name) {
   using enum StepKind;
   return by_name(name, step_kind_name,
-                 {connect, accept, send, recv, recv_until_eof, shutdown_write, close, abort, sleep, exit});
+                 {connect, accept, send, recv, recv_until_eof, shutdown_write, close, abort, sleep, exit, bind});
 }
 
 std::optional<KernelSource> kernel_source_from_name(std::string_view name) {

@@ -16,23 +16,47 @@ namespace {
 
 using PortKey = std::tuple<Side, std::uint16_t, std::uint16_t>;
 
-// A socket's ports, seen from its own side, map to the connection of the segments it sends.
-std::map<PortKey, std::size_t> connections_by_ports(const Trace& trace) {
-  std::map<PortKey, std::size_t> ports;
+// One incarnation of a socket's ports on the wire: when its first segment was seen.
+struct Incarnation {
+  Instant first{};
+  std::size_t connection = 0;
+};
+using PortIndex = std::map<PortKey, std::vector<Incarnation>>;
+
+// A socket's ports, seen from its own side, map to the connections of the segments it sends, in
+// order of appearance (more than one when the same ports are used again).
+PortIndex connections_by_ports(const Trace& trace) {
+  PortIndex ports;
+  const auto add = [&ports](PortKey key, const WireEvent& w) {
+    auto& list = ports[key];
+    if (std::none_of(list.begin(), list.end(), [&](const Incarnation& i) { return i.connection == w.info.connection; }))
+      list.push_back({w.at, w.info.connection});
+  };
   for (const WireEvent* w : wire_events(trace)) {
-    ports.try_emplace({w->info.from, w->segment.sport, w->segment.dport}, w->info.connection);
-    ports.try_emplace({peer_of(w->info.from), w->segment.dport, w->segment.sport},
-                      w->info.connection);
+    add({w->info.from, w->segment.sport, w->segment.dport}, *w);
+    add({peer_of(w->info.from), w->segment.dport, w->segment.sport}, *w);
   }
   return ports;
 }
 
-std::optional<std::size_t> lookup_connection(const std::map<PortKey, std::size_t>& ports,
-                                             const SocketEvent& e) {
+// Which incarnation of reused ports an event at `at` belongs to: a socket entering SYN_SENT
+// (`opening`) precedes its own SYN, so the first incarnation seen at or after it; anything else
+// the latest one already on the wire. Before any: the first.
+std::size_t pick_incarnation(const std::vector<Incarnation>& list, Instant at, bool opening) {
+  if (opening)
+    for (const Incarnation& i : list)
+      if (i.first >= at) return i.connection;
+  std::size_t chosen = list.front().connection;
+  for (const Incarnation& i : list)
+    if (i.first <= at) chosen = i.connection;
+  return chosen;
+}
+
+std::optional<std::size_t> lookup_connection(const PortIndex& ports, const SocketEvent& e) {
   if (e.connection) return e.connection;
   const auto it = ports.find({e.side, e.local_port, e.remote_port});
   if (it == ports.end()) return std::nullopt;
-  return it->second;
+  return pick_incarnation(it->second, e.at, false);
 }
 
 }  // namespace
@@ -114,7 +138,7 @@ std::optional<std::size_t> connection_of_ports(const Trace& trace, Side side,
   const auto ports = connections_by_ports(trace);
   const auto it = ports.find({side, local_port, remote_port});
   if (it == ports.end()) return std::nullopt;
-  return it->second;
+  return it->second.front().connection;
 }
 
 void attribute_connections(Trace& trace) {
@@ -127,7 +151,9 @@ void attribute_connections(Trace& trace) {
             if constexpr (!std::is_same_v<T, WireEvent>) {
               if (e.connection) return;
               const auto it = ports.find({e.side, e.local_port, e.remote_port});
-              if (it != ports.end()) e.connection = it->second;
+              bool opening = false;
+              if constexpr (std::is_same_v<T, StateChange>) opening = e.to == TcpState::SYN_SENT;
+              if (it != ports.end()) e.connection = pick_incarnation(it->second, e.at, opening);
             }
           }
         },

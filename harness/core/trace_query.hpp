@@ -62,8 +62,8 @@ bool any_reset(const Trace& trace);
 /// True when `side`'s kernel sent an RST on `connection`.
 bool sent_reset(const Trace& trace, std::size_t connection, Side side);
 
-/// The connection whose segments a socket on `side` with these ports sends; nullopt when the
-/// wire never showed them.
+/// The first connection whose segments a socket on `side` with these ports sends; nullopt when
+/// the wire never showed them.
 std::optional<std::size_t> connection_of_ports(const Trace& trace, Side side,
                                                std::uint16_t local_port, std::uint16_t remote_port);
 

@@ -40,6 +40,7 @@ struct ExecCommand {
   std::vector<std::uint16_t> ports;
   std::optional<std::string> timeout;  // "30s"; default: the policy's
   std::optional<std::string> json, pcap;
+  std::optional<std::string> html;     // one page (a directory when the path ends in /)
   bool ipv6 = false;
   bool quiet = false;
   bool color = false;

@@ -12,6 +12,7 @@
 #include "harness/core/report.hpp"
 #include "harness/run/commands.hpp"
 #include "harness/run/exec_process.hpp"
+#include "harness/run/html_output.hpp"
 #include "harness/run/lab.hpp"
 #include "harness/run/policy_library.hpp"
 #include "harness/run/run.hpp"
@@ -137,6 +138,7 @@ int command_exec(const ExecCommand& cmd, const Policy& given) {
     auto out = open_output(*cmd.pcap, "pcapng");
     write_pcapng(result.trace, out);
   }
+  if (cmd.html) write_html_run(*cmd.html, false, policy, 1, result.trace, result.results);
   text += exec_result_line(policy, result, verdict, failed, client_exit);
   int code = verdict_exit_code(verdict);
   fail_on_harness_errors(result.trace, text, code);

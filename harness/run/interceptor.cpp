@@ -146,7 +146,11 @@ void Interceptor::handle(const sys::QueuedPacket& packet) {
         break;
       case ActionKind::duplicate:
         port_.accept(packet.id);
-        if (packet.payload.size() == packet.full_length) {
+        if (packet.payload.size() == packet.full_length && d.copies_held) {
+          ev.fate = Fate::duplicated;
+          ev.note = fault_note(policy_, *d.fault, fmt::format("duplicated x{}, the copies held", d.copies));
+          held_copies_[packet.id] = {events_.size(), {packet.payload.begin(), packet.payload.end()}, d.copies};
+        } else if (packet.payload.size() == packet.full_length) {
           ev.fate = Fate::duplicated;
           ev.note = fault_note(policy_, *d.fault, fmt::format("duplicated x{}", d.copies));
           copies = d.copies;
@@ -204,6 +208,7 @@ void Interceptor::inject(std::span<const std::uint8_t> ip_packet, std::string no
 }
 
 void Interceptor::release(const Release& r) {
+  if (r.copies) return release_copies(r);
   auto it = waiting_.find(r.packet);
   if (it == waiting_.end()) return;
   WireEvent& ev = events_[it->second];
@@ -212,6 +217,22 @@ void Interceptor::release(const Release& r) {
                          std::chrono::duration<double, std::milli>(*ev.released - ev.at).count());
   port_.accept(static_cast<std::uint32_t>(r.packet));
   waiting_.erase(it);
+}
+
+void Interceptor::release_copies(const Release& r) {
+  auto it = held_copies_.find(r.packet);
+  if (it == held_copies_.end()) return;
+  const HeldCopies held = std::move(it->second);
+  held_copies_.erase(it);
+  const double waited = std::chrono::duration<double, std::milli>(clock_.now() - events_[held.event].at).count();
+  if (stopped_) {  // the run is over: copies sent now would be wire the trace never shows
+    events_[held.event].note += fmt::format(" (copies never sent: {} after {:.0f} ms)", r.reason, waited);
+    return;
+  }
+  events_[held.event].note += fmt::format(" (copies {}, sent after {:.0f} ms)", r.reason, waited);
+  for (std::uint32_t i = 1; i <= held.count; ++i)
+    inject(held.packet, fmt::format("held copy {} of {} by fault {}, of packet {} ({:.0f} ms old)", i, held.count,
+                                    r.fault + 1, r.packet, waited));
 }
 
 void Interceptor::release_due() {

@@ -58,6 +58,8 @@ class Interceptor {
   void release_due();
   void arm_timer();
   void release(const Release& r);
+  /// Inject a duplicate's held copies (or, once the run stopped, note that they were never sent).
+  void release_copies(const Release& r);
 
   asio::io_context& io_;
   const RunClock& clock_;
@@ -71,6 +73,12 @@ class Interceptor {
   asio::steady_timer timer_;
   std::vector<WireEvent> events_;
   std::unordered_map<std::uint64_t, std::size_t> waiting_;  // packet id -> index in events_
+  struct HeldCopies {
+    std::size_t event = 0;             // the original's index in events_
+    std::vector<std::uint8_t> packet;  // the IP packet, to inject when released
+    std::uint32_t count = 0;
+  };
+  std::unordered_map<std::uint64_t, HeldCopies> held_copies_;  // packet id -> a duplicate's waiting copies
   std::vector<std::uint32_t> passed_;  // passes not yet sent, in queue order (reused per burst)
   std::vector<LabEvent> errors_;
   bool stopped_ = false;

@@ -72,8 +72,8 @@ Lab::Lab(const LabConfig& config)
   sys::write_sysctl(wire_, config_.ipv6 ? "net.ipv6.conf.all.forwarding" : "net.ipv4.ip_forward", "1");
 
   auto wire = sys::Rtnetlink::open_in(wire_);
-  wire.create_veth("c0", "eth0", client_);
-  wire.create_veth("s0", "eth0", server_);
+  wire.create_veth("c0", "eth0", client_, config_.mtu);
+  wire.create_veth("s0", "eth0", server_, config_.mtu);
   for (const char* ifname : {"lo", "c0", "s0"}) wire.set_up(ifname);
   auto endpoint_up = [](const sys::NetNamespace& ns) {
     auto rt = sys::Rtnetlink::open_in(ns);

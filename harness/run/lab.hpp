@@ -26,6 +26,7 @@ struct LabConfig {
   std::map<std::string, std::string> client_sysctls, server_sysctls;  // the policy's own
   std::map<std::string, std::string> sysctl_origin;  // key -> "file:line", named in errors
   std::string queue_rules;  // iptables-restore script for wire (compile_queue_rules)
+  std::uint32_t mtu = 1500; // every veth end's MTU
 };
 
 /// A built lab; everything in it dies with this object (the namespaces are held by fds only).

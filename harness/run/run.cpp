@@ -133,6 +133,7 @@ class RunDriver {
     config.side = side;
     config.steps = steps;
     config.endpoint = ep;
+    config.client_address = to_asio(lab_.addresses().client);
     const sys::NetNamespace& ns = lab_.side(side);
     config.in_namespace = [&ns](const std::function<void()>& fn) { sys::in_netns(ns, fn); };
     config.now = [this] { return clock_.now(); };
@@ -309,6 +310,7 @@ RunResult run_policy(const Policy& policy, const RunOptions& options, const Agen
   config.ipv6 = options.ipv6;
   config.client_sysctls = policy.scenario.client_sysctls;
   config.server_sysctls = policy.scenario.server_sysctls;
+  config.mtu = policy.scenario.mtu;
   for (const auto& [key, line] : policy.scenario.sysctl_lines)
     config.sysctl_origin[key] = fmt::format("{}:{}", policy.file, line);
   config.queue_rules = compile_queue_rules(policy, options.capture, options.queue_num, options.ipv6);

@@ -22,7 +22,6 @@ namespace lastack::sys {
 
 namespace {
 
-constexpr std::uint32_t lab_mtu = 1500;
 // Without DAD an address settles in microseconds; seconds mean it is waiting for carrier or DAD.
 constexpr auto address_settle_timeout = std::chrono::seconds(2);
 // Deferred carrier work runs within milliseconds; seconds mean the peer is down.
@@ -149,12 +148,13 @@ void Rtnetlink::request(nlmsghdr* message, const std::string& operation, const R
   }
 }
 
-void Rtnetlink::create_veth(const std::string& name, const std::string& peer_name, const NetNamespace& peer_ns) {
+void Rtnetlink::create_veth(const std::string& name, const std::string& peer_name, const NetNamespace& peer_ns,
+                            std::uint32_t mtu) {
   Message message(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
   nlmsghdr* nlh = message.header();
   message.put_extra_header<ifinfomsg>()->ifi_family = AF_UNSPEC;
   mnl_attr_put_strz(nlh, IFLA_IFNAME, name.c_str());
-  mnl_attr_put_u32(nlh, IFLA_MTU, lab_mtu);
+  mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
   nlattr* link_info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
   mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
   nlattr* info_data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
@@ -165,7 +165,7 @@ void Rtnetlink::create_veth(const std::string& name, const std::string& peer_nam
   peer_info->ifi_family = AF_UNSPEC;
   nlh->nlmsg_len += MNL_ALIGN(sizeof *peer_info);
   mnl_attr_put_strz(nlh, IFLA_IFNAME, peer_name.c_str());
-  mnl_attr_put_u32(nlh, IFLA_MTU, lab_mtu);
+  mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
   mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, static_cast<std::uint32_t>(peer_ns.fd()));
   mnl_attr_nest_end(nlh, peer);
   mnl_attr_nest_end(nlh, info_data);

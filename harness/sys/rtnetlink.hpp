@@ -25,10 +25,11 @@ class Rtnetlink {
   Rtnetlink& operator=(const Rtnetlink&) = delete;
   ~Rtnetlink();
 
-  /// Create a veth pair, MTU 1500, both ends down: `name` here, `peer_name` inside `peer_ns`.
+  /// Create a veth pair with this MTU, both ends down: `name` here, `peer_name` inside `peer_ns`.
   /// IPv6 duplicate address detection is off on both ends (a lab link has no duplicates, and
   /// DAD would hold the link-local address back for about 2 s).
-  void create_veth(const std::string& name, const std::string& peer_name, const NetNamespace& peer_ns);
+  void create_veth(const std::string& name, const std::string& peer_name, const NetNamespace& peer_ns,
+                   std::uint32_t mtu = 1500);
   /// Bring a link up ("lo" included).
   void set_up(const std::string& ifname);
   /// Wait until `ifname` passes traffic (IFF_RUNNING). A veth end brought up before its peer

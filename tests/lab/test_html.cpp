@@ -153,6 +153,30 @@ TEST_CASE("lastack run --html DIR/ writes a page per run and an index comparing 
   fs::remove_all(dir);
 }
 
+TEST_CASE("lastack exec --html: a page for the user's own programs, with the dropped final ACK's cross",
+          "[html][exec]") {
+  REQUIRE(have("chromium"));
+  REQUIRE(have("socat"));
+  const fs::path dir = scratch("html-exec");
+  const fs::path page = dir / "exec.html";
+  const auto r = run_lastack({"exec", "-q", "--policy", "drop-final-ack", "--port", "8000", "--html", page.string(),
+                              "--server",
+                              "socat TCP-LISTEN:8000,bind=$LASTACK_SERVER_ADDR,reuseaddr SYSTEM:'echo hello'",
+                              "--client", "socat -u TCP:$LASTACK_SERVER_ADDR:8000 STDOUT"});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto browser = dump_dom(page);
+  INFO(browser.err);
+  REQUIRE(browser.exit_code == 0);
+  const std::string& dom = browser.out;
+  CHECK(dom.find("data-script-error=\"") == std::string::npos);
+  CHECK(count(dom, "<g class=\"seg ") >= 7);  // handshake, data, its ACK, the close
+  CHECK(count(dom, "<g class=\"cross\">") == 1);
+  CHECK(dom.find("data-state=\"TIME_WAIT\" data-side=\"server\"") != std::string::npos);  // socat closes first
+  CHECK(count(dom, "data-outcome=\"FAIL\"") == 0);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("lastack run --html to an unwritable path is bad input, in one line", "[html]") {
   const auto r = run_lastack({"run", "-q", "baseline", "--html", "/proc/lastack-no-such-dir/x.html"});
   CHECK(r.exit_code == 2);

@@ -89,11 +89,16 @@ std::size_t lab_namespaces(pid_t pid) {
   X("fin-with-data") \
   X("four-segment-close") \
   X("half-close") \
+  X("old-duplicate-syn") \
   X("orphan-fin-retries") \
   X("rst-in-timewait") \
   X("rst-in-timewait-rfc1337") \
   X("server-first-close") \
   X("simultaneous-close") \
+  X("simultaneous-open") \
+  X("stale-duplicate") \
+  X("stale-duplicate-paws") \
+  X("stale-duplicate-timewait") \
   X("syn-timeout") \
   X("synack-backoff") \
   X("three-segment-close") \

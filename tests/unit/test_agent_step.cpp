@@ -25,7 +25,7 @@ TEST_CASE("a bad step text is an input error naming where it came from", "[agent
     (void)parse_agent_step("bogus 3", "--step", 2);
     FAIL("no error");
   } catch (const InputError& e) {
-    CHECK(std::string(e.what()).rfind("--step:2: unknown step \"bogus 3\" (expected one of: connect,", 0) == 0);
+    CHECK(std::string(e.what()).rfind("--step:2: unknown step \"bogus 3\" (expected one of: connect [PORT] [within D],", 0) == 0);
   }
   CHECK_THROWS_AS(parse_agent_step("send", "--step", 1), InputError);
 }

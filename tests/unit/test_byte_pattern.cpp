@@ -54,3 +54,22 @@ TEST_CASE("a clean stream has no corrupted range") {
   v.feed(stream);
   CHECK_FALSE(v.corrupted());
 }
+
+TEST_CASE("an old connection's bytes, unaligned, are one range however many bytes agree by chance") {
+  // What stale-duplicate's server reads: connection 1's bytes from offset 3354462 (30 into a
+  // block) at the start of connection 2's stream, then connection 2's own.
+  PatternVerifier v(Side::client, 1);
+  std::vector<std::uint8_t> stream(65536);
+  fill_pattern(Side::client, 1, 0, stream);
+  fill_pattern(Side::client, 0, 3354462, std::span(stream.data(), 4258));
+  for (std::size_t at = 0; at < stream.size(); at += 1448)
+    v.feed(std::span(stream.data() + at, std::min<std::size_t>(1448, stream.size() - at)));
+  REQUIRE(v.corrupted());
+  CHECK(v.corrupted()->begin == 0);
+  CHECK(v.corrupted()->end > 4200);
+  CHECK(v.corrupted()->end <= 4258);
+  REQUIRE(v.corrupted_from());
+  CHECK(v.corrupted_from()->side == Side::client);
+  CHECK(v.corrupted_from()->connection == 0);
+  CHECK(v.corrupted_from()->offset == 3354462);
+}

@@ -335,3 +335,41 @@ TEST_CASE("connection = N selects that connection only, and counts only its matc
   CHECK(affected_connections(rule(ActionKind::drop, second, 1, 1u)) == std::vector<std::size_t>{2});
   CHECK(affected_connections(rule(ActionKind::drop, second, 2, 1u)).empty());
 }
+
+TEST_CASE("a duplicate with until sends the original at once and holds its copies for the trigger") {
+  FaultRule r = rule(ActionKind::duplicate, selector(Role::data, Side::client), 1);
+  r.until = selector(Role::data, Side::server);
+  DecisionEngine engine({r});
+  const Decision first = engine.decide(1, seg(Role::data, Side::client), Instant{1ms});
+  CHECK(first.action == ActionKind::duplicate);
+  CHECK(first.copies == 1);
+  CHECK(first.copies_held);
+  const Decision second = engine.decide(2, seg(Role::data, Side::client), Instant{2ms});
+  CHECK(second.copies_held);
+  CHECK(engine.due(Instant{1s}).empty());  // no deadline: only the trigger frees them
+  engine.decide(3, seg(Role::data, Side::server), Instant{3ms});
+  const auto released = engine.due(Instant{3ms});
+  REQUIRE(released.size() == 2);
+  CHECK(released[0].packet == 1);
+  CHECK(released[0].copies);
+  CHECK(released[1].packet == 2);
+  // After the trigger went by, a new copy has nothing to wait for: it goes with the original.
+  const Decision late = engine.decide(4, seg(Role::data, Side::client), Instant{4ms});
+  CHECK(late.action == ActionKind::duplicate);
+  CHECK_FALSE(late.copies_held);
+}
+
+TEST_CASE("a plain duplicate's copies are never held, and held copies left at the end are released as copies") {
+  DecisionEngine plain({rule(ActionKind::duplicate, selector(Role::fin), 1)});
+  CHECK_FALSE(plain.decide(1, seg(Role::fin, Side::client), Instant{1ms}).copies_held);
+  CHECK(plain.release_all().empty());
+
+  FaultRule r = rule(ActionKind::duplicate, selector(Role::data), 1);
+  r.until = selector(Role::rst);
+  DecisionEngine held({r});
+  held.decide(7, seg(Role::data, Side::client), Instant{1ms});
+  const auto left = held.release_all();
+  REQUIRE(left.size() == 1);
+  CHECK(left[0].copies);
+  CHECK(left[0].reason == "end of run");
+}

@@ -278,11 +278,49 @@ TEST_CASE("without a SYN or a known address, a SYN-ACK's sender is the server", 
   CHECK(tracker.observe(make_segment(client, ACK, 1001, 5001, 0, 40000)).from == client);
 }
 
-TEST_CASE("the SYN's sender is the client even from a server-namespace address", "[flow]") {
+TEST_CASE("the namespace names the sides even when the server's side sends the SYN", "[flow]") {
+  // A simultaneous open (or a server that connects out): the SYN's sender is not the client.
   FlowTracker tracker({client_addr});
   const Classified syn = tracker.observe(make_segment(server, SYN, 5000, 0, 0, 40000));
-  CHECK(syn.from == client);
-  CHECK(tracker.observe(make_segment(client, SYN | ACK, 1000, 5001, 0, 40000)).from == server);
+  CHECK(syn.from == server);
+  const Classified other = tracker.observe(make_segment(client, SYN, 1000, 0, 0, 40000));
+  CHECK(other.from == client);
+  CHECK(other.connection == syn.connection);
+  CHECK(tracker.observe(make_segment(client, SYN | ACK, 1000, 5001, 0, 40000)).from == client);
+  CHECK(tracker.connection_count() == 1);
+}
+
+TEST_CASE("without a client address, the SYN's sender is the client", "[flow]") {
+  FlowTracker tracker({});
+  CHECK(tracker.observe(make_segment(server, SYN, 5000, 0, 0, 40000)).from == client);
+}
+
+TEST_CASE("an old duplicate SYN's answer and the RST it draws belong to the old attempt", "[flow]") {
+  Wire w;
+  CHECK(w.segment(client, SYN, 1000, 0).connection == 0);       // abandoned attempt, held
+  CHECK(w.segment(client, SYN, 2000000, 0).connection == 1);    // the new attempt, new ISN
+  const Classified answer = w.segment(server, SYN | ACK, 5000, 1001);  // to the old SYN
+  CHECK(answer.connection == 0);
+  CHECK(answer.roles.has(Role::syn_ack));
+  CHECK(w.segment(client, RST, 1001, 0).connection == 0);  // the client's kernel refuses it
+  CHECK(w.segment(server, SYN | ACK, 9000, 2000001).connection == 1);
+  CHECK(w.segment(client, ACK, 2000001, 9001).connection == 1);
+  CHECK(w.tracker.connection_count() == 2);
+}
+
+TEST_CASE("a data segment acknowledging below the new incarnation's ISN belongs to the old one", "[flow]") {
+  Wire w;
+  w.handshake();  // client ISN 1000, server ISN 5000
+  w.segment(client, ACK | PSH, 1001, 5001, 1000);
+  w.segment(client, FIN | ACK, 2001, 5001);
+  w.segment(server, FIN | ACK, 5001, 2002);
+  w.segment(client, ACK, 2002, 5002);
+  REQUIRE(w.segment(client, SYN, 1500, 0).connection == 1);  // reused ports, ISN inside the old space
+  REQUIRE(w.segment(server, SYN | ACK, 80000, 1501).connection == 1);
+  REQUIRE(w.segment(client, ACK, 1501, 80001).connection == 1);
+  // A copy of the old data: its sequence number fits the new window, its acknowledgment does not.
+  CHECK(w.segment(client, ACK | PSH, 1001, 5001, 1000).connection == 0);
+  CHECK(w.segment(client, ACK | PSH, 1501, 80001, 100).connection == 1);
 }
 
 TEST_CASE("a new SYN on a closed endpoint pair starts a new connection", "[flow]") {

@@ -85,6 +85,30 @@ TEST_CASE("svg ladder: traced states come from StateChange, TIME_WAIT from sampl
   CHECK(bands[3].timewait_timer == Millis(60000));
 }
 
+TEST_CASE("svg ladder: every connection gets its state bands, each named by its number") {
+  TraceBuilder b;
+  b.trace.kernel_source = KernelSource::traced;
+  b.wire(0, Side::client, "S", 0, 0, 0, {Role::syn});
+  b.trace.events.emplace_back(StateChange{ms(0), Side::client, 0, 40000, 8080, TcpState::CLOSE, TcpState::SYN_SENT});
+  b.trace.events.emplace_back(
+      StateChange{ms(1), Side::client, 0, 40000, 8080, TcpState::SYN_SENT, TcpState::ESTABLISHED});
+  b.trace.events.emplace_back(StateChange{ms(2), Side::client, 0, 40000, 8080, TcpState::ESTABLISHED, TcpState::CLOSE});
+  b.wire(3, Side::client, "S", 0, 0, 0, {Role::syn}).info.connection = 1;
+  b.trace.events.emplace_back(StateChange{ms(3), Side::client, 1, 40000, 8080, TcpState::CLOSE, TcpState::SYN_SENT});
+  b.trace.events.emplace_back(
+      StateChange{ms(4), Side::client, 1, 40000, 8080, TcpState::SYN_SENT, TcpState::ESTABLISHED});
+  b.lab(10, "settled");
+  const auto bands = state_bands(b.trace);
+  REQUIRE(bands.size() == 4);
+  CHECK(bands[0].connection == 0);
+  CHECK(bands[1].end == ms(2));
+  CHECK(bands[2].connection == 1);
+  CHECK(bands[2].state == TcpState::SYN_SENT);
+  CHECK(bands[3].end == ms(10));
+  const std::string svg = render_svg_ladder(b.trace);
+  CHECK(count(svg, "data-connection=\"2\"") == 2);
+}
+
 TEST_CASE("time scale: later instants lower, gaps compressed but ordered") {
   const TimeScale scale({ms(0), ms(0.1), ms(200), ms(60000)}, 10, 20, 30);
   CHECK(scale.y(ms(0)) == 10);

@@ -316,7 +316,7 @@ TEST_CASE("timewait-only-active-closers trusts the kernel's states over the wire
 // ---- bytes-delivered ----
 
 TEST_CASE("bytes-delivered passes when the reader got every byte") {
-  const auto r = check_bytes_delivered(drop_final_ack_trace());
+  const auto r = check_bytes_delivered(drop_final_ack_trace(), Policy{});
   CHECK(r.passed());
   CHECK(r.saw == "client wrote 1000 bytes, server read 1000; server wrote 0, client read 0; every byte "
                  "read matched its pattern");
@@ -326,7 +326,7 @@ TEST_CASE("bytes-delivered fails when bytes went missing") {
   TraceBuilder b;
   b.app(1, client, "send 1000", "ok", 1000);
   b.app(2, server, "recv-until-eof", "eof", 900);
-  const auto r = check_bytes_delivered(b.trace);
+  const auto r = check_bytes_delivered(b.trace, Policy{});
   CHECK_FALSE(r.passed());
   CHECK_THAT(r.saw, Contains("client wrote 1000 bytes, server read 900"));
 }
@@ -335,7 +335,7 @@ TEST_CASE("bytes-delivered is not checked after a reset or an error") {
   TraceBuilder b;
   b.app(1, client, "send 1000", "ok", 1000);
   b.app(2, server, "recv-until-eof", "ECONNRESET", 0);
-  const auto r = check_bytes_delivered(b.trace);
+  const auto r = check_bytes_delivered(b.trace, Policy{});
   CHECK(r.outcome == Outcome::not_checked);
   CHECK_THAT(r.saw, Contains("server recv-until-eof: ECONNRESET"));
 }
@@ -344,7 +344,7 @@ TEST_CASE("bytes-delivered is not checked when no agent sent or received (lastac
   TraceBuilder b;
   b.app(1, client, "command", "exit 0");
   b.app(2, server, "command", "signal 15 (SIGTERM)");
-  const auto r = check_bytes_delivered(b.trace);
+  const auto r = check_bytes_delivered(b.trace, Policy{});
   CHECK(r.outcome == Outcome::not_applicable);
   CHECK(r.saw == "no agent send or recv steps in the trace");
 }

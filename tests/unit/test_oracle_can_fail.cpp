@@ -341,17 +341,48 @@ TEST_CASE("bytes-delivered fails naming a corrupted byte range and where the byt
   auto& read = b.app(2, server, "recv-until-eof", "eof", 2000);
   read.corrupted = ByteRange{1000, 1500};
   read.corrupted_from = PatternOrigin{client, 0, 0};
-  const auto r = check_bytes_delivered(b.trace);
+  const auto r = check_bytes_delivered(b.trace, Policy{});
   CHECK(r.outcome == Outcome::fail);
   CHECK_THAT(r.saw, Contains("bytes 1000..1500 of the stream are not what the client wrote"));
   CHECK_THAT(r.saw, Contains("they are the client's bytes 0.. of connection 1"));
+}
+
+TEST_CASE("stale-from: passes naming the old bytes, fails without them or from another connection") {
+  // Connection 2's first bytes are the client's bytes of connection 1: an old duplicate landed.
+  TraceBuilder b;
+  b.app(1, client, "send 65536", "ok", 65536);
+  auto& read = b.app(2, server, "recv-until-eof", "eof", 65536);
+  read.corrupted = ByteRange{0, 9000};
+  read.corrupted_from = PatternOrigin{client, 0, 2345678};
+  AppExpect x;
+  x.side = server;
+  x.stale_from = 1;
+  const auto pass = check_app(b.trace, x);
+  CHECK(pass.outcome == Outcome::pass);
+  CHECK_THAT(pass.saw, Contains("bytes 0..9000 of its stream are the client's bytes 2345678.. of connection 1"));
+  Policy expecting;
+  expecting.expect.push_back(x);
+  // The builtin leaves the expected old bytes to this check, and fails on any other corruption.
+  CHECK(check_bytes_delivered(b.trace, expecting).outcome == Outcome::pass);
+  CHECK(check_bytes_delivered(b.trace, Policy{}).outcome == Outcome::fail);
+
+  x.stale_from = 2;
+  const auto other = check_app(b.trace, x);
+  CHECK(other.outcome == Outcome::fail);
+  CHECK_THAT(other.saw, Contains("no bytes of connection 2 in what it read"));
+  CHECK(check_bytes_delivered(b.trace, [&] { Policy p; p.expect.push_back(x); return p; }()).outcome == Outcome::fail);
+
+  read.corrupted.reset();
+  read.corrupted_from.reset();
+  x.stale_from = 1;
+  CHECK(check_app(b.trace, x).outcome == Outcome::fail);
 }
 
 TEST_CASE("bytes-delivered is not checked when the reads were not verified") {
   TraceBuilder b;
   b.app(1, client, "send 10", "ok", 10);
   b.app(2, server, "recv 10", "ok", 10).verified = false;
-  CHECK(check_bytes_delivered(b.trace).outcome == Outcome::not_checked);
+  CHECK(check_bytes_delivered(b.trace, Policy{}).outcome == Outcome::not_checked);
 }
 
 // ---- expectations ----

@@ -58,7 +58,8 @@ const std::string role_list =
 const std::string fault_keys =
     "segment, from, connection, nth, count, every, action, delay, until, deadline, copies";
 const std::string step_list =
-    "connect, accept, send N, recv N, recv-until-eof, shutdown-write, close, abort, sleep D, exit";
+    "connect [PORT] [within D], bind PORT, accept, send N, recv N, exchange N by C, answer N by C, recv-until-eof, "
+    "shutdown-write, close, abort, sleep D, exit, nodelay";
 const std::string state_list =
     "ESTABLISHED, SYN_SENT, SYN_RECV, FIN_WAIT_1, FIN_WAIT_2, TIME_WAIT, CLOSED, CLOSE_WAIT, "
     "LAST_ACK, LISTEN, CLOSING, NEW_SYN_RECV";
@@ -456,7 +457,7 @@ TEST_CASE("a policy without [scenario] is an error") {
 TEST_CASE("an unknown key in [scenario] is an error") {
   CHECK(scenario_error("client = [\"connect\"]\nserver = [\"accept\"]\nsetle = \"1s\"\n") ==
         "t.toml:5: unknown key \"setle\" in [scenario] (expected one of: client, server, port, settle, "
-        "timeout, finish)");
+        "timeout, finish, mtu)");
 }
 
 TEST_CASE("finish names the side whose end ends the run") {
@@ -518,11 +519,74 @@ TEST_CASE("the client starts with connect and the server with accept") {
         "t.toml:4: server must start with \"accept\" (it starts with \"close\")");
 }
 
-TEST_CASE("only the client connects and only the server accepts") {
+TEST_CASE("only the server accepts; a server connects only to a client's port, instead of accepting") {
   CHECK(scenario_error("client = [\"connect\", \"accept\"]\nserver = [\"accept\"]\n") ==
         "t.toml:3: client step \"accept\": only the server does that");
-  CHECK(scenario_error("client = [\"connect\"]\nserver = [\"accept\", \"connect\"]\n") ==
-        "t.toml:4: server step \"connect\": only the client does that");
+  CHECK(scenario_error("client = [\"connect\"]\nserver = [\"accept\", \"connect 40000\"]\n") ==
+        "t.toml:4: server step \"connect 40000\": a server that accepts does not bind or connect (it listens "
+        "on the scenario's port)");
+  CHECK(scenario_error("client = [\"connect\"]\nserver = [\"bind 8080\", \"connect\"]\n") ==
+        "t.toml:4: server step \"connect\": the server connects to a port of the client's, e.g. \"connect 40000\"");
+}
+
+TEST_CASE("bind and connect's port and deadline parse, and say what is wrong") {
+  const auto client_step = [](const std::string& step) {
+    return scenario_error("client = [\"" + step + "\"]\nserver = [\"accept\"]\n");
+  };
+  CHECK(client_step("bind") == "t.toml:3: step \"bind\": bind needs one port (1-65535), e.g. \"bind 40000\"");
+  CHECK(client_step("bind 70000") ==
+        "t.toml:3: step \"bind 70000\": bind needs one port (1-65535), e.g. \"bind 40000\"");
+  CHECK(client_step("connect x") == "t.toml:3: step \"connect x\": \"x\" is not a port (1-65535)");
+  CHECK(client_step("connect within") ==
+        "t.toml:3: step \"connect within\": expected \"connect [PORT] [within D]\", e.g. \"connect 40000 within "
+        "100ms\"");
+  CHECK(client_step("connect within 0ms") == "t.toml:3: step \"connect within 0ms\": within must be more than 0ms");
+  CHECK(scenario_error("client = [\"bind 40000\"]\nserver = [\"accept\"]\n") ==
+        "t.toml:3: client must start with \"connect\" (it only binds)");
+  CHECK(scenario_error("client = [\"bind 40000\", \"close\"]\nserver = [\"accept\"]\n") ==
+        "t.toml:3: client must start with \"connect\" (it starts with \"close\")");
+
+  const Policy p = parse_policy(
+      "name = \"t\"\nsummary = \"s\"\n[scenario]\nclient = [\"bind 40000\", \"connect 8081 within 100ms\", \"connect\"]\n"
+      "server = [\"bind 8080\", \"connect 40000\"]\n",
+      "t.toml");
+  REQUIRE(p.scenario.client.size() == 3);
+  CHECK(p.scenario.client[0].kind == StepKind::bind);
+  CHECK(p.scenario.client[0].port == 40000);
+  CHECK(p.scenario.client[1].port == 8081);
+  CHECK(p.scenario.client[1].within == Millis(100));
+  CHECK(p.scenario.client[2].port == 0);
+  CHECK(!p.scenario.client[2].within);
+  CHECK(p.scenario.server[1].kind == StepKind::connect);
+  CHECK(p.scenario.server[1].port == 40000);
+}
+
+TEST_CASE("exchange and answer take N by C, a whole number of chunks") {
+  const auto client_step = [](const std::string& step) {
+    return scenario_error("client = [\"connect\", \"" + step + "\"]\nserver = [\"accept\"]\n");
+  };
+  CHECK(client_step("exchange 100") ==
+        "t.toml:3: step \"exchange 100\": expected \"exchange N by C\" (N bytes in chunks of C), e.g. \"exchange "
+        "4194304 by 16384\"");
+  CHECK(client_step("answer 100 in 10") ==
+        "t.toml:3: step \"answer 100 in 10\": expected \"answer N by C\" (N bytes in chunks of C), e.g. \"answer "
+        "4194304 by 16384\"");
+  CHECK(client_step("exchange 100 by 0") ==
+        "t.toml:3: step \"exchange 100 by 0\": expected \"exchange N by C\" (N bytes in chunks of C), e.g. "
+        "\"exchange 4194304 by 16384\"");
+  CHECK(client_step("exchange 100 by 30") ==
+        "t.toml:3: step \"exchange 100 by 30\": 100 is not a whole number of 30-byte chunks");
+  const Policy p = parse_policy(
+      "name = \"t\"\nsummary = \"s\"\n[scenario]\nmtu = 65535\nclient = [\"connect\", \"exchange 64 by 16\"]\n"
+      "server = [\"accept\", \"answer 64 by 16\", \"accept\"]\n",
+      "t.toml");
+  CHECK(p.scenario.mtu == 65535);
+  CHECK(p.scenario.client[1].kind == StepKind::exchange);
+  CHECK(p.scenario.client[1].bytes == 64);
+  CHECK(p.scenario.client[1].chunk == 16);
+  CHECK(p.scenario.server[1].kind == StepKind::answer);
+  CHECK(scenario_error("mtu = 100\nclient = [\"connect\"]\nserver = [\"accept\"]\n") ==
+        "t.toml:3: mtu must be at least 1280");
 }
 
 TEST_CASE("a step after exit is an error") {
@@ -661,8 +725,9 @@ TEST_CASE("action-specific fields are rejected on other actions") {
     return error_of(policy_with("[[fault]]\naction = \"" + action + "\"\n" + line + "\n"));
   };
   CHECK(fault("drop", "delay = \"1s\"") == "t.toml:7: delay is only allowed with action = \"delay\"");
-  CHECK(fault("delay", "until = { segment = \"fin\" }") == "t.toml:7: until is only allowed with action = \"hold\"");
-  CHECK(fault("duplicate", "deadline = \"1s\"") == "t.toml:7: deadline is only allowed with action = \"hold\"");
+  CHECK(fault("delay", "until = { segment = \"fin\" }") ==
+        "t.toml:7: until is only allowed with action = \"hold\" or \"duplicate\"");
+  CHECK(fault("drop", "deadline = \"1s\"") == "t.toml:7: deadline is only allowed with action = \"hold\" or \"duplicate\"");
   CHECK(fault("hold", "copies = 2") == "t.toml:7: copies is only allowed with action = \"duplicate\"");
 }
 
@@ -817,7 +882,7 @@ TEST_CASE("app needs a side, something to check, and a known outcome") {
   CHECK(error_of(policy_with(head + "sees = \"eof\"\n")) ==
         "t.toml:5: missing required key \"side\" in [[expect]] with check = \"app\"");
   CHECK(error_of(policy_with(head + "side = \"server\"\n")) ==
-        "t.toml:5: [[expect]] with check = \"app\" needs at least one of: sees, received, sent, exit, output");
+        "t.toml:5: [[expect]] with check = \"app\" needs at least one of: sees, received, sent, exit, output, stale-from");
   CHECK(error_of(policy_with(head + "side = \"server\"\nsees = \"reset\"\n")) ==
         "t.toml:8: unknown outcome \"reset\" for sees (expected eof, ok or an errno name such as ECONNRESET)");
   CHECK(error_of(policy_with(head + "side = \"server\"\nreceived = -5\n")) ==

@@ -53,6 +53,9 @@ TEST_CASE("each action says what it does and for how long") {
   FaultRule dup = rule(Role::fin, Side::client, ActionKind::duplicate);
   dup.copies = 2;
   CHECK(describe_fault(dup) == "duplicate every fin from client (2 extra copies)");
+  dup.until = Selector{Role::rst, Side::server, std::nullopt};
+  CHECK(describe_fault(dup) ==
+        "duplicate every fin from client (2 extra copies), the copies held until a rst from server goes by");
 }
 
 TEST_CASE("lab actions say when and to whom") {
