@@ -106,6 +106,8 @@ bool tcp_counter(std::string_view name) {
   return group.size() < name.size() && (group == "Tcp" || group == "TcpExt");
 }
 
+namespace {
+// True for the counters every connection that moves data moves: reports leave them out.
 bool routine_counter(std::string_view name) {
   // Counters every connection that moves data moves: the wire shows these already.
   constexpr std::array<std::string_view, 10> routine = {
@@ -114,7 +116,9 @@ bool routine_counter(std::string_view name) {
       "TcpExt.TCPAutoCorking", "TcpExt.TCPBacklogCoalesce"};
   return std::find(routine.begin(), routine.end(), name) != routine.end();
 }
+}  // namespace
 
+// Routine counters (above) are left out: the line says what happened, not how much traffic.
 std::string tcp_counter_text(const CounterDeltas& deltas) {
   std::string out;
   for (const auto& [name, delta] : deltas) {

@@ -40,12 +40,8 @@ std::string_view counter_group(std::string_view name);
 /// True for a TCP counter reports list: the groups Tcp and TcpExt.
 bool tcp_counter(std::string_view name);
 
-/// True for the counters every connection that moves data moves (Tcp.InSegs, Tcp.OutSegs,
-/// TcpExt.TCPPureAcks, TcpExt.TCPDelivered, ...): the wire shows them, reports leave them out.
-bool routine_counter(std::string_view name);
-
-/// The nonzero TCP counters (tcp_counter) of `deltas` but the routine ones:
-/// "Tcp.OutRsts +1, TcpExt.PAWSEstab +3"; empty when none changed.
+/// The nonzero TCP counters (tcp_counter) of `deltas`: "Tcp.OutRsts +1, TcpExt.PAWSEstab +3";
+/// empty when none changed.
 std::string tcp_counter_text(const CounterDeltas& deltas);
 
 }  // namespace lastack

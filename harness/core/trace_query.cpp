@@ -330,6 +330,7 @@ ProbeCount leading_probe_count(const Trace& trace, const std::vector<const WireE
   return p;
 }
 
+// "no TCP counter changed beyond routine traffic": tcp_counter_text leaves the routine ones out.
 std::vector<std::string> kernel_counter_lines(const Trace& trace) {
   std::vector<std::string> out;
   if (!trace.client_counters && !trace.server_counters) return out;  // an older trace: say nothing

@@ -161,8 +161,7 @@ ProbeCount leading_probe_count(const Trace& trace, const std::vector<const WireE
 
 /// The kernel counters a report shows at the end of a run, one line per side whose counters
 /// were read: "server kernel counters: Tcp.OutRsts +1, TcpExt.PAWSEstab +3" (the nonzero Tcp and
-/// TcpExt changes but the routine ones, tcp_counter_text), or "... no TCP counter changed beyond
-/// routine traffic". None when neither side's were read.
+/// TcpExt changes, tcp_counter_text), or "... no TCP counter changed". None when neither was read.
 std::vector<std::string> kernel_counter_lines(const Trace& trace);
 
 }  // namespace lastack
