@@ -46,4 +46,8 @@ CheckResult check_connections(const Trace& trace, const ConnectionsExpect& expec
 /// (expectations_sockets.cpp).
 CheckResult check_socket_held(const Trace& trace, const SocketHeldExpect& expect);
 
+/// How much a kernel counter of a side's namespace changed over the run; "not checked" when the
+/// counters were not read, failed when the kernel has no such counter (expectations_counters.cpp).
+CheckResult check_counter(const Trace& trace, const CounterExpect& expect);
+
 }  // namespace lastack

@@ -36,7 +36,7 @@ svg .st-CLOSE_WAIT,svg .st-LAST_ACK{fill:#ffcc80} svg .st-TIME_WAIT{fill:#ce93d8
 table{border-collapse:collapse;margin-top:16px} td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
 .o-pass{color:#2e7d32;font-weight:bold} .o-fail{color:#c62828;font-weight:bold}
 .o-not-checked{color:#ef6c00;font-weight:bold} .o-not-applicable{color:#757575}
-.legend{color:#555;font-size:13px;margin:8px 0} .note{color:#ef6c00}
+.legend{color:#555;font-size:13px;margin:8px 0} .note{color:#ef6c00} .counters{font-family:monospace;font-size:13px;margin:4px 0}
 .cards{display:flex;flex-wrap:wrap;gap:16px} .card{border:1px solid #ccc;padding:8px}
 .card h2{font-size:16px;margin:0 0 4px} .card ul{margin:4px 0;padding-left:18px;font-size:13px;max-width:400px}
 </style>)";
@@ -111,7 +111,9 @@ std::string render_html_report(const Trace& trace, const std::vector<CheckResult
                                  escape(info.title), escape(info.summary), escape(info.file),
                                  trace.ipv6 ? "IPv6" : "IPv4", escape(trace.kernel), wire_events(trace).size());
   body += "<p class=\"sub\">Verdict: " + verdict_summary(results.size(), results) + "</p>";
-  body += render_svg_ladder(trace) + legend(trace) + verdict_table(results);
+  body += render_svg_ladder(trace) + legend(trace);
+  for (const std::string& line : kernel_counter_lines(trace)) body += "<p class=\"counters\">" + escape(line) + "</p>";
+  body += verdict_table(results);
   return page(info.title, body);
 }
 

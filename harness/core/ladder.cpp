@@ -339,6 +339,7 @@ std::string render_ladder(const Trace& trace, const LadderOptions& opts) {
 
   std::string out = many_connections ? print_grouped_rows(rows, wires, lane, opts.color)
                                      : print_rows(rows, lane, opts.color);
+  for (const std::string& line : kernel_counter_lines(trace)) out += line + "\n";
   if (trace.kernel_source == KernelSource::sampled) out += fmt::format("({})\n", sampling_note);
   if (!trace.every_segment && trace.whole_wire)
     out += "(data segments no rule selects were not queued: they crossed the wire untouched; --capture all "

@@ -165,6 +165,8 @@ CheckResult check_kind(const Trace& trace, const Expectation& expect) {
           return check_connections(trace, x);
         else if constexpr (std::is_same_v<T, SocketHeldExpect>)
           return check_socket_held(trace, x);
+        else if constexpr (std::is_same_v<T, CounterExpect>)
+          return check_counter(trace, x);
         else
           static_assert(always_false<T>, "check_expectation misses an Expectation kind");
       },

@@ -102,7 +102,9 @@ Trace connection_trace(const Trace& trace, std::size_t connection) {
 std::optional<std::size_t> named_connection(const Expectation& expect) { return own_connection(expect); }
 
 bool judged_per_connection(const Expectation& expect) {
-  return !std::holds_alternative<AppExpect>(expect) && !std::holds_alternative<ConnectionsExpect>(expect);
+  // A namespace's counters are one sum over all its connections.
+  return !std::holds_alternative<AppExpect>(expect) && !std::holds_alternative<ConnectionsExpect>(expect) &&
+         !std::holds_alternative<CounterExpect>(expect);
 }
 
 std::vector<CheckResult> check_expectations(const Trace& trace, const std::vector<Expectation>& expect) {

@@ -31,7 +31,7 @@ Trace connection_trace(const Trace& trace, std::size_t connection);
 /// The connection (1-based) an expectation names (`connection = N`, in its table or selector).
 std::optional<std::size_t> named_connection(const Expectation& expect);
 
-/// False for the run-wide kinds (`connections`, `app`), true for the others.
+/// False for the run-wide kinds (`connections`, `app`, `counter`), true for the others.
 bool judged_per_connection(const Expectation& expect);
 
 /// Every expectation's verdicts, in order. A run-wide kind, one naming its connection, or any

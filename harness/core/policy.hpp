@@ -196,9 +196,20 @@ struct SocketHeldExpect {
   std::size_t line = 0;
 };
 
+/// check = "counter": how much one of the kernel's own counters of a side's namespace changed
+/// over the run ("TcpExt.PAWSEstab": /proc/net/netstat, "Tcp.OutRsts": /proc/net/snmp).
+/// Judged in expectations_counters.cpp.
+struct CounterExpect {
+  Side side = Side::server;
+  std::string name;                    // "Group.Name", as the kernel's files spell it
+  std::optional<std::int64_t> count;   // exact change; or min and/or max (inclusive)
+  std::optional<std::int64_t> min, max;
+  std::size_t line = 0;
+};
+
 using Expectation =
     std::variant<RetransmittedExpect, StateExpect, ResetExpect, AppExpect, TimeWaitExpect,
-                 SegmentsExpect, CloseExpect, ConnectionsExpect, SocketHeldExpect>;
+                 SegmentsExpect, CloseExpect, ConnectionsExpect, SocketHeldExpect, CounterExpect>;
 
 /// A whole policy file.
 struct Policy {

@@ -14,7 +14,7 @@ namespace {
 
 const std::vector<std::string_view> check_names = {"retransmitted", "state", "reset", "app",
                                                    "timewait", "segments", "close", "connections",
-                                                   "socket-held"};
+                                                   "socket-held", "counter"};
 
 std::vector<std::string_view> state_names() {
   std::vector<std::string_view> names;
@@ -228,6 +228,8 @@ Expectation read_expect(const toml::table& table, const Problems& problems) {
     return read_connections(TableReader(table, title, {"check", "count"}, problems));
   if (check == "socket-held")
     return read_socket_held(TableReader(table, title, {"check", "side", "state", "longer-than"}, problems));
+  if (check == "counter")
+    return read_counter(TableReader(table, title, {"check", "side", "name", "count", "min", "max"}, problems));
   problems.at(check_line, fmt::format("unknown check \"{}\" (expected one of: {})", check, joined(check_names)));
 }
 

@@ -14,4 +14,8 @@ Expectation read_expect(const toml::table& table, const Problems& problems);
 /// CLOSE_WAIT; a name or an array), longer-than (unset: at the end of the run).
 SocketHeldExpect read_socket_held(const TableReader& t);
 
+/// check = "counter" (policy_expect_counters.cpp): side (required), name ("Group.Name",
+/// required), count or min and/or max.
+CounterExpect read_counter(const TableReader& t);
+
 }  // namespace lastack::policy_toml

@@ -266,6 +266,9 @@ nlohmann::ordered_json trace_header_json(const Trace& trace) {
       {"client_addresses", addresses}};
   // Only when known: traces recorded before it existed read and write back byte for byte.
   if (trace.run_end) header["run_end_ns"] = trace.run_end->count();
+  if (trace.client_counters || trace.server_counters)
+    header["kernel_counters"] = Json{{"client", optional_json(trace.client_counters)},
+                                     {"server", optional_json(trace.server_counters)}};
   return header;
 }
 

@@ -11,6 +11,7 @@
 
 #include "harness/core/clock.hpp"
 #include "harness/core/flow_tracker.hpp"
+#include "harness/core/netstat.hpp"
 #include "harness/core/policy.hpp"
 #include "harness/core/segment.hpp"
 #include "harness/core/tcp_state.hpp"
@@ -208,6 +209,11 @@ struct Trace {
   // TcpExtTCPTimeWaitOverflow in each endpoint namespace at the end of the run: a TIME_WAIT the
   // kernel skipped. nullopt: not read.
   std::optional<std::uint64_t> client_timewait_overflow, server_timewait_overflow;
+  // Each endpoint namespace's kernel counters (/proc/net/snmp and /proc/net/netstat, read from a
+  // thread inside it): their change from before the agents started to run_end (the teardown's
+  // own segments are left out, as on the wire). Every counter, unchanged ones too. nullopt: not
+  // read (an older trace, or the files could not be read).
+  std::optional<CounterDeltas> client_counters, server_counters;
   std::chrono::sys_time<std::chrono::nanoseconds> wall_start{};  // wall-clock time of Instant 0
   // The client namespace's addresses: what the interceptor's FlowTracker was seeded with, so a
   // reader of the trace can classify its segments again exactly as the run did.

@@ -159,4 +159,9 @@ ProbeCount leading_probe_count(const Trace& trace, const std::vector<const WireE
                                const std::vector<Duration>& gaps,
                                std::optional<std::chrono::microseconds> rto);
 
+/// The kernel counters a report shows at the end of a run, one line per side whose counters
+/// were read: "server kernel counters: Tcp.OutRsts +1, TcpExt.PAWSEstab +3" (the nonzero Tcp and
+/// TcpExt changes, tcp_counter_text), or "... no TCP counter changed". None when neither was read.
+std::vector<std::string> kernel_counter_lines(const Trace& trace);
+
 }  // namespace lastack

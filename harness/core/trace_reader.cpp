@@ -188,6 +188,22 @@ CheckResult read_check(const JsonFields& f) {
   return r;
 }
 
+// "kernel_counters": {"client": {"Tcp.OutRsts": 1, ...} or null, "server": ...}. Absent (a trace
+// recorded before lastack read them, or neither side's could be read): not read.
+void read_kernel_counters(const JsonFields& f, Trace& t) {
+  if (!f.has("kernel_counters")) return;
+  const JsonFields sides = f.object("kernel_counters");
+  const auto side = [&sides](std::string_view key) -> std::optional<CounterDeltas> {
+    if (sides.raw(key).is_null()) return std::nullopt;
+    const JsonFields counters = sides.object(key);
+    CounterDeltas out;
+    for (const auto& [name, value] : sides.raw(key).items()) out.emplace(name, counters.number<std::int64_t>(name));
+    return out;
+  };
+  t.client_counters = side("client");
+  t.server_counters = side("server");
+}
+
 Trace read_header(const JsonFields& f) {
   if (!f.has("format"))
     f.fail("no \"format\": a trace from a lastack that did not record wire bytes; record it again");
@@ -224,6 +240,7 @@ Trace read_header(const JsonFields& f) {
   if (const auto until = f.optional_number<std::int64_t>("observed_until_ns")) t.observed_until = Instant(*until);
   if (f.has("run_end_ns"))
     if (const auto end = f.optional_number<std::int64_t>("run_end_ns")) t.run_end = Instant(*end);
+  read_kernel_counters(f, t);
   agree(f, trace_header_json(t), false);
   return t;
 }

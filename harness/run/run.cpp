@@ -21,6 +21,7 @@
 #include "harness/run/kernel_observer.hpp"
 #include "harness/run/lab.hpp"
 #include "harness/run/socket_observer.hpp"
+#include "harness/sys/net_counters.hpp"
 #include "harness/sys/privilege.hpp"
 #include "harness/run/wire_capture.hpp"
 
@@ -54,11 +55,23 @@ bool needs_payload(const Policy& policy) {
 
 // TcpExtTCPTimeWaitOverflow as `ns` counts it: a TIME_WAIT the kernel skipped (nullopt: unreadable).
 std::optional<std::uint64_t> timewait_overflow(const sys::NetNamespace& ns) {
-  const std::string text = sys::in_netns(ns, [] {
-    std::ifstream in("/proc/thread-self/net/netstat");  // the namespace of this thread, now
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  });
-  return netstat_counter(text, "TcpExt", "TCPTimeWaitOverflow");
+  const auto text = sys::read_proc_net(ns, "netstat");
+  return text ? netstat_counter(*text, "TcpExt", "TCPTimeWaitOverflow") : std::nullopt;
+}
+
+// Both sides' kernel counters now (each nullopt when unreadable).
+struct SideCounters {
+  std::optional<CounterSnapshot> client, server;
+};
+SideCounters read_side_counters(const Lab& lab) {
+  return {sys::read_net_counters(lab.client()), sys::read_net_counters(lab.server())};
+}
+
+// Each counter's change; nullopt unless both snapshots were read.
+std::optional<CounterDeltas> changes(const std::optional<CounterSnapshot>& start,
+                                     const std::optional<CounterSnapshot>& end) {
+  if (!start || !end) return std::nullopt;
+  return counter_deltas(*start, *end);
 }
 
 // The ports whose sockets the observer samples: the options' (exec's --port), else the scenario's.
@@ -106,6 +119,7 @@ class RunDriver {
 
   /// Run to completion; returns the merged trace.
   Trace run() {
+    counters_at_start_ = read_side_counters(lab_);  // the lab is up; no agent has a socket yet
     server_->prepare();
     capture_.start();
     interceptor_.start();
@@ -210,6 +224,10 @@ class RunDriver {
     if (finished_) return;
     finished_ = true;
     end_ = clock_.now();  // segments entering wire after this belong to the teardown
+    // Read before the agents stop: what their stop sends belongs to the teardown, as on the wire.
+    const SideCounters end = read_side_counters(lab_);
+    client_counters_ = changes(counters_at_start_.client, end.client);
+    server_counters_ = changes(counters_at_start_.server, end.server);
     settle_.cancel();
     deadline_.cancel();
     client_->stop();
@@ -245,6 +263,8 @@ class RunDriver {
     trace.wall_start = clock_.wall_start();
     trace.client_timewait_overflow = timewait_overflow(lab_.client());
     trace.server_timewait_overflow = timewait_overflow(lab_.server());
+    trace.client_counters = client_counters_;
+    trace.server_counters = server_counters_;
     trace.sample_interval = std::chrono::milliseconds(2);
     trace.observed_until = clock_.now();  // the observers stopped in finish()
     trace.run_end = end_;                 // and the agents were stopped after this
@@ -299,6 +319,8 @@ class RunDriver {
   int pending_lab_ = 0;
   bool finished_ = false;
   std::optional<Instant> end_;
+  SideCounters counters_at_start_;
+  std::optional<CounterDeltas> client_counters_, server_counters_;
 };
 }  // namespace
 

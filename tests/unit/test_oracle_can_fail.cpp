@@ -105,7 +105,8 @@ TEST_CASE("every built-in invariant is not applicable or not checked on an empty
 
 TEST_CASE("no expectation passes on an empty trace") {
   std::vector<Expectation> all = {RetransmittedExpect{}, StateExpect{}, ResetExpect{}, AppExpect{},
-                                  TimeWaitExpect{}, SegmentsExpect{}, CloseExpect{}, ConnectionsExpect{}};
+                                  TimeWaitExpect{}, SegmentsExpect{}, CloseExpect{}, ConnectionsExpect{},
+                                  CounterExpect{Side::server, "Tcp.OutRsts", 0, std::nullopt, std::nullopt, 1}};
   ResetExpect no_rst;
   no_rst.count = 0;
   SegmentsExpect no_segments;

@@ -830,11 +830,11 @@ TEST_CASE("inject-rst with side and on.from disagreeing, or neither, is an error
 TEST_CASE("an expectation needs a known check") {
   CHECK(error_of(policy_with("[[expect]]\nside = \"client\"\n")) ==
         "t.toml:5: missing required key \"check\" in [[expect]] (one of: retransmitted, state, reset, "
-        "app, timewait, segments, close, connections, socket-held)");
+        "app, timewait, segments, close, connections, socket-held, counter)");
   CHECK(error_of(policy_with("[[expect]]\ncheck = 1\n")) == "t.toml:6: check must be a string");
   CHECK(error_of(policy_with("[[expect]]\ncheck = \"states\"\n")) ==
         "t.toml:6: unknown check \"states\" (expected one of: retransmitted, state, reset, app, timewait, "
-        "segments, close, connections, socket-held)");
+        "segments, close, connections, socket-held, counter)");
 }
 
 TEST_CASE("an unknown key in [[expect]] names the check's keys") {

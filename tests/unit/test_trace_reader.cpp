@@ -68,7 +68,7 @@ std::string reader_error(const std::vector<std::string>& lines) {
 }  // namespace
 
 TEST_CASE("a recorded fixture reads back and writes out byte for byte as recorded") {
-  for (const char* name : {"baseline", "drop-final-ack", "rst-in-timewait", "delay-synack"}) {
+  for (const char* name : {"baseline", "drop-final-ack", "rst-in-timewait", "delay-synack", "abort-rst"}) {
     INFO(name);
     std::string text;
     for (const auto& l : fixture_lines(name)) text += l + "\n";
