@@ -5,10 +5,10 @@
 #include "harness/core/error.hpp"
 #include "harness/core/pinned_sysctls.hpp"
 
-#include "harness/sys/iptables.hpp"
 #include "harness/sys/offloads.hpp"
 #include "harness/sys/rtnetlink.hpp"
 #include "harness/sys/sysctl.hpp"
+#include "harness/sys/xtables.hpp"
 
 namespace lastack {
 
@@ -102,7 +102,7 @@ Lab::Lab(const LabConfig& config)
   endpoint(server_, addresses_.server, addresses_.wire_server_side);
 }
 
-void Lab::apply_queue_rules() { sys::apply_iptables(wire_, config_.queue_rules, config_.ipv6); }
+void Lab::apply_queue_rules() { sys::load_queue_rules(wire_, config_.queue_rules); }
 
 std::map<std::string, std::string> Lab::sysctls_in_force(Side s) const {
   const auto& ns = side(s);

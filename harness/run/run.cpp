@@ -311,7 +311,7 @@ RunResult run_policy(const Policy& policy, const RunOptions& options, const Agen
   config.server_sysctls = policy.scenario.server_sysctls;
   for (const auto& [key, line] : policy.scenario.sysctl_lines)
     config.sysctl_origin[key] = fmt::format("{}:{}", policy.file, line);
-  config.queue_rules = compile_queue_rules(policy, options.capture, options.queue_num, options.ipv6);
+  config.queue_rules = compile_queue_plan(policy, options.capture, options.queue_num, options.ipv6);
   Lab lab(config);
 
   RunResult result;
