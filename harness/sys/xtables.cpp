@@ -64,24 +64,26 @@ class TableBuilder {
   /// `-p tcp [! --tcp-flags SYN,FIN,RST NONE] [-m length --length a:b] -j NFQUEUE --queue-num n`.
   void queue_rule(const QueueRule& rule, std::uint16_t queue_num) {
     std::vector<std::uint8_t> matches;
-    xt_tcp tcp{};
-    tcp.spts[1] = tcp.dpts[1] = 0xffff;
-    if (rule.syn_fin_rst) {
+    if (rule.syn_fin_rst) {  // `-p tcp` alone needs no tcp match: the protocol is in the entry
+      xt_tcp tcp{};
+      tcp.spts[1] = tcp.dpts[1] = 0xffff;
       tcp.flg_mask = kSyn | kFin | kRst;
       tcp.flg_cmp = 0;
       tcp.invflags = XT_TCP_INV_FLAGS;
+      append_part(matches, "tcp", &tcp, sizeof tcp);
     }
-    append_part(matches, "tcp", &tcp, sizeof tcp);
     if (rule.length) {
       xt_length_info length{};
       length.min = rule.length->first;
       length.max = rule.length->second;
       append_part(matches, "length", &length, sizeof length);
     }
-    xt_NFQ_info nfq{};
+    // Revision 3, as iptables writes it: one queue, no flags (no bypass: fail closed).
+    xt_NFQ_info_v3 nfq{};
     nfq.queuenum = queue_num;
+    nfq.queues_total = 1;
     std::vector<std::uint8_t> target;
-    append_part(target, "NFQUEUE", &nfq, sizeof nfq);
+    append_part(target, "NFQUEUE", &nfq, sizeof nfq, 3);
     typename F::Entry e{};
     F::tcp_only(e);
     add_entry(e, matches, target);
@@ -104,8 +106,9 @@ class TableBuilder {
   }
 
  private:
-  // A match or target: its header (size, name, revision 0) then its data, aligned.
-  static void append_part(std::vector<std::uint8_t>& out, const char* name, const void* data, std::size_t size) {
+  // A match or target: its header (size, name, revision) then its data, aligned.
+  static void append_part(std::vector<std::uint8_t>& out, const char* name, const void* data, std::size_t size,
+                          std::uint8_t revision = 0) {
     static_assert(sizeof(xt_entry_match) == sizeof(xt_entry_target));
     const std::size_t total = XT_ALIGN(sizeof(xt_entry_match) + size);
     const std::size_t at = out.size();
@@ -113,6 +116,7 @@ class TableBuilder {
     xt_entry_match header{};
     header.u.user.match_size = static_cast<std::uint16_t>(total);
     std::strncpy(header.u.user.name, name, sizeof header.u.user.name - 1);
+    header.u.user.revision = revision;
     std::memcpy(out.data() + at, &header, sizeof header);
     std::memcpy(out.data() + at + sizeof header, data, size);
   }
