@@ -28,6 +28,8 @@ namespace lastack {
 
 namespace {
 constexpr auto kIdlePoll = std::chrono::milliseconds(20);
+// How often a settling run looks whether it may end early (core/quiescence.hpp).
+constexpr auto kSettledPoll = std::chrono::milliseconds(4);
 // Headers only, unless a rule duplicates segments: the copy must carry the payload.
 constexpr std::uint32_t kHeaderCopyRange = 256;
 constexpr std::uint32_t kFullCopyRange = 0xffff;
@@ -94,6 +96,7 @@ class RunDriver {
                   options.listening_ports),
         kernel_(open_kernel_observer(io_, clock_, lab)),
         settle_(io_),
+        early_(io_),
         deadline_(io_),
         lab_fired_(policy.lab.size(), false),
         factory_(factory) {
@@ -147,10 +150,42 @@ class RunDriver {
     ++agents_done_;
     const auto& finish = policy_.scenario.finish_with;
     if (finish ? *finish != side : agents_done_ < 2) return;
+    settle_until_ = clock_.now() + policy_.scenario.settle;
     settle_.expires_after(policy_.scenario.settle);
     settle_.async_wait([this](const boost::system::error_code& ec) {
       if (!ec) wait_idle();
     });
+    if (may_end_early()) watch_settled();
+  }
+
+  // Ending before the settle time is up is only sound when nothing outside the lab's sockets can
+  // still act: both scenario agents are done (no `finish` side still running, no user commands
+  // under `lastack exec`, whose children could still connect).
+  bool may_end_early() const {
+    return !factory_ && !options_.listening_ports && !policy_.scenario.finish_with && agents_done_ == 2;
+  }
+
+  void watch_settled() {
+    early_.expires_after(kSettledPoll);
+    early_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec && !finished_) check_settled();
+    });
+  }
+
+  // The run ends early once, for settled_grace, nothing was held, delayed or pending, every
+  // socket of both namespaces was settled through the rest of the settle time (quiescence.hpp),
+  // and no new segment appeared: then nothing the checks look at can change before the settle
+  // time would have ended it. Otherwise it keeps settling as before.
+  void check_settled() {
+    const Instant now = clock_.now();
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(settle_until_ - now);
+    if (left <= std::chrono::milliseconds(0)) return;  // the settle timer ends the run
+    const std::size_t activity = interceptor_.events().size() + capture_.frames_read();
+    const bool settled = interceptor_.idle() && pending_lab_ == 0 && why_unsettled(observer_.sockets_now(), left).empty();
+    if (!settled || activity != settled_activity_ || !settled_since_) settled_since_ = settled ? std::optional(now) : std::nullopt;
+    settled_activity_ = activity;
+    if (settled_since_ && now - *settled_since_ >= settled_grace) return finish();
+    watch_settled();
   }
 
   // Held or delayed segments still on the wire belong to the run: wait for them (up to the timeout).
@@ -210,6 +245,7 @@ class RunDriver {
     finished_ = true;
     end_ = clock_.now();  // segments entering wire after this belong to the teardown
     settle_.cancel();
+    early_.cancel();
     deadline_.cancel();
     client_->stop();
     server_->stop();
@@ -288,7 +324,10 @@ class RunDriver {
   Interceptor interceptor_;
   SocketObserver observer_;
   std::optional<KernelObserver> kernel_;  // as root only: exact kernel events
-  asio::steady_timer settle_, deadline_;
+  asio::steady_timer settle_, early_, deadline_;
+  Instant settle_until_{};
+  std::optional<Instant> settled_since_;  // settled, with no new segment, since then
+  std::size_t settled_activity_ = 0;      // segments logged and captured when last looked
   std::unique_ptr<AgentRunner> client_, server_;
   std::vector<AppEvent> app_events_;
   std::vector<LabEvent> lab_events_;
