@@ -26,25 +26,22 @@ namespace {
 
 using Seconds = std::chrono::duration<double>;
 
-constexpr std::array<Capture, 3> kModes = {Capture::none, Capture::selective, Capture::all};
+/// One way of running the bulk transfer: a capture mode, with or without the whole-wire observer.
+struct BenchMode {
+  Capture capture;
+  bool observe_wire;  // the packet capture in wire (every mode but `bare`)
+  const char* key;
+  const char* name;
+};
 
-const char* mode_name(Capture c) {
-  switch (c) {
-    case Capture::none: return "none (plain veth path)";
-    case Capture::selective: return "selective (default)";
-    case Capture::all: return "all (every segment queued)";
-  }
-  return "?";
-}
-
-const char* mode_key(Capture c) {
-  switch (c) {
-    case Capture::none: return "none";
-    case Capture::selective: return "selective";
-    case Capture::all: return "all";
-  }
-  return "?";
-}
+// `none` is the plain path every ratio is taken against; `bare` is the same without the packet
+// capture, so none / bare is what the full-wire observer costs.
+constexpr std::array<BenchMode, 4> kModes = {{
+    {Capture::none, true, "none", "none (plain veth path)"},
+    {Capture::selective, true, "selective", "selective"},
+    {Capture::all, true, "all", "all (every segment queued)"},
+    {Capture::none, false, "bare", "bare (no wire observer)"},
+}};
 
 /// A fault-free policy: the client sends `bytes` and closes, the server reads to EOF.
 /// Settle 0: the bench wants no idle time after the agents are done.
@@ -94,9 +91,10 @@ std::optional<Instant> app_event_time(const Trace& trace, Side side, std::string
   return std::nullopt;
 }
 
-BulkSample run_bulk(const Policy& policy, Capture capture) {
+BulkSample run_bulk(const Policy& policy, const BenchMode& mode) {
   RunOptions options;
-  options.capture = capture;
+  options.capture = mode.capture;
+  options.observe_wire = mode.observe_wire;
   const RunResult result = run_policy(policy, options);
   BulkSample s;
   s.passed = result.passed;
@@ -108,11 +106,11 @@ BulkSample run_bulk(const Policy& policy, Capture capture) {
   const auto eof = app_event_time(result.trace, Side::server, "recv-until-eof", &s.delivered);
   if (!connected || !eof || *eof <= *connected)
     throw HarnessError(fmt::format("bench: capture {}: the transfer did not complete (no connect or EOF event)",
-                                   mode_key(capture)));
+                                   mode.key));
   s.transfer = *eof - *connected;
   s.mb_per_s = static_cast<double>(s.delivered) / 1e6 / s.transfer.count();
   // With nothing queued the oracle has no wire to judge (it then flags a TIME_WAIT without a FIN).
-  if (!result.passed && capture != Capture::none)
+  if (!result.passed && mode.capture != Capture::none)
     for (const auto& r : result.results)
       if (r.outcome == Outcome::fail) std::fprintf(stderr, "  note: check failed: %s (saw: %s)\n", r.name.c_str(), r.saw.c_str());
   return s;
@@ -138,6 +136,22 @@ SetupSample run_tiny(const Policy& policy) {
   return s;
 }
 
+/// What the whole-wire observer costs: 1 - none / bare, per round (median) and of the medians.
+void print_observer_cost(const std::vector<std::vector<BulkSample>>& samples, nlohmann::json& out) {
+  const std::size_t none = 0, bare = 3;
+  std::vector<double> none_rates, bare_rates, costs;
+  for (std::size_t r = 0; r < samples[none].size(); ++r) {
+    none_rates.push_back(samples[none][r].mb_per_s);
+    bare_rates.push_back(samples[bare][r].mb_per_s);
+    costs.push_back(1 - samples[none][r].mb_per_s / samples[bare][r].mb_per_s);
+  }
+  const double of_medians = 1 - median(none_rates) / median(bare_rates), per_round = median(costs);
+  fmt::print("\nWhole-wire observer (packet capture) cost: 1 - none/bare = {:.1f} % (of medians), {:.1f} % "
+             "(median per round)\n",
+             100 * of_medians, 100 * per_round);
+  out["observer_cost"] = {{"of_medians", of_medians}, {"median_per_round", per_round}};
+}
+
 struct Options {
   std::uint64_t bytes = 100'000'000;
   unsigned rounds = 5;
@@ -154,14 +168,14 @@ int bench(const Options& opt) {
   for (unsigned round = 0; round < opt.rounds; ++round)
     for (std::size_t k = 0; k < kModes.size(); ++k) {
       const std::size_t m = (round + k) % kModes.size();
-      std::fprintf(stderr, "round %u/%u: capture %-9s ... ", round + 1, opt.rounds, mode_key(kModes[m]));
+      std::fprintf(stderr, "round %u/%u: capture %-9s ... ", round + 1, opt.rounds, kModes[m].key);
       std::fflush(stderr);
       samples[m][round] = run_bulk(bulk, kModes[m]);
       const BulkSample& s = samples[m][round];
       std::fprintf(stderr, "%8.1f MB/s, %zu queued, %llu dropped, peak RSS %ld MB\n", s.mb_per_s, s.queued,
                    static_cast<unsigned long long>(s.queue_drops), peak_rss_mb());
       if (s.delivered != opt.bytes)
-        throw HarnessError(fmt::format("bench: capture {} delivered {} of {} bytes", mode_key(kModes[m]),
+        throw HarnessError(fmt::format("bench: capture {} delivered {} of {} bytes", kModes[m].key,
                                        s.delivered, opt.bytes));
     }
 
@@ -199,16 +213,17 @@ int bench(const Options& opt) {
                       {"queue_drops", s.queue_drops}, {"wall_s", s.wall.count()}, {"oracle_passed", s.passed}});
     }
     const double med = median(rates);
-    fmt::print("{:<28} {:>10.1f} {:>8.1f}..{:<8.1f} {:>9.3f} {:>14.3f} {:>12.0f} {:>6}\n", mode_name(kModes[m]), med,
+    fmt::print("{:<28} {:>10.1f} {:>8.1f}..{:<8.1f} {:>9.3f} {:>14.3f} {:>12.0f} {:>6}\n", kModes[m].name, med,
                *std::min_element(rates.begin(), rates.end()), *std::max_element(rates.begin(), rates.end()),
                med / none_median, median(round_ratios), median(queued), drops);
-    out["modes"][mode_key(kModes[m])] = {{"median_mb_per_s", med},
+    out["modes"][kModes[m].key] = {{"median_mb_per_s", med},
                                          {"ratio_to_none", med / none_median},
                                          {"median_round_ratio", median(round_ratios)},
                                          {"median_queued", median(queued)},
                                          {"queue_drops", drops},
                                          {"runs", runs}};
   }
+  print_observer_cost(samples, out);
   const double wall = median(tiny_wall), agents = median(tiny_agents), overhead = median(tiny_overhead);
   fmt::print("\nLab cost, tiny fault-free run (send 1000, settle 0), median of {} runs:\n", tiny_runs);
   fmt::print("  run_policy wall {:.1f} ms, agents' span {:.1f} ms, setup+teardown+oracle {:.1f} ms "

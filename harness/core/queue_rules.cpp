@@ -30,6 +30,28 @@ bool may_carry_data_without_flags(Role role) {
 
 bool needs_all(const Selector& sel) { return !sel.segment || may_carry_data_without_flags(*sel.segment); }
 
+/// Roles a pure ACK can carry that are not already covered by needs_all: selecting one needs
+/// the short segments queued (the tracker tags the first ACK covering the second FIN).
+bool may_be_pure_ack(const Selector& sel) {
+  return sel.segment && (*sel.segment == Role::ack || *sel.segment == Role::final_ack);
+}
+
+/// Why pure ACKs must reach userspace in selective capture; empty when no live rule (fault,
+/// hold release, lab trigger) can select one. Expectations never need them: the oracle judges
+/// the whole wire, which the packet capture sees whatever is queued.
+std::string why_pure_acks(const Policy& policy) {
+  for (std::size_t i = 0; i < policy.faults.size(); ++i) {
+    const FaultRule& rule = policy.faults[i];
+    if (may_be_pure_ack(rule.match)) return fmt::format("fault {} (line {}) can select one", i + 1, rule.line);
+    if (rule.until && may_be_pure_ack(*rule.until))
+      return fmt::format("fault {} (line {}) waits for one", i + 1, rule.line);
+  }
+  for (std::size_t i = 0; i < policy.lab.size(); ++i)
+    if (may_be_pure_ack(policy.lab[i].on))
+      return fmt::format("lab action {} (line {}) is triggered by one", i + 1, policy.lab[i].line);
+  return {};
+}
+
 }  // namespace
 
 std::string why_every_segment(const Policy& policy, Capture capture) {
@@ -59,20 +81,10 @@ std::string why_every_segment(const Policy& policy, Capture capture) {
   return {};
 }
 
-std::string compile_queue_rules(const Policy& policy, Capture capture, std::uint16_t queue_num,
-                                bool ipv6) {
-  const std::string queue = fmt::format("-j NFQUEUE --queue-num {}", queue_num);
-  std::string script =
-      "*raw\n"
-      ":PREROUTING ACCEPT [0:0]\n"
-      ":OUTPUT ACCEPT [0:0]\n"
-      "-A PREROUTING -j CT --notrack\n"
-      "-A OUTPUT -j CT --notrack\n"
-      "COMMIT\n"
-      "*filter\n"
-      ":INPUT ACCEPT [0:0]\n"
-      ":FORWARD ACCEPT [0:0]\n"
-      ":OUTPUT ACCEPT [0:0]\n";
+QueueRules compile_queue_plan(const Policy& policy, Capture capture, std::uint16_t queue_num, bool ipv6) {
+  QueueRules rules;
+  rules.queue_num = queue_num;
+  rules.ipv6 = ipv6;
   const std::string all_reason = why_every_segment(policy, capture);
   if (capture == Capture::none) {
     // Nothing reaches userspace, so a rule that needs a segment would silently never fire.
@@ -80,18 +92,44 @@ std::string compile_queue_rules(const Policy& policy, Capture capture, std::uint
       throw InputError(fmt::format("{}:{}: capture none cannot apply fault 1", policy.file, policy.faults[0].line));
     if (!policy.lab.empty())
       throw InputError(fmt::format("{}:{}: capture none cannot run lab action 1", policy.file, policy.lab[0].line));
-    script += "# nothing queued: the plain routed path\n";
+    rules.why = "nothing queued: the plain routed path";
   } else if (!all_reason.empty()) {
-    script += fmt::format("# every TCP segment: {}\n", all_reason);
-    script += fmt::format("-A FORWARD -p tcp {}\n", queue);
+    rules.why = "every TCP segment: " + all_reason;
+    rules.forward.push_back(QueueRule{});
   } else {
-    const unsigned ip_header = ipv6 ? 40 : 20;
-    script += "# SYN, FIN and RST segments, and short ones (pure ACKs): what the tracker and rules need\n";
-    script += fmt::format("-A FORWARD -p tcp ! --tcp-flags SYN,FIN,RST NONE {}\n", queue);
-    script += fmt::format("-A FORWARD -p tcp -m length --length 0:{} {}\n", ip_header + max_tcp_header, queue);
+    rules.forward.push_back(QueueRule{true, std::nullopt});
+    const std::string ack_reason = why_pure_acks(policy);
+    if (ack_reason.empty()) {
+      rules.why = "SYN, FIN and RST segments: what the tracker and rules need (no rule selects a pure ACK)";
+    } else {
+      const unsigned ip_header = ipv6 ? 40 : 20;
+      rules.why = "SYN, FIN and RST segments, and short ones (pure ACKs): " + ack_reason;
+      rules.forward.push_back(QueueRule{false, std::pair<std::uint16_t, std::uint16_t>(0, ip_header + max_tcp_header)});
+    }
+  }
+  return rules;
+}
+
+std::string queue_rules_script(const QueueRules& rules) {
+  const std::string queue = fmt::format("-j NFQUEUE --queue-num {}", rules.queue_num);
+  std::string script =
+      "*filter\n"
+      ":INPUT ACCEPT [0:0]\n"
+      ":FORWARD ACCEPT [0:0]\n"
+      ":OUTPUT ACCEPT [0:0]\n";
+  script += "# " + rules.why + "\n";
+  for (const QueueRule& r : rules.forward) {
+    script += "-A FORWARD -p tcp";
+    if (r.syn_fin_rst) script += " ! --tcp-flags SYN,FIN,RST NONE";
+    if (r.length) script += fmt::format(" -m length --length {}:{}", r.length->first, r.length->second);
+    script += " " + queue + "\n";
   }
   script += "COMMIT\n";
   return script;
+}
+
+std::string compile_queue_rules(const Policy& policy, Capture capture, std::uint16_t queue_num, bool ipv6) {
+  return queue_rules_script(compile_queue_plan(policy, capture, queue_num, ipv6));
 }
 
 }  // namespace lastack

@@ -5,10 +5,10 @@
 #include "harness/core/error.hpp"
 #include "harness/core/pinned_sysctls.hpp"
 
-#include "harness/sys/iptables.hpp"
 #include "harness/sys/offloads.hpp"
 #include "harness/sys/rtnetlink.hpp"
 #include "harness/sys/sysctl.hpp"
+#include "harness/sys/xtables.hpp"
 
 namespace lastack {
 
@@ -33,18 +33,17 @@ void apply_sysctls(const sys::NetNamespace& ns, const std::map<std::string, std:
 /// this kernel lacks is fine only if the kernel's built-in behaviour is the pinned value: else
 /// the outcome would rest on an unpinned mechanism, and the run cannot be trusted (exit 3).
 void apply_pinned_sysctls(const sys::NetNamespace& ns, const std::map<std::string, std::string>& policy_own) {
-  for (const PinnedSysctl& pin : pinned_sysctls()) {
-    const std::string name(pin.name);
-    if (policy_own.count(name) != 0) continue;
-    if (!sys::sysctl_exists(ns, name)) {
-      if (!absent_is_pinned_value(pin))
-        throw EnvironmentError(fmt::format(
-            "sysctl {} does not exist on this kernel; lastack pins it to {} ({}), and without it the "
-            "outcome would depend on this kernel's own behaviour",
-            name, pin.value, pin.why));
-      continue;  // sysctls_in_force records it as absent
-    }
-    sys::write_sysctl(ns, name, std::string(pin.value));
+  std::vector<std::pair<std::string, std::string>> values;
+  for (const PinnedSysctl& pin : pinned_sysctls())
+    if (policy_own.count(std::string(pin.name)) == 0) values.emplace_back(pin.name, pin.value);
+  for (const std::string& name : sys::write_existing_sysctls(ns, values)) {  // entering ns once
+    const PinnedSysctl& pin = *find_pinned_sysctl(name);
+    if (!absent_is_pinned_value(pin))
+      throw EnvironmentError(fmt::format(
+          "sysctl {} does not exist on this kernel; lastack pins it to {} ({}), and without it the "
+          "outcome would depend on this kernel's own behaviour",
+          name, pin.value, pin.why));
+    // sysctls_in_force records it as absent
   }
 }
 }  // namespace
@@ -102,18 +101,19 @@ Lab::Lab(const LabConfig& config)
   endpoint(server_, addresses_.server, addresses_.wire_server_side);
 }
 
-void Lab::apply_queue_rules() { sys::apply_iptables(wire_, config_.queue_rules, config_.ipv6); }
+void Lab::apply_queue_rules() { sys::load_queue_rules(wire_, config_.queue_rules); }
 
 std::map<std::string, std::string> Lab::sysctls_in_force(Side s) const {
   const auto& ns = side(s);
   std::map<std::string, std::string> values;
   const auto& set = s == Side::client ? config_.client_sysctls : config_.server_sysctls;
   for (const auto& [key, value] : set) values[key] = sys::read_sysctl(ns, key);
-  for (const PinnedSysctl& pin : pinned_sysctls()) {
-    const std::string name(pin.name);
-    if (values.count(name) != 0) continue;
-    values[name] = sys::sysctl_exists(ns, name) ? sys::read_sysctl(ns, name) : absent_sysctl_text(pin);
-  }
+  std::vector<std::string> pinned;
+  for (const PinnedSysctl& pin : pinned_sysctls())
+    if (values.count(std::string(pin.name)) == 0) pinned.emplace_back(pin.name);
+  const auto read = sys::read_sysctls(ns, pinned);  // entering ns once
+  for (std::size_t i = 0; i < pinned.size(); ++i)
+    values[pinned[i]] = read[i] ? *read[i] : absent_sysctl_text(*find_pinned_sysctl(pinned[i]));
   return values;
 }
 

@@ -25,7 +25,7 @@ struct LabConfig {
   bool pin_sysctls = true;
   std::map<std::string, std::string> client_sysctls, server_sysctls;  // the policy's own
   std::map<std::string, std::string> sysctl_origin;  // key -> "file:line", named in errors
-  std::string queue_rules;  // iptables-restore script for wire (compile_queue_rules)
+  QueueRules queue_rules;  // wire's NFQUEUE rules (compile_queue_plan), loaded without iptables
   std::uint32_t mtu = 1500; // every veth end's MTU
 };
 
@@ -39,7 +39,7 @@ class Lab {
   /// Throws EnvironmentError (privilege, missing tool, unknown sysctl) or HarnessError.
   explicit Lab(const LabConfig& config);
 
-  /// Apply the wire namespace's iptables script (conntrack off, NFQUEUE rules).
+  /// Load the wire namespace's NFQUEUE rules (one table replace, no program run).
   void apply_queue_rules();
 
   const sys::NetNamespace& client() const { return client_; }

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "agents/agent.hpp"
+#include "harness/core/error.hpp"
 #include "harness/core/flow_tracker.hpp"
 #include "harness/core/netstat.hpp"
 #include "harness/core/segment_builder.hpp"
@@ -29,8 +30,10 @@ namespace lastack {
 
 namespace {
 constexpr auto kIdlePoll = std::chrono::milliseconds(20);
+// How often a settling run looks whether it may end early (core/quiescence.hpp).
+constexpr auto kSettledPoll = std::chrono::milliseconds(4);
 // Headers only, unless a rule duplicates segments: the copy must carry the payload.
-constexpr std::uint32_t kHeaderCopyRange = 256;
+constexpr std::uint32_t kHeaderCopyRange = 128;  // IPv6 (40) + the longest TCP header (60), aligned
 constexpr std::uint32_t kFullCopyRange = 0xffff;
 
 asio::ip::address to_asio(const IpAddress& a) {
@@ -89,6 +92,16 @@ std::optional<KernelObserver> open_kernel_observer(asio::io_context& io, const R
   return observer;
 }
 
+// The whole-wire capture, unless the options leave it out (then nothing may be queued: a queued
+// segment would be judged without the wire it sits in).
+std::optional<WireCapture> open_capture(asio::io_context& io, const RunClock& clock, const Lab& lab,
+                                        const RunOptions& options) {
+  if (options.observe_wire) return std::optional<WireCapture>(std::in_place, io, clock, lab.wire());
+  if (options.capture != Capture::none)
+    throw InputError("observe_wire = false needs capture none: queued segments need the whole wire");
+  return std::nullopt;
+}
+
 // Drives one run on one io_context: agents, interceptor, observer, lab actions, end conditions.
 class RunDriver {
  public:
@@ -96,7 +109,7 @@ class RunDriver {
       : policy_(policy),
         options_(options),
         lab_(lab),
-        capture_(io_, clock_, lab.wire()),
+        capture_(open_capture(io_, clock_, lab, options)),
         interceptor_(io_, clock_,
                      sys::NfQueuePort::open_in(lab.wire(), options.queue_num,
                                                needs_payload(policy) ? kFullCopyRange : kHeaderCopyRange),
@@ -107,6 +120,7 @@ class RunDriver {
                   options.listening_ports),
         kernel_(open_kernel_observer(io_, clock_, lab)),
         settle_(io_),
+        early_(io_),
         deadline_(io_),
         lab_fired_(policy.lab.size(), false),
         factory_(factory) {
@@ -121,7 +135,7 @@ class RunDriver {
   Trace run() {
     counters_at_start_ = read_side_counters(lab_);  // the lab is up; no agent has a socket yet
     server_->prepare();
-    capture_.start();
+    if (capture_) capture_->start();
     interceptor_.start();
     observer_.start();
     if (kernel_) kernel_->start();
@@ -162,10 +176,42 @@ class RunDriver {
     ++agents_done_;
     const auto& finish = policy_.scenario.finish_with;
     if (finish ? *finish != side : agents_done_ < 2) return;
+    settle_until_ = clock_.now() + policy_.scenario.settle;
     settle_.expires_after(policy_.scenario.settle);
     settle_.async_wait([this](const boost::system::error_code& ec) {
       if (!ec) wait_idle();
     });
+    if (may_end_early()) watch_settled();
+  }
+
+  // Ending before the settle time is up is only sound when nothing outside the lab's sockets can
+  // still act: both scenario agents are done (no `finish` side still running, no user commands
+  // under `lastack exec`, whose children could still connect).
+  bool may_end_early() const {
+    return !factory_ && !options_.listening_ports && !policy_.scenario.finish_with && agents_done_ == 2;
+  }
+
+  void watch_settled() {
+    early_.expires_after(kSettledPoll);
+    early_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec && !finished_) check_settled();
+    });
+  }
+
+  // The run ends early once, for settled_grace, nothing was held, delayed or pending, every
+  // socket of both namespaces was settled through the rest of the settle time (quiescence.hpp),
+  // and no new segment appeared: then nothing the checks look at can change before the settle
+  // time would have ended it. Otherwise it keeps settling as before.
+  void check_settled() {
+    const Instant now = clock_.now();
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(settle_until_ - now);
+    if (left <= std::chrono::milliseconds(0)) return;  // the settle timer ends the run
+    const std::size_t activity = interceptor_.events().size() + (capture_ ? capture_->frames_read() : 0);
+    const bool settled = interceptor_.idle() && pending_lab_ == 0 && why_unsettled(observer_.sockets_now(), left).empty();
+    if (!settled || activity != settled_activity_ || !settled_since_) settled_since_ = settled ? std::optional(now) : std::nullopt;
+    settled_activity_ = activity;
+    if (settled_since_ && now - *settled_since_ >= settled_grace) return finish();
+    watch_settled();
   }
 
   // Held or delayed segments still on the wire belong to the run: wait for them (up to the timeout).
@@ -229,21 +275,23 @@ class RunDriver {
     client_counters_ = changes(counters_at_start_.client, end.client);
     server_counters_ = changes(counters_at_start_.server, end.server);
     settle_.cancel();
+    early_.cancel();
     deadline_.cancel();
     client_->stop();
     server_->stop();
     interceptor_.stop();
-    capture_.stop();  // after the interceptor: what it released has left wire by now
+    if (capture_) capture_->stop();  // after the interceptor: what it released has left wire by now
     observer_.stop();
     if (kernel_) kernel_->stop();
   }
 
   // The whole wire (capture) with the interceptor's verdicts, and what could not be explained.
   std::vector<WireEvent> merge_wire_events(std::vector<LabEvent>& errors) {
-    MergedWire merged = merge_wire(capture_.segments(), interceptor_.take_events(), {lab_.addresses().client}, end_);
+    MergedWire merged = merge_wire(capture_ ? capture_->segments() : std::vector<CapturedSegment>{},
+                                   interceptor_.take_events(), {lab_.addresses().client}, end_);
     errors = std::move(merged.errors);
     for (auto& e : interceptor_.harness_errors()) errors.push_back(std::move(e));
-    if (const auto drops = capture_.drops(); drops > 0)
+    if (const auto drops = capture_ ? capture_->drops() : 0; drops > 0)
       errors.push_back({clock_.now(),
                         fmt::format("harness error: the packet capture lost {} frame{}: the wire is incomplete", drops,
                                     drops == 1 ? "" : "s"),
@@ -269,7 +317,7 @@ class RunDriver {
     trace.observed_until = clock_.now();  // the observers stopped in finish()
     trace.run_end = end_;                 // and the agents were stopped after this
     trace.client_addresses = {lab_.addresses().client};
-    trace.whole_wire = true;
+    trace.whole_wire = capture_.has_value();
     trace.wire_resolution = std::chrono::microseconds(0);  // kernel timestamps from the packet socket
     std::vector<LabEvent> errors;
     for (auto& e : merge_wire_events(errors)) trace.events.emplace_back(std::move(e));
@@ -305,11 +353,14 @@ class RunDriver {
   Lab& lab_;
   asio::io_context io_;
   RunClock clock_;
-  WireCapture capture_;
+  std::optional<WireCapture> capture_;  // absent only for the bench's bare plain path
   Interceptor interceptor_;
   SocketObserver observer_;
   std::optional<KernelObserver> kernel_;  // as root only: exact kernel events
-  asio::steady_timer settle_, deadline_;
+  asio::steady_timer settle_, early_, deadline_;
+  Instant settle_until_{};
+  std::optional<Instant> settled_since_;  // settled, with no new segment, since then
+  std::size_t settled_activity_ = 0;      // segments logged and captured when last looked
   std::unique_ptr<AgentRunner> client_, server_;
   std::vector<AppEvent> app_events_;
   std::vector<LabEvent> lab_events_;
@@ -335,7 +386,7 @@ RunResult run_policy(const Policy& policy, const RunOptions& options, const Agen
   config.mtu = policy.scenario.mtu;
   for (const auto& [key, line] : policy.scenario.sysctl_lines)
     config.sysctl_origin[key] = fmt::format("{}:{}", policy.file, line);
-  config.queue_rules = compile_queue_rules(policy, options.capture, options.queue_num, options.ipv6);
+  config.queue_rules = compile_queue_plan(policy, options.capture, options.queue_num, options.ipv6);
   Lab lab(config);
 
   RunResult result;

@@ -37,6 +37,9 @@ struct RunOptions {
   // namespace during the run (`lastack exec` without --port). The wire is whole either way.
   std::vector<std::uint16_t> ports;
   bool listening_ports = false;
+  // The packet capture in wire (the whole-wire observer). false only with Capture::none: the
+  // bench's bare plain path, to measure what the observer costs.
+  bool observe_wire = true;
 };
 
 struct RunResult {

@@ -125,6 +125,15 @@ void SocketObserver::sample_side(Side side, sys::SockDiag& diag, std::map<Key, S
   }
 }
 
+std::vector<SocketNow> SocketObserver::sockets_now() {
+  std::vector<SocketNow> out;
+  for (Side side : {Side::client, Side::server}) {
+    for (const auto& snap : (side == Side::client ? client_ : server_).dump(family_))
+      out.push_back({side, snap.local_port, snap.remote_port, snap.state, snap.expires});
+  }
+  return out;
+}
+
 std::size_t SocketObserver::destroy_timewait(Side side) {
   auto& diag = side == Side::client ? client_ : server_;
   std::size_t destroyed = 0;

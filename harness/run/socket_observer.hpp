@@ -11,6 +11,7 @@
 #include "harness/core/trace.hpp"
 #include "harness/run/run_clock.hpp"
 #include "harness/sys/asio.hpp"
+#include "harness/core/quiescence.hpp"
 #include "harness/sys/sock_diag.hpp"
 
 namespace lastack {
@@ -31,6 +32,10 @@ class SocketObserver {
   void stop();
   /// Take a sample of both sides now.
   void sample();
+
+  /// Every TCP socket of both namespaces now, whatever its port (one dump each, not recorded):
+  /// what decides whether the run may end before its settle time (core/quiescence.hpp).
+  std::vector<SocketNow> sockets_now();
 
   /// SOCK_DESTROY every TIME_WAIT socket of the scenario on `side`; returns how many.
   std::size_t destroy_timewait(Side side);

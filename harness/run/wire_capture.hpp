@@ -25,6 +25,8 @@ class WireCapture {
 
   /// Every segment seen on c0 or s0, in capture order, stamped on the run's clock.
   std::vector<CapturedSegment> segments() const;
+  /// Frames read from the ring so far (grows only when the kernel hands a block over).
+  std::size_t frames_read() const { return frames_.size(); }
   /// The kernel's count of frames it could not put in the ring, as of now.
   std::uint64_t drops() { return capture_.drops(); }
 

@@ -3,12 +3,15 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "harness/core/error.hpp"
 #include "kernel_events.h"
@@ -69,23 +72,106 @@ KernelRecord to_record(const lastack_kernel_event& e) {
 
 }  // namespace
 
-struct BpfObserver::Impl {
+namespace {
+
+// A loaded and attached program set. Loading costs about 100 ms (libbpf parses the kernel's
+// 5 MB BTF for the CO-RE relocations) and attaching or detaching a raw tracepoint a few ms
+// (the kernel patches its text), so a process keeps what it loaded: a run takes a set from the
+// pool, fills the namespace map, and gives it back emptied. With an empty map the programs
+// record nothing; the set is only held by file descriptors and dies with the process.
+struct Loaded {
   kernel_events* skeleton = nullptr;
   ring_buffer* ring = nullptr;
+  pid_t owner = 0;  // a forked child must not share its parent's map and ring
   const std::function<void(const KernelRecord&)>* sink = nullptr;  // set during consume()
 
-  ~Impl() {
+  ~Loaded() {
     if (ring) ring_buffer__free(ring);
     if (skeleton) kernel_events__destroy(skeleton);  // detaches, closes every fd
   }
 
   static int on_record(void* ctx, void* data, size_t size) {
-    auto* self = static_cast<Impl*>(ctx);
+    auto* self = static_cast<Loaded*>(ctx);
     if (size < sizeof(lastack_kernel_event) || !self->sink) return 0;
     lastack_kernel_event e;
     std::memcpy(&e, data, sizeof e);
     (*self->sink)(to_record(e));
     return 0;
+  }
+};
+
+std::uint64_t recursion_misses(const bpf_program* prog) {
+  bpf_prog_info info{};
+  std::uint32_t length = sizeof info;
+  if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &length) != 0)
+    throw HarnessError(std::string("BPF program info: ") + std::strerror(errno));
+  return info.recursion_misses;
+}
+
+ProgramMisses misses_of(const kernel_events* skeleton) {
+  const auto& p = skeleton->progs;
+  return {recursion_misses(p.on_state), recursion_misses(p.on_state_twin),
+          recursion_misses(p.on_retransmit) + recursion_misses(p.on_synack) + recursion_misses(p.on_send_reset) +
+              recursion_misses(p.on_receive_reset)};
+}
+
+std::unique_ptr<Loaded> load_and_attach() {
+  libbpf_set_print(keep_warning);
+  last_libbpf_warning.clear();
+  auto loaded = std::make_unique<Loaded>();
+  loaded->owner = ::getpid();
+  loaded->skeleton = kernel_events__open();
+  if (!loaded->skeleton) refuse("open", errno);
+  if (int err = kernel_events__load(loaded->skeleton)) refuse("load", err);
+  // Attached with an empty namespace map: nothing is recorded until a run fills it.
+  if (int err = kernel_events__attach(loaded->skeleton)) refuse("attach the raw tracepoints", err);
+  loaded->ring = ring_buffer__new(bpf_map__fd(loaded->skeleton->maps.events), &Loaded::on_record, loaded.get(), nullptr);
+  if (!loaded->ring) refuse("open the ring buffer", errno);
+  return loaded;
+}
+
+std::mutex pool_mutex;
+std::vector<std::unique_ptr<Loaded>> pool;  // idle sets of this process, namespace maps empty
+
+/// An idle set of this process, or a new one.
+std::unique_ptr<Loaded> take_loaded() {
+  {
+    std::lock_guard<std::mutex> lock(pool_mutex);
+    // Inherited over fork(): the parent's; closing our copies of its fds leaves it untouched.
+    std::erase_if(pool, [](const std::unique_ptr<Loaded>& l) { return l->owner != ::getpid(); });
+    if (!pool.empty()) {
+      auto loaded = std::move(pool.back());
+      pool.pop_back();
+      return loaded;
+    }
+  }
+  return load_and_attach();
+}
+
+void discard_waiting(Loaded& loaded) {
+  loaded.sink = nullptr;  // on_record drops what it reads
+  ring_buffer__consume(loaded.ring);
+}
+
+}  // namespace
+
+struct BpfObserver::Impl {
+  std::unique_ptr<Loaded> loaded;
+  std::vector<std::uint32_t> inodes;  // the run's entries in the namespace map
+  ProgramMisses misses_before;        // the programs' counts when the run took the set
+
+  ~Impl() {
+    if (!loaded) return;
+    // Back to the pool only when emptied: the map forgets the run's namespaces, the ring its
+    // records. A set that cannot be emptied is destroyed instead.
+    bool emptied = loaded->owner == ::getpid();
+    for (std::uint32_t inode : inodes)
+      if (emptied && bpf_map__delete_elem(loaded->skeleton->maps.namespaces, &inode, sizeof inode, 0) != 0)
+        emptied = false;
+    if (!emptied) return;
+    discard_waiting(*loaded);
+    std::lock_guard<std::mutex> lock(pool_mutex);
+    pool.push_back(std::move(loaded));
   }
 };
 
@@ -96,23 +182,24 @@ std::uint32_t namespace_inode(const NetNamespace& ns) {
 }
 
 BpfObserver BpfObserver::open(const NetNamespace& client, const NetNamespace& server) {
-  libbpf_set_print(keep_warning);
-  last_libbpf_warning.clear();
   auto impl = std::make_unique<Impl>();
-  impl->skeleton = kernel_events__open();
-  if (!impl->skeleton) refuse("open", errno);
-  if (int err = kernel_events__load(impl->skeleton)) refuse("load", err);
+  impl->loaded = take_loaded();
+  kernel_events* skeleton = impl->loaded->skeleton;
+  // What an earlier run left is not this run's: the ring emptied, the lost counter zeroed,
+  // the programs' recursion misses counted from now.
+  discard_waiting(*impl->loaded);
+  const std::uint32_t zero = 0;
+  const std::uint64_t none = 0;
+  if (bpf_map__update_elem(skeleton->maps.lost, &zero, sizeof zero, &none, sizeof none, BPF_ANY) != 0)
+    refuse("reset the lost-event counter", errno);
+  impl->misses_before = misses_of(skeleton);
   for (const auto& [ns, side] : {std::pair{&client, Side::client}, std::pair{&server, Side::server}}) {
     const std::uint32_t inode = namespace_inode(*ns);
     const std::uint32_t value = side_value(side);
-    if (bpf_map__update_elem(impl->skeleton->maps.namespaces, &inode, sizeof inode, &value,
-                             sizeof value, BPF_ANY) != 0)
+    if (bpf_map__update_elem(skeleton->maps.namespaces, &inode, sizeof inode, &value, sizeof value, BPF_ANY) != 0)
       refuse("fill the namespace map", errno);
+    impl->inodes.push_back(inode);
   }
-  // Attached only once the filter knows the namespaces: nothing of another run gets in.
-  if (int err = kernel_events__attach(impl->skeleton)) refuse("attach the raw tracepoints", err);
-  impl->ring = ring_buffer__new(bpf_map__fd(impl->skeleton->maps.events), &Impl::on_record, impl.get(), nullptr);
-  if (!impl->ring) refuse("open the ring buffer", errno);
   return BpfObserver(std::move(impl));
 }
 
@@ -121,12 +208,12 @@ BpfObserver::BpfObserver(BpfObserver&&) noexcept = default;
 BpfObserver& BpfObserver::operator=(BpfObserver&&) noexcept = default;
 BpfObserver::~BpfObserver() = default;
 
-int BpfObserver::ready_fd() const { return ring_buffer__epoll_fd(impl_->ring); }
+int BpfObserver::ready_fd() const { return ring_buffer__epoll_fd(impl_->loaded->ring); }
 
 std::size_t BpfObserver::consume(const std::function<void(const KernelRecord&)>& sink) {
-  impl_->sink = &sink;
-  const int n = ring_buffer__consume(impl_->ring);
-  impl_->sink = nullptr;
+  impl_->loaded->sink = &sink;
+  const int n = ring_buffer__consume(impl_->loaded->ring);
+  impl_->loaded->sink = nullptr;
   if (n < 0) throw HarnessError(std::string("BPF ring buffer: ") + std::strerror(-n));
   return static_cast<std::size_t>(n);
 }
@@ -134,28 +221,16 @@ std::size_t BpfObserver::consume(const std::function<void(const KernelRecord&)>&
 std::uint64_t BpfObserver::lost() const {
   const std::uint32_t zero = 0;
   std::uint64_t n = 0;
-  if (bpf_map__lookup_elem(impl_->skeleton->maps.lost, &zero, sizeof zero, &n, sizeof n, 0) != 0)
+  if (bpf_map__lookup_elem(impl_->loaded->skeleton->maps.lost, &zero, sizeof zero, &n, sizeof n, 0) != 0)
     throw HarnessError(std::string("BPF lost-event counter: ") + std::strerror(errno));
   return n;
 }
 
-namespace {
-std::uint64_t recursion_misses(const bpf_program* prog) {
-  bpf_prog_info info{};
-  std::uint32_t length = sizeof info;
-  if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &length) != 0)
-    throw HarnessError(std::string("BPF program info: ") + std::strerror(errno));
-  return info.recursion_misses;
-}
-}  // namespace
-
 ProgramMisses BpfObserver::misses() const {
-  const auto& p = impl_->skeleton->progs;
-  return {recursion_misses(p.on_state), recursion_misses(p.on_state_twin),
-          recursion_misses(p.on_retransmit) + recursion_misses(p.on_synack) + recursion_misses(p.on_send_reset) +
-              recursion_misses(p.on_receive_reset)};
+  const ProgramMisses now = misses_of(impl_->loaded->skeleton), before = impl_->misses_before;
+  return {now.state - before.state, now.state_twin - before.state_twin, now.other - before.other};
 }
 
-unsigned long BpfObserver::hz() const { return impl_->skeleton->kconfig->CONFIG_HZ; }
+unsigned long BpfObserver::hz() const { return impl_->loaded->skeleton->kconfig->CONFIG_HZ; }
 
 }  // namespace lastack::sys

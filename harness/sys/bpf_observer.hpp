@@ -42,7 +42,10 @@ struct ProgramMisses {
 /// Loaded and attached BPF tracepoint programs; move-only.
 class BpfObserver {
  public:
-  /// Load the programs, let them see only sockets in `client` and `server`, attach them.
+  /// Let the programs see only sockets in `client` and `server`. The programs are loaded and
+  /// attached once per process and kept between runs with an empty namespace map (recording
+  /// nothing, held by fds only); this object takes an idle set or loads one, and gives it back
+  /// emptied on destruction. Counters (lost, misses) count from this call.
   /// Throws EnvironmentError with one line when the kernel refuses.
   static BpfObserver open(const NetNamespace& client, const NetNamespace& server);
   BpfObserver(BpfObserver&&) noexcept;

@@ -23,6 +23,16 @@ std::string sysctl_path(const std::string& key) {
   return path;
 }
 
+/// Why `key` could not be opened (errno `open_errno`), thrown.
+[[noreturn]] void refuse_open(const std::string& key, int flags, int open_errno) {
+  if (open_errno == ENOENT) throw EnvironmentError("sysctl " + key + " does not exist on this kernel");
+  if (open_errno == EACCES || open_errno == EPERM)
+    throw EnvironmentError("cannot " + std::string(flags == O_RDONLY ? "read" : "write") + " sysctl " + key +
+                           ": " + std::strerror(open_errno) + " (not per-namespace, or needs real root)");
+  errno = open_errno;
+  throw_errno(("open sysctl " + key).c_str());
+}
+
 /// Open the sysctl file while the thread is in `ns`, which is when its namespace is chosen.
 UniqueFd open_sysctl(const NetNamespace& ns, const std::string& key, int flags) {
   const std::string path = sysctl_path(key);
@@ -33,18 +43,15 @@ UniqueFd open_sysctl(const NetNamespace& ns, const std::string& key, int flags) 
     return opened;
   }));
   if (fd.valid()) return fd;
-  if (open_errno == ENOENT) throw EnvironmentError("sysctl " + key + " does not exist on this kernel");
-  if (open_errno == EACCES || open_errno == EPERM)
-    throw EnvironmentError("cannot " + std::string(flags == O_RDONLY ? "read" : "write") + " sysctl " + key +
-                           ": " + std::strerror(open_errno) + " (not per-namespace, or needs real root)");
-  errno = open_errno;
-  throw_errno(("open sysctl " + key).c_str());
+  refuse_open(key, flags, open_errno);
 }
 
 }  // namespace
 
-void write_sysctl(const NetNamespace& ns, const std::string& key, const std::string& value) {
-  UniqueFd fd = open_sysctl(ns, key, O_WRONLY);
+// The value written through / read from an open sysctl file, errors mapped as write_sysctl says.
+static std::string read_value(const UniqueFd& fd, const std::string& key);
+
+static void write_value(const UniqueFd& fd, const std::string& key, const std::string& value) {
   const ssize_t written = ::write(fd.get(), value.data(), value.size());
   if (written == static_cast<ssize_t>(value.size())) return;
   if (written >= 0) throw HarnessError("sysctl " + key + ": short write");
@@ -53,6 +60,47 @@ void write_sysctl(const NetNamespace& ns, const std::string& key, const std::str
   if (errno == EACCES || errno == EPERM)
     throw EnvironmentError("cannot write sysctl " + key + ": " + std::strerror(errno));
   throw_errno(("write sysctl " + key).c_str());
+}
+
+void write_sysctl(const NetNamespace& ns, const std::string& key, const std::string& value) {
+  write_value(open_sysctl(ns, key, O_WRONLY), key, value);
+}
+
+std::string read_sysctl(const NetNamespace& ns, const std::string& key) {
+  return read_value(open_sysctl(ns, key, O_RDONLY), key);
+}
+
+namespace {
+/// Open `key` in the namespace this thread is in; an invalid fd when this kernel lacks it.
+UniqueFd open_here(const std::string& key, int flags) {
+  UniqueFd fd(::open(sysctl_path(key).c_str(), flags | O_CLOEXEC));
+  if (!fd.valid() && errno != ENOENT) refuse_open(key, flags, errno);
+  return fd;
+}
+}  // namespace
+
+std::vector<std::optional<std::string>> read_sysctls(const NetNamespace& ns, const std::vector<std::string>& keys) {
+  NetnsScope in_ns(ns);
+  std::vector<std::optional<std::string>> values;
+  for (const std::string& key : keys) {
+    const UniqueFd fd = open_here(key, O_RDONLY);
+    values.push_back(fd.valid() ? std::optional(read_value(fd, key)) : std::nullopt);
+  }
+  return values;
+}
+
+std::vector<std::string> write_existing_sysctls(const NetNamespace& ns,
+                                                const std::vector<std::pair<std::string, std::string>>& values) {
+  NetnsScope in_ns(ns);
+  std::vector<std::string> absent;
+  for (const auto& [key, value] : values) {
+    const UniqueFd fd = open_here(key, O_WRONLY);
+    if (fd.valid())
+      write_value(fd, key, value);
+    else
+      absent.push_back(key);
+  }
+  return absent;
 }
 
 bool sysctl_exists(const NetNamespace& ns, const std::string& key) {
@@ -69,8 +117,7 @@ bool sysctl_exists(const NetNamespace& ns, const std::string& key) {
   throw_errno(("look up sysctl " + key).c_str());
 }
 
-std::string read_sysctl(const NetNamespace& ns, const std::string& key) {
-  UniqueFd fd = open_sysctl(ns, key, O_RDONLY);
+static std::string read_value(const UniqueFd& fd, const std::string& key) {
   std::string value;
   char chunk[256];
   for (;;) {

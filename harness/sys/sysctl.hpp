@@ -1,6 +1,9 @@
 #pragma once
 // Per-namespace sysctls: net.* entries belong to the namespace the file is opened in.
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "harness/sys/netns.hpp"
 
@@ -17,5 +20,14 @@ bool sysctl_exists(const NetNamespace& ns, const std::string& key);
 
 /// The value of `key` inside `ns`, without its trailing newline. Errors as write_sysctl.
 std::string read_sysctl(const NetNamespace& ns, const std::string& key);
+
+/// The values of `keys` inside `ns`, entering it once: nullopt for a key this kernel lacks.
+/// Other errors as read_sysctl.
+std::vector<std::optional<std::string>> read_sysctls(const NetNamespace& ns, const std::vector<std::string>& keys);
+
+/// Write each (key, value) inside `ns`, entering it once; a key this kernel lacks is skipped and
+/// returned (in order). Other errors as write_sysctl.
+std::vector<std::string> write_existing_sysctls(const NetNamespace& ns,
+                                                const std::vector<std::pair<std::string, std::string>>& values);
 
 }  // namespace lastack::sys

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "harness/core/error.hpp"
 #include "harness/core/segment.hpp"
@@ -24,6 +25,7 @@
 #include "harness/sys/process.hpp"
 #include "harness/sys/rtnetlink.hpp"
 #include "harness/sys/sysctl.hpp"
+#include "harness/sys/xtables.hpp"
 
 using namespace lastack;
 using namespace lastack::sys;
@@ -231,6 +233,54 @@ TEST_CASE("iptables rules load into a namespace and dump back", "[sys]") {
     CHECK_THAT(dump, Catch::Contains("-A PREROUTING -j NOTRACK"));
   }
   CHECK(dump_iptables(NetNamespace::current(), false).find("--queue-num 3") == std::string::npos);
+}
+
+/// The FORWARD rules of an iptables-save dump (or of a script), in order.
+std::vector<std::string> forward_rules(const std::string& text) {
+  std::vector<std::string> rules;
+  std::size_t at = 0;
+  while ((at = text.find("-A FORWARD", at)) != std::string::npos) {
+    const std::size_t end = text.find('\n', at);
+    rules.push_back(text.substr(at, end - at));
+    at = end;
+  }
+  return rules;
+}
+
+TEST_CASE("queue rules loaded without iptables dump back as iptables-restore loads their script", "[sys]") {
+  NetNamespace ns = NetNamespace::create();
+  for (const bool ipv6 : {false, true}) {
+    INFO("ipv6 " << ipv6);
+    QueueRules rules;
+    rules.queue_num = 7;
+    rules.ipv6 = ipv6;
+    rules.forward = {QueueRule{true, std::nullopt},
+                     QueueRule{false, std::pair<std::uint16_t, std::uint16_t>(0, ipv6 ? 100 : 80)}, QueueRule{}};
+    load_queue_rules(ns, rules);
+    const std::string dump = dump_iptables(ns, ipv6);
+    NetNamespace restored = NetNamespace::create();
+    apply_iptables(restored, queue_rules_script(rules), ipv6);
+    const std::string expected = dump_iptables(restored, ipv6);
+    INFO(dump << "\nexpected:\n" << expected);
+    CHECK(forward_rules(dump).size() == 3);
+    CHECK(forward_rules(dump) == forward_rules(expected));
+    CHECK_THAT(dump, Catch::Contains(":FORWARD ACCEPT"));
+    CHECK(dump.find("bypass") == std::string::npos);
+    // Loading again replaces the table (a run loads once; a second load must not append).
+    rules.forward.resize(1);
+    load_queue_rules(ns, rules);
+    CHECK(forward_rules(dump_iptables(ns, ipv6)).size() == 1);
+  }
+  CHECK(dump_iptables(NetNamespace::current(), false).find("--queue-num 7") == std::string::npos);
+}
+
+TEST_CASE("a lab namespace has its own small TCP hash table and the host's derived TCP settings", "[sys]") {
+  NetNamespace ns = NetNamespace::create();
+  // What a namespace sharing the host's table gets: entries / 128 and entries / 2.
+  const auto host_entries = std::stoul(read_sysctl(NetNamespace::current(), "net.ipv4.tcp_ehash_entries"));
+  CHECK(std::stoul(read_sysctl(ns, "net.ipv4.tcp_ehash_entries")) == 4096);
+  CHECK(std::stoul(read_sysctl(ns, "net.ipv4.tcp_max_syn_backlog")) == std::max(128ul, host_entries / 128));
+  CHECK(std::stoul(read_sysctl(ns, "net.ipv4.tcp_max_tw_buckets")) == host_entries / 2);
 }
 
 TEST_CASE("a bad iptables script is an environment error quoting iptables", "[sys]") {

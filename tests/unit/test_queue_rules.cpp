@@ -9,21 +9,24 @@ using namespace lastack;
 
 namespace {
 
+// No raw table: conntrack registers its hooks in a namespace only for a rule that needs it.
 const std::string head =
-    "*raw\n"
-    ":PREROUTING ACCEPT [0:0]\n"
-    ":OUTPUT ACCEPT [0:0]\n"
-    "-A PREROUTING -j CT --notrack\n"
-    "-A OUTPUT -j CT --notrack\n"
-    "COMMIT\n"
     "*filter\n"
     ":INPUT ACCEPT [0:0]\n"
     ":FORWARD ACCEPT [0:0]\n"
     ":OUTPUT ACCEPT [0:0]\n";
 
-std::string selective_rules(unsigned queue, unsigned max_length) {
-  return head +
-         "# SYN, FIN and RST segments, and short ones (pure ACKs): what the tracker and rules need\n" +
+/// Selective rules without pure ACKs: no live rule can select one.
+std::string flag_rules(unsigned queue) {
+  return head + "# SYN, FIN and RST segments: what the tracker and rules need (no rule selects a pure ACK)\n" +
+         fmt::format("-A FORWARD -p tcp ! --tcp-flags SYN,FIN,RST NONE -j NFQUEUE --queue-num {}\n", queue) +
+         "COMMIT\n";
+}
+
+/// Selective rules with pure ACKs, for `why`.
+std::string selective_rules(unsigned queue, unsigned max_length,
+                            const std::string& why = "fault 1 (line 12) can select one") {
+  return head + "# SYN, FIN and RST segments, and short ones (pure ACKs): " + why + "\n" +
          fmt::format("-A FORWARD -p tcp ! --tcp-flags SYN,FIN,RST NONE -j NFQUEUE --queue-num {}\n", queue) +
          fmt::format("-A FORWARD -p tcp -m length --length 0:{} -j NFQUEUE --queue-num {}\n", max_length, queue) +
          "COMMIT\n";
@@ -58,17 +61,11 @@ TEST_CASE("capture all queues every TCP segment") {
 
 TEST_CASE("the whole script, spelled out, for a final-ack drop on IPv6") {
   CHECK(compile_queue_rules(dropping(Role::final_ack), Capture::selective, 7, true) ==
-        "*raw\n"
-        ":PREROUTING ACCEPT [0:0]\n"
-        ":OUTPUT ACCEPT [0:0]\n"
-        "-A PREROUTING -j CT --notrack\n"
-        "-A OUTPUT -j CT --notrack\n"
-        "COMMIT\n"
         "*filter\n"
         ":INPUT ACCEPT [0:0]\n"
         ":FORWARD ACCEPT [0:0]\n"
         ":OUTPUT ACCEPT [0:0]\n"
-        "# SYN, FIN and RST segments, and short ones (pure ACKs): what the tracker and rules need\n"
+        "# SYN, FIN and RST segments, and short ones (pure ACKs): fault 1 (line 12) can select one\n"
         "-A FORWARD -p tcp ! --tcp-flags SYN,FIN,RST NONE -j NFQUEUE --queue-num 7\n"
         "-A FORWARD -p tcp -m length --length 0:100 -j NFQUEUE --queue-num 7\n"
         "COMMIT\n");
@@ -82,16 +79,43 @@ TEST_CASE("selective capture allows for the longer IPv6 header") {
   CHECK(compile_queue_rules(dropping(Role::final_ack), Capture::selective, 3, true) == selective_rules(3, 100));
 }
 
-TEST_CASE("selective capture without faults still feeds the flow tracker") {
-  CHECK(compile_queue_rules(Policy{}, Capture::selective, 1, false) == selective_rules(1, 80));
+TEST_CASE("selective capture without faults queues only SYN, FIN and RST: bulk data and its ACKs stay in the kernel") {
+  CHECK(compile_queue_rules(Policy{}, Capture::selective, 1, false) == flag_rules(1));
 }
 
 TEST_CASE("roles without payload keep selective capture selective") {
-  for (Role role : {Role::syn, Role::syn_ack, Role::ack, Role::fin, Role::first_fin, Role::second_fin,
-                    Role::final_ack, Role::rst}) {
+  for (Role role : {Role::syn, Role::syn_ack, Role::fin, Role::first_fin, Role::second_fin, Role::rst}) {
+    INFO(role_name(role));
+    CHECK(compile_queue_rules(dropping(role), Capture::selective, 0, false) == flag_rules(0));
+  }
+  // A pure ACK can carry these: the short segments are queued too.
+  for (Role role : {Role::ack, Role::final_ack}) {
     INFO(role_name(role));
     CHECK(compile_queue_rules(dropping(role), Capture::selective, 0, false) == selective_rules(0, 80));
   }
+}
+
+TEST_CASE("a hold released by a pure ACK queues the short segments") {
+  Policy p = dropping(Role::second_fin);
+  p.faults[0].action = ActionKind::hold;
+  p.faults[0].until = on(Role::final_ack);
+  CHECK(compile_queue_rules(p, Capture::selective, 0, false) ==
+        selective_rules(0, 80, "fault 1 (line 12) waits for one"));
+}
+
+TEST_CASE("a plan has one rule per match, in order") {
+  const QueueRules plain = compile_queue_plan(Policy{}, Capture::selective, 4, true);
+  CHECK(plain.queue_num == 4);
+  CHECK(plain.ipv6);
+  REQUIRE(plain.forward.size() == 1);
+  CHECK(plain.forward[0] == QueueRule{true, std::nullopt});
+  const QueueRules acks = compile_queue_plan(dropping(Role::ack), Capture::selective, 0, true);
+  REQUIRE(acks.forward.size() == 2);
+  CHECK(acks.forward[1] == QueueRule{false, std::pair<std::uint16_t, std::uint16_t>(0, 100)});
+  const QueueRules all = compile_queue_plan(Policy{}, Capture::all, 0, false);
+  REQUIRE(all.forward.size() == 1);
+  CHECK(all.forward[0] == QueueRule{});
+  CHECK(compile_queue_plan(Policy{}, Capture::none, 0, false).forward.empty());
 }
 
 TEST_CASE("a fault that can select data makes selective capture queue everything") {
@@ -123,7 +147,10 @@ TEST_CASE("a lab action triggered by any segment makes selective capture queue e
   CHECK(compile_queue_rules(p, Capture::selective, 0, false) ==
         all_rules(0, "lab action 1 (line 20) is triggered by a segment that can carry data"));
   p.lab[0].on = on(Role::final_ack);
-  CHECK(compile_queue_rules(p, Capture::selective, 0, false) == selective_rules(0, 80));
+  CHECK(compile_queue_rules(p, Capture::selective, 0, false) ==
+        selective_rules(0, 80, "lab action 1 (line 20) is triggered by one"));
+  p.lab[0].on = on(Role::second_fin);
+  CHECK(compile_queue_rules(p, Capture::selective, 0, false) == flag_rules(0));
 }
 
 TEST_CASE("an expectation on data retransmissions makes selective capture queue everything") {
@@ -135,7 +162,7 @@ TEST_CASE("an expectation on data retransmissions makes selective capture queue 
   CHECK(compile_queue_rules(p, Capture::selective, 0, false) ==
         all_rules(0, "the expectation at line 30 counts retransmissions of data"));
   std::get<RetransmittedExpect>(p.expect[0]).segment = on(Role::second_fin);
-  CHECK(compile_queue_rules(p, Capture::selective, 0, false) == selective_rules(0, 80));
+  CHECK(compile_queue_rules(p, Capture::selective, 0, false) == flag_rules(0));
 }
 
 TEST_CASE("counting segments that can carry data makes selective capture queue everything") {
@@ -148,9 +175,12 @@ TEST_CASE("counting segments that can carry data makes selective capture queue e
         all_rules(0, "the expectation at line 40 counts segments that can carry data"));
   // A FIN riding on data carries a flag the selective rules catch.
   std::get<SegmentsExpect>(p.expect[0]).with = Role::fin;
-  CHECK(compile_queue_rules(p, Capture::selective, 0, false) == selective_rules(0, 80));
+  CHECK(compile_queue_rules(p, Capture::selective, 0, false) == flag_rules(0));
   std::get<SegmentsExpect>(p.expect[0]) = SegmentsExpect{on(Role::syn_ack), {}, 1, {}, {}, 40};
-  CHECK(compile_queue_rules(p, Capture::selective, 0, false) == selective_rules(0, 80));
+  CHECK(compile_queue_rules(p, Capture::selective, 0, false) == flag_rules(0));
+  // The oracle counts pure ACKs on the whole wire (the packet capture): they need not be queued.
+  std::get<SegmentsExpect>(p.expect[0]) = SegmentsExpect{on(Role::final_ack), {}, 1, {}, {}, 40};
+  CHECK(compile_queue_rules(p, Capture::selective, 0, false) == flag_rules(0));
 }
 
 TEST_CASE("counting the close makes selective capture queue everything") {
@@ -168,7 +198,7 @@ TEST_CASE("queue rules fail closed: never --queue-bypass") {
       CHECK(compile_queue_rules(dropping(Role::fin), capture, 0, ipv6).find("bypass") == std::string::npos);
 }
 
-TEST_CASE("capture none queues nothing: conntrack off and no NFQUEUE rule") {
+TEST_CASE("capture none queues nothing: no NFQUEUE rule") {
   for (bool ipv6 : {false, true})
     CHECK(compile_queue_rules(Policy{}, Capture::none, 5, ipv6) ==
           head + "# nothing queued: the plain routed path\n" + "COMMIT\n");
