@@ -1,7 +1,7 @@
 # cmake -P: the package as an out-of-tree project sees it. Installs BUILD_DIR into a fresh
 # prefix under WORK_DIR, configures and builds CONSUMER_DIR against it alone (CMAKE_PREFIX_PATH),
 # runs the consumer's test, and removes WORK_DIR whatever happened.
-#   -DBUILD_DIR= -DCONSUMER_DIR= -DWORK_DIR= [-DCXX_COMPILER=] [-DCXX_LAUNCHER=] [-DBUILD_TYPE=]
+#   -DBUILD_DIR= -DCONSUMER_DIR= -DWORK_DIR= [-DCXX_COMPILER=] [-DCXX_LAUNCHER=] [-DBUILD_TYPE=] [-DSANITIZE=]
 foreach(var BUILD_DIR CONSUMER_DIR WORK_DIR)
   if(NOT ${var})
     message(FATAL_ERROR "package_test.cmake: -D${var}= is required")
@@ -36,6 +36,11 @@ if(CXX_LAUNCHER)
 endif()
 if(BUILD_TYPE)
   list(APPEND configure_args -DCMAKE_BUILD_TYPE=${BUILD_TYPE})
+endif()
+# A sanitized package's static libraries need the sanitizer runtimes in the consumer too.
+if(SANITIZE)
+  list(APPEND configure_args "-DCMAKE_CXX_FLAGS=-fsanitize=${SANITIZE} -fno-omit-frame-pointer"
+       -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=${SANITIZE})
 endif()
 
 step("install into ${prefix}" ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})

@@ -1,5 +1,8 @@
 #include "harness/core/agent_message.hpp"
 
+#include <limits>
+#include <utility>
+
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
@@ -30,6 +33,17 @@ struct ToJson {
   throw HarnessError(fmt::format("agent process wrote an unreadable line ({}): {}", why, line));
 }
 
+// An integer that fits T; `name` says which field it is. nlohmann's get<T>() would convert a
+// float (undefined behaviour when out of range: found by fuzz_agent_message) or wrap a wider integer.
+template <typename T>
+T integer(const Json& v, std::string_view name, std::string_view line) {
+  if (v.is_number_unsigned() && std::in_range<T>(v.get<std::uint64_t>())) return static_cast<T>(v.get<std::uint64_t>());
+  if (v.is_number_integer() && !v.is_number_unsigned() && std::in_range<T>(v.get<std::int64_t>()))
+    return static_cast<T>(v.get<std::int64_t>());
+  unreadable(line, fmt::format("\"{}\" must be an integer from {} to {}", name, std::numeric_limits<T>::min(),
+                               std::numeric_limits<T>::max()));
+}
+
 // The typed fields after "bytes": optional, so an older agent's line still reads.
 void read_step_result(const Json& json, std::string_view line, AgentStepMessage& step) {
   if (json.contains("result")) {
@@ -37,18 +51,20 @@ void read_step_result(const Json& json, std::string_view line, AgentStepMessage&
     if (!r) unreadable(line, "unknown \"result\"");
     step.result = *r;
   }
-  step.error = json.value("errno", 0);
+  step.error = json.contains("errno") ? integer<int>(json.at("errno"), "errno", line) : 0;
   step.verified = json.value("verified", false);
   if (json.contains("corrupted") && !json.at("corrupted").is_null()) {
     const Json& c = json.at("corrupted");
-    step.corrupted = ByteRange{c.at(0).get<std::uint64_t>(), c.at(1).get<std::uint64_t>()};
+    step.corrupted = ByteRange{integer<std::uint64_t>(c.at(0), "corrupted", line),
+                               integer<std::uint64_t>(c.at(1), "corrupted", line)};
   }
   if (json.contains("corrupted_from") && !json.at("corrupted_from").is_null()) {
     const Json& o = json.at("corrupted_from");
     const std::string side = o.at(0).get<std::string>();
     if (side != "client" && side != "server") unreadable(line, "unknown side in \"corrupted_from\"");
     step.corrupted_from = PatternOrigin{side == "client" ? Side::client : Side::server,
-                                        o.at(1).get<std::uint32_t>(), o.at(2).get<std::uint64_t>()};
+                                        integer<std::uint32_t>(o.at(1), "corrupted_from", line),
+                                        integer<std::uint64_t>(o.at(2), "corrupted_from", line)};
   }
 }
 
@@ -74,10 +90,10 @@ AgentMessage parse_agent_message(std::string_view line) {
       return AgentPortsMessage{ports[0].get<std::uint16_t>(), ports[1].get<std::uint16_t>()};
     }
     AgentStepMessage step;
-    step.monotonic = std::chrono::nanoseconds(json.at("t_ns").get<std::int64_t>());
+    step.monotonic = std::chrono::nanoseconds(integer<std::int64_t>(json.at("t_ns"), "t_ns", line));
     step.step = json.at("step").get<std::string>();
     step.outcome = json.at("outcome").get<std::string>();
-    step.bytes = json.at("bytes").get<std::uint64_t>();
+    step.bytes = integer<std::uint64_t>(json.at("bytes"), "bytes", line);
     read_step_result(json, line, step);
     return step;
   } catch (const nlohmann::json::exception& e) {

@@ -66,6 +66,8 @@ std::optional<PatternOrigin> decode_pattern(std::span<const std::uint8_t> bytes)
 }
 
 void PatternVerifier::feed(std::span<const std::uint8_t> bytes) {
+  // An empty chunk checks nothing (and memcmp on its null data() would be undefined behaviour).
+  if (bytes.empty()) return;
   const std::uint64_t at = offset_;
   offset_ += bytes.size();
   if (corrupted_ && !open_) return;  // only the first corrupted range is recorded

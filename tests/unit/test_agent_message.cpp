@@ -64,3 +64,23 @@ TEST_CASE("a step's typed result, errno and corrupted range read back; an older 
   CHECK(std::get<AgentStepMessage>(old).result == StepResult::ok);
   CHECK_FALSE(std::get<AgentStepMessage>(old).verified);
 }
+
+TEST_CASE("an integer field that is a float or out of range is a harness error, not a conversion", "[agent_message][fuzz]") {
+  // fuzz_agent_message's first finding (crash-3eedb090...): a t_ns too long for any integer is
+  // read by JSON as a float, and converting it to an integer was undefined behaviour.
+  const std::string found = "{\"t_ns\":1237777777777777777777777777777777777777777777777777777777777777777777777777"
+                            "7777777777777777774567890123,\"scorruptegggggggggd_from\":null}";
+  CHECK(error_of(found).find("\"t_ns\" must be an integer from -9223372036854775808 to 9223372036854775807") !=
+        std::string::npos);
+  const std::string step = R"("step":"send 1","outcome":"ok")";
+  for (const std::string& bad : {R"({"t_ns":1e300,)" + step + R"(,"bytes":1})",
+                                 R"({"t_ns":1.5,)" + step + R"(,"bytes":1})",
+                                 R"({"t_ns":1,)" + step + R"(,"bytes":-1})",
+                                 R"({"t_ns":1,)" + step + R"(,"bytes":1,"errno":4294967296})",
+                                 R"({"t_ns":1,)" + step + R"(,"bytes":1,"errno":-1e30})",
+                                 R"({"t_ns":1,)" + step + R"(,"bytes":1,"corrupted":[0,1e20]})",
+                                 R"({"t_ns":1,)" + step + R"(,"bytes":1,"corrupted_from":["client",4294967296,0]})"}) {
+    INFO(bad);
+    CHECK(error_of(bad).find("must be an integer from") != std::string::npos);
+  }
+}

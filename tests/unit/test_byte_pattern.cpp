@@ -73,3 +73,17 @@ TEST_CASE("an old connection's bytes, unaligned, are one range however many byte
   CHECK(v.corrupted_from()->connection == 0);
   CHECK(v.corrupted_from()->offset == 3354462);
 }
+
+TEST_CASE("an empty chunk changes nothing (no memcmp on a null pointer)", "[sanitizer]") {
+  // The ASan+UBSan lab run's finding (exit-clean): a recv that returned no bytes fed an empty
+  // span, whose null data() went to memcmp: undefined behaviour even for zero bytes.
+  PatternVerifier v(Side::client, 0);
+  std::vector<std::uint8_t> stream(100);
+  fill_pattern(Side::client, 0, 0, stream);
+  v.feed(std::span<const std::uint8_t>());
+  v.feed(std::span(stream.data(), 50));
+  v.feed(std::span<const std::uint8_t>(stream.data() + 50, std::size_t{0}));
+  v.feed(std::span(stream.data() + 50, 50));
+  CHECK_FALSE(v.corrupted());
+  CHECK(v.offset() == 100);
+}
