@@ -53,7 +53,7 @@ TEST_CASE("every sysctl a shipped policy sets overrides a pinned one", "[pinned]
   // A policy setting something the table does not pin would depend on a default the other
   // policies run with unpinned; add it to the table instead.
   std::size_t seen = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(LASTACK_POLICY_DIR)) {
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(LASTACK_POLICY_DIR)) {
     if (entry.path().extension() != ".toml") continue;
     std::ifstream in(entry.path());
     std::stringstream text;

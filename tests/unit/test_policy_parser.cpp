@@ -385,10 +385,10 @@ TEST_CASE("every step of the agent grammar parses") {
   CHECK(s[3].kind == StepKind::exit);
 }
 
-TEST_CASE("the shipped policies all parse") {
+TEST_CASE("the shipped policies all parse, the experimental ones too") {
   const std::filesystem::path dir = LASTACK_POLICY_DIR;
   std::size_t parsed = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
     if (entry.path().extension() != ".toml") continue;
     std::ifstream in(entry.path());
     std::stringstream text;
