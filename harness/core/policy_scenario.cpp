@@ -104,6 +104,20 @@ void parse_connect(Step& step, const std::vector<std::string_view>& words, const
   }
 }
 
+// exchange N by C / answer N by C
+void parse_exchange(Step& step, const std::vector<std::string_view>& words, std::string_view word,
+                    std::size_t line, const Problems& problems) {
+  const auto total = words.size() == 4 && words[2] == "by" ? positive_count(words[1]) : std::nullopt;
+  const auto chunk = total ? positive_count(words[3]) : std::nullopt;
+  if (!chunk)
+    problems.at(line, fmt::format("step \"{}\": expected \"{} N by C\" (N bytes in chunks of C), e.g. "
+                                  "\"{} 4194304 by 16384\"", step.text, word, word));
+  if (*total % *chunk != 0)
+    problems.at(line, fmt::format("step \"{}\": {} is not a whole number of {}-byte chunks", step.text, *total, *chunk));
+  step.bytes = *total;
+  step.chunk = *chunk;
+}
+
 }  // namespace
 
 Step parse_step(const std::string& text, std::size_t line, const Problems& problems) {
@@ -150,18 +164,9 @@ Step parse_step(const std::string& text, std::size_t line, const Problems& probl
     case StepGrammar::Argument::connect:
       parse_connect(step, words, text, line, problems);
       break;
-    case StepGrammar::Argument::exchange: {
-      const auto total = words.size() == 4 && words[2] == "by" ? positive_count(words[1]) : std::nullopt;
-      const auto chunk = total ? positive_count(words[3]) : std::nullopt;
-      if (!chunk)
-        problems.at(line, fmt::format("step \"{}\": expected \"{} N by C\" (N bytes in chunks of C), e.g. "
-                                      "\"{} 4194304 by 16384\"", text, grammar->word, grammar->word));
-      if (*total % *chunk != 0)
-        problems.at(line, fmt::format("step \"{}\": {} is not a whole number of {}-byte chunks", text, *total, *chunk));
-      step.bytes = *total;
-      step.chunk = *chunk;
+    case StepGrammar::Argument::exchange:
+      parse_exchange(step, words, grammar->word, line, problems);
       break;
-    }
   }
   return step;
 }
