@@ -574,6 +574,7 @@ TEST_CASE("exchange and answer take N by C, a whole number of chunks") {
   CHECK(client_step("exchange 100 by 0") ==
         "t.toml:3: step \"exchange 100 by 0\": expected \"exchange N by C\" (N bytes in chunks of C), e.g. "
         "\"exchange 4194304 by 16384\"");
+  CHECK(client_step("nodelay now") == "t.toml:3: step \"nodelay now\": nodelay takes no argument");
   CHECK(client_step("exchange 100 by 30") ==
         "t.toml:3: step \"exchange 100 by 30\": 100 is not a whole number of 30-byte chunks");
   const Policy p = parse_policy(
@@ -888,6 +889,9 @@ TEST_CASE("app needs a side, something to check, and a known outcome") {
   CHECK(error_of(policy_with(head + "side = \"server\"\nreceived = -5\n")) ==
         "t.toml:8: received must be at least 0");
   CHECK(error_of(policy_with(head + "side = \"server\"\nsent = \"10\"\n")) == "t.toml:8: sent must be an integer");
+  CHECK(error_of(policy_with(head + "side = \"server\"\nstale-from = 0\n")) == "t.toml:8: stale-from must be at least 1");
+  CHECK(error_of(policy_with(head + "side = \"server\"\nstale-from = \"1\"\n")) ==
+        "t.toml:8: stale-from must be an integer");
 }
 
 TEST_CASE("timewait checks its sides and its expiry window") {
