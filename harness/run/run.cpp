@@ -291,8 +291,9 @@ class RunDriver {
                                    interceptor_.take_events(), {lab_.addresses().client}, end_);
     errors = std::move(merged.errors);
     for (auto& e : interceptor_.harness_errors()) errors.push_back(std::move(e));
+    // First: a capture that lost frames explains every "never left" error after it.
     if (const auto drops = capture_ ? capture_->drops() : 0; drops > 0)
-      errors.push_back({clock_.now(),
+      errors.insert(errors.begin(), {clock_.now(),
                         fmt::format("harness error: the packet capture lost {} frame{}: the wire is incomplete", drops,
                                     drops == 1 ? "" : "s"),
                         LabEventKind::harness_error, std::nullopt, drops});

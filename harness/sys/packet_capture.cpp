@@ -20,9 +20,11 @@ namespace lastack::sys {
 
 namespace {
 
-// 8 blocks of 1 MiB: a block holds ~5000 header-only frames; the reader empties retired ones.
-constexpr std::size_t kBlockSize = 1 << 20;
-constexpr std::size_t kBlockCount = 8;
+// 128 blocks of 64 KiB, ~300 header-only frames each. The kernel retires a block when it is full
+// or kRetireTimeoutMs after its first frame, and stops (drops, counted) when the next is still the
+// reader's: many small blocks let a reader starved by a loaded machine fall 0.5 s behind.
+constexpr std::size_t kBlockSize = 1 << 16;
+constexpr std::size_t kBlockCount = 128;
 constexpr std::size_t kFrameSize = 2048;  // only sizes tp_frame_nr in V3: frames are variable
 // A block is handed over when full or this long after its first frame: the reader's latency.
 constexpr unsigned kRetireTimeoutMs = 4;
