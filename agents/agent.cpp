@@ -18,7 +18,6 @@ namespace {
 
 using boost::system::error_code;
 
-constexpr std::size_t chunk_size = 64 * 1024;  // per write/read call: bounds one handler's work
 /// The result a step has when it did what the policy meant.
 StepResult expected_result(StepKind kind) {
   return kind == StepKind::recv_until_eof ? StepResult::eof : StepResult::ok;
@@ -52,11 +51,9 @@ WhileAlive<Handler> while_alive(const std::shared_ptr<char>& alive, Handler hand
 Agent::Agent(asio::io_context& io, AgentConfig config)
     : io_(io),
       config_(std::move(config)),
-      acceptor_(io),
+      listener_(config_.listener ? config_.listener : std::make_shared<SharedListener>(io)),
       socket_(io),
       timer_(io),
-      read_buffer_(chunk_size),
-      write_buffer_(chunk_size),
       verifier_(peer_of(config_.side), 0) {
   if (!config_.in_namespace) config_.in_namespace = [](const std::function<void()>& fn) { fn(); };
   if (!config_.now)
@@ -74,28 +71,30 @@ void Agent::prepare() {
   const bool accepts = std::any_of(config_.steps.begin(), config_.steps.end(),
                                    [](const Step& s) { return s.kind == StepKind::accept; });
   if (!accepts) return;  // a server that connects (simultaneous open) never listens
+  listened_ = true;
+  if (listener_->acceptor.is_open()) return;  // another copy of this server opened it
+  asio::ip::tcp::acceptor& acceptor = listener_->acceptor;
   error_code ec;
   const char* what = "open";
   in_namespace([&] {
-    acceptor_.open(config_.endpoint.protocol(), ec);
+    acceptor.open(config_.endpoint.protocol(), ec);
     if (ec) return;
     what = "set SO_REUSEADDR on";
-    acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    acceptor.set_option(asio::socket_base::reuse_address(true), ec);
     if (ec) return;
     what = "bind";
-    acceptor_.bind(config_.endpoint, ec);
+    acceptor.bind(config_.endpoint, ec);
     if (ec) return;
     what = "listen";
-    acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    acceptor.listen(asio::socket_base::max_listen_connections, ec);
   });
   if (ec) {
     error_code ignored;
-    acceptor_.close(ignored);
+    acceptor.close(ignored);
     throw HarnessError(fmt::format("server agent: {} on {}:{}: {}", what,
                                    config_.endpoint.address().to_string(), config_.endpoint.port(),
                                    ec.message()));
   }
-  listened_ = true;
 }
 
 void Agent::start(std::function<void()> on_done) {
@@ -117,7 +116,7 @@ void Agent::stop() {
   pending_ = false;
   error_code ignored;
   socket_.cancel(ignored);
-  acceptor_.cancel(ignored);
+  listener_->acceptor.cancel(ignored);
   timer_.cancel();
 }
 
@@ -265,11 +264,10 @@ void Agent::give_up_connect(const Step& step) {
 
 void Agent::begin_accept() {
   pending_ = true;
-  acceptor_.async_accept(socket_, while_alive(alive_, [this](const error_code& result) {
+  listener_->acceptor.async_accept(socket_, while_alive(alive_, [this](const error_code& result) {
                            if (stopped_) return;
                            // Listening ends with the last accept step: later SYNs are refused, not queued.
-                           error_code ignored;
-                           if (!accepts_later()) acceptor_.close(ignored);
+                           if (!accepts_later()) done_listening();
                            if (!result) begin_connection();
                            complete(result);
                          }));
@@ -277,7 +275,9 @@ void Agent::begin_accept() {
 
 void Agent::send_more(std::uint64_t want, std::function<void()> then) {
   if (step_sent_ == want) return then();
-  const std::size_t length = static_cast<std::size_t>(std::min<std::uint64_t>(want - step_sent_, chunk_size));
+  const std::size_t length = static_cast<std::size_t>(std::min<std::uint64_t>(want - step_sent_, config_.io_chunk));
+  // Only as large as the writes need: N copies of an agent each hold one.
+  if (write_buffer_.size() < length) write_buffer_.resize(length);
   // The connection's own pattern from here on: its number and stream offset name every byte.
   fill_pattern(config_.side, connections_ == 0 ? 0 : connections_ - 1, stream_sent_,
                std::span(write_buffer_.data(), length));
@@ -296,6 +296,7 @@ void Agent::send_more(std::uint64_t want, std::function<void()> then) {
 void Agent::recv_more(std::optional<std::uint64_t> want, std::function<void()> then) {
   if (want && step_received_ == *want) return then();
   // Never read past `want`: the bytes after it belong to the next step.
+  if (read_buffer_.empty()) read_buffer_.resize(config_.io_chunk);
   std::size_t length = read_buffer_.size();
   if (want) length = static_cast<std::size_t>(std::min<std::uint64_t>(*want - step_received_, length));
   pending_ = true;
@@ -334,8 +335,8 @@ void Agent::begin_sleep(Millis duration) {
 }
 
 void Agent::close_now(bool abort) {
-  error_code ec, ignored;
-  if (!accepts_later()) acceptor_.close(ignored);  // a server that never accepted stops listening too
+  error_code ec;
+  if (!accepts_later()) done_listening();  // a server that never accepted stops listening too
   // SO_LINGER {on, 0}: close() then discards the send queue and sends RST instead of FIN.
   if (abort) socket_.set_option(asio::socket_base::linger(true, 0), ec);
   // Always an explicit close(): Asio's destructor would reset a user-set linger first.
@@ -350,6 +351,13 @@ void Agent::begin_connection() {
   verifier_ = PatternVerifier(peer_of(config_.side), connections_ - 1);
   corruption_reported_ = false;
   remember_ports();
+}
+
+void Agent::done_listening() {
+  if (listening_done_ || !listened_) return;
+  listening_done_ = true;
+  error_code ignored;
+  if (--listener_->users == 0) listener_->acceptor.close(ignored);
 }
 
 bool Agent::accepts_later() const {

@@ -19,6 +19,14 @@
 
 namespace lastack {
 
+/// One listening socket for a server's copies (`connections = N`): each copy accepts on it, and
+/// it closes when the last user is done listening.
+struct SharedListener {
+  explicit SharedListener(asio::io_context& io, std::uint32_t users = 1) : acceptor(io), users(users) {}
+  asio::ip::tcp::acceptor acceptor;
+  std::uint32_t users;  // agents that still accept on it
+};
+
 /// Where and how an agent talks. Only `side`, `steps` and `endpoint` are required: the callbacks
 /// default to "run here", "time since the agent was made" and "ignore".
 struct AgentConfig {
@@ -34,6 +42,10 @@ struct AgentConfig {
   // The `exit` step, called right after it is reported "ok": end the process now, sockets still
   // open (`lastack agent` sets it). Unset, `exit` is "unsupported": an in-process agent cannot die alone.
   std::function<void()> exit_process;
+  // A server's listener shared with its other copies; unset: the agent listens on its own.
+  std::shared_ptr<SharedListener> listener;
+  // Bytes per read or write call; each buffer is allocated at its first use.
+  std::size_t io_chunk = 64 * 1024;
 };
 
 /// Runs one side's step list on one TCP connection. Single-threaded on the given io_context:
@@ -83,6 +95,7 @@ class Agent final : public AgentRunner {
   void exchange_round(const Step& step);
   void begin_connection();
   bool accepts_later() const;
+  void done_listening();
   std::uint64_t moved(const Step& step) const;
   void begin_sleep(Millis duration);
   void close_now(bool abort);
@@ -92,7 +105,7 @@ class Agent final : public AgentRunner {
 
   asio::io_context& io_;
   AgentConfig config_;
-  asio::ip::tcp::acceptor acceptor_;
+  std::shared_ptr<SharedListener> listener_;
   asio::ip::tcp::socket socket_;
   asio::steady_timer timer_;
   std::vector<std::uint8_t> read_buffer_, write_buffer_;
@@ -109,6 +122,7 @@ class Agent final : public AgentRunner {
   std::uint16_t bind_port_ = 0;    // `bind N`: the local port of later connects (0: any)
   std::uint64_t connect_attempt_ = 0;  // numbers connect attempts, so a stale handler knows itself
   std::uint64_t abandoned_ = 0;        // the attempt a `connect ... within D` gave up
+  bool listening_done_ = false;  // this agent's share of the listener is given back
   bool listened_ = false, started_ = false, pending_ = false, stopped_ = false, done_ = false, failed_ = false;
   std::uint64_t bytes_sent_ = 0, bytes_received_ = 0;
   std::optional<std::uint16_t> local_port_, remote_port_;

@@ -3,6 +3,7 @@
 #include "harness/core/close_order.hpp"
 
 #include <algorithm>
+#include <map>
 #include <type_traits>
 #include <variant>
 
@@ -145,15 +146,46 @@ bool names_close_order(const Expectation& expect) {
       expect);
 }
 
-CloseOrderResolution resolve_close_order(const Trace& trace, const Expectation& expect) {
-  CloseOrderResolution out{std::nullopt, trace, expect};
-  const std::vector<ConnectionCloser> all = connection_closers(trace);
-  for (TraceEvent& ev : out.trace.events) {
+namespace {
+
+// Each connection's first closer, looked up per segment rather than walked.
+std::map<std::size_t, std::optional<Side>> closers_by_connection(const std::vector<ConnectionCloser>& all) {
+  std::map<std::size_t, std::optional<Side>> out;
+  for (const ConnectionCloser& c : all) out.emplace(c.connection, c.first_closer);
+  return out;
+}
+
+std::optional<Side> closer_in(const std::map<std::size_t, std::optional<Side>>& by, const WireEvent& w) {
+  const auto it = by.find(w.info.connection);
+  return it != by.end() ? it->second : std::nullopt;
+}
+
+}  // namespace
+
+bool fill_first_closers(Trace& trace) {
+  const auto by = closers_by_connection(connection_closers(trace));
+  bool changed = false;
+  for (TraceEvent& ev : trace.events) {
     auto* w = std::get_if<WireEvent>(&ev);
     if (!w) continue;
-    const auto it = std::find_if(all.begin(), all.end(),
-                                 [w](const ConnectionCloser& c) { return c.connection == w->info.connection; });
-    w->info.first_closer = it != all.end() ? it->first_closer : std::nullopt;
+    const auto closer = closer_in(by, *w);
+    changed = changed || w->info.first_closer != closer;
+    w->info.first_closer = closer;
+  }
+  return changed;
+}
+
+CloseOrderResolution resolve_close_order(const Trace& trace, const Expectation& expect) {
+  CloseOrderResolution out{std::nullopt, &trace, std::nullopt, expect};
+  const std::vector<ConnectionCloser> all = connection_closers(trace);
+  const auto by = closers_by_connection(all);
+  const bool filled = std::all_of(trace.events.begin(), trace.events.end(), [&](const TraceEvent& ev) {
+    const auto* w = std::get_if<WireEvent>(&ev);
+    return !w || w->info.first_closer == closer_in(by, *w);
+  });
+  if (!filled) {
+    out.filled = trace;
+    fill_first_closers(*out.filled);
   }
   out.unknown = resolve(all, out.expect);
   if (out.unknown) out.expect = expect;  // the words say "first-closer", unresolved

@@ -38,14 +38,21 @@ struct CloseOrderResolution {
   // closed first by different sides): the check's outcome is not_checked, this its reason.
   std::optional<std::string> unknown;
   // The trace with every wire event's info.first_closer set from its whole connection, so a
-  // selector's closer matches segments sent before the FIN too.
-  Trace trace;
+  // selector's closer matches segments sent before the FIN too: the one given when it had them
+  // all set already (no copy), else a copy.
+  const Trace* given = nullptr;
+  std::optional<Trace> filled;
+  const Trace& trace() const { return filled ? *filled : *given; }
   // side / from / entered_by filled with the resolved side where the trace agrees on it; the
   // closer fields are kept, for the words.
   Expectation expect;
 };
 
-/// Resolve `expect`'s closer fields against `trace`.
+/// Set every wire event's info.first_closer from its whole connection (what resolve_close_order
+/// does to its copy); true when one changed.
+bool fill_first_closers(Trace& trace);
+
+/// Resolve `expect`'s closer fields against `trace`, which must outlive the result.
 CloseOrderResolution resolve_close_order(const Trace& trace, const Expectation& expect);
 
 }  // namespace lastack

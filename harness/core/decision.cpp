@@ -24,10 +24,11 @@ struct DecisionEngine::Waiting {
   std::string reason;                 // why it goes when release_at comes
   bool released_by_until = false;
   bool copies = false;                // a duplicate's held copies, not the segment itself
+  std::size_t connection = 0;         // the segment's (0-based): per connection, only its `until` releases it
 };
 
-DecisionEngine::DecisionEngine(std::vector<FaultRule> rules)
-    : rules_(std::move(rules)), state_(rules_.size()) {}
+DecisionEngine::DecisionEngine(std::vector<FaultRule> rules, bool per_connection)
+    : rules_(std::move(rules)), per_connection_(per_connection), state_(rules_.size()) {}
 DecisionEngine::~DecisionEngine() = default;
 DecisionEngine::DecisionEngine(DecisionEngine&&) noexcept = default;
 DecisionEngine& DecisionEngine::operator=(DecisionEngine&&) noexcept = default;
@@ -59,12 +60,17 @@ bool applies(const FaultRule& rule, std::uint64_t match_number, std::uint64_t af
 
 }  // namespace
 
+DecisionEngine::RuleState& DecisionEngine::state_of(std::size_t rule, const Classified& seg) {
+  return state_[rule][per_connection_ ? seg.connection : 0];
+}
+
 Decision DecisionEngine::decide(std::uint64_t packet, const Classified& seg, Instant now) {
   // Holds from earlier segments whose `until` this segment satisfies go first; a segment never
   // releases its own hold.
   for (Waiting& w : waiting_) {
     const FaultRule& rule = rules_[w.fault];
     if (w.released_by_until || !rule.until || !selector_matches(*rule.until, seg)) continue;
+    if (per_connection_ && w.connection != seg.connection) continue;
     w.released_by_until = true;
     if (!w.release_at || *w.release_at > now) {
       w.release_at = now;
@@ -76,7 +82,7 @@ Decision DecisionEngine::decide(std::uint64_t packet, const Classified& seg, Ins
   bool decided = false;
   for (std::size_t i = 0; i < rules_.size(); ++i) {
     const FaultRule& rule = rules_[i];
-    RuleState& state = state_[i];
+    RuleState& state = state_of(i, seg);
     if (!selector_matches(rule.match, seg)) continue;
     ++state.matched;
     if (decided || !applies(rule, state.matched, state.affected)) continue;
@@ -98,24 +104,27 @@ Decision DecisionEngine::decide(std::uint64_t packet, const Classified& seg, Ins
           decision.copies_held = true;
           decision.release_at = rule.deadline.count() > 0 ? std::optional(now + rule.deadline) : std::nullopt;
           waiting_.push_back({packet, i, decision.release_at,
-                              fmt::format("copies' deadline {}", format_duration(rule.deadline)), false, true});
+                              fmt::format("copies' deadline {}", format_duration(rule.deadline)), false, true,
+                              seg.connection});
         }
         break;
       case ActionKind::delay:
         decision.release_at = now + rule.delay;
         waiting_.push_back({packet, i, decision.release_at,
-                            fmt::format("delay {} elapsed", format_duration(rule.delay))});
+                            fmt::format("delay {} elapsed", format_duration(rule.delay)), false, false,
+                            seg.connection});
         break;
       case ActionKind::hold:
         if (rule.deadline.count() > 0) decision.release_at = now + rule.deadline;
         waiting_.push_back({packet, i, decision.release_at,
-                            fmt::format("hold deadline {}", format_duration(rule.deadline))});
+                            fmt::format("hold deadline {}", format_duration(rule.deadline)), false, false,
+                            seg.connection});
         break;
     }
   }
 
   for (std::size_t i = 0; i < rules_.size(); ++i)
-    if (rules_[i].until && selector_matches(*rules_[i].until, seg)) state_[i].until_seen = true;
+    if (rules_[i].until && selector_matches(*rules_[i].until, seg)) state_of(i, seg).until_seen = true;
   return decision;
 }
 

@@ -2,6 +2,7 @@
 // The decision engine: for each queued segment, what the fault rules say to do with it.
 // Pure: time comes in as an argument (the injected clock), packets are opaque handles.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,7 +34,9 @@ struct Release {
 /// Applies Policy::faults to classified segments, in wire order.
 class DecisionEngine {
  public:
-  explicit DecisionEngine(std::vector<FaultRule> rules);
+  /// `per_connection` (a scenario of `connections = N` > 1): each connection counts its own
+  /// matches (nth, every, count) and sees its own `until`, as if it ran alone.
+  explicit DecisionEngine(std::vector<FaultRule> rules, bool per_connection = false);
   // Defined where RuleState and Waiting are complete.
   ~DecisionEngine();
   DecisionEngine(DecisionEngine&&) noexcept;
@@ -57,8 +60,10 @@ class DecisionEngine {
  private:
   struct RuleState;
   struct Waiting;
+  RuleState& state_of(std::size_t rule, const Classified& seg);
   std::vector<FaultRule> rules_;
-  std::vector<RuleState> state_;
+  bool per_connection_ = false;
+  std::vector<std::map<std::size_t, RuleState>> state_;  // per rule: per connection (or all: 0)
   std::vector<Waiting> waiting_;
 };
 

@@ -36,6 +36,7 @@ inline std::string join(const std::vector<std::string>& items, std::string_view 
 // How many segments a verdict lists before it writes "...".
 constexpr std::size_t listed_segments = 5;
 constexpr std::size_t listed_close_segments = 8;  // a close with a few retransmissions fits
+constexpr std::size_t listed_connections = 10;    // a run of many connections names the first ones
 
 // "second-fin from server on connection 2"; "fin with data from client" when `with` is given.
 inline std::string selector_text(const Selector& sel, std::optional<Role> with = std::nullopt) {

@@ -125,7 +125,7 @@ CheckResult check_connections(const Trace& trace, const ConnectionsExpect& x) {
   r.outcome = outcome_of(connections.size() == x.count);
   r.saw = seen.empty()
               ? "no connection on the wire"
-              : fmt::format("{}: {}", counted(seen.size(), "connection"), join(seen, ", "));
+              : fmt::format("{}: {}", counted(seen.size(), "connection"), first_few(seen, listed_connections));
   return r;
 }
 

@@ -154,11 +154,27 @@ FlowTracker::~FlowTracker() = default;
 FlowTracker::FlowTracker(FlowTracker&&) noexcept = default;
 FlowTracker& FlowTracker::operator=(FlowTracker&&) noexcept = default;
 
+namespace {
+
+// The same key for both directions of an endpoint pair.
+std::string pair_key(const Segment& seg) {
+  std::string a(reinterpret_cast<const char*>(seg.src.bytes.data()), seg.src.bytes.size());
+  std::string b(reinterpret_cast<const char*>(seg.dst.bytes.data()), seg.dst.bytes.size());
+  a += static_cast<char>(seg.src.family), a += static_cast<char>(seg.sport >> 8), a += static_cast<char>(seg.sport & 0xff);
+  b += static_cast<char>(seg.dst.family), b += static_cast<char>(seg.dport >> 8), b += static_cast<char>(seg.dport & 0xff);
+  return a < b ? a + b : b + a;
+}
+
+}  // namespace
+
 std::optional<std::size_t> FlowTracker::incarnation_of(const Segment& seg) const {
   // Newest first: a reused endpoint pair belongs to its latest incarnation, unless the segment's
   // numbers belong to an older one (the answer to an old duplicate SYN, and the RST it draws).
+  const auto found = by_pair_.find(pair_key(seg));
+  if (found == by_pair_.end()) return std::nullopt;
   std::optional<std::size_t> newest;
-  for (std::size_t i = connections_.size(); i-- > 0;) {
+  for (auto it = found->second.rbegin(); it != found->second.rend(); ++it) {
+    const std::size_t i = *it;
     const Connection& conn = connections_[i];
     const auto sender = conn.sender_of(seg);
     if (!sender) continue;
@@ -191,6 +207,7 @@ Classified FlowTracker::observe(const Segment& seg) {
   else if (is_client(seg.dst) || (seg.flags.syn() && seg.flags.ack()))
     conn.client = 1;
   connections_.push_back(conn);
+  by_pair_[pair_key(seg)].push_back(connections_.size() - 1);
   Classified out = connections_.back().classify(seg, 0);
   out.connection = connections_.size() - 1;
   return out;

@@ -3,6 +3,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "harness/core/roles.hpp"
@@ -47,6 +49,9 @@ class FlowTracker {
   std::optional<std::size_t> incarnation_of(const Segment& seg) const;
   std::vector<IpAddress> client_addresses_;
   std::vector<Connection> connections_;
+  // Endpoint pair (either order) -> its connections, oldest first: a run of many connections
+  // looks a segment up, not through every connection.
+  std::unordered_map<std::string, std::vector<std::size_t>> by_pair_;
 };
 
 }  // namespace lastack

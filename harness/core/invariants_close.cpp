@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <initializer_list>
 #include <optional>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -219,11 +220,15 @@ CheckResult check_timewait_only_active_closers(const Trace& trace) {
       h.connection = connections.empty() ? 0 : *connections.begin();
   if (connections.empty() && !histories.empty()) connections.insert(0);
 
+  // Each connection's own segments: judging one never walks the others' (many connections).
+  std::map<std::size_t, std::vector<const WireEvent*>> by_connection;
+  for (const WireEvent* w : wires) by_connection[w->info.connection].push_back(w);
   std::vector<std::string> summary, bad, unknown;
   for (const std::size_t c : connections) {
     const std::string prefix = connections.size() > 1 ? fmt::format("connection {}: ", c + 1) : "";
-    const SideClose a = judge_side(trace, wires, histories, c, Side::client, prefix);
-    const SideClose b = judge_side(trace, wires, histories, c, Side::server, prefix);
+    const auto& own = by_connection[c];
+    const SideClose a = judge_side(trace, own, histories, c, Side::client, prefix);
+    const SideClose b = judge_side(trace, own, histories, c, Side::server, prefix);
     for (const SideClose* s : {&a, &b}) {
       if (s->problem) bad.push_back(*s->problem);
       if (s->unknown) unknown.push_back(*s->unknown);

@@ -39,6 +39,7 @@ struct Row {
   std::string text;
   std::string_view color;
   std::optional<std::size_t> connection;  // whose row it is, with many connections
+  bool routine = false;                   // an app step that ended as expected
 };
 
 // tcpdump's option list, for SYNs (where options are negotiated): "<mss 1460,sackOK,TS,wscale 7>".
@@ -256,25 +257,44 @@ std::string connection_header(const WireEvent& first) {
                      from_client ? endpoint_text(s.dst, s.dport) : endpoint_text(s.src, s.sport));
 }
 
+// Past fold_above connections the ladder draws the first few; the verdict table judges each.
+constexpr std::size_t drawn_when_many = 3;
+
 // Many connections: each one's rows under its own header, in order of first appearance, then
-// the rows no connection owns (the commands' and agents' steps, lab notes).
+// the rows no connection owns (the commands' and agents' steps, lab notes). With more than
+// fold_above connections, only the first drawn_when_many are drawn, and the agents' routine
+// steps are counted rather than listed.
 std::string print_grouped_rows(const std::vector<Row>& rows, const std::vector<const WireEvent*>& wires,
                                std::size_t lane, bool color) {
   std::string out =
       fmt::format("{:>11} ", "time") + "client" + spaces(lane > 12 ? lane - 12 : 1) + "server\n";
-  std::vector<std::size_t> printed;
-  for (const WireEvent* w : wires) {
-    const std::size_t c = w->info.connection;
-    if (std::find(printed.begin(), printed.end(), c) != printed.end()) continue;
-    printed.push_back(c);
-    out += connection_header(*w);
-    for (const Row& row : rows)
-      if (row.connection == c) out += print_row(row, color);
+  std::map<std::size_t, std::vector<const Row*>> by_connection;
+  for (const Row& row : rows)
+    if (row.connection) by_connection[*row.connection].push_back(&row);
+  std::vector<const WireEvent*> firsts;  // each connection's first segment, in wire order
+  std::set<std::size_t> seen;
+  for (const WireEvent* w : wires)
+    if (seen.insert(w->info.connection).second) firsts.push_back(w);
+  const bool many = firsts.size() > fold_above;
+  for (std::size_t i = 0; i < firsts.size(); ++i) {
+    if (many && i == drawn_when_many) {
+      out += fmt::format("── connections {} to {}: not drawn ({} in all; the verdicts judge each one, and "
+                         "--json, --pcap and --html have every segment)\n",
+                         i + 1, firsts.size(), firsts.size());
+      break;
+    }
+    out += connection_header(*firsts[i]);
+    for (const Row* row : by_connection[firsts[i]->info.connection]) out += print_row(*row, color);
   }
   const bool unowned = std::any_of(rows.begin(), rows.end(), [](const Row& r) { return !r.connection; });
   if (unowned) out += "── the run (no one connection)\n";
-  for (const Row& row : rows)
-    if (!row.connection) out += print_row(row, color);
+  std::size_t routine = 0;
+  for (const Row& row : rows) {
+    if (row.connection) continue;
+    if (many && row.routine) ++routine;
+    else out += print_row(row, color);
+  }
+  if (routine > 0) out += fmt::format("{:>11} {} agent steps ended as expected (not listed)\n", "", routine);
   return out;
 }
 
@@ -321,7 +341,9 @@ std::string render_ladder(const Trace& trace, const LadderOptions& opts) {
       std::string text = fmt::format("{}: {} → {}", side_name(a->side), a->step, a->outcome);
       if (a->bytes > 0) text += fmt::format(", {} bytes", a->bytes);
       if (a->corrupted) text += fmt::format(", CORRUPTED bytes {}..{}", a->corrupted->begin, a->corrupted->end);
-      rows.push_back({a->at, at_side(a->side, text, lane), {}});
+      const bool expected =
+          a->kind && a->result == (*a->kind == StepKind::recv_until_eof ? StepResult::eof : StepResult::ok);
+      rows.push_back({a->at, at_side(a->side, text, lane), {}, std::nullopt, expected && !a->corrupted});
     } else if (const auto* l = std::get_if<LabEvent>(&ev)) {
       rows.push_back({l->at, centered(l->what, lane), {}});
     }

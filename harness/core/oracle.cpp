@@ -179,7 +179,7 @@ CheckResult check_expectation(const Trace& trace, const Expectation& expect) {
   // first-closer / second-closer: resolved per connection from the whole trace. When no FIN
   // names the closer, the check still says what it would have judged, and that it could not.
   const CloseOrderResolution resolved = resolve_close_order(trace, expect);
-  CheckResult r = check_kind(resolved.trace, resolved.expect);
+  CheckResult r = check_kind(resolved.trace(), resolved.expect);
   if (resolved.unknown) {
     r.outcome = Outcome::not_checked;
     r.saw = *resolved.unknown;

@@ -24,8 +24,8 @@ std::vector<std::optional<std::size_t>> event_connections(const Trace& trace);
 bool connection_event(const TraceEvent& ev);
 
 /// The trace as one connection (0-based) sees it: its wire segments, the kernel's events
-/// (samples, state changes, retransmissions, resets) of its sockets, and every event that
-/// belongs to no connection (app steps, lab notes). Other connections' events are left out.
+/// (samples, state changes, retransmissions, resets) of its sockets, and the lab's notes. Other
+/// connections' events and the app steps (which no per-connection check reads) are left out.
 Trace connection_trace(const Trace& trace, std::size_t connection);
 
 /// The connection (1-based) an expectation names (`connection = N`, in its table or selector).
@@ -34,10 +34,15 @@ std::optional<std::size_t> named_connection(const Expectation& expect);
 /// False for the run-wide kinds (`connections`, `app`, `counter`), true for the others.
 bool judged_per_connection(const Expectation& expect);
 
+/// More connections than this, and an expectation judged on each gives one row for them all.
+inline constexpr std::size_t fold_above = 8;
+
 /// Every expectation's verdicts, in order. A run-wide kind, one naming its connection, or any
 /// kind in a trace with at most one connection gives one result (as check_expectation does;
 /// `connection = N` of a state, reset or timewait check judges connection N's trace alone).
-/// Otherwise one result per connection on the wire, in wire order, named "... on connection N".
+/// Otherwise one result per connection on the wire, in wire order, named "... on connection N";
+/// past fold_above connections, one result "... on each of N connections": the worst outcome,
+/// how many had each, and the first connection with the worst outcome in its own words.
 std::vector<CheckResult> check_expectations(const Trace& trace, const std::vector<Expectation>& expect);
 
 }  // namespace lastack

@@ -65,6 +65,11 @@ constexpr PinnedSysctl table[] = {
     {"net.ipv4.tcp_ecn", "0",
      "no ECN negotiation: SYN and SYN-ACK carry no ECE/CWR, whatever the distribution's default",
      std::nullopt},
+    // Many connections at once (connections = N)
+    {"net.ipv4.tcp_max_syn_backlog", "4096",
+     "half-open connections a listener keeps before SYN cookies answer (the default scales with the host's memory)",
+     std::nullopt},
+    {"net.core.somaxconn", "4096", "the longest accept queue a listen() gets", std::nullopt},
     // TIME_WAIT
     {"net.ipv4.tcp_max_tw_buckets", "4096",
      "TIME_WAIT sockets are kept (the default scales with the host's memory; 0 would skip TIME_WAIT)",

@@ -87,6 +87,10 @@ struct Step {
   std::string text;         // as written, for reports
 };
 
+/// The most `connections = N` a scenario may ask: both sides' sockets live in lastack's own process
+/// and every client socket ends in TIME_WAIT (the lab pins tcp_max_tw_buckets 4096).
+inline constexpr std::uint32_t max_concurrent_connections = 2000;
+
 /// [scenario]: what the two agents do, and the kernel settings around them.
 struct Scenario {
   std::vector<Step> client, server;
@@ -101,6 +105,9 @@ struct Scenario {
   // finish = "client" | "server": the run ends (after settle) when that side's steps end, even
   // if the other is still waiting (a server whose accept() never returns). Unset: both sides.
   std::optional<Side> finish_with;
+  // connections = N: N copies of this scenario run at once, each its own connection (the client
+  // opens N, the server accepts N on one listener); each check is judged on every one of them.
+  std::uint32_t connections = 1;
 };
 
 // ---- expectations ([[expect]] tables) ----

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "harness/core/policy_expect.hpp"
 #include "harness/core/policy_faults.hpp"
 #include "harness/core/policy_lab_actions.hpp"
@@ -15,6 +17,21 @@
 namespace lastack {
 
 using namespace policy_toml;
+
+namespace {
+
+/// An app check sums one agent's steps; N copies of each agent have N step lists.
+void check_concurrent_expects(const Policy& policy, const Problems& problems) {
+  if (policy.scenario.connections <= 1) return;
+  for (const Expectation& e : policy.expect)
+    if (const auto* app = std::get_if<AppExpect>(&e))
+      problems.at(app->line, fmt::format("check = \"app\" judges one agent's steps, and connections = {} runs {} "
+                                         "of each side: the bytes-delivered invariant checks every "
+                                         "connection's bytes",
+                                         policy.scenario.connections, policy.scenario.connections));
+}
+
+}  // namespace
 
 Policy parse_policy(std::string_view toml_text, const std::string& file) {
   const Problems problems(file);
@@ -46,6 +63,7 @@ Policy parse_policy(std::string_view toml_text, const std::string& file) {
   for (const toml::table* table : tables_of(root, "fault")) policy.faults.push_back(read_fault(*table, problems));
   for (const toml::table* table : tables_of(root, "lab")) policy.lab.push_back(read_lab(*table, problems));
   for (const toml::table* table : tables_of(root, "expect")) policy.expect.push_back(read_expect(*table, problems));
+  check_concurrent_expects(policy, problems);
   return policy;
 }
 

@@ -233,10 +233,30 @@ std::vector<Step> read_steps(const TableReader& t, Side side) {
   return steps;
 }
 
+/// connections = N > 1: each copy of a side's steps is one connection on its own ephemeral port,
+/// in this process: one connect (accept), no bind, no port of its own, no exit.
+void check_concurrent(const TableReader& t, const Scenario& scenario) {
+  for (const Side side : {Side::client, Side::server}) {
+    const auto& steps = side == Side::client ? scenario.client : scenario.server;
+    const StepKind opens = side == Side::client ? StepKind::connect : StepKind::accept;
+    const auto count = std::count_if(steps.begin(), steps.end(), [&](const Step& s) { return s.kind == opens; });
+    for (const Step& step : steps) {
+      const bool own_port = step.kind == StepKind::bind || (side == Side::server && step.kind == StepKind::connect);
+      if (own_port || step.kind == StepKind::exit || (step.kind == opens && count > 1))
+        t.fail("connections", fmt::format("{} runs {} copies of each side at once, so {} step \"{}\" (line {}) "
+                                          "cannot be in them: each copy opens one connection, from an "
+                                          "ephemeral port, in lastack's own process",
+                                          t.written("connections"), scenario.connections, side_name(side),
+                                          step.text, step.line));
+    }
+  }
+}
+
 }  // namespace
 
 Scenario read_scenario(const toml::table& table, const Problems& problems) {
-  const TableReader t(table, "[scenario]", {"client", "server", "port", "settle", "timeout", "finish", "mtu"},
+  const TableReader t(table, "[scenario]", {"client", "server", "port", "settle", "timeout", "finish", "mtu",
+                                                   "connections"},
                       problems);
   Scenario scenario;
   scenario.client = read_steps(t, Side::client);
@@ -256,6 +276,10 @@ Scenario read_scenario(const toml::table& table, const Problems& problems) {
   };
   scenario.finish_with =
       t.named<std::optional<Side>>("finish", "finish", finish_side, finish_names).value_or(std::nullopt);
+  if (auto n = t.integer("connections", 1, max_concurrent_connections)) {
+    scenario.connections = static_cast<std::uint32_t>(*n);
+    if (scenario.connections > 1) check_concurrent(t, scenario);
+  }
   return scenario;
 }
 

@@ -3,6 +3,7 @@
 #include "harness/core/state_history.hpp"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
@@ -54,34 +55,52 @@ std::vector<StateHistory> sampled_histories(const Trace& trace) {
   return out;
 }
 
+// What ends a socket's life, gathered in one pass over the trace: kernel RSTs, and the wire's
+// RSTs and FINs by connection (a run of many connections would otherwise scan the whole trace
+// once per socket).
+struct CloseEvidence {
+  std::vector<const KernelReset*> kernel_resets;
+  std::map<std::size_t, std::vector<const WireEvent*>> resets, fins;  // by connection, wire order
+};
+
+CloseEvidence close_evidence(const Trace& trace) {
+  CloseEvidence out;
+  for (const TraceEvent& ev : trace.events) {
+    if (const auto* r = std::get_if<KernelReset>(&ev)) out.kernel_resets.push_back(r);
+    if (const auto* w = std::get_if<WireEvent>(&ev); w && is_reset(*w, true)) out.resets[w->info.connection].push_back(w);
+  }
+  for (const WireEvent* w : wire_events(trace))
+    if (w->segment.flags.fin()) out.fins[w->info.connection].push_back(w);
+  return out;
+}
+
+const std::vector<const WireEvent*>& of_connection(const std::map<std::size_t, std::vector<const WireEvent*>>& by,
+                                                   std::optional<std::size_t> connection) {
+  static const std::vector<const WireEvent*> none;
+  if (!connection) return none;
+  const auto it = by.find(*connection);
+  return it == by.end() ? none : it->second;
+}
+
 // The full socket closed after a reset: the kernel's RST sent or accepted, or a RST on the wire
 // (an injected one too) that reached it.
-bool reset_before(const Trace& trace, const StateHistory& h, Instant at) {
-  for (const TraceEvent& ev : trace.events) {
-    if (const auto* r = std::get_if<KernelReset>(&ev)) {
-      const bool same = same_socket(h, r->side, r->local_port, r->remote_port) ||
-                        (r->connection && h.connection && *r->connection == *h.connection &&
-                         r->side == h.side);
-      if (same && r->at <= at + std::chrono::milliseconds(1)) return true;
-    }
-    if (const auto* w = std::get_if<WireEvent>(&ev)) {
-      if (is_reset(*w, true) && h.connection && w->info.connection == *h.connection &&
-          w->info.from != h.side && delivered(*w) && arrival_time(*w) <= at)
-        return true;
-    }
+bool reset_before(const CloseEvidence& evidence, const StateHistory& h, Instant at) {
+  for (const KernelReset* r : evidence.kernel_resets) {
+    const bool same = same_socket(h, r->side, r->local_port, r->remote_port) ||
+                      (r->connection && h.connection && *r->connection == *h.connection && r->side == h.side);
+    if (same && r->at <= at + std::chrono::milliseconds(1)) return true;
   }
+  for (const WireEvent* w : of_connection(evidence.resets, h.connection))
+    if (w->info.from != h.side && delivered(*w) && arrival_time(*w) <= at) return true;
   return false;
 }
 
-// When the peer's FIN first reached `h`'s side after `after` (or at any time when `after` is
-// nullopt): the moment a timewait socket in FIN_WAIT_2 enters TIME_WAIT.
-std::optional<Instant> peer_fin_arrival(const Trace& trace, const StateHistory& h) {
-  if (!h.connection) return std::nullopt;
+// When the peer's FIN first reached `h`'s side: the moment a timewait socket in FIN_WAIT_2
+// enters TIME_WAIT.
+std::optional<Instant> peer_fin_arrival(const CloseEvidence& evidence, const StateHistory& h) {
   std::optional<Instant> first;
-  for (const WireEvent* w : wire_events(trace)) {
-    if (w->info.connection != *h.connection || w->info.from == h.side || !w->segment.flags.fin() ||
-        !delivered(*w))
-      continue;
+  for (const WireEvent* w : of_connection(evidence.fins, h.connection)) {
+    if (w->info.from == h.side || !delivered(*w)) continue;
     const Instant at = arrival_time(*w);
     if (!first || at < *first) first = at;
   }
@@ -93,8 +112,8 @@ const std::optional<std::uint64_t>& overflow_of(const Trace& trace, Side side) {
 }
 
 // A traced full socket went to CLOSE from a closing state: what the connection became.
-void hand_over(const Trace& trace, StateHistory& h, const StateChange& c) {
-  if (reset_before(trace, h, c.at)) return push(h, c.at, TcpState::CLOSE, StateSource::traced, c.from);
+void hand_over(const Trace& trace, const CloseEvidence& evidence, StateHistory& h, const StateChange& c) {
+  if (reset_before(evidence, h, c.at)) return push(h, c.at, TcpState::CLOSE, StateSource::traced, c.from);
   const auto& overflow = overflow_of(trace, h.side);
   if (!overflow || *overflow != 0) {
     h.timewait_unknown =
@@ -105,7 +124,7 @@ void hand_over(const Trace& trace, StateHistory& h, const StateChange& c) {
                                side_name(h.side));
     return;
   }
-  const auto fin = peer_fin_arrival(trace, h);
+  const auto fin = peer_fin_arrival(evidence, h);
   const bool fin_in = fin && *fin <= c.at;
   // Not yet: an orphan's FIN_WAIT_2 lives on as a timewait socket until the FIN (finish_timewait).
   push(h, c.at, fin_in ? TcpState::TIME_WAIT : TcpState::FIN_WAIT2, StateSource::inferred, c.from);
@@ -114,10 +133,10 @@ void hand_over(const Trace& trace, StateHistory& h, const StateChange& c) {
 
 // An inferred timewait FIN_WAIT_2 enters TIME_WAIT when the peer's FIN arrives, unless it was
 // gone (sampled CLOSE) or reset before.
-void finish_timewait(const Trace& trace, StateHistory& h) {
+void finish_timewait(const CloseEvidence& evidence, StateHistory& h) {
   if (!h.orphan_fin_wait2) return;
-  const auto fin = peer_fin_arrival(trace, h);
-  if (!fin || *fin < *h.orphan_fin_wait2 || reset_before(trace, h, *fin)) return;
+  const auto fin = peer_fin_arrival(evidence, h);
+  if (!fin || *fin < *h.orphan_fin_wait2 || reset_before(evidence, h, *fin)) return;
   // Where the TIME_WAIT goes: after the last step before the FIN; not if the socket was gone.
   auto next = std::find_if(h.steps.begin(), h.steps.end(), [&](const StateStep& s) { return s.at > *fin; });
   const auto& before = *std::prev(next);
@@ -131,6 +150,7 @@ void finish_timewait(const Trace& trace, StateHistory& h) {
 bool closing(TcpState s) { return s == TcpState::FIN_WAIT2 || s == TcpState::CLOSING; }
 
 std::vector<StateHistory> traced_histories(const Trace& trace) {
+  const CloseEvidence evidence = close_evidence(trace);
   std::vector<StateHistory> out;
   std::vector<bool> traced;  // per history: a StateChange was seen (samples then only for timewait)
   std::vector<bool> handed;  // per history: the full socket is gone
@@ -142,7 +162,7 @@ std::vector<StateHistory> traced_histories(const Trace& trace) {
       traced[i] = true;
       handed[i] = c->to == TcpState::CLOSE;
       if (c->to == TcpState::CLOSE && closing(c->from))
-        hand_over(trace, h, *c);
+        hand_over(trace, evidence, h, *c);
       else
         push(h, c->at, c->to, StateSource::traced, c->from);
     } else if (const auto* e = std::get_if<SocketEvent>(&ev)) {
@@ -155,7 +175,7 @@ std::vector<StateHistory> traced_histories(const Trace& trace) {
       if (!traced[i] || (handed[i] && timewait)) push(h, e->at, e->state, StateSource::sampled);
     }
   }
-  for (StateHistory& h : out) finish_timewait(trace, h);
+  for (StateHistory& h : out) finish_timewait(evidence, h);
   return out;
 }
 
@@ -170,13 +190,14 @@ std::string_view source_note(StateSource s) {
 
 // Something could have ended a TIME_WAIT of these sockets' side before a sample saw it.
 bool timewait_cut_short(const Trace& trace, const std::vector<StateHistory>& histories) {
+  const CloseEvidence evidence = close_evidence(trace);
+  std::set<std::optional<Side>> destroyed;  // sides whose TIME_WAIT a lab action destroyed (nullopt: any)
+  for (const TraceEvent& ev : trace.events)
+    if (const auto* l = std::get_if<LabEvent>(&ev); l && l->kind == LabEventKind::timewait_destroyed)
+      destroyed.insert(l->side);
   for (const StateHistory& h : histories) {
-    if (reset_before(trace, h, Instant::max())) return true;
-    for (const TraceEvent& ev : trace.events) {
-      const auto* l = std::get_if<LabEvent>(&ev);
-      if (l && l->kind == LabEventKind::timewait_destroyed && (!l->side || *l->side == h.side))
-        return true;
-    }
+    if (reset_before(evidence, h, Instant::max())) return true;
+    if (destroyed.count(std::nullopt) || destroyed.count(h.side)) return true;
   }
   return false;
 }

@@ -6,11 +6,14 @@
 #include <fstream>
 #include <iterator>
 #include <optional>
+#include <set>
+#include <utility>
 #include <type_traits>
 #include <map>
 #include <memory>
 
 #include "agents/agent.hpp"
+#include "agents/agent_group.hpp"
 #include "harness/core/error.hpp"
 #include "harness/core/flow_tracker.hpp"
 #include "harness/core/netstat.hpp"
@@ -32,6 +35,8 @@ namespace {
 constexpr auto kIdlePoll = std::chrono::milliseconds(20);
 // How often a settling run looks whether it may end early (core/quiescence.hpp).
 constexpr auto kSettledPoll = std::chrono::milliseconds(4);
+// Bytes per read or write call of each agent copy when a scenario runs N connections at once.
+constexpr std::size_t kConcurrentIoChunk = 4 * 1024;
 // Headers only, unless a rule duplicates segments: the copy must carry the payload.
 constexpr std::uint32_t kHeaderCopyRange = 128;  // IPv6 (40) + the longest TCP header (60), aligned
 constexpr std::uint32_t kFullCopyRange = 0xffff;
@@ -122,7 +127,6 @@ class RunDriver {
         settle_(io_),
         early_(io_),
         deadline_(io_),
-        lab_fired_(policy.lab.size(), false),
         factory_(factory) {
     // The capture is bound and the queue too (members above) before any rule sends segments to it.
     lab_.apply_queue_rules();
@@ -169,6 +173,10 @@ class RunDriver {
     if (factory_) return factory_(std::move(config), lab_, io_, clock_);
     const bool exits = std::any_of(steps.begin(), steps.end(), [](const Step& s) { return s.kind == StepKind::exit; });
     if (exits) return std::make_unique<AgentProcess>(io_, std::move(config), ns, clock_);
+    if (const std::uint32_t n = policy_.scenario.connections; n > 1) {
+      config.io_chunk = kConcurrentIoChunk;  // N buffers per side: keep them small
+      return std::make_unique<AgentGroup>(io_, config, n);
+    }
     return std::make_unique<Agent>(io_, std::move(config));
   }
 
@@ -224,14 +232,16 @@ class RunDriver {
   }
 
   void on_segment(const WireEvent& ev) {
+    // connections = N: each connection fires its own copy of every action.
+    const std::size_t connection = policy_.scenario.connections > 1 ? ev.info.connection : 0;
     for (std::size_t i = 0; i < policy_.lab.size(); ++i) {
       const LabAction& action = policy_.lab[i];
-      if (lab_fired_[i] || !selector_matches(action.on, ev.info)) continue;
+      if (lab_fired_.count({i, connection}) || !selector_matches(action.on, ev.info)) continue;
       // A side named by the order of closing is whatever the tracker knows now: before the
       // connection's first FIN nobody is a closer yet, and the action waits for a later trigger.
       if (action.side_closer && !ev.info.first_closer) continue;
       const Side side = action.side_closer ? closer_side(*action.side_closer, *ev.info.first_closer) : action.side;
-      lab_fired_[i] = true;
+      lab_fired_.insert({i, connection});
       ++pending_lab_;
       auto timer = std::make_shared<asio::steady_timer>(io_, action.after);
       // The trigger is copied: the interceptor's event log may grow (and move) before the timer fires.
@@ -365,7 +375,7 @@ class RunDriver {
   std::unique_ptr<AgentRunner> client_, server_;
   std::vector<AppEvent> app_events_;
   std::vector<LabEvent> lab_events_;
-  std::vector<bool> lab_fired_;
+  std::set<std::pair<std::size_t, std::size_t>> lab_fired_;  // (action, connection or 0) fired
   const AgentFactory& factory_;
   int agents_done_ = 0;
   int pending_lab_ = 0;

@@ -373,3 +373,29 @@ TEST_CASE("a plain duplicate's copies are never held, and held copies left at th
   CHECK(left[0].copies);
   CHECK(left[0].reason == "end of run");
 }
+
+TEST_CASE("per connection (connections = N), nth counts within each connection") {
+  // Three connections, two final ACKs each (the second answers the retransmitted FIN).
+  const auto dropped = [](bool per_connection) {
+    DecisionEngine engine({rule(ActionKind::drop, selector(Role::final_ack, Side::client), 1, 1)}, per_connection);
+    std::vector<std::pair<std::size_t, int>> out;  // (connection, its nth final ACK)
+    std::uint64_t packet = 0;
+    for (int n = 1; n <= 2; ++n)
+      for (std::size_t c = 0; c < 3; ++c)
+        if (!engine.decide(++packet, seg(Role::final_ack, Side::client, c), at(Millis(packet))).pass)
+          out.emplace_back(c, n);
+    return out;
+  };
+  CHECK(dropped(true) == std::vector<std::pair<std::size_t, int>>{{0, 1}, {1, 1}, {2, 1}});
+  CHECK(dropped(false) == std::vector<std::pair<std::size_t, int>>{{0, 1}});
+}
+
+TEST_CASE("per connection, a hold waits for its own connection's until") {
+  DecisionEngine engine({hold_until(selector(Role::syn, Side::client), selector(Role::fin, Side::server))}, true);
+  CHECK_FALSE(engine.decide(1, seg(Role::syn, Side::client, 0), at(1ms)).pass);
+  CHECK_FALSE(engine.decide(2, seg(Role::syn, Side::client, 1), at(2ms)).pass);
+  (void)engine.decide(3, seg(Role::fin, Side::server, 1), at(3ms));
+  const auto due = engine.due(at(3ms));
+  REQUIRE(due.size() == 1);
+  CHECK(due[0].packet == 2);  // connection 2's FIN releases connection 2's SYN only
+}

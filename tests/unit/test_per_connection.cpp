@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include "harness/core/oracle.hpp"
 #include "harness/core/per_connection.hpp"
@@ -14,6 +15,7 @@
 using namespace lastack;
 using namespace lastack::testing;
 using Catch::Matchers::Contains;
+using Catch::Matchers::StartsWith;
 
 namespace {
 
@@ -93,7 +95,7 @@ TEST_CASE("a single-connection trace gets one result per expectation, named as b
   CHECK(results[1].passed());
 }
 
-TEST_CASE("connection_trace keeps one connection's segments and sockets, and the run's own events") {
+TEST_CASE("connection_trace keeps one connection's segments and sockets, and the lab's notes") {
   const Trace t = three_connections(drop_final_ack_trace());
   REQUIRE(wire_connection_numbers(t) == std::vector<std::size_t>{0, 1, 2});
   const Trace second = connection_trace(t, 1);
@@ -111,10 +113,11 @@ TEST_CASE("connection_trace keeps one connection's segments and sockets, and the
   }
   CHECK(wires == 11);
   CHECK(sockets > 0);
-  // App steps and lab notes belong to no connection: every slice keeps them all.
-  CHECK(apps == static_cast<std::size_t>(std::count_if(t.events.begin(), t.events.end(), [](const TraceEvent& ev) {
-          return std::holds_alternative<AppEvent>(ev);
-        })));
+  // Lab notes belong to no connection: every slice keeps them all. App steps are run-wide (no
+  // check judged per connection reads them): no slice keeps them.
+  REQUIRE(std::any_of(t.events.begin(), t.events.end(),
+                      [](const TraceEvent& ev) { return std::holds_alternative<AppEvent>(ev); }));
+  CHECK(apps == 0);
   CHECK(labs == 3);
 }
 
@@ -243,4 +246,43 @@ TEST_CASE("the ladder groups each connection's segments and states under its hea
 TEST_CASE("the SVG ladder labels each segment with its connection when there are several") {
   CHECK_THAT(render_svg_ladder(three_connections(drop_final_ack_trace()), {}), Contains("text-anchor=\"middle\">#2 F. seq 1 "));
   CHECK_THAT(render_svg_ladder(drop_final_ack_trace(), {}), !Contains("text-anchor=\"middle\">#1 "));
+}
+
+namespace {
+
+// drop-final-ack `n` times over, one connection after another (1 s apart).
+Trace many_connections(const Trace& one, std::size_t n) {
+  Trace t = one;
+  t.events.clear();
+  for (std::size_t c = 0; c < n; ++c) append_connection(t, one, c, 1000.0 * static_cast<double>(c));
+  std::stable_sort(t.events.begin(), t.events.end(),
+                   [](const TraceEvent& a, const TraceEvent& b) { return event_time(a) < event_time(b); });
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("past fold_above connections, each check is one row judging every connection") {
+  const Trace t = many_connections(drop_final_ack_trace(), fold_above + 4);
+  const auto results = check_expectations(t, {server_reaches_last_ack(), second_fin_retransmitted()});
+  REQUIRE(results.size() == 2);
+  CHECK(results[1].name == fmt::format("retransmitted second-fin from server on each of {} connections", fold_above + 4));
+  CHECK(results[1].passed());
+  CHECK_THAT(results[1].saw, Contains(fmt::format("{} of {} connections pass; connection 1: retransmitted once",
+                                                  fold_above + 4, fold_above + 4)));
+}
+
+TEST_CASE("a folded check fails when one connection fails, and names it") {
+  Trace t = many_connections(drop_final_ack_trace(), fold_above + 4);
+  // Connection 7's FIN is never resent: remove its retransmission (and the drop before it).
+  std::erase_if(t.events, [](const TraceEvent& ev) {
+    const auto* w = std::get_if<WireEvent>(&ev);
+    return w && w->info.connection == 6 && (w->fate == Fate::dropped || w->info.roles.has(Role::retransmission));
+  });
+  const auto results = check_expectations(t, {second_fin_retransmitted()});
+  REQUIRE(results.size() == 1);
+  CHECK(results[0].outcome == Outcome::fail);
+  CHECK_THAT(results[0].saw, Contains(fmt::format("1 of {} connections fail ({} pass, 1 fail); connection 7: ",
+                                                  fold_above + 4, fold_above + 3)));
+  CHECK_THAT(results[0].expected, StartsWith("on every connection: "));
 }

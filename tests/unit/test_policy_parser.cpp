@@ -457,7 +457,7 @@ TEST_CASE("a policy without [scenario] is an error") {
 TEST_CASE("an unknown key in [scenario] is an error") {
   CHECK(scenario_error("client = [\"connect\"]\nserver = [\"accept\"]\nsetle = \"1s\"\n") ==
         "t.toml:5: unknown key \"setle\" in [scenario] (expected one of: client, server, port, settle, "
-        "timeout, finish, mtu)");
+        "timeout, finish, mtu, connections)");
 }
 
 TEST_CASE("finish names the side whose end ends the run") {
@@ -1020,4 +1020,25 @@ TEST_CASE("connections needs a positive count") {
   CHECK(error_of(policy_with(head + "count = 1\nfrom = \"client\"\n")) ==
         "t.toml:8: unknown key \"from\" in [[expect]] with check = \"connections\" (expected one of: "
         "check, count)");
+}
+
+TEST_CASE("connections = N runs N copies of the scenario; what cannot be copied is an error") {
+  const std::string ok = "name = \"t\"\n[scenario]\nconnections = 1000\nclient = [\"connect\", \"close\"]\n"
+                         "server = [\"accept\", \"close\"]\n";
+  CHECK(parse_policy(ok, "t.toml").scenario.connections == 1000);
+  CHECK(parse_policy(policy_with(""), "t.toml").scenario.connections == 1);
+  CHECK(scenario_error("connections = 0\nclient = [\"connect\"]\nserver = [\"accept\"]\n") ==
+        "t.toml:3: connections must be between 1 and 2000 (got 0)");
+  CHECK(scenario_error("connections = 2001\nclient = [\"connect\"]\nserver = [\"accept\"]\n") ==
+        "t.toml:3: connections must be between 1 and 2000 (got 2001)");
+  CHECK_THAT(scenario_error("connections = 10\nclient = [\"bind 40000\", \"connect\"]\nserver = [\"accept\"]\n"),
+             Catch::Contains("t.toml:3: connections = 10 runs 10 copies of each side at once, so client step "
+                             "\"bind 40000\" (line 4) cannot be in them"));
+  CHECK_THAT(scenario_error("connections = 2\nclient = [\"connect\", \"close\", \"connect\"]\nserver = [\"accept\"]\n"),
+             Catch::Contains("client step \"connect\" (line 4) cannot be in them"));
+  CHECK_THAT(scenario_error("connections = 2\nclient = [\"connect\", \"exit\"]\nserver = [\"accept\"]\n"),
+             Catch::Contains("client step \"exit\" (line 4) cannot be in them"));
+  CHECK(error_of(ok + "[[expect]]\ncheck = \"app\"\nside = \"server\"\nsees = \"eof\"\n") ==
+        "t.toml:7: check = \"app\" judges one agent's steps, and connections = 1000 runs 1000 of each side: "
+        "the bytes-delivered invariant checks every connection's bytes");
 }
