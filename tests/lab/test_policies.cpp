@@ -100,6 +100,7 @@ std::size_t lab_namespaces(pid_t pid) {
   X("stale-duplicate-timewait") \
   X("syn-timeout") \
   X("synack-backoff") \
+  X("thousand-final-acks") \
   X("three-segment-close") \
   X("timewait-restart")
 
