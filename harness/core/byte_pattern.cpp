@@ -38,11 +38,28 @@ std::uint8_t pattern_byte(Side side, std::uint32_t connection, std::uint64_t off
 }
 
 void fill_pattern(Side side, std::uint32_t connection, std::uint64_t offset, std::span<std::uint8_t> out) {
+  // filler() is (block * 131 + the same for the whole block) + i * 17, modulo 256: one byte
+  // added to a fixed row, which the compiler does 24 bytes at a time. The agents fill and check
+  // every byte they move (megabytes a run): byte by byte, it was a sixth of the run's CPU.
+  static constexpr auto steps = [] {
+    std::array<std::uint8_t, pattern_block> a{};
+    for (std::size_t i = 0; i < pattern_block; ++i) a[i] = static_cast<std::uint8_t>(i * 17);
+    return a;
+  }();
   std::size_t n = 0;
   while (n < out.size()) {
     const std::uint64_t block = (offset + n) / pattern_block;
+    const std::size_t first = (offset + n) % pattern_block;
     const auto t = tag(side, connection, block);
-    for (std::size_t i = (offset + n) % pattern_block; i < pattern_block && n < out.size(); ++i, ++n)
+    if (first == 0 && out.size() - n >= pattern_block) {
+      std::uint8_t* b = out.data() + n;
+      std::memcpy(b, t.data(), tag_size);
+      const auto base = static_cast<std::uint8_t>(filler(side, connection, block, 0));
+      for (std::size_t i = tag_size; i < pattern_block; ++i) b[i] = static_cast<std::uint8_t>(base + steps[i]);
+      n += pattern_block;
+      continue;
+    }
+    for (std::size_t i = first; i < pattern_block && n < out.size(); ++i, ++n)
       out[n] = i < tag_size ? t[i] : filler(side, connection, block, i);
   }
 }

@@ -16,6 +16,7 @@
 #include "harness/core/duration_text.hpp"
 #include "harness/core/errno_name.hpp"
 #include "harness/core/expectation_support.hpp"
+#include "harness/core/stale_reach.hpp"
 #include "harness/core/state_history.hpp"
 
 namespace lastack {
@@ -347,6 +348,13 @@ CheckResult check_app(const Trace& trace, const AppExpect& x) {
   r.saw = steps.empty() ? fmt::format("no {} app steps", side)
                         : fmt::format("{}; read {} bytes, wrote {} bytes", join(steps, ", "), received, sent);
   if (stale) r.saw = *stale + "; " + r.saw;
+  // No old bytes, and none could have come: the experiment's precondition failed, not the
+  // claim. Only when that is the one problem; anything else still fails.
+  if (x.stale_from && !stale && problems.size() == 1)
+    if (auto why = stale_out_of_reach(trace, peer_of(x.side), *x.stale_from - 1)) {
+      r.outcome = Outcome::not_checked;
+      problems.back() += ": " + *why;
+    }
   if (!problems.empty()) r.saw += " (" + join(problems) + ")";
   return r;
 }

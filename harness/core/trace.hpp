@@ -43,8 +43,8 @@ struct WireEvent {
   Fate fate = Fate::passed;
   std::optional<std::size_t> fault;  // index into Policy::faults that acted on it
   std::string note;                  // "dropped by fault 1: final-ack"
-  std::vector<std::uint8_t> bytes;   // the IP packet as captured (packet capture: cut after 128 bytes;
-                                     // interceptor only: as far as the copy range took it)
+  std::vector<std::uint8_t> bytes;   // the IP packet's first 128 bytes as captured (headers, and
+                                     // payload as far as that), from the capture or the interceptor
   std::uint32_t wire_length = 0;     // the packet's real length (> bytes.size() when cut)
 };
 

@@ -96,6 +96,7 @@ std::size_t lab_namespaces(pid_t pid) {
   X("server-first-close") \
   X("simultaneous-close") \
   X("simultaneous-open") \
+  X("stale-duplicate") \
   X("stale-duplicate-paws") \
   X("stale-duplicate-timewait") \
   X("syn-timeout") \

@@ -87,3 +87,19 @@ TEST_CASE("an empty chunk changes nothing (no memcmp on a null pointer)", "[sani
   CHECK_FALSE(v.corrupted());
   CHECK(v.offset() == 100);
 }
+
+TEST_CASE("fill_pattern equals pattern_byte at every alignment and length") {
+  // Whole blocks take a faster path than the edges: both must give pattern_byte's bytes.
+  for (std::uint64_t offset : {0ull, 1ull, 7ull, 8ull, 31ull, 32ull, 33ull, 4096ull + 5, (1ull << 40) + 19}) {
+    for (std::size_t length : {0ul, 1ul, 24ul, 32ul, 63ul, 64ul, 65ul, 1000ul}) {
+      for (Side side : {Side::client, Side::server}) {
+        std::vector<std::uint8_t> got(length);
+        fill_pattern(side, 5, offset, got);
+        for (std::size_t i = 0; i < length; ++i) {
+          INFO("offset " << offset << " length " << length << " byte " << i);
+          REQUIRE(got[i] == pattern_byte(side, 5, offset + i));
+        }
+      }
+    }
+  }
+}
