@@ -11,6 +11,7 @@
 #include "harness/run/commands.hpp"
 #include "harness/run/policy_library.hpp"
 #include "harness/run/replay_command.hpp"
+#include "harness/sys/priority.hpp"
 #include "harness/sys/privilege.hpp"
 
 #ifndef LASTACK_POLICY_DIR
@@ -159,6 +160,7 @@ int main(int argc, char** argv) {
       exec.color = ::isatty(STDOUT_FILENO);
       Policy policy = resolve_exec_policy(exec);
       sys::enter_lab_privileges();  // before any thread exists, as for run
+      sys::raise_harness_priority();
       return command_exec(exec, policy);
     }
     if (*run_cmd) {
@@ -168,6 +170,7 @@ int main(int argc, char** argv) {
       // Before any thread exists: unshare(CLONE_NEWUSER) refuses multi-threaded callers.
       // An empty shard runs no lab, so it needs no privilege.
       if (!policies.empty()) sys::enter_lab_privileges();
+      sys::raise_harness_priority();
       return command_run(run, policies);
     }
   } catch (const Error& e) {

@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 
 #include "harness/core/error.hpp"
 #include "harness/sys/fd.hpp"
+#include "harness/sys/priority.hpp"
 
 namespace lastack::sys {
 
@@ -32,6 +34,7 @@ struct ExecPlan {
   std::vector<InheritedFd> fds;     // sorted by `to`
   std::vector<int> staging;         // one slot per fd, filled in the child
   int first_free = 3;               // above every `to`: where descriptors are staged
+  int nice = 0;                     // the priority lastack's caller had (priority.hpp)
 };
 
 void child_say(const char* text) {
@@ -70,6 +73,7 @@ void child_say(const char* text) {
   ::sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
   ::signal(SIGPIPE, SIG_DFL);
+  ::setpriority(PRIO_PROCESS, 0, plan.nice);  // the user's program runs at the caller's priority
   ::execve(plan.program, plan.argv.data(), plan.envp.data());
   child_say("exec failed: ");
   child_say(plan.program);
@@ -100,6 +104,7 @@ ChildProcess ChildProcess::spawn(const NetNamespace& ns, const std::string& prog
   ExecPlan plan;
   plan.netns_fd = ns.fd();
   plan.parent = ::getpid();
+  plan.nice = caller_nice();
   plan.program = program.c_str();
   for (const std::string& arg : argv) plan.argv.push_back(const_cast<char*>(arg.c_str()));
   plan.argv.push_back(nullptr);

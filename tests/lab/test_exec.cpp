@@ -1,6 +1,9 @@
 // `lastack exec`: the user's own server and client commands under a policy. `lastack agent` plays
 // the user's programs (nothing else is sure to be installed), addressed through the environment.
+#include <sys/resource.h>
+
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <filesystem>
 #include <fstream>
@@ -67,6 +70,17 @@ TEST_CASE("exec passes the lab's addresses to the commands and prefixes their ou
   CHECK(out.exit_code == 0);
   CHECK(contains(out.out, "server| server listens on 198.18.2.2:9090\n"));
   CHECK(contains(out.out, "client| client from 198.18.1.2\n"));
+}
+
+TEST_CASE("exec's commands run at the caller's priority, not the harness's raised one") {
+  const int caller = ::getpriority(PRIO_PROCESS, 0);
+  const auto out = run_lastack({"exec", "--policy", "drop-final-ack", "--quiet", "--server",
+                                "echo \"server nice $(nice)\"; " + server_agent(kServerSteps), "--client",
+                                "echo \"client nice $(nice)\"; " + client_agent(kClientSteps)});
+  INFO(out.out << out.err);
+  CHECK(out.exit_code == 0);
+  CHECK(contains(out.out, fmt::format("server| server nice {}\n", caller)));
+  CHECK(contains(out.out, fmt::format("client| client nice {}\n", caller)));
 }
 
 TEST_CASE("exec fails (exit 1) and says so when the client command exits non-zero") {
