@@ -243,10 +243,10 @@ void check_concurrent(const TableReader& t, const Scenario& scenario) {
     for (const Step& step : steps) {
       const bool own_port = step.kind == StepKind::bind || (side == Side::server && step.kind == StepKind::connect);
       if (own_port || step.kind == StepKind::exit || (step.kind == opens && count > 1))
-        t.fail("connections", fmt::format("{} runs {} copies of each side at once, so {} step \"{}\" (line {}) "
-                                          "cannot be in them: each copy opens one connection, from an "
-                                          "ephemeral port, in lastack's own process",
-                                          t.written("connections"), scenario.connections, side_name(side),
+        t.fail("connections", fmt::format("connections = {} runs {} copies of each side at once, so {} step "
+                                          "\"{}\" (line {}) cannot be in them: each copy opens one connection, "
+                                          "from an ephemeral port, in lastack's own process",
+                                          scenario.connections, scenario.connections, side_name(side),
                                           step.text, step.line));
     }
   }

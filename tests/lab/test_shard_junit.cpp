@@ -46,7 +46,7 @@ TEST_CASE("lastack run --shard 2/2 runs the 2nd policy only", "[shard][policy]")
   CHECK_FALSE(ran(r.out, "three-segment-close"));
 }
 
-TEST_CASE("an empty shard says so and exits 0; a bad shard exits 2 with one line", "[shard]") {
+TEST_CASE("an empty shard says so and exits 0, a bad shard exits 2 with one line", "[shard]") {
   auto empty = run_lastack({"run", "--shard", "4/5", "baseline", "drop-syn"});
   CHECK(empty.exit_code == 0);
   CHECK(empty.out == "shard 4/5: no policies\n");

@@ -51,7 +51,7 @@ TEST_CASE("a line that is not a message is a harness error naming the line", "[a
   CHECK(error_of("{\"step\": \"close\", \"outcome\": \"ok\", \"bytes\": 0}").find("t_ns") != std::string::npos);
 }
 
-TEST_CASE("a step's typed result, errno and corrupted range read back; an older line still reads", "[agent_message]") {
+TEST_CASE("a step's typed result, errno and corrupted range read back, an older line still reads", "[agent_message]") {
   AgentStepMessage m{5ns, "recv 100", "ECONNRESET", 40};
   m.result = StepResult::error;
   m.error = ECONNRESET;

@@ -93,7 +93,7 @@ TEST_CASE("from and side accept first-closer and second-closer beside client and
   CHECK(std::get<RetransmittedExpect>(p.expect[3]).segment.closer == CloseOrder::second);
 }
 
-TEST_CASE("a bad side lists every spelling; inject-rst names its side one way", "[close-order]") {
+TEST_CASE("a bad side lists every spelling, inject-rst names its side one way", "[close-order]") {
   CHECK(error_of("name = \"t\"\n[scenario]\nclient = [\"connect\"]\nserver = [\"accept\"]\n"
                  "[[expect]]\ncheck = \"state\"\nside = \"first\"\nreaches = \"CLOSED\"\n") ==
         "t.toml:7: unknown side \"first\" (expected one of: client, server, first-closer, second-closer)");

@@ -166,7 +166,7 @@ TEST_CASE("a counter check is judged once for the whole run, however many connec
   CHECK(results.front().passed());
 }
 
-TEST_CASE("the trace carries each side's counters through JSON; absent means not read") {
+TEST_CASE("the trace carries each side's counters through JSON, absent means not read") {
   Trace t = paws_trace();
   std::ostringstream out;
   write_jsonl(t, {}, out);

@@ -183,7 +183,7 @@ TEST_CASE("a delayed segment is released when its delay has elapsed, once") {
   CHECK_FALSE(engine.next_deadline());
 }
 
-TEST_CASE("due returns everything due in arrival order; next_deadline is the earliest") {
+TEST_CASE("due returns everything due in arrival order, next_deadline is the earliest") {
   FaultRule slow = rule(ActionKind::delay, selector(Role::data));
   slow.delay = 500ms;
   FaultRule fast = rule(ActionKind::delay, selector(Role::ack));

@@ -123,7 +123,7 @@ TEST_CASE("dropped handshake ACK: the answer to the retransmitted SYN-ACK is han
   CHECK(w.roles(client, ACK, 1101, 5001) == "handshake-ack,ack");
 }
 
-TEST_CASE("retransmitted data re-sends sequence space; pure ACKs never retransmit", "[flow]") {
+TEST_CASE("retransmitted data re-sends sequence space, pure ACKs never retransmit", "[flow]") {
   Wire w;
   w.handshake();
   CHECK(w.roles(client, ACK, 1001, 5001, 100) == "data");
@@ -261,7 +261,7 @@ TEST_CASE("connections are numbered in order of first appearance", "[flow]") {
   CHECK(w.tracker.connection_count() == 2);
 }
 
-TEST_CASE("without a SYN, the client address names the sides; numbers stay raw", "[flow]") {
+TEST_CASE("without a SYN, the client address names the sides, numbers stay raw", "[flow]") {
   Wire w;
   const Classified mid = w.segment(server, ACK, 5001, 1001, 100);
   CHECK(mid.from == server);

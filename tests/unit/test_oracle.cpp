@@ -101,7 +101,7 @@ TEST_CASE("a timing bound adds the timer, the measured round trip and the wire's
   CHECK_THAT(b.text(), Contains("timer +4 ms") && Contains("RTT +0.2 ms"));
 }
 
-TEST_CASE("the drop-final-ack trace fails no built-in invariant; those with nothing to judge say so") {
+TEST_CASE("the drop-final-ack trace fails no built-in invariant, those with nothing to judge say so") {
   const auto results = check_invariants(drop_final_ack_trace(), Policy{});
   REQUIRE(results.size() == 8);
   for (const auto& r : results) {

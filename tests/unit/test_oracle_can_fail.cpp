@@ -272,7 +272,7 @@ TEST_CASE("retransmission-backoff allows tcp_syn_linear_timeouts for an active S
 
 // ---- legal-states ----
 
-TEST_CASE("legal-states: traced single steps pass; LISTEN → TIME_WAIT and ESTABLISHED → SYN_SENT fail") {
+TEST_CASE("legal-states: traced single steps pass, LISTEN → TIME_WAIT and ESTABLISHED → SYN_SENT fail") {
   const auto ok = invariant(traced_close(), "legal-states");
   CHECK(ok.passed());
   CHECK_THAT(ok.saw, Contains("FIN_WAIT_2 → TIME_WAIT (inferred)"));
@@ -309,7 +309,7 @@ TEST_CASE("legal-states: a sampled jump over states is not checked, never a sile
 
 // ---- timewait-only-active-closers ----
 
-TEST_CASE("timewait-only-active-closers: traced with an inferred TIME_WAIT passes; overflow unknown is not checked") {
+TEST_CASE("timewait-only-active-closers: traced with an inferred TIME_WAIT passes, overflow unknown is not checked") {
   CHECK(invariant(traced_close(), "timewait-only-active-closers").passed());
   Trace t = traced_close();
   t.client_timewait_overflow.reset();

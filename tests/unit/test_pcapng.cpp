@@ -254,7 +254,7 @@ TEST_CASE("pcapng: timestamps are whole microseconds, split over the high and lo
   CHECK(le32(epb, 4) != 0);
 }
 
-TEST_CASE("pcapng: a packet block holds the captured bytes; its original length is the wire length") {
+TEST_CASE("pcapng: a packet block holds the captured bytes, its original length is the wire length") {
   const Trace trace = captured_run();
   const auto packets = read_packets(pcapng_bytes(trace));
   const auto wire = wire_events(trace);

@@ -194,7 +194,7 @@ TEST_CASE("connections and app are judged once over the whole run") {
   CHECK(results[1].name == "app client sees ok");
 }
 
-TEST_CASE("reset and timewait are judged per connection; close too") {
+TEST_CASE("reset and timewait are judged per connection, close too") {
   const Trace t = three_connections(drop_final_ack_trace());
   ResetExpect none;
   none.count = 0;

@@ -440,7 +440,7 @@ TEST_CASE("name is required, a string, not empty, one line") {
   CHECK(error_of("name = \"\"\"a\nb\"\"\"\n") == "t.toml:1: name must be one line");
 }
 
-TEST_CASE("summary must be one line; explanation and seed must be strings") {
+TEST_CASE("summary must be one line, explanation and seed must be strings") {
   CHECK(error_of(top_level_with("summary = \"\"\"one\ntwo\"\"\"\n")) == "t.toml:2: summary must be one line");
   CHECK(error_of(top_level_with("explanation = 3\n")) == "t.toml:2: explanation must be a string");
   CHECK(error_of(top_level_with("seed = true\n")) == "t.toml:2: seed must be a string");
@@ -519,7 +519,7 @@ TEST_CASE("the client starts with connect and the server with accept") {
         "t.toml:4: server must start with \"accept\" (it starts with \"close\")");
 }
 
-TEST_CASE("only the server accepts; a server connects only to a client's port, instead of accepting") {
+TEST_CASE("only the server accepts, a server connects only to a client's port, instead of accepting") {
   CHECK(scenario_error("client = [\"connect\", \"accept\"]\nserver = [\"accept\"]\n") ==
         "t.toml:3: client step \"accept\": only the server does that");
   CHECK(scenario_error("client = [\"connect\"]\nserver = [\"accept\", \"connect 40000\"]\n") ==
@@ -602,7 +602,7 @@ TEST_CASE("port must be an integer from 1 to 65535") {
   CHECK(scenario_error(steps + "port = 65536\n") == "t.toml:5: port must be at most 65535");
 }
 
-TEST_CASE("settle and timeout are durations with units; timeout is positive") {
+TEST_CASE("settle and timeout are durations with units, timeout is positive") {
   const std::string steps = "client = [\"connect\"]\nserver = [\"accept\"]\n";
   CHECK(scenario_error(steps + "settle = 500\n") ==
         "t.toml:5: settle = 500 has no unit: write a string with one, e.g. \"500ms\"");
@@ -912,7 +912,7 @@ TEST_CASE("timewait checks its sides and its expiry window") {
   CHECK(error_of(policy_with(head + "restarted = 1\n")) == "t.toml:7: restarted must be true or false");
 }
 
-TEST_CASE("state, reset and timewait take a connection of at least 1; unset, every connection") {
+TEST_CASE("state, reset and timewait take a connection of at least 1, unset, every connection") {
   const Policy p = parse_policy(policy_with("[[expect]]\ncheck = \"state\"\nside = \"server\"\n"
                                             "reaches = \"LAST_ACK\"\nconnection = 2\n"
                                             "[[expect]]\ncheck = \"reset\"\ncount = 0\nconnection = 3\n"
@@ -1022,15 +1022,15 @@ TEST_CASE("connections needs a positive count") {
         "check, count)");
 }
 
-TEST_CASE("connections = N runs N copies of the scenario; what cannot be copied is an error") {
+TEST_CASE("connections = N runs N copies of the scenario, what cannot be copied is an error") {
   const std::string ok = "name = \"t\"\n[scenario]\nconnections = 1000\nclient = [\"connect\", \"close\"]\n"
                          "server = [\"accept\", \"close\"]\n";
   CHECK(parse_policy(ok, "t.toml").scenario.connections == 1000);
   CHECK(parse_policy(policy_with(""), "t.toml").scenario.connections == 1);
   CHECK(scenario_error("connections = 0\nclient = [\"connect\"]\nserver = [\"accept\"]\n") ==
-        "t.toml:3: connections must be between 1 and 2000 (got 0)");
+        "t.toml:3: connections must be at least 1");
   CHECK(scenario_error("connections = 2001\nclient = [\"connect\"]\nserver = [\"accept\"]\n") ==
-        "t.toml:3: connections must be between 1 and 2000 (got 2001)");
+        "t.toml:3: connections must be at most 2000");
   CHECK_THAT(scenario_error("connections = 10\nclient = [\"bind 40000\", \"connect\"]\nserver = [\"accept\"]\n"),
              Catch::Contains("t.toml:3: connections = 10 runs 10 copies of each side at once, so client step "
                              "\"bind 40000\" (line 4) cannot be in them"));
@@ -1039,6 +1039,6 @@ TEST_CASE("connections = N runs N copies of the scenario; what cannot be copied 
   CHECK_THAT(scenario_error("connections = 2\nclient = [\"connect\", \"exit\"]\nserver = [\"accept\"]\n"),
              Catch::Contains("client step \"exit\" (line 4) cannot be in them"));
   CHECK(error_of(ok + "[[expect]]\ncheck = \"app\"\nside = \"server\"\nsees = \"eof\"\n") ==
-        "t.toml:7: check = \"app\" judges one agent's steps, and connections = 1000 runs 1000 of each side: "
+        "t.toml:6: check = \"app\" judges one agent's steps, and connections = 1000 runs 1000 of each side: "
         "the bytes-delivered invariant checks every connection's bytes");
 }

@@ -92,7 +92,7 @@ TEST_CASE("the sockets of a trace at an instant: last samples, timers counted do
   CHECK(at25[0].state == TcpState::TIME_WAIT);
 }
 
-TEST_CASE("drop-final-ack: unsettled until the retransmitted FIN is answered; ending once settled keeps every verdict") {
+TEST_CASE("drop-final-ack: unsettled until the retransmitted FIN is answered, ending once settled keeps every verdict") {
   const Trace trace = fixture("drop-final-ack");
   const Policy policy = shipped("drop-final-ack");
   const auto whole = outcomes(judge_trace(trace, policy));

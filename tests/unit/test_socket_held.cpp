@@ -115,7 +115,7 @@ SocketHeldExpect held(std::optional<Side> side, std::optional<Millis> longer_tha
 
 }  // namespace
 
-TEST_CASE("socket-held parses side, one state or several, and longer-than; defaults any side, CLOSE_WAIT, at the end") {
+TEST_CASE("socket-held parses side, one state or several, and longer-than, defaults any side, CLOSE_WAIT, at the end") {
   const SocketHeldExpect plain = parse_held("check = \"socket-held\"\n");
   CHECK_FALSE(plain.side.has_value());
   CHECK(plain.states == std::vector<TcpState>{S::CLOSE_WAIT});
