@@ -156,16 +156,33 @@ FlowTracker& FlowTracker::operator=(FlowTracker&&) noexcept = default;
 
 namespace {
 
-// The same key for both directions of an endpoint pair.
-std::string pair_key(const Segment& seg) {
-  std::string a(reinterpret_cast<const char*>(seg.src.bytes.data()), seg.src.bytes.size());
-  std::string b(reinterpret_cast<const char*>(seg.dst.bytes.data()), seg.dst.bytes.size());
-  a += static_cast<char>(seg.src.family), a += static_cast<char>(seg.sport >> 8), a += static_cast<char>(seg.sport & 0xff);
-  b += static_cast<char>(seg.dst.family), b += static_cast<char>(seg.dport >> 8), b += static_cast<char>(seg.dport & 0xff);
-  return a < b ? a + b : b + a;
+// One endpoint's bytes of a pair key: family, address, port (big-endian).
+std::array<std::uint8_t, 19> endpoint_bytes(const IpAddress& a, std::uint16_t port) {
+  std::array<std::uint8_t, 19> out{};
+  out[0] = static_cast<std::uint8_t>(a.family);
+  std::copy(a.bytes.begin(), a.bytes.end(), out.begin() + 1);
+  out[17] = static_cast<std::uint8_t>(port >> 8);
+  out[18] = static_cast<std::uint8_t>(port & 0xff);
+  return out;
 }
 
 }  // namespace
+
+// The same key for both directions: the smaller endpoint first.
+FlowTracker::PairKey FlowTracker::pair_key(const Segment& seg) {
+  auto a = endpoint_bytes(seg.src, seg.sport), b = endpoint_bytes(seg.dst, seg.dport);
+  if (b < a) std::swap(a, b);
+  PairKey key{};
+  std::copy(a.begin(), a.end(), key.begin());
+  std::copy(b.begin(), b.end(), key.begin() + a.size());
+  return key;
+}
+
+std::size_t FlowTracker::PairKeyHash::operator()(const PairKey& k) const noexcept {
+  std::size_t h = 1469598103934665603ULL;  // FNV-1a
+  for (const std::uint8_t byte : k) h = (h ^ byte) * 1099511628211ULL;
+  return h;
+}
 
 std::optional<std::size_t> FlowTracker::incarnation_of(const Segment& seg) const {
   // Newest first: a reused endpoint pair belongs to its latest incarnation, unless the segment's

@@ -3,7 +3,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <string>
+#include <array>
+#include <cstdint>
 #include <unordered_map>
 #include <vector>
 
@@ -50,8 +51,13 @@ class FlowTracker {
   std::vector<IpAddress> client_addresses_;
   std::vector<Connection> connections_;
   // Endpoint pair (either order) -> its connections, oldest first: a run of many connections
-  // looks a segment up, not through every connection.
-  std::unordered_map<std::string, std::vector<std::size_t>> by_pair_;
+  // looks a segment up, not through every connection. A fixed-size key: no allocation per segment.
+  using PairKey = std::array<std::uint8_t, 2 * (1 + 16 + 2)>;  // family, address, port; twice
+  struct PairKeyHash {
+    std::size_t operator()(const PairKey& k) const noexcept;
+  };
+  static PairKey pair_key(const Segment& seg);
+  std::unordered_map<PairKey, std::vector<std::size_t>, PairKeyHash> by_pair_;
 };
 
 }  // namespace lastack
