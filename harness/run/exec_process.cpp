@@ -71,7 +71,7 @@ std::vector<std::uint16_t> ExecProcess::listening_ports() {
   std::set<std::uint16_t> ports;
   // Either family: a server on the IPv6 wildcard also takes IPv4 connections.
   for (IpFamily family : {IpFamily::v4, IpFamily::v6})
-    for (const sys::SocketSnapshot& s : diag.dump(family))
+    for (const sys::SocketSnapshot& s : diag.dump(family, sys::SocketStates::listeners))
       if (s.state == TcpState::LISTEN) ports.insert(s.local_port);
   return {ports.begin(), ports.end()};
 }

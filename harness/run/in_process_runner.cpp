@@ -24,7 +24,7 @@ namespace {
 // the IPv6 wildcard also takes IPv4 connections).
 bool listening(sys::SockDiag& diag, std::uint16_t port) {
   for (IpFamily family : {IpFamily::v4, IpFamily::v6})
-    for (const sys::SocketSnapshot& s : diag.dump(family))
+    for (const sys::SocketSnapshot& s : diag.dump(family, sys::SocketStates::listeners))
       if (s.state == TcpState::LISTEN && s.local_port == port) return true;
   return false;
 }

@@ -21,7 +21,19 @@ namespace {
 
 // Dumps come in datagrams of up to 32 KiB when the reader offers that much.
 constexpr std::size_t kBufferBytes = 64 * 1024;
-constexpr std::uint32_t kAllStates = ~0U;
+// TCP states 1 (ESTABLISHED) to 12 (NEW_SYN_RECV). Bit 13, TCP_BOUND_INACTIVE, would make the
+// kernel walk the host-wide bind hash for sockets that are bound and nothing else.
+constexpr std::uint32_t kTcpStates = ((1U << 13) - 1) & ~1U;
+constexpr std::uint32_t kListen = 1U << static_cast<unsigned>(TcpState::LISTEN);
+
+std::uint32_t state_mask(SocketStates states) {
+  switch (states) {
+    case SocketStates::all: return kTcpStates;
+    case SocketStates::connections: return kTcpStates & ~kListen;
+    case SocketStates::listeners: return kListen;
+  }
+  return kTcpStates;
+}
 
 std::uint8_t family_code(IpFamily family) { return family == IpFamily::v4 ? AF_INET : AF_INET6; }
 
@@ -50,7 +62,7 @@ DiagRequest make_request(std::uint16_t type, std::uint16_t flags, std::uint32_t 
   r.header.nlmsg_seq = seq;
   r.body.sdiag_family = family_code(family);
   r.body.sdiag_protocol = IPPROTO_TCP;
-  r.body.idiag_states = kAllStates;
+  r.body.idiag_states = kTcpStates;
   return r;
 }
 
@@ -114,15 +126,16 @@ std::size_t SockDiag::receive_reply() {
   }
 }
 
-std::vector<SocketSnapshot> SockDiag::dump(IpFamily family) {
+std::vector<SocketSnapshot> SockDiag::dump(IpFamily family, SocketStates states) {
   std::vector<SocketSnapshot> out;
-  dump_into(family, out);
+  dump_into(family, out, states);
   return out;
 }
 
-void SockDiag::dump_into(IpFamily family, std::vector<SocketSnapshot>& out) {
+void SockDiag::dump_into(IpFamily family, std::vector<SocketSnapshot>& out, SocketStates states) {
   out.clear();
   DiagRequest request = make_request(SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, ++seq_, family);
+  request.body.idiag_states = state_mask(states);
   request.body.idiag_ext = 1U << (INET_DIAG_INFO - 1);
   send_request(socket_.get(), request);
   for (;;) {

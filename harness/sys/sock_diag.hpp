@@ -40,16 +40,25 @@ struct SocketSnapshot {
   std::array<std::uint32_t, 2> cookie{};  // the kernel's socket id, for destroy()
 };
 
+/// Which sockets a dump asks for. The kernel walks the host-wide listening hash (64 K buckets)
+/// only for a dump that asks for listeners, so a polling loop leaves them out.
+enum class SocketStates {
+  all,          // every TCP state (bound-only sockets, TCP_BOUND_INACTIVE, are never asked for)
+  connections,  // every state but LISTEN: the namespace's own established hash only
+  listeners,    // LISTEN only
+};
+
 /// A NETLINK_SOCK_DIAG socket opened in one namespace; move-only.
 class SockDiag {
  public:
   /// Open a sock_diag socket in `ns`: it observes that namespace from then on.
   static SockDiag open_in(const NetNamespace& ns);
 
-  /// Every TCP socket of `family` in the namespace, TIME_WAIT and listeners included.
-  std::vector<SocketSnapshot> dump(IpFamily family);
-  /// Same as dump(family), into `out` (cleared first) so a polling loop reuses its storage.
-  void dump_into(IpFamily family, std::vector<SocketSnapshot>& out);
+  /// Every TCP socket of `family` in the namespace in `states`, TIME_WAIT and request sockets
+  /// included.
+  std::vector<SocketSnapshot> dump(IpFamily family, SocketStates states = SocketStates::all);
+  /// Same as dump(), into `out` (cleared first) so a polling loop reuses its storage.
+  void dump_into(IpFamily family, std::vector<SocketSnapshot>& out, SocketStates states = SocketStates::all);
 
   /// Destroy one socket (SOCK_DESTROY), e.g. a TIME_WAIT socket; false if it no longer exists.
   bool destroy(const SocketSnapshot& s, IpFamily family);
