@@ -11,9 +11,7 @@ WireCapture::WireCapture(asio::io_context& io, const RunClock& clock, const sys:
       capture_(sys::PacketCapture::open_in(wire)),
       client_facing_(sys::PacketCapture::interface_index(wire, "c0")),
       server_facing_(sys::PacketCapture::interface_index(wire, "s0")),
-      socket_(io, ::dup(capture_.fd())) {
-  frames_.reserve(4096);
-}
+      socket_(io, ::dup(capture_.fd())) {}
 
 void WireCapture::start() { wait_readable(); }
 
@@ -36,16 +34,16 @@ void WireCapture::wait_readable() {
 std::vector<CapturedSegment> WireCapture::segments() const {
   std::vector<CapturedSegment> out;
   out.reserve(frames_.size());
-  for (const sys::CapturedFrame& f : frames_) {
-    if (f.ifindex != client_facing_ && f.ifindex != server_facing_) continue;  // lo: not the wire
+  frames_.for_each([&](const sys::CapturedFrame& f) {
+    if (f.ifindex != client_facing_ && f.ifindex != server_facing_) return;  // lo: not the wire
     CapturedSegment s;
     s.at = clock_.from_realtime(f.realtime);
     s.facing = f.ifindex == client_facing_ ? Side::client : Side::server;
     s.egress = f.outgoing;
-    s.bytes = f.bytes;
+    s.bytes.assign(f.bytes.begin(), f.bytes.end());
     s.length = f.length;
     out.push_back(std::move(s));
-  }
+  });
   return out;
 }
 

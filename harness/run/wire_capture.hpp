@@ -37,7 +37,7 @@ class WireCapture {
   sys::PacketCapture capture_;
   int client_facing_ = 0, server_facing_ = 0;  // interface indexes of c0 and s0
   asio::posix::stream_descriptor socket_;
-  std::vector<sys::CapturedFrame> frames_;
+  sys::FrameLog frames_;
   bool stopped_ = false;
 };
 

@@ -31,19 +31,36 @@ constexpr unsigned kRetireTimeoutMs = 4;
 constexpr std::uint16_t kEtherIpv4 = 0x0800, kEtherIpv6 = 0x86dd;
 constexpr std::uint8_t kProtocolTcp = 6;
 
-/// Classic BPF: TCP over IPv4 or IPv6 (no extension headers) kept, cut at `snap`; all else
-/// rejected (return 0). A SOCK_DGRAM packet socket runs it from the network header; the ancillary
-/// load gives skb->protocol in host order.
-std::array<sock_filter, 9> tcp_filter(std::uint32_t snap) {
+/// Classic BPF: TCP over IPv4 or IPv6 (no extension headers) kept, cut right after its TCP
+/// header (IP header + TCP data offset, at most `snap`); all else rejected (return 0). Copying
+/// headers only keeps the ring small in the cache, which the wire's own path shares. A SOCK_DGRAM
+/// packet socket runs it from the network header; the ancillary load gives skb->protocol in host
+/// order. A header cut short makes the load fail, and the kernel reject the frame.
+std::array<sock_filter, 21> tcp_header_filter(std::uint32_t snap) {
   return {{
       BPF_STMT(BPF_LD | BPF_H | BPF_ABS, static_cast<std::uint32_t>(SKF_AD_OFF + SKF_AD_PROTOCOL)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kEtherIpv4, 0, 2),
-      BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9),  // IPv4 protocol
-      BPF_JUMP(BPF_JMP | BPF_JA, 2, 0, 0),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kEtherIpv6, 0, 3),
-      BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 6),  // IPv6 next header
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kProtocolTcp, 0, 1),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kEtherIpv4, 0, 8),
+      // IPv4: X = header length; A = X + TCP data offset * 4.
+      BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kProtocolTcp, 0, 16),
+      BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),
+      BPF_STMT(BPF_LD | BPF_B | BPF_IND, 12),
+      BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 2),
+      BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0x3c),
+      BPF_STMT(BPF_ALU | BPF_ADD | BPF_X, 0),
+      BPF_JUMP(BPF_JMP | BPF_JA, 7, 0, 0),
+      // IPv6: A = 40 + TCP data offset * 4.
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kEtherIpv6, 0, 9),
+      BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 6),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kProtocolTcp, 0, 7),
+      BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 40 + 12),
+      BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 2),
+      BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0x3c),
+      BPF_STMT(BPF_ALU | BPF_ADD | BPF_K, 40),
+      // Both: at most `snap`.
+      BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, snap, 0, 1),
       BPF_STMT(BPF_RET | BPF_K, snap),
+      BPF_STMT(BPF_RET | BPF_A, 0),
       BPF_STMT(BPF_RET | BPF_K, 0),
   }};
 }
@@ -63,7 +80,7 @@ PacketCapture PacketCapture::open_in(const NetNamespace& ns, std::uint32_t snap)
       throw EnvironmentError("cannot open a packet socket (CAP_NET_RAW needed) to capture the wire");
     throw_errno("socket(AF_PACKET)");
   }
-  auto code = tcp_filter(snap);
+  auto code = tcp_header_filter(snap);
   sock_fprog program{static_cast<unsigned short>(code.size()), code.data()};
   set_option(fd.get(), SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program, "setsockopt(SO_ATTACH_FILTER)");
   int version = TPACKET_V3;
@@ -117,7 +134,7 @@ void PacketCapture::unmap() {
   ring_ = nullptr;
 }
 
-std::size_t PacketCapture::read(std::vector<CapturedFrame>& out) {
+std::size_t PacketCapture::read(FrameLog& out) {
   std::size_t frames = 0;
   for (;;) {
     auto* desc = reinterpret_cast<tpacket_block_desc*>(block(next_block_));
@@ -127,14 +144,10 @@ std::size_t PacketCapture::read(std::vector<CapturedFrame>& out) {
     for (std::uint32_t i = 0; i < desc->hdr.bh1.num_pkts; ++i) {
       const auto* hdr = reinterpret_cast<const tpacket3_hdr*>(frame);
       const auto* ll = reinterpret_cast<const sockaddr_ll*>(frame + TPACKET_ALIGN(sizeof(tpacket3_hdr)));
-      CapturedFrame f;
-      f.realtime = std::chrono::seconds(hdr->tp_sec) + std::chrono::nanoseconds(hdr->tp_nsec);
-      f.ifindex = ll->sll_ifindex;
-      f.outgoing = ll->sll_pkttype == PACKET_OUTGOING;
       // SOCK_DGRAM: the frame starts at the network header (tp_net == tp_mac).
-      f.bytes.assign(frame + hdr->tp_net, frame + hdr->tp_net + hdr->tp_snaplen);
-      f.length = hdr->tp_len;
-      out.push_back(std::move(f));
+      out.append({std::chrono::seconds(hdr->tp_sec) + std::chrono::nanoseconds(hdr->tp_nsec), ll->sll_ifindex,
+                  ll->sll_pkttype == PACKET_OUTGOING,
+                  std::span<const std::uint8_t>(frame + hdr->tp_net, hdr->tp_snaplen), hdr->tp_len});
       ++frames;
       frame += hdr->tp_next_offset;
     }
@@ -143,7 +156,7 @@ std::size_t PacketCapture::read(std::vector<CapturedFrame>& out) {
   }
 }
 
-void PacketCapture::drain(std::vector<CapturedFrame>& out, std::chrono::milliseconds timeout) {
+void PacketCapture::drain(FrameLog& out, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     read(out);

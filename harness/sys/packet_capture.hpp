@@ -6,24 +6,15 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
-#include <vector>
 
 #include "harness/sys/fd.hpp"
+#include "harness/sys/frame_log.hpp"
 #include "harness/sys/netns.hpp"
 
 namespace lastack::sys {
 
-/// One TCP segment as the capture saw it cross an interface.
-struct CapturedFrame {
-  std::chrono::nanoseconds realtime{0};  // the kernel's timestamp: CLOCK_REALTIME since the epoch
-  int ifindex = 0;                       // the interface it crossed
-  bool outgoing = false;                 // leaving the namespace through `ifindex` (else entering)
-  std::vector<std::uint8_t> bytes;       // from the IP header on, cut at the snap length
-  std::uint32_t length = 0;              // the IP packet's real length
-};
-
 /// A packet socket bound to every interface of one namespace; move-only, unmapped and closed
-/// on destruction. Fed only TCP (a classic BPF filter) and only the first `snap` bytes.
+/// on destruction. Fed only TCP (a classic BPF filter), and only its headers (at most `snap` bytes).
 class PacketCapture {
  public:
   /// Open, filter, map and bind in `ns`: segments are seen from the moment this returns.
@@ -41,11 +32,11 @@ class PacketCapture {
   int fd() const { return socket_.get(); }
 
   /// Append every frame of every block the kernel has handed over; returns how many.
-  std::size_t read(std::vector<CapturedFrame>& out);
+  std::size_t read(FrameLog& out);
   /// Read until the block the kernel is filling is handed over too (it retires a block a few
   /// ms after its first frame): every frame captured before this call is in `out` afterwards.
   /// Throws HarnessError when the kernel does not hand it over within `timeout`.
-  void drain(std::vector<CapturedFrame>& out, std::chrono::milliseconds timeout = std::chrono::milliseconds(500));
+  void drain(FrameLog& out, std::chrono::milliseconds timeout = std::chrono::milliseconds(500));
   /// Frames the kernel could not put in the ring (full) since open (PACKET_STATISTICS tp_drops).
   std::uint64_t drops();
 
