@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
 
 #include "harness/core/error.hpp"
 #include "harness/core/segment.hpp"
@@ -41,8 +42,13 @@ Interceptor::Interceptor(asio::io_context& io, const RunClock& clock, sys::NfQue
       on_segment_(std::move(on_segment)),
       socket_(io, ::dup(port_.fd())),
       timer_(io) {
-  events_.reserve(1024);
   passed_.reserve(256);
+}
+
+std::vector<WireEvent> Interceptor::take_events() {
+  std::vector<WireEvent> out(std::make_move_iterator(events_.begin()), std::make_move_iterator(events_.end()));
+  events_.clear();
+  return out;
 }
 
 void Interceptor::start() { wait_readable(); }

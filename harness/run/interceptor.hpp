@@ -2,6 +2,7 @@
 // The interceptor: the wire's NFQUEUE driven by Asio. Each queued segment is parsed, classified
 // by the flow tracker, decided by the engine, logged as a WireEvent, and given its verdict.
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <optional>
 #include <span>
@@ -40,9 +41,9 @@ class Interceptor {
   /// Segments still delayed or held.
   bool idle() const { return waiting_.empty(); }
   /// Every segment seen, in arrival order.
-  const std::vector<WireEvent>& events() const { return events_; }
+  const std::deque<WireEvent>& events() const { return events_; }
   /// Hand the log over (end of run): a bulk run logs tens of thousands of segments.
-  std::vector<WireEvent> take_events() { return std::move(events_); }
+  std::vector<WireEvent> take_events();
   /// The kernel's count of segments it could not queue (queue full, or no listener).
   std::uint64_t queue_drops() const;
   /// What went wrong in the interceptor (kind harness_error): packets it could not parse,
@@ -71,7 +72,7 @@ class Interceptor {
   std::function<void(const WireEvent&)> on_segment_;
   asio::posix::stream_descriptor socket_;
   asio::steady_timer timer_;
-  std::vector<WireEvent> events_;
+  std::deque<WireEvent> events_;  // grows in place: a vector's regrowth moved every event on the wire's path
   std::unordered_map<std::uint64_t, std::size_t> waiting_;  // packet id -> index in events_
   struct HeldCopies {
     std::size_t event = 0;             // the original's index in events_
