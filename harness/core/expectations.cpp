@@ -1,6 +1,7 @@
 // Policy expectations about the endpoints: retransmissions, states, resets, what the apps saw,
 // TIME_WAIT. Each check says what it saw, with the numbers. (Wire counts: expectations_wire.cpp.)
 #include "harness/core/expectations.hpp"
+#include "harness/core/socket_samples.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -181,19 +182,11 @@ std::string paths_text(const std::vector<StateHistory>& sockets) {
   return join(parts);
 }
 
-// Whether a history's last state is known: traced, gone, or sampled with no wire activity on
-// its connection in the last two sample intervals (the observer records each change and samples
-// to the end: only a change in the last interval could be missing).
-bool last_state_known(const Trace& trace, const StateHistory& h) {
-  if (h.steps.empty()) return false;
-  const StateStep& last = h.steps.back();
-  if (last.source != StateSource::sampled || last.state == TcpState::CLOSE) return true;
+// The moment a state check judges the sockets at: the end of what was observed.
+Instant observed_end(const Trace& trace) {
   Instant end = trace.observed_until.value_or(Instant{});
   for (const TraceEvent& ev : trace.events) end = std::max(end, event_time(ev));
-  const Instant quiet_from = end - 2 * Duration(trace.sample_interval);
-  for (const WireEvent* w : wire_events(trace))
-    if ((!h.connection || w->info.connection == *h.connection) && arrival_time(*w) > quiet_from) return false;
-  return true;
+  return end;
 }
 
 }  // namespace
@@ -220,8 +213,9 @@ CheckResult check_state(const Trace& trace, const StateExpect& x) {
     if (e.evidence == Evidence::unknown) unknowns.push_back(e.why);
   }
   if (x.ends_in) {
+    const Instant end = observed_end(trace);
     for (const auto& h : sockets) {
-      if (!last_state_known(trace, h))
+      if (!last_state_known(trace, h, end))
         unknowns.push_back(fmt::format("the last state of port {} is not known ({})", h.local_port, sampling_note));
       else if (h.steps.back().state != *x.ends_in)
         problems.push_back(fmt::format("ended in {}", state_name(h.steps.back().state)));

@@ -11,6 +11,7 @@
 #include "harness/core/duration_text.hpp"
 #include "harness/core/expectation_support.hpp"
 #include "harness/core/expectations.hpp"
+#include "harness/core/socket_samples.hpp"
 #include "harness/core/state_history.hpp"
 
 namespace lastack {
@@ -60,31 +61,10 @@ StateHistory until_end(const StateHistory& h, Instant end) {
   return cut;
 }
 
-// How long a state can last between two sock_diag samples and never be seen: two intervals
-// (a sample late by one) and a loaded host's scheduling latency.
-Duration sampling_blind_spot(const Trace& trace) {
-  return 2 * Duration(trace.sample_interval) + Duration(trace.host_latency);
-}
-
 // True when `s` comes from sock_diag samples in this trace: every state when sampled; with
 // tracepoints, only the timewait socket's (TIME_WAIT, an orphan's FIN_WAIT_2).
 bool sampled_state(const Trace& trace, TcpState s) {
   return trace.kernel_source == KernelSource::sampled || s == TcpState::TIME_WAIT || s == TcpState::FIN_WAIT2;
-}
-
-// Whether the socket's last step is still its state at the run's end: traced, inferred or gone;
-// sampled with no wire activity on its connection in the last two sample intervals before it (the
-// observer records each change and samples past the end: only a change in the last interval
-// can be missing, and a state change there comes with a segment).
-bool last_state_known(const Trace& trace, const StateHistory& h, Instant end) {
-  const StateStep& last = h.steps.back();
-  if (last.source != StateSource::sampled || last.state == TcpState::CLOSE) return true;
-  const Instant quiet_from = end - 2 * Duration(trace.sample_interval);
-  for (const WireEvent* w : wire_events(trace))
-    if ((!h.connection || w->info.connection == *h.connection) && arrival_time(*w) > quiet_from &&
-        arrival_time(*w) <= end)
-      return false;
-  return true;
 }
 
 // "198.18.2.2:8080", "[fd00:2::2]:8080", or "port 8080" when no segment names the address.
@@ -112,27 +92,32 @@ std::string held_socket_text(const Trace& trace, const StateHistory& h) {
                      h.side == Side::server ? "←" : "→", endpoint_text(remote, h.remote_port), connection);
 }
 
+// When step `i` of `h` began: exactly when traced or inferred, else between two samples.
+InstantBounds step_began(const Trace& trace, const StateHistory& h, std::size_t i) {
+  const StateStep& step = h.steps[i];
+  if (step.source != StateSource::sampled) return {step.at, step.at};
+  return sampled_change(trace, h.side, step.at);
+}
+
 // Every stretch in an expected state, with how long it lasted as far as the trace tells: a
-// sampled step's change happened up to the blind spot before it was seen.
+// sampled step's change happened between the sample before and the one that showed it.
 std::vector<Hold> holds_of(const Trace& trace, const StateHistory& h, const SocketHeldExpect& x, Instant end) {
   std::vector<Hold> out;
-  const Duration blind = sampling_blind_spot(trace);
   for (std::size_t i = 0; i < h.steps.size(); ++i) {
     const StateStep& step = h.steps[i];
     if (!wanted(x, step.state)) continue;
     Hold hold{&h, step.state};
+    const InstantBounds began = step_began(trace, h, i);
     const bool enter_exact = step.source != StateSource::sampled;
-    const Duration early = enter_exact ? Duration{} : blind;  // it may have entered this much earlier
     if (i + 1 < h.steps.size()) {
-      const StateStep& next = h.steps[i + 1];
-      const Duration late = next.source != StateSource::sampled ? Duration{} : blind;  // it may have left earlier
-      hold.at_least = std::max(Duration{}, next.at - late - step.at);
-      hold.at_most = next.at - (step.at - early);
-      hold.exact = enter_exact && late == Duration{};
+      const InstantBounds left = step_began(trace, h, i + 1);
+      hold.at_least = std::max(Duration{}, left.earliest - began.latest);
+      hold.at_most = left.latest - began.earliest;
+      hold.exact = enter_exact && h.steps[i + 1].source != StateSource::sampled;
     } else {
       hold.at_end = true;
-      hold.at_least = std::max(Duration{}, end - step.at);
-      hold.at_most = hold.at_least + early;
+      hold.at_least = std::max(Duration{}, end - began.latest);
+      hold.at_most = end - began.earliest;
       hold.exact = enter_exact;
     }
     out.push_back(hold);
@@ -219,9 +204,10 @@ CheckResult check_socket_held(const Trace& trace, const SocketHeldExpect& x) {
   }
   // Sampling misses a hold shorter than its blind spot: below it, "never seen" proves nothing.
   const bool blind = std::any_of(x.states.begin(), x.states.end(), [&](TcpState s) { return sampled_state(trace, s); });
-  if (x.longer_than && blind && *x.longer_than < sampling_blind_spot(trace))
+  const Duration unseen = blind ? longest_unseen(trace, x.side, end) : Duration{};
+  if (x.longer_than && blind && *x.longer_than < unseen)
     unknowns.push_back(fmt::format("a hold shorter than {} between two samples can be missed ({}), and {} is shorter",
-                                   ms_text(sampling_blind_spot(trace)), sampling_note, held_text(*x.longer_than)));
+                                   ms_text(unseen), sampling_note, held_text(*x.longer_than)));
   r.outcome = !problems.empty() ? Outcome::fail : !unknowns.empty() ? Outcome::not_checked : Outcome::pass;
   if (!problems.empty()) {
     r.saw = join(problems);

@@ -241,6 +241,17 @@ std::string render_verdicts(const std::vector<CheckResult>& results, bool color,
   return out;
 }
 
+namespace {
+
+// [[start_ns, end_ns], ...]: one pair per sock_diag sample.
+Json samples_json(const std::vector<SocketSample>& samples) {
+  Json out = Json::array();
+  for (const SocketSample& s : samples) out.push_back(Json::array({s.start.count(), s.end.count()}));
+  return out;
+}
+
+}  // namespace
+
 nlohmann::ordered_json trace_header_json(const Trace& trace) {
   Json addresses = Json::array();
   for (const IpAddress& a : trace.client_addresses) addresses.push_back(a.str());
@@ -266,6 +277,9 @@ nlohmann::ordered_json trace_header_json(const Trace& trace) {
       {"client_addresses", addresses}};
   // Only when known: traces recorded before it existed read and write back byte for byte.
   if (trace.run_end) header["run_end_ns"] = trace.run_end->count();
+  if (!trace.client_samples.empty() || !trace.server_samples.empty())
+    header["socket_samples"] = Json{{"client", samples_json(trace.client_samples)},
+                                    {"server", samples_json(trace.server_samples)}};
   if (trace.client_counters || trace.server_counters)
     header["kernel_counters"] = Json{{"client", optional_json(trace.client_counters)},
                                      {"server", optional_json(trace.server_counters)}};

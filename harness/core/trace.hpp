@@ -43,8 +43,8 @@ struct WireEvent {
   Fate fate = Fate::passed;
   std::optional<std::size_t> fault;  // index into Policy::faults that acted on it
   std::string note;                  // "dropped by fault 1: final-ack"
-  std::vector<std::uint8_t> bytes;   // the IP packet's first 128 bytes as captured (headers, and
-                                     // payload as far as that), from the capture or the interceptor
+  std::vector<std::uint8_t> bytes;   // the IP packet's start: its IP and TCP headers from the capture,
+                                     // its first 128 bytes from the interceptor (payload as far as that)
   std::uint32_t wire_length = 0;     // the packet's real length (> bytes.size() when cut)
 };
 
@@ -63,6 +63,12 @@ struct SocketEvent {
   std::uint8_t retransmits = 0;       // idiag_retrans / tcpi_retransmits
   std::uint32_t total_retrans = 0;    // tcpi_total_retrans (0 in TIME_WAIT: no tcp_info)
   std::chrono::microseconds rto{0};   // tcpi_rto (0 in TIME_WAIT)
+};
+
+/// One sock_diag sample of one side's sockets: the dump was asked for at `start` and its answer
+/// read by `end`, so each socket it shows was in that state at some moment between the two.
+struct SocketSample {
+  Instant start{}, end{};
 };
 
 /// Kernel truth, exact: a full socket changed state (tracepoint sock:inet_sock_set_state,
@@ -204,8 +210,13 @@ struct Trace {
   // Where kernel states came from: traced (BPF tracepoints, exact) or sampled (sock_diag every
   // 2 ms, which can miss a short state: checks that depend on it say "not checked").
   KernelSource kernel_source = KernelSource::sampled;
-  // How often sock_diag sampled (the resolution of SocketEvent times).
+  // How often sock_diag was asked to sample (the pace it aims at; SocketEvent times are sample
+  // starts).
   std::chrono::microseconds sample_interval{2000};
+  // Every sample sock_diag took of each side, changes or not, in time order: what a sampled
+  // state's uncertainty is judged from (a loaded host samples far less often than it asks to).
+  // Empty: not recorded (older traces, hand-made ones): the checks assume the asked-for pace.
+  std::vector<SocketSample> client_samples, server_samples;
   // TcpExtTCPTimeWaitOverflow in each endpoint namespace at the end of the run: a TIME_WAIT the
   // kernel skipped. nullopt: not read.
   std::optional<std::uint64_t> client_timewait_overflow, server_timewait_overflow;

@@ -204,6 +204,30 @@ void read_kernel_counters(const JsonFields& f, Trace& t) {
   t.server_counters = side("server");
 }
 
+// "socket_samples": {"client": [[start_ns, end_ns], ...], "server": ...}, each side in time
+// order. Absent (a trace recorded before lastack kept them): none recorded.
+void read_socket_samples(const JsonFields& f, Trace& t) {
+  if (!f.has("socket_samples")) return;
+  const JsonFields sides = f.object("socket_samples");
+  const auto side = [&sides](std::string_view key) {
+    std::vector<SocketSample> out;
+    const Json& list = sides.raw(key);
+    if (!list.is_array()) sides.fail(fmt::format("{} is not a list of [start_ns, end_ns] pairs", sides.name(key)));
+    for (const Json& pair : list) {
+      const bool ints = pair.is_array() && pair.size() == 2 && pair[0].is_number_integer() && pair[1].is_number_integer();
+      if (!ints) sides.fail(fmt::format("{} holds {}, not a [start_ns, end_ns] pair", sides.name(key), quoted(pair)));
+      const SocketSample s{Instant(pair[0].get<std::int64_t>()), Instant(pair[1].get<std::int64_t>())};
+      if (s.end < s.start || (!out.empty() && s.start < out.back().start))
+        sides.fail(fmt::format("{} holds {}: a sample ends before it starts, or starts before the one listed before it",
+                               sides.name(key), quoted(pair)));
+      out.push_back(s);
+    }
+    return out;
+  };
+  t.client_samples = side("client");
+  t.server_samples = side("server");
+}
+
 Trace read_header(const JsonFields& f) {
   if (!f.has("format"))
     f.fail("no \"format\": a trace from a lastack that did not record wire bytes; record it again");
@@ -241,6 +265,7 @@ Trace read_header(const JsonFields& f) {
   if (f.has("run_end_ns"))
     if (const auto end = f.optional_number<std::int64_t>("run_end_ns")) t.run_end = Instant(*end);
   read_kernel_counters(f, t);
+  read_socket_samples(f, t);
   agree(f, trace_header_json(t), false);
   return t;
 }

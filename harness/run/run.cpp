@@ -279,6 +279,7 @@ class RunDriver {
   void finish() {
     if (finished_) return;
     finished_ = true;
+    observer_.sample();   // the sockets as the run leaves them: its last sample before the end
     end_ = clock_.now();  // segments entering wire after this belong to the teardown
     // Read before the agents stop: what their stop sends belongs to the teardown, as on the wire.
     const SideCounters end = read_side_counters(lab_);
@@ -334,6 +335,8 @@ class RunDriver {
     for (auto& e : merge_wire_events(errors)) trace.events.emplace_back(std::move(e));
     for (auto& e : errors) trace.events.emplace_back(std::move(e));
     for (const SocketEvent& e : observer_.events()) trace.events.emplace_back(e);
+    trace.client_samples = observer_.samples(Side::client);
+    trace.server_samples = observer_.samples(Side::server);
     if (kernel_) {
       kernel_->drain();  // everything the kernel wrote up to now: nothing is left in the ring
       trace.kernel_source = KernelSource::traced;

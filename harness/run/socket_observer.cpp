@@ -74,24 +74,27 @@ bool SocketObserver::relevant(const sys::SocketSnapshot& s) const {
 }
 
 void SocketObserver::sample() {
-  const Instant now = clock_.now();
-  sample_side(Side::client, client_, client_seen_, now);
-  sample_side(Side::server, server_, server_seen_, now);
+  sample_side(Side::client, client_, client_seen_);
+  sample_side(Side::server, server_, server_seen_);
 }
 
 void SocketObserver::learn_listeners(Side side) {
   // A port once listened on stays observed: its connections outlive the listener.
   if (!listening_ports_ || side != Side::server) return;
-  for (const auto& snap : snapshots_)
+  for (const auto& snap : server_snapshots_)
     if (snap.state == TcpState::LISTEN) ports_.insert(snap.local_port);
 }
 
-void SocketObserver::sample_side(Side side, sys::SockDiag& diag, std::map<Key, Seen>& seen,
-                                 Instant now) {
+void SocketObserver::sample_side(Side side, sys::SockDiag& diag, std::map<Key, Seen>& seen) {
+  const Instant now = clock_.now();
   std::set<Key> present;
-  diag.dump_into(family_, snapshots_);  // every 2 ms: reuse one buffer
+  // Every 2 ms: reuse one buffer, and ask for listeners only where one teaches a port.
+  const bool listeners = listening_ports_ && side == Side::server;
+  auto& snapshots = side == Side::client ? client_snapshots_ : server_snapshots_;
+  diag.dump_into(family_, snapshots, listeners ? sys::SocketStates::all : sys::SocketStates::connections);
+  (side == Side::client ? client_samples_ : server_samples_).push_back({now, clock_.now()});
   learn_listeners(side);
-  for (const auto& snap : snapshots_) {
+  for (const auto& snap : snapshots) {
     if (!relevant(snap)) continue;
     Key key{snap.local_port, snap.remote_port};
     present.insert(key);
@@ -126,18 +129,18 @@ void SocketObserver::sample_side(Side side, sys::SockDiag& diag, std::map<Key, S
 }
 
 std::vector<SocketNow> SocketObserver::sockets_now() {
+  sample();  // a sample like any other: what it shows is in the trace too
   std::vector<SocketNow> out;
-  for (Side side : {Side::client, Side::server}) {
-    for (const auto& snap : (side == Side::client ? client_ : server_).dump(family_))
-      out.push_back({side, snap.local_port, snap.remote_port, snap.state, snap.expires});
-  }
+  for (Side side : {Side::client, Side::server})
+    for (const auto& snap : side == Side::client ? client_snapshots_ : server_snapshots_)
+      if (snap.state != TcpState::LISTEN) out.push_back({side, snap.local_port, snap.remote_port, snap.state, snap.expires});
   return out;
 }
 
 std::size_t SocketObserver::destroy_timewait(Side side) {
   auto& diag = side == Side::client ? client_ : server_;
   std::size_t destroyed = 0;
-  for (const auto& snap : diag.dump(family_))
+  for (const auto& snap : diag.dump(family_, sys::SocketStates::connections))
     if (relevant(snap) && snap.state == TcpState::TIME_WAIT && diag.destroy(snap, family_)) ++destroyed;
   return destroyed;
 }

@@ -33,8 +33,9 @@ class SocketObserver {
   /// Take a sample of both sides now.
   void sample();
 
-  /// Every TCP socket of both namespaces now, whatever its port (one dump each, not recorded):
-  /// what decides whether the run may end before its settle time (core/quiescence.hpp).
+  /// Take a sample of both sides now, and return every TCP socket it showed but listeners,
+  /// whatever its port: what decides whether the run may end before its settle time
+  /// (core/quiescence.hpp, where a listener is settled).
   std::vector<SocketNow> sockets_now();
 
   /// SOCK_DESTROY every TIME_WAIT socket of the scenario on `side`; returns how many.
@@ -42,6 +43,10 @@ class SocketObserver {
 
   /// Every change seen, in time order.
   const std::vector<SocketEvent>& events() const { return events_; }
+  /// Every sample taken of `side`, in time order.
+  const std::vector<SocketSample>& samples(Side side) const {
+    return side == Side::client ? client_samples_ : server_samples_;
+  }
 
  private:
   struct Seen {
@@ -50,7 +55,7 @@ class SocketObserver {
   using Key = std::pair<std::uint16_t, std::uint16_t>;  // local port, remote port
 
   void schedule();
-  void sample_side(Side side, sys::SockDiag& diag, std::map<Key, Seen>& seen, Instant now);
+  void sample_side(Side side, sys::SockDiag& diag, std::map<Key, Seen>& seen);
   bool relevant(const sys::SocketSnapshot& s) const;
   /// With listening_ports_: add the ports the server side's latest dump shows listening.
   void learn_listeners(Side side);
@@ -65,7 +70,9 @@ class SocketObserver {
   asio::steady_timer timer_;
   std::map<Key, Seen> client_seen_, server_seen_;
   std::vector<SocketEvent> events_;
-  std::vector<sys::SocketSnapshot> snapshots_;  // the latest dump, reused between samples
+  std::vector<SocketSample> client_samples_, server_samples_;
+  // The latest dump of each side (every port), reused between samples.
+  std::vector<sys::SocketSnapshot> client_snapshots_, server_snapshots_;
   bool stopped_ = false;
 };
 
