@@ -279,7 +279,7 @@ void Agent::send_more(std::uint64_t want, std::function<void()> then) {
   // Only as large as the writes need: N copies of an agent each hold one.
   if (write_buffer_.size() < length) write_buffer_.resize(length);
   // The connection's own pattern from here on: its number and stream offset name every byte.
-  fill_pattern(config_.side, connections_ == 0 ? 0 : connections_ - 1, stream_sent_,
+  fill_pattern(config_.side, pattern_connection_, stream_sent_,
                std::span(write_buffer_.data(), length));
   pending_ = true;
   socket_.async_write_some(asio::buffer(write_buffer_.data(), length),
@@ -348,9 +348,11 @@ void Agent::begin_connection() {
   // A new connection's bytes carry its own number, from offset 0, in both directions.
   ++connections_;
   stream_sent_ = 0;
-  verifier_ = PatternVerifier(peer_of(config_.side), connections_ - 1);
-  corruption_reported_ = false;
   remember_ports();
+  const std::uint16_t client_port = config_.side == Side::client ? local_port_.value_or(0) : remote_port_.value_or(0);
+  pattern_connection_ = config_.pattern_by_port ? client_port : (connections_ - 1) % pattern_connections;
+  verifier_ = PatternVerifier(peer_of(config_.side), pattern_connection_);
+  corruption_reported_ = false;
 }
 
 void Agent::done_listening() {

@@ -46,6 +46,10 @@ struct AgentConfig {
   std::shared_ptr<SharedListener> listener;
   // Bytes per read or write call; each buffer is allocated at its first use.
   std::size_t io_chunk = 64 * 1024;
+  // One copy of `connections = N`: its connection's bytes carry the client's port as their
+  // connection number (both ends know it), so bytes crossing between two copies' connections
+  // are told apart. Unset: the agent's own count of its connections (0, 1, ...).
+  bool pattern_by_port = false;
 };
 
 /// Runs one side's step list on one TCP connection. Single-threaded on the given io_context:
@@ -118,6 +122,7 @@ class Agent final : public AgentRunner {
   std::size_t next_ = 0;           // index of the step running now (or next to run)
   std::uint64_t step_sent_ = 0, step_received_ = 0;  // moved by the step running now
   std::uint32_t connections_ = 0;  // connections this agent opened or accepted so far
+  std::uint32_t pattern_connection_ = 0;  // the connection number its bytes carry (byte_pattern)
   std::uint64_t stream_sent_ = 0;  // written on the current connection (its pattern offset)
   std::uint16_t bind_port_ = 0;    // `bind N`: the local port of later connects (0: any)
   std::uint64_t connect_attempt_ = 0;  // numbers connect attempts, so a stale handler knows itself

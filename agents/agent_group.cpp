@@ -8,6 +8,7 @@ AgentGroup::AgentGroup(asio::io_context& io, const AgentConfig& config, std::uin
   for (std::uint32_t i = 0; i < copies; ++i) {
     AgentConfig copy = config;
     copy.listener = listener;
+    copy.pattern_by_port = copies > 1;  // the copies' streams must differ: see AgentConfig
     agents_.push_back(std::make_unique<Agent>(io, std::move(copy)));
   }
 }

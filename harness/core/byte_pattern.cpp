@@ -1,4 +1,4 @@
-// The agents' byte pattern: 32-byte blocks, each an 8-byte tag (magic, side and connection,
+// The agents' byte pattern: 32-byte blocks, each an 8-byte tag (magic, connection, side and
 // block number, check byte) and 24 filler bytes that also depend on all three.
 #include "harness/core/byte_pattern.hpp"
 
@@ -12,11 +12,15 @@ namespace {
 constexpr std::uint8_t magic = 0xA5;
 constexpr std::size_t tag_size = 8;
 
+// magic, connection (16 bits), side bit and block (31 bits: a stream's tags repeat every 64 GiB),
+// check byte.
 std::array<std::uint8_t, tag_size> tag(Side side, std::uint32_t connection, std::uint64_t block) {
   std::array<std::uint8_t, tag_size> t{};
   t[0] = magic;
-  t[1] = static_cast<std::uint8_t>((side == Side::server ? 0x80 : 0) | (connection & 0x7f));
-  for (std::size_t i = 0; i < 5; ++i) t[2 + i] = static_cast<std::uint8_t>(block >> (8 * (4 - i)));
+  t[1] = static_cast<std::uint8_t>(connection >> 8);
+  t[2] = static_cast<std::uint8_t>(connection);
+  t[3] = static_cast<std::uint8_t>((side == Side::server ? 0x80 : 0) | ((block >> 24) & 0x7f));
+  for (std::size_t i = 0; i < 3; ++i) t[4 + i] = static_cast<std::uint8_t>(block >> (8 * (2 - i)));
   std::uint8_t check = 0x5A;
   for (std::size_t i = 0; i < 7; ++i) check ^= t[i];
   t[7] = check;
@@ -70,12 +74,12 @@ std::optional<PatternOrigin> decode_pattern(std::span<const std::uint8_t> bytes)
     std::uint8_t check = 0x5A;
     for (std::size_t i = 0; i < 7; ++i) check ^= bytes[p + i];
     if (check != bytes[p + 7]) continue;
-    std::uint64_t block = 0;
-    for (std::size_t i = 0; i < 5; ++i) block = (block << 8) | bytes[p + 2 + i];
+    std::uint64_t block = bytes[p + 3] & 0x7f;
+    for (std::size_t i = 0; i < 3; ++i) block = (block << 8) | bytes[p + 4 + i];
     if (block * pattern_block < p) continue;  // the tag would put bytes[0] before the stream
     PatternOrigin o;
-    o.side = (bytes[p + 1] & 0x80) ? Side::server : Side::client;
-    o.connection = bytes[p + 1] & 0x7f;
+    o.side = (bytes[p + 3] & 0x80) ? Side::server : Side::client;
+    o.connection = static_cast<std::uint32_t>(bytes[p + 1]) << 8 | bytes[p + 2];
     o.offset = block * pattern_block - p;
     return o;
   }

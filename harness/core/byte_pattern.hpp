@@ -15,6 +15,9 @@ namespace lastack {
 
 /// Bytes per pattern block: each starts with an 8-byte tag naming side, connection and block.
 inline constexpr std::size_t pattern_block = 32;
+/// A connection number is 16 bits: a copy of `connections = N` numbers its connection by the
+/// client's port, so the copies' streams differ. The tag's block number wraps every 64 GiB.
+inline constexpr std::uint32_t pattern_connections = 1U << 16;
 
 /// The byte the pattern has at stream `offset` of `side`'s writes on `connection` (0-based).
 std::uint8_t pattern_byte(Side side, std::uint32_t connection, std::uint64_t offset);

@@ -256,7 +256,7 @@ namespace {
 // The sides whose app the policy expects to read old bytes (check = "app", stale-from = N): their
 // corrupted ranges from that connection are the experiment, judged by that expectation.
 bool stale_expected(const Policy& policy, const AppEvent& a) {
-  if (!a.corrupted_from) return false;
+  if (!a.corrupted_from || policy.scenario.connections > 1) return false;  // copies number by port
   for (const Expectation& e : policy.expect)
     if (const auto* x = std::get_if<AppExpect>(&e);
         x && x->stale_from && x->side == a.side && *x->stale_from == a.corrupted_from->connection + 1)
@@ -290,9 +290,13 @@ CheckResult check_bytes_delivered(const Trace& trace, const Policy& policy) {
       std::string text = fmt::format("{} {}: bytes {}..{} of the stream are not what the {} wrote",
                                      side_name(a->side), a->step, a->corrupted->begin,
                                      a->corrupted->end, side_name(peer_of(a->side)));
+      // Copies of `connections = N` number their connections by the client's port (byte_pattern).
       if (const auto& o = a->corrupted_from)
-        text += fmt::format(" (they are the {}'s bytes {}.. of connection {})", side_name(o->side),
-                            o->offset, o->connection + 1);
+        text += policy.scenario.connections > 1
+                    ? fmt::format(" (they are the {}'s bytes {}.. of the connection from client port {})",
+                                  side_name(o->side), o->offset, o->connection)
+                    : fmt::format(" (they are the {}'s bytes {}.. of connection {})", side_name(o->side),
+                                  o->offset, o->connection + 1);
       corrupted.push_back(text);
     }
     if (a->result != StepResult::ok && a->result != StepResult::eof)

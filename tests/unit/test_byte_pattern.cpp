@@ -28,6 +28,41 @@ TEST_CASE("bytes from anywhere in a stream decode to their side, connection and 
   CHECK(o->offset == 1000);
 }
 
+TEST_CASE("connection numbers take 16 bits: two copies' streams, numbered by client port, differ and decode") {
+  // What two copies of `connections = N` write: the same side and offsets, client ports 40217
+  // and 40218 (and one 32768 apart, which a 15-bit number would confuse).
+  std::vector<std::uint8_t> a(4096), b(4096), c(4096);
+  fill_pattern(Side::client, 40217, 0, a);
+  fill_pattern(Side::client, 40218, 0, b);
+  fill_pattern(Side::client, 40217 - 32768, 0, c);
+  CHECK(a != b);
+  CHECK(a != c);
+  const auto o = decode_pattern(std::span(b.data() + 100, 64));
+  REQUIRE(o);
+  CHECK(o->connection == 40218);
+  CHECK(o->side == Side::client);
+  CHECK(o->offset == 100);
+  // The server copy that accepted 40217's connection reads 40218's bytes: caught, and named.
+  PatternVerifier v(Side::client, 40217);
+  v.feed(b);
+  REQUIRE(v.corrupted());
+  CHECK(v.corrupted()->begin == 2);  // the magic and the number's high byte agree
+  CHECK(v.corrupted()->end == 4096);
+  REQUIRE(v.corrupted_from());
+  CHECK(v.corrupted_from()->connection == 40218);
+}
+
+TEST_CASE("a stream's offsets decode past 4 GiB (the tag's block number has 31 bits)") {
+  std::vector<std::uint8_t> bytes(64);
+  const std::uint64_t offset = (std::uint64_t{5} << 32) + 1000;  // 20 GiB in
+  fill_pattern(Side::server, 7, offset, bytes);
+  const auto o = decode_pattern(bytes);
+  REQUIRE(o);
+  CHECK(o->side == Side::server);
+  CHECK(o->connection == 7);
+  CHECK(o->offset == offset);
+}
+
 TEST_CASE("the verifier records the first corrupted range across chunks, and its origin") {
   PatternVerifier v(Side::client, 0);
   std::vector<std::uint8_t> stream(4096);

@@ -348,6 +348,19 @@ TEST_CASE("bytes-delivered fails naming a corrupted byte range and where the byt
   CHECK_THAT(r.saw, Contains("they are the client's bytes 0.. of connection 1"));
 }
 
+TEST_CASE("bytes-delivered under connections = N names the connection the foreign bytes came from by its client port") {
+  TraceBuilder b;
+  b.app(1, client, "send 2000", "ok", 2000);
+  auto& read = b.app(2, server, "recv-until-eof", "eof", 2000);
+  read.corrupted = ByteRange{0, 2000};
+  read.corrupted_from = PatternOrigin{client, 40218, 0};  // another copy's stream
+  Policy policy;
+  policy.scenario.connections = 12;
+  const auto r = check_bytes_delivered(b.trace, policy);
+  CHECK(r.outcome == Outcome::fail);
+  CHECK_THAT(r.saw, Contains("they are the client's bytes 0.. of the connection from client port 40218"));
+}
+
 TEST_CASE("stale-from: passes naming the old bytes, fails without them or from another connection") {
   // Connection 2's first bytes are the client's bytes of connection 1: an old duplicate landed.
   TraceBuilder b;
