@@ -289,6 +289,9 @@ Json parse_line(const std::string& line, const std::string& where) {
     j = Json::parse(line);
   } catch (const Json::parse_error& e) {
     throw InputError(fmt::format("{}: not valid JSON (cut off or malformed) at byte {}", where, e.byte));
+  } catch (const Json::out_of_range&) {
+    // The parser throws this, not parse_error, for a number no double can hold (found by fuzzing).
+    throw InputError(fmt::format("{}: a number too large for a double (JSON out of range)", where));
   }
   if (!j.is_object()) throw InputError(fmt::format("{}: not a JSON object", where));
   return j;
