@@ -13,6 +13,7 @@
 #include "harness/core/report.hpp"
 #include "harness/core/trace_reader.hpp"
 #include "tests/unit/trace_builder.hpp"
+#include "tests/unit/trace_mutations.hpp"
 
 using namespace lastack;
 using namespace lastack::testing;
@@ -40,11 +41,6 @@ SocketHeldExpect parse_held(const std::string& expect_lines) {
       "name = \"t\"\n[scenario]\nclient = [\"connect\"]\nserver = [\"accept\"]\n[[expect]]\n" + expect_lines, "t.toml");
   REQUIRE(p.expect.size() == 1);
   return std::get<SocketHeldExpect>(p.expect.front());
-}
-
-void sort_by_time(Trace& t) {
-  std::stable_sort(t.events.begin(), t.events.end(),
-                   [](const TraceEvent& a, const TraceEvent& b) { return event_time(a) < event_time(b); });
 }
 
 // The client connects, sends 5 bytes, half-closes and leaves at 3 ms; the server reads to EOF

@@ -13,6 +13,7 @@
 #include "harness/core/socket_samples.hpp"
 #include "harness/core/trace_reader.hpp"
 #include "tests/unit/trace_builder.hpp"
+#include "tests/unit/trace_mutations.hpp"
 
 using namespace lastack;
 using namespace lastack::testing;
@@ -49,8 +50,7 @@ Trace leaky_sampled_with_samples() {
   b.trace.run_end = ms(200.1);
   sample_every(b.trace.client_samples, 0, 200, 2);
   sample_every(b.trace.server_samples, 0, 200, 2);
-  std::stable_sort(b.trace.events.begin(), b.trace.events.end(),
-                   [](const TraceEvent& a, const TraceEvent& c) { return event_time(a) < event_time(c); });
+  sort_by_time(b.trace);
   return b.trace;
 }
 

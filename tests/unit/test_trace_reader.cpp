@@ -120,7 +120,7 @@ TEST_CASE("a truncated line is rejected at its line") {
   CHECK(reader_error(lines) == fmt::format("bad.jsonl:{}: not valid JSON (cut off or malformed) at byte 41", n));
 }
 
-TEST_CASE("a number no double can hold is rejected at its line, not thrown as a JSON exception") {
+TEST_CASE("a number no double can hold is rejected at its line, not thrown as a JSON exception", "[trace_reader][fuzz]") {
   // fuzz_trace_reader's finding: nlohmann throws out_of_range.406 for '15e5775' while parsing.
   auto lines = fixture_lines("baseline");
   const std::size_t n = line_of(lines, "socket");
