@@ -60,6 +60,8 @@ Lab::Lab(const LabConfig& config)
       client_(sys::NetNamespace::create()),
       wire_(sys::NetNamespace::create()),
       server_(sys::NetNamespace::create()) {
+  if (config_.capture_wire)
+    capture_ = std::async(std::launch::async, [this] { return sys::PacketCapture::open_in(wire_); });
   // Sysctls first: some (tcp_rto_min_us, for one) are read when a socket is made. The pinned
   // table, then the policy's own settings over it.
   if (config_.pin_sysctls) {
@@ -99,6 +101,11 @@ Lab::Lab(const LabConfig& config)
   };
   endpoint(client_, addresses_.client, addresses_.wire_client_side);
   endpoint(server_, addresses_.server, addresses_.wire_server_side);
+}
+
+sys::PacketCapture Lab::take_capture() {
+  if (!capture_.valid()) throw HarnessError("lab: no wire capture to take (not asked for, or taken)");
+  return capture_.get();
 }
 
 void Lab::apply_queue_rules() { sys::load_queue_rules(wire_, config_.queue_rules); }

@@ -1,12 +1,14 @@
 #pragma once
 // The lab: three namespaces, client ─veth─ wire ─veth─ server, addressed from 198.18.0.0/15 and
 // fd00::/8, offloads off, conntrack off and NFQUEUE rules in wire, sysctls from the policy.
+#include <future>
 #include <map>
 #include <string>
 
 #include "harness/core/queue_rules.hpp"
 #include "harness/core/segment.hpp"
 #include "harness/sys/netns.hpp"
+#include "harness/sys/packet_capture.hpp"
 
 namespace lastack {
 
@@ -27,6 +29,9 @@ struct LabConfig {
   std::map<std::string, std::string> sysctl_origin;  // key -> "file:line", named in errors
   QueueRules queue_rules;  // wire's NFQUEUE rules (compile_queue_plan), loaded without iptables
   std::uint32_t mtu = 1500; // every veth end's MTU
+  // Open the wire's packet capture while the rest is built (take_capture): setting up its ring
+  // waits out an RCU grace period (2-4 jiffies), which then overlaps the lab's own setup.
+  bool capture_wire = false;
 };
 
 /// A built lab; everything in it dies with this object (the namespaces are held by fds only).
@@ -38,6 +43,7 @@ class Lab {
   /// Queue rules are applied separately (apply_queue_rules) once the queue is bound.
   /// Throws EnvironmentError (privilege, missing tool, unknown sysctl) or HarnessError.
   explicit Lab(const LabConfig& config);
+  Lab(Lab&&) = delete;  // the capture's opener holds `this`
 
   /// Load the wire namespace's NFQUEUE rules (one table replace, no program run).
   void apply_queue_rules();
@@ -53,10 +59,16 @@ class Lab {
   /// kernel lacks reads as absent_sysctl_text says.
   std::map<std::string, std::string> sysctls_in_force(Side s) const;
 
+  /// The packet capture of every interface of `wire`, bound before the veths existed (so it
+  /// sees every frame they carry); once only. Rethrows what opening it threw (EnvironmentError
+  /// without CAP_NET_RAW); HarnessError when the config did not ask for it or it was taken.
+  sys::PacketCapture take_capture();
+
  private:
   LabConfig config_;
   LabAddresses addresses_;
   sys::NetNamespace client_, wire_, server_;
+  std::future<sys::PacketCapture> capture_;  // after wire_: finishes before wire_ is closed
 };
 
 }  // namespace lastack

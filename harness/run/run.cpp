@@ -99,9 +99,10 @@ std::optional<KernelObserver> open_kernel_observer(asio::io_context& io, const R
 
 // The whole-wire capture, unless the options leave it out (then nothing may be queued: a queued
 // segment would be judged without the wire it sits in).
-std::optional<WireCapture> open_capture(asio::io_context& io, const RunClock& clock, const Lab& lab,
+std::optional<WireCapture> open_capture(asio::io_context& io, const RunClock& clock, Lab& lab,
                                         const RunOptions& options) {
-  if (options.observe_wire) return std::optional<WireCapture>(std::in_place, io, clock, lab.wire());
+  if (options.observe_wire)
+    return std::optional<WireCapture>(std::in_place, io, clock, lab.wire(), lab.take_capture());
   if (options.capture != Capture::none)
     throw InputError("observe_wire = false needs capture none: queued segments need the whole wire");
   return std::nullopt;
@@ -401,6 +402,7 @@ RunResult run_policy(const Policy& policy, const RunOptions& options, const Agen
   for (const auto& [key, line] : policy.scenario.sysctl_lines)
     config.sysctl_origin[key] = fmt::format("{}:{}", policy.file, line);
   config.queue_rules = compile_queue_plan(policy, options.capture, options.queue_num, options.ipv6);
+  config.capture_wire = options.observe_wire;
   Lab lab(config);
 
   RunResult result;

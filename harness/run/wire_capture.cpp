@@ -6,9 +6,10 @@
 
 namespace lastack {
 
-WireCapture::WireCapture(asio::io_context& io, const RunClock& clock, const sys::NetNamespace& wire)
+WireCapture::WireCapture(asio::io_context& io, const RunClock& clock, const sys::NetNamespace& wire,
+                         sys::PacketCapture capture)
     : clock_(clock),
-      capture_(sys::PacketCapture::open_in(wire)),
+      capture_(std::move(capture)),
       client_facing_(sys::PacketCapture::interface_index(wire, "c0")),
       server_facing_(sys::PacketCapture::interface_index(wire, "s0")),
       socket_(io, ::dup(capture_.fd())) {}

@@ -14,9 +14,10 @@ namespace lastack {
 
 class WireCapture {
  public:
-  /// Open and bind the capture in `wire` (the veths c0, facing the client, and s0, facing the
-  /// server, must exist): every TCP segment from now on is seen. Open it before any queue rule.
-  WireCapture(asio::io_context& io, const RunClock& clock, const sys::NetNamespace& wire);
+  /// Read `capture`, bound in `wire` (the veths c0, facing the client, and s0, facing the
+  /// server, must exist): every TCP segment it took is seen. Bind it before any queue rule.
+  WireCapture(asio::io_context& io, const RunClock& clock, const sys::NetNamespace& wire,
+              sys::PacketCapture capture);
 
   /// Start emptying the ring as the kernel hands blocks over.
   void start();

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "harness/core/error.hpp"
+#include "harness/sys/background_close.hpp"
 
 namespace lastack::sys {
 
@@ -127,7 +128,10 @@ PacketCapture& PacketCapture::operator=(PacketCapture&& other) noexcept {
   return *this;
 }
 
-PacketCapture::~PacketCapture() { unmap(); }
+PacketCapture::~PacketCapture() {
+  unmap();
+  close_in_background(std::move(socket_));  // its close waits out two RCU grace periods
+}
 
 void PacketCapture::unmap() {
   if (ring_ != nullptr) ::munmap(ring_, block_size_ * block_count_);
