@@ -71,9 +71,12 @@ std::vector<std::string> unchecked_reasons(const std::vector<CheckResult>& resul
 
 Duration timer_wheel_slack(Duration timeout, std::chrono::microseconds jiffy) {
   if (jiffy.count() <= 0) jiffy = std::chrono::microseconds(4000);
-  // Level n holds timeouts below 64 * 8^n jiffies with a granularity of 8^n jiffies.
-  const auto jiffies = static_cast<std::uint64_t>(timeout / jiffy);
-  std::uint64_t granularity = 1, level_end = 64;
+  // kernel/time/timer.c: level n holds deltas below LVL_START(n + 1) = 63 * 8^n jiffies, with a
+  // granularity of 8^n. The delta is from the wheel's clock, which trails jiffies by a tick while
+  // a due timer's softirq has not run: the timeout in whole jiffies, rounded up, plus one.
+  if (timeout < Duration::zero()) timeout = Duration::zero();
+  const auto jiffies = static_cast<std::uint64_t>((timeout + jiffy - Duration(1)) / jiffy) + 1;
+  std::uint64_t granularity = 1, level_end = 63;
   while (jiffies >= level_end && granularity < (1ull << 30)) {
     granularity *= 8;
     level_end *= 8;

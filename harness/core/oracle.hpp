@@ -70,7 +70,8 @@ struct TimingBound {
 };
 
 /// How late a kernel timer of `timeout` fires at most: Linux's timer wheel puts it on the level
-/// whose granularity is 8^n jiffies (level 0: timeouts under 64 jiffies, granularity 1 jiffy)
+/// whose granularity is 8^n jiffies (level 0: deltas under 63 jiffies, granularity 1 jiffy; the
+/// delta is the timeout rounded up to jiffies, plus one for the wheel's clock trailing jiffies)
 /// and fires it at that level's next tick, so up to one granule (<= 12.5 % beyond level 0) late.
 Duration timer_wheel_slack(Duration timeout, std::chrono::microseconds jiffy);
 

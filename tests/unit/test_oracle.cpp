@@ -76,11 +76,18 @@ Trace fin_retransmitted(std::initializer_list<double> gaps_ms, bool drop_all = f
 
 }  // namespace
 
-TEST_CASE("timer slack follows the timer wheel: one jiffy under 64 jiffies, then 8^n jiffies") {
+TEST_CASE("timer slack follows the timer wheel: one jiffy for deltas under 63 jiffies, then 8^n jiffies") {
   using std::chrono::milliseconds;
   const std::chrono::microseconds jiffy(4000);  // HZ=250
-  CHECK(timer_wheel_slack(milliseconds(204), jiffy) == milliseconds(4));    // 51 jiffies: level 0
+  CHECK(timer_wheel_slack(milliseconds(204), jiffy) == milliseconds(4));    // 51 jiffies (+1): level 0
+  CHECK(timer_wheel_slack(milliseconds(244), jiffy) == milliseconds(4));    // 61 (+1 = 62): level 0
+  // 63 jiffies is level 1 already (LVL_START(1) = 63): the sanitized, unprivileged
+  // thousand-final-acks saw an RTO of 252 ms fire 33 ms late against a bound of 4 ms.
+  CHECK(timer_wheel_slack(milliseconds(252), jiffy) == milliseconds(32));
+  CHECK(timer_wheel_slack(std::chrono::microseconds(248500), jiffy) == milliseconds(32));  // 62.1: 63 (+1)
   CHECK(timer_wheel_slack(milliseconds(256), jiffy) == milliseconds(32));   // 64 jiffies: level 1
+  CHECK(timer_wheel_slack(milliseconds(2008), jiffy) == milliseconds(32));  // 502 (+1 = 503): level 1
+  CHECK(timer_wheel_slack(milliseconds(2012), jiffy) == milliseconds(256)); // 503 (+1 = 504): level 2
   CHECK(timer_wheel_slack(milliseconds(1000), jiffy) == milliseconds(32));  // 250 jiffies
   CHECK(timer_wheel_slack(milliseconds(3000), jiffy) == milliseconds(256)); // 750 jiffies: level 2
   CHECK(timer_wheel_slack(milliseconds(204), std::chrono::microseconds(1000)) == milliseconds(8));  // HZ=1000
