@@ -1,7 +1,7 @@
 // `lastack exec` with unmodified third-party programs (scripts/install-deps installs them):
-// python3's http.server and socat, servers that close first, with curl and socat as clients.
-// The shipped close policies name sides by the order of closing, so their faults fire on the
-// server's side here; the exec app checks judge the commands' exit status and output.
+// python3's http.server (HTTP/1.1: it holds the connection until curl closes first) and socat
+// (a server that closes first), with curl and socat as clients. The shipped close policies name
+// sides by the order of closing; the exec app checks judge the commands' exit status and output.
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -19,8 +19,11 @@ namespace {
 
 using test::run_lastack;
 
-// The README's example, verbatim: the lab's shell expands the variables.
-const std::string kHttpServer = "python3 -m http.server 8000 --bind $LASTACK_SERVER_ADDR";
+// The README's example, verbatim: the lab's shell expands the variables. HTTP/1.1, so the close
+// order is the programs' protocol, not a race: with HTTP/1.0 the server closes right after its
+// response while curl closes as soon as it has the body, and a CI run once saw both FINs cross
+// (a simultaneous close, which drop-final-ack rightly fails).
+const std::string kHttpServer = "python3 -m http.server 8000 --bind $LASTACK_SERVER_ADDR -p HTTP/1.1";
 const std::string kCurl = "curl -s http://$LASTACK_SERVER_ADDR:8000/";
 // socat answers one connection with a line, then closes first; the client prints what it read.
 const std::string kSocatServer = "socat TCP-LISTEN:8000,bind=$LASTACK_SERVER_ADDR,reuseaddr SYSTEM:'echo hello'";
@@ -71,23 +74,19 @@ std::string drop_syn_with_app_checks(const std::string& name, const std::string&
   return path;
 }
 
-TEST_CASE("python3 http.server and curl under drop-final-ack: the first closer's final ACK is dropped") {
+TEST_CASE("python3 http.server and curl under drop-final-ack: curl closes first, and its final ACK is dropped") {
   const std::string json = temp_path("http-drop-final-ack.jsonl");
   const auto out = run_lastack({"exec", "--policy", "drop-final-ack", "--port", "8000", "--json", json, "--server",
                                 kHttpServer, "--client", kCurl});
   INFO(out.out << out.err);
   CHECK(out.exit_code == 0);
   CHECK(contains(out.out, "PASS exec under drop-final-ack"));
-  // The fault fired on the server's ACK, and the client's FIN came again and was answered.
+  // The fault fired on curl's ACK, and the server's FIN came again and was answered.
   CHECK(contains(out.out, "dropped by fault 1: final-ack"));
   CHECK(contains(out.out, "[second-fin] (retransmission"));
-  // http.server usually closes first (HTTP/1.0), but curl may close as soon as it has the whole
-  // body: the programs race, and the policy names its sides by the order of closing either way.
-  const bool server_first = contains(out.out, "second-closer (client)");
-  const std::string first = server_first ? "server" : "client", second = server_first ? "client" : "server";
-  CHECK(row_status(out.out, "retransmitted second-fin from second-closer (" + second + ")") == "PASS");
-  CHECK(row_status(out.out, "state first-closer (" + first + ") ends in TIME_WAIT") == "PASS");
-  CHECK(row_status(out.out, "timewait entered by first-closer (" + first + ")") == "PASS");
+  CHECK(row_status(out.out, "retransmitted second-fin from second-closer (server)") == "PASS");
+  CHECK(row_status(out.out, "state first-closer (client) ends in TIME_WAIT") == "PASS");
+  CHECK(row_status(out.out, "timewait entered by first-closer (client)") == "PASS");
   CHECK(wire_with(json, "final-ack", "dropped") == 1);
   CHECK(wire_with(json, "final-ack", "passed") >= 1);  // the answer to the retransmitted FIN
   std::filesystem::remove(json);
