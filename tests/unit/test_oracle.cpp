@@ -54,15 +54,16 @@ void add_merged_close(TraceBuilder& b, double t, std::size_t connection, std::ui
 }
 
 // The client sends 1000 bytes; the server's FIN is dropped `drops` times, resent at the gaps.
-Trace fin_retransmitted(std::initializer_list<double> gaps_ms, bool drop_all = false) {
+// The sockets report an RTO of `rto_ms`.
+Trace fin_retransmitted(std::initializer_list<double> gaps_ms, bool drop_all = false, int rto_ms = 204) {
   TraceBuilder b;
-  b.socket(0, client, TcpState::ESTABLISHED, 204);
-  b.socket(0, server, TcpState::ESTABLISHED, 204);
+  b.socket(0, client, TcpState::ESTABLISHED, rto_ms);
+  b.socket(0, server, TcpState::ESTABLISHED, rto_ms);
   b.wire(1, client, "F.", 1, 1, 0, {fin, first_fin});
   b.wire(1.1, server, ".", 1, 2, 0, {ack, first_fin_ack});
   double t = 10;
   b.wire(t, server, "F.", 1, 2, 0, {fin, second_fin}, Fate::dropped);
-  b.socket(t, server, TcpState::LAST_ACK, 204);
+  b.socket(t, server, TcpState::LAST_ACK, rto_ms);
   std::size_t i = 0;
   for (double gap : gaps_ms) {
     t += gap;
@@ -407,6 +408,21 @@ TEST_CASE("retransmitted fails when the first gap is far from the RTO") {
   const auto r = check_retransmitted(fin_retransmitted({400}), x);
   CHECK_FALSE(r.passed());
   CHECK_THAT(r.saw, Contains("first gap 400 ms vs 204 ms, outside the bound -9 ms/+29 ms (timer +4 ms"));
+}
+
+TEST_CASE("an RTO of 63 jiffies sits on the wheel's level 1: 33 ms late passes, 68 ms late still fails") {
+  // The sanitized unprivileged thousand-final-acks: RTO 252 ms at HZ=250, the FIN resent 285 ms
+  // after the original. Level 1's granule is 8 jiffies (32 ms), not the one jiffy of level 0.
+  RetransmittedExpect x;
+  x.segment.segment = second_fin;
+  x.after_rto = true;
+  const auto late_by_a_granule = check_retransmitted(fin_retransmitted({285}, false, 252), x);
+  CHECK(late_by_a_granule.passed());
+  CHECK_THAT(late_by_a_granule.saw, Contains("first gap 285 ms vs 252 ms, bound"));
+  CHECK_THAT(late_by_a_granule.saw, Contains("timer +32 ms"));
+  const auto later = check_retransmitted(fin_retransmitted({320}, false, 252), x);
+  CHECK_FALSE(later.passed());
+  CHECK_THAT(later.saw, Contains("first gap 320 ms vs 252 ms, outside the bound"));
 }
 
 TEST_CASE("a timer the kernel says it ran late widens the bound by exactly that much") {
