@@ -51,8 +51,11 @@ int main(int argc, char** argv) {
   run_cmd->add_option("-j,--jobs", run.jobs, "Run up to N policies at once, each in its own process and lab")
       ->check(CLI::Range(1u, 64u));
   run_cmd->add_flag("-q,--quiet", run.quiet, "No ladder; details only for failures");
-  run_cmd->add_option("--capture", run.capture, "Which segments to queue: all (default: every segment, in order) or selective (only what a rule could select: faster, but a queued segment can be overtaken by an unqueued one, which the run reports as a harness error)")
-      ->transform(CLI::CheckedTransformer(std::map<std::string, Capture>{{"all", Capture::all}, {"selective", Capture::selective}}));
+  // A string, not CLI11's enum transformer: that prints Capture's uint8_t values as raw bytes
+  // (a NUL in the help text and in the error for a bad value).
+  std::string capture = "all";
+  run_cmd->add_option("--capture", capture, "Which segments to queue: all (default: every segment, in order) or selective (only what a rule could select: faster, but a queued segment can be overtaken by an unqueued one, which the run reports as a harness error)")
+      ->check(CLI::IsMember({"all", "selective"}));
   std::string shard;
   run_cmd->add_option("--shard", shard, "Run only shard I of N (I/N): the policies at positions I, I+N, ... (CI across machines)");
   run_cmd->add_option("--junit", run.junit, "Write a JUnit XML report of every run (for CI)");
@@ -165,6 +168,7 @@ int main(int argc, char** argv) {
     }
     if (*run_cmd) {
       run.color = color == "always" || (color == "auto" && ::isatty(STDOUT_FILENO));
+      run.capture = capture == "selective" ? Capture::selective : Capture::all;
       if (!shard.empty()) run.shard = parse_shard(shard);
       auto policies = resolve_policies(run);
       // Before any thread exists: unshare(CLONE_NEWUSER) refuses multi-threaded callers.

@@ -160,6 +160,16 @@ TEST_CASE("an unknown policy name exits 2", "[policy][exit]") {
   CHECK(r.err.find("unknown policy \"no-such-policy\"") != std::string::npos);
 }
 
+TEST_CASE("an unknown --capture mode exits 2 with one printable line", "[policy][exit]") {
+  auto r = run_lastack({"run", "--capture", "some", "baseline"});
+  CHECK(r.exit_code == 2);
+  // CLI11's enum transformer once printed Capture's values as raw bytes: a NUL cut the line.
+  CHECK(r.err.find('\0') == std::string::npos);
+  CHECK(r.err.find("--capture: some not in {all,selective}") != std::string::npos);
+  auto help = run_lastack({"run", "--help"});
+  CHECK(help.out.find("--capture TEXT:{all,selective}") != std::string::npos);
+}
+
 TEST_CASE("a run killed with SIGKILL leaves no namespace, rule or process", "[policy][cleanup]") {
   const auto before = live_net_namespaces();
   auto rules_before = run_process({"iptables-legacy-save"});
