@@ -59,7 +59,12 @@ int main(int argc, char** argv) {
   std::string shard;
   run_cmd->add_option("--shard", shard, "Run only shard I of N (I/N): the policies at positions I, I+N, ... (CI across machines)");
   run_cmd->add_option("--junit", run.junit, "Write a JUnit XML report of every run (for CI)");
-  run_cmd->add_option("--color", color, "auto, always or never")->check(CLI::IsMember({"auto", "always", "never"}));
+  const auto add_color = [&color](CLI::App* cmd) {
+    cmd->add_option("--color", color, "auto (colour when stdout is a terminal), always or never")
+        ->check(CLI::IsMember({"auto", "always", "never"}));
+  };
+  add_color(run_cmd);
+  const auto use_color = [&color] { return color == "always" || (color == "auto" && ::isatty(STDOUT_FILENO)); };
 
   auto* list_cmd = app.add_subcommand("list", "List the shipped policies");
   std::string explain_policy;
@@ -92,6 +97,7 @@ int main(int argc, char** argv) {
                        "directory, as <policy>.html, when the path ends in /)");
   exec_cmd->add_option("--timeout", exec.timeout, "Give up on the run after this (e.g. 30s; default: the policy's)");
   exec_cmd->add_flag("-q,--quiet", exec.quiet, "No ladder; details only for failures");
+  add_color(exec_cmd);
   exec_cmd->footer(
       "Both commands get LASTACK_SIDE, LASTACK_SERVER_ADDR, LASTACK_SERVER_PORT(S) and LASTACK_CLIENT_ADDR;\n"
       "their output is relayed prefixed \"server| \" / \"client| \". At the end the server's process group gets\n"
@@ -108,6 +114,7 @@ int main(int argc, char** argv) {
   replay_cmd->add_option("trace", replay.file, "A JSON Lines trace file")->required();
   replay_cmd->add_option("--policy", replay.policy, "Policy name or file (default: the one the trace names)");
   replay_cmd->add_flag("-q,--quiet", replay.quiet, "No ladder");
+  add_color(replay_cmd);
 
   AgentCommand agent;
   auto* agent_cmd = app.add_subcommand(
@@ -155,19 +162,19 @@ int main(int argc, char** argv) {
     if (*check_cmd) return command_check(check_files, dir);
     if (*replay_cmd) {
       replay.policy_dir = dir;
-      replay.color = color == "always" || (color == "auto" && ::isatty(STDOUT_FILENO));
+      replay.color = use_color();
       return command_replay(replay);
     }
     if (*exec_cmd) {
       exec.policy_dir = dir;
-      exec.color = ::isatty(STDOUT_FILENO);
+      exec.color = use_color();
       Policy policy = resolve_exec_policy(exec);
       sys::enter_lab_privileges();  // before any thread exists, as for run
       sys::raise_harness_priority();
       return command_exec(exec, policy);
     }
     if (*run_cmd) {
-      run.color = color == "always" || (color == "auto" && ::isatty(STDOUT_FILENO));
+      run.color = use_color();
       run.capture = capture == "selective" ? Capture::selective : Capture::all;
       if (!shard.empty()) run.shard = parse_shard(shard);
       auto policies = resolve_policies(run);

@@ -44,6 +44,11 @@ TEST_CASE("lastack replay judges a fresh baseline trace as its run did, and a ch
   INFO(replay.out << replay.err);
   CHECK(replay.exit_code == 0);
   CHECK_THAT(replay.out, Contains("verdicts match the recording") && Contains("PASS baseline (replayed)"));
+  // --color always colours even into a pipe; the default (auto) does not.
+  CHECK(replay.out.find("\x1b[") == std::string::npos);
+  const auto coloured = run_lastack({"replay", "--color", "always", trace.string()});
+  CHECK(coloured.exit_code == 0);
+  CHECK(coloured.out.find("\x1b[") != std::string::npos);
 
   // The server's app read one byte less than the client wrote.
   lastack::RecordedRun recorded = read_run(trace);
