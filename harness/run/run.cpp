@@ -18,6 +18,7 @@
 #include "harness/core/flow_tracker.hpp"
 #include "harness/core/netstat.hpp"
 #include "harness/core/segment_builder.hpp"
+#include "harness/core/stable_order.hpp"
 #include "harness/core/verdicts.hpp"
 #include "harness/core/trace_query.hpp"
 #include "harness/run/agent_process.hpp"
@@ -357,8 +358,7 @@ class RunDriver {
     }
     for (const auto& e : app_events_) trace.events.emplace_back(e);
     for (const auto& e : lab_events_) trace.events.emplace_back(e);
-    std::stable_sort(trace.events.begin(), trace.events.end(),
-                     [](const TraceEvent& a, const TraceEvent& b) { return event_time(a) < event_time(b); });
+    stable_sort_by_key(trace.events, [](const TraceEvent& e) { return event_time(e); });
     attribute_connections(trace);  // sockets are observed by port; the wire says which connection
     return trace;
   }

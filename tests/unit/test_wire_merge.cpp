@@ -198,6 +198,35 @@ TEST_CASE("a duplicated segment leaves once per copy") {
   CHECK(m.events[2].info.roles.has(Role::retransmission));
 }
 
+TEST_CASE("copies of one key are claimed in capture order, and each one left over is an error") {
+  // Three copies of the SYN leave, two are explained: the third is an error, at its own time.
+  const std::vector<CapturedSegment> captured{in(0, syn), out(1, syn), out(2, syn), out(9, syn), out(8, rst)};
+  const std::vector<WireEvent> log{queued(10, syn, Fate::duplicated, 1), injected(11, syn, "copy 1 of 1")};
+  const MergedWire m = merge_wire(captured, log, clients);
+  REQUIRE(m.events.size() == 2);
+  CHECK(m.events[0].delivered_at == ms(1));
+  CHECK(m.events[1].at == ms(2));
+  REQUIRE(m.errors.size() == 2);  // in time order: the RST at 8 ms, the third SYN at 9 ms
+  CHECK(m.errors[0].at == ms(8));
+  CHECK_THAT(m.errors[0].what, Catch::Contains("left the wire but never entered it") && Catch::Contains("R"));
+  CHECK(m.errors[1].at == ms(9));
+  CHECK_THAT(m.errors[1].what, Catch::Contains("seq 1000000000"));
+}
+
+TEST_CASE("wire events come out in time order when the log's injections come last") {
+  // The lab's RST is injected before the data enters; the merge appends injections, then sorts.
+  const std::vector<CapturedSegment> captured{in(0, syn), out(1, syn), out(3, rst), in(5, data), out(6, data)};
+  const std::vector<WireEvent> log{queued(10, syn), injected(2, rst, "injected by lab action 1")};
+  const MergedWire m = merge_wire(captured, log, clients);
+  CHECK(m.errors.empty());
+  REQUIRE(m.events.size() == 3);
+  CHECK(m.events[0].at == ms(0));
+  CHECK(m.events[1].injected);
+  CHECK(m.events[1].at == ms(3));
+  CHECK(m.events[2].at == ms(5));
+  CHECK(m.events[2].bytes == data);  // moved whole, not mixed up with its neighbours
+}
+
 TEST_CASE("a queued segment the capture never saw is a harness error") {
   const std::vector<CapturedSegment> captured{in(0, syn), out(1, syn)};
   const std::vector<WireEvent> log{queued(10, syn, Fate::passed, 1), queued(20, syn_ack, Fate::passed, 2)};
