@@ -11,8 +11,8 @@ namespace lastack {
 
 /// Sort `items` stably by `key_of(item)` (a value with <), as std::stable_sort would, but
 /// computing each key once and moving each item at most once; a vector already in order is
-/// left untouched. std::stable_sort moves every element log n times, and for a trace's events
-/// that was a tenth of a bulk run's merge.
+/// left untouched. std::stable_sort moves every element about log n times: sorting a 300 MB
+/// run's trace that way took 7 % of the run's samples.
 template <class T, class KeyOf>
 void stable_sort_by_key(std::vector<T>& items, KeyOf key_of) {
   using Key = decltype(key_of(items.front()));
