@@ -1,5 +1,7 @@
 #include "harness/run/lab.hpp"
 
+#include <system_error>
+
 #include <fmt/format.h>
 
 #include "harness/core/error.hpp"
@@ -60,8 +62,15 @@ Lab::Lab(const LabConfig& config)
       client_(sys::NetNamespace::create()),
       wire_(sys::NetNamespace::create()),
       server_(sys::NetNamespace::create()) {
-  if (config_.capture_wire)
-    capture_ = std::async(std::launch::async, [this] { return sys::PacketCapture::open_in(wire_); });
+  if (config_.capture_wire) {
+    const auto open = [this] { return sys::PacketCapture::open_in(wire_); };
+    try {
+      capture_ = std::async(std::launch::async, open);
+    } catch (const std::system_error&) {
+      // No thread to be had: open it in take_capture, still before any queue rule or segment.
+      capture_ = std::async(std::launch::deferred, open);
+    }
+  }
   // Sysctls first: some (tcp_rto_min_us, for one) are read when a socket is made. The pinned
   // table, then the policy's own settings over it.
   if (config_.pin_sysctls) {

@@ -60,8 +60,9 @@ class Lab {
   /// kernel lacks reads as absent_sysctl_text says.
   std::map<std::string, std::string> sysctls_in_force(Side s) const;
 
-  /// The packet capture of every interface of `wire`, bound before the veths existed (so it
-  /// sees every frame they carry); once only. Rethrows what opening it threw (EnvironmentError
+  /// The packet capture of every interface of `wire`, bound on a helper thread while the veths
+  /// were made (when no thread could be started, bound here: still before any queue rule or
+  /// segment); once only. Rethrows what opening it threw (EnvironmentError
   /// without CAP_NET_RAW); HarnessError when the config did not ask for it or it was taken.
   sys::PacketCapture take_capture();
 

@@ -168,6 +168,10 @@ TEST_CASE("an unknown --capture mode exits 2 with one printable line", "[policy]
   CHECK(r.err.find("--capture: some not in {all,selective}") != std::string::npos);
   auto help = run_lastack({"run", "--help"});
   CHECK(help.out.find("--capture TEXT:{all,selective}") != std::string::npos);
+  // --color, now on replay and exec too, is checked there as on run.
+  auto color = run_lastack({"replay", "--color", "sometimes", "trace.jsonl"});
+  CHECK(color.exit_code == 2);
+  CHECK(color.err.find("--color: sometimes not in {auto,always,never}") != std::string::npos);
 }
 
 TEST_CASE("a run killed with SIGKILL leaves no namespace, rule or process", "[policy][cleanup]") {
