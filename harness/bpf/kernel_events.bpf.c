@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* lastack's kernel observer: every TCP state change, retransmission and reset of the sockets in
- * the run's own namespaces, read from raw tracepoints (no tracefs needed) into a ring buffer.
+ * the run's own namespaces, read from BTF-typed tracepoints (tp_btf: no tracefs needed, and
+ * bpf_get_socket_cookie names each socket as sock_diag does) into a ring buffer.
  * Compiled with CO-RE against the running kernel's BTF (vmlinux.h generated at build time). */
 #include "vmlinux.h"
 
@@ -80,41 +81,57 @@ static __always_inline __u32 jiffies_to_us(__u32 j) {
  * change in softirq context that interrupts on_state (for any socket on the machine) would be
  * lost. Two identical programs see every change; the nested one is missed by one of them only,
  * and userspace keeps one event of each pair (kernel_observer.cpp). */
-static __always_inline int record_state(const struct sock *sk, int oldstate, int newstate, __u8 copy) {
+static __always_inline int record_state(struct sock *sk, int oldstate, int newstate, __u8 copy) {
   if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP_) return 0;
   __u32 *side = side_of(&sk->__sk_common);
   if (!side) return 0;
   struct lastack_kernel_event *e = reserve(*side, LASTACK_EV_STATE);
   if (!e) return 0;
   ports_of(e, &sk->__sk_common);
-  e->socket = (__u64)sk;
+  e->cookie = bpf_get_socket_cookie(sk);
   e->old_state = oldstate;
   e->new_state = newstate;
   e->copy = copy;
+  /* Why a closing socket closed, in the kernel's own fields: tcp_write_err, tcp_reset and
+   * tcp_abort set sk_err before tcp_done; tcp_fin sets SOCK_DONE when it accepts the peer's FIN;
+   * tcp_time_wait (the hand-over to a timewait socket) sets neither. */
+  e->err = BPF_CORE_READ(sk, sk_err);
+  /* The socket's own sequence numbers name the connection on the wire it belongs to (its ISN and
+   * the peer's), whatever the clocks say. */
+  const struct tcp_sock *tp = (const void *)sk;
+  e->seq = BPF_CORE_READ(tp, snd_una);
+  e->rcv_nxt = BPF_CORE_READ(tp, rcv_nxt);
+  unsigned long flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
+  if (flags & (1UL << bpf_core_enum_value(enum sock_flags, SOCK_DONE))) e->facts |= LASTACK_FACT_PEER_FIN;
+  if (flags & (1UL << bpf_core_enum_value(enum sock_flags, SOCK_DEAD))) e->facts |= LASTACK_FACT_ORPHAN;
   bpf_ringbuf_submit(e, 0);
   return 0;
 }
 
-SEC("raw_tp/inet_sock_set_state")
-int BPF_PROG(on_state, const struct sock *sk, const int oldstate, const int newstate) {
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(on_state, struct sock *sk, int oldstate, int newstate) {
+  if (!sk) return 0;
   return record_state(sk, oldstate, newstate, 0);
 }
 
-SEC("raw_tp/inet_sock_set_state")
-int BPF_PROG(on_state_twin, const struct sock *sk, const int oldstate, const int newstate) {
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(on_state_twin, struct sock *sk, int oldstate, int newstate) {
+  if (!sk) return 0;
   return record_state(sk, oldstate, newstate, 1);
 }
 
-SEC("raw_tp/tcp_retransmit_skb")
-int BPF_PROG(on_retransmit, const struct sock *sk, const struct sk_buff *skb) {
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(on_retransmit, struct sock *sk, const struct sk_buff *skb, int err) {
+  if (!sk || !skb) return 0;
   __u32 *side = side_of(&sk->__sk_common);
   if (!side) return 0;
   struct lastack_kernel_event *e = reserve(*side, LASTACK_EV_RETRANSMIT);
   if (!e) return 0;
   const struct inet_connection_sock *icsk = (const void *)sk;
   ports_of(e, &sk->__sk_common);
-  e->socket = (__u64)sk;
+  e->cookie = bpf_get_socket_cookie(sk);
   e->old_state = BPF_CORE_READ(sk, __sk_common.skc_state);
+  e->err = err;
   /* TCP_SKB_CB(skb)->seq: struct tcp_skb_cb starts at skb->cb. */
   bpf_core_read(&e->seq, sizeof(e->seq), &skb->cb);
   /* Who is retransmitting: tcp_write_timer_handler clears icsk_pending before
@@ -128,13 +145,15 @@ int BPF_PROG(on_retransmit, const struct sock *sk, const struct sk_buff *skb) {
   return 0;
 }
 
-SEC("raw_tp/tcp_retransmit_synack")
-int BPF_PROG(on_synack, const struct sock *sk, const struct request_sock *req) {
+SEC("tp_btf/tcp_retransmit_synack")
+int BPF_PROG(on_synack, const struct sock *sk, struct request_sock *req) {
+  if (!req) return 0;
   __u32 *side = side_of(&req->__req_common);
   if (!side) return 0;
   struct lastack_kernel_event *e = reserve(*side, LASTACK_EV_SYNACK);
   if (!e) return 0;
   ports_of(e, &req->__req_common);
+  e->cookie = bpf_get_socket_cookie(&req->__req_common);
   e->old_state = BPF_CORE_READ(req, __req_common.skc_state);
   e->seq = BPF_CORE_READ((const struct tcp_request_sock *)req, snt_isn);
   e->rto_us = jiffies_to_us(BPF_CORE_READ(req, timeout));
@@ -147,8 +166,8 @@ int BPF_PROG(on_synack, const struct sock *sk, const struct request_sock *req) {
 
 /* A reset sent with no socket (a reply to a stray segment) or an active reset without a
  * segment (sk set, skb NULL): the namespace and ports come from whichever is there. */
-SEC("raw_tp/tcp_send_reset")
-int BPF_PROG(on_send_reset, const struct sock *sk, const struct sk_buff *skb) {
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(on_send_reset, struct sock *sk, const struct sk_buff *skb, int reason) {
   __u32 *side = 0;
   if (sk)
     side = side_of(&sk->__sk_common);
@@ -157,13 +176,15 @@ int BPF_PROG(on_send_reset, const struct sock *sk, const struct sk_buff *skb) {
   if (!side) return 0;
   struct lastack_kernel_event *e = reserve(*side, LASTACK_EV_RESET_SENT);
   if (!e) return 0;
+  e->reason = reason;
   if (sk) {
     ports_of(e, &sk->__sk_common);
-    e->socket = (__u64)sk;
+    e->cookie = bpf_get_socket_cookie(sk);
     __u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
     e->old_state = state;
     /* Timewait and request sockets share sock_common but are not full sockets. */
     e->full_socket = state != 6 /* TIME_WAIT */ && state != 12 /* NEW_SYN_RECV */;
+    if (state == 6) e->new_state = BPF_CORE_READ((const struct inet_timewait_sock *)sk, tw_substate);
   } else {
     struct tcphdr th;
     unsigned char *head = BPF_CORE_READ(skb, head);
@@ -178,14 +199,15 @@ int BPF_PROG(on_send_reset, const struct sock *sk, const struct sk_buff *skb) {
   return 0;
 }
 
-SEC("raw_tp/tcp_receive_reset")
+SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(on_receive_reset, struct sock *sk) {
+  if (!sk) return 0;
   __u32 *side = side_of(&sk->__sk_common);
   if (!side) return 0;
   struct lastack_kernel_event *e = reserve(*side, LASTACK_EV_RESET_RECEIVED);
   if (!e) return 0;
   ports_of(e, &sk->__sk_common);
-  e->socket = (__u64)sk;
+  e->cookie = bpf_get_socket_cookie(sk);
   e->old_state = BPF_CORE_READ(sk, __sk_common.skc_state);
   e->full_socket = 1;
   bpf_ringbuf_submit(e, 0);

@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "harness/core/backoff_model.hpp"
 #include "harness/core/close_order.hpp"
 #include "harness/core/decision.hpp"
 #include "harness/core/duration_text.hpp"
@@ -19,6 +20,7 @@
 #include "harness/core/expectation_support.hpp"
 #include "harness/core/stale_reach.hpp"
 #include "harness/core/state_history.hpp"
+#include "harness/core/window.hpp"
 
 namespace lastack {
 
@@ -62,7 +64,7 @@ std::vector<std::string> timing_problems(const std::vector<Duration>& gaps, std:
 }
 
 // The backoff problems of a retransmission chain; empty when none.
-std::vector<std::string> backoff_problems(const Trace& trace, const RetransmittedExpect& x,
+std::vector<std::string> backoff_problems(const Trace& trace, const RetransmittedExpect& x, const WireEvent* original,
                                           const std::vector<const WireEvent*>& again,
                                           const std::vector<Duration>& gaps, std::size_t probes) {
   std::vector<std::string> problems;
@@ -71,12 +73,12 @@ std::vector<std::string> backoff_problems(const Trace& trace, const Retransmitte
   if (gaps.size() < 2 + probes)
     problems.push_back(fmt::format("backoff needs at least two timer retransmissions{}",
                                    probes ? " after the tail-loss probe" : ""));
+  // The chain as the model reads it: the original, then each retransmission.
+  std::vector<const WireEvent*> chain{original};
+  chain.insert(chain.end(), again.begin(), again.end());
   for (std::size_t i = 1 + probes; i < gaps.size(); ++i) {
-    const TimingBound b = with_timer_lateness(doubling_bound(trace, gaps[i - 1], 2), timer_lateness(trace, *again[i]),
-                                              timer_lateness(trace, *again[i - 1]), 2);
-    if (!b.admits(gaps[i], 2 * gaps[i - 1]))
-      problems.push_back(fmt::format("gap {} ({}) is not double gap {} ({}): {}", i + 1,
-                                     ms_text(gaps[i]), i, ms_text(gaps[i - 1]), b.text()));
+    const GapVerdict verdict = judge_gap(trace, chain, gaps, i);
+    if (!verdict.ok) problems.push_back(verdict.problem);
   }
   return problems;
 }
@@ -135,7 +137,7 @@ CheckResult check_retransmitted(const Trace& trace, const RetransmittedExpect& x
       want_gap ? with_timer_lateness(timing_bound(trace, *want_gap), again.empty() ? Duration{} : timer_lateness(trace, *again.front()))
                : TimingBound{};
   auto problems = timing_problems(timed, want_gap, first_bound);
-  for (auto& p : backoff_problems(trace, x, again, gaps, probes.count)) problems.push_back(std::move(p));
+  for (auto& p : backoff_problems(trace, x, original, again, gaps, probes.count)) problems.push_back(std::move(p));
   r.outcome = outcome_of(count_ok && problems.empty());
   if (again.empty()) {
     r.saw = fmt::format("{} sent at {}, never retransmitted", segment_text(*original),
@@ -163,17 +165,13 @@ CheckResult check_retransmitted(const Trace& trace, const RetransmittedExpect& x
     r.saw += fmt::format("; first gap {} vs {}, {}", ms_text(timed.front()), ms_text(*want_gap),
                          first_bound.text());
   if (!problems.empty()) r.saw += ": " + join(problems);
+  // More retransmissions could still come: an exact count or "never" is open, so is a count short.
+  const bool short_of = x.count ? again.size() < *x.count : again.empty();
+  judge_window(r, trace, {x.count.has_value(), short_of && !count_ok && problems.empty()});
   return r;
 }
 
 namespace {
-
-// The side's connection sockets (not its listener), in order of first appearance.
-std::vector<StateHistory> connection_histories(const Trace& trace, Side side) {
-  auto histories = state_histories(trace);
-  std::erase_if(histories, [side](const StateHistory& h) { return h.side != side || h.listener; });
-  return histories;
-}
 
 std::string paths_text(const std::vector<StateHistory>& sockets) {
   if (sockets.size() == 1) return steps_text(sockets.front());
@@ -200,7 +198,7 @@ CheckResult check_state(const Trace& trace, const StateExpect& x) {
   CheckResult r = expectation(fmt::format("state {} {}", side, join(wants, ", ")), x.line);
   r.expected = fmt::format("the {}'s socket {}", side, join(wants, " and "));
 
-  const auto sockets = connection_histories(trace, x.side);
+  const auto sockets = side_histories(trace, x.side);
   if (sockets.empty()) {
     r.outcome = Outcome::not_checked;
     r.saw = fmt::format("no socket states observed for the {}", side);
@@ -215,8 +213,11 @@ CheckResult check_state(const Trace& trace, const StateExpect& x) {
   if (x.ends_in) {
     const Instant end = observed_end(trace);
     for (const auto& h : sockets) {
+      if (h.request) continue;  // a request socket's life ends when its child's begins
       if (!last_state_known(trace, h, end))
-        unknowns.push_back(fmt::format("the last state of port {} is not known ({})", h.local_port, sampling_note));
+        unknowns.push_back(fmt::format("the last state of {} is not known ({})", history_text(h),
+                                       trace.kernel_source == KernelSource::sampled ? std::string(sampling_note)
+                                                                                    : "no sample showed its timewait socket at the end"));
       else if (h.steps.back().state != *x.ends_in)
         problems.push_back(fmt::format("ended in {}", state_name(h.steps.back().state)));
     }
@@ -230,6 +231,8 @@ CheckResult check_state(const Trace& trace, const StateExpect& x) {
   r.saw = paths_text(sockets);
   if (!problems.empty()) r.saw += " (" + join(problems) + ")";
   else if (!unknowns.empty()) r.saw += ": " + join(unknowns);
+  // A state may still come (reaches), or come after all (never), or follow the last (ends-in).
+  judge_window(r, trace, {x.never || x.ends_in, x.reaches || x.ends_in});
   return r;
 }
 
@@ -266,6 +269,7 @@ CheckResult check_reset(const Trace& trace, const ResetExpect& x) {
   r.saw = seen.empty() ? fmt::format("no RST from {}{} on the wire", who, whose)
                        : fmt::format("{}: {}", counted(seen.size(), "RST"), join(seen));
   if (ignored) r.saw += fmt::format("; {} injected by lastack, not counted", counted(ignored, "RST"));
+  judge_window(r, trace, {x.count.has_value(), x.count ? seen.size() < *x.count : seen.empty()});
   return r;
 }
 
@@ -350,131 +354,6 @@ CheckResult check_app(const Trace& trace, const AppExpect& x) {
       problems.back() += ": " + *why;
     }
   if (!problems.empty()) r.saw += " (" + join(problems) + ")";
-  return r;
-}
-
-namespace {
-
-// One side's TIME_WAIT as the trace shows it.
-struct SideTimeWait {
-  StateEvidence entered;
-  std::vector<const SocketEvent*> samples;  // sock_diag samples in TIME_WAIT (the timer's only source)
-};
-
-SideTimeWait side_timewait(const Trace& trace, Side side) {
-  SideTimeWait out;
-  out.entered = state_evidence(trace, side, connection_histories(trace, side), TcpState::TIME_WAIT);
-  for (const TraceEvent& ev : trace.events) {
-    const auto* e = std::get_if<SocketEvent>(&ev);
-    if (e && e->side == side && e->state == TcpState::TIME_WAIT) out.samples.push_back(e);
-  }
-  if (out.entered.evidence == Evidence::unknown && !out.samples.empty()) out.entered = {Evidence::seen, ""};
-  return out;
-}
-
-// The wanted sides in words: "client", "first-closer (server)" for one named by close order,
-// "first-closer" while the trace does not resolve it (its check is not checked then).
-std::string wanted_sides_text(const Trace& trace, const TimeWaitExpect& x, const std::set<Side>& sides) {
-  const auto first = x.entered_by_closers.empty() ? std::nullopt : agreed_first_closer(trace);
-  std::vector<std::string> names;
-  for (Side s : sides) {
-    std::string name(side_name(s));
-    for (CloseOrder order : x.entered_by_closers)
-      if (first && closer_side(order, *first) == s) name = fmt::format("{} ({})", close_order_name(order), side_name(s));
-    names.push_back(name);
-  }
-  if (!first)
-    for (CloseOrder order : x.entered_by_closers) names.emplace_back(close_order_name(order));
-  return names.empty() ? "nobody" : join(names, " and ");
-}
-
-std::string timewait_expected(const Trace& trace, const TimeWaitExpect& x, std::vector<std::string>& wants) {
-  std::vector<std::string> expected;
-  if (x.entered_by) {
-    const std::set<Side> sides(x.entered_by->begin(), x.entered_by->end());
-    const std::string who = wanted_sides_text(trace, x, sides);
-    wants.push_back("entered by " + who);
-    expected.push_back(who == "nobody" ? "no side enters TIME_WAIT"
-                                       : fmt::format("exactly {} enter{} TIME_WAIT", who,
-                                                     who.find(" and ") == std::string::npos ? "s" : ""));
-  }
-  if (x.expires_min || x.expires_max) {
-    const std::string lo = x.expires_min ? seconds_text(*x.expires_min) : "0 s";
-    const std::string hi = x.expires_max ? seconds_text(*x.expires_max) : "any";
-    wants.push_back(fmt::format("timer {}..{}", lo, hi));
-    expected.push_back(fmt::format("the TIME_WAIT timer between {} and {} when first seen", lo, hi));
-  }
-  if (x.restarted) {
-    wants.push_back(*x.restarted ? "restarted" : "not restarted");
-    expected.push_back(*x.restarted ? "the TIME_WAIT timer restarted (by a retransmitted FIN)"
-                                    : "the TIME_WAIT timer never restarted");
-  }
-  return join(expected, "; ");
-}
-
-}  // namespace
-
-CheckResult check_timewait(const Trace& trace, const TimeWaitExpect& x) {
-  std::vector<std::string> wants;
-  const std::string expected = timewait_expected(trace, x, wants);
-  CheckResult r = expectation("timewait " + join(wants, ", "), x.line);
-  r.expected = expected;
-  if (state_histories(trace).empty()) {
-    r.outcome = Outcome::not_checked;
-    r.saw = "no socket observed";
-    return r;
-  }
-  std::set<Side> entered;
-  std::vector<std::string> seen, problems, unknowns, who_unknown;
-  bool restarted = false, any_samples = false;
-  for (const Side side : {Side::client, Side::server}) {
-    const SideTimeWait tw = side_timewait(trace, side);
-    const std::string name(side_name(side));
-    if (tw.entered.evidence == Evidence::unknown) who_unknown.push_back(name + ": " + tw.entered.why);
-    if (tw.entered.evidence != Evidence::seen) continue;
-    entered.insert(side);
-    if (tw.samples.empty()) {
-      seen.push_back(name + " entered TIME_WAIT (inferred; no sample of its timer)");
-      if (x.expires_min || x.expires_max || x.restarted)
-        unknowns.push_back(name + "'s TIME_WAIT timer was never sampled");
-      continue;
-    }
-    any_samples = true;
-    seen.push_back(fmt::format("{} entered TIME_WAIT with {} left (at {})", name,
-                               seconds_text(tw.samples.front()->expires), ms_text(tw.samples.front()->at)));
-    if ((x.expires_min && tw.samples.front()->expires < *x.expires_min) ||
-        (x.expires_max && tw.samples.front()->expires > *x.expires_max))
-      problems.push_back(fmt::format("{}'s timer out of range", name));
-    for (std::size_t i = 1; i < tw.samples.size(); ++i) {
-      if (tw.samples[i]->local_port != tw.samples[i - 1]->local_port ||
-          !timewait_restarted(*tw.samples[i - 1], *tw.samples[i]))
-        continue;
-      restarted = true;
-      seen.push_back(fmt::format("{}'s timer restarted at {} ({} left)", name, ms_text(tw.samples[i]->at),
-                                 seconds_text(tw.samples[i]->expires)));
-    }
-  }
-  if (entered.empty()) seen.push_back("nobody entered TIME_WAIT");
-  if (x.entered_by) {
-    const std::set<Side> want(x.entered_by->begin(), x.entered_by->end());
-    // A side that entered against the wish fails at once; one unknown only leaves it open.
-    for (Side s : entered)
-      if (!want.count(s)) problems.push_back(fmt::format("entered by {}", sides_text(entered)));
-    for (Side s : want)
-      if (!entered.count(s) && side_timewait(trace, s).entered.evidence == Evidence::not_seen)
-        problems.push_back(fmt::format("entered by {}", sides_text(entered)));
-    unknowns.insert(unknowns.end(), who_unknown.begin(), who_unknown.end());
-  }
-  if ((x.expires_min || x.expires_max) && entered.empty()) problems.push_back("no timer to measure");
-  const bool timer_unseen = !entered.empty() && !any_samples;  // said in unknowns already
-  if (x.restarted && *x.restarted != restarted && !timer_unseen)
-    problems.push_back(restarted ? "the timer restarted" : "the timer never restarted");
-  problems.erase(std::unique(problems.begin(), problems.end()), problems.end());
-  r.outcome = !problems.empty() ? Outcome::fail : !unknowns.empty() ? Outcome::not_checked : Outcome::pass;
-  r.saw = join(seen);
-  if (x.restarted && !restarted && any_samples) r.saw += "; timer never restarted";
-  if (!problems.empty()) r.saw += " (" + join(problems) + ")";
-  else if (!unknowns.empty()) r.saw += ": not checked: " + join(unknowns);
   return r;
 }
 

@@ -7,6 +7,7 @@
 
 #include "harness/core/expectation_support.hpp"
 #include "harness/core/expectations.hpp"
+#include "harness/core/window.hpp"
 #include "harness/core/netstat.hpp"
 
 namespace lastack {
@@ -61,6 +62,8 @@ CheckResult check_counter(const Trace& trace, const CounterExpect& x) {
   }
   r.outcome = outcome_of(admits(x, delta));
   r.saw = fmt::format("{} {} {:+}{}", side, x.name, delta, note);
+  // A counter can still move while anything is pending: any bound may yet break or be met.
+  judge_window(r, trace, {true, true});
   return r;
 }
 

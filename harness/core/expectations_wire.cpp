@@ -8,6 +8,7 @@
 #include "harness/core/duration_text.hpp"
 #include "harness/core/expectation_support.hpp"
 #include "harness/core/expectations.hpp"
+#include "harness/core/window.hpp"
 
 namespace lastack {
 
@@ -42,6 +43,9 @@ CheckResult check_segments(const Trace& trace, const SegmentsExpect& x) {
   r.saw = seen.empty()
               ? fmt::format("no segment matching {} on the wire", what)
               : fmt::format("{}: {}", counted(n, "segment"), first_few(seen, listed_segments));
+  // Segments still to come can break an upper bound, or reach a lower one.
+  const std::optional<std::uint32_t> upper = x.count ? x.count : x.max;
+  judge_window(r, trace, {upper.has_value(), n < (x.count ? *x.count : at_least)});
   return r;
 }
 
@@ -102,6 +106,7 @@ CheckResult check_close(const Trace& trace, const CloseExpect& x) {
   }
   r.outcome = outcome_of(all_ok);
   r.saw = join(per_connection);
+  judge_window(r, trace, {true, true});  // a close still going can grow or complete
   return r;
 }
 
@@ -126,6 +131,7 @@ CheckResult check_connections(const Trace& trace, const ConnectionsExpect& x) {
   r.saw = seen.empty()
               ? "no connection on the wire"
               : fmt::format("{}: {}", counted(seen.size(), "connection"), first_few(seen, listed_connections));
+  judge_window(r, trace, {true, connections.size() < x.count});
   return r;
 }
 

@@ -69,14 +69,14 @@ struct Flow {
     return true;
   }
 
-  Classified classify(const Segment& seg, std::size_t e);
+  Classified classify(const Segment& seg, std::size_t e, bool injected);
 };
 
 bool is_retransmission(const Segment& seg, const Sender& me) {
   return seg.seq_space() > 0 && me.high_end && seg.seq.before(*me.high_end);
 }
 
-Classified Flow::classify(const Segment& seg, std::size_t e) {
+Classified Flow::classify(const Segment& seg, std::size_t e, bool injected) {
   const TcpFlags f = seg.flags;
   const std::size_t p = 1 - e;
   Sender& me = sent[e];
@@ -91,8 +91,8 @@ Classified Flow::classify(const Segment& seg, std::size_t e) {
   const Side from = e == client ? Side::client : Side::server;
   if (f.syn() && !me.isn) me.isn = seg.seq;
 
-  const bool retransmission = is_retransmission(seg, me);
-  if (!me.high_end || seg.seq_end().after(*me.high_end)) me.high_end = seg.seq_end();
+  const bool retransmission = !injected && is_retransmission(seg, me);
+  if (!injected && (!me.high_end || seg.seq_end().after(*me.high_end))) me.high_end = seg.seq_end();
 
   if (f.syn()) roles.add(f.ack() ? Role::syn_ack : Role::syn);
   if (f.rst()) roles.add(Role::rst);
@@ -204,10 +204,10 @@ std::optional<std::size_t> FlowTracker::incarnation_of(const Segment& seg) const
   return newest;
 }
 
-Classified FlowTracker::observe(const Segment& seg) {
+Classified FlowTracker::observe(const Segment& seg, bool injected) {
   if (const auto i = incarnation_of(seg)) {
     Connection& conn = connections_[*i];
-    Classified out = conn.classify(seg, *conn.sender_of(seg));
+    Classified out = conn.classify(seg, *conn.sender_of(seg), injected);
     out.connection = *i;
     return out;
   }
@@ -225,7 +225,7 @@ Classified FlowTracker::observe(const Segment& seg) {
     conn.client = 1;
   connections_.push_back(conn);
   by_pair_[pair_key(seg)].push_back(connections_.size() - 1);
-  Classified out = connections_.back().classify(seg, 0);
+  Classified out = connections_.back().classify(seg, 0, injected);
   out.connection = connections_.size() - 1;
   return out;
 }

@@ -39,7 +39,9 @@ class FlowTracker {
   FlowTracker& operator=(FlowTracker&&) noexcept;
 
   /// Classify `seg` and update the connection's state. Call once per segment as it is seen.
-  Classified observe(const Segment& seg);
+  /// A segment lastack `injected` (a copy, a RST) is classified, but its sequence numbers are not
+  /// its sender's: they raise no high-water mark, so they make no later segment a repeat.
+  Classified observe(const Segment& seg, bool injected = false);
 
   /// Number of connections seen so far.
   std::size_t connection_count() const;

@@ -3,6 +3,8 @@
 // (State and close invariants are in invariants_close.cpp.)
 #include "harness/core/invariants.hpp"
 
+#include "harness/core/backoff_model.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <exception>
@@ -140,9 +142,6 @@ Duration rto_min_of(const Trace& trace, Side side) {
   }
 }
 
-// Linux's ceiling for the retransmission timer (TCP_RTO_MAX).
-constexpr milliseconds tcp_rto_max{120000};
-
 // Every transmission of each sequence number: the first send, then the kernel's retransmissions.
 // A SYN-ACK sent again because the peer's SYN came again (tcp_check_req answers a duplicate SYN
 // at once): a reply, not the SYN-ACK timer, so no part of its backoff. The reply follows the
@@ -208,6 +207,8 @@ std::string judge_backoff(const Trace& trace, const std::vector<const WireEvent*
     summary += fmt::format(" (first: {}, inferred from the gaps)", probes ? "tail-loss probe" : "RTO retransmission");
   }
   if (linear) summary += fmt::format("; tcp_syn_linear_timeouts {}", linear);
+  if (const Duration max = rto_max_of(trace, first.info.from); max != Duration(tcp_rto_max))
+    summary += fmt::format("; tcp_rto_max_ms {}", std::chrono::duration_cast<std::chrono::milliseconds>(max).count());
   const Duration rto_floor = rto_min_of(trace, first.info.from);
   const auto timer_driven = [&](std::size_t g) {  // gap g ends in a timer retransmission
     if (causes[g]) return *causes[g] == RetransmitCause::rto || *causes[g] == RetransmitCause::synack;
@@ -217,16 +218,9 @@ std::string judge_backoff(const Trace& trace, const std::vector<const WireEvent*
   for (std::size_t g = 1; g < gaps.size(); ++g) {
     // A probe or a fast retransmit on either end breaks the chain: the timer was re-armed.
     if (!timer_driven(g) || !timer_driven(g - 1)) continue;
-    const bool linear_step = g <= linear;  // the first `linear` SYN retransmissions keep 1 RTO
-    const Duration nominal = std::min<Duration>(linear_step ? gaps[g - 1] : 2 * gaps[g - 1], tcp_rto_max);
-    const int factor = linear_step ? 1 : 2;
-    const TimingBound b = with_timer_lateness(doubling_bound(trace, gaps[g - 1], factor), timer_lateness(trace, *v[g + 1]),
-                                              timer_lateness(trace, *v[g]), factor);
     ++judged;
-    if (!b.admits(gaps[g], nominal))
-      return fmt::format("gap {} is {}, not {} ({} gap {}; {})", g + 1, ms_text(gaps[g]),
-                         ms_text(nominal), linear_step ? "equal to" : "double", g,
-                         b.text());
+    const GapVerdict verdict = judge_gap(trace, v, gaps, g);
+    if (!verdict.ok) return verdict.problem;
   }
   return {};
 }

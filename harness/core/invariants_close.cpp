@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "harness/core/errno_name.hpp"
 #include "harness/core/invariant_support.hpp"
 #include "harness/core/invariants.hpp"
 #include "harness/core/state_history.hpp"
@@ -20,69 +21,6 @@ namespace {
 
 using detail::builtin;
 using detail::join_some;
-
-bool timewait_enabled(const Trace& trace, Side side) {
-  const auto& sysctls = side == Side::client ? trace.client_sysctls : trace.server_sysctls;
-  const auto it = sysctls.find("net.ipv4.tcp_max_tw_buckets");
-  if (it == sysctls.end()) return true;
-  std::string value = it->second;
-  std::erase_if(value, [](char ch) { return ch == ' ' || ch == '\t' || ch == '\n'; });
-  return value != "0";
-}
-
-// A lab action destroyed this side's TIME_WAIT sockets (a lab event with no side: any side's).
-bool timewait_destroyed(const Trace& trace, Side side) {
-  return std::any_of(trace.events.begin(), trace.events.end(), [side](const TraceEvent& ev) {
-    const auto* l = std::get_if<LabEvent>(&ev);
-    return l && l->kind == LabEventKind::timewait_destroyed && (!l->side || *l->side == side);
-  });
-}
-
-// `side`'s own kernel sent a RST on `connection`: it aborted.
-bool sent_own_reset(const std::vector<const WireEvent*>& wires, std::size_t connection, Side side) {
-  return std::any_of(wires.begin(), wires.end(), [&](const WireEvent* w) {
-    return is_reset(*w) && w->info.connection == connection && w->info.from == side;
-  });
-}
-
-// A RST (the peer's, or one injected in its name) reached `side` on `connection`: that ends
-// any state, TIME_WAIT included (RFC 1337), unless tcp_rfc1337 makes TIME_WAIT ignore it.
-bool reset_reached(const std::vector<const WireEvent*>& wires, std::size_t connection, Side side,
-                   bool only_injected) {
-  return std::any_of(wires.begin(), wires.end(), [&](const WireEvent* w) {
-    return is_reset(*w, true) && w->info.connection == connection && w->info.from != side &&
-           delivered(*w) && (!only_injected || w->injected);
-  });
-}
-
-// How one side of one connection closed, as the wire shows it.
-struct CloseView {
-  const WireEvent* fin = nullptr;           // its first FIN
-  std::optional<Instant> peer_fin_arrival;  // when the peer's FIN first reached it
-  bool fin_acked = false;                   // the peer acknowledged its FIN (and the ack arrived)
-  // It sent a FIN before the peer's FIN reached it.
-  bool active() const { return fin && (!peer_fin_arrival || fin->at < *peer_fin_arrival); }
-};
-
-CloseView close_view(const std::vector<const WireEvent*>& wires, std::size_t connection,
-                     Side side) {
-  CloseView v;
-  for (const WireEvent* w : wires) {
-    if (w->info.connection != connection) continue;
-    if (w->info.from == side && w->segment.flags.fin() && !v.fin) v.fin = w;
-    if (w->info.from != side && w->segment.flags.fin() && delivered(*w)) {
-      const Instant at = arrival_time(*w);
-      if (!v.peer_fin_arrival || at < *v.peer_fin_arrival) v.peer_fin_arrival = at;
-    }
-  }
-  if (!v.fin) return v;
-  for (const WireEvent* w : wires) {
-    if (w->info.connection == connection && w->info.from != side && delivered(*w) &&
-        w->segment.flags.ack() && w->segment.ack.at_or_after(v.fin->segment.seq_end()))
-      v.fin_acked = true;
-  }
-  return v;
-}
 
 // One step of a history judged: empty when legal, else why not; `unchecked` when sampling
 // could have missed the states between.
@@ -95,6 +33,8 @@ std::string judge_step(const StateHistory& h, std::size_t i, bool& unchecked) {
   if (!from) return {};
   if (*from == TcpState::CLOSE && !exact) return {};  // a later sample is a new socket
   if (*from == s.state && !exact) return {};  // a sample confirming an inferred state: no step
+  // The full socket handing its FIN_WAIT_2 over to a timewait socket in FIN_WAIT_2: no new state.
+  if (*from == s.state && s.source == StateSource::handover) return {};
   if (legal_step(*from, s.state)) return {};
   const std::string step = fmt::format("{} → {}", state_name(*from), state_name(s.state));
   if (exact) return step + " is not a step of the TCP state diagram (traced)";
@@ -152,53 +92,61 @@ struct SideClose {
   std::optional<std::string> unknown;  // why TIME_WAIT cannot be judged
 };
 
+// How the side's sockets ended, when the kernel said they ended otherwise than by closing.
+std::string end_text(const std::vector<const StateHistory*>& sockets) {
+  for (const StateHistory* h : sockets) {
+    if (h->end == SocketEnd::timewait_skipped) return ", skipped TIME_WAIT (TcpExt.TCPTimeWaitOverflow counted it)";
+    if (h->end == SocketEnd::error) return fmt::format(", closed with error {}", errno_name(h->error));
+    if (h->end == SocketEnd::reset) return ", closed with a RST of its own";
+  }
+  return "";
+}
+
+// Who entered TIME_WAIT, from the kernel's states alone: an active closer (FIN_WAIT_1, FIN_WAIT_2,
+// CLOSING) may, a passive one (CLOSE_WAIT, LAST_ACK) never does. The wire only names who sent a
+// FIN for the summary.
 SideClose judge_side(const Trace& trace, const std::vector<const WireEvent*>& wires,
                      const std::vector<StateHistory>& histories, std::size_t c, Side side,
                      const std::string& prefix) {
   SideClose out;
-  const CloseView v = close_view(wires, c, side);
+  std::vector<const StateHistory*> sockets;
   std::vector<TcpState> states;
-  std::string unknown;
   for (const StateHistory& h : histories) {
-    if (h.side != side || h.connection != c || h.listener) continue;
-    const auto s = h.states();
-    states.insert(states.end(), s.begin(), s.end());
-    if (!h.timewait_unknown.empty()) unknown = h.timewait_unknown;
+    if (h.side != side || h.connection != c || h.listener || h.request) continue;
+    sockets.push_back(&h);
+    for (const StateStep& step : h.steps)
+      if (step.source != StateSource::inferred) states.push_back(step.state);
   }
   const auto went_through = [&states](std::initializer_list<TcpState> any) {
     return std::find_first_of(states.begin(), states.end(), any.begin(), any.end()) != states.end();
   };
-  const bool entered = went_through({TcpState::TIME_WAIT});
-  // The kernel's own states settle who closed first; the wire's order is the fallback,
-  // since crossing FINs can pass the interceptor microseconds apart either way.
+  const StateEvidence timewait = state_evidence(trace, side, [&] {
+    std::vector<StateHistory> own;
+    for (const StateHistory* h : sockets) own.push_back(*h);
+    return own;
+  }(), TcpState::TIME_WAIT);
+  const bool entered = timewait.evidence == Evidence::seen;
   const bool passive = went_through({TcpState::CLOSE_WAIT, TcpState::LAST_ACK});
+  // Only tcp_time_wait makes TIME_WAIT, from FIN_WAIT_2 or CLOSING: an active closer's states.
   const bool active =
-      !passive && (went_through({TcpState::FIN_WAIT1, TcpState::FIN_WAIT2, TcpState::CLOSING}) ||
-                   v.active());
-  const bool sent_rst = sent_own_reset(wires, c, side);
-  const bool reset = reset_reached(wires, c, side, false);
-  const bool injected_reset = reset_reached(wires, c, side, true);
+      !passive && (entered || went_through({TcpState::FIN_WAIT1, TcpState::FIN_WAIT2, TcpState::CLOSING}));
+  const bool sent_fin = std::any_of(wires.begin(), wires.end(), [&](const WireEvent* w) {
+    return w->info.connection == c && w->info.from == side && w->segment.flags.fin() && !w->injected;
+  });
   const std::string name(side_name(side));
-  const char* how = active ? "closed first" : v.fin || passive ? "closed second" : "sent no FIN";
+  const char* how = active ? "closed first" : passive ? "closed second" : sent_fin ? "sent a FIN" : "sent no FIN";
   std::string path;
   for (TcpState s : states) path += (path.empty() ? "" : " → ") + std::string(state_name(s));
   if (path.empty()) path = "no states observed";
-  out.summary = fmt::format("{} {}{}, {}{}", name, how, sent_rst ? " and sent RST" : "",
-                            entered ? "entered TIME_WAIT" : "no TIME_WAIT",
-                            injected_reset ? " (an injected RST reached it)" : "");
-  if (sent_rst) return out;  // it aborted: TIME_WAIT rules do not apply
-  if (entered && !active) {
-    out.problem = fmt::format("{}{} entered TIME_WAIT but {} ({})", prefix, name,
-                              v.fin || passive ? "closed second" : "never sent a FIN", path);
-  } else if (!entered && active && !reset && v.peer_fin_arrival && v.fin_acked &&
-             timewait_enabled(trace, side) && !timewait_destroyed(trace, side)) {
-    if (!unknown.empty())
-      out.unknown = fmt::format("{}{}: {}", prefix, name, unknown);
-    else
-      out.problem = fmt::format("{}{} closed first and its close completed, but it never reached "
-                                "TIME_WAIT ({}): TIME_WAIT skipped: overflow?",
-                                prefix, name, path);
-  }
+  out.summary = fmt::format("{} {}, {}{}", name, how,
+                            entered                                       ? "entered TIME_WAIT"
+                            : timewait.evidence == Evidence::unknown ? "TIME_WAIT not known"
+                                                                          : "no TIME_WAIT",
+                            end_text(sockets));
+  if (entered && passive)
+    out.problem = fmt::format("{}{} entered TIME_WAIT but closed second ({})", prefix, name, path);
+  else if (active && timewait.evidence == Evidence::unknown)
+    out.unknown = fmt::format("{}{}: {}", prefix, name, timewait.why);
   return out;
 }
 

@@ -22,6 +22,8 @@ class JsonFields {
   /// ("sysctls.client"). The object must outlive the accessor.
   JsonFields(const nlohmann::json& object, std::string where, std::string prefix = "");
 
+  /// Where errors say the object is ("trace.jsonl:12").
+  const std::string& where() const { return where_; }
   /// Throw InputError("where: what").
   [[noreturn]] void fail(std::string_view what) const;
   /// The field's name as messages write it: "\"rel_seq\"", "\"sysctls.client\"".

@@ -15,6 +15,7 @@
 #include "harness/core/per_connection.hpp"
 #include "harness/core/report.hpp"
 #include "harness/core/text_columns.hpp"
+#include "harness/core/timewait_timer.hpp"
 #include "harness/core/trace_query.hpp"
 
 namespace lastack {
@@ -193,7 +194,7 @@ bool sample_adds(const SocketEvent& s, const SocketEvent* previous) {
 class StateLines {
  public:
   explicit StateLines(const Trace& trace)
-      : traced_(trace.kernel_source == KernelSource::traced), timewait_(timewait_sockets(trace)) {}
+      : trace_(trace), traced_(trace.kernel_source == KernelSource::traced), timewait_(timewait_sockets(trace)) {}
 
   /// The line a sample adds, if any.
   std::optional<std::string> sampled(const SocketEvent& s) {
@@ -204,7 +205,7 @@ class StateLines {
       return std::nullopt;
     }
     const bool changed = !previous || previous->state != s.state || (traced_ && previous->timer != s.timer);
-    const bool restarted = previous && !changed && s.state == TcpState::TIME_WAIT && timewait_restarted(*previous, s);
+    const bool restarted = previous && !changed && s.state == TcpState::TIME_WAIT && timewait_restarted(trace_, *previous, s);
     previous = &s;
     if (!changed && !restarted) return std::nullopt;
     // The traced state goes on in a timewait socket: say so, without naming the state twice.
@@ -223,6 +224,7 @@ class StateLines {
   }
 
  private:
+  const Trace& trace_;
   bool traced_;
   std::set<SocketKey> timewait_;
   std::map<SocketKey, const SocketEvent*> last_sample_;

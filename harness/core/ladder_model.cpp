@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "harness/core/timewait_timer.hpp"
 #include "harness/core/trace_query.hpp"
 
 namespace lastack {
@@ -96,7 +97,7 @@ void add_timewait_timer(const Trace& trace, StateBand& band) {
       continue;
     if (s->at < band.start || s->at > band.end) continue;
     if (!band.timewait_timer && s->timer == SocketTimer::time_wait) band.timewait_timer = s->expires;
-    if (previous && timewait_restarted(*previous, *s)) band.timer_restarts.push_back(s->at);
+    if (previous && timewait_restarted(trace, *previous, *s)) band.timer_restarts.push_back(s->at);
     previous = s;
   }
 }

@@ -1,6 +1,8 @@
 // The oracle's entry points: built-in invariants first, then the policy's expectations.
 #include "harness/core/oracle.hpp"
 
+#include "harness/core/cross_examination.hpp"
+
 #include <algorithm>
 #include <cstdint>
 
@@ -135,6 +137,7 @@ std::vector<CheckResult> check_invariants(const Trace& trace, const Policy& poli
       check_retransmission_backoff(trace),       check_legal_states(trace),
       check_timewait_only_active_closers(trace), check_bytes_delivered(trace, policy),
       check_harness_queue_drops(trace),         check_harness_errors(trace),
+      check_sources_agree(trace),
   };
 }
 

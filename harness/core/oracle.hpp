@@ -30,6 +30,7 @@ struct CheckResult {
   std::string expected;  // "a retransmission about 1 RTO (204 ms) after the original"
   std::string saw;       // "retransmitted once, 211 ms later, same seq 1001"; for not_checked: why
   std::size_t line = 0;  // the [[expect]] line, 0 for built-ins
+  bool harness = false;  // a failure here is the lab's (its sources disagree): the run proves nothing, exit 4
 
   /// True only for Outcome::pass.
   bool passed() const { return outcome == Outcome::pass; }

@@ -1,5 +1,9 @@
 // The trace's wire events as pcapng (the IETF draft "PCAP Next Generation Dump File Format"):
-// section header, one LINKTYPE_RAW interface, one Enhanced Packet Block per segment.
+// section header, two interfaces, one Enhanced Packet Block per segment. Each segment an endpoint
+// sent appears once, when it entered the wire (when its sender sent it), on a LINKTYPE_RAW
+// interface, so Wireshark's TCP analysis reads the endpoints' own conversation: a retransmission
+// there is one the kernel made. What lastack made (copies, injected RSTs) goes on a second
+// interface of LINKTYPE_USER0, which Wireshark shows but does not analyse as TCP (Decode As...).
 #include "harness/core/pcapng.hpp"
 #include "harness/core/trace_query.hpp"
 
@@ -19,11 +23,14 @@ constexpr std::uint32_t enhanced_packet_block = 0x00000006;
 constexpr std::uint32_t byte_order_magic = 0x1A2B3C4D;
 constexpr std::uint64_t section_length_unknown = ~std::uint64_t{0};
 constexpr std::uint16_t linktype_raw = 101;  // bare IPv4 or IPv6, told apart by the version nibble
+constexpr std::uint16_t linktype_user0 = 147;  // the same bytes, left out of the TCP analysis
+constexpr std::uint32_t endpoints_interface = 0, lastack_interface = 1;
 constexpr std::uint32_t no_snaplen = 0;      // pcapng: zero means no limit
 
 constexpr std::uint16_t opt_endofopt = 0, opt_comment = 1;
 constexpr std::uint16_t shb_os = 3, shb_userappl = 4;
-constexpr std::uint16_t if_name = 2, if_description = 3;
+constexpr std::uint16_t if_name = 2, if_description = 3, if_tsresol = 9;
+constexpr std::uint8_t nanoseconds = 9;  // if_tsresol: 10^-9 s
 constexpr std::size_t max_option_length = 0xFFFF;  // the option length field is 16 bits
 
 void put_le(std::vector<std::uint8_t>& out, std::uint64_t v, int bytes) {
@@ -81,10 +88,12 @@ void append_block(std::vector<std::uint8_t>& file, std::uint32_t type, const Blo
 std::string section_comment(const Trace& trace) {
   if (trace.whole_wire)
     return fmt::format(
-        "lastack run of policy '{}' on Linux {} over {}. Every TCP segment as it entered the wire "
-        "namespace (packet capture, kernel timestamps), headers only; a segment injected by "
-        "lastack as it left; a held or delayed segment appears again when it left. Segments the "
-        "kernel could not queue: {}.",
+        "lastack run of policy '{}' on Linux {} over {}. Interface 0: every TCP segment an endpoint "
+        "sent, once, as it entered the wire namespace (packet capture, kernel timestamps, headers "
+        "only); its comment says when it reached its receiver, or that it never did. Interface 1 "
+        "(LINKTYPE_USER0, raw IP: Decode As IP to read it): segments made by lastack (copies, "
+        "injected RSTs) as they left the wire, kept out of the TCP analysis of the endpoints' "
+        "conversation. Segments the kernel could not queue: {}.",
         trace.policy, trace.kernel.empty() ? "(unknown kernel)" : trace.kernel, trace.ipv6 ? "IPv6" : "IPv4",
         trace.queue_drops);
   return fmt::format(
@@ -110,65 +119,53 @@ void append_section_header(std::vector<std::uint8_t>& file, const Trace& trace) 
   append_block(file, section_header_block, b);
 }
 
-void append_interface(std::vector<std::uint8_t>& file) {
+void append_interface(std::vector<std::uint8_t>& file, std::uint16_t linktype, std::string_view name,
+                      std::string_view description) {
   BlockBody b;
-  b.u16(linktype_raw);
+  b.u16(linktype);
   b.u16(0);  // reserved
   b.u32(no_snaplen);
-  b.option(if_name, "wire");
-  b.option(if_description, "lastack interceptor: NFQUEUE in the wire namespace");
+  b.option(if_name, name);
+  b.option(if_description, description);
+  const std::uint8_t resolution[] = {nanoseconds};
+  b.option(if_tsresol, std::string_view(reinterpret_cast<const char*>(resolution), 1));
   b.end_options();
   append_block(file, interface_description_block, b);
 }
 
-// One packet block to write: a segment's arrival, or the release of a held or delayed one.
-struct PacketRecord {
-  Instant at{};
-  const WireEvent* event = nullptr;
-  bool release = false;
-};
-
-std::vector<PacketRecord> packet_records(const Trace& trace) {
-  std::vector<PacketRecord> records;
-  for (const TraceEvent& e : trace.events) {
-    const auto* w = std::get_if<WireEvent>(&e);
-    if (!w) continue;
-    records.push_back({w->at, w, false});
-    // It only really crossed the wire when let go: Wireshark should see it there too.
-    if ((w->delivered_at || w->released) && (w->fate == Fate::held || w->fate == Fate::delayed))
-      records.push_back({arrival_time(*w), w, true});
-  }
-  std::stable_sort(records.begin(), records.end(),
-                   [](const PacketRecord& a, const PacketRecord& b) { return a.at < b.at; });
-  return records;
+// Each wire event once: the endpoints' at the time they entered the wire, lastack's own at the
+// time they left it.
+std::vector<const WireEvent*> packets(const Trace& trace) {
+  std::vector<const WireEvent*> out;
+  for (const TraceEvent& e : trace.events)
+    if (const auto* w = std::get_if<WireEvent>(&e)) out.push_back(w);
+  return out;
 }
 
-std::string packet_comment(const PacketRecord& r, bool whole_wire) {
-  const WireEvent& w = *r.event;
+std::string packet_comment(const WireEvent& w, bool whole_wire) {
   const std::string roles = w.info.roles.empty() ? "no role" : w.info.roles.str();
-  std::string what = !w.note.empty() ? w.note
-                     : w.injected    ? std::string("injected by lastack")
-                                     : std::string(fate_name(w.fate));
-  if (whole_wire && !w.queued && !w.injected && w.note.empty()) what += " (not queued)";
-  if (r.release) what = "released: " + what;
+  std::string what = !w.note.empty() ? w.note : std::string(fate_name(w.fate));
+  if (w.injected) return fmt::format("made by lastack: {} | {}", roles, w.note.empty() ? "injected" : w.note);
+  if (whole_wire && !w.queued && w.note.empty()) what += " (not queued)";
+  if (w.fate == Fate::dropped) what += " | never reached its receiver";
+  else if (w.delivered_at)
+    what += fmt::format(" | reached its receiver {:.3f} ms later",
+                        std::chrono::duration<double, std::milli>(*w.delivered_at - w.at).count());
   return roles + " | " + what;
 }
 
-void append_packet(std::vector<std::uint8_t>& file, const Trace& trace, const PacketRecord& r) {
-  const WireEvent& w = *r.event;
-  const auto since_epoch = trace.wall_start.time_since_epoch() + r.at;
-  const auto micros = std::max<std::int64_t>(
-      0, std::chrono::duration_cast<std::chrono::microseconds>(since_epoch).count());
-  const auto stamp = static_cast<std::uint64_t>(micros);
+void append_packet(std::vector<std::uint8_t>& file, const Trace& trace, const WireEvent& w) {
+  const auto since_epoch = trace.wall_start.time_since_epoch() + w.at;
+  const auto stamp = static_cast<std::uint64_t>(std::max<std::int64_t>(0, since_epoch.count()));
   const auto captured = static_cast<std::uint32_t>(w.bytes.size());
   BlockBody b;
-  b.u32(0);  // interface id
+  b.u32(w.injected ? lastack_interface : endpoints_interface);
   b.u32(static_cast<std::uint32_t>(stamp >> 32));
   b.u32(static_cast<std::uint32_t>(stamp & 0xFFFFFFFFu));
   b.u32(captured);
   b.u32(std::max(w.wire_length, captured));  // pcapng requires original >= captured
   b.bytes(w.bytes);
-  b.option(opt_comment, packet_comment(r, trace.whole_wire));
+  b.option(opt_comment, packet_comment(w, trace.whole_wire));
   b.end_options();
   append_block(file, enhanced_packet_block, b);
 }
@@ -178,8 +175,10 @@ void append_packet(std::vector<std::uint8_t>& file, const Trace& trace, const Pa
 std::vector<std::uint8_t> pcapng_bytes(const Trace& trace) {
   std::vector<std::uint8_t> file;
   append_section_header(file, trace);
-  append_interface(file);
-  for (const PacketRecord& r : packet_records(trace)) append_packet(file, trace, r);
+  append_interface(file, linktype_raw, "wire", "what the endpoints sent, as it entered the wire namespace");
+  append_interface(file, linktype_user0, "lastack",
+                   "segments lastack made (copies, injected RSTs), raw IP: Decode As IP to read them");
+  for (const WireEvent* w : packets(trace)) append_packet(file, trace, *w);
   return file;
 }
 

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "harness/core/policy_selectors.hpp"
+#include "harness/core/settable_sysctls.hpp"
 
 namespace lastack::policy_toml {
 
@@ -41,6 +42,10 @@ void collect_sysctls(const toml::table& table, const std::string& prefix, const 
     if (!is_setting_name(name))
       problems.at(line, fmt::format("sysctl \"{}\" is not a setting name (letters, digits, '_' and '-' "
                                     "between dots)", name));
+    else if (name.rfind("net.", 0) == 0 && !find_settable_sysctl(name))
+      problems.at(line, fmt::format("sysctl \"{}\" is not one lastack's checks account for: a policy may set "
+                                    "only those docs/design.md lists under \"Settable sysctls\"",
+                                    name));
     std::string setting;
     if (value->is_integer()) {
       setting = std::to_string(value->as_integer()->get());

@@ -21,9 +21,11 @@ std::string why_unsettled(const std::vector<SocketNow>& sockets, std::chrono::mi
 }
 
 std::vector<SocketNow> sockets_at(const Trace& trace, Instant t) {
-  std::map<std::tuple<Side, std::uint16_t, std::uint16_t>, const SocketEvent*> last;
+  // One entry per socket: its cookie (older traces: its ports).
+  std::map<std::tuple<Side, SocketCookie, std::uint16_t, std::uint16_t>, const SocketEvent*> last;
   for (const TraceEvent& e : trace.events)
-    if (const auto* s = std::get_if<SocketEvent>(&e); s && s->at <= t) last[{s->side, s->local_port, s->remote_port}] = s;
+    if (const auto* s = std::get_if<SocketEvent>(&e); s && s->at <= t)
+      last[{s->side, s->cookie, s->cookie ? 0 : s->local_port, s->cookie ? 0 : s->remote_port}] = s;
   std::vector<SocketNow> out;
   for (const auto& [key, s] : last) {
     if (s->state == TcpState::CLOSE) continue;

@@ -74,8 +74,13 @@ Json event_json(const WireEvent& w) {
               {"bytes", to_hex(w.bytes)}};
 }
 
+// A field only traces that know it carry: older traces read and write back byte for byte.
+void add_cookie(Json& j, SocketCookie cookie) {
+  if (cookie != 0) j["cookie"] = cookie;
+}
+
 Json event_json(const SocketEvent& s) {
-  return Json{{"type", "socket"},
+  Json j{{"type", "socket"},
               {"t_us", micros(s.at)},
               {"t_ns", nanos(s.at)},
               {"side", side_name(s.side)},
@@ -88,20 +93,30 @@ Json event_json(const SocketEvent& s) {
               {"retransmits", s.retransmits},
               {"total_retrans", s.total_retrans},
               {"rto_us", s.rto.count()}};
+  add_cookie(j, s.cookie);
+  return j;
 }
 
-Json ports_json(Json j, std::optional<std::size_t> connection, std::uint16_t local, std::uint16_t remote) {
+Json ports_json(Json j, std::optional<std::size_t> connection, std::uint16_t local, std::uint16_t remote,
+                SocketCookie cookie) {
   j["connection"] = optional_json(connection);
   j["local_port"] = local;
   j["remote_port"] = remote;
+  add_cookie(j, cookie);
   return j;
 }
 
 Json event_json(const StateChange& c) {
-  return ports_json(Json{{"type", "state"}, {"t_us", micros(c.at)}, {"t_ns", nanos(c.at)},
-                         {"side", side_name(c.side)}, {"from", state_name(c.from)},
-                         {"to", state_name(c.to)}},
-                    c.connection, c.local_port, c.remote_port);
+  Json j{{"type", "state"}, {"t_us", micros(c.at)}, {"t_ns", nanos(c.at)},
+         {"side", side_name(c.side)}, {"from", state_name(c.from)}, {"to", state_name(c.to)}};
+  if (c.facts) {
+    j["sk_err"] = c.facts->error;
+    j["peer_fin"] = c.facts->peer_fin;
+    j["orphan"] = c.facts->orphan;
+    j["snd_una"] = c.facts->snd_una;
+    j["rcv_nxt"] = c.facts->rcv_nxt;
+  }
+  return ports_json(std::move(j), c.connection, c.local_port, c.remote_port, c.cookie);
 }
 
 Json event_json(const KernelRetransmit& r) {
@@ -110,13 +125,15 @@ Json event_json(const KernelRetransmit& r) {
          {"cause", retransmit_cause_name(r.cause)}, {"rto_us", r.rto.count()}, {"backoff", r.backoff}};
   // Only when the kernel said: traces from before it was observed read back byte for byte.
   if (r.timer_late) j["timer_late_us"] = r.timer_late->count();
-  return ports_json(std::move(j), r.connection, r.local_port, r.remote_port);
+  if (r.error != 0) j["error"] = r.error;
+  return ports_json(std::move(j), r.connection, r.local_port, r.remote_port, r.cookie);
 }
 
 Json event_json(const KernelReset& r) {
-  return ports_json(Json{{"type", "reset"}, {"t_us", micros(r.at)}, {"t_ns", nanos(r.at)},
-                         {"side", side_name(r.side)}, {"state", state_name(r.state)}, {"sent", r.sent}},
-                    r.connection, r.local_port, r.remote_port);
+  Json j{{"type", "reset"}, {"t_us", micros(r.at)}, {"t_ns", nanos(r.at)},
+         {"side", side_name(r.side)}, {"state", state_name(r.state)}, {"sent", r.sent}};
+  if (r.timewait_substate) j["timewait_substate"] = state_name(*r.timewait_substate);
+  return ports_json(std::move(j), r.connection, r.local_port, r.remote_port, r.cookie);
 }
 
 Json event_json(const AppEvent& a) {
@@ -250,6 +267,21 @@ Json samples_json(const std::vector<SocketSample>& samples) {
   return out;
 }
 
+// What was still pending at the end: [{"kind", "side", "cookie", "local_port", "remote_port",
+// "connection", "due_ns"}, ...].
+Json pending_json(const std::vector<PendingEvidence>& pending) {
+  Json out = Json::array();
+  for (const PendingEvidence& p : pending)
+    out.push_back(Json{{"kind", pending_kind_key(p.kind)},
+                       {"side", p.side ? Json(side_name(*p.side)) : Json(nullptr)},
+                       {"cookie", p.cookie},
+                       {"local_port", p.local_port},
+                       {"remote_port", p.remote_port},
+                       {"connection", optional_json(p.connection)},
+                       {"due_ns", p.due.count()}});
+  return out;
+}
+
 }  // namespace
 
 nlohmann::ordered_json trace_header_json(const Trace& trace) {
@@ -280,6 +312,11 @@ nlohmann::ordered_json trace_header_json(const Trace& trace) {
   if (!trace.client_samples.empty() || !trace.server_samples.empty())
     header["socket_samples"] = Json{{"client", samples_json(trace.client_samples)},
                                     {"server", samples_json(trace.server_samples)}};
+  if (trace.final_sample_lists_all) header["final_sample_lists_all"] = true;
+  if (!trace.pending_at_end.empty()) header["pending_at_end"] = pending_json(trace.pending_at_end);
+  if (trace.client_segments_after_end || trace.server_segments_after_end)
+    header["segments_after_end"] = Json{{"client", trace.client_segments_after_end},
+                                        {"server", trace.server_segments_after_end}};
   if (trace.client_counters || trace.server_counters)
     header["kernel_counters"] = Json{{"client", optional_json(trace.client_counters)},
                                      {"server", optional_json(trace.server_counters)}};

@@ -60,6 +60,7 @@ class RoleSet {
   constexpr RoleSet() = default;
   constexpr bool has(Role r) const { return bits_ & bit(r); }
   constexpr void add(Role r) { bits_ |= bit(r); }
+  constexpr void remove(Role r) { bits_ &= static_cast<std::uint16_t>(~bit(r)); }
   constexpr bool empty() const { return bits_ == 0; }
   constexpr bool operator==(const RoleSet&) const = default;
   /// The roles in enum order.

@@ -62,9 +62,18 @@ Duration longest_unseen(const Trace& trace, std::optional<Side> side, Instant un
 bool last_state_known(const Trace& trace, const StateHistory& h, Instant end) {
   if (h.steps.empty()) return false;
   const StateStep& last = h.steps.back();
-  if (last.source != StateSource::sampled || last.state == TcpState::CLOSE) return true;
-  const std::optional<Instant> activity = last_activity(trace, h, end);
+  if (last.state == TcpState::CLOSE || last.source == StateSource::traced) return true;  // gone, or every change traced
+  if (last.source == StateSource::inferred) return false;
   const auto& samples = samples_of(trace, h.side);
+  if (trace.final_sample_lists_all) {
+    // The side's last sample lists every socket it shows: this one, still in that state.
+    if (samples.empty() || samples.back().end > end) return false;
+    const Instant final = samples.back().start;
+    const auto mine = samples_of_socket(trace, h);
+    return std::any_of(mine.begin(), mine.end(), [&](const SocketEvent* e) { return e->at == final && e->state == last.state; });
+  }
+  // Older traces: a sample taken once the connection's last segment had time to arrive.
+  const std::optional<Instant> activity = last_activity(trace, h, end);
   if (samples.empty()) return !activity || *activity <= end - 2 * Duration(trace.sample_interval);
   if (!activity) return true;
   const Instant wanted = *activity + Duration(trace.sample_interval);

@@ -12,6 +12,7 @@
 #include "harness/core/clock.hpp"
 #include "harness/core/flow_tracker.hpp"
 #include "harness/core/netstat.hpp"
+#include "harness/core/pending.hpp"
 #include "harness/core/policy.hpp"
 #include "harness/core/segment.hpp"
 #include "harness/core/tcp_state.hpp"
@@ -51,6 +52,11 @@ struct WireEvent {
 /// sock_diag's idiag_timer values.
 enum class SocketTimer : std::uint8_t { none = 0, retransmit = 1, keepalive = 2, time_wait = 3, probe = 4 };
 
+/// The kernel's name for one socket (its cookie: sock_diag's idiag_cookie, BPF's
+/// bpf_get_socket_cookie). A timewait socket keeps its full socket's cookie; a request socket has
+/// its own, and so does the full socket it becomes. 0: not known (traces from before cookies).
+using SocketCookie = std::uint64_t;
+
 /// Kernel truth: a socket's state or timer changed (sampled with sock_diag).
 struct SocketEvent {
   Instant at{};
@@ -63,6 +69,7 @@ struct SocketEvent {
   std::uint8_t retransmits = 0;       // idiag_retrans / tcpi_retransmits
   std::uint32_t total_retrans = 0;    // tcpi_total_retrans (0 in TIME_WAIT: no tcp_info)
   std::chrono::microseconds rto{0};   // tcpi_rto (0 in TIME_WAIT)
+  SocketCookie cookie = 0;
 };
 
 /// One sock_diag sample of one side's sockets: the dump was asked for at `start` and its answer
@@ -80,6 +87,21 @@ struct StateChange {
   std::optional<std::size_t> connection;
   std::uint16_t local_port = 0, remote_port = 0;
   TcpState from = TcpState::CLOSE, to = TcpState::CLOSE;
+  SocketCookie cookie = 0;
+  // What the socket's own fields said at the change (traced runs; traces from before say
+  // nothing: nullopt). A close's cause: sk_err (ETIMEDOUT: a timer gave up; ECONNRESET,
+  // EPIPE: a reset; ECONNABORTED: destroyed; 0: none), and whether tcp_fin had accepted the
+  // peer's FIN (SOCK_DONE) and the application had closed the socket (SOCK_DEAD).
+  // Its sequence numbers then (snd_una: its ISN until the SYN is acknowledged; rcv_nxt: the
+  // peer's ISN + 1 once its SYN arrived, else 0) name the wire connection it belongs to.
+  struct Facts {
+    int error = 0;
+    bool peer_fin = false;
+    bool orphan = false;
+    std::uint32_t snd_una = 0, rcv_nxt = 0;
+    bool operator==(const Facts&) const = default;
+  };
+  std::optional<Facts> facts;
 };
 
 /// Why the kernel sent sequence space again, as its own timer state said at that moment.
@@ -106,6 +128,8 @@ struct KernelRetransmit {
   // How long after its timer's expiry the kernel ran this retransmission (whole jiffies: the
   // timer wheel's tick and a busy host's softirq delay). nullopt: not the timer's doing, or not read.
   std::optional<std::chrono::microseconds> timer_late;
+  int error = 0;                          // the transmit's result: 0 it left, else it never did
+  SocketCookie cookie = 0;                // the request socket's own for a SYN-ACK
 };
 
 /// Kernel truth, exact: a RST the kernel sent (tcp:tcp_send_reset) or accepted (tcp:tcp_receive_reset).
@@ -116,6 +140,10 @@ struct KernelReset {
   std::uint16_t local_port = 0, remote_port = 0;
   TcpState state = TcpState::CLOSE;  // CLOSE when no full socket sent it (a reply to a stray segment)
   bool sent = true;                  // false: received and accepted
+  SocketCookie cookie = 0;           // 0: no socket sent it (a reply to a stray segment)
+  // Sent by a timewait socket: its substate then (TIME_WAIT or FIN_WAIT2), the kernel's word
+  // that the socket was in it.
+  std::optional<TcpState> timewait_substate;
 };
 
 /// How an agent step ended.
@@ -217,6 +245,9 @@ struct Trace {
   // state's uncertainty is judged from (a loaded host samples far less often than it asks to).
   // Empty: not recorded (older traces, hand-made ones): the checks assume the asked-for pace.
   std::vector<SocketSample> client_samples, server_samples;
+  // Each side's last sample lists every socket it showed, changed or not: a socket it does not
+  // list was gone by then. false: older traces, whose last sample lists changes only.
+  bool final_sample_lists_all = false;
   // TcpExtTCPTimeWaitOverflow in each endpoint namespace at the end of the run: a TIME_WAIT the
   // kernel skipped. nullopt: not read.
   std::optional<std::uint64_t> client_timewait_overflow, server_timewait_overflow;
@@ -241,6 +272,13 @@ struct Trace {
   std::chrono::microseconds host_latency{20000};
   // When the observers stopped (the run's end); nullopt: the last event's time.
   std::optional<Instant> observed_until;
+  // What the kernel or the lab could still have added when observation ended (a timer armed, a
+  // segment held, a lab action waiting): the run's timeout came first. Absences and exact counts
+  // these could change are not checked. Empty: nothing was pending.
+  std::vector<PendingEvidence> pending_at_end;
+  // Segments each side put on the wire after run_end (the kernel counted them before the counters
+  // were read, the trace leaves them out with the teardown): how far a count may exceed the wire.
+  std::uint64_t client_segments_after_end = 0, server_segments_after_end = 0;
   // When the run ended and its teardown began (the apps were stopped after this, still observed
   // until observed_until; segments entering wire later are left out). nullopt: observed_until.
   std::optional<Instant> run_end;

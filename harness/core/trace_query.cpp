@@ -141,23 +141,82 @@ std::optional<std::size_t> connection_of_ports(const Trace& trace, Side side,
   return it->second.front().connection;
 }
 
+namespace {
+
+// The connection a kernel event of these ports belongs to, by when it happened.
+template <typename T>
+std::optional<std::size_t> place_by_ports(const PortIndex& ports, const T& e) {
+  const auto it = ports.find({e.side, e.local_port, e.remote_port});
+  if (it == ports.end()) return std::nullopt;
+  bool opening = false;
+  if constexpr (std::is_same_v<T, StateChange>) opening = e.to == TcpState::SYN_SENT;
+  return pick_incarnation(it->second, e.at, opening);
+}
+
+// Each connection's SYNs by sender, ports and sequence number: a socket's ISN names its connection.
+using IsnKey = std::tuple<Side, std::uint16_t, std::uint16_t, std::uint32_t>;
+std::map<IsnKey, std::size_t> connections_by_isn(const Trace& trace) {
+  std::map<IsnKey, std::size_t> out;
+  for (const WireEvent* w : wire_events(trace))
+    if (w->segment.flags.syn() && !w->injected)
+      out.try_emplace({w->info.from, w->segment.sport, w->segment.dport, w->segment.seq.raw()}, w->info.connection);
+  return out;
+}
+
+// The connection whose SYNs carry the socket's sequence numbers as a state change recorded them:
+// the peer's ISN (rcv_nxt - 1) or its own (snd_una, or snd_una - 1 once the SYN was acknowledged).
+std::optional<std::size_t> place_by_isn(const std::map<IsnKey, std::size_t>& isns, const StateChange& c) {
+  if (!c.facts || c.local_port == 0) return std::nullopt;
+  const auto find = [&](IsnKey key) -> std::optional<std::size_t> {
+    const auto it = isns.find(key);
+    return it == isns.end() ? std::nullopt : std::optional(it->second);
+  };
+  if (c.facts->rcv_nxt != 0)
+    if (auto found = find({peer_of(c.side), c.remote_port, c.local_port, c.facts->rcv_nxt - 1})) return found;
+  if (c.facts->snd_una == 0) return std::nullopt;
+  if (auto found = find({c.side, c.local_port, c.remote_port, c.facts->snd_una})) return found;
+  return find({c.side, c.local_port, c.remote_port, c.facts->snd_una - 1});
+}
+
+}  // namespace
+
 void attribute_connections(Trace& trace) {
   const auto ports = connections_by_ports(trace);
-  for (TraceEvent& ev : trace.events) {
-    std::visit(
-        [&ports](auto& e) {
-          using T = std::decay_t<decltype(e)>;
-          if constexpr (requires { e.local_port, e.remote_port, e.connection, e.side; }) {
-            if constexpr (!std::is_same_v<T, WireEvent>) {
-              if (e.connection) return;
-              const auto it = ports.find({e.side, e.local_port, e.remote_port});
-              bool opening = false;
-              if constexpr (std::is_same_v<T, StateChange>) opening = e.to == TcpState::SYN_SENT;
-              if (it != ports.end()) e.connection = pick_incarnation(it->second, e.at, opening);
-            }
-          }
-        },
-        ev);
+  const auto isns = connections_by_isn(trace);
+  // A socket (the kernel's cookie) belongs to one connection all its life, its timewait socket
+  // too: placed once, by its first event with ports (a SYN_SENT change before its own SYN).
+  std::map<std::pair<Side, SocketCookie>, std::size_t> by_cookie;
+  const auto kernel_events = [&](auto&& fn) {
+    for (TraceEvent& ev : trace.events)
+      std::visit([&](auto& e) {
+        using T = std::decay_t<decltype(e)>;
+        if constexpr (requires { e.local_port, e.remote_port, e.connection, e.side, e.cookie; })
+          if constexpr (!std::is_same_v<T, WireEvent>) fn(e);
+      }, ev);
+  };
+  // First by the kernel's own sequence numbers (no clock involved), then by ports and time.
+  for (const TraceEvent& ev : trace.events)
+    if (const auto* c = std::get_if<StateChange>(&ev); c && c->cookie != 0 && !by_cookie.count({c->side, c->cookie}))
+      if (const auto found = place_by_isn(isns, *c)) by_cookie[{c->side, c->cookie}] = *found;
+  kernel_events([&](auto& e) {
+    if (e.cookie == 0 || e.local_port == 0 || by_cookie.count({e.side, e.cookie})) return;
+    const auto c = e.connection ? e.connection : place_by_ports(ports, e);
+    if (c) by_cookie[{e.side, e.cookie}] = *c;
+  });
+  kernel_events([&](auto& e) {
+    if (e.connection) return;
+    if (const auto it = by_cookie.find({e.side, e.cookie}); e.cookie != 0 && it != by_cookie.end())
+      e.connection = it->second;
+    else if (e.cookie == 0)
+      e.connection = place_by_ports(ports, e);
+  });
+  // What was still pending on a socket at the end belongs to that socket's connection.
+  for (PendingEvidence& p : trace.pending_at_end) {
+    if (p.connection || !p.side) continue;
+    if (const auto it = by_cookie.find({*p.side, p.cookie}); p.cookie != 0 && it != by_cookie.end())
+      p.connection = it->second;
+    else if (const auto list = ports.find({*p.side, p.local_port, p.remote_port}); list != ports.end())
+      p.connection = list->second.back().connection;
   }
 }
 
@@ -208,8 +267,11 @@ std::vector<SocketHistory> socket_histories(const Trace& trace) {
   for (const TraceEvent& ev : trace.events) {
     const auto* e = std::get_if<SocketEvent>(&ev);
     if (!e) continue;
+    // One socket as the kernel names it (a reused four-tuple is another); older traces: by ports.
     auto it = std::find_if(out.begin(), out.end(), [e](const SocketHistory& h) {
-      return h.side == e->side && h.local_port == e->local_port && h.remote_port == e->remote_port;
+      if (h.side != e->side) return false;
+      if (e->cookie != 0) return h.events.front()->cookie == e->cookie;
+      return h.local_port == e->local_port && h.remote_port == e->remote_port;
     });
     if (it == out.end()) {
       out.push_back(
@@ -254,11 +316,6 @@ std::size_t leading_probes(const std::vector<Duration>& gaps,
 std::string_view retransmission_mechanism(const std::vector<Duration>& gaps,
                                           std::optional<std::chrono::microseconds> rto) {
   return leading_probes(gaps, rto) ? "tail-loss probe" : "RTO retransmission";
-}
-
-bool timewait_restarted(const SocketEvent& before, const SocketEvent& after) {
-  const Duration elapsed = after.at - before.at;
-  return after.expires > before.expires - elapsed + std::chrono::milliseconds(100);
 }
 
 std::string state_path_text(const std::vector<TcpState>& states) {

@@ -107,10 +107,6 @@ bool kernel_retransmission(const WireEvent& w);
 /// A segment in words: "F. seq 1 from server", "P. seq 1 len 1000 from client".
 std::string segment_text(const WireEvent& e);
 
-/// True when `after`, a later TIME_WAIT sample of the same socket as `before`, has more time
-/// left than the countdown allows (beyond 100 ms of sampling slack): the timer restarted.
-bool timewait_restarted(const SocketEvent& before, const SocketEvent& after);
-
 /// "SYN_SENT → ESTABLISHED → TIME_WAIT".
 std::string state_path_text(const std::vector<TcpState>& states);
 

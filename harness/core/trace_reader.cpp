@@ -16,6 +16,7 @@
 #include "harness/core/flow_tracker.hpp"
 #include "harness/core/json_fields.hpp"
 #include "harness/core/report.hpp"
+#include "harness/core/retransmission_labels.hpp"
 #include "harness/core/trace_names.hpp"
 
 namespace lastack {
@@ -78,9 +79,12 @@ WireEvent read_wire(const JsonFields& f, FlowTracker& tracker) {
     f.fail(fmt::format("\"wire_length\" {} is shorter than the {} bytes captured", w.wire_length,
                        w.bytes.size()));
   w.segment = parse_bytes(f, w.bytes);
-  w.info = tracker.observe(w.segment);
+  w.info = tracker.observe(w.segment, w.injected);
   return w;
 }
+
+// Absent from traces written before sockets were named by their cookies (then 0: unknown).
+SocketCookie cookie_of(const JsonFields& f) { return f.has("cookie") ? f.number<SocketCookie>("cookie") : 0; }
 
 SocketEvent read_socket(const JsonFields& f) {
   SocketEvent s;
@@ -95,6 +99,7 @@ SocketEvent read_socket(const JsonFields& f) {
   s.retransmits = f.number<std::uint8_t>("retransmits");
   s.total_retrans = f.number<std::uint32_t>("total_retrans");
   s.rto = std::chrono::microseconds(f.number<std::int64_t>("rto_us"));
+  s.cookie = cookie_of(f);
   return s;
 }
 
@@ -107,6 +112,7 @@ E read_kernel_socket(const JsonFields& f) {
   e.connection = f.optional_number<std::size_t>("connection");
   e.local_port = f.number<std::uint16_t>("local_port");
   e.remote_port = f.number<std::uint16_t>("remote_port");
+  e.cookie = cookie_of(f);
   return e;
 }
 
@@ -114,6 +120,9 @@ StateChange read_state_change(const JsonFields& f) {
   auto c = read_kernel_socket<StateChange>(f);
   c.from = f.word("from", state_from_trace_name, "TCP state");
   c.to = f.word("to", state_from_trace_name, "TCP state");
+  if (f.has("sk_err"))
+    c.facts = StateChange::Facts{f.number<int>("sk_err"), f.flag("peer_fin"), f.flag("orphan"),
+                                 f.number<std::uint32_t>("snd_una"), f.number<std::uint32_t>("rcv_nxt")};
   return c;
 }
 
@@ -127,6 +136,7 @@ KernelRetransmit read_kernel_retransmit(const JsonFields& f) {
   // Absent from traces written before it was observed.
   if (f.has("timer_late_us"))
     if (auto late = f.optional_number<std::int64_t>("timer_late_us")) r.timer_late = std::chrono::microseconds(*late);
+  if (f.has("error")) r.error = f.number<int>("error");
   return r;
 }
 
@@ -134,6 +144,7 @@ KernelReset read_kernel_reset(const JsonFields& f) {
   auto r = read_kernel_socket<KernelReset>(f);
   r.state = f.word("state", state_from_trace_name, "TCP state");
   r.sent = f.flag("sent");
+  if (f.has("timewait_substate")) r.timewait_substate = f.word("timewait_substate", state_from_trace_name, "TCP state");
   return r;
 }
 
@@ -228,6 +239,26 @@ void read_socket_samples(const JsonFields& f, Trace& t) {
   t.server_samples = side("server");
 }
 
+// "pending_at_end": what the kernel or the lab could still have added when the run ended.
+void read_pending(const JsonFields& f, Trace& t) {
+  if (!f.has("pending_at_end")) return;
+  const nlohmann::json& list = f.raw("pending_at_end");
+  if (!list.is_array()) f.fail(fmt::format("{} is not a list", f.name("pending_at_end")));
+  for (const nlohmann::json& item : list) {
+    if (!item.is_object()) f.fail(fmt::format("{} holds something that is not an object", f.name("pending_at_end")));
+    const JsonFields p(item, f.where(), "pending_at_end");
+    PendingEvidence e;
+    e.kind = p.word("kind", pending_kind_from_key, "pending kind");
+    if (!p.raw("side").is_null()) e.side = p.word("side", side_from_name, "side");
+    e.cookie = p.number<std::uint64_t>("cookie");
+    e.local_port = p.number<std::uint16_t>("local_port");
+    e.remote_port = p.number<std::uint16_t>("remote_port");
+    e.connection = p.optional_number<std::size_t>("connection");
+    e.due = p.instant("due_ns");
+    t.pending_at_end.push_back(e);
+  }
+}
+
 Trace read_header(const JsonFields& f) {
   if (!f.has("format"))
     f.fail("no \"format\": a trace from a lastack that did not record wire bytes; record it again");
@@ -266,6 +297,13 @@ Trace read_header(const JsonFields& f) {
     if (const auto end = f.optional_number<std::int64_t>("run_end_ns")) t.run_end = Instant(*end);
   read_kernel_counters(f, t);
   read_socket_samples(f, t);
+  if (f.has("final_sample_lists_all")) t.final_sample_lists_all = f.flag("final_sample_lists_all");
+  read_pending(f, t);
+  if (f.has("segments_after_end")) {
+    const JsonFields after = f.object("segments_after_end");
+    t.client_segments_after_end = after.number<std::uint64_t>("client");
+    t.server_segments_after_end = after.number<std::uint64_t>("server");
+  }
   agree(f, trace_header_json(t), false);
   return t;
 }
@@ -301,6 +339,13 @@ Json parse_line(const std::string& line, const std::string& where) {
 
 RecordedRun read_recorded_run(std::istream& in, std::string_view origin) {
   RecordedRun run;
+  // Traced wire events as the file labels them, checked against the kernel's account at the end.
+  struct Labelled {
+    std::size_t index = 0;
+    std::string where;
+    bool retransmission = false;
+  };
+  std::vector<Labelled> labelled;
   std::optional<FlowTracker> tracker;  // seeded from the header
   Instant previous{Instant::min()};
   std::size_t number = 0;
@@ -323,6 +368,14 @@ RecordedRun read_recorded_run(std::istream& in, std::string_view origin) {
       continue;
     }
     TraceEvent event = read_event(f, type, *tracker);
+    // Traced, the kernel's retransmission events decide that role, and they may come later in the
+    // file: take the file's word now, check it once every event is read.
+    if (auto* w = std::get_if<WireEvent>(&event); w && run.trace.kernel_source == KernelSource::traced) {
+      w->info.roles.remove(Role::retransmission);
+      for (const std::string& role : f.text_list("roles"))
+        if (role == role_name(Role::retransmission)) w->info.roles.add(Role::retransmission);
+      labelled.push_back({run.trace.events.size(), where, w->info.roles.has(Role::retransmission)});
+    }
     agree(f, trace_event_json(event), type == "wire");
     const Instant at = event_time(event);
     if (at < previous)
@@ -333,6 +386,14 @@ RecordedRun read_recorded_run(std::istream& in, std::string_view origin) {
   }
   if (in.bad()) throw InputError(fmt::format("{}: read error", origin));
   if (!tracker) throw InputError(fmt::format("{}: empty trace (no run header line)", origin));
+  label_retransmissions(run.trace);
+  for (const Labelled& l : labelled) {
+    const bool kernel = std::get<WireEvent>(run.trace.events[l.index]).info.roles.has(Role::retransmission);
+    if (kernel != l.retransmission)
+      throw InputError(fmt::format("{}: \"roles\" {} \"retransmission\", but the kernel's retransmission events "
+                                   "say it {} one",
+                                   l.where, l.retransmission ? "has" : "lacks", kernel ? "is" : "is not"));
+  }
   return run;
 }
 
@@ -346,8 +407,9 @@ void reclassify_wire(Trace& trace) {
     auto* w = std::get_if<WireEvent>(&e);
     if (!w) continue;
     w->segment = parse_segment(w->bytes);
-    w->info = tracker.observe(w->segment);
+    w->info = tracker.observe(w->segment, w->injected);
   }
+  label_retransmissions(trace);
 }
 
 }  // namespace lastack

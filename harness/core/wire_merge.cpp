@@ -222,11 +222,14 @@ class Merger {
   }
 
   MergedWire finish(const std::vector<IpAddress>& client_addresses) {
+    std::uint64_t after[2] = {0, 0};
+    for (const WireEvent& ev : events_)
+      if (!ev.injected && after_end(ev.at)) ++after[from_client(ev, client_addresses) ? 0 : 1];
     std::erase_if(events_, [this](const WireEvent& ev) { return !ev.injected && after_end(ev.at); });
     stable_sort_by_key(events_, [](const WireEvent& ev) { return ev.at; });
     reclassify(client_addresses);
     std::stable_sort(errors_.begin(), errors_.end(), [](const LabEvent& a, const LabEvent& b) { return a.at < b.at; });
-    return {std::move(events_), std::move(errors_)};
+    return {std::move(events_), std::move(errors_), after[0], after[1]};
   }
 
  private:
@@ -245,7 +248,7 @@ class Merger {
     FlowTracker tracker(client_addresses);
     for (WireEvent& ev : events_) {
       const Classified live = ev.info;
-      ev.info = tracker.observe(ev.segment);
+      ev.info = tracker.observe(ev.segment, ev.injected);
       if (ev.queued && ev.fault && live.roles != ev.info.roles)
         ev.note += fmt::format(" (decided on roles {}; the whole wire gives {})",
                                live.roles.empty() ? "none" : live.roles.str(),
@@ -254,6 +257,10 @@ class Merger {
   }
 
   bool after_end(Instant at) const { return end_ && at > *end_; }
+
+  static bool from_client(const WireEvent& ev, const std::vector<IpAddress>& client_addresses) {
+    return std::find(client_addresses.begin(), client_addresses.end(), ev.segment.src) != client_addresses.end();
+  }
 
   void error(Instant at, std::string what) {
     errors_.push_back(LabEvent{at, "harness error: " + std::move(what), LabEventKind::harness_error});

@@ -23,6 +23,8 @@ struct CapturedSegment {
 struct MergedWire {
   std::vector<WireEvent> events;  // one per segment sent, in the order they entered wire
   std::vector<LabEvent> errors;   // kind harness_error: the wire the trace shows would be incomplete
+  // Segments the endpoints put on the wire after `end`, left out: by sender (client, server).
+  std::uint64_t client_after_end = 0, server_after_end = 0;
 };
 
 /// The harness must not reorder the wire: per connection and direction, a segment that no fault

@@ -141,7 +141,7 @@ int command_exec(const ExecCommand& cmd, const Policy& given) {
   if (cmd.html) write_html_run(*cmd.html, false, policy, 1, result.trace, result.results);
   text += exec_result_line(policy, result, verdict, failed, client_exit);
   int code = verdict_exit_code(verdict);
-  fail_on_harness_errors(result.trace, text, code);
+  fail_on_harness_errors(result.trace, result.results, text, code);
   std::fputs(text.c_str(), stdout);
   std::fflush(stdout);
   return code;

@@ -1,5 +1,7 @@
 #include "harness/run/interceptor.hpp"
 
+#include "harness/core/trace_query.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -67,7 +69,27 @@ void Interceptor::stop() {
   stopped_ = true;
   timer_.cancel();
   socket_.cancel();
-  for (const Release& r : engine_.release_all()) release(r);
+  // A fault the run ended before carrying out changed the wire otherwise than asked: the run
+  // proves nothing about it (the segment goes now, into the teardown; copies are never sent).
+  for (const Release& r : engine_.release_all()) {
+    errors_.push_back(not_carried_out(r));
+    release(r);
+  }
+}
+
+LabEvent Interceptor::not_carried_out(const Release& r) const {
+  const auto held = held_copies_.find(r.packet);
+  const auto waiting = waiting_.find(r.packet);
+  const std::size_t index = held != held_copies_.end() ? held->second.event : waiting != waiting_.end() ? waiting->second : 0;
+  const WireEvent& ev = events_.at(index);
+  const std::string what = r.copies ? "the copies of" : ev.fate == Fate::delayed ? "the delayed" : "the held";
+  return {clock_.now(),
+          fmt::format("harness error: fault {} could not be carried out: the run ended before {} {} (packet {}, "
+                      "{} ms after it entered the wire) {}",
+                      r.fault + 1, what, segment_text(ev), r.packet,
+                      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now() - ev.at).count(),
+                      r.copies ? "were sent" : "could be let go as the fault asked"),
+          LabEventKind::harness_error, std::nullopt, 1};
 }
 
 std::uint64_t Interceptor::queue_drops() const {
@@ -217,7 +239,7 @@ void Interceptor::inject(std::span<const std::uint8_t> ip_packet, std::string no
   ev.bytes.assign(sent.begin(), sent.end());
   ev.wire_length = static_cast<std::uint32_t>(sent.size());
   // Classified only once sent: a segment that never left must not shape the roles of later ones.
-  ev.info = tracker_.observe(ev.segment);
+  ev.info = tracker_.observe(ev.segment, true);
   ev.fate = Fate::passed;
   ev.injected = true;
   ev.note = std::move(note);
@@ -236,6 +258,8 @@ void Interceptor::release(const Release& r) {
   port_.accept(static_cast<std::uint32_t>(r.packet));
   waiting_.erase(it);
 }
+
+std::optional<Instant> Interceptor::next_release() const { return engine_.next_deadline(); }
 
 void Interceptor::release_copies(const Release& r) {
   auto it = held_copies_.find(r.packet);

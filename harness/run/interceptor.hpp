@@ -38,8 +38,11 @@ class Interceptor {
   /// Throws HarnessError when it is not a TCP segment or cannot be sent.
   void inject(std::span<const std::uint8_t> ip_packet, std::string note);
 
-  /// Segments still delayed or held.
-  bool idle() const { return waiting_.empty(); }
+  /// Nothing still delayed or held, and no duplicate's copies waiting.
+  bool idle() const { return waiting_.empty() && held_copies_.empty(); }
+  /// When the next delayed or held segment (or held copies) is due to go by its deadline;
+  /// nullopt when none has one (a hold waiting for its `until` only).
+  std::optional<Instant> next_release() const;
   /// Every segment seen, in arrival order.
   const std::deque<WireEvent>& events() const { return events_; }
   /// Hand the log over (end of run): a bulk run logs tens of thousands of segments.
@@ -59,6 +62,8 @@ class Interceptor {
   void release_due();
   void arm_timer();
   void release(const Release& r);
+  /// The harness error for a fault the run ended before carrying out.
+  LabEvent not_carried_out(const Release& r) const;
   /// Inject a duplicate's held copies (or, once the run stopped, note that they were never sent).
   void release_copies(const Release& r);
 

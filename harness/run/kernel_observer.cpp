@@ -22,8 +22,11 @@ TraceEvent to_trace_event(const sys::KernelRecord& r, const RunClock& clock, std
   const Instant at = clock.from_monotonic(r.monotonic);
   using Kind = sys::KernelRecord::Kind;
   switch (r.kind) {
-    case Kind::state:
-      return StateChange{at, r.side, std::nullopt, r.local_port, r.remote_port, r.state, r.new_state};
+    case Kind::state: {
+      StateChange c{at, r.side, std::nullopt, r.local_port, r.remote_port, r.state, r.new_state, r.cookie};
+      c.facts = StateChange::Facts{r.error, r.peer_fin, r.orphan, r.seq, r.rcv_nxt};
+      return c;
+    }
     case Kind::retransmit:
     case Kind::synack: {
       KernelRetransmit k;
@@ -36,6 +39,8 @@ TraceEvent to_trace_event(const sys::KernelRecord& r, const RunClock& clock, std
       k.cause = r.kind == Kind::synack ? RetransmitCause::synack : retransmit_cause(r.pending);
       k.rto = r.rto;
       k.backoff = r.backoff;
+      k.cookie = r.cookie;
+      k.error = r.kind == Kind::retransmit ? r.error : 0;
       // Only a timer that fired is late: a fast retransmit or a duplicate SYN's answer is not
       // the timer's, and its expiry lies ahead.
       const bool timer_sent = r.kind == Kind::synack ? r.timer_late >= 0 : k.cause == RetransmitCause::rto;
@@ -53,6 +58,8 @@ TraceEvent to_trace_event(const sys::KernelRecord& r, const RunClock& clock, std
   k.remote_port = r.remote_port;
   k.state = r.full_socket || r.kind == Kind::reset_received ? r.state : TcpState::CLOSE;
   k.sent = r.kind == Kind::reset_sent;
+  k.cookie = r.cookie;
+  k.timewait_substate = r.timewait_substate;
   return k;
 }
 
@@ -85,9 +92,9 @@ std::uint64_t KernelObserver::skipped() const {
 }
 
 void KernelObserver::add(const sys::KernelRecord& r) {
-  if (r.kind == sys::KernelRecord::Kind::state && twins_.is_twin(r.socket, r.state, r.new_state, r.copy)) return;
+  if (r.kind == sys::KernelRecord::Kind::state && twins_.is_twin(r.cookie, r.state, r.new_state, r.copy)) return;
   events_.push_back(to_trace_event(r, clock_, jiffy()));
-  if (r.socket != 0) give_ports(r.socket, events_.size() - 1);
+  if (r.cookie != 0) give_ports(r.cookie, events_.size() - 1);
 }
 
 namespace {
@@ -100,13 +107,9 @@ std::pair<std::uint16_t*, std::uint16_t*> ports_of(TraceEvent& e) {
 }
 }  // namespace
 
-void KernelObserver::give_ports(std::uint64_t socket, std::size_t index) {
+void KernelObserver::give_ports(SocketCookie socket, std::size_t index) {
   const auto [local, remote] = ports_of(events_[index]);
   if (!local) return;
-  // A socket leaving CLOSE starts a new life: its address may be a closed socket's (a reset
-  // can follow the CLOSE it belongs to, so the ports are kept until then).
-  const auto* change = std::get_if<StateChange>(&events_[index]);
-  if (change && change->from == TcpState::CLOSE) ports_of_socket_.erase(socket);
   if (*local != 0) {
     if (auto it = portless_.find(socket); it != portless_.end()) {
       for (std::size_t i : it->second) {

@@ -49,7 +49,7 @@ class KernelObserver {
  private:
   void wait_readable();
   void add(const sys::KernelRecord& r);
-  void give_ports(std::uint64_t socket, std::size_t index);
+  void give_ports(SocketCookie socket, std::size_t index);
 
   const RunClock& clock_;
   sys::BpfObserver bpf_;
@@ -57,9 +57,9 @@ class KernelObserver {
   std::vector<TraceEvent> events_;
   TwinPairing twins_;  // the twin state-change programs' copies, paired
   // A socket changes state before its port is chosen (SYN_SENT) and after it is released
-  // (CLOSE): those changes take the ports the same socket had (or gets next).
-  std::map<std::uint64_t, std::pair<std::uint16_t, std::uint16_t>> ports_of_socket_;
-  std::map<std::uint64_t, std::vector<std::size_t>> portless_;  // indices into events_
+  // (CLOSE): those changes take the ports the same socket (cookie) had or gets next.
+  std::map<SocketCookie, std::pair<std::uint16_t, std::uint16_t>> ports_of_socket_;
+  std::map<SocketCookie, std::vector<std::size_t>> portless_;  // indices into events_
   bool stopped_ = false;
 };
 

@@ -59,7 +59,7 @@ int command_replay(const ReplayCommand& cmd) {
   const RunVerdict verdict = run_verdict(results);
   text += fmt::format("{} {} (replayed)\n", verdict_label(verdict), policy.name);
   int code = verdict_exit_code(verdict);
-  fail_on_harness_errors(trace, text, code);  // as the run did
+  fail_on_harness_errors(trace, results, text, code);  // as the run did
   std::fputs(text.c_str(), stdout);
   std::fflush(stdout);
   return code;

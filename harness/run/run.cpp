@@ -17,6 +17,7 @@
 #include "harness/core/error.hpp"
 #include "harness/core/flow_tracker.hpp"
 #include "harness/core/netstat.hpp"
+#include "harness/core/retransmission_labels.hpp"
 #include "harness/core/segment_builder.hpp"
 #include "harness/core/stable_order.hpp"
 #include "harness/core/verdicts.hpp"
@@ -26,6 +27,7 @@
 #include "harness/run/kernel_observer.hpp"
 #include "harness/run/lab.hpp"
 #include "harness/run/socket_observer.hpp"
+#include "harness/sys/kernel_config.hpp"
 #include "harness/sys/net_counters.hpp"
 #include "harness/sys/privilege.hpp"
 #include "harness/run/wire_capture.hpp"
@@ -89,6 +91,13 @@ std::vector<std::uint16_t> observed_ports(const Policy& policy, const RunOptions
   return {policy.scenario.port};
 }
 
+// One tick of the kernel's timer wheel: CONFIG_HZ as the kernel publishes it; when it does
+// not, 10 ms, the coarsest tick Linux builds with (bounds widen, never narrow).
+std::chrono::microseconds kernel_jiffy() {
+  const auto hz = sys::kernel_hz();
+  return std::chrono::microseconds(1'000'000 / hz.value_or(100));
+}
+
 // As root the kernel reports every state change exactly (BPF tracepoints); inside a user
 // namespace BPF is refused, so states stay sampled. A refusal as root is an EnvironmentError.
 std::optional<KernelObserver> open_kernel_observer(asio::io_context& io, const RunClock& clock, const Lab& lab) {
@@ -124,7 +133,7 @@ class RunDriver {
                      [this](const WireEvent& ev) { on_segment(ev); }),
         observer_(io_, clock_, sys::SockDiag::open_in(lab.client()), sys::SockDiag::open_in(lab.server()),
                   options.ipv6 ? IpFamily::v6 : IpFamily::v4, observed_ports(policy, options),
-                  options.listening_ports),
+                  options.listening_ports, kernel_jiffy()),
         kernel_(open_kernel_observer(io_, clock_, lab)),
         settle_(io_),
         early_(io_),
@@ -145,12 +154,17 @@ class RunDriver {
     interceptor_.start();
     observer_.start();
     if (kernel_) kernel_->start();
+    deadline_at_ = clock_.now() + policy_.scenario.timeout;
     deadline_.expires_after(policy_.scenario.timeout);
     deadline_.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;
-      lab_events_.push_back({clock_.now(),
-                             fmt::format("timeout: the run did not finish within {} ms", policy_.scenario.timeout.count()),
-                             LabEventKind::timeout});
+      // Programs still running are a timeout; done ones were only being watched for what the
+      // kernel could still add, and the pending list says what that was.
+      if (!settling_)
+        lab_events_.push_back({clock_.now(),
+                               fmt::format("timeout: the run did not finish within {} ms",
+                                           policy_.scenario.timeout.count()),
+                               LabEventKind::timeout});
       finish();
     });
     server_->start([this] { agent_done(Side::server); });
@@ -186,10 +200,12 @@ class RunDriver {
     ++agents_done_;
     const auto& finish = policy_.scenario.finish_with;
     if (finish ? *finish != side : agents_done_ < 2) return;
+    settling_ = true;
+    last_activity_ = clock_.now();
     settle_until_ = clock_.now() + policy_.scenario.settle;
     settle_.expires_after(policy_.scenario.settle);
     settle_.async_wait([this](const boost::system::error_code& ec) {
-      if (!ec) wait_idle();
+      if (!ec) wait_evidence();
     });
     if (may_end_early()) watch_settled();
   }
@@ -224,13 +240,41 @@ class RunDriver {
     watch_settled();
   }
 
-  // Held or delayed segments still on the wire belong to the run: wait for them (up to the timeout).
-  void wait_idle() {
-    if (interceptor_.idle() && pending_lab_ == 0) return finish();
+  // Once settled: keep observing while the kernel or the lab may still add evidence due before
+  // the deadline (an armed timer, a delayed ACK owed, a held segment, a lab action), then end.
+  void wait_evidence() {
+    if (finished_) return;
+    const auto pending = pending_now();
+    const bool due_in_time = std::any_of(pending.begin(), pending.end(),
+                                         [this](const PendingEvidence& p) { return p.due < deadline_at_; });
+    if (!due_in_time) return finish();
     settle_.expires_after(kIdlePoll);
     settle_.async_wait([this](const boost::system::error_code& ec) {
-      if (!ec) wait_idle();
+      if (!ec) wait_evidence();
     });
+  }
+
+  // What could still add evidence now: the observed sockets' timers (a sample), a delayed ACK
+  // the kernel may owe (HZ/2 after the wire last moved, plus the timer wheel's slack), and what
+  // the interceptor and the lab actions still have to do (their time unknown: after the deadline).
+  std::vector<PendingEvidence> pending_now() {
+    const Instant now = clock_.now();
+    const auto sockets = observer_.timers_now();
+    std::vector<PendingEvidence> out = pending_timers(sockets, now);
+    // Only a full socket delays an ACK (a TIME_WAIT or request socket answers at once).
+    const bool any_full_socket = std::any_of(sockets.begin(), sockets.end(), [](const SocketTimerNow& s) {
+      return !s.request && s.state != TcpState::TIME_WAIT && s.state != TcpState::LISTEN && s.state != TcpState::CLOSE;
+    });
+    const std::size_t activity = interceptor_.events().size() + (capture_ ? capture_->frames_read() : 0);
+    if (activity != activity_seen_) activity_seen_ = activity, last_activity_ = now;
+    const Instant ack_due = last_activity_ + delayed_ack_max + timer_wheel_slack(delayed_ack_max, jiffy_);
+    if (now < ack_due && any_full_socket) out.push_back({PendingKind::delayed_ack, std::nullopt, 0, 0, 0, std::nullopt, ack_due});
+    const Instant unknown = deadline_at_ + std::chrono::hours(24);
+    if (!interceptor_.idle())
+      out.push_back({PendingKind::held_segment, std::nullopt, 0, 0, 0, std::nullopt,
+                     interceptor_.next_release().value_or(unknown)});
+    if (pending_lab_ > 0) out.push_back({PendingKind::lab_action, std::nullopt, 0, 0, 0, std::nullopt, now});
+    return out;
   }
 
   void on_segment(const WireEvent& ev) {
@@ -281,10 +325,12 @@ class RunDriver {
   void finish() {
     if (finished_) return;
     finished_ = true;
-    observer_.sample();   // the sockets as the run leaves them: its last sample before the end
-    end_ = clock_.now();  // segments entering wire after this belong to the teardown
+    pending_at_end_ = pending_now();  // what the kernel or the lab could still have added
+    observer_.sample_final();  // the sockets as the run leaves them: its last sample, every socket listed
     // Read before the agents stop: what their stop sends belongs to the teardown, as on the wire.
     const SideCounters end = read_side_counters(lab_);
+    // After the counters: every event they counted happened by now, and the trace keeps it.
+    end_ = clock_.now();  // segments entering wire after this belong to the teardown
     client_counters_ = changes(counters_at_start_.client, end.client);
     server_counters_ = changes(counters_at_start_.server, end.server);
     settle_.cancel();
@@ -303,6 +349,7 @@ class RunDriver {
     MergedWire merged = merge_wire(capture_ ? capture_->segments() : std::vector<CapturedSegment>{},
                                    interceptor_.take_events(), {lab_.addresses().client}, end_);
     errors = std::move(merged.errors);
+    segments_after_end_ = {merged.client_after_end, merged.server_after_end};
     for (auto& e : interceptor_.harness_errors()) errors.push_back(std::move(e));
     // First: a capture that lost frames explains every "never left" error after it.
     if (const auto drops = capture_ ? capture_->drops() : 0; drops > 0)
@@ -339,10 +386,14 @@ class RunDriver {
     for (const SocketEvent& e : observer_.events()) trace.events.emplace_back(e);
     trace.client_samples = observer_.samples(Side::client);
     trace.server_samples = observer_.samples(Side::server);
+    trace.final_sample_lists_all = true;  // SocketObserver::sample_final()
+    trace.pending_at_end = pending_at_end_;
+    trace.client_segments_after_end = segments_after_end_.first;
+    trace.server_segments_after_end = segments_after_end_.second;
+    trace.jiffy = kernel_jiffy();
     if (kernel_) {
       kernel_->drain();  // everything the kernel wrote up to now: nothing is left in the ring
       trace.kernel_source = KernelSource::traced;
-      trace.jiffy = kernel_->jiffy();
       if (const std::uint64_t lost = kernel_->lost())
         lab_events_.push_back({clock_.now(), fmt::format("harness error: the BPF ring buffer lost {} kernel event{}",
                                                          lost, lost == 1 ? "" : "s"),
@@ -354,12 +405,15 @@ class RunDriver {
                          "that CPU): kernel events are missing",
                          skipped, skipped == 1 ? "" : "s"),
              LabEventKind::harness_error, std::nullopt, skipped});
-      for (TraceEvent e : kernel_->events()) trace.events.push_back(std::move(e));
+      // What the kernel did after the run's end is the teardown's (the agents stopped), as on the wire.
+      for (TraceEvent e : kernel_->events())
+        if (event_time(e) <= *end_) trace.events.push_back(std::move(e));
     }
     for (const auto& e : app_events_) trace.events.emplace_back(e);
     for (const auto& e : lab_events_) trace.events.emplace_back(e);
     stable_sort_by_key(trace.events, [](const TraceEvent& e) { return event_time(e); });
-    attribute_connections(trace);  // sockets are observed by port; the wire says which connection
+    attribute_connections(trace);  // each socket (cookie) to the wire connection its numbers name
+    label_retransmissions(trace);  // traced: the kernel's retransmissions, not the wire's repeats
     return trace;
   }
 
@@ -385,6 +439,13 @@ class RunDriver {
   int pending_lab_ = 0;
   bool finished_ = false;
   std::optional<Instant> end_;
+  Instant deadline_at_{};             // the scenario's timeout, on the run's clock
+  bool settling_ = false;             // the programs are done: the run only watches now
+  Instant last_activity_{};           // when the wire last moved, as the polls saw it
+  std::size_t activity_seen_ = 0;     // segments logged and frames captured at the last poll
+  std::chrono::microseconds jiffy_ = kernel_jiffy();
+  std::vector<PendingEvidence> pending_at_end_;
+  std::pair<std::uint64_t, std::uint64_t> segments_after_end_{0, 0};  // client's, server's: left out
   SideCounters counters_at_start_;
   std::optional<CounterDeltas> client_counters_, server_counters_;
 };

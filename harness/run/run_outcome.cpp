@@ -114,11 +114,16 @@ RunOutcome execute(const RunCommand& cmd, const Policy& policy, unsigned round, 
   write_traces(cmd, policy, round, several, result);
   o.text += result_line(policy, result);
   o.exit_code = verdict_exit_code(result.verdict);
-  fail_on_harness_errors(result.trace, o.text, o.exit_code);
+  fail_on_harness_errors(result.trace, result.results, o.text, o.exit_code);
   return o;
 }
 
-void fail_on_harness_errors(const Trace& trace, std::string& text, int& code) {
+void fail_on_harness_errors(const Trace& trace, const std::vector<CheckResult>& results, std::string& text, int& code) {
+  for (const CheckResult& r : results)
+    if (r.harness && r.outcome == Outcome::fail) {
+      text += fmt::format("lastack: {}\n", r.saw);
+      code = static_cast<int>(ExitCode::harness);
+    }
   if (trace.queue_drops > 0) {
     text += fmt::format("lastack: harness error: the kernel dropped {} queued segment{} (NFQUEUE overflow)\n",
                         trace.queue_drops, trace.queue_drops == 1 ? "" : "s");

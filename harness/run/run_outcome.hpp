@@ -45,9 +45,10 @@ std::ofstream open_output(const std::filesystem::path& path, std::string_view wh
 
 /// The process exit code of a run's verdict (0, 1, 5).
 int verdict_exit_code(RunVerdict v);
-/// Fail closed: segments the kernel could not queue were never judged, and a harness error means
-/// the trace is not the whole truth, so the run proves nothing: one line each in `text`, exit 4.
-void fail_on_harness_errors(const Trace& trace, std::string& text, int& code);
+/// Fail closed: segments the kernel could not queue were never judged, and a harness error (the
+/// lab's own, or a check whose failure is the lab's: its sources disagree) means the trace is not
+/// the whole truth, so the run proves nothing: one line each in `text`, exit 4.
+void fail_on_harness_errors(const Trace& trace, const std::vector<CheckResult>& results, std::string& text, int& code);
 /// The exit code of several runs: errors (2, 3, 4) over failures (1) over inconclusive (5) over 0.
 int combine_exit_codes(int a, int b);
 

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "harness/core/timewait_timer.hpp"
 #include "harness/core/trace_query.hpp"
 
 namespace lastack {
@@ -17,6 +18,7 @@ SocketEvent to_event(const sys::SocketSnapshot& s, Side side, Instant now) {
   e.timer = static_cast<SocketTimer>(s.timer);
   e.expires = s.expires;
   e.retransmits = s.retrans;
+  e.cookie = s.cookie_value();
   if (s.info) {
     e.retransmits = s.info->retransmits;
     e.total_retrans = s.info->total_retrans;
@@ -26,15 +28,21 @@ SocketEvent to_event(const sys::SocketSnapshot& s, Side side, Instant now) {
 }
 
 
-bool changed(const SocketEvent& a, const SocketEvent& b) {
-  return a.state != b.state || a.timer != b.timer || a.retransmits != b.retransmits ||
-         a.total_retrans != b.total_retrans || a.rto != b.rto || timewait_restarted(a, b);
+// A sample worth logging: a new state, timer, retransmission count or RTO, or a TIME_WAIT
+// expiry that certainly moved later (a restart; core/timewait_timer).
+bool changed(const SocketEvent& a, const SocketSample& a_sample, const SocketEvent& b, const SocketSample& b_sample,
+             std::chrono::microseconds jiffy) {
+  if (a.state != b.state || a.timer != b.timer || a.retransmits != b.retransmits ||
+      a.total_retrans != b.total_retrans || a.rto != b.rto)
+    return true;
+  return b.timer == SocketTimer::time_wait &&
+         expiry_moved_later(expiry_bounds(a, a_sample, jiffy), expiry_bounds(b, b_sample, jiffy));
 }
 }  // namespace
 
 SocketObserver::SocketObserver(asio::io_context& io, const RunClock& clock, sys::SockDiag client,
                                sys::SockDiag server, IpFamily family, std::vector<std::uint16_t> ports,
-                               bool listening_ports, std::chrono::microseconds interval)
+                               bool listening_ports, std::chrono::microseconds jiffy, std::chrono::microseconds interval)
     : io_(io),
       clock_(clock),
       client_(std::move(client)),
@@ -42,6 +50,7 @@ SocketObserver::SocketObserver(asio::io_context& io, const RunClock& clock, sys:
       family_(family),
       ports_(ports.begin(), ports.end()),
       listening_ports_(listening_ports),
+      jiffy_(jiffy),
       interval_(interval),
       timer_(io) {
   events_.reserve(256);
@@ -52,8 +61,13 @@ void SocketObserver::start() {
   schedule();
 }
 
-void SocketObserver::stop() {
+void SocketObserver::sample_final() {
+  list_all_ = true;  // the last sample lists every socket: one it does not list is gone
   sample();
+  list_all_ = false;
+}
+
+void SocketObserver::stop() {
   stopped_ = true;
   timer_.cancel();
 }
@@ -92,24 +106,26 @@ void SocketObserver::sample_side(Side side, sys::SockDiag& diag, std::map<Key, S
   const bool listeners = listening_ports_ && side == Side::server;
   auto& snapshots = side == Side::client ? client_snapshots_ : server_snapshots_;
   diag.dump_into(family_, snapshots, listeners ? sys::SocketStates::all : sys::SocketStates::connections);
-  (side == Side::client ? client_samples_ : server_samples_).push_back({now, clock_.now()});
+  const SocketSample sample{now, clock_.now()};
+  (side == Side::client ? client_samples_ : server_samples_).push_back(sample);
   learn_listeners(side);
   for (const auto& snap : snapshots) {
     if (!relevant(snap)) continue;
-    Key key{snap.local_port, snap.remote_port};
+    const Key key = snap.cookie_value();
     present.insert(key);
     SocketEvent e = to_event(snap, side, now);
     auto it = seen.find(key);
     if (it == seen.end()) {
       events_.push_back(e);
-      seen.emplace(key, Seen{e});
-    } else if (changed(it->second.last, e)) {
+      seen.emplace(key, Seen{e, sample});
+    } else if (list_all_ || changed(it->second.last, it->second.sample, e, sample, jiffy_)) {
       events_.push_back(e);
-      it->second.last = e;
+      it->second = Seen{e, sample};
     } else {
       // Keep the newest countdown so a restart is measured against the latest sample.
       it->second.last.at = e.at;
       it->second.last.expires = e.expires;
+      it->second.sample = sample;
     }
   }
   for (auto it = seen.begin(); it != seen.end();) {
@@ -134,6 +150,17 @@ std::vector<SocketNow> SocketObserver::sockets_now() {
   for (Side side : {Side::client, Side::server})
     for (const auto& snap : side == Side::client ? client_snapshots_ : server_snapshots_)
       if (snap.state != TcpState::LISTEN) out.push_back({side, snap.local_port, snap.remote_port, snap.state, snap.expires});
+  return out;
+}
+
+std::vector<SocketTimerNow> SocketObserver::timers_now() {
+  sample();  // a sample like any other: what it shows is in the trace too
+  std::vector<SocketTimerNow> out;
+  for (Side side : {Side::client, Side::server})
+    for (const auto& snap : side == Side::client ? client_snapshots_ : server_snapshots_)
+      if (relevant(snap))
+        out.push_back({side, snap.cookie_value(), snap.local_port, snap.remote_port, snap.state, snap.timer,
+                       snap.state == TcpState::SYN_RECV && !snap.info, snap.expires});
   return out;
 }
 

@@ -54,19 +54,26 @@ KernelRecord to_record(const lastack_kernel_event& e) {
     default: r.kind = KernelRecord::Kind::state; break;
   }
   r.monotonic = std::chrono::nanoseconds(e.ktime_ns);
-  r.socket = e.socket;
+  r.cookie = e.cookie;
   r.side = e.side == side_value(Side::server) ? Side::server : Side::client;
   r.local_port = e.local_port;
   r.remote_port = e.remote_port;
   r.state = static_cast<TcpState>(e.old_state);
   r.new_state = static_cast<TcpState>(e.new_state);
   r.seq = e.seq;
+  r.rcv_nxt = e.rcv_nxt;
   r.pending = e.pending;
   r.backoff = e.backoff;
   r.rto = std::chrono::microseconds(e.rto_us);
   r.timer_late = e.timer_late;
   r.full_socket = e.full_socket != 0;
   r.copy = e.copy;
+  r.error = e.err;
+  r.peer_fin = (e.facts & LASTACK_FACT_PEER_FIN) != 0;
+  r.orphan = (e.facts & LASTACK_FACT_ORPHAN) != 0;
+  r.reason = e.reason;
+  if (e.kind == LASTACK_EV_RESET_SENT && e.old_state == static_cast<std::uint8_t>(TcpState::TIME_WAIT))
+    r.timewait_substate = static_cast<TcpState>(e.new_state);
   return r;
 }
 

@@ -38,6 +38,9 @@ struct SocketSnapshot {
   std::uint8_t retrans = 0;              // retransmissions (or probes) of the running timer
   std::optional<TcpInfoSample> info;     // absent for TIME_WAIT and request sockets
   std::array<std::uint32_t, 2> cookie{};  // the kernel's socket id, for destroy()
+
+  /// The cookie as one number (what BPF's bpf_get_socket_cookie returns).
+  std::uint64_t cookie_value() const { return (std::uint64_t{cookie[1]} << 32) | cookie[0]; }
 };
 
 /// Which sockets a dump asks for. The kernel walks the host-wide listening hash (64 K buckets)

@@ -132,7 +132,7 @@ int exit_code_with_drops(std::uint64_t drops) {
   trace.queue_drops = drops;
   std::string text;
   int code = 0;
-  fail_on_harness_errors(trace, text, code);
+  fail_on_harness_errors(trace, {}, text, code);
   return code;
 }
 

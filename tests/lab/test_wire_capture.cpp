@@ -41,8 +41,9 @@ std::vector<nlohmann::json> read_jsonl(const std::string& path) {
 TEST_CASE("baseline's trace has its data segment and kernel wire times, with --capture selective", "[wire]") {
   char dir_template[] = "/tmp/lastack-wire-XXXXXX";
   const std::string dir = ::mkdtemp(dir_template);
-  const auto r = run_lastack(
-      {"run", "--capture", "selective", "--json", dir + "/b.jsonl", "--pcap", dir + "/b.pcapng", "baseline"});
+  // A baseline whose checks count no data: selective capture then leaves the data unqueued.
+  const auto r = run_lastack({"run", "--capture", "selective", "--json", dir + "/b.jsonl", "--pcap", dir + "/b.pcapng",
+                              std::string(LASTACK_FIXTURES) + "/policies/selective-baseline.toml"});
   INFO(r.out << r.err);
   // Unqueued data can overtake the queued handshake ACK: the run then says so (exit 4), never passes silently.
   const bool reordered = r.out.find("the harness reordered the wire") != std::string::npos;

@@ -1,6 +1,8 @@
 // Every built-in invariant and every expectation kind can fail: for each, a trace where it
 // passes, a mutated trace where it fails (outcome and key words asserted), and where it applies
 // a trace where it cannot look (sampled states, an empty trace) and says "not checked".
+#include <cerrno>
+
 #include <catch2/catch.hpp>
 
 #include "harness/core/expectations.hpp"
@@ -55,7 +57,7 @@ Trace traced_close() {
   b.state(2.05, server, S::ESTABLISHED, S::CLOSE_WAIT);
   b.state(2.15, client, S::FIN_WAIT1, S::FIN_WAIT2);
   b.state(52.3, server, S::CLOSE_WAIT, S::LAST_ACK);
-  b.state(52.35, client, S::FIN_WAIT2, S::CLOSE);  // hands over to a timewait socket
+  b.state(52.35, client, S::FIN_WAIT2, S::CLOSE).facts->peer_fin = true;  // tcp_fin: hands over to TIME_WAIT
   b.state(256.45, server, S::LAST_ACK, S::CLOSE);
   t = b.trace;
   std::stable_sort(t.events.begin(), t.events.end(),
@@ -234,9 +236,12 @@ TEST_CASE("retransmission-backoff: doubling passes, five equal gaps fail, one re
 TEST_CASE("retransmission-backoff takes the kernel's causes: a loss probe and a fast retransmit do not back off") {
   TraceBuilder b;
   b.trace = fin_chain({20, 204, 408});
-  b.retransmit(30, server, 1, RetransmitCause::loss_probe);
-  b.retransmit(234, server, 1, RetransmitCause::rto);
-  b.retransmit(642, server, 1, RetransmitCause::rto);
+  // The kernel's own numbers: the RTO each timer was armed with, and its backoff so far.
+  b.retransmit(30, server, 1, RetransmitCause::loss_probe).rto = std::chrono::milliseconds(204);
+  b.retransmit(234, server, 1, RetransmitCause::rto).rto = std::chrono::milliseconds(204);
+  KernelRetransmit& third = b.retransmit(642, server, 1, RetransmitCause::rto);
+  third.rto = std::chrono::milliseconds(408);
+  third.backoff = 1;
   std::stable_sort(b.trace.events.begin(), b.trace.events.end(),
                    [](const TraceEvent& a, const TraceEvent& c) { return event_time(a) < event_time(c); });
   const auto r = invariant(b.trace, "retransmission-backoff");
@@ -275,7 +280,7 @@ TEST_CASE("retransmission-backoff allows tcp_syn_linear_timeouts for an active S
 TEST_CASE("legal-states: traced single steps pass, LISTEN → TIME_WAIT and ESTABLISHED → SYN_SENT fail") {
   const auto ok = invariant(traced_close(), "legal-states");
   CHECK(ok.passed());
-  CHECK_THAT(ok.saw, Contains("FIN_WAIT_2 → TIME_WAIT (inferred)"));
+  CHECK_THAT(ok.saw, Contains("FIN_WAIT_2 → TIME_WAIT (timewait socket)"));
 
   TraceBuilder b;
   b.trace = traced_close();
@@ -309,15 +314,16 @@ TEST_CASE("legal-states: a sampled jump over states is not checked, never a sile
 
 // ---- timewait-only-active-closers ----
 
-TEST_CASE("timewait-only-active-closers: traced with an inferred TIME_WAIT passes, overflow unknown is not checked") {
+TEST_CASE("timewait-only-active-closers: traced, the close decides TIME_WAIT, overflow unknown is not checked") {
   CHECK(invariant(traced_close(), "timewait-only-active-closers").passed());
   Trace t = traced_close();
   t.client_timewait_overflow.reset();
   const auto r = invariant(t, "timewait-only-active-closers");
   CHECK(r.outcome == Outcome::not_checked);
   CHECK_THAT(r.saw, Contains("TIME_WAIT overflow counter was not read"));
-  t.client_timewait_overflow = 1;
-  CHECK_THAT(invariant(t, "timewait-only-active-closers").saw, Contains("1 TIME_WAIT overflow counted"));
+  t.client_timewait_overflow = 1;  // one hand-over, no timewait socket sampled, one overflow: it skipped
+  CHECK_THAT(invariant(t, "timewait-only-active-closers").saw,
+             Contains("client closed first, no TIME_WAIT, skipped TIME_WAIT (TcpExt.TCPTimeWaitOverflow counted it)"));
 }
 
 TEST_CASE("timewait-only-active-closers fails when the passive closer enters TIME_WAIT (traced)") {
@@ -423,17 +429,17 @@ TEST_CASE("retransmitted with backoff fails on equal gaps and names the bound") 
   CHECK(check_retransmitted(fin_chain({204, 408, 816}), x).passed());
   const auto r = check_retransmitted(fin_chain({204, 204, 204, 204, 204}), x);
   CHECK(r.outcome == Outcome::fail);
-  CHECK_THAT(r.saw, Contains("is not double gap") && Contains("timer +"));
+  CHECK_THAT(r.saw, Contains("not 408 ms (double gap") && Contains("timer +"));
 }
 
-TEST_CASE("state: traced gives exact answers, TIME_WAIT inferred from the hand-over") {
+TEST_CASE("state: traced gives exact answers, TIME_WAIT from the close's own fields") {
   StateExpect x;
   x.side = client;
   x.reaches = S::TIME_WAIT;
   x.never = S::CLOSE_WAIT;
   const auto r = check_state(traced_close(), x);
   CHECK(r.passed());
-  CHECK_THAT(r.saw, Contains("TIME_WAIT (inferred)"));
+  CHECK_THAT(r.saw, Contains("FIN_WAIT_2 → TIME_WAIT (timewait socket)"));
   x.reaches = S::CLOSING;
   const auto bad = check_state(traced_close(), x);
   CHECK(bad.outcome == Outcome::fail);
@@ -470,7 +476,7 @@ TEST_CASE("state ends-in is not checked when the last state is not known") {
   b.wire(799, client, ".", 1002, 2, 0, {ack});  // a segment in the last sample interval
   const auto r = check_state(b.trace, x);
   CHECK(r.outcome == Outcome::not_checked);
-  CHECK_THAT(r.saw, Contains("last state of port 40000 is not known"));
+  CHECK_THAT(r.saw, Contains("last state of client socket 40000→8080 is not known"));
 }
 
 TEST_CASE("reset: the kernel's RSTs only, unless injected ones are asked for") {
@@ -554,32 +560,45 @@ TEST_CASE("segments, close and connections fail when the count differs") {
 
 // ---- state histories ----
 
-TEST_CASE("state history: a hand-over after a reset is CLOSE, not TIME_WAIT") {
-  TraceBuilder b;
-  b.trace = traced_close();
-  b.reset(52.34, client, S::FIN_WAIT2, false);
-  std::stable_sort(b.trace.events.begin(), b.trace.events.end(),
-                   [](const TraceEvent& a, const TraceEvent& c) { return event_time(a) < event_time(c); });
-  for (const StateHistory& h : state_histories(b.trace))
-    if (h.side == client) CHECK_FALSE(h.reached(S::TIME_WAIT));
-}
-
-TEST_CASE("state history: an orphan's FIN_WAIT_2 hand-over enters TIME_WAIT when the peer's FIN arrives") {
+TEST_CASE("state history: a close the kernel says a reset caused is CLOSE, not TIME_WAIT") {
   Trace t = traced_close();
   for (auto& e : t.events)
-    if (auto* c = std::get_if<StateChange>(&e); c && c->side == client && c->to == S::CLOSE) c->at = ms(10);
+    if (auto* c = std::get_if<StateChange>(&e); c && c->side == client && c->to == S::CLOSE)
+      c->facts->error = ECONNRESET;  // tcp_reset set sk_err before tcp_done
+  for (const StateHistory& h : state_histories(t)) {
+    if (h.side != client) continue;
+    CHECK_FALSE(h.reached(S::TIME_WAIT));
+    CHECK(h.end == SocketEnd::error);
+    CHECK(h.error == ECONNRESET);
+  }
+}
+
+TEST_CASE("state history: an orphan's FIN_WAIT_2 hand-over reaches TIME_WAIT only by a sample, the wire's FIN only draws it") {
+  Trace t = traced_close();
+  for (auto& e : t.events)
+    if (auto* c = std::get_if<StateChange>(&e); c && c->side == client && c->to == S::CLOSE) {
+      c->at = ms(10);
+      c->facts->peer_fin = false;  // closed before the peer's FIN: a timewait socket in FIN_WAIT_2
+    }
   std::stable_sort(t.events.begin(), t.events.end(),
                    [](const TraceEvent& a, const TraceEvent& c) { return event_time(a) < event_time(c); });
   for (const StateHistory& h : state_histories(t)) {
     if (h.side != client) continue;
-    REQUIRE(h.steps.size() >= 2);
-    CHECK(h.steps.back().state == S::TIME_WAIT);
-    CHECK(h.steps.back().at == ms(52.3));
-    CHECK(h.steps[h.steps.size() - 2].state == S::FIN_WAIT2);
+    CHECK(steps_text(h) == "SYN_SENT → ESTABLISHED → FIN_WAIT_1 → FIN_WAIT_2 → FIN_WAIT_2 (timewait socket) → "
+                           "TIME_WAIT (inferred)");
+    CHECK_FALSE(h.reached(S::TIME_WAIT));  // the peer's FIN reached it on the wire: drawn, not evidence
   }
+  StateExpect x;
+  x.side = client;
+  x.reaches = S::TIME_WAIT;
+  CHECK(check_state(t, x).outcome == Outcome::not_checked);
+  TraceBuilder b;
+  b.trace = t;
+  b.socket(53, client, S::TIME_WAIT, 0, 60000);  // now the kernel shows it
+  CHECK(check_state(b.trace, x).passed());
 }
 
-TEST_CASE("the wire alone rules TIME_WAIT out for a side whose FIN acknowledged the peer's") {
+TEST_CASE("the wire alone never rules TIME_WAIT out") {
   Trace t = drop_final_ack_trace();
   std::erase_if(t.events, [](const TraceEvent& e) {
     const auto* s = std::get_if<SocketEvent>(&e);
@@ -587,10 +606,9 @@ TEST_CASE("the wire alone rules TIME_WAIT out for a side whose FIN acknowledged 
   });
   TimeWaitExpect x;
   x.entered_by = std::vector<Side>{client};
-  CHECK(check_timewait(t, x).passed());  // its FIN (ack 1002) came from CLOSE_WAIT
-  set_ack(wire_at(t, 52.3, server), 1001);  // now it may have closed simultaneously
-  set_ack(wire_at(t, 256.3, server), 1001);
-  CHECK(check_timewait(t, x).outcome == Outcome::not_checked);
+  const auto r = check_timewait(t, x);  // its FIN (ack 1002) came from CLOSE_WAIT, but the wire is no kernel
+  CHECK(r.outcome == Outcome::not_checked);
+  CHECK_THAT(r.saw, Contains("no socket of the server observed"));
 }
 
 TEST_CASE("retransmitted ignores an RTO sampled before the handshake for a later segment") {

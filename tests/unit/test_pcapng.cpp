@@ -22,10 +22,10 @@ namespace {
 
 constexpr Side client = Side::client, server = Side::server;
 
-// 2023-11-14 22:13:20.000250 UTC: a timestamp whose microseconds need the high 32-bit word.
+// 2023-11-14 22:13:20.000250 UTC: a timestamp whose nanoseconds need the high 32-bit word.
 const std::chrono::sys_time<std::chrono::nanoseconds> wall_start{
     std::chrono::seconds(1'700'000'000) + std::chrono::microseconds(250)};
-constexpr std::uint64_t wall_start_us = 1'700'000'000'000'250;
+constexpr std::uint64_t wall_start_ns = 1'700'000'000'000'250'000;
 
 std::uint32_t le16(const std::vector<std::uint8_t>& b, std::size_t at) {
   REQUIRE(at + 2 <= b.size());
@@ -50,7 +50,7 @@ struct Block {
 
 struct Packet {
   std::uint32_t interface = 0;
-  std::uint64_t micros = 0;
+  std::uint64_t nanos = 0;  // both interfaces say if_tsresol 9
   std::uint32_t captured = 0, original = 0;
   std::vector<std::uint8_t> data;
   std::vector<Option> options;
@@ -104,7 +104,7 @@ Packet read_packet(const Block& block) {
   const auto& b = block.body;
   Packet p;
   p.interface = le32(b, 0);
-  p.micros = (std::uint64_t{le32(b, 4)} << 32) | le32(b, 8);
+  p.nanos = (std::uint64_t{le32(b, 4)} << 32) | le32(b, 8);
   p.captured = le32(b, 12);
   p.original = le32(b, 16);
   REQUIRE(20 + p.captured <= b.size());
@@ -173,12 +173,13 @@ std::vector<const WireEvent*> wire_events(const Trace& trace) {
 
 }  // namespace
 
-TEST_CASE("pcapng: the file is a section header, one interface, then packet blocks") {
+TEST_CASE("pcapng: the file is a section header, two interfaces, then packet blocks") {
   const auto blocks = read_blocks(pcapng_bytes(captured_run()));
-  REQUIRE(blocks.size() == 2 + 11);
+  REQUIRE(blocks.size() == 3 + 11);
   CHECK(blocks[0].type == 0x0A0D0D0A);
   CHECK(blocks[1].type == 1);
-  for (std::size_t i = 2; i < blocks.size(); ++i) CHECK(blocks[i].type == 6);
+  CHECK(blocks[2].type == 1);
+  for (std::size_t i = 3; i < blocks.size(); ++i) CHECK(blocks[i].type == 6);
 }
 
 TEST_CASE("pcapng: every block is 32-bit aligned and framed by two equal lengths") {
@@ -193,7 +194,7 @@ TEST_CASE("pcapng: every block is 32-bit aligned and framed by two equal lengths
     ++blocks;
   }
   CHECK(at == file.size());
-  CHECK(blocks == 13);
+  CHECK(blocks == 14);
 }
 
 TEST_CASE("pcapng: the section header is little-endian version 1.0 from lastack, naming policy and kernel") {
@@ -214,18 +215,20 @@ TEST_CASE("pcapng: the section header is little-endian version 1.0 from lastack,
   CHECK_THAT(comments[0], Contains("checksums may be unverified"));
 }
 
-TEST_CASE("pcapng: the one interface carries raw IP with microsecond timestamps") {
+TEST_CASE("pcapng: the endpoints' interface carries raw IP, lastack's USER0, both with nanosecond timestamps") {
   const auto blocks = read_blocks(pcapng_bytes(captured_run()));
-  const auto& idb = blocks.at(1).body;
-  CHECK(le16(idb, 0) == 101);  // LINKTYPE_RAW
-  CHECK(le16(idb, 2) == 0);
-  CHECK(le32(idb, 4) == 0);    // snaplen: no limit
-  const auto options = read_options(idb, 8);
-  CHECK(values(options, 2) == std::vector<std::string>{"wire"});
-  CHECK(values(options, 9).empty());  // no if_tsresol: the default, microseconds
+  for (const std::size_t i : {1, 2}) {
+    const auto& idb = blocks.at(i).body;
+    CHECK(le16(idb, 0) == (i == 1 ? 101 : 147));  // LINKTYPE_RAW; LINKTYPE_USER0: no TCP analysis
+    CHECK(le16(idb, 2) == 0);
+    CHECK(le32(idb, 4) == 0);  // snaplen: no limit
+    const auto options = read_options(idb, 8);
+    CHECK(values(options, 2) == std::vector<std::string>{i == 1 ? "wire" : "lastack"});
+    CHECK(values(options, 9) == std::vector<std::string>{std::string(1, '\x09')});  // if_tsresol: 10^-9 s
+  }
 }
 
-TEST_CASE("pcapng: one packet block per wire event, in trace order, with absolute microsecond times") {
+TEST_CASE("pcapng: one packet block per wire event, in trace order, at the time it entered the wire") {
   const Trace trace = captured_run();
   const auto packets = read_packets(pcapng_bytes(trace));
   const auto wire = wire_events(trace);
@@ -233,22 +236,21 @@ TEST_CASE("pcapng: one packet block per wire event, in trace order, with absolut
   for (std::size_t i = 0; i < packets.size(); ++i) {
     INFO("packet " << i);
     CHECK(packets[i].interface == 0);
-    const auto at_us = std::chrono::duration_cast<std::chrono::microseconds>(wire[i]->at).count();
-    CHECK(packets[i].micros == wall_start_us + static_cast<std::uint64_t>(at_us));
+    CHECK(packets[i].nanos == wall_start_ns + static_cast<std::uint64_t>(wire[i]->at.count()));
   }
-  CHECK(packets.front().micros == wall_start_us);
+  CHECK(packets.front().nanos == wall_start_ns);
   CHECK(std::is_sorted(packets.begin(), packets.end(),
-                       [](const Packet& a, const Packet& b) { return a.micros < b.micros; }));
+                       [](const Packet& a, const Packet& b) { return a.nanos < b.nanos; }));
 }
 
-TEST_CASE("pcapng: timestamps are whole microseconds, split over the high and low words") {
+TEST_CASE("pcapng: timestamps are nanoseconds, split over the high and low words") {
   TraceBuilder b;
   b.trace.wall_start = wall_start;
   b.wire(0, client, "S", 0, 0, 0, {syn}).at = Instant(2'000'999);  // 2000.999 us
   attach_packets(b.trace);
   const auto blocks = read_blocks(pcapng_bytes(b.trace));
-  const auto& epb = blocks.at(2).body;
-  const std::uint64_t expected = wall_start_us + 2000;
+  const auto& epb = blocks.at(3).body;
+  const std::uint64_t expected = wall_start_ns + 2'000'999;
   CHECK(le32(epb, 4) == static_cast<std::uint32_t>(expected >> 32));
   CHECK(le32(epb, 8) == static_cast<std::uint32_t>(expected & 0xFFFFFFFFu));
   CHECK(le32(epb, 4) != 0);
@@ -276,63 +278,66 @@ TEST_CASE("pcapng: comments carry the roles and what the wire did") {
   REQUIRE(packets.size() == 11);
   CHECK(comment_of(packets[0]) == "syn | passed");
   CHECK(comment_of(packets[7]) == "fin,second-fin | passed");
-  CHECK(comment_of(packets[8]) == "ack,final-ack | dropped by fault 1: final-ack");
+  CHECK(comment_of(packets[8]) == "ack,final-ack | dropped by fault 1: final-ack | never reached its receiver");
   CHECK(comment_of(packets[9]) == "fin,second-fin,retransmission | passed");
 }
 
-TEST_CASE("pcapng: a held segment appears at arrival and again, with the same bytes, at release") {
+TEST_CASE("pcapng: a held segment appears once, when its sender sent it, its release in the comment") {
   TraceBuilder b;
   b.trace.wall_start = wall_start;
   auto& held = b.wire(10, server, "F.", 1, 1, 0, {fin, second_fin}, Fate::held);
   held.released = ms(30);
+  held.delivered_at = ms(30.2);
   held.fault = 0;
   held.note = "held by fault 1: second-fin (released by ack from client, released after 20 ms)";
   b.wire(20, client, ".", 1, 1, 0, {ack});
   attach_packets(b.trace);
   const auto packets = read_packets(pcapng_bytes(b.trace));
-  REQUIRE(packets.size() == 3);
-  CHECK(packets[0].micros == wall_start_us + 10'000);
+  REQUIRE(packets.size() == 2);
+  CHECK(packets[0].nanos == wall_start_ns + 10'000'000);
   CHECK(comment_of(packets[0]) ==
-        "fin,second-fin | held by fault 1: second-fin (released by ack from client, released after 20 ms)");
-  CHECK(packets[1].micros == wall_start_us + 20'000);
+        "fin,second-fin | held by fault 1: second-fin (released by ack from client, released after 20 ms) | "
+        "reached its receiver 20.200 ms later");
+  CHECK(packets[1].nanos == wall_start_ns + 20'000'000);
   CHECK(comment_of(packets[1]) == "ack | passed");
-  CHECK(packets[2].micros == wall_start_us + 30'000);
-  CHECK(comment_of(packets[2]) ==
-        "fin,second-fin | released: held by fault 1: second-fin (released by ack from client, released after 20 ms)");
-  CHECK(packets[2].data == packets[0].data);
 }
 
-TEST_CASE("pcapng: a dropped segment has one block only") {
+TEST_CASE("pcapng: a dropped segment has one block, where it was sent") {
   TraceBuilder b;
   auto& dropped = b.wire(5, client, ".", 1, 1, 0, {ack, final_ack}, Fate::dropped);
   dropped.note = "dropped by fault 1: final-ack";
   attach_packets(b.trace);
   const auto packets = read_packets(pcapng_bytes(b.trace));
   REQUIRE(packets.size() == 1);
-  CHECK(comment_of(packets[0]) == "ack,final-ack | dropped by fault 1: final-ack");
+  CHECK(comment_of(packets[0]) == "ack,final-ack | dropped by fault 1: final-ack | never reached its receiver");
 }
 
-TEST_CASE("pcapng: an injected segment says it was made by lastack") {
+TEST_CASE("pcapng: a segment lastack made goes on its own interface, out of the TCP analysis, and says so") {
   TraceBuilder b;
   auto& rst = b.wire(5, server, "R", 1, 0, 0, {Role::rst});
   rst.injected = true;
   rst.note = "injected by lab action 1: inject-rst";
   auto& bare = b.wire(6, server, "R", 1, 0, 0, {Role::rst});
   bare.injected = true;
+  b.wire(7, client, ".", 1, 1, 0, {ack});
   attach_packets(b.trace);
   const auto packets = read_packets(pcapng_bytes(b.trace));
-  REQUIRE(packets.size() == 2);
-  CHECK(comment_of(packets[0]) == "rst | injected by lab action 1: inject-rst");
-  CHECK(comment_of(packets[1]) == "rst | injected by lastack");
+  REQUIRE(packets.size() == 3);
+  CHECK(packets[0].interface == 1);
+  CHECK(comment_of(packets[0]) == "made by lastack: rst | injected by lab action 1: inject-rst");
+  CHECK(packets[1].interface == 1);
+  CHECK(comment_of(packets[1]) == "made by lastack: rst | injected");
+  CHECK(packets[2].interface == 0);
 }
 
 TEST_CASE("pcapng: a trace without wire events is a valid file with no packets") {
   TraceBuilder b;
   b.lab(1, "settled");
   const auto blocks = read_blocks(pcapng_bytes(b.trace));
-  REQUIRE(blocks.size() == 2);
+  REQUIRE(blocks.size() == 3);
   CHECK(blocks[0].type == 0x0A0D0D0A);
   CHECK(blocks[1].type == 1);
+  CHECK(blocks[2].type == 1);
 }
 
 TEST_CASE("pcapng: write_pcapng writes exactly pcapng_bytes") {
@@ -344,7 +349,7 @@ TEST_CASE("pcapng: write_pcapng writes exactly pcapng_bytes") {
   CHECK(std::vector<std::uint8_t>(written.begin(), written.end()) == expected);
 }
 
-TEST_CASE("pcapng: from the whole wire, a segment no rule queued says so, and a delayed one reappears when it left") {
+TEST_CASE("pcapng: from the whole wire, a segment no rule queued says so, and a delayed one says when it arrived") {
   TraceBuilder b;
   b.trace.wall_start = wall_start;
   b.trace.whole_wire = true;
@@ -360,9 +365,9 @@ TEST_CASE("pcapng: from the whole wire, a segment no rule queued says so, and a 
   delayed.delivered_at = ms(53);  // the capture: when it left wire
   attach_packets(b.trace);
   const auto packets = read_packets(pcapng_bytes(b.trace));
-  REQUIRE(packets.size() == 4);
-  CHECK(comment_of(packets[0]) == "syn | passed");
-  CHECK(comment_of(packets[1]) == "data | passed (not queued)");
-  CHECK(packets[3].micros == wall_start_us + 53'000);
-  CHECK(comment_of(packets[3]) == "ack | released: delayed by fault 1: ack");
+  REQUIRE(packets.size() == 3);
+  CHECK(comment_of(packets[0]) == "syn | passed | reached its receiver 0.100 ms later");
+  CHECK(comment_of(packets[1]) == "data | passed (not queued) | reached its receiver 0.100 ms later");
+  CHECK(packets[2].nanos == wall_start_ns + 3'000'000);
+  CHECK(comment_of(packets[2]) == "ack | delayed by fault 1: ack | reached its receiver 50.000 ms later");
 }

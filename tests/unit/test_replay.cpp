@@ -134,20 +134,32 @@ TEST_CASE("a listener sampled LISTEN then TIME_WAIT fails legal-states", "[!mayf
   CHECK_THAT(r.saw, Contains("LISTEN → TIME_WAIT"));
 }
 
-TEST_CASE("a client never seen in TIME_WAIT fails its state and timewait checks") {
-  // The kernel skipped TIME_WAIT (tcp_max_tw_buckets full): no timewait socket, overflow counted.
+TEST_CASE("a client whose TIME_WAIT the kernel skipped fails its state and timewait checks") {
+  // tcp_max_tw_buckets full: no timewait socket ever sampled, and TCPTimeWaitOverflow counted one.
   Trace t = read_fixture("baseline").trace;
-  remove_socket_state(t, client, TcpState::TIME_WAIT);
-  t.client_timewait_overflow = 1;
+  skip_timewait(t, client);
   const auto state = verdict(t, "state first-closer (client) reaches FIN_WAIT_2, ends in TIME_WAIT");
   CHECK_FALSE(passed(state));
-  CHECK_THAT(state.saw, Contains("(ended in FIN_WAIT_2)"));
+  CHECK_THAT(state.saw, Contains("(ended in CLOSED)"));
   const auto timewait = verdict(t, "timewait entered by first-closer (client), timer 55.0 s..60.0 s");
   CHECK_FALSE(passed(timewait));
-  CHECK_THAT(timewait.saw, Contains("nobody entered TIME_WAIT"));
+  CHECK_THAT(timewait.saw, Contains("nobody entered TIME_WAIT") && Contains("TcpExt.TCPTimeWaitOverflow counted it"));
+  // Skipping TIME_WAIT when the table is full is the kernel's documented behaviour: no violation.
   const auto invariant = verdict(t, "timewait-only-active-closers");
-  CHECK_FALSE(passed(invariant));
-  CHECK_THAT(invariant.saw, Contains("TIME_WAIT overflow counted on the client"));
+  CHECK(passed(invariant));
+  CHECK_THAT(invariant.saw, Contains("skipped TIME_WAIT (TcpExt.TCPTimeWaitOverflow counted it)"));
+}
+
+TEST_CASE("a skipped TIME_WAIT the overflow counter does not account for is not checked") {
+  // Two overflows counted, one hand-over unseen: which socket skipped is decided; with the counter
+  // at 0 the kernel's close is a TIME_WAIT; unread, nothing is decided.
+  Trace t = read_fixture("baseline").trace;
+  skip_timewait(t, client);
+  t.client_counters.reset();
+  t.client_timewait_overflow.reset();
+  const auto timewait = verdict(t, "timewait entered by first-closer (client), timer 55.0 s..60.0 s");
+  CHECK(timewait.outcome == Outcome::not_checked);
+  CHECK_THAT(timewait.saw, Contains("overflow counter was not read"));
 }
 
 TEST_CASE("a TIME_WAIT timer out of the policy's range fails the timewait expectation") {
@@ -164,26 +176,26 @@ TEST_CASE("a TIME_WAIT timer out of the policy's range fails the timewait expect
 // (README: "injected, but on the wire it is the server's"); only the invariants tell them apart.
 TEST_CASE("an injected RST counted as the server kernel's: same reset verdicts, the server now aborted") {
   Trace t = read_fixture("rst-in-timewait").trace;
-  CHECK_THAT(verdict(t, "timewait-only-active-closers").saw, Contains("(an injected RST reached it)"));
   mark_reset_injected(t, server, false);
   CHECK(passed(verdict(t, "reset from second-closer (server)")));
   CHECK(passed(verdict(t, "no RST from first-closer (client)")));
+  // Who entered TIME_WAIT is the kernel's word, which the wire's labels do not change.
   const auto r = verdict(t, "timewait-only-active-closers");
   CHECK(passed(r));
-  CHECK_THAT(r.saw, Contains("server closed second and sent RST"));
-  CHECK_THAT(r.saw, !Contains("injected"));
+  CHECK_THAT(r.saw, Contains("client closed first, entered TIME_WAIT; server closed second, no TIME_WAIT"));
 }
 
-TEST_CASE("a kernel RST marked injected no longer counts as the client's reset, nor as its abort") {
+TEST_CASE("a kernel RST marked injected no longer counts as the client's reset") {
   Trace t = read_fixture("abort-rst").trace;
-  CHECK_THAT(verdict(t, "timewait-only-active-closers").saw, Contains("client sent no FIN and sent RST"));
+  CHECK_THAT(verdict(t, "timewait-only-active-closers").saw, Contains("client sent no FIN, no TIME_WAIT, closed with a RST of its own"));
   mark_reset_injected(t, client, true);
   const auto reset = verdict(t, "reset from client");
   CHECK_FALSE(passed(reset));  // `reset` counts the kernels' RSTs unless it says injected = true
   CHECK_THAT(reset.saw, Contains("1 RST injected by lastack, not counted"));
   const auto r = verdict(t, "timewait-only-active-closers");
   CHECK(passed(r));
-  CHECK_THAT(r.saw, Contains("client sent no FIN, no TIME_WAIT") && Contains("(an injected RST reached it)"));
+  // The kernel's own account of the client's close still says it sent the RST.
+  CHECK_THAT(r.saw, Contains("client sent no FIN, no TIME_WAIT, closed with a RST of its own"));
 }
 
 TEST_CASE("an abort whose RST never reached the wire fails the reset expectation") {

@@ -30,6 +30,7 @@ class TraceBuilder {
  public:
   TraceBuilder() { trace.policy = "test-policy"; }
 
+
   /// A segment on the wire; `flags` in tcpdump spelling ("S", "S.", ".", "P.", "F.", "R").
   /// The reference is valid until the next call.
   WireEvent& wire(double at_ms, Side from, std::string_view flags, std::uint32_t rel_seq,
@@ -100,9 +101,12 @@ class TraceBuilder {
     return std::get<LabEvent>(trace.events.back());
   }
 
-  /// A full socket's exact state change (tracepoint sock:inet_sock_set_state).
+  /// A full socket's exact state change (tracepoint sock:inet_sock_set_state), with the socket's
+  /// own fields as a run records them: no error, no peer FIN accepted, not orphaned (set
+  /// `facts` for a close that had them).
   StateChange& state(double at_ms, Side side, TcpState from, TcpState to) {
     StateChange c;
+    c.facts = StateChange::Facts{};
     c.at = ms(at_ms);
     c.side = side;
     c.local_port = side == Side::client ? 40000 : 8080;

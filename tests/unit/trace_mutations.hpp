@@ -277,6 +277,33 @@ inline void remove_socket_state(Trace& trace, Side side, TcpState state) {
   });
 }
 
+/// Removes every event of type Event the predicate selects.
+template <typename Event, typename Pred>
+void remove_events(Trace& t, Pred pred) {
+  std::erase_if(t.events, [&](const TraceEvent& e) {
+    const auto* ev = std::get_if<Event>(&e);
+    return ev && pred(*ev);
+  });
+}
+
+/// The kernel skipped `side`'s TIME_WAIT: no timewait socket was ever sampled (its FIN_WAIT_2 and
+/// TIME_WAIT samples after the full socket closed are gone), and the overflow counter counted one.
+inline void skip_timewait(Trace& trace, Side side) {
+  std::optional<Instant> closed;
+  for (const TraceEvent& e : trace.events)
+    if (const auto* c = std::get_if<StateChange>(&e); c && c->side == side && c->to == TcpState::CLOSE &&
+                                                     (c->from == TcpState::FIN_WAIT2 || c->from == TcpState::CLOSING))
+      closed = c->at;
+  if (!closed) throw std::runtime_error("no traced close from FIN_WAIT_2 or CLOSING on that side");
+  std::erase_if(trace.events, [&](const TraceEvent& e) {
+    const auto* s = std::get_if<SocketEvent>(&e);
+    return s && s->side == side && s->at > *closed;
+  });
+  auto& counters = side == Side::client ? trace.client_counters : trace.server_counters;
+  if (counters) (*counters)["TcpExt.TCPTimeWaitOverflow"] = 1;
+  (side == Side::client ? trace.client_timewait_overflow : trace.server_timewait_overflow) = 1;
+}
+
 /// `side`'s first TIME_WAIT sample shows `left` on its timer.
 inline void set_timewait_left(Trace& trace, Side side, Millis left) {
   for (TraceEvent& e : trace.events) {

@@ -1,0 +1,40 @@
+#pragma once
+// The run's sources examined against each other: the kernel's tracepoint events, its namespace
+// counters, its sock_diag samples and the wire. Where two of them say different things about the
+// same fact, the harness lost or invented something: a harness error, never a verdict.
+#include <string>
+#include <vector>
+
+#include "harness/core/oracle.hpp"
+#include "harness/core/trace.hpp"
+
+namespace lastack {
+
+/// One fact two sources disagree on, in words naming both numbers.
+struct Disagreement {
+  Side side = Side::client;
+  std::string fact;      // "retransmissions"
+  std::string sources;   // "Tcp.RetransSegs +3; the kernel's retransmission events: 2"
+};
+
+/// The facts that hold exactly on Linux (per endpoint namespace, over the run), each checked
+/// where the trace has both sources:
+/// - Tcp.RetransSegs = retransmission events that left + TcpExt.TCPRetransFail + SYN-ACK retransmissions;
+/// - Tcp.OutRsts = the kernel's sent-reset events = the RSTs it put on the wire;
+/// - segments on the wire from the side = Tcp.OutSegs + Tcp.RetransSegs - SYN-ACK retransmissions
+///   + crossed SYN-ACKs of a simultaneous open (SYN_SENT -> SYN_RECV), up to the segments that
+///   entered the wire after the run's end (counted, not kept);
+/// - TcpExt.TW + TWKilled + TCPTimeWaitOverflow = full sockets handed over to a timewait socket;
+/// - Tcp.PassiveOpens = LISTEN -> SYN_RECV changes; Tcp.ActiveOpens = SYNs the side put on the wire;
+/// - every retransmission the kernel says left is on the wire;
+/// - a socket's timewait samples agree with the facts its close recorded, and its TIME_WAIT
+///   expiry never moves earlier.
+/// The wire's facts are left out when sockets off the wire (a loopback backend) share the counters.
+std::vector<Disagreement> disagreements(const Trace& trace);
+
+/// The built-in `sources-agree`: passes when the sources agree, fails (a harness error: the run
+/// proves nothing) naming each disagreement, not applicable when the trace has no kernel events
+/// or no counters to compare.
+CheckResult check_sources_agree(const Trace& trace);
+
+}  // namespace lastack

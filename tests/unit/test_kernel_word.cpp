@@ -1,0 +1,284 @@
+// Verdicts rest on the kernel's own word: sockets by cookie, TIME_WAIT from a close's own fields
+// and the counters, restarts from the expiry within a jiffy, backoff under the sender's settings,
+// absences only over a closed window, labels the kernel signs, sources that must agree. Each case
+// here is one of those rules failing or passing on a small hand-made trace.
+#include <catch2/catch.hpp>
+
+#include <cerrno>
+
+#include "harness/core/backoff_model.hpp"
+#include "harness/core/cross_examination.hpp"
+#include "harness/core/expectations.hpp"
+#include "harness/core/retransmission_labels.hpp"
+#include "harness/core/state_history.hpp"
+#include "harness/core/timewait_timer.hpp"
+#include "harness/core/trace_query.hpp"
+#include "harness/core/window.hpp"
+#include "tests/unit/trace_builder.hpp"
+#include "tests/unit/trace_mutations.hpp"
+
+using namespace lastack;
+using namespace lastack::testing;
+using Catch::Matchers::Contains;
+using S = TcpState;
+
+namespace {
+
+constexpr Side client = Side::client, server = Side::server;
+
+// A traced client socket (cookie 7) that closed first: FIN_WAIT_1, FIN_WAIT_2, then its close
+// with `facts`; the server's FIN on the wire at 52.3 ms either way.
+Trace traced_client_close(StateChange::Facts facts, S from = S::FIN_WAIT2) {
+  TraceBuilder b;
+  b.trace.kernel_source = KernelSource::traced;
+  b.trace.client_counters = CounterDeltas{{"TcpExt.TCPTimeWaitOverflow", 0}};
+  b.wire(0.0, client, "S", 0, 0, 0, {Role::syn});
+  b.wire(0.1, server, "S.", 0, 1, 0, {Role::syn_ack});
+  b.state(0.0, client, S::CLOSE, S::SYN_SENT).cookie = 7;
+  b.state(0.15, client, S::SYN_SENT, S::ESTABLISHED).cookie = 7;
+  b.state(2.0, client, S::ESTABLISHED, S::FIN_WAIT1).cookie = 7;
+  b.state(2.1, client, S::FIN_WAIT1, from).cookie = 7;
+  b.wire(52.3, server, "F.", 1, 2, 0, {Role::fin, Role::second_fin});
+  StateChange& close = b.state(52.35, client, from, S::CLOSE);
+  close.cookie = 7;
+  close.facts = facts;
+  sort_by_time(b.trace);
+  attribute_connections(b.trace);
+  return b.trace;
+}
+
+const StateHistory& client_history(const std::vector<StateHistory>& all) {
+  for (const StateHistory& h : all)
+    if (h.side == client) return h;
+  throw std::runtime_error("no client history");
+}
+
+}  // namespace
+
+// ---- sockets by cookie ----
+
+TEST_CASE("a reused four-tuple is two sockets: the old TIME_WAIT ends replaced, the new one lives on") {
+  TraceBuilder b;
+  b.socket(1, server, S::ESTABLISHED, 204).cookie = 1;
+  b.socket(5, server, S::TIME_WAIT, 0, 60000).cookie = 1;
+  b.socket(105, server, S::CLOSE).cookie = 1;  // gone at the sample the new socket first shows in
+  b.socket(105, server, S::SYN_RECV, 1000).cookie = 2;
+  b.socket(107, server, S::ESTABLISHED, 204).cookie = 2;
+  const auto histories = state_histories(b.trace);
+  REQUIRE(histories.size() == 2);
+  CHECK(steps_text(histories[0]) == "ESTABLISHED → TIME_WAIT → CLOSED");
+  CHECK(histories[0].end == SocketEnd::replaced);
+  CHECK(steps_text(histories[1]) == "SYN_RECV → ESTABLISHED");
+  // By ports, these were one socket that went TIME_WAIT → ESTABLISHED.
+  for (auto& e : b.trace.events) std::get<SocketEvent>(e).cookie = 0;
+  CHECK(state_histories(b.trace).size() == 1);
+}
+
+// ---- TIME_WAIT from the kernel's own fields ----
+
+TEST_CASE("a close with no error, no RST and the peer's FIN accepted hands over to TIME_WAIT") {
+  const auto histories = state_histories(traced_client_close({0, true, true}));
+  const StateHistory& h = client_history(histories);
+  CHECK(h.reached(S::TIME_WAIT));
+  CHECK(steps_text(h) == "SYN_SENT → ESTABLISHED → FIN_WAIT_1 → FIN_WAIT_2 → TIME_WAIT (timewait socket)");
+}
+
+TEST_CASE("an orphan in CLOSING whose timer gave up (ETIMEDOUT) never reaches TIME_WAIT, whatever the wire shows") {
+  const Trace t = traced_client_close({ETIMEDOUT, true, true}, S::CLOSING);
+  const auto histories = state_histories(t);
+  const StateHistory& h = client_history(histories);
+  CHECK_FALSE(h.reached(S::TIME_WAIT));
+  CHECK(h.end == SocketEnd::error);
+  StateExpect x;
+  x.side = client;
+  x.reaches = S::TIME_WAIT;
+  const auto r = check_state(t, x);
+  CHECK(r.outcome == Outcome::fail);
+  CHECK_THAT(r.saw, Contains("CLOSING → CLOSED") && Contains("never reached TIME_WAIT"));
+}
+
+TEST_CASE("a FIN the kernel had not accepted at the close leaves a FIN_WAIT_2 timewait socket, TIME_WAIT undecided") {
+  const Trace t = traced_client_close({0, false, true});
+  const auto histories = state_histories(t);
+  const StateHistory& h = client_history(histories);
+  // The server's FIN was on the wire before the close, yet the kernel had not taken it in: no TIME_WAIT drawn.
+  CHECK(steps_text(h) == "SYN_SENT → ESTABLISHED → FIN_WAIT_1 → FIN_WAIT_2 → FIN_WAIT_2 (timewait socket)");
+  CHECK_FALSE(h.reached(S::TIME_WAIT));
+  CHECK(state_evidence(t, client, {h}, S::TIME_WAIT).evidence == Evidence::unknown);
+}
+
+TEST_CASE("the counters decide a skipped TIME_WAIT, and say so") {
+  Trace t = traced_client_close({0, true, true});
+  t.client_counters = CounterDeltas{{"TcpExt.TCPTimeWaitOverflow", 1}, {"TcpExt.TW", 0}, {"TcpExt.TWKilled", 0}};
+  t.server_counters = CounterDeltas{{"TcpExt.TW", 0}, {"TcpExt.TWKilled", 0}};  // no socket of its own here
+  TimeWaitExpect x;
+  x.entered_by = std::vector<Side>{};
+  const auto r = check_timewait(t, x);
+  INFO(r.saw);
+  CHECK(r.passed());
+  CHECK_THAT(r.saw, Contains("skipped TIME_WAIT (the client's TcpExt.TCPTimeWaitOverflow counted it"));
+  x.entered_by = std::vector<Side>{client};
+  CHECK(check_timewait(t, x).outcome == Outcome::fail);
+}
+
+TEST_CASE("sampled, no timewait socket made (TcpExt.TW and TWKilled +0) decides that nobody entered TIME_WAIT") {
+  Trace t = drop_final_ack_trace();
+  remove_events<SocketEvent>(t, [](const SocketEvent& e) { return e.state == S::TIME_WAIT; });
+  TimeWaitExpect x;
+  x.entered_by = std::vector<Side>{};
+  CHECK(check_timewait(t, x).outcome == Outcome::not_checked);  // sampled, nothing else says
+  t.client_counters = CounterDeltas{{"TcpExt.TW", 0}, {"TcpExt.TWKilled", 0}};
+  t.server_counters = CounterDeltas{{"TcpExt.TW", 0}, {"TcpExt.TWKilled", 0}};
+  const auto r = check_timewait(t, x);
+  CHECK(r.passed());
+  CHECK_THAT(r.saw, Contains("TcpExt.TW +0 and TcpExt.TWKilled +0"));
+}
+
+// ---- the TIME_WAIT timer by its expiry ----
+
+TEST_CASE("a TIME_WAIT restart 60 ms after entry shows in the expiry, a steady countdown does not") {
+  TraceBuilder b;
+  b.trace.client_samples = {{ms(10), ms(10.1)}, {ms(70), ms(70.1)}};
+  b.socket(10, client, S::TIME_WAIT, 0, 60000).cookie = 3;
+  SocketEvent& later = b.socket(70, client, S::TIME_WAIT, 0, 60000);
+  later.cookie = 3;
+  REQUIRE(timewait_restarted(b.trace, std::get<SocketEvent>(b.trace.events[0]), later));
+  later.expires = Millis(59940);  // the same expiry, 60 ms on
+  CHECK_FALSE(timewait_restarted(b.trace, std::get<SocketEvent>(b.trace.events[0]), later));
+  later.expires = Millis(59948);  // 8 ms later than it should be: two jiffies, beyond the bound
+  CHECK(timewait_restarted(b.trace, std::get<SocketEvent>(b.trace.events[0]), later));
+  later.expires = Millis(59944);  // within one jiffy: the bound cannot tell
+  CHECK_FALSE(timewait_restarted(b.trace, std::get<SocketEvent>(b.trace.events[0]), later));
+}
+
+TEST_CASE("an expiry that moves earlier is a contradiction the sources-agree check names") {
+  Trace t = traced_client_close({0, true, true});
+  t.client_samples = {{ms(53), ms(53.1)}, {ms(100), ms(100.1)}};
+  TraceBuilder b;
+  b.trace = t;
+  b.socket(53, client, S::TIME_WAIT, 0, 60000).cookie = 7;
+  b.socket(100, client, S::TIME_WAIT, 0, 59000).cookie = 7;  // a whole second early
+  const auto timers = timewait_timers(b.trace, state_histories(b.trace));
+  REQUIRE(timers.size() == 1);
+  CHECK_THAT(timers[0].contradiction, Contains("moved earlier"));
+  const auto r = check_sources_agree(b.trace);
+  CHECK(r.outcome == Outcome::fail);
+  CHECK(r.harness);
+}
+
+// ---- backoff under the sender's settings ----
+
+TEST_CASE("SYN gaps capped by tcp_rto_max_ms back off as the kernel does, and fail without the setting") {
+  TraceBuilder b;
+  b.wire(0, client, "S", 0, 0, 0, {Role::syn}, Fate::dropped);
+  b.wire(1006, client, "S", 0, 0, 0, {Role::syn, Role::retransmission}, Fate::dropped);
+  b.wire(2030, client, "S", 0, 0, 0, {Role::syn, Role::retransmission}, Fate::dropped);
+  b.wire(3054, client, "S", 0, 0, 0, {Role::syn, Role::retransmission});
+  b.trace.client_sysctls = {{"net.ipv4.tcp_syn_linear_timeouts", "0"}, {"net.ipv4.tcp_rto_max_ms", "1000"}};
+  std::vector<const WireEvent*> chain;
+  for (const WireEvent* w : wire_events(b.trace)) chain.push_back(w);
+  const std::vector<Duration> gaps{ms(1006), ms(1024), ms(1024)};
+  CHECK(judge_gap(b.trace, chain, gaps, 1).ok);
+  CHECK_THAT(judge_gap(b.trace, chain, gaps, 1).rule, Contains("capped at tcp_rto_max_ms"));
+  b.trace.client_sysctls.erase("net.ipv4.tcp_rto_max_ms");
+  const GapVerdict doubling = judge_gap(b.trace, chain, gaps, 1);
+  CHECK_FALSE(doubling.ok);
+  CHECK_THAT(doubling.problem, Contains("gap 2 is 1024 ms, not 2012 ms"));
+}
+
+TEST_CASE("traced, a thin stream keeping its RTO is legal only with tcp_thin_linear_timeouts") {
+  TraceBuilder b;
+  b.trace.kernel_source = KernelSource::traced;
+  b.wire(0, client, "P.", 1, 1, 10, {Role::data}, Fate::dropped);
+  b.wire(206, client, "P.", 1, 1, 10, {Role::data, Role::retransmission}, Fate::dropped);
+  b.wire(414, client, "P.", 1, 1, 10, {Role::data, Role::retransmission});
+  for (const double at : {206.0, 414.0}) {
+    KernelRetransmit& k = b.retransmit(at, client, 1, RetransmitCause::rto);
+    k.rto = std::chrono::milliseconds(204);
+    k.backoff = 0;  // the kernel did not back off
+    k.connection = 0;
+  }
+  sort_by_time(b.trace);
+  std::vector<const WireEvent*> chain;
+  for (const WireEvent* w : wire_events(b.trace)) chain.push_back(w);
+  const std::vector<Duration> gaps{ms(206), ms(208)};
+  b.trace.client_sysctls = {{"net.ipv4.tcp_thin_linear_timeouts", "0"}};
+  const GapVerdict off = judge_gap(b.trace, chain, gaps, 1);
+  CHECK_FALSE(off.ok);
+  CHECK_THAT(off.problem, Contains("kept its RTO at 204 ms") && Contains("its settings do not allow"));
+  b.trace.client_sysctls = {{"net.ipv4.tcp_thin_linear_timeouts", "1"}};
+  CHECK(judge_gap(b.trace, chain, gaps, 1).ok);
+}
+
+// ---- absences over a closed window ----
+
+TEST_CASE("an exact count judged while the sender's timer was still armed is not checked, naming it") {
+  Trace t = drop_final_ack_trace();
+  RetransmittedExpect x;
+  x.segment.segment = Role::second_fin;
+  x.segment.from = server;
+  x.count = 1;
+  CHECK(check_retransmitted(t, x).passed());
+  t.pending_at_end.push_back({PendingKind::retransmission, server, 2, 8080, 40000, 0, ms(1200)});
+  const auto r = check_retransmitted(t, x);
+  CHECK(r.outcome == Outcome::not_checked);
+  CHECK_THAT(r.saw, Contains("the server's retransmission timer (socket 8080→40000), due at 1200 ms"));
+  x.count = 0;  // already retransmitted once: more can only add to it, so "never" stays false
+  CHECK(check_retransmitted(t, x).outcome == Outcome::fail);
+  x.count.reset();  // "at least once" holds whatever comes next
+  CHECK(check_retransmitted(t, x).passed());
+}
+
+TEST_CASE("what was pending on another connection leaves this connection's window closed") {
+  Trace t = drop_final_ack_trace();
+  t.pending_at_end.push_back({PendingKind::retransmission, server, 2, 8080, 40001, 5, ms(1200)});
+  CHECK(still_pending(t).empty());
+  t.pending_at_end.push_back({PendingKind::held_segment, std::nullopt, 0, 0, 0, std::nullopt, ms(1200)});
+  CHECK(still_pending(t).size() == 1);
+}
+
+// ---- labels the kernel signs ----
+
+TEST_CASE("traced, only what the kernel retransmitted is labelled a retransmission") {
+  TraceBuilder b;
+  b.trace.kernel_source = KernelSource::traced;
+  b.wire(0, client, "P.", 1, 1, 100, {Role::data});
+  b.wire(10, client, "P.", 1, 1, 100, {Role::data, Role::retransmission});  // a repeat the kernel did not make
+  b.wire(20, client, "P.", 101, 1, 100, {Role::data});
+  b.wire(230, client, "P.", 101, 1, 100, {Role::data});  // the kernel's, though the tracker missed it
+  KernelRetransmit& k = b.retransmit(230, client, 101, RetransmitCause::rto);
+  k.connection = 0;
+  sort_by_time(b.trace);
+  label_retransmissions(b.trace);
+  std::vector<WireEvent*> wires;
+  for (TraceEvent& e : b.trace.events)
+    if (auto* w = std::get_if<WireEvent>(&e)) wires.push_back(w);
+  CHECK_FALSE(wires[1]->info.roles.has(Role::retransmission));
+  CHECK(wires[3]->info.roles.has(Role::retransmission));
+  b.trace.kernel_source = KernelSource::sampled;  // sampled: the wire's word stays
+  wires[1]->info.roles.add(Role::retransmission);
+  label_retransmissions(b.trace);
+  CHECK(wires[1]->info.roles.has(Role::retransmission));
+}
+
+// ---- sources that must agree ----
+
+TEST_CASE("sources-agree: a retransmission the counter counted but no event reported is a harness error") {
+  Trace t = traced_client_close({0, true, true});
+  t.client_counters = CounterDeltas{{"Tcp.RetransSegs", 1}, {"TcpExt.TCPRetransFail", 0}, {"Tcp.OutRsts", 0},
+                                    {"Tcp.PassiveOpens", 0}, {"TcpExt.TW", 1}, {"TcpExt.TWKilled", 0},
+                                    {"TcpExt.TCPTimeWaitOverflow", 0}};
+  const auto r = check_sources_agree(t);
+  CHECK(r.outcome == Outcome::fail);
+  CHECK(r.harness);
+  CHECK_THAT(r.saw, Contains("client retransmissions: Tcp.RetransSegs - TcpExt.TCPRetransFail +1") &&
+                        Contains("retransmission events that left (SYN-ACKs included): 0"));
+  (*t.client_counters)["Tcp.RetransSegs"] = 0;
+  CHECK(check_sources_agree(t).passed());
+  (*t.client_counters)["TcpExt.TW"] = 0;  // the close handed over, yet no timewait socket was counted
+  CHECK_THAT(check_sources_agree(t).saw, Contains("client timewait sockets"));
+}
+
+TEST_CASE("sources-agree does not apply to a sampled run: nothing of the kernel's own to compare") {
+  CHECK(check_sources_agree(drop_final_ack_trace()).outcome == Outcome::not_applicable);
+}
