@@ -164,8 +164,8 @@ void judge_family(const std::vector<ClaimFile>& files, const std::string& family
                                     lastack::outcome_key(got), c.text, saw_of(trace, c.line)));
     }
   }
-  for (const auto& w : wrong) UNSCOPED_INFO(w);
   CHECK(judged > 0);
+  for (const auto& w : wrong) UNSCOPED_INFO(w);
   CHECK(wrong.empty());
   if (wrong.empty()) fs::remove_all(dir);
 }
