@@ -43,6 +43,15 @@ struct {
   __type(value, __u64);
 } lost SEC(".maps");
 
+/* Records written, of any kind: userspace compares what it read with it, so a record lost on the
+ * way (not to a full ring: that is `lost`) is a harness error too. */
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, __u64);
+} written SEC(".maps");
+
 /* The side of a namespace the run owns, or 0 when the socket is not the run's. */
 static __always_inline __u32 *side_of_net(struct net *net) {
   __u32 inum = BPF_CORE_READ(net, ns.inum);
@@ -61,6 +70,9 @@ static __always_inline struct lastack_kernel_event *reserve(__u32 side, __u8 kin
     if (n) __sync_fetch_and_add(n, 1);
     return 0;
   }
+  __u32 zero = 0;
+  __u64 *n = bpf_map_lookup_elem(&written, &zero);
+  if (n) __sync_fetch_and_add(n, 1);
   __builtin_memset(e, 0, sizeof(*e));
   e->ktime_ns = bpf_ktime_get_ns();
   e->side = side;

@@ -13,9 +13,19 @@
 #include <fmt/format.h>
 
 #include "harness/core/oracle.hpp"
+#include "harness/core/retransmission_labels.hpp"
 #include "harness/core/trace_query.hpp"
 
 namespace lastack::detail {
+
+/// Why a check about the retransmissions `sel` selects cannot be decided: the sender's (either
+/// side's, when `sel` names none) retransmissions are named only by the wire's inference.
+inline std::optional<std::string> unnamed_retransmissions(const Trace& trace, const Selector& sel) {
+  for (const Side side : {Side::client, Side::server})
+    if (!sel.from || *sel.from == side)
+      if (auto why = retransmissions_unnamed(trace, side)) return why;
+  return std::nullopt;
+}
 
 inline CheckResult expectation(std::string name, std::size_t line) {
   CheckResult r;

@@ -111,6 +111,11 @@ CheckResult check_retransmitted(const Trace& trace, const RetransmittedExpect& x
     r.expected += fmt::format(", the first {} after the original", ms_text(*want_gap));
   }
   if (x.backoff) r.expected += ", each later gap about double the one before";
+  if (const auto why = unnamed_retransmissions(trace, x.segment)) {
+    r.outcome = Outcome::not_checked;
+    r.saw = *why;
+    return r;
+  }
   if (!original) {
     r.saw = fmt::format("no {} on the wire", what);
     return r;

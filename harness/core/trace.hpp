@@ -206,6 +206,8 @@ enum class LabEventKind : std::uint8_t {
   harness_error,       // the lab misbehaved (unparseable queued packet, verdict error, overrun,
                        // capture drop, a segment the capture and the interceptor disagree on):
                        // the run proves nothing and ends with exit 4
+  observer_missed,     // a harness error of the kernel observer's own: it reported fewer events than
+                       // the kernel made (ring full, program skipped, records unread)
 };
 
 /// Something the lab did or noticed: a lab action, a harness warning.

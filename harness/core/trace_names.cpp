@@ -33,6 +33,7 @@ std::string_view lab_event_kind_name(LabEventKind k) {
     case LabEventKind::timeout: return "timeout";
     case LabEventKind::timewait_destroyed: return "timewait-destroyed";
     case LabEventKind::harness_error: return "harness-error";
+    case LabEventKind::observer_missed: return "observer-missed";
   }
   return "unknown";
 }
@@ -66,7 +67,7 @@ std::optional<RetransmitCause> retransmit_cause_from_name(std::string_view name)
 
 std::optional<LabEventKind> lab_event_kind_from_name(std::string_view name) {
   using enum LabEventKind;
-  return by_name(name, lab_event_kind_name, {note, timeout, timewait_destroyed, harness_error});
+  return by_name(name, lab_event_kind_name, {note, timeout, timewait_destroyed, harness_error, observer_missed});
 }
 
 std::string_view step_kind_name(StepKind k) {

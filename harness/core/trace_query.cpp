@@ -104,7 +104,8 @@ Instant arrival_time(const WireEvent& e) { return e.delivered_at.value_or(e.rele
 std::vector<const LabEvent*> harness_errors(const Trace& trace) {
   std::vector<const LabEvent*> out;
   for (const TraceEvent& e : trace.events)
-    if (const auto* l = std::get_if<LabEvent>(&e); l && l->kind == LabEventKind::harness_error) out.push_back(l);
+    if (const auto* l = std::get_if<LabEvent>(&e); l && (l->kind == LabEventKind::harness_error || l->kind == LabEventKind::observer_missed))
+      out.push_back(l);
   return out;
 }
 

@@ -42,8 +42,8 @@ bool resends(const WireEvent& later, const WireEvent& original);
 /// else the release time for delayed or held segments, else when it was seen.
 Instant arrival_time(const WireEvent& e);
 
-/// The trace's harness errors (LabEvents of kind harness_error), in trace order: any one makes
-/// the run prove nothing (exit 4).
+/// The trace's harness errors (LabEvents of kind harness_error or observer_missed), in trace
+/// order: any one makes the run prove nothing (exit 4).
 std::vector<const LabEvent*> harness_errors(const Trace& trace);
 
 /// True when a segment went on to its receiver (it was not dropped).

@@ -343,7 +343,8 @@ RecordedRun read_recorded_run(std::istream& in, std::string_view origin) {
   struct Labelled {
     std::size_t index = 0;
     std::string where;
-    bool retransmission = false;
+    bool retransmission = false;  // the file's word
+    bool inferred = false;        // the wire's (the flow tracker's)
   };
   std::vector<Labelled> labelled;
   std::optional<FlowTracker> tracker;  // seeded from the header
@@ -368,13 +369,14 @@ RecordedRun read_recorded_run(std::istream& in, std::string_view origin) {
       continue;
     }
     TraceEvent event = read_event(f, type, *tracker);
-    // Traced, the kernel's retransmission events decide that role, and they may come later in the
-    // file: take the file's word now, check it once every event is read.
-    if (auto* w = std::get_if<WireEvent>(&event); w && run.trace.kernel_source == KernelSource::traced) {
+    // The kernel's retransmission events (traced) or its counters (sampled) decide that role, and
+    // they may come later in the file: take the file's word now, check it once every event is read.
+    if (auto* w = std::get_if<WireEvent>(&event)) {
+      const bool inferred = w->info.roles.has(Role::retransmission);
       w->info.roles.remove(Role::retransmission);
       for (const std::string& role : f.text_list("roles"))
         if (role == role_name(Role::retransmission)) w->info.roles.add(Role::retransmission);
-      labelled.push_back({run.trace.events.size(), where, w->info.roles.has(Role::retransmission)});
+      labelled.push_back({run.trace.events.size(), where, w->info.roles.has(Role::retransmission), inferred});
     }
     agree(f, trace_event_json(event), type == "wire");
     const Instant at = event_time(event);
@@ -386,13 +388,16 @@ RecordedRun read_recorded_run(std::istream& in, std::string_view origin) {
   }
   if (in.bad()) throw InputError(fmt::format("{}: read error", origin));
   if (!tracker) throw InputError(fmt::format("{}: empty trace (no run header line)", origin));
-  label_retransmissions(run.trace);
+  const bool traced = run.trace.kernel_source == KernelSource::traced;
+  if (traced) label_retransmissions(run.trace);
   for (const Labelled& l : labelled) {
-    const bool kernel = std::get<WireEvent>(run.trace.events[l.index]).info.roles.has(Role::retransmission);
-    if (kernel != l.retransmission)
-      throw InputError(fmt::format("{}: \"roles\" {} \"retransmission\", but the kernel's retransmission events "
-                                   "say it {} one",
-                                   l.where, l.retransmission ? "has" : "lacks", kernel ? "is" : "is not"));
+    const auto& w = std::get<WireEvent>(run.trace.events[l.index]);
+    const bool want = traced ? w.info.roles.has(Role::retransmission) : l.inferred && !none_counted(run.trace, w.info.from);
+    if (want != l.retransmission)
+      throw InputError(fmt::format("{}: \"roles\" {} \"retransmission\", but {} say it {} one", l.where,
+                                   l.retransmission ? "has" : "lacks",
+                                   traced ? "the kernel's retransmission events" : "the wire and the counters",
+                                   want ? "is" : "is not"));
   }
   return run;
 }

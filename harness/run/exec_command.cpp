@@ -139,6 +139,7 @@ int command_exec(const ExecCommand& cmd, const Policy& given) {
     write_pcapng(result.trace, out);
   }
   if (cmd.html) write_html_run(*cmd.html, false, policy, 1, result.trace, result.results);
+  for (const std::string& d : result.discarded_attempts) text += fmt::format("lastack: {}\n", d);
   text += exec_result_line(policy, result, verdict, failed, client_exit);
   int code = verdict_exit_code(verdict);
   fail_on_harness_errors(result.trace, result.results, text, code);

@@ -92,6 +92,7 @@ std::uint64_t KernelObserver::skipped() const {
 }
 
 void KernelObserver::add(const sys::KernelRecord& r) {
+  ++read_;
   if (r.kind == sys::KernelRecord::Kind::state && twins_.is_twin(r.cookie, r.state, r.new_state, r.copy)) return;
   events_.push_back(to_trace_event(r, clock_, jiffy()));
   if (r.cookie != 0) give_ports(r.cookie, events_.size() - 1);

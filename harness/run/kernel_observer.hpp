@@ -40,6 +40,8 @@ class KernelObserver {
   const std::vector<TraceEvent>& events() const { return events_; }
   /// Events the kernel dropped because the ring buffer was full (then the trace is incomplete).
   std::uint64_t lost() const { return bpf_.lost(); }
+  /// Records the kernel wrote that were never read (call after the last drain()).
+  std::uint64_t unread() const { return bpf_.written() > read_ ? bpf_.written() - read_ : 0; }
   /// Events the kernel never recorded because it skipped a program already running on that CPU
   /// and (for state changes) its twin missed the same change; call after the last drain().
   std::uint64_t skipped() const;
@@ -61,6 +63,7 @@ class KernelObserver {
   std::map<SocketCookie, std::pair<std::uint16_t, std::uint16_t>> ports_of_socket_;
   std::map<SocketCookie, std::vector<std::size_t>> portless_;  // indices into events_
   bool stopped_ = false;
+  std::uint64_t read_ = 0;  // records read from the ring, twins included
 };
 
 }  // namespace lastack

@@ -14,6 +14,7 @@
 
 #include "agents/agent.hpp"
 #include "agents/agent_group.hpp"
+#include "harness/core/cross_examination.hpp"
 #include "harness/core/error.hpp"
 #include "harness/core/flow_tracker.hpp"
 #include "harness/core/netstat.hpp"
@@ -397,14 +398,19 @@ class RunDriver {
       if (const std::uint64_t lost = kernel_->lost())
         lab_events_.push_back({clock_.now(), fmt::format("harness error: the BPF ring buffer lost {} kernel event{}",
                                                          lost, lost == 1 ? "" : "s"),
-                               LabEventKind::harness_error});
+                               LabEventKind::observer_missed});
+      if (const std::uint64_t unread = kernel_->unread())
+        lab_events_.push_back({clock_.now(),
+                               fmt::format("harness error: the BPF observer wrote {} kernel event{} the run never read",
+                                           unread, unread == 1 ? "" : "s"),
+                               LabEventKind::observer_missed, std::nullopt, unread});
       if (const std::uint64_t skipped = kernel_->skipped())
         lab_events_.push_back(
             {clock_.now(),
              fmt::format("harness error: the kernel skipped the BPF observer {} time{} (it was already running on "
                          "that CPU): kernel events are missing",
                          skipped, skipped == 1 ? "" : "s"),
-             LabEventKind::harness_error, std::nullopt, skipped});
+             LabEventKind::observer_missed, std::nullopt, skipped});
       // What the kernel did after the run's end is the teardown's (the agents stopped), as on the wire.
       for (TraceEvent e : kernel_->events())
         if (event_time(e) <= *end_) trace.events.push_back(std::move(e));
@@ -453,8 +459,9 @@ class RunDriver {
 
 RunResult run_policy(const Policy& policy, const RunOptions& options) { return run_policy(policy, options, {}); }
 
-RunResult run_policy(const Policy& policy, const RunOptions& options, const AgentFactory& make_agent) {
-  const auto started = std::chrono::steady_clock::now();
+namespace {
+
+RunResult run_once(const Policy& policy, const RunOptions& options, const AgentFactory& make_agent) {
   LabConfig config;
   config.ipv6 = options.ipv6;
   config.client_sysctls = policy.scenario.client_sysctls;
@@ -473,6 +480,32 @@ RunResult run_policy(const Policy& policy, const RunOptions& options, const Agen
   result.results = judge_trace(result.trace, policy);
   result.verdict = run_verdict(result.results);
   result.passed = result.verdict == RunVerdict::pass;
+  return result;
+}
+
+}  // namespace
+
+RunResult run_policy(const Policy& policy, const RunOptions& options, const AgentFactory& make_agent) {
+  const auto started = std::chrono::steady_clock::now();
+  RunResult result = run_once(policy, options, make_agent);
+  std::vector<std::string> discarded;
+  // A tracepoint the kernel did not hand to the BPF programs (seen on a VM whose softirqs ran over
+  // a foreign task) leaves the record short, not the experiment wrong: a fresh lab repeats it.
+  for (unsigned attempt = 1; attempt < observer_attempts; ++attempt) {
+    const bool sources_disagree = std::any_of(result.results.begin(), result.results.end(), [](const CheckResult& r) {
+      return r.harness && r.outcome == Outcome::fail;
+    });
+    if (!sources_disagree && harness_errors(result.trace).empty()) break;
+    const auto misses = observer_misses_only(result.trace);
+    if (misses.empty()) break;
+    discarded.push_back(fmt::format("attempt {} discarded (the kernel observer missed events: {}{})", attempt,
+                                    misses.front(),
+                                    misses.size() > 1 ? fmt::format("; and {} more", misses.size() - 1) : ""));
+    result = run_once(policy, options, make_agent);
+  }
+  for (auto it = discarded.rbegin(); it != discarded.rend(); ++it)
+    result.trace.events.insert(result.trace.events.begin(), LabEvent{Instant{}, *it, LabEventKind::note});
+  result.discarded_attempts = std::move(discarded);
   result.wall = std::chrono::steady_clock::now() - started;
   return result;
 }

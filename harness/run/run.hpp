@@ -47,11 +47,19 @@ struct RunResult {
   std::vector<CheckResult> results;
   bool passed = false;  // the verdict is pass (kept for library users: true only for pass)
   RunVerdict verdict = RunVerdict::fail;  // fail, inconclusive (a policy expectation not checked), pass
-  Duration wall{};      // how long the run took
+  Duration wall{};      // how long the run took, discarded attempts included
+  // Attempts thrown away because the kernel observer missed events the kernel counted (the
+  // experiment was sound, its record was not), each in words; the trace is the last attempt's.
+  std::vector<std::string> discarded_attempts;
 };
 
-/// Run `policy` once in a fresh lab. Throws EnvironmentError / HarnessError when the lab cannot
-/// be built or misbehaves; expectation failures are results, not exceptions.
+/// How many times a run is tried when each attempt's only harness errors are the kernel
+/// observer's misses: the last attempt stands, harness errors and all.
+inline constexpr unsigned observer_attempts = 3;
+
+/// Run `policy` in a fresh lab: once, or again (up to observer_attempts, each in a fresh lab)
+/// while the kernel observer missed events. Throws EnvironmentError / HarnessError when the lab
+/// cannot be built or misbehaves; expectation failures are results, not exceptions.
 RunResult run_policy(const Policy& policy, const RunOptions& options);
 /// The same, with both sides made by `make_agent` (empty: the scenario's own agents).
 RunResult run_policy(const Policy& policy, const RunOptions& options, const AgentFactory& make_agent);

@@ -112,6 +112,7 @@ RunOutcome execute(const RunCommand& cmd, const Policy& policy, unsigned round, 
     o.text += render_verdicts(result.results, cmd.color, o.note) + "\n";
   }
   write_traces(cmd, policy, round, several, result);
+  for (const std::string& d : result.discarded_attempts) o.text += fmt::format("lastack: {}: {}\n", policy.name, d);
   o.text += result_line(policy, result);
   o.exit_code = verdict_exit_code(result.verdict);
   fail_on_harness_errors(result.trace, result.results, o.text, o.exit_code);

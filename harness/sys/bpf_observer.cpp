@@ -199,6 +199,8 @@ BpfObserver BpfObserver::open(const NetNamespace& client, const NetNamespace& se
   const std::uint64_t none = 0;
   if (bpf_map__update_elem(skeleton->maps.lost, &zero, sizeof zero, &none, sizeof none, BPF_ANY) != 0)
     refuse("reset the lost-event counter", errno);
+  if (bpf_map__update_elem(skeleton->maps.written, &zero, sizeof zero, &none, sizeof none, BPF_ANY) != 0)
+    refuse("reset the written-event counter", errno);
   impl->misses_before = misses_of(skeleton);
   for (const auto& [ns, side] : {std::pair{&client, Side::client}, std::pair{&server, Side::server}}) {
     const std::uint32_t inode = namespace_inode(*ns);
@@ -230,6 +232,14 @@ std::uint64_t BpfObserver::lost() const {
   std::uint64_t n = 0;
   if (bpf_map__lookup_elem(impl_->loaded->skeleton->maps.lost, &zero, sizeof zero, &n, sizeof n, 0) != 0)
     throw HarnessError(std::string("BPF lost-event counter: ") + std::strerror(errno));
+  return n;
+}
+
+std::uint64_t BpfObserver::written() const {
+  const std::uint32_t zero = 0;
+  std::uint64_t n = 0;
+  if (bpf_map__lookup_elem(impl_->loaded->skeleton->maps.written, &zero, sizeof zero, &n, sizeof n, 0) != 0)
+    throw HarnessError(std::string("BPF written-event counter: ") + std::strerror(errno));
   return n;
 }
 

@@ -65,6 +65,8 @@ class BpfObserver {
   std::size_t consume(const std::function<void(const KernelRecord&)>& sink);
   /// Records the kernel could not write because the ring buffer was full.
   std::uint64_t lost() const;
+  /// Records the kernel wrote into the ring buffer since open().
+  std::uint64_t written() const;
   /// The programs' recursion misses so far (bpf_prog_info.recursion_misses).
   ProgramMisses misses() const;
   /// The running kernel's CONFIG_HZ, as libbpf resolved it for the programs.

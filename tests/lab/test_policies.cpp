@@ -255,10 +255,19 @@ TEST_CASE("an unwritable trace path exits 2 with one line", "[policy][exit]") {
   CHECK(r.err.find("lastack: /proc/no-such-dir/: cannot create the trace directory") != std::string::npos);
 }
 
-TEST_CASE("a sysctl the kernel lacks exits 3 with one line naming file and line", "[policy][exit]") {
+TEST_CASE("a sysctl no check accounts for exits 2 with one line naming file and line", "[policy][exit]") {
   auto r = run_lastack({"run", kFixtures + "/policies/unknown-sysctl.toml"});
-  CHECK(r.exit_code == 3);
+  CHECK(r.exit_code == 2);
   CHECK(r.err == "lastack: " + kFixtures +
-                     "/policies/unknown-sysctl.toml:9: sysctl net.ipv4.tcp_no_such_setting does not exist on "
-                     "this kernel\n");
+                     "/policies/unknown-sysctl.toml:9: sysctl \"net.ipv4.tcp_no_such_setting\" is not one lastack's "
+                     "checks account for: a policy may set only those docs/design.md lists under \"Settable "
+                     "sysctls\"\n");
+}
+
+TEST_CASE("a fault the run ends before carrying out is a harness error naming it, exit 4", "[policy][exit]") {
+  auto r = run_lastack({"run", "-q", kFixtures + "/policies/hold-never-released.toml"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 4);
+  CHECK(r.out.find("harness error: fault 1 could not be carried out: the run ended before the held F") !=
+        std::string::npos);
 }

@@ -213,7 +213,7 @@ TEST_CASE("traced, a thin stream keeping its RTO is legal only with tcp_thin_lin
 // ---- absences over a closed window ----
 
 TEST_CASE("an exact count judged while the sender's timer was still armed is not checked, naming it") {
-  Trace t = drop_final_ack_trace();
+  Trace t = with_kernel_retransmits(drop_final_ack_trace());
   RetransmittedExpect x;
   x.segment.segment = Role::second_fin;
   x.segment.from = server;
@@ -281,4 +281,134 @@ TEST_CASE("sources-agree: a retransmission the counter counted but no event repo
 
 TEST_CASE("sources-agree does not apply to a sampled run: nothing of the kernel's own to compare") {
   CHECK(check_sources_agree(drop_final_ack_trace()).outcome == Outcome::not_applicable);
+}
+
+namespace {
+
+CounterDeltas agreeing_client_counters() {
+  return {{"Tcp.RetransSegs", 0}, {"TcpExt.TCPRetransFail", 0}, {"Tcp.OutRsts", 0}, {"Tcp.PassiveOpens", 0},
+          {"Tcp.EstabResets", 0}, {"TcpExt.TW", 1}, {"TcpExt.TWKilled", 0}, {"TcpExt.TCPTimeWaitOverflow", 0}};
+}
+
+// The client's close as the kernel reported it, with its change `n` (0-based) taken out.
+Trace without_state_change(std::size_t n) {
+  Trace t = traced_client_close({0, true, true});
+  t.client_counters = agreeing_client_counters();
+  std::size_t seen = 0;
+  std::erase_if(t.events, [&](const TraceEvent& e) { return std::holds_alternative<StateChange>(e) && seen++ == n; });
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("sources-agree: a socket's changes that skip a state are changes the observer missed") {
+  CHECK(check_sources_agree(without_state_change(99)).passed());  // nothing taken out: they chain
+  for (std::size_t n : {0, 1, 2, 3}) {  // the first (CLOSE -> SYN_SENT), the handshake's, the close's two
+    INFO("change " << n << " taken out");
+    const Trace t = without_state_change(n);
+    const auto r = check_sources_agree(t);
+    CHECK(r.outcome == Outcome::fail);
+    CHECK_THAT(r.saw, Contains("client state changes: socket 7"));
+    CHECK_FALSE(observer_misses_only(t).empty());
+  }
+}
+
+TEST_CASE("sources-agree: a reset close needs its received reset, and Tcp.EstabResets counts such closes") {
+  TraceBuilder b;
+  b.trace.kernel_source = KernelSource::traced;
+  b.trace.client_counters = agreeing_client_counters();
+  (*b.trace.client_counters)["TcpExt.TW"] = 0;
+  b.state(0.0, client, S::CLOSE, S::SYN_SENT).cookie = 7;
+  b.state(0.15, client, S::SYN_SENT, S::ESTABLISHED).cookie = 7;
+  StateChange& close = b.state(5.0, client, S::ESTABLISHED, S::CLOSE);
+  close.cookie = 7;
+  close.facts = StateChange::Facts{ECONNRESET, false, false};
+  sort_by_time(b.trace);
+  Trace t = b.trace;
+  CHECK_THAT(check_sources_agree(t).saw, Contains("client received resets: socket 7") &&
+                                             Contains("client connection resets: Tcp.EstabResets +0"));
+  (*t.client_counters)["Tcp.EstabResets"] = 1;
+  KernelReset& received = b.reset(4.99, client, S::ESTABLISHED, false);
+  received.cookie = 7;
+  sort_by_time(b.trace);
+  b.trace.client_counters = t.client_counters;
+  CHECK(check_sources_agree(b.trace).passed());
+}
+
+TEST_CASE("only the observer's own misses make a run worth repeating, never a capture's loss") {
+  Trace t = without_state_change(99);
+  CHECK(observer_misses_only(t).empty());  // nothing wrong
+  t.events.emplace_back(LabEvent{Instant{}, "harness error: the BPF ring buffer lost 3 kernel events",
+                                 LabEventKind::observer_missed});
+  CHECK(observer_misses_only(t) == std::vector<std::string>{"harness error: the BPF ring buffer lost 3 kernel events"});
+  (*t.client_counters)["Tcp.RetransSegs"] = 2;  // the counter above the events: missed too
+  CHECK(observer_misses_only(t).size() == 2);
+  t.events.emplace_back(LabEvent{Instant{}, "harness error: the capture dropped a segment", LabEventKind::harness_error});
+  CHECK(observer_misses_only(t).empty());
+}
+
+TEST_CASE("a segment count overstated by a SYN-ACK retransmission the observer missed is the observer's miss") {
+  TraceBuilder b;
+  b.trace.kernel_source = KernelSource::traced;
+  b.trace.whole_wire = true;
+  // Both SYN-ACKs count in Tcp.OutSegs, the second in Tcp.RetransSegs too; no event reported it.
+  b.trace.server_counters = CounterDeltas{{"Tcp.RetransSegs", 1}, {"TcpExt.TCPRetransFail", 0}, {"Tcp.OutSegs", 2}};
+  b.wire(0.0, client, "S", 0, 0, 0, {Role::syn});
+  b.wire(0.1, server, "S.", 0, 1, 0, {Role::syn_ack});
+  b.wire(1000.1, server, "S.", 0, 1, 0, {Role::syn_ack});
+  const auto found = disagreements(b.trace);
+  REQUIRE(found.size() == 2);
+  CHECK(found[0].fact == "retransmissions");
+  CHECK(found[1].fact == "segments");
+  CHECK(found[1].observer_missed);
+  CHECK(observer_misses_only(b.trace).size() == 2);
+  (*b.trace.server_counters)["Tcp.OutSegs"] = 3;  // one more than a missed event explains: the wire lost one
+  CHECK_FALSE(disagreements(b.trace).back().observer_missed);
+  CHECK(observer_misses_only(b.trace).empty());
+}
+
+// ---- sampled: the wire's labels are an inference ----
+
+TEST_CASE("sampled, a side whose counters counted retransmissions leaves claims about them not checked") {
+  Trace t = drop_final_ack_trace();
+  RetransmittedExpect x;
+  x.segment.segment = Role::second_fin;
+  x.segment.from = server;
+  x.count = 1;
+  t.server_counters = CounterDeltas{{"Tcp.RetransSegs", 1}};
+  auto r = check_retransmitted(t, x);
+  CHECK(r.outcome == Outcome::not_checked);
+  CHECK_THAT(r.saw, Contains("the server's kernel counted 1 retransmission (Tcp.RetransSegs)"));
+  SegmentsExpect s;
+  s.segment.segment = Role::fin;
+  s.segment.from = server;
+  s.with = Role::retransmission;
+  s.count = 1;
+  CHECK(check_segments(t, s).outcome == Outcome::not_checked);
+  s.with.reset();  // how many FINs the server put on the wire is the wire's own fact
+  s.count = 2;
+  CHECK(check_segments(t, s).passed());
+  CHECK(check_retransmitted(with_kernel_retransmits(t), x).passed());  // traced: the kernel names it
+}
+
+TEST_CASE("sampled, counters that say a side retransmitted nothing take the wire's labels from it") {
+  // A simultaneous open's SYN-ACKs repeat each side's SYN sequence number: the wire calls them
+  // retransmissions, the kernel (Tcp.RetransSegs +0 on both sides) says neither was.
+  TraceBuilder b;
+  b.wire(0.0, client, "S", 0, 0, 0, {Role::syn});
+  b.wire(0.0, server, "S", 0, 0, 0, {Role::syn});
+  b.wire(0.1, client, "S.", 0, 1, 0, {Role::syn_ack, Role::retransmission});
+  b.wire(0.1, server, "S.", 0, 1, 0, {Role::syn_ack, Role::retransmission});
+  b.trace.client_counters = CounterDeltas{{"Tcp.RetransSegs", 0}};
+  SegmentsExpect s;
+  s.segment.segment = Role::syn_ack;
+  s.with = Role::retransmission;
+  s.count = 0;
+  CHECK(check_segments(b.trace, s).outcome == Outcome::not_checked);  // the server's counters unread
+  b.trace.server_counters = CounterDeltas{{"Tcp.RetransSegs", 0}};
+  CHECK(check_segments(b.trace, s).outcome == Outcome::fail);  // labels not yet taken
+  label_retransmissions(b.trace);
+  CHECK(check_segments(b.trace, s).passed());
+  b.trace.server_counters = CounterDeltas{{"Tcp.RetransSegs", 1}};
+  CHECK(check_segments(b.trace, s).outcome == Outcome::not_checked);
 }

@@ -378,14 +378,14 @@ TEST_CASE("retransmitted passes when the FIN comes back after one RTO") {
   x.segment.from = server;
   x.after_rto = true;
   x.line = 21;
-  const auto r = check_retransmitted(drop_final_ack_trace(), x);
+  const auto r = check_retransmitted(with_kernel_retransmits(drop_final_ack_trace()), x);
   CHECK(r.passed());
   CHECK_FALSE(r.builtin);
   CHECK(r.line == 21);
   CHECK(r.name == "retransmitted second-fin from server");
   CHECK_THAT(r.expected, Contains("about 1 RTO (204 ms) after the original"));
   CHECK_THAT(r.saw, Contains("retransmitted once, same seq 1 (F.), gap 204 ms (first: RTO retransmission, "
-                             "inferred from the gaps; RTO 204 ms); first gap 204 ms vs 204 ms, bound "));
+                             "the kernel's cause; RTO 204 ms); first gap 204 ms vs 204 ms, bound "));
   CHECK_THAT(r.saw, Contains("timer +4 ms, RTT +0.2 ms"));
 }
 
@@ -393,7 +393,7 @@ TEST_CASE("retransmitted fails when the first gap is far from the RTO") {
   RetransmittedExpect x;
   x.segment.segment = second_fin;
   x.after_rto = true;
-  const auto r = check_retransmitted(fin_retransmitted({400}), x);
+  const auto r = check_retransmitted(with_kernel_retransmits(fin_retransmitted({400})), x);
   CHECK_FALSE(r.passed());
   CHECK_THAT(r.saw, Contains("first gap 400 ms vs 204 ms, outside the bound -9 ms/+29 ms (timer +4 ms"));
 }
@@ -404,11 +404,11 @@ TEST_CASE("an RTO of 63 jiffies sits on the wheel's level 1: 33 ms late passes, 
   RetransmittedExpect x;
   x.segment.segment = second_fin;
   x.after_rto = true;
-  const auto late_by_a_granule = check_retransmitted(fin_retransmitted({285}, false, 252), x);
+  const auto late_by_a_granule = check_retransmitted(with_kernel_retransmits(fin_retransmitted({285}, false, 252)), x);
   CHECK(late_by_a_granule.passed());
   CHECK_THAT(late_by_a_granule.saw, Contains("first gap 285 ms vs 252 ms, bound"));
   CHECK_THAT(late_by_a_granule.saw, Contains("timer +32 ms"));
-  const auto later = check_retransmitted(fin_retransmitted({320}, false, 252), x);
+  const auto later = check_retransmitted(with_kernel_retransmits(fin_retransmitted({320}, false, 252)), x);
   CHECK_FALSE(later.passed());
   CHECK_THAT(later.saw, Contains("first gap 320 ms vs 252 ms, outside the bound"));
 }
@@ -419,10 +419,11 @@ TEST_CASE("a timer the kernel says it ran late widens the bound by exactly that 
   x.after_rto = true;
   // 240 ms against a 204 ms RTO: 36 ms late, past the +29 ms bound (timer, RTT, host).
   Trace late = fin_retransmitted({240});
-  CHECK_FALSE(check_retransmitted(late, x).passed());
+  CHECK_FALSE(check_retransmitted(with_kernel_retransmits(late), x).passed());
   // The kernel says its timer (armed for 204 ms when the FIN left) ran 36 ms late.
   TraceBuilder k;
   k.trace = late;
+  k.trace.kernel_source = KernelSource::traced;  // the one retransmission, accounted for below
   auto& retransmit = k.retransmit(250, server, 1, RetransmitCause::rto, TcpState::LAST_ACK);
   retransmit.timer_late = std::chrono::milliseconds(36);
   retransmit.rto = std::chrono::milliseconds(204);
@@ -439,6 +440,7 @@ TEST_CASE("the kernel's own arming time starts the RTO, not the wire's, and an a
   Trace late = fin_retransmitted({240});  // FIN at 10 ms, retransmitted at 250 ms
   TraceBuilder k;
   k.trace = late;
+  k.trace.kernel_source = KernelSource::traced;  // the one retransmission, accounted for below
   auto& retransmit = k.retransmit(250, server, 1, RetransmitCause::rto, TcpState::LAST_ACK);
   retransmit.timer_late = std::chrono::microseconds(0);
   retransmit.rto = std::chrono::milliseconds(204);  // so armed at 46 ms: 36 ms after the FIN left
@@ -475,6 +477,7 @@ TEST_CASE("with_timer_lateness: the closing timer's lateness on the late side, t
 TEST_CASE("retransmitted assumes TCP_RTO_MIN when no RTO was sampled, and says so") {
   Trace t = fin_retransmitted({205});
   remove_events<SocketEvent>(t, [](const SocketEvent&) { return true; });
+  t = with_kernel_retransmits(t);
   RetransmittedExpect x;
   x.segment.segment = second_fin;
   x.after_rto = true;
@@ -495,7 +498,7 @@ TEST_CASE("retransmitted ignores the handshake's initial RTO for a FIN") {
   RetransmittedExpect x;
   x.segment.segment = first_fin;
   x.after_rto = true;
-  const auto r = check_retransmitted(b.trace, x);
+  const auto r = check_retransmitted(with_kernel_retransmits(b.trace), x);
   CHECK(r.passed());
   CHECK_THAT(r.saw, Contains("RTO 212 ms"));
 }
@@ -509,7 +512,7 @@ TEST_CASE("retransmitted takes the RTO from a sample just after the original whe
   RetransmittedExpect x;
   x.segment.segment = second_fin;
   x.after_rto = true;
-  const auto r = check_retransmitted(b.trace, x);
+  const auto r = check_retransmitted(with_kernel_retransmits(b.trace), x);
   CHECK(r.passed());
   CHECK_THAT(r.expected, Contains("about 1 RTO (300 ms)"));
   CHECK_THAT(r.saw, Contains("RTO 300 ms"));
@@ -519,19 +522,19 @@ TEST_CASE("retransmitted checks an exact count") {
   RetransmittedExpect x;
   x.segment.segment = second_fin;
   x.count = 2;
-  const auto fails = check_retransmitted(fin_retransmitted({204}), x);
+  const auto fails = check_retransmitted(with_kernel_retransmits(fin_retransmitted({204})), x);
   CHECK_FALSE(fails.passed());
   CHECK_THAT(fails.expected, Contains("exactly twice"));
   CHECK_THAT(fails.saw, Contains("retransmitted once"));
-  CHECK(check_retransmitted(fin_retransmitted({204, 408}), x).passed());
+  CHECK(check_retransmitted(with_kernel_retransmits(fin_retransmitted({204, 408})), x).passed());
 }
 
 TEST_CASE("retransmitted checks a fixed delay") {
   RetransmittedExpect x;
   x.segment.segment = second_fin;
   x.after = Millis(300);
-  CHECK(check_retransmitted(fin_retransmitted({310}), x).passed());
-  const auto r = check_retransmitted(fin_retransmitted({204}), x);
+  CHECK(check_retransmitted(with_kernel_retransmits(fin_retransmitted({310})), x).passed());
+  const auto r = check_retransmitted(with_kernel_retransmits(fin_retransmitted({204})), x);
   CHECK_FALSE(r.passed());
   CHECK_THAT(r.saw, Contains("first gap 204 ms vs 300 ms, outside the bound -9 ms/+57 ms (timer +32 ms"));
 }
@@ -540,10 +543,10 @@ TEST_CASE("retransmitted checks exponential backoff") {
   RetransmittedExpect x;
   x.segment.segment = second_fin;
   x.backoff = true;
-  const auto good = check_retransmitted(fin_retransmitted({204, 410, 815}), x);
+  const auto good = check_retransmitted(with_kernel_retransmits(fin_retransmitted({204, 410, 815})), x);
   CHECK(good.passed());
   CHECK_THAT(good.saw, Contains("gaps 204, 410, 815 ms"));
-  const auto bad = check_retransmitted(fin_retransmitted({204, 410, 500}), x);
+  const auto bad = check_retransmitted(with_kernel_retransmits(fin_retransmitted({204, 410, 500})), x);
   CHECK_FALSE(bad.passed());
   CHECK_THAT(bad.saw, Contains("gap 3 is 500 ms, not 820 ms (double gap 2;"));
 }
@@ -553,10 +556,10 @@ TEST_CASE("retransmitted backoff starts after a tail-loss probe fired at the RTO
   RetransmittedExpect x;
   x.segment.segment = second_fin;
   x.backoff = true;
-  const auto probe_first = check_retransmitted(fin_retransmitted({207, 208, 440, 832}), x);
+  const auto probe_first = check_retransmitted(with_kernel_retransmits(fin_retransmitted({207, 208, 440, 832}), 1), x);
   CHECK(probe_first.passed());
   CHECK_THAT(probe_first.saw, Contains("tail-loss probe"));
-  const auto too_few = check_retransmitted(fin_retransmitted({204, 210}), x);
+  const auto too_few = check_retransmitted(with_kernel_retransmits(fin_retransmitted({204, 210}), 1), x);
   CHECK_FALSE(too_few.passed());
   CHECK_THAT(too_few.saw, Contains("at least two timer retransmissions after the tail-loss probe"));
 }
@@ -575,12 +578,12 @@ TEST_CASE("retransmitted fails when the segment is never sent again, or never se
   RetransmittedExpect x;
   x.segment.segment = first_fin;
   x.segment.from = client;
-  const auto once = check_retransmitted(drop_final_ack_trace(), x);
+  const auto once = check_retransmitted(with_kernel_retransmits(drop_final_ack_trace()), x);
   CHECK_FALSE(once.passed());
   CHECK(once.saw == "F. seq 1001 from client sent at 2 ms, never retransmitted");
   x.segment.segment = syn_ack;
   x.segment.from = client;
-  const auto none = check_retransmitted(drop_final_ack_trace(), x);
+  const auto none = check_retransmitted(with_kernel_retransmits(drop_final_ack_trace()), x);
   CHECK_FALSE(none.passed());
   CHECK(none.saw == "no syn-ack from client on the wire");
 }
@@ -590,14 +593,14 @@ TEST_CASE("retransmitted with count 0 reads as no retransmission") {
   x.segment.segment = first_fin;
   x.segment.from = client;
   x.count = 0;
-  const auto r = check_retransmitted(drop_final_ack_trace(), x);
+  const auto r = check_retransmitted(with_kernel_retransmits(drop_final_ack_trace()), x);
   CHECK(r.passed());
   CHECK(r.name == "no retransmission of first-fin from client");
   CHECK(r.expected == "the first first-fin from client never retransmitted");
   CHECK(r.saw == "F. seq 1001 from client sent at 2 ms, never retransmitted");
   x.segment.segment = second_fin;
   x.segment.from = server;
-  const auto again = check_retransmitted(drop_final_ack_trace(), x);
+  const auto again = check_retransmitted(with_kernel_retransmits(drop_final_ack_trace()), x);
   CHECK_FALSE(again.passed());
   CHECK_THAT(again.saw, Contains("retransmitted once"));
 }
@@ -988,9 +991,9 @@ TEST_CASE("an injected copy of a FIN is not counted as the kernel's retransmissi
   RetransmittedExpect none;
   none.segment.segment = first_fin;
   none.count = 0;
-  const auto r = check_retransmitted(b.trace, none);
+  const auto r = check_retransmitted(with_kernel_retransmits(b.trace), none);
   CHECK(r.passed());
   CHECK(kernel_retransmission(copy) == false);
   copy.injected = false;
-  CHECK_FALSE(check_retransmitted(b.trace, none).passed());
+  CHECK_FALSE(check_retransmitted(with_kernel_retransmits(b.trace), none).passed());
 }

@@ -411,13 +411,13 @@ TEST_CASE("retransmitted: passes, fails when the retransmission is removed") {
   RetransmittedExpect x;
   x.segment.segment = second_fin;
   x.segment.from = server;
-  CHECK(check_retransmitted(drop_final_ack_trace(), x).passed());
+  CHECK(check_retransmitted(with_kernel_retransmits(drop_final_ack_trace()), x).passed());
   Trace t = drop_final_ack_trace();
   std::erase_if(t.events, [](const TraceEvent& e) {
     const auto* w = std::get_if<WireEvent>(&e);
     return w && w->info.roles.has(retransmission);
   });
-  const auto r = check_retransmitted(t, x);
+  const auto r = check_retransmitted(with_kernel_retransmits(t), x);
   CHECK(r.outcome == Outcome::fail);
   CHECK_THAT(r.saw, Contains("never retransmitted"));
 }
@@ -426,8 +426,8 @@ TEST_CASE("retransmitted with backoff fails on equal gaps and names the bound") 
   RetransmittedExpect x;
   x.segment.segment = second_fin;
   x.backoff = true;
-  CHECK(check_retransmitted(fin_chain({204, 408, 816}), x).passed());
-  const auto r = check_retransmitted(fin_chain({204, 204, 204, 204, 204}), x);
+  CHECK(check_retransmitted(with_kernel_retransmits(fin_chain({204, 408, 816})), x).passed());
+  const auto r = check_retransmitted(with_kernel_retransmits(fin_chain({204, 204, 204, 204, 204})), x);
   CHECK(r.outcome == Outcome::fail);
   CHECK_THAT(r.saw, Contains("not 408 ms (double gap") && Contains("timer +"));
 }
@@ -621,7 +621,7 @@ TEST_CASE("retransmitted ignores an RTO sampled before the handshake for a later
   RetransmittedExpect x;
   x.segment.segment = second_fin;
   x.after_rto = true;
-  const auto r = check_retransmitted(b.trace, x);
+  const auto r = check_retransmitted(with_kernel_retransmits(b.trace), x);
   CHECK(r.passed());
   CHECK_THAT(r.saw, Contains("assumed TCP_RTO_MIN 200 ms"));
 }

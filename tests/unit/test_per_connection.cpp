@@ -86,7 +86,7 @@ std::vector<std::string> names(const std::vector<CheckResult>& results) {
 }  // namespace
 
 TEST_CASE("a single-connection trace gets one result per expectation, named as before") {
-  const Trace t = drop_final_ack_trace();
+  const Trace t = with_kernel_retransmits(drop_final_ack_trace());
   const auto results = check_expectations(t, {server_reaches_last_ack(), second_fin_retransmitted()});
   REQUIRE(results.size() == 2);
   CHECK(results[0].name == check_expectation(t, server_reaches_last_ack()).name);
@@ -122,8 +122,11 @@ TEST_CASE("connection_trace keeps one connection's segments and sockets, and the
 }
 
 TEST_CASE("an expectation without connection is judged on each connection, one verdict each") {
-  const Trace t = three_connections(drop_final_ack_trace());
-  const auto results = check_expectations(t, {server_reaches_last_ack(), second_fin_retransmitted()});
+  const Trace sampled = three_connections(drop_final_ack_trace());
+  auto results = check_expectations(sampled, {server_reaches_last_ack()});
+  // Retransmissions are the kernel's word: the same connections, traced.
+  for (auto& r : check_expectations(with_kernel_retransmits(sampled), {second_fin_retransmitted()}))
+    results.push_back(std::move(r));
   CHECK(names(results) == std::vector<std::string>{
                               "state server reaches LAST_ACK on connection 1",
                               "state server reaches LAST_ACK on connection 2",
@@ -149,7 +152,7 @@ TEST_CASE("the verdict names the connection that failed") {
   append_connection(t, lossy, 2, 2000);
   std::stable_sort(t.events.begin(), t.events.end(),
                    [](const TraceEvent& a, const TraceEvent& b) { return event_time(a) < event_time(b); });
-  const auto results = check_expectations(t, {second_fin_retransmitted()});
+  const auto results = check_expectations(with_kernel_retransmits(t), {second_fin_retransmitted()});
   REQUIRE(results.size() == 3);
   CHECK(results[0].passed());
   CHECK_FALSE(results[1].passed());
@@ -174,7 +177,7 @@ TEST_CASE("connection = N judges that connection only, and fails when the wire n
   // A selector's connection is the check's own business, on the whole trace.
   RetransmittedExpect r = second_fin_retransmitted();
   r.segment.connection = 3;
-  results = check_expectations(t, {r});
+  results = check_expectations(with_kernel_retransmits(t), {r});
   REQUIRE(results.size() == 1);
   CHECK(results[0].name == "retransmitted second-fin from server on connection 3");
   CHECK(results[0].passed());
@@ -263,7 +266,7 @@ Trace many_connections(const Trace& one, std::size_t n) {
 }  // namespace
 
 TEST_CASE("past fold_above connections, each check is one row judging every connection") {
-  const Trace t = many_connections(drop_final_ack_trace(), fold_above + 4);
+  const Trace t = with_kernel_retransmits(many_connections(drop_final_ack_trace(), fold_above + 4));
   const auto results = check_expectations(t, {server_reaches_last_ack(), second_fin_retransmitted()});
   REQUIRE(results.size() == 2);
   CHECK(results[1].name == fmt::format("retransmitted second-fin from server on each of {} connections", fold_above + 4));
@@ -279,7 +282,7 @@ TEST_CASE("a folded check fails when one connection fails, and names it") {
     const auto* w = std::get_if<WireEvent>(&ev);
     return w && w->info.connection == 6 && (w->fate == Fate::dropped || w->info.roles.has(Role::retransmission));
   });
-  const auto results = check_expectations(t, {second_fin_retransmitted()});
+  const auto results = check_expectations(with_kernel_retransmits(t), {second_fin_retransmitted()});
   REQUIRE(results.size() == 1);
   CHECK(results[0].outcome == Outcome::fail);
   CHECK_THAT(results[0].saw, Contains(fmt::format("1 of {} connections fail ({} pass, 1 fail); connection 7: ",

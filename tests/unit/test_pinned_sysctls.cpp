@@ -9,6 +9,7 @@
 
 #include "harness/core/pinned_sysctls.hpp"
 #include "harness/core/policy_parser.hpp"
+#include "harness/core/settable_sysctls.hpp"
 
 using namespace lastack;
 
@@ -67,4 +68,24 @@ TEST_CASE("every sysctl a shipped policy sets overrides a pinned one", "[pinned]
       }
   }
   CHECK(seen > 0);
+}
+
+TEST_CASE("every pinned sysctl may be set by a policy, and docs/design.md lists every settable one", "[pinned]") {
+  for (const PinnedSysctl& pin : pinned_sysctls()) {
+    INFO(pin.name);
+    CHECK(find_settable_sysctl(pin.name) != nullptr);
+  }
+  const auto docs = std::filesystem::path(LASTACK_FIXTURES).parent_path().parent_path() / "docs" / "design.md";
+  std::ifstream in(docs);
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string design = text.str();
+  const auto section = design.find("### Settable sysctls");
+  REQUIRE(section != std::string::npos);
+  for (const SettableSysctl& s : settable_sysctls()) {
+    INFO(s.name);
+    CHECK_FALSE(s.model.empty());
+    const std::string short_name(s.name.rfind("net.ipv4.", 0) == 0 ? s.name.substr(9) : s.name);
+    CHECK(design.find("| " + short_name + " |", section) != std::string::npos);
+  }
 }

@@ -1,7 +1,9 @@
 #pragma once
 // Builds small traces in code for oracle and report tests: one connection, client
 // 198.18.1.2:40000 -> server 198.18.2.2:8080, sequence numbers given relative to each ISN.
+#include <algorithm>
 #include <chrono>
+#include <vector>
 #include <initializer_list>
 #include <optional>
 #include <string_view>
@@ -170,6 +172,37 @@ class TraceBuilder {
  private:
   std::uint64_t packets_ = 0;
 };
+
+/// `t` as a traced run records it: one kernel account (armed with the last RTO its side sampled
+/// before it; the first `probes` tail-loss probes, the rest the RTO timer's) per segment labelled
+/// a retransmission, so that the labels are the kernel's word and checks about retransmissions
+/// decide. A sampled trace's labels are only the wire's inference, and such checks are not
+/// checked when the sender's counters counted any.
+inline Trace with_kernel_retransmits(Trace t, std::size_t probes = 0) {
+  std::vector<TraceEvent> accounts;
+  std::chrono::microseconds rto[2] = {};
+  for (const TraceEvent& ev : t.events) {
+    if (const auto* s = std::get_if<SocketEvent>(&ev); s && s->rto.count() > 0)
+      rto[s->side == Side::client ? 0 : 1] = s->rto;
+    const auto* w = std::get_if<WireEvent>(&ev);
+    if (!w || w->injected || !w->info.roles.has(Role::retransmission)) continue;
+    KernelRetransmit k;
+    k.at = w->at;
+    k.side = w->info.from;
+    k.connection = w->info.connection;
+    k.local_port = w->segment.sport;
+    k.remote_port = w->segment.dport;
+    k.seq = w->segment.seq;
+    k.cause = accounts.size() < probes ? RetransmitCause::loss_probe : RetransmitCause::rto;
+    k.rto = rto[k.side == Side::client ? 0 : 1];
+    accounts.emplace_back(k);
+  }
+  t.events.insert(t.events.end(), accounts.begin(), accounts.end());
+  std::stable_sort(t.events.begin(), t.events.end(),
+                   [](const TraceEvent& a, const TraceEvent& b) { return event_time(a) < event_time(b); });
+  t.kernel_source = KernelSource::traced;
+  return t;
+}
 
 /// connect, send 1000, client closes first, server closes 50 ms later; the final ACK is
 /// dropped, the server's FIN is retransmitted after its RTO (204 ms) and the client's
