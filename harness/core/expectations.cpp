@@ -86,6 +86,24 @@ std::vector<std::string> backoff_problems(const Trace& trace, const Retransmitte
 
 }  // namespace
 
+namespace {
+
+// The RTO the first retransmission's timer ran with, as the sender's samples show it: the first
+// sample after the kernel says it armed the timer (until the timer fired nothing re-armed it, so
+// the sample shows its RTO), else the latest sample before the original. Never the kernel's own
+// icsk_rto alone: the arming time is derived from it, and the check would judge itself.
+std::optional<std::chrono::microseconds> armed_rto(const Trace& trace, const WireEvent* original,
+                                                   const std::vector<const WireEvent*>& again) {
+  if (!original) return std::nullopt;
+  const Instant until = again.empty() ? Instant::max() : again.front()->at;
+  if (!again.empty())
+    if (const auto armed = timer_armed_at(trace, *again.front()))
+      if (const auto shown = rto_sampled_between(trace, *original, *armed, until)) return shown;
+  return rto_for(trace, *original, until);
+}
+
+}  // namespace
+
 CheckResult check_retransmitted(const Trace& trace, const RetransmittedExpect& x) {
   const std::string what = selector_text(x.segment);
   const bool never = x.count == 0u;
@@ -98,9 +116,7 @@ CheckResult check_retransmitted(const Trace& trace, const RetransmittedExpect& x
   const WireEvent* original = first_original(trace, x.segment);
   const auto again =
       original ? retransmissions_of(trace, *original) : std::vector<const WireEvent*>{};
-  const auto rto =
-      original ? rto_for(trace, *original, again.empty() ? Instant::max() : again.front()->at)
-               : std::nullopt;
+  const auto rto = armed_rto(trace, original, again);
   std::optional<Duration> want_gap;
   if (x.after_rto) {
     want_gap = rto ? Duration(*rto) : Duration(tcp_rto_min);

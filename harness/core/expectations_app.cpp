@@ -1,6 +1,6 @@
 // check = "app" where commands are involved: under `lastack exec` the programs are the user's,
 // so what can be known of them is how each command ended (exit) and what it printed (output);
-// what lastack's agents report (sees, received, sent) cannot be known there, and is "not checked".
+// what lastack's agents report (sees, received, sent) describes them only: "not applicable" there.
 #include <regex>
 #include <string>
 #include <vector>
@@ -98,14 +98,19 @@ CheckResult check_app_commands(const Trace& trace, const AppExpect& x) {
     const AppEvent* command = command_of(trace, x.side);
     if (x.exit_status) expected.push_back(fmt::format("the {} command exits with status {}", side, *x.exit_status));
     if (x.output) expected.push_back(fmt::format("its output matches /{}/", *x.output));
-    if (!steps.empty()) {
-      expected.push_back(fmt::format("{} as the agent's steps would show", join(steps, ", ")));
-      f.unknowns.push_back(fmt::format("{}: under lastack exec the programs are yours, and lastack sees only "
-                                       "their exit status and output",
-                                       join(steps, ", ")));
+    // sees, received and sent describe lastack's agents: yours report neither, so they do not apply.
+    const std::string agents_only = fmt::format("{} describe{} lastack's own agents (under lastack exec it sees only "
+                                                "the commands' exit status and output)",
+                                                join(steps, ", "), steps.size() == 1 ? "s" : "");
+    if (!x.exit_status && !x.output) {
+      r.outcome = Outcome::not_applicable;
+      r.expected = fmt::format("{} as lastack's agents would report", join(steps, ", "));
+      r.saw = agents_only;
+      return r;
     }
     if (x.exit_status) judge_exit(command, *x.exit_status, f);
     if (x.output) judge_output(command, *x.output, f);
+    if (!steps.empty()) f.seen.push_back(agents_only + ": not applicable");
   } else {
     // lastack's own agents: their steps are judged as ever; they have no command to exit or print.
     AppExpect agent = x;

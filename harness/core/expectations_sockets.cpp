@@ -184,7 +184,7 @@ CheckResult check_socket_held(const Trace& trace, const SocketHeldExpect& x) {
   r.expected = x.longer_than ? fmt::format("no {} socket held in {} longer than {}", side, states, held_text(*x.longer_than))
                              : fmt::format("no {} socket still in {} when the run ends", side, states);
   std::vector<const StateHistory*> sockets;
-  const auto histories = state_histories(trace);
+  const auto histories = on_wire_histories(trace);
   for (const StateHistory& h : histories)
     if ((!x.side || h.side == *x.side) && !h.steps.empty()) sockets.push_back(&h);
   if (sockets.empty()) {

@@ -306,6 +306,7 @@ std::string render_ladder(const Trace& trace, const LadderOptions& opts) {
   const std::size_t lane =
       opts.width > time_column_width + 40 ? opts.width - time_column_width : 40;
   const auto wires = wire_events(trace);
+  const WirePorts wire_ports(trace);
   const bool many_connections = std::any_of(
       wires.begin(), wires.end(), [](const WireEvent* w) { return w->info.connection > 0; });
 
@@ -333,9 +334,12 @@ std::string render_ladder(const Trace& trace, const LadderOptions& opts) {
                       : w->info.roles.has(Role::retransmission) ? yellow
                                                                 : std::string_view{}});
     } else if (const auto* s = std::get_if<SocketEvent>(&ev)) {
-      if (auto text = states.sampled(*s)) rows.push_back({s->at, at_side(s->side, *text, lane), {}});
+      if (!wire_ports.off_the_wire(s->side, s->local_port, s->remote_port))
+        if (auto text = states.sampled(*s)) rows.push_back({s->at, at_side(s->side, *text, lane), {}});
     } else if (const auto* c = std::get_if<StateChange>(&ev)) {
-      if (auto text = states.traced(*c)) rows.push_back({c->at, at_side(c->side, *text, lane), {}});
+      // A socket no connection on the wire is (a proxy's backend) is not drawn in the lanes.
+      if (c->connection || !wire_ports.off_the_wire(c->side, c->local_port, c->remote_port))
+        if (auto text = states.traced(*c)) rows.push_back({c->at, at_side(c->side, *text, lane), {}});
     } else if (const auto* r = std::get_if<KernelReset>(&ev)) {
       if (!r->sent)
         rows.push_back({r->at, at_side(r->side, fmt::format("RST accepted in {}", state_name(r->state)), lane), {}});

@@ -54,8 +54,24 @@ std::string_view verdict_label(RunVerdict v) {
   return "FAIL";
 }
 
+namespace {
+
+// A policy with checks of its own, none of which applies (under exec, only what lastack's agents
+// would report): nothing it claims was judged.
+bool none_of_its_own_applies(const std::vector<CheckResult>& results) {
+  bool own = false;
+  for (const CheckResult& r : results) {
+    if (r.builtin) continue;
+    if (r.outcome != Outcome::not_applicable) return false;
+    own = true;
+  }
+  return own;
+}
+
+}  // namespace
+
 RunVerdict run_verdict(const std::vector<CheckResult>& results) {
-  bool unchecked = false;
+  bool unchecked = none_of_its_own_applies(results);
   for (const CheckResult& r : results) {
     if (r.outcome == Outcome::fail) return RunVerdict::fail;
     if (!r.builtin && r.outcome == Outcome::not_checked) unchecked = true;
@@ -65,6 +81,7 @@ RunVerdict run_verdict(const std::vector<CheckResult>& results) {
 
 std::vector<std::string> unchecked_reasons(const std::vector<CheckResult>& results) {
   std::vector<std::string> out;
+  if (none_of_its_own_applies(results)) out.emplace_back("none of the policy's own checks applies");
   for (const CheckResult& r : results)
     if (!r.builtin && r.outcome == Outcome::not_checked)
       out.push_back(fmt::format("{} (line {}): {}", r.name, r.line, r.saw));

@@ -49,9 +49,11 @@ enum class RunVerdict : std::uint8_t { pass, fail, inconclusive };
 /// "PASS", "FAIL", "INCONCLUSIVE".
 std::string_view verdict_label(RunVerdict v);
 /// The verdict over a run's checks (a built-in that is not checked or not applicable never
-/// makes a run inconclusive: only the policy's expectations do).
+/// makes a run inconclusive: only the policy's expectations do; a policy none of whose own
+/// expectations applies is inconclusive too, having had nothing of its own judged).
 RunVerdict run_verdict(const std::vector<CheckResult>& results);
-/// The policy's expectations that were not checked, each as "name (line N): why".
+/// The policy's expectations that were not checked, each as "name (line N): why" (first, when
+/// none of them applies, "none of the policy's own checks applies").
 std::vector<std::string> unchecked_reasons(const std::vector<CheckResult>& results);
 
 /// How far a measured gap between two timer-driven events may be from the timer's nominal

@@ -108,6 +108,12 @@ struct Scenario {
   // connections = N: N copies of this scenario run at once, each its own connection (the client
   // opens N, the server accepts N on one listener); each check is judged on every one of them.
   std::uint32_t connections = 1;
+  // Under `lastack exec`, a policy written for one connection applies to each connection the
+  // user's programs open: faults count and lab actions fire within each, as with connections = N.
+  bool each_connection = false;
+
+  /// True when faults count, and lab actions fire, within each connection.
+  bool per_connection() const { return connections > 1 || each_connection; }
 };
 
 // ---- expectations ([[expect]] tables) ----

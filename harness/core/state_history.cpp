@@ -434,9 +434,20 @@ StateEvidence state_evidence(const Trace& trace, Side side, const std::vector<St
   return e;
 }
 
-std::vector<StateHistory> side_histories(const Trace& trace, Side side) {
+bool off_the_wire(const WirePorts& wire, const StateHistory& h) {
+  return !h.connection && !h.listener && wire.off_the_wire(h.side, h.local_port, h.remote_port);
+}
+
+std::vector<StateHistory> on_wire_histories(const Trace& trace) {
   auto histories = state_histories(trace);
-  std::erase_if(histories, [side](const StateHistory& h) { return h.side != side || h.listener; });
+  const WirePorts wire(trace);
+  std::erase_if(histories, [&](const StateHistory& h) { return off_the_wire(wire, h); });
+  return histories;
+}
+
+std::vector<StateHistory> side_histories(const Trace& trace, Side side) {
+  auto histories = on_wire_histories(trace);
+  std::erase_if(histories, [&](const StateHistory& h) { return h.side != side || h.listener; });
   return histories;
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "harness/core/trace.hpp"
+#include "harness/core/trace_query.hpp"
 
 namespace lastack {
 
@@ -77,7 +78,15 @@ struct StateHistory {
 /// closed. Sampled, the samples alone.
 std::vector<StateHistory> state_histories(const Trace& trace);
 
-/// `side`'s sockets but its listeners, in order of first appearance (request sockets included).
+/// A socket the policy is not about: the trace has a wire, and no segment on it has this
+/// socket's ports (a proxy's loopback backend, a health check inside one namespace). Never judged.
+bool off_the_wire(const WirePorts& wire, const StateHistory& h);
+
+/// The histories of `state_histories` whose sockets are on the wire.
+std::vector<StateHistory> on_wire_histories(const Trace& trace);
+
+/// `side`'s sockets but its listeners and those off the wire, in order of first appearance
+/// (request sockets included).
 std::vector<StateHistory> side_histories(const Trace& trace, Side side);
 
 /// "client socket 40000→8080", "server listener 8080", "server request socket 8080←40000".

@@ -134,6 +134,35 @@ bool sent_reset(const Trace& trace, std::size_t connection, Side side) {
   });
 }
 
+std::map<std::size_t, std::set<std::size_t>> fault_connections(const Trace& trace) {
+  std::map<std::size_t, std::set<std::size_t>> out;
+  for (const WireEvent* w : wire_events(trace))
+    if (w->fault) out[*w->fault].insert(w->info.connection);
+  return out;
+}
+
+std::string fault_connections_text(const Trace& trace) {
+  std::string out;
+  for (const auto& [fault, connections] : fault_connections(trace)) {
+    std::string list;
+    for (std::size_t c : connections) list += fmt::format("{}{}", list.empty() ? "" : ", ", c + 1);
+    out += fmt::format("{}fault {} hit connection{} {}", out.empty() ? "" : "; ", fault + 1,
+                       connections.size() == 1 ? "" : "s", list);
+  }
+  return out;
+}
+
+WirePorts::WirePorts(const Trace& trace) {
+  for (const WireEvent* w : wire_events(trace)) {
+    carried_.insert({w->info.from, w->segment.sport, w->segment.dport});
+    carried_.insert({peer_of(w->info.from), w->segment.dport, w->segment.sport});
+  }
+}
+
+bool WirePorts::off_the_wire(Side side, std::uint16_t local_port, std::uint16_t remote_port) const {
+  return !carried_.empty() && local_port != 0 && remote_port != 0 && !carried_.count({side, local_port, remote_port});
+}
+
 std::optional<std::size_t> connection_of_ports(const Trace& trace, Side side,
                                                std::uint16_t local_port, std::uint16_t remote_port) {
   const auto ports = connections_by_ports(trace);
@@ -342,17 +371,36 @@ std::optional<std::chrono::microseconds> rto_at(const Trace& trace, Side side,
   return rto;
 }
 
+namespace {
+
+// A sample from before the handshake completed holds the initial RTO (1 s), not the one the
+// handshake's round trip set: it says nothing about a later segment.
+bool rto_usable_for(const WireEvent& original, const SocketEvent& e) {
+  return original.segment.flags.syn() ||
+         (e.state != TcpState::SYN_SENT && e.state != TcpState::SYN_RECV && e.state != TcpState::NEW_SYN_RECV);
+}
+
+}  // namespace
+
+std::optional<std::chrono::microseconds> rto_sampled_between(const Trace& trace, const WireEvent& original,
+                                                             Instant from, Instant until) {
+  const auto ports = connections_by_ports(trace);
+  for (const TraceEvent& ev : trace.events) {
+    const auto* e = std::get_if<SocketEvent>(&ev);
+    if (!e || e->side != original.info.from || e->at < from || e->rto.count() <= 0 || !rto_usable_for(original, *e))
+      continue;
+    if (e->at >= until) break;
+    const auto conn = lookup_connection(ports, *e);
+    if (!conn || *conn == original.info.connection) return e->rto;
+  }
+  return std::nullopt;
+}
+
 std::optional<std::chrono::microseconds> rto_for(const Trace& trace, const WireEvent& original,
                                                  Instant until) {
   const Side side = original.info.from;
   const std::size_t connection = original.info.connection;
-  // A sample from before the handshake completed holds the initial RTO (1 s), not the one the
-  // handshake's round trip set: it says nothing about a later segment.
-  const bool handshake_segment = original.segment.flags.syn();
-  const auto usable = [&](const SocketEvent& e) {
-    return handshake_segment || (e.state != TcpState::SYN_SENT && e.state != TcpState::SYN_RECV &&
-                                 e.state != TcpState::NEW_SYN_RECV);
-  };
+  const auto usable = [&](const SocketEvent& e) { return rto_usable_for(original, e); };
   const auto ports = connections_by_ports(trace);
   std::optional<std::chrono::microseconds> before;
   for (const TraceEvent& ev : trace.events) {
@@ -363,14 +411,7 @@ std::optional<std::chrono::microseconds> rto_for(const Trace& trace, const WireE
     before = e->rto;
   }
   if (before) return before;
-  for (const TraceEvent& ev : trace.events) {
-    const auto* e = std::get_if<SocketEvent>(&ev);
-    if (!e || e->side != side || e->at < original.at || e->rto.count() <= 0 || !usable(*e)) continue;
-    if (e->at >= until) break;
-    const auto conn = lookup_connection(ports, *e);
-    if (!conn || *conn == connection) return e->rto;
-  }
-  return std::nullopt;
+  return rto_sampled_between(trace, original, original.at, until);
 }
 
 const KernelRetransmit* kernel_retransmit_for(const Trace& trace, const WireEvent& w) {

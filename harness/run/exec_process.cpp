@@ -17,6 +17,7 @@
 
 #include "harness/core/error.hpp"
 #include "harness/sys/fd.hpp"
+#include "harness/sys/namespace_processes.hpp"
 #include "harness/sys/sock_diag.hpp"
 
 namespace lastack {
@@ -98,7 +99,9 @@ void ExecProcess::prepare() {
   const auto deadline = std::chrono::steady_clock::now() + listen_timeout;
   std::vector<std::uint16_t> found = listening_ports();
   while (!ready(found)) {
-    if (auto code = child_->peek_exit()) {
+    // A server that daemonized (its command exited 0, its daemon still in the namespace) is
+    // still on its way to listening.
+    if (auto code = child_->peek_exit(); code && (*code != 0 || sys::processes_in(ns_).empty())) {
       drain();
       relay(true);
       throw HarnessError(fmt::format("server did not listen on {}: its command ended first ({})", awaited(found),

@@ -39,7 +39,7 @@ Interceptor::Interceptor(asio::io_context& io, const RunClock& clock, sys::NfQue
       port_(std::move(port)),
       injector_(std::move(injector)),
       tracker_(std::move(tracker)),
-      engine_(policy.faults, policy.scenario.connections > 1),
+      engine_(policy.faults, policy.scenario.per_connection()),
       policy_(policy),
       on_segment_(std::move(on_segment)),
       socket_(io, ::dup(port_.fd())),

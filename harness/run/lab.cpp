@@ -112,6 +112,20 @@ Lab::Lab(const LabConfig& config)
   endpoint(server_, addresses_.server, addresses_.wire_server_side);
 }
 
+Lab::~Lab() {
+  try {
+    end_processes();
+  } catch (...) {  // /proc unreadable: the namespaces still close; PR_SET_PDEATHSIG ends our children
+  }
+}
+
+std::map<Side, std::vector<sys::NamespaceProcess>> Lab::end_processes() const {
+  std::map<Side, std::vector<sys::NamespaceProcess>> ended;
+  for (const Side s : {Side::client, Side::server})
+    if (auto gone = sys::end_processes_in(side(s)); !gone.empty()) ended[s] = std::move(gone);
+  return ended;
+}
+
 sys::PacketCapture Lab::take_capture() {
   if (!capture_.valid()) throw HarnessError("lab: no wire capture to take (not asked for, or taken)");
   return capture_.get();

@@ -7,6 +7,7 @@
 
 #include "harness/core/queue_rules.hpp"
 #include "harness/core/segment.hpp"
+#include "harness/sys/namespace_processes.hpp"
 #include "harness/sys/netns.hpp"
 #include "harness/sys/packet_capture.hpp"
 
@@ -45,6 +46,8 @@ class Lab {
   /// Throws EnvironmentError (privilege, missing tool, unknown sysctl) or HarnessError.
   explicit Lab(const LabConfig& config);
   Lab(Lab&&) = delete;  // the capture's opener holds `this`
+  /// Ends every process still in its namespaces (end_processes), then releases them.
+  ~Lab();
 
   /// Load the wire namespace's NFQUEUE rules (one table replace, no program run).
   void apply_queue_rules();
@@ -65,6 +68,10 @@ class Lab {
   /// segment); once only. Rethrows what opening it threw (EnvironmentError
   /// without CAP_NET_RAW); HarnessError when the config did not ask for it or it was taken.
   sys::PacketCapture take_capture();
+
+  /// SIGKILL every process still inside the client's or the server's namespace (however it got
+  /// there: a daemon, a new session, a double fork), until none is left; returns them by side.
+  std::map<Side, std::vector<sys::NamespaceProcess>> end_processes() const;
 
  private:
   LabConfig config_;

@@ -279,8 +279,8 @@ class RunDriver {
   }
 
   void on_segment(const WireEvent& ev) {
-    // connections = N: each connection fires its own copy of every action.
-    const std::size_t connection = policy_.scenario.connections > 1 ? ev.info.connection : 0;
+    // connections = N (and exec): each connection fires its own copy of every action.
+    const std::size_t connection = policy_.scenario.per_connection() ? ev.info.connection : 0;
     for (std::size_t i = 0; i < policy_.lab.size(); ++i) {
       const LabAction& action = policy_.lab[i];
       if (lab_fired_.count({i, connection}) || !selector_matches(action.on, ev.info)) continue;
@@ -339,10 +339,22 @@ class RunDriver {
     deadline_.cancel();
     client_->stop();
     server_->stop();
+    end_lab_processes();
     interceptor_.stop();
     if (capture_) capture_->stop();  // after the interceptor: what it released has left wire by now
     observer_.stop();
     if (kernel_) kernel_->stop();
+  }
+
+  // What the commands left running (a daemon, a new session) ends with the run, and is named.
+  void end_lab_processes() {
+    for (const auto& [side, gone] : lab_.end_processes())
+      for (const sys::NamespaceProcess& p : gone)
+        lab_events_.push_back({clock_.now(),
+                               fmt::format("{} (pid {}) was still running in the {}'s namespace after its command "
+                                           "(it daemonized or left its session): ended with the run",
+                                           p.command, p.pid, side_name(side)),
+                               LabEventKind::note});
   }
 
   // The whole wire (capture) with the interceptor's verdicts, and what could not be explained.

@@ -88,14 +88,17 @@ TEST_CASE("under exec, exit and output fail when the command did otherwise", "[e
   CHECK_THAT(output.saw, Contains("no match for /HTTP/1.0 404/ in its output"));
 }
 
-TEST_CASE("under exec, what only the agents could report is not checked, never passed", "[exec-app]") {
+TEST_CASE("under exec, what only the agents could report does not apply, and never passes", "[exec-app]") {
   const Trace t = exec_trace();
   const CheckResult r = check_app(t, app("side = \"server\"\nsees = \"eof\"\nreceived = 1000\n"));
-  CHECK(r.outcome == Outcome::not_checked);
-  CHECK_THAT(r.saw, Contains("sees, received: under lastack exec the programs are yours"));
-  // A failing exit still fails the check: that part was judged.
+  CHECK(r.outcome == Outcome::not_applicable);
+  CHECK_THAT(r.saw, Contains("sees, received describe lastack's own agents"));
+  // Beside an exit or output, those are judged alone: a failing exit still fails the check ...
   CHECK(check_app(t, app("side = \"server\"\nsees = \"eof\"\nexit = 0\n")).outcome == Outcome::fail);
-  CHECK(check_app(t, app("side = \"client\"\nsent = 10\nexit = 0\n")).outcome == Outcome::not_checked);
+  // ... and a right one passes it, saying what did not apply.
+  const CheckResult both = check_app(t, app("side = \"client\"\nsent = 10\nexit = 0\n"));
+  CHECK(both.outcome == Outcome::pass);
+  CHECK_THAT(both.saw, Contains("sent describes lastack's own agents") && Contains("not applicable"));
 }
 
 TEST_CASE("output kept only in part leaves a missing match not checked", "[exec-app]") {

@@ -462,6 +462,27 @@ TEST_CASE("the kernel's own arming time starts the RTO, not the wire's, and an a
   CHECK_THAT(long_rto.saw, Contains("first gap 260 ms vs 204 ms, outside"));
 }
 
+TEST_CASE("the RTO a timer ran with is the one its sender showed after arming it, not before") {
+  // A bulk transfer's last RTT samples moved the RTO from 230 to 208 ms just before the FIN left;
+  // the sample before the FIN still says 230 ms.
+  RetransmittedExpect x;
+  x.segment.segment = second_fin;
+  x.after_rto = true;
+  TraceBuilder k;
+  k.trace = fin_retransmitted({212}, false, 230);  // FIN at 10 ms, retransmitted at 222 ms
+  k.trace.kernel_source = KernelSource::traced;
+  auto& retransmit = k.retransmit(222, server, 1, RetransmitCause::rto, TcpState::LAST_ACK);
+  retransmit.timer_late = std::chrono::milliseconds(2);
+  retransmit.rto = std::chrono::milliseconds(208);  // armed at 12 ms
+  const Trace stale = k.trace;
+  CHECK_FALSE(check_retransmitted(stale, x).passed());  // only the sample from before: 230 ms
+  k.socket(50, server, TcpState::LAST_ACK, 208);  // while the timer ran: 208 ms
+  sort_by_time(k.trace);
+  const auto r = check_retransmitted(k.trace, x);
+  CHECK(r.passed());
+  CHECK_THAT(r.saw, Contains("RTO 208 ms") && Contains("first gap 210 ms vs 208 ms"));
+}
+
 TEST_CASE("with_timer_lateness: the closing timer's lateness on the late side, the previous one's on the early side") {
   TimingBound b;
   b.early = std::chrono::milliseconds(5);

@@ -284,7 +284,7 @@ TEST_CASE("legal-states: traced single steps pass, LISTEN → TIME_WAIT and ESTA
 
   TraceBuilder b;
   b.trace = traced_close();
-  b.state(300, server, S::LISTEN, S::TIME_WAIT).local_port = 8081;
+  b.state(300, server, S::LISTEN, S::TIME_WAIT).cookie = 99;  // another socket, same four-tuple
   const auto bad = invariant(b.trace, "legal-states");
   CHECK(bad.outcome == Outcome::fail);
   CHECK_THAT(bad.saw, Contains("LISTEN → TIME_WAIT is not a step of the TCP state diagram (traced)"));

@@ -289,3 +289,14 @@ TEST_CASE("a folded check fails when one connection fails, and names it") {
                                                   fold_above + 4, fold_above + 3)));
   CHECK_THAT(results[0].expected, StartsWith("on every connection: "));
 }
+
+TEST_CASE("the connections each fault acted on are named, 1-based") {
+  TraceBuilder b;
+  CHECK(fault_connections_text(b.trace).empty());
+  for (std::size_t c : {0, 1, 2}) {
+    WireEvent& w = b.wire(10.0 * c, Side::client, ".", 2, 2, 0, {Role::ack, Role::final_ack}, Fate::dropped);
+    w.info.connection = c;
+    w.fault = c == 2 ? 1 : 0;
+  }
+  CHECK(fault_connections_text(b.trace) == "fault 1 hit connections 1, 2; fault 2 hit connection 3");
+}

@@ -292,3 +292,19 @@ TEST_CASE("a fault decided on roles the whole wire does not give says so in its 
   REQUIRE(m.events.size() == 3);
   CHECK_THAT(m.events[2].note, Catch::Contains("decided on roles ack; the whole wire gives handshake-ack,ack"));
 }
+
+TEST_CASE("segments that reached the queue in another order than they entered leave in the queue's order") {
+  // The ACK entered first, on one CPU; the data, entering on the other, reached the queue first.
+  const std::vector<CapturedSegment> captured{in(0, syn), out(1, syn), in(2, syn_ack), out(3, syn_ack),
+                                              in(4, ack), in(5, data), out(6, data), out(7, ack)};
+  std::vector<WireEvent> log{queued(10, syn, Fate::passed, 1), queued(11, syn_ack, Fate::passed, 2),
+                             queued(12, data, Fate::passed, 3), queued(13, ack, Fate::passed, 4)};
+  CHECK(merge_wire(captured, log, clients).errors.empty());
+  // The queue had them in the order they entered: leaving the other way round is the harness's doing.
+  log[2].packet = 4;
+  log[3].packet = 3;
+  const MergedWire m = merge_wire(captured, log, clients);
+  REQUIRE(m.errors.size() == 1);
+  CHECK(m.errors[0].what.find("the harness reordered the wire: P. seq 1 from client entered after seq 1") !=
+        std::string::npos);
+}

@@ -1,0 +1,84 @@
+// `lastack exec` and the programs' lives: a server that daemonizes (double fork, new session) is
+// found in its namespace, waited for, named and ended with the run; a client expected to fail
+// says so with `exit = N`, which replaces the built-in "exits 0".
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "lastack_process.hpp"
+
+namespace lastack {
+namespace {
+
+using test::run_lastack;
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+std::string temp_policy(const std::string& name, const std::string& text) {
+  const auto path = std::filesystem::temp_directory_path() / ("lastack-lifecycle-" + name + ".toml");
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+// Processes anywhere on the machine whose command line contains `marker`.
+std::size_t processes_with(const std::string& marker) {
+  std::size_t n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(entry.path() / "cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (contains(cmdline, marker)) ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("a server that daemonizes is waited for, named, and ends with the run") {
+  // Double fork into a new session: the shell exits 0 at once, the server lives on, reparented.
+  const std::string marker = "lastack-daemon-marker-" + std::to_string(::getpid());
+  const std::string server = "(setsid bash -c 'exec -a " + marker +
+                             " python3 -m http.server 8000 --bind $LASTACK_SERVER_ADDR' >/dev/null 2>&1 &)";
+  const auto out = run_lastack({"exec", "--policy", "drop-final-ack", "--port", "8000", "--server", server,
+                                "--client", "curl -s -o /dev/null http://$LASTACK_SERVER_ADDR:8000/"});
+  INFO(out.out << out.err);
+  CHECK(contains(out.out, "python3 (pid "));  // its comm: the program, whatever argv[0] it took
+  CHECK(contains(out.out, "was still running in the server's namespace after its command (it daemonized or left "
+                          "its session): ended with the run"));
+  CHECK(processes_with(marker) == 0);
+  CHECK(out.exit_code != 4);  // the run itself went as any other
+}
+
+TEST_CASE("a client expected to fail: exit = 28 replaces the built-in exits 0") {
+  // Every SYN lost: curl gives up after --max-time with exit 28.
+  const std::string policy = temp_policy("curl-timeout", R"(name = "curl-timeout"
+summary = "Every SYN lost: curl times out, as the test expects"
+[scenario]
+client = ["connect", "close"]
+server = ["accept", "close"]
+timeout = "10s"
+[[fault]]
+segment = "syn"
+from = "client"
+action = "drop"
+count = 100
+[[expect]]
+check = "app"
+side = "client"
+exit = 28
+)");
+  const auto out = run_lastack({"exec", "--policy", policy, "--port", "8000", "--quiet", "--server",
+                                "python3 -m http.server 8000 --bind $LASTACK_SERVER_ADDR", "--client",
+                                "curl -s --max-time 2 http://$LASTACK_SERVER_ADDR:8000/"});
+  INFO(out.out << out.err);
+  CHECK(out.exit_code == 0);
+  CHECK(contains(out.out, "PASS exec under curl-timeout"));
+  CHECK_FALSE(contains(out.out, "client command exits 0"));
+}
+
+}  // namespace lastack
