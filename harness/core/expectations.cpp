@@ -88,17 +88,19 @@ std::vector<std::string> backoff_problems(const Trace& trace, const Retransmitte
 
 namespace {
 
-// The RTO the first retransmission's timer ran with, as the sender's samples show it: the first
-// sample after the kernel says it armed the timer (until the timer fired nothing re-armed it, so
-// the sample shows its RTO), else the latest sample before the original. Never the kernel's own
-// icsk_rto alone: the arming time is derived from it, and the check would judge itself.
+// The RTO the first retransmission's timer ran with, as the sender's samples show it: the latest
+// sample between when the kernel says it armed the timer and the retransmission (an RTO change
+// re-arms the timer, so the last sample shows the RTO of the timer that fired; the arming time is
+// known to a jiffy only, so a sample just after it may still predate the last re-arm), else the
+// latest sample before the original. Never the kernel's own icsk_rto alone: the arming time is
+// derived from it, and the check would judge itself.
 std::optional<std::chrono::microseconds> armed_rto(const Trace& trace, const WireEvent* original,
                                                    const std::vector<const WireEvent*>& again) {
   if (!original) return std::nullopt;
   const Instant until = again.empty() ? Instant::max() : again.front()->at;
   if (!again.empty())
     if (const auto armed = timer_armed_at(trace, *again.front()))
-      if (const auto shown = rto_sampled_between(trace, *original, *armed, until)) return shown;
+      if (const auto shown = rto_sampled_between(trace, *original, *armed, until, SamplePick::latest_unfired)) return shown;
   return rto_for(trace, *original, until);
 }
 

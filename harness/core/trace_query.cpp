@@ -383,17 +383,22 @@ bool rto_usable_for(const WireEvent& original, const SocketEvent& e) {
 }  // namespace
 
 std::optional<std::chrono::microseconds> rto_sampled_between(const Trace& trace, const WireEvent& original,
-                                                             Instant from, Instant until) {
+                                                             Instant from, Instant until, SamplePick pick) {
   const auto ports = connections_by_ports(trace);
+  std::optional<std::chrono::microseconds> found;
   for (const TraceEvent& ev : trace.events) {
     const auto* e = std::get_if<SocketEvent>(&ev);
     if (!e || e->side != original.info.from || e->at < from || e->rto.count() <= 0 || !rto_usable_for(original, *e))
       continue;
     if (e->at >= until) break;
     const auto conn = lookup_connection(ports, *e);
-    if (!conn || *conn == original.info.connection) return e->rto;
+    if (conn && *conn != original.info.connection) continue;
+    // A sample's read may land after the timer fired although stamped before: its backoff shows.
+    if (pick == SamplePick::latest_unfired && e->retransmits > 0) continue;
+    found = e->rto;
+    if (pick == SamplePick::first) break;
   }
-  return std::nullopt;
+  return found;
 }
 
 std::optional<std::chrono::microseconds> rto_for(const Trace& trace, const WireEvent& original,
@@ -411,7 +416,7 @@ std::optional<std::chrono::microseconds> rto_for(const Trace& trace, const WireE
     before = e->rto;
   }
   if (before) return before;
-  return rto_sampled_between(trace, original, original.at, until);
+  return rto_sampled_between(trace, original, original.at, until, SamplePick::first);
 }
 
 const KernelRetransmit* kernel_retransmit_for(const Trace& trace, const WireEvent& w) {

@@ -146,10 +146,15 @@ std::optional<std::chrono::microseconds> rto_at(const Trace& trace, Side side,
 std::optional<std::chrono::microseconds> rto_for(const Trace& trace, const WireEvent& original,
                                                  Instant until);
 
-/// The RTO of `original`'s sender in its first sample in [from, until) (same usability rule as
-/// rto_for): once the kernel armed the timer, a sample taken before it fires shows the RTO it runs.
+/// Which of several samples rto_sampled_between takes: the first, or the latest whose timer had
+/// not fired yet (icsk_retransmits still 0).
+enum class SamplePick : std::uint8_t { first, latest_unfired };
+
+/// The RTO of `original`'s sender in its first (or latest unfired) sample in [from, until), same
+/// usability rule as rto_for. The kernel changes icsk_rto only where it re-arms the timer, so the
+/// latest sample before a timer fires, taken after it was armed, shows the RTO it ran with.
 std::optional<std::chrono::microseconds> rto_sampled_between(const Trace& trace, const WireEvent& original,
-                                                             Instant from, Instant until);
+                                                             Instant from, Instant until, SamplePick pick);
 
 /// How the kernel came to resend, from the gaps between successive transmissions: a first gap
 /// well under the sender's RTO (less than half; tcp_rto_min when no RTO was sampled) is a

@@ -134,7 +134,11 @@ int command_list(const fs::path& policy_dir) {
   auto policies = load_all_policies(policy_dir);
   std::size_t width = 0;
   for (const auto& p : policies) width = std::max(width, p.name.size());
-  for (const auto& p : policies) fmt::print("{:<{}}  {}\n", p.name, width, p.summary);
+  for (const auto& p : policies)
+    fmt::print("{:<{}}  {}{}\n", p.name, width, p.summary,
+               agent_behaviours(p).empty() ? "" : " [lastack's agents only]");
+  fmt::print("\nEvery policy runs with `lastack run`; all but those marked [lastack's agents only] also suit your\n"
+             "own programs under `lastack exec` (the marked ones describe what lastack's agents do).\n");
   return 0;
 }
 
@@ -157,6 +161,11 @@ int command_explain(const std::string& name, const fs::path& policy_dir) {
   fmt::print("\nWhat to look for (checked on every run, with the built-in TCP invariants):\n");
   // A check's name depends only on the expectation (and the connection it names), so an empty trace yields it.
   for (const auto& r : check_expectations(Trace{}, p.expect)) fmt::print("  - {}\n", r.name);
+  if (const auto own = agent_behaviours(p); own.empty())
+    fmt::print("\nUnder lastack exec: suits your own programs (its checks of lastack's agents do not apply there).\n");
+  else
+    fmt::print("\nUnder lastack exec: describes what lastack's agents do ({}); your programs would have to do "
+               "the same.\n", fmt::join(own, ", "));
   fmt::print("\nFile: {}\n", p.file);
   return 0;
 }

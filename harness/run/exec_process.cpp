@@ -9,8 +9,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdio>
+#include <iterator>
 #include <set>
 #include <thread>
 #include <utility>
@@ -67,14 +69,49 @@ void ExecProcess::spawn() {
   read_output();
 }
 
+namespace {
+
+// 127.0.0.0/8, ::1 and IPv4-mapped loopback: reachable from the server's own namespace only.
+bool loopback(const IpAddress& a) {
+  if (a.family == IpFamily::v4) return a.bytes[0] == 127;
+  static constexpr std::array<std::uint8_t, 12> mapped{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (std::equal(mapped.begin(), mapped.end(), a.bytes.begin())) return a.bytes[12] == 127;
+  return std::all_of(a.bytes.begin(), a.bytes.end() - 1, [](std::uint8_t b) { return b == 0; }) && a.bytes[15] == 1;
+}
+
+}  // namespace
+
 std::vector<std::uint16_t> ExecProcess::listening_ports() {
   sys::SockDiag diag = sys::SockDiag::open_in(ns_);
-  std::set<std::uint16_t> ports;
+  std::set<std::uint16_t> ports, on_loopback;
   // Either family: a server on the IPv6 wildcard also takes IPv4 connections.
   for (IpFamily family : {IpFamily::v4, IpFamily::v6})
     for (const sys::SocketSnapshot& s : diag.dump(family, sys::SocketStates::listeners))
-      if (s.state == TcpState::LISTEN) ports.insert(s.local_port);
+      if (s.state == TcpState::LISTEN) (loopback(s.local) ? on_loopback : ports).insert(s.local_port);
+  loopback_only_.clear();
+  std::set_difference(on_loopback.begin(), on_loopback.end(), ports.begin(), ports.end(),
+                      std::back_inserter(loopback_only_));
   return {ports.begin(), ports.end()};
+}
+
+void ExecProcess::refuse_loopback_only(const std::vector<std::uint16_t>& found) {
+  std::vector<std::uint16_t> with_loopback = found;
+  with_loopback.insert(with_loopback.end(), loopback_only_.begin(), loopback_only_.end());
+  std::sort(with_loopback.begin(), with_loopback.end());
+  if (loopback_only_.empty() || !ready(with_loopback)) {
+    loopback_since_.reset();
+    return;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  if (!loopback_since_) loopback_since_ = now;
+  if (now - *loopback_since_ < loopback_grace) return;
+  drain();
+  relay(true);
+  std::string ports;
+  for (std::uint16_t p : loopback_only_) ports += (ports.empty() ? "" : ", ") + std::to_string(p);
+  throw HarnessError(fmt::format("server listens on {} on loopback only: the client, in its own namespace, cannot "
+                                 "reach it (bind $LASTACK_SERVER_ADDR, or every address)",
+                                 ports));
 }
 
 bool ExecProcess::ready(const std::vector<std::uint16_t>& found) const {
@@ -112,6 +149,7 @@ void ExecProcess::prepare() {
       relay(true);
       throw HarnessError(fmt::format("server did not listen on {} within {} s", awaited(found), listen_timeout.count()));
     }
+    refuse_loopback_only(found);
     std::this_thread::sleep_for(listen_poll);
     found = listening_ports();
   }

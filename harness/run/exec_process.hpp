@@ -43,6 +43,9 @@ class ExecProcess final : public AgentRunner {
   /// How long prepare() waits for the server command to listen, and how often it looks.
   static constexpr std::chrono::seconds listen_timeout{5};
   static constexpr std::chrono::milliseconds listen_poll{5};
+  /// How long a server may listen on loopback alone before prepare() says it cannot be reached
+  /// (a server may bind loopback first and its public address next).
+  static constexpr std::chrono::seconds loopback_grace{1};
   /// How long stop() waits after SIGTERM before SIGKILL.
   static constexpr std::chrono::seconds term_grace{1};
 
@@ -84,8 +87,11 @@ class ExecProcess final : public AgentRunner {
   /// Read what the pipe holds now, without waiting (a background child may keep it open).
   void drain();
   void record_exit(int code);
-  /// Every port a socket listens on in the namespace, either family, sorted.
+  /// Every port a socket listens on in the namespace, either family, sorted; a port whose only
+  /// listeners are on loopback (the client cannot reach it) goes to loopback_only_ instead.
   std::vector<std::uint16_t> listening_ports();
+  /// Throws when the ports awaited listen on loopback only, and have for loopback_grace.
+  void refuse_loopback_only(const std::vector<std::uint16_t>& found);
   /// True when `found` covers what prepare() waits for.
   bool ready(const std::vector<std::uint16_t>& found) const;
   /// "8000", "8000, 8001" (the ports still missing from `found`), or "any port".
@@ -105,6 +111,8 @@ class ExecProcess final : public AgentRunner {
   // Handlers check this before touching the object: they may run after it is destroyed.
   std::shared_ptr<char> alive_ = std::make_shared<char>();
   bool started_ = false, stopped_ = false, done_ = false;
+  std::vector<std::uint16_t> loopback_only_;  // listening on 127.0.0.0/8 or ::1 alone, sorted
+  std::optional<std::chrono::steady_clock::time_point> loopback_since_;
 };
 
 }  // namespace lastack

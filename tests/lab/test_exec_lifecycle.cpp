@@ -81,4 +81,17 @@ exit = 28
   CHECK_FALSE(contains(out.out, "client command exits 0"));
 }
 
+TEST_CASE("a server listening on loopback only is one line naming it, exit 4, and nothing left behind") {
+  const std::string marker = "lastack-loopback-marker-" + std::to_string(::getpid());
+  const auto out = run_lastack({"exec", "--policy", "drop-final-ack", "--port", "8000", "--server",
+                                "bash -c 'exec -a " + marker + " python3 -m http.server 8000 --bind 127.0.0.1'",
+                                "--client",
+                                "curl -s http://$LASTACK_SERVER_ADDR:8000/"});
+  INFO(out.out << out.err);
+  CHECK(out.exit_code == 4);
+  CHECK(contains(out.err, "server listens on 8000 on loopback only: the client, in its own namespace, cannot reach "
+                          "it (bind $LASTACK_SERVER_ADDR, or every address)"));
+  CHECK(processes_with(marker) == 0);
+}
+
 }  // namespace lastack

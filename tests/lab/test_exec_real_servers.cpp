@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "lastack_process.hpp"
 
@@ -111,6 +113,26 @@ TEST_CASE("recipe: iperf3 -n 10M under drop-syn: control and data connections ea
   CHECK(out.exit_code == 0);
   CHECK_FALSE(contains(out.out, "harness error"));
   CHECK(contains(out.out, "PASS exec under drop-syn: fault 1 hit connections 1, 2"));
+}
+
+TEST_CASE("recipe: nginx under the shipped handshake and close policies, keep-alive and Connection: close") {
+  const fs::path site = nginx_site(270 * 1024);
+  // curl closes first on a keep-alive connection. With Connection: close, nginx closes after its
+  // response while curl closes once it has the body: the FINs race, and when they cross it is a
+  // simultaneous close, which a close policy rightly fails; so that one runs under a handshake
+  // policy. (baseline and drop-first-fin also claim their agents' close shape, a server closing
+  // 200 ms after EOF: nginx closes at once, a three-segment close, and they rightly fail.)
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"", "drop-syn"}, {"", "drop-synack"}, {"", "drop-final-ack"}, {"-H 'Connection: close' ", "drop-syn"}};
+  for (const auto& [header, policy] : cases) {
+    const auto out = run_lastack({"exec", "--policy", policy, "--port", "8080", "--quiet", "--server",
+                                  "nginx -p " + site.string() + " -c nginx.conf", "--client",
+                                  "curl -s -o /dev/null " + header + "http://$LASTACK_SERVER_ADDR:8080/body"});
+    INFO(policy << " " << header << "\n" << out.out << out.err);
+    CHECK(out.exit_code == 0);
+    CHECK(contains(out.out, "PASS exec under " + policy));
+  }
+  fs::remove_all(site);
 }
 
 }  // namespace lastack

@@ -477,6 +477,9 @@ TEST_CASE("the RTO a timer ran with is the one its sender showed after arming it
   const Trace stale = k.trace;
   CHECK_FALSE(check_retransmitted(stale, x).passed());  // only the sample from before: 230 ms
   k.socket(50, server, TcpState::LAST_ACK, 208);  // while the timer ran: 208 ms
+  // A sample stamped before the retransmission but read after it: the backoff shows (416 ms,
+  // icsk_retransmits 1). It says nothing of the timer that fired.
+  k.socket(221.5, server, TcpState::LAST_ACK, 416).retransmits = 1;
   sort_by_time(k.trace);
   const auto r = check_retransmitted(k.trace, x);
   CHECK(r.passed());
