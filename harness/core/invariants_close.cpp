@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "harness/core/connection_scope.hpp"
 #include "harness/core/errno_name.hpp"
 #include "harness/core/invariant_support.hpp"
 #include "harness/core/invariants.hpp"

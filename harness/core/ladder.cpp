@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "harness/core/connection_scope.hpp"
 #include "harness/core/duration_text.hpp"
 #include "harness/core/per_connection.hpp"
 #include "harness/core/report.hpp"

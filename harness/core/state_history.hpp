@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "harness/core/connection_scope.hpp"
 #include "harness/core/trace.hpp"
-#include "harness/core/trace_query.hpp"
 
 namespace lastack {
 

@@ -9,6 +9,7 @@
 #include "harness/core/error.hpp"
 #include "harness/core/duration.hpp"
 #include "harness/core/pcapng.hpp"
+#include "harness/core/connection_scope.hpp"
 #include "harness/core/report.hpp"
 #include "harness/core/trace_query.hpp"
 #include "harness/run/commands.hpp"

@@ -62,6 +62,7 @@ Lab::Lab(const LabConfig& config)
       client_(sys::NetNamespace::create()),
       wire_(sys::NetNamespace::create()),
       server_(sys::NetNamespace::create()) {
+  reaper_.emplace(std::vector<const sys::NetNamespace*>{&client_, &server_});
   if (config_.capture_wire) {
     const auto open = [this] { return sys::PacketCapture::open_in(wire_); };
     try {

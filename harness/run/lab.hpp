@@ -3,12 +3,14 @@
 // fd00::/8, offloads off, conntrack off and NFQUEUE rules in wire, sysctls from the policy.
 #include <future>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "harness/core/queue_rules.hpp"
 #include "harness/core/segment.hpp"
 #include "harness/sys/namespace_processes.hpp"
 #include "harness/sys/netns.hpp"
+#include "harness/sys/orphan_reaper.hpp"
 #include "harness/sys/packet_capture.hpp"
 
 namespace lastack {
@@ -78,6 +80,8 @@ class Lab {
   LabAddresses addresses_;
   sys::NetNamespace client_, wire_, server_;
   std::future<sys::PacketCapture> capture_;  // after wire_: finishes before wire_ is closed
+  // Ends what is left in the endpoints' namespaces even when this process is killed.
+  std::optional<sys::OrphanReaper> reaper_;
 };
 
 }  // namespace lastack

@@ -1,13 +1,20 @@
 // `lastack exec` and the programs' lives: a server that daemonizes (double fork, new session) is
 // found in its namespace, waited for, named and ended with the run; a client expected to fail
-// says so with `exit = N`, which replaces the built-in "exits 0".
+// says so with `exit = N`, which replaces the built-in "exits 0"; a daemon ends even when lastack
+// is killed with SIGKILL (the orphan reaper).
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "lastack_process.hpp"
 
@@ -92,6 +99,29 @@ TEST_CASE("a server listening on loopback only is one line naming it, exit 4, an
   CHECK(contains(out.err, "server listens on 8000 on loopback only: the client, in its own namespace, cannot reach "
                           "it (bind $LASTACK_SERVER_ADDR, or every address)"));
   CHECK(processes_with(marker) == 0);
+}
+
+TEST_CASE("a daemon ends even when lastack itself is killed with SIGKILL") {
+  const std::string marker = "lastack-killed-marker-" + std::to_string(::getpid());
+  const std::string server = "(setsid bash -c 'exec -a " + marker +
+                             " python3 -m http.server 8000 --bind $LASTACK_SERVER_ADDR' >/dev/null 2>&1 &)";
+  const std::string bin = test::lastack_bin();
+  const char* argv[] = {bin.c_str(), "exec", "--policy", "drop-final-ack", "--port", "8000", "--quiet", "--server",
+                        server.c_str(), "--client", "sleep 30", nullptr};
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  pid_t pid = -1;
+  REQUIRE(::posix_spawn(&pid, bin.c_str(), &actions, nullptr, const_cast<char* const*>(argv), environ) == 0);
+  posix_spawn_file_actions_destroy(&actions);
+  const auto wait_for = [](auto condition) {
+    for (int i = 0; i < 500 && !condition(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return condition();
+  };
+  CHECK(wait_for([&] { return processes_with(marker) == 1; }));  // the daemon serves
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  CHECK(wait_for([&] { return processes_with(marker) == 0; }));
 }
 
 }  // namespace lastack

@@ -196,6 +196,9 @@ TEST_CASE("a run killed with SIGKILL leaves no namespace, rule or process", "[po
   ::waitpid(pid, &status, 0);
   REQUIRE(WIFSIGNALED(status));
 
+  // The run's reaper (its own session, holding the namespaces while it sweeps them) lets go of
+  // them once its sweep is done: tens of ms.
+  for (int i = 0; i < 200 && live_net_namespaces() != before; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   CHECK(live_net_namespaces() == before);
   CHECK(run_process({"iptables-legacy-save"}).out == rules_before.out);
   auto ip = run_process({"ip", "-o", "link", "show"});

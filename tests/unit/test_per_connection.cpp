@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include "harness/core/connection_scope.hpp"
 #include "harness/core/oracle.hpp"
 #include "harness/core/per_connection.hpp"
 #include "harness/core/report.hpp"
