@@ -218,6 +218,13 @@ std::optional<IpAddress> IpAddress::parse(const std::string& text) {
   return std::nullopt;
 }
 
+bool IpAddress::loopback() const {
+  if (family == IpFamily::v4) return bytes[0] == 127;
+  static constexpr std::array<std::uint8_t, 12> mapped{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (std::equal(mapped.begin(), mapped.end(), bytes.begin())) return bytes[12] == 127;
+  return std::all_of(bytes.begin(), bytes.end() - 1, [](std::uint8_t b) { return b == 0; }) && bytes[15] == 1;
+}
+
 std::string IpAddress::str() const {
   const auto& b = bytes;
   if (family == IpFamily::v4) return fmt::format("{}.{}.{}.{}", b[0], b[1], b[2], b[3]);

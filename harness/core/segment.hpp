@@ -21,6 +21,8 @@ struct IpAddress {
   static std::optional<IpAddress> parse(const std::string& text);
   /// Dotted quad or compressed IPv6 text.
   std::string str() const;
+  /// 127.0.0.0/8, ::1 or an IPv4-mapped 127.x address: reachable from its own namespace only.
+  bool loopback() const;
   bool operator==(const IpAddress&) const = default;
 };
 

@@ -9,7 +9,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <iterator>
@@ -69,25 +68,13 @@ void ExecProcess::spawn() {
   read_output();
 }
 
-namespace {
-
-// 127.0.0.0/8, ::1 and IPv4-mapped loopback: reachable from the server's own namespace only.
-bool loopback(const IpAddress& a) {
-  if (a.family == IpFamily::v4) return a.bytes[0] == 127;
-  static constexpr std::array<std::uint8_t, 12> mapped{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  if (std::equal(mapped.begin(), mapped.end(), a.bytes.begin())) return a.bytes[12] == 127;
-  return std::all_of(a.bytes.begin(), a.bytes.end() - 1, [](std::uint8_t b) { return b == 0; }) && a.bytes[15] == 1;
-}
-
-}  // namespace
-
 std::vector<std::uint16_t> ExecProcess::listening_ports() {
   sys::SockDiag diag = sys::SockDiag::open_in(ns_);
   std::set<std::uint16_t> ports, on_loopback;
   // Either family: a server on the IPv6 wildcard also takes IPv4 connections.
   for (IpFamily family : {IpFamily::v4, IpFamily::v6})
     for (const sys::SocketSnapshot& s : diag.dump(family, sys::SocketStates::listeners))
-      if (s.state == TcpState::LISTEN) (loopback(s.local) ? on_loopback : ports).insert(s.local_port);
+      if (s.state == TcpState::LISTEN) (s.local.loopback() ? on_loopback : ports).insert(s.local_port);
   loopback_only_.clear();
   std::set_difference(on_loopback.begin(), on_loopback.end(), ports.begin(), ports.end(),
                       std::back_inserter(loopback_only_));

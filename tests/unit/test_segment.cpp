@@ -336,3 +336,14 @@ TEST_CASE("SeqNum compares across the 2^32 wrap", "[segment]") {
   CHECK(wrapped.at_or_after(wrapped));
   CHECK_FALSE(near_top.at_or_after(wrapped));
 }
+
+TEST_CASE("loopback addresses are 127.0.0.0/8, ::1 and IPv4-mapped 127.x, never the lab's", "[segment]") {
+  for (const char* text : {"127.0.0.1", "127.1.2.3", "::1", "::ffff:127.0.0.1"}) {
+    INFO(text);
+    CHECK(IpAddress::parse(text)->loopback());
+  }
+  for (const char* text : {"198.18.2.2", "0.0.0.0", "::", "fd00:2::2", "::ffff:198.18.2.2", "::2"}) {
+    INFO(text);
+    CHECK_FALSE(IpAddress::parse(text)->loopback());
+  }
+}
