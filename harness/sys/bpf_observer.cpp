@@ -227,20 +227,23 @@ std::size_t BpfObserver::consume(const std::function<void(const KernelRecord&)>&
   return static_cast<std::size_t>(n);
 }
 
-std::uint64_t BpfObserver::lost() const {
+namespace {
+
+// A one-slot array map's counter; `what` names it in the error.
+std::uint64_t read_counter(const bpf_map* map, const char* what) {
   const std::uint32_t zero = 0;
   std::uint64_t n = 0;
-  if (bpf_map__lookup_elem(impl_->loaded->skeleton->maps.lost, &zero, sizeof zero, &n, sizeof n, 0) != 0)
-    throw HarnessError(std::string("BPF lost-event counter: ") + std::strerror(errno));
+  if (bpf_map__lookup_elem(map, &zero, sizeof zero, &n, sizeof n, 0) != 0)
+    throw HarnessError(std::string("BPF ") + what + " counter: " + std::strerror(errno));
   return n;
 }
 
+}  // namespace
+
+std::uint64_t BpfObserver::lost() const { return read_counter(impl_->loaded->skeleton->maps.lost, "lost-event"); }
+
 std::uint64_t BpfObserver::written() const {
-  const std::uint32_t zero = 0;
-  std::uint64_t n = 0;
-  if (bpf_map__lookup_elem(impl_->loaded->skeleton->maps.written, &zero, sizeof zero, &n, sizeof n, 0) != 0)
-    throw HarnessError(std::string("BPF written-event counter: ") + std::strerror(errno));
-  return n;
+  return read_counter(impl_->loaded->skeleton->maps.written, "written-event");
 }
 
 ProgramMisses BpfObserver::misses() const {
