@@ -31,15 +31,17 @@ std::string temp_policy(const std::string& name, const std::string& text) {
   return path.string();
 }
 
-// Processes anywhere on the machine whose command line contains `marker`.
+// Processes anywhere on the machine whose argv[0] is `marker` (the server took it with `exec -a`,
+// socat: a binary, no wrapper script to re-exec it; lastack's own command line only contains it).
 std::size_t processes_with(const std::string& marker) {
   std::size_t n = 0;
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
     const std::string name = entry.path().filename();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
     std::ifstream in(entry.path() / "cmdline");
-    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (contains(cmdline, marker)) ++n;
+    std::string argv0;
+    std::getline(in, argv0, '\0');
+    if (argv0 == marker) ++n;
   }
   return n;
 }
@@ -50,11 +52,11 @@ TEST_CASE("a server that daemonizes is waited for, named, and ends with the run"
   // Double fork into a new session: the shell exits 0 at once, the server lives on, reparented.
   const std::string marker = "lastack-daemon-marker-" + std::to_string(::getpid());
   const std::string server = "(setsid bash -c 'exec -a " + marker +
-                             " python3 -m http.server 8000 --bind $LASTACK_SERVER_ADDR' >/dev/null 2>&1 &)";
+                             " socat TCP-LISTEN:8000,bind=$LASTACK_SERVER_ADDR,reuseaddr,fork SYSTEM:true' >/dev/null 2>&1 &)";
   const auto out = run_lastack({"exec", "--policy", "drop-final-ack", "--port", "8000", "--server", server,
                                 "--client", "curl -s -o /dev/null http://$LASTACK_SERVER_ADDR:8000/"});
   INFO(out.out << out.err);
-  CHECK(contains(out.out, "python3 (pid "));  // its comm: the program, whatever argv[0] it took
+  CHECK(contains(out.out, "socat (pid "));  // its comm: the program, whatever argv[0] it took
   CHECK(contains(out.out, "was still running in the server's namespace after its command (it daemonized or left "
                           "its session): ended with the run"));
   CHECK(processes_with(marker) == 0);
@@ -82,6 +84,7 @@ exit = 28
   const auto out = run_lastack({"exec", "--policy", policy, "--port", "8000", "--quiet", "--server",
                                 "python3 -m http.server 8000 --bind $LASTACK_SERVER_ADDR", "--client",
                                 "curl -s --max-time 2 http://$LASTACK_SERVER_ADDR:8000/"});
+  std::filesystem::remove(policy);
   INFO(out.out << out.err);
   CHECK(out.exit_code == 0);
   CHECK(contains(out.out, "PASS exec under curl-timeout"));
@@ -91,7 +94,7 @@ exit = 28
 TEST_CASE("a server listening on loopback only is one line naming it, exit 4, and nothing left behind") {
   const std::string marker = "lastack-loopback-marker-" + std::to_string(::getpid());
   const auto out = run_lastack({"exec", "--policy", "drop-final-ack", "--port", "8000", "--server",
-                                "bash -c 'exec -a " + marker + " python3 -m http.server 8000 --bind 127.0.0.1'",
+                                "bash -c 'exec -a " + marker + " socat TCP-LISTEN:8000,bind=127.0.0.1,reuseaddr SYSTEM:true'",
                                 "--client",
                                 "curl -s http://$LASTACK_SERVER_ADDR:8000/"});
   INFO(out.out << out.err);
@@ -104,7 +107,7 @@ TEST_CASE("a server listening on loopback only is one line naming it, exit 4, an
 TEST_CASE("a daemon ends even when lastack itself is killed with SIGKILL") {
   const std::string marker = "lastack-killed-marker-" + std::to_string(::getpid());
   const std::string server = "(setsid bash -c 'exec -a " + marker +
-                             " python3 -m http.server 8000 --bind $LASTACK_SERVER_ADDR' >/dev/null 2>&1 &)";
+                             " socat TCP-LISTEN:8000,bind=$LASTACK_SERVER_ADDR,reuseaddr,fork SYSTEM:true' >/dev/null 2>&1 &)";
   const std::string bin = test::lastack_bin();
   const char* argv[] = {bin.c_str(), "exec", "--policy", "drop-final-ack", "--port", "8000", "--quiet", "--server",
                         server.c_str(), "--client", "sleep 30", nullptr};
