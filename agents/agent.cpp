@@ -8,9 +8,9 @@
 #include <chrono>
 #include <utility>
 
-#include "agents/errno_name.hpp"
-#include "harness/core/byte_pattern.hpp"
-#include "harness/core/error.hpp"
+#include "agents/outcome_name.hpp"
+#include "harness/core/trace/byte_pattern.hpp"
+#include "lastack/error.hpp"
 
 namespace lastack {
 

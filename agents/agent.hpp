@@ -10,12 +10,12 @@
 #include <vector>
 
 #include "agents/agent_runner.hpp"
-#include "harness/core/byte_pattern.hpp"
-#include "harness/core/clock.hpp"
-#include "harness/core/policy.hpp"
-#include "harness/core/roles.hpp"
-#include "harness/core/trace.hpp"
-#include "harness/sys/asio.hpp"
+#include "harness/core/trace/byte_pattern.hpp"
+#include "lastack/clock.hpp"
+#include "lastack/policy.hpp"
+#include "lastack/roles.hpp"
+#include "lastack/trace.hpp"
+#include "lastack/asio.hpp"
 
 namespace lastack {
 

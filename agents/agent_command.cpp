@@ -7,11 +7,11 @@
 #include <string_view>
 
 #include "agents/agent.hpp"
-#include "harness/core/agent_message.hpp"
-#include "harness/core/error.hpp"
-#include "harness/core/policy_parser.hpp"
-#include "harness/sys/asio.hpp"
-#include "harness/sys/fd.hpp"
+#include "harness/core/record/agent_message.hpp"
+#include "lastack/error.hpp"
+#include "lastack/policy_parser.hpp"
+#include "lastack/asio.hpp"
+#include "harness/sys/proc/fd.hpp"
 
 namespace lastack {
 

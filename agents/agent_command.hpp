@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "harness/core/roles.hpp"
+#include "lastack/roles.hpp"
 
 namespace lastack {
 
@@ -18,7 +18,7 @@ struct AgentCommand {
   std::string address;              // server: where to listen; client: where to connect
   std::uint16_t port = 0;
   std::vector<std::string> steps;   // as a policy writes them: "connect", "send 1000", "exit"
-  int events_fd = STDOUT_FILENO;    // where the JSON lines go (harness/core/agent_message.hpp)
+  int events_fd = STDOUT_FILENO;    // where the JSON lines go (harness/core/record/agent_message.hpp)
 };
 
 /// Run the steps with an in-process Agent on its own io_context, writing {"ready": true} once a

@@ -17,10 +17,10 @@
 #include <string>
 #include <vector>
 
-#include "harness/core/error.hpp"
-#include "harness/core/policy_parser.hpp"
-#include "harness/run/run.hpp"
-#include "harness/sys/privilege.hpp"
+#include "lastack/error.hpp"
+#include "lastack/policy_parser.hpp"
+#include "lastack/run.hpp"
+#include "lastack/privilege.hpp"
 
 namespace lastack {
 namespace {

@@ -1,7 +1,7 @@
 # `cmake --install build --prefix P` lays lastack out as a package (docs/design.md, "Installed"):
 #   P/bin/lastack
-#   P/include/lastack/lastack.hpp, P/include/lastack/{harness,agents}/...   every public header
-#   P/lib/liblastack_core.a, P/lib/liblastack_lab.a
+#   P/include/lastack/*.hpp   the public headers, and only they (include/lastack/)
+#   P/lib/liblastack_<layer>.a   one per layer (cmake/layers.cmake)
 #   P/lib/cmake/lastack/   lastackConfig.cmake, its version file, the exported targets
 #   P/share/lastack/policies/*.toml, P/share/doc/lastack/
 # and an out-of-tree project does find_package(lastack) and links lastack::lastack.
@@ -22,26 +22,26 @@ target_compile_definitions(lastack PRIVATE LASTACK_POLICY_DIR_FROM_BIN="${LASTAC
 # this build, the installed ones after find_package.
 add_library(lastack_library INTERFACE)
 set_target_properties(lastack_library PROPERTIES EXPORT_NAME lastack)
-target_link_libraries(lastack_library INTERFACE lastack_lab)
+target_link_libraries(lastack_library INTERFACE lastack_engine)
 target_compile_definitions(lastack_library INTERFACE
   "$<BUILD_INTERFACE:LASTACK_POLICY_DIR=\"${CMAKE_CURRENT_SOURCE_DIR}/policies\">"
   "$<INSTALL_INTERFACE:LASTACK_POLICY_DIR=\"$<INSTALL_PREFIX>/${LASTACK_INSTALL_POLICYDIR}\">")
 add_library(lastack::lastack ALIAS lastack_library)
 
 install(TARGETS lastack RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-install(TARGETS lastack_core lastack_lab lastack_library EXPORT lastackTargets
+set(LASTACK_LAYER_TARGETS "")
+foreach(layer IN LISTS LASTACK_LAYERS)
+  if(NOT layer STREQUAL "cli")  # the command line is the program's, not the library's
+    list(APPEND LASTACK_LAYER_TARGETS lastack_${layer})
+  endif()
+endforeach()
+install(TARGETS ${LASTACK_LAYER_TARGETS} lastack_core lastack_library EXPORT lastackTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(EXPORT lastackTargets NAMESPACE lastack:: DESTINATION ${LASTACK_INSTALL_CMAKEDIR})
 
-# Every header, at its source-tree path, so the headers' own "harness/..." includes resolve.
-# The BPF program and its generated skeleton are private to lastack_lab's .cpp files.
-file(GLOB_RECURSE LASTACK_PUBLIC_HEADERS CONFIGURE_DEPENDS RELATIVE ${CMAKE_CURRENT_SOURCE_DIR}
-  harness/*.hpp agents/*.hpp)
-foreach(header IN LISTS LASTACK_PUBLIC_HEADERS)
-  get_filename_component(header_dir ${header} DIRECTORY)
-  install(FILES ${header} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/lastack/${header_dir})
-endforeach()
-install(FILES include/lastack/lastack.hpp DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/lastack)
+# The public headers only: everything under harness/ and agents/ is private and free to move.
+# The BPF program and its generated skeleton are compiled into liblastack_sys.a.
+install(DIRECTORY include/lastack/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/lastack FILES_MATCHING PATTERN "*.hpp")
 
 install(DIRECTORY policies/ DESTINATION ${LASTACK_INSTALL_POLICYDIR} FILES_MATCHING PATTERN "*.toml")
 install(FILES README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})

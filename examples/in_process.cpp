@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <string>
 
-#include "harness/lastack.hpp"
+#include "lastack/lastack.hpp"
 
 // README: in-process example begins
 using tcp = boost::asio::ip::tcp;

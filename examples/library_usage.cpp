@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <variant>
 
-#include "harness/lastack.hpp"
+#include "lastack/lastack.hpp"
 
 namespace {
 // A fault your protocol must survive: the server's FIN is lost once.

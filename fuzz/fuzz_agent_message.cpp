@@ -7,8 +7,8 @@
 #include <string>
 
 #include "fuzz/fuzz_support.hpp"
-#include "harness/core/agent_message.hpp"
-#include "harness/core/error.hpp"
+#include "harness/core/record/agent_message.hpp"
+#include "lastack/error.hpp"
 
 using namespace lastack;
 

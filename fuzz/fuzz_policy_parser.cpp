@@ -4,10 +4,10 @@
 #include <cstdint>
 
 #include "fuzz/fuzz_support.hpp"
-#include "harness/core/error.hpp"
-#include "harness/core/policy_parser.hpp"
-#include "harness/core/policy_text.hpp"
-#include "harness/core/queue_rules.hpp"
+#include "lastack/error.hpp"
+#include "lastack/policy_parser.hpp"
+#include "harness/core/report/policy_text.hpp"
+#include "lastack/queue_rules.hpp"
 
 using namespace lastack;
 

@@ -5,9 +5,9 @@
 #include <span>
 
 #include "fuzz/fuzz_support.hpp"
-#include "harness/core/error.hpp"
-#include "harness/core/flow_tracker.hpp"
-#include "harness/core/segment.hpp"
+#include "lastack/error.hpp"
+#include "lastack/flow_tracker.hpp"
+#include "lastack/segment.hpp"
 
 using namespace lastack;
 

@@ -12,11 +12,12 @@
 #include <string>
 
 #include "fuzz/fuzz_support.hpp"
-#include "harness/core/error.hpp"
-#include "harness/core/policy_parser.hpp"
-#include "harness/core/report.hpp"
-#include "harness/core/trace_reader.hpp"
-#include "harness/core/verdicts.hpp"
+#include "lastack/error.hpp"
+#include "lastack/policy_parser.hpp"
+#include "lastack/report.hpp"
+#include "harness/core/record/trace_reader.hpp"
+#include "harness/core/oracle/verdicts.hpp"
+#include "lastack/trace_jsonl.hpp"
 
 using namespace lastack;
 

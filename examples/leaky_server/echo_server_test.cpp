@@ -17,7 +17,7 @@
 #include <system_error>
 
 #include "examples/leaky_server/echo_server.hpp"
-#include "harness/lastack.hpp"
+#include "lastack/lastack.hpp"
 
 namespace {
 

@@ -1,5 +1,5 @@
 /* The record the BPF program (kernel_events.bpf.c) writes into its ring buffer and the
- * observer (harness/sys/bpf_observer.cpp) reads: plain C, shared by both sides. */
+ * observer (harness/sys/observe/bpf_observer.cpp) reads: plain C, shared by both sides. */
 #ifndef LASTACK_KERNEL_EVENTS_H
 #define LASTACK_KERNEL_EVENTS_H
 

@@ -1,5 +1,5 @@
 // lastack: break TCP connections on purpose on a real kernel, and prove what the kernel did.
-// Argument parsing only; the commands live in harness/run/commands.hpp.
+// Argument parsing only; the commands live in harness/cli/commands.hpp.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -7,12 +7,12 @@
 #include <map>
 
 #include "agents/agent_command.hpp"
-#include "harness/core/error.hpp"
-#include "harness/run/commands.hpp"
-#include "harness/run/policy_library.hpp"
-#include "harness/run/replay_command.hpp"
-#include "harness/sys/priority.hpp"
-#include "harness/sys/privilege.hpp"
+#include "lastack/error.hpp"
+#include "harness/cli/commands.hpp"
+#include "lastack/policy_library.hpp"
+#include "harness/cli/replay_command.hpp"
+#include "harness/sys/proc/priority.hpp"
+#include "lastack/privilege.hpp"
 
 #ifndef LASTACK_POLICY_DIR
 #define LASTACK_POLICY_DIR ""

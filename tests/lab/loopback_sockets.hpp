@@ -14,10 +14,10 @@
 #include <chrono>
 #include <cstring>
 
-#include "harness/core/segment.hpp"
-#include "harness/sys/fd.hpp"
-#include "harness/sys/netns.hpp"
-#include "harness/sys/rtnetlink.hpp"
+#include "lastack/segment.hpp"
+#include "harness/sys/proc/fd.hpp"
+#include "harness/sys/net/netns.hpp"
+#include "harness/sys/net/rtnetlink.hpp"
 
 namespace lastack::test {
 

@@ -5,8 +5,8 @@
 
 #include <cstdio>
 
-#include "harness/core/error.hpp"
-#include "harness/sys/privilege.hpp"
+#include "lastack/error.hpp"
+#include "lastack/privilege.hpp"
 
 int main(int argc, char* argv[]) {
   try {

@@ -19,12 +19,12 @@
 #include <vector>
 
 #include "step_outcome.hpp"
-#include "harness/core/agent_message.hpp"
-#include "harness/core/error.hpp"
-#include "harness/core/policy_parser.hpp"
-#include "harness/run/agent_process.hpp"
-#include "harness/sys/privilege.hpp"
-#include "harness/sys/process.hpp"
+#include "harness/core/record/agent_message.hpp"
+#include "lastack/error.hpp"
+#include "lastack/policy_parser.hpp"
+#include "harness/engine/agent_process.hpp"
+#include "lastack/privilege.hpp"
+#include "harness/sys/proc/process.hpp"
 #include "lastack_process.hpp"
 #include "loopback_sockets.hpp"
 

@@ -11,11 +11,11 @@
 
 #include "step_outcome.hpp"
 #include "agents/agent.hpp"
-#include "agents/errno_name.hpp"
-#include "harness/core/error.hpp"
-#include "harness/sys/asio.hpp"
-#include "harness/sys/netns.hpp"
-#include "harness/sys/rtnetlink.hpp"
+#include "agents/outcome_name.hpp"
+#include "lastack/error.hpp"
+#include "lastack/asio.hpp"
+#include "harness/sys/net/netns.hpp"
+#include "harness/sys/net/rtnetlink.hpp"
 
 namespace lastack {
 namespace {

@@ -10,7 +10,7 @@
 #include <cerrno>
 #include <vector>
 
-#include "harness/sys/background_close.hpp"
+#include "harness/sys/observe/background_close.hpp"
 
 using namespace lastack;
 using sys::UniqueFd;

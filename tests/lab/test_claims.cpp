@@ -20,8 +20,8 @@
 #include <nlohmann/json.hpp>
 #include <toml++/toml.h>
 
-#include "harness/core/oracle.hpp"
-#include "harness/sys/privilege.hpp"
+#include "lastack/oracle.hpp"
+#include "lastack/privilege.hpp"
 #include "tests/lab/lastack_process.hpp"
 
 namespace fs = std::filesystem;

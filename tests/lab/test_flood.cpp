@@ -14,13 +14,13 @@
 #include <fstream>
 #include <string>
 
-#include "harness/core/error.hpp"
-#include "harness/core/segment_builder.hpp"
-#include "harness/run/interceptor.hpp"
-#include "harness/run/lab.hpp"
-#include "harness/run/run_outcome.hpp"
-#include "harness/sys/fd.hpp"
-#include "harness/sys/raw_injector.hpp"
+#include "lastack/error.hpp"
+#include "harness/core/wire/segment_builder.hpp"
+#include "harness/engine/interceptor.hpp"
+#include "harness/engine/lab.hpp"
+#include "harness/cli/run_outcome.hpp"
+#include "harness/sys/proc/fd.hpp"
+#include "harness/sys/net/raw_injector.hpp"
 
 using namespace std::chrono_literals;
 using namespace lastack;

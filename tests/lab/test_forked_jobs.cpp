@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "harness/run/forked_jobs.hpp"
+#include "harness/cli/forked_jobs.hpp"
 #include "lastack_process.hpp"
 
 using namespace lastack;

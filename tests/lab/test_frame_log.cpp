@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "harness/core/error.hpp"
-#include "harness/sys/frame_log.hpp"
+#include "lastack/error.hpp"
+#include "harness/sys/observe/frame_log.hpp"
 
 using namespace lastack;
 using sys::CapturedFrame;

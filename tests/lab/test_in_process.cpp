@@ -14,12 +14,12 @@
 #include <string>
 #include <vector>
 
-#include "harness/core/error.hpp"
-#include "harness/core/policy_parser.hpp"
-#include "harness/core/report.hpp"
-#include "harness/core/trace_query.hpp"
-#include "harness/run/in_process.hpp"
-#include "harness/run/policy_library.hpp"
+#include "lastack/error.hpp"
+#include "lastack/policy_parser.hpp"
+#include "lastack/report.hpp"
+#include "harness/core/trace/trace_query.hpp"
+#include "lastack/in_process.hpp"
+#include "lastack/policy_library.hpp"
 
 namespace lastack {
 namespace {

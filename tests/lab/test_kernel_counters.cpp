@@ -13,7 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "harness/sys/privilege.hpp"
+#include "lastack/privilege.hpp"
 #include "lastack_process.hpp"
 
 using lastack::test::run_lastack;

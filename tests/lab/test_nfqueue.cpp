@@ -15,13 +15,13 @@
 #include <thread>
 #include <vector>
 
-#include "harness/core/error.hpp"
-#include "harness/core/segment.hpp"
-#include "harness/sys/iptables.hpp"
-#include "harness/sys/netns.hpp"
-#include "harness/sys/nfqueue.hpp"
-#include "harness/sys/raw_injector.hpp"
-#include "harness/sys/sysctl.hpp"
+#include "lastack/error.hpp"
+#include "lastack/segment.hpp"
+#include "harness/sys/net/iptables.hpp"
+#include "harness/sys/net/netns.hpp"
+#include "harness/sys/net/nfqueue.hpp"
+#include "harness/sys/net/raw_injector.hpp"
+#include "harness/sys/net/sysctl.hpp"
 #include "loopback_sockets.hpp"
 
 using namespace std::chrono_literals;

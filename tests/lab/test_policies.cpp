@@ -15,7 +15,7 @@
 #include <string>
 #include <thread>
 
-#include "harness/sys/privilege.hpp"
+#include "lastack/privilege.hpp"
 #include "lastack_process.hpp"
 
 using lastack::test::run_lastack;

@@ -8,9 +8,10 @@
 #include <fstream>
 #include <string>
 
-#include "harness/core/report.hpp"
+#include "lastack/report.hpp"
 #include "lastack_process.hpp"
 #include "tests/unit/trace_mutations.hpp"
+#include "lastack/trace_jsonl.hpp"
 
 using lastack::test::run_lastack;
 using Catch::Matchers::Contains;

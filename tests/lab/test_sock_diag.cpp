@@ -8,10 +8,10 @@
 #include <thread>
 #include <vector>
 
-#include "harness/core/segment.hpp"
-#include "harness/core/tcp_state.hpp"
-#include "harness/sys/netns.hpp"
-#include "harness/sys/sock_diag.hpp"
+#include "lastack/segment.hpp"
+#include "lastack/tcp_state.hpp"
+#include "harness/sys/net/netns.hpp"
+#include "harness/sys/observe/sock_diag.hpp"
 #include "loopback_sockets.hpp"
 
 using namespace std::chrono_literals;

@@ -16,16 +16,16 @@
 #include <string>
 #include <vector>
 
-#include "harness/core/error.hpp"
-#include "harness/core/segment.hpp"
-#include "harness/sys/iptables.hpp"
-#include "harness/sys/netns.hpp"
-#include "harness/sys/offloads.hpp"
-#include "harness/sys/privilege.hpp"
-#include "harness/sys/process.hpp"
-#include "harness/sys/rtnetlink.hpp"
-#include "harness/sys/sysctl.hpp"
-#include "harness/sys/xtables.hpp"
+#include "lastack/error.hpp"
+#include "lastack/segment.hpp"
+#include "harness/sys/net/iptables.hpp"
+#include "harness/sys/net/netns.hpp"
+#include "harness/sys/net/offloads.hpp"
+#include "lastack/privilege.hpp"
+#include "harness/sys/proc/process.hpp"
+#include "harness/sys/net/rtnetlink.hpp"
+#include "harness/sys/net/sysctl.hpp"
+#include "harness/sys/net/xtables.hpp"
 
 using namespace lastack;
 using namespace lastack::sys;

@@ -13,13 +13,13 @@
 #include <vector>
 
 #include "agents/agent.hpp"
-#include "harness/core/policy_parser.hpp"
-#include "harness/core/trace_query.hpp"
-#include "harness/run/interceptor.hpp"
-#include "harness/run/run.hpp"
-#include "harness/sys/iptables.hpp"
-#include "harness/sys/nfqueue.hpp"
-#include "harness/sys/raw_injector.hpp"
+#include "lastack/policy_parser.hpp"
+#include "harness/core/trace/trace_query.hpp"
+#include "harness/engine/interceptor.hpp"
+#include "lastack/run.hpp"
+#include "harness/sys/net/iptables.hpp"
+#include "harness/sys/net/nfqueue.hpp"
+#include "harness/sys/net/raw_injector.hpp"
 #include "lastack_process.hpp"
 #include "loopback_sockets.hpp"
 

@@ -4,8 +4,8 @@
 #include <cerrno>
 #include <string>
 
-#include "harness/core/agent_message.hpp"
-#include "harness/core/error.hpp"
+#include "harness/core/record/agent_message.hpp"
+#include "lastack/error.hpp"
 
 using namespace lastack;
 using namespace std::chrono_literals;

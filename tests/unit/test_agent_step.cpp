@@ -3,8 +3,8 @@
 
 #include <string>
 
-#include "harness/core/error.hpp"
-#include "harness/core/policy_parser.hpp"
+#include "lastack/error.hpp"
+#include "lastack/policy_parser.hpp"
 
 using namespace lastack;
 using namespace std::chrono_literals;

@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "harness/core/byte_pattern.hpp"
+#include "harness/core/trace/byte_pattern.hpp"
 
 using namespace lastack;
 

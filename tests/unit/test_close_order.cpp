@@ -4,13 +4,13 @@
 
 #include <string>
 
-#include "harness/core/close_order.hpp"
-#include "harness/core/decision.hpp"
-#include "harness/core/error.hpp"
-#include "harness/core/flow_tracker.hpp"
-#include "harness/core/oracle.hpp"
-#include "harness/core/policy_parser.hpp"
-#include "harness/core/policy_text.hpp"
+#include "harness/core/oracle/close_order.hpp"
+#include "harness/core/decide/decision.hpp"
+#include "lastack/error.hpp"
+#include "lastack/flow_tracker.hpp"
+#include "lastack/oracle.hpp"
+#include "lastack/policy_parser.hpp"
+#include "harness/core/report/policy_text.hpp"
 #include "tests/unit/trace_builder.hpp"
 
 using namespace lastack;

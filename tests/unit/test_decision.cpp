@@ -1,7 +1,7 @@
 // The decision engine with an injected clock: counting, rule order, and the release queue.
 #include <catch2/catch.hpp>
 
-#include "harness/core/decision.hpp"
+#include "harness/core/decide/decision.hpp"
 
 using namespace lastack;
 using namespace std::chrono_literals;

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <string>
 
-#include "harness/core/flow_tracker.hpp"
-#include "harness/core/roles.hpp"
+#include "lastack/flow_tracker.hpp"
+#include "lastack/roles.hpp"
 
 using namespace lastack;
 

@@ -4,10 +4,10 @@
 
 #include <catch2/catch.hpp>
 
-#include "harness/core/html_report.hpp"
-#include "harness/core/ladder_model.hpp"
-#include "harness/core/svg.hpp"
-#include "harness/core/svg_ladder.hpp"
+#include "harness/core/report/html_report.hpp"
+#include "harness/core/report/ladder_model.hpp"
+#include "harness/core/report/svg.hpp"
+#include "harness/core/report/svg_ladder.hpp"
 #include "tests/unit/trace_builder.hpp"
 
 using namespace lastack;

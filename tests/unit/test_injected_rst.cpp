@@ -2,8 +2,8 @@
 // kernel and that it may end a TIME_WAIT early; the ladder says where it came from.
 #include <catch2/catch.hpp>
 
-#include "harness/core/invariants.hpp"
-#include "harness/core/report.hpp"
+#include "harness/core/oracle/invariants.hpp"
+#include "lastack/report.hpp"
 #include "tests/unit/trace_builder.hpp"
 #include "tests/unit/trace_mutations.hpp"
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "harness/core/junit.hpp"
+#include "harness/core/report/junit.hpp"
 
 using namespace lastack;
 using Catch::Matchers::Contains;

@@ -6,14 +6,14 @@
 
 #include <cerrno>
 
-#include "harness/core/backoff_model.hpp"
-#include "harness/core/cross_examination.hpp"
-#include "harness/core/expectations.hpp"
-#include "harness/core/retransmission_labels.hpp"
-#include "harness/core/state_history.hpp"
-#include "harness/core/timewait_timer.hpp"
-#include "harness/core/trace_query.hpp"
-#include "harness/core/window.hpp"
+#include "harness/core/oracle/backoff_model.hpp"
+#include "harness/core/oracle/cross_examination.hpp"
+#include "harness/core/oracle/expect/expectations.hpp"
+#include "harness/core/trace/retransmission_labels.hpp"
+#include "harness/core/trace/state_history.hpp"
+#include "harness/core/trace/timewait_timer.hpp"
+#include "harness/core/trace/trace_query.hpp"
+#include "harness/core/oracle/window.hpp"
 #include "tests/unit/trace_builder.hpp"
 #include "tests/unit/trace_mutations.hpp"
 

@@ -4,7 +4,7 @@
 #include <iterator>
 #include <string>
 
-#include "harness/core/netstat.hpp"
+#include "lastack/netstat.hpp"
 
 using namespace lastack;
 

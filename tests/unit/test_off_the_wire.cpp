@@ -5,10 +5,10 @@
 
 #include <algorithm>
 
-#include "harness/core/expectations.hpp"
-#include "harness/core/invariants.hpp"
-#include "harness/core/report.hpp"
-#include "harness/core/state_history.hpp"
+#include "harness/core/oracle/expect/expectations.hpp"
+#include "harness/core/oracle/invariants.hpp"
+#include "lastack/report.hpp"
+#include "harness/core/trace/state_history.hpp"
 #include "tests/unit/trace_builder.hpp"
 
 using namespace lastack;

@@ -4,10 +4,10 @@
 
 #include <catch2/catch.hpp>
 
-#include "harness/core/expectations.hpp"
-#include "harness/core/invariants.hpp"
-#include "harness/core/oracle.hpp"
-#include "harness/core/trace_query.hpp"
+#include "harness/core/oracle/expect/expectations.hpp"
+#include "harness/core/oracle/invariants.hpp"
+#include "lastack/oracle.hpp"
+#include "harness/core/trace/trace_query.hpp"
 #include "tests/unit/trace_builder.hpp"
 #include "tests/unit/trace_mutations.hpp"
 

@@ -5,14 +5,15 @@
 
 #include <catch2/catch.hpp>
 
-#include "harness/core/expectations.hpp"
-#include "harness/core/invariants.hpp"
-#include "harness/core/junit.hpp"
-#include "harness/core/oracle.hpp"
-#include "harness/core/report.hpp"
-#include "harness/core/state_history.hpp"
-#include "harness/core/trace_query.hpp"
+#include "harness/core/oracle/expect/expectations.hpp"
+#include "harness/core/oracle/invariants.hpp"
+#include "harness/core/report/junit.hpp"
+#include "lastack/oracle.hpp"
+#include "lastack/report.hpp"
+#include "harness/core/trace/state_history.hpp"
+#include "harness/core/trace/trace_query.hpp"
 #include "tests/unit/trace_builder.hpp"
+#include "lastack/trace_jsonl.hpp"
 
 using namespace lastack;
 using namespace lastack::testing;

@@ -9,8 +9,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "harness/core/pcapng.hpp"
-#include "harness/core/segment_builder.hpp"
+#include "harness/core/record/pcapng.hpp"
+#include "harness/core/wire/segment_builder.hpp"
 #include "tests/unit/trace_builder.hpp"
 
 using namespace lastack;

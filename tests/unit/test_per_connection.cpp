@@ -5,12 +5,12 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
-#include "harness/core/connection_scope.hpp"
-#include "harness/core/oracle.hpp"
-#include "harness/core/per_connection.hpp"
-#include "harness/core/report.hpp"
-#include "harness/core/svg_ladder.hpp"
-#include "harness/core/trace_query.hpp"
+#include "harness/core/trace/connection_scope.hpp"
+#include "lastack/oracle.hpp"
+#include "harness/core/oracle/per_connection.hpp"
+#include "lastack/report.hpp"
+#include "harness/core/report/svg_ladder.hpp"
+#include "harness/core/trace/trace_query.hpp"
 #include "tests/unit/trace_builder.hpp"
 
 using namespace lastack;

@@ -7,9 +7,9 @@
 #include <sstream>
 #include <string>
 
-#include "harness/core/pinned_sysctls.hpp"
-#include "harness/core/policy_parser.hpp"
-#include "harness/core/settable_sysctls.hpp"
+#include "harness/core/policy/pinned_sysctls.hpp"
+#include "lastack/policy_parser.hpp"
+#include "harness/core/policy/settable_sysctls.hpp"
 
 using namespace lastack;
 

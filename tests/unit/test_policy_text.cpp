@@ -1,7 +1,7 @@
 // The words `lastack explain` uses for a policy's faults and lab actions.
 #include <catch2/catch.hpp>
 
-#include "harness/core/policy_text.hpp"
+#include "harness/core/report/policy_text.hpp"
 
 using namespace lastack;
 

@@ -3,7 +3,7 @@
 
 #include <fmt/format.h>
 
-#include "harness/core/queue_rules.hpp"
+#include "lastack/queue_rules.hpp"
 
 using namespace lastack;
 

@@ -5,10 +5,10 @@
 #include <filesystem>
 #include <fstream>
 
-#include "harness/core/policy_parser.hpp"
-#include "harness/core/quiescence.hpp"
-#include "harness/core/trace_reader.hpp"
-#include "harness/core/verdicts.hpp"
+#include "lastack/policy_parser.hpp"
+#include "harness/core/decide/quiescence.hpp"
+#include "harness/core/record/trace_reader.hpp"
+#include "harness/core/oracle/verdicts.hpp"
 
 using namespace lastack;
 using std::chrono::milliseconds;

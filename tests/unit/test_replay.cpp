@@ -4,7 +4,7 @@
 // Re-record the fixtures with scripts/record-fixtures.
 #include <catch2/catch.hpp>
 
-#include "harness/core/verdicts.hpp"
+#include "harness/core/oracle/verdicts.hpp"
 #include "tests/unit/trace_mutations.hpp"
 
 using namespace lastack;

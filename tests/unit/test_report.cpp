@@ -8,9 +8,10 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "harness/core/report.hpp"
-#include "harness/core/text_columns.hpp"
+#include "lastack/report.hpp"
+#include "harness/core/base/text_columns.hpp"
 #include "tests/unit/trace_builder.hpp"
+#include "lastack/trace_jsonl.hpp"
 
 using namespace lastack;
 using namespace lastack::testing;

@@ -4,7 +4,7 @@
 
 #include <chrono>
 
-#include "harness/run/run_clock.hpp"
+#include "harness/engine/run_clock.hpp"
 
 using namespace lastack;
 using namespace std::chrono_literals;

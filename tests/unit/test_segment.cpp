@@ -6,9 +6,9 @@
 #include <string_view>
 #include <vector>
 
-#include "harness/core/byte_reader.hpp"
-#include "harness/core/error.hpp"
-#include "harness/core/segment.hpp"
+#include "harness/core/wire/byte_reader.hpp"
+#include "lastack/error.hpp"
+#include "lastack/segment.hpp"
 #include "hex_bytes.hpp"
 
 using namespace lastack;

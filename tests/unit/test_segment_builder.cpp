@@ -7,9 +7,9 @@
 #include <span>
 #include <vector>
 
-#include "harness/core/error.hpp"
-#include "harness/core/segment.hpp"
-#include "harness/core/segment_builder.hpp"
+#include "lastack/error.hpp"
+#include "lastack/segment.hpp"
+#include "harness/core/wire/segment_builder.hpp"
 #include "hex_bytes.hpp"
 
 using namespace lastack;

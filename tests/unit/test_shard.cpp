@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "harness/core/error.hpp"
-#include "harness/core/shard.hpp"
+#include "lastack/error.hpp"
+#include "harness/core/base/shard.hpp"
 
 using namespace lastack;
 using Catch::Matchers::Equals;

@@ -6,14 +6,15 @@
 #include <sstream>
 #include <string>
 
-#include "harness/core/error.hpp"
-#include "harness/core/expectations.hpp"
-#include "harness/core/oracle.hpp"
-#include "harness/core/policy_parser.hpp"
-#include "harness/core/report.hpp"
-#include "harness/core/trace_reader.hpp"
+#include "lastack/error.hpp"
+#include "harness/core/oracle/expect/expectations.hpp"
+#include "lastack/oracle.hpp"
+#include "lastack/policy_parser.hpp"
+#include "lastack/report.hpp"
+#include "harness/core/record/trace_reader.hpp"
 #include "tests/unit/trace_builder.hpp"
 #include "tests/unit/trace_mutations.hpp"
+#include "lastack/trace_jsonl.hpp"
 
 using namespace lastack;
 using namespace lastack::testing;

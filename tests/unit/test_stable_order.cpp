@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "harness/core/stable_order.hpp"
+#include "harness/core/base/stable_order.hpp"
 
 using lastack::stable_sort_by_key;
 

@@ -2,8 +2,8 @@
 // sequence numbers start inside the old sequence space; otherwise the check is not checked.
 #include <catch2/catch.hpp>
 
-#include "harness/core/expectations.hpp"
-#include "harness/core/stale_reach.hpp"
+#include "harness/core/oracle/expect/expectations.hpp"
+#include "harness/core/trace/stale_reach.hpp"
 #include "tests/unit/trace_builder.hpp"
 
 using namespace lastack;

@@ -1,7 +1,7 @@
 // TCP state names and the legality of (sampled) state changes.
 #include <catch2/catch.hpp>
 
-#include "harness/core/tcp_state.hpp"
+#include "lastack/tcp_state.hpp"
 
 using namespace lastack;
 using S = TcpState;

@@ -9,10 +9,11 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "harness/core/error.hpp"
-#include "harness/core/report.hpp"
+#include "lastack/error.hpp"
+#include "lastack/report.hpp"
 #include "tests/unit/trace_builder.hpp"
 #include "tests/unit/trace_mutations.hpp"
+#include "lastack/trace_jsonl.hpp"
 
 using namespace lastack;
 using namespace lastack::testing;

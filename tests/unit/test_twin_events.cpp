@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "harness/core/twin_events.hpp"
+#include "harness/core/trace/twin_events.hpp"
 
 using lastack::TcpState;
 using lastack::TwinPairing;

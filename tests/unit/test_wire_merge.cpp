@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "harness/core/segment.hpp"
-#include "harness/core/wire_merge.hpp"
+#include "lastack/segment.hpp"
+#include "harness/core/trace/wire_merge.hpp"
 #include "hex_bytes.hpp"
 
 using namespace lastack;

@@ -8,8 +8,8 @@
 #include <optional>
 #include <string_view>
 
-#include "harness/core/errno_name.hpp"
-#include "harness/core/trace.hpp"
+#include "harness/core/base/errno_name.hpp"
+#include "lastack/trace.hpp"
 
 namespace lastack::testing {
 

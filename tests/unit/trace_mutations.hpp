@@ -14,12 +14,12 @@
 #include <string_view>
 #include <vector>
 
-#include "harness/core/errno_name.hpp"
-#include "harness/core/checksum.hpp"
-#include "harness/core/oracle.hpp"
-#include "harness/core/policy_parser.hpp"
-#include "harness/core/segment_builder.hpp"
-#include "harness/core/trace_reader.hpp"
+#include "harness/core/base/errno_name.hpp"
+#include "harness/core/wire/checksum.hpp"
+#include "lastack/oracle.hpp"
+#include "lastack/policy_parser.hpp"
+#include "harness/core/wire/segment_builder.hpp"
+#include "harness/core/record/trace_reader.hpp"
 
 namespace lastack::testing {
 

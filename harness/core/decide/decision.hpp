@@ -1,0 +1,74 @@
+#pragma once
+// The decision engine: for each queued segment, what the fault rules say to do with it.
+// Pure: time comes in as an argument (the injected clock), packets are opaque handles.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lastack/clock.hpp"
+#include "lastack/flow_tracker.hpp"
+#include "lastack/policy.hpp"
+
+namespace lastack {
+
+/// The engine's answer for one segment.
+struct Decision {
+  ActionKind action = ActionKind::drop;
+  bool pass = true;                  // true: no rule applied; let it through now
+  std::optional<std::size_t> fault;  // index of the rule that applied
+  std::optional<Instant> release_at; // delay: when to let it go; hold: its deadline (if any)
+  std::uint32_t copies = 0;          // duplicate: extra copies to inject
+  bool copies_held = false;          // duplicate with until/deadline: the copies wait for a Release
+};
+
+/// A delayed or held segment whose time has come.
+struct Release {
+  std::uint64_t packet = 0;
+  std::size_t fault = 0;
+  std::string reason;  // "delay 300ms elapsed", "released by fin from server", "hold deadline"
+  bool copies = false; // the held copies of a duplicated segment go now (the original went at once)
+};
+
+/// Applies Policy::faults to classified segments, in wire order.
+class DecisionEngine {
+ public:
+  /// `per_connection` (a scenario of `connections = N` > 1): each connection counts its own
+  /// matches (nth, every, count) and sees its own `until`, as if it ran alone.
+  explicit DecisionEngine(std::vector<FaultRule> rules, bool per_connection = false);
+  // Defined where RuleState and Waiting are complete.
+  ~DecisionEngine();
+  DecisionEngine(DecisionEngine&&) noexcept;
+  DecisionEngine& operator=(DecisionEngine&&) noexcept;
+
+  /// Decide for one segment seen at `now`. The first rule (in file order) that applies wins;
+  /// every rule whose selector matches counts the segment, whether or not it applies.
+  /// A hold whose `until` already matched an earlier segment is pointless: the segment passes.
+  Decision decide(std::uint64_t packet, const Classified& seg, Instant now);
+
+  /// Delayed/held packets due at `now`: delays that elapsed, holds past their deadline, and
+  /// holds whose `until` selector matched a segment decided earlier. Each is returned once.
+  std::vector<Release> due(Instant now);
+
+  /// When the next delay or hold deadline falls; nullopt when nothing is waiting on time.
+  std::optional<Instant> next_deadline() const;
+
+  /// Everything still waiting (end of run), in arrival order.
+  std::vector<Release> release_all();
+
+ private:
+  struct RuleState;
+  struct Waiting;
+  RuleState& state_of(std::size_t rule, const Classified& seg);
+  std::vector<FaultRule> rules_;
+  bool per_connection_ = false;
+  std::vector<std::map<std::size_t, RuleState>> state_;  // per rule: per connection (or all: 0)
+  std::vector<Waiting> waiting_;
+};
+
+/// True when `seg` matches every field `sel` sets. A `closer` matches only when seg.first_closer
+/// is known and names seg's sender.
+bool selector_matches(const Selector& sel, const Classified& seg);
+
+}  // namespace lastack

@@ -1,0 +1,397 @@
+// Built-in invariants about sequence space and retransmission: RFC 9293 and Linux behaviour
+// that holds in every run. Each check says what it expected and what it saw, with the numbers.
+// (State and close invariants are in invariants_close.cpp.)
+#include "harness/core/oracle/invariants.hpp"
+
+#include "harness/core/oracle/backoff_model.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <exception>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "harness/core/base/duration_text.hpp"
+#include "harness/core/oracle/invariant_support.hpp"
+#include "harness/core/trace/state_history.hpp"
+#include "harness/core/trace/trace_query.hpp"
+
+namespace lastack {
+namespace {
+
+using detail::builtin;
+using detail::join_some;
+using std::chrono::milliseconds;
+
+Instant trace_end(const Trace& trace) {
+  return trace.events.empty() ? Instant{} : event_time(trace.events.back());
+}
+
+std::string_view control_name(const Segment& s) {
+  if (s.flags.syn()) return s.flags.ack() ? "SYN-ACK" : "SYN";
+  return "FIN";
+}
+
+// The first later segment from the peer whose ack covers the control octet of `c`.
+const WireEvent* acknowledgment_of(const std::vector<const WireEvent*>& wires, std::size_t i) {
+  const WireEvent& c = *wires[i];
+  const SeqNum payload_end = c.segment.seq + c.segment.payload_len;
+  for (std::size_t j = i + 1; j < wires.size(); ++j) {
+    const WireEvent& w = *wires[j];
+    if (w.info.connection == c.info.connection && w.info.from != c.info.from && !w.injected &&
+        w.segment.flags.ack() && w.segment.ack.after(payload_end))
+      return &w;
+  }
+  return nullptr;
+}
+
+// The peer's last segment sent after `c` reached it that acknowledges exactly seq + len: the
+// control octet not counted.
+const WireEvent* short_acknowledgment(const std::vector<const WireEvent*>& wires, std::size_t i) {
+  const WireEvent& c = *wires[i];
+  if (!delivered(c)) return nullptr;
+  const SeqNum payload_end = c.segment.seq + c.segment.payload_len;
+  const WireEvent* found = nullptr;
+  for (std::size_t j = i + 1; j < wires.size(); ++j) {
+    const WireEvent& w = *wires[j];
+    if (w.info.connection == c.info.connection && w.info.from != c.info.from && !w.injected &&
+        w.segment.flags.ack() && !w.segment.flags.rst() && w.at > arrival_time(c) &&
+        w.segment.ack == payload_end)
+      found = &w;
+  }
+  return found;
+}
+
+// The sender's next new segment after `c` (not a retransmission of it, not injected).
+const WireEvent* next_from_sender(const std::vector<const WireEvent*>& wires, std::size_t i) {
+  const WireEvent& c = *wires[i];
+  for (std::size_t j = i + 1; j < wires.size(); ++j) {
+    const WireEvent& w = *wires[j];
+    if (w.info.connection != c.info.connection || w.info.from != c.info.from || w.injected) continue;
+    // A retransmission resends old space; a RST may carry any acceptable sequence number.
+    if (w.info.roles.has(Role::retransmission) || w.segment.flags.rst()) continue;
+    const bool same_control = (w.segment.flags.syn() && c.segment.flags.syn()) ||
+                              (w.segment.flags.fin() && c.segment.flags.fin());
+    if (same_control && w.segment.seq == c.segment.seq) continue;  // the same SYN/FIN again
+    return &w;
+  }
+  return nullptr;
+}
+
+// The sender gave up: its socket vanished after retransmitting, or its app saw ETIMEDOUT.
+bool closed_by_timeout(const Trace& trace, const WireEvent& dropped) {
+  for (const TraceEvent& ev : trace.events) {
+    const auto* a = std::get_if<AppEvent>(&ev);
+    if (a && a->side == dropped.info.from && a->at >= dropped.at && a->result == StepResult::error &&
+        a->error == ETIMEDOUT)
+      return true;
+  }
+  for (const SocketHistory& h : socket_histories(trace)) {
+    if (h.side != dropped.info.from || (h.connection && *h.connection != dropped.info.connection))
+      continue;
+    for (std::size_t k = 1; k < h.events.size(); ++k) {
+      const SocketEvent& e = *h.events[k];
+      if (e.state == TcpState::CLOSE && e.at >= dropped.at && h.events[k - 1]->retransmits > 0)
+        return true;
+    }
+  }
+  return false;
+}
+
+// When the sender's next retransmission of `d` was due at the latest: its RTO after `d`, or
+// double the gap before `d` when `d` is itself a retransmission (the timer backs off), plus the
+// timer's slack.
+Instant next_retransmission_due(const Trace& trace, const WireEvent& d) {
+  Duration wait = rto_for(trace, d, Instant::max()).value_or(tcp_rto_min);
+  const WireEvent* previous = nullptr;
+  for (const WireEvent* w : wire_events(trace)) {
+    if (w == &d) break;
+    if (transmission_key(*w) == transmission_key(d)) previous = w;
+  }
+  if (previous) wait = std::max<Duration>(wait, 2 * (d.at - previous->at));
+  return d.at + wait + timing_bound(trace, wait, false).late;
+}
+
+std::uint32_t syn_linear_timeouts(const Trace& trace, Side side) {
+  const auto& sysctls = side == Side::client ? trace.client_sysctls : trace.server_sysctls;
+  const auto it = sysctls.find("net.ipv4.tcp_syn_linear_timeouts");
+  if (it == sysctls.end()) return 4;  // the kernel's default (6.x)
+  try {
+    return static_cast<std::uint32_t>(std::stoul(it->second));
+  } catch (const std::exception&) {
+    return 4;
+  }
+}
+
+// The sender's floor for the retransmission timer: net.ipv4.tcp_rto_min_us, else TCP_RTO_MIN.
+Duration rto_min_of(const Trace& trace, Side side) {
+  const auto& sysctls = side == Side::client ? trace.client_sysctls : trace.server_sysctls;
+  const auto it = sysctls.find("net.ipv4.tcp_rto_min_us");
+  if (it == sysctls.end()) return tcp_rto_min;
+  try {
+    return std::chrono::microseconds(std::stoll(it->second));
+  } catch (const std::exception&) {
+    return tcp_rto_min;
+  }
+}
+
+// Every transmission of each sequence number: the first send, then the kernel's retransmissions.
+// A SYN-ACK sent again because the peer's SYN came again (tcp_check_req answers a duplicate SYN
+// at once): a reply, not the SYN-ACK timer, so no part of its backoff. The reply follows the
+// SYN's arrival within the server's processing time.
+bool answers_duplicate_syn(const std::vector<const WireEvent*>& wires, const WireEvent& w) {
+  constexpr auto reply_window = std::chrono::milliseconds(5);
+  if (!w.segment.flags.syn() || !w.segment.flags.ack()) return false;
+  return std::any_of(wires.begin(), wires.end(), [&](const WireEvent* syn) {
+    if (syn->info.connection != w.info.connection || syn->info.from == w.info.from || !delivered(*syn) ||
+        !syn->segment.flags.syn() || syn->segment.flags.ack() || !syn->info.roles.has(Role::retransmission))
+      return false;
+    const Instant arrived = arrival_time(*syn);
+    return arrived <= w.at && w.at - arrived <= reply_window;
+  });
+}
+
+std::vector<std::vector<const WireEvent*>> transmission_chains(const Trace& trace) {
+  std::map<TransmissionKey, std::size_t> index;
+  std::vector<std::vector<const WireEvent*>> chains;
+  const auto wires = wire_events(trace);
+  for (const WireEvent* w : wires) {
+    if (w->segment.seq_space() == 0 || w->injected) continue;
+    if (answers_duplicate_syn(wires, *w)) continue;
+    const TransmissionKey key = transmission_key(*w);
+    const auto it = index.find(key);
+    if (it == index.end()) {
+      index.emplace(key, chains.size());
+      chains.push_back({w});
+    } else if (kernel_retransmission(*w)) {
+      chains[it->second].push_back(w);
+    }
+  }
+  return chains;
+}
+
+// Judges one chain of transmissions; returns the problem, empty when every gap doubled.
+// `summary` gets the chain in words.
+std::string judge_backoff(const Trace& trace, const std::vector<const WireEvent*>& v,
+                          std::string& summary, std::size_t& judged) {
+  std::vector<Duration> gaps;
+  for (std::size_t i = 1; i < v.size(); ++i) gaps.push_back(v[i]->at - v[i - 1]->at);
+  // Each retransmission's cause: the kernel's, else inferred from the gaps.
+  std::vector<std::optional<RetransmitCause>> causes;
+  bool exact = true;
+  for (std::size_t i = 1; i < v.size(); ++i) {
+    const KernelRetransmit* k = kernel_retransmit_for(trace, *v[i]);
+    causes.push_back(k ? std::optional(k->cause) : std::nullopt);
+    exact = exact && k;
+  }
+  const auto rto = rto_for(trace, *v.front(), v[1]->at);
+  std::size_t probes = 0;
+  if (!exact) probes = leading_probes(gaps, rto);
+  const WireEvent& first = *v.front();
+  const bool active_syn = first.segment.flags.syn() && !first.segment.flags.ack();
+  const std::uint32_t linear = active_syn ? syn_linear_timeouts(trace, first.info.from) : 0;
+  summary = fmt::format("{}: {} retransmissions, gaps {}", segment_text(first), gaps.size(),
+                        ms_list_text(gaps));
+  if (exact) {
+    std::vector<std::string> names;
+    for (const auto& c : causes) names.emplace_back(retransmit_cause_name(*c));
+    summary += fmt::format(" (causes: {})", fmt::join(names, ", "));
+  } else {
+    summary += fmt::format(" (first: {}, inferred from the gaps)", probes ? "tail-loss probe" : "RTO retransmission");
+  }
+  if (linear) summary += fmt::format("; tcp_syn_linear_timeouts {}", linear);
+  if (const Duration max = rto_max_of(trace, first.info.from); max != Duration(tcp_rto_max))
+    summary += fmt::format("; tcp_rto_max_ms {}", std::chrono::duration_cast<std::chrono::milliseconds>(max).count());
+  const Duration rto_floor = rto_min_of(trace, first.info.from);
+  const auto timer_driven = [&](std::size_t g) {  // gap g ends in a timer retransmission
+    if (causes[g]) return *causes[g] == RetransmitCause::rto || *causes[g] == RetransmitCause::synack;
+    // Inferred: the retransmission timer never fires sooner than the RTO floor (tcp_rto_min).
+    return g >= probes && gaps[g] + timing_bound(trace, rto_floor, false).early >= rto_floor;
+  };
+  for (std::size_t g = 1; g < gaps.size(); ++g) {
+    // A probe or a fast retransmit on either end breaks the chain: the timer was re-armed.
+    if (!timer_driven(g) || !timer_driven(g - 1)) continue;
+    ++judged;
+    const GapVerdict verdict = judge_gap(trace, v, gaps, g);
+    if (!verdict.ok) return verdict.problem;
+  }
+  return {};
+}
+
+}  // namespace
+
+CheckResult check_retransmission_backoff(const Trace& trace) {
+  CheckResult r = builtin("retransmission-backoff",
+                          "each timer retransmission of a sequence number waits about double the "
+                          "gap before it (tail-loss probes, fast retransmits and "
+                          "tcp_syn_linear_timeouts allowed for)");
+  std::vector<std::string> good, bad;
+  std::size_t judged = 0;
+  for (const auto& chain : transmission_chains(trace)) {
+    if (chain.size() < 3) continue;
+    std::string summary;
+    const std::size_t before = judged;
+    const std::string problem = judge_backoff(trace, chain, summary, judged);
+    if (!problem.empty())
+      bad.push_back(summary + ": " + problem);
+    else if (judged > before)
+      good.push_back(summary);
+  }
+  if (!bad.empty()) {
+    r.outcome = Outcome::fail;
+    r.saw = join_some(bad);
+  } else if (good.empty()) {
+    r.outcome = Outcome::not_applicable;
+    r.saw = "no sequence number retransmitted twice by its timer";
+  } else {
+    r.outcome = Outcome::pass;
+    r.saw = join_some(good);
+  }
+  return r;
+}
+
+CheckResult check_syn_fin_consume_seq(const Trace& trace) {
+  CheckResult r = builtin("syn-fin-consume-seq",
+                          "every SYN and FIN acknowledged with ack = seq + len + 1, and the "
+                          "sender's next segment continuing at seq + len + 1");
+  const auto wires = wire_events(trace);
+  std::set<TransmissionKey> checked;  // a retransmitted SYN/FIN is the same sequence space
+  std::vector<std::string> good, bad;
+  std::size_t controls = 0, unjudged = 0;
+  for (std::size_t i = 0; i < wires.size(); ++i) {
+    const WireEvent& c = *wires[i];
+    if ((!c.segment.flags.syn() && !c.segment.flags.fin()) || c.injected) continue;
+    if (!checked.insert(transmission_key(c)).second) continue;
+    ++controls;
+    std::string text = fmt::format("{} from {} seq {}", control_name(c.segment),
+                                   side_name(c.info.from), c.info.rel_seq);
+    if (c.segment.payload_len > 0) text += fmt::format(" len {}", c.segment.payload_len);
+    const std::uint32_t want = c.info.rel_seq + c.segment.seq_space();
+    const WireEvent* ack = acknowledgment_of(wires, i);
+    const WireEvent* next = next_from_sender(wires, i);
+    bool judged = false;
+    if (ack) {
+      judged = true;
+      if (ack->segment.ack != c.segment.seq_end())
+        bad.push_back(text + fmt::format(" acknowledged with ack {}, not {}", ack->info.rel_ack, want));
+    } else if (const WireEvent* short_ack = short_acknowledgment(wires, i)) {
+      judged = true;
+      bad.push_back(text + fmt::format(" acknowledged with ack {} (seq + len), not {}: the {} "
+                                       "consumed no sequence number",
+                                       short_ack->info.rel_ack, want, control_name(c.segment)));
+    }
+    if (next && (next->segment.seq == c.segment.seq + c.segment.payload_len ||
+                 (trace.every_segment && next->segment.seq != c.segment.seq_end()))) {
+      judged = true;
+      bad.push_back(text + fmt::format(": the {}'s next segment starts at seq {}, not {}",
+                                       side_name(c.info.from), next->info.rel_seq, want));
+    } else if (next) {
+      judged = true;
+    }
+    if (!judged) {
+      ++unjudged;
+    } else if (ack) {
+      good.push_back(text + fmt::format(", ack {}", ack->info.rel_ack));
+    }
+  }
+  if (!bad.empty()) {
+    r.outcome = Outcome::fail;
+    r.saw = join_some(bad);
+  } else if (controls == 0) {
+    r.outcome = Outcome::not_applicable;
+    r.saw = "no SYN or FIN on the wire";
+  } else if (good.empty() && unjudged == controls) {
+    r.outcome = Outcome::not_checked;
+    r.saw = fmt::format("{} SYN/FIN on the wire, none acknowledged or followed by its sender", controls);
+  } else {
+    r.outcome = Outcome::pass;
+    r.saw = good.empty() ? fmt::format("{} SYN/FIN followed at seq + len + 1", controls - unjudged)
+                         : fmt::format("{} SYN/FIN acknowledged at seq + len + 1 (last: {})",
+                                       good.size(), good.back());
+    if (unjudged) r.saw += fmt::format("; {} never acknowledged on the wire", unjudged);
+  }
+  return r;
+}
+
+CheckResult check_dropped_is_retransmitted(const Trace& trace) {
+  CheckResult r = builtin("dropped-is-retransmitted",
+                          "every dropped segment that carries sequence space sent again from the "
+                          "same sequence number, unless the connection is reset or the sender "
+                          "times out");
+  std::vector<std::string> resent, excused, missing, unjudged;
+  for (const WireEvent* d : wire_events(trace)) {
+    if (d->fate != Fate::dropped || d->segment.seq_space() == 0) continue;
+    const auto again = retransmissions_of(trace, *d);
+    if (!again.empty()) {
+      resent.push_back(fmt::format("{} resent {} after the drop", segment_text(*d),
+                                   ms_text(again.front()->at - d->at)));
+    } else if (reset_after(trace, d->info.connection, d->at)) {
+      excused.push_back(segment_text(*d) + " not resent: the connection was reset");
+    } else if (closed_by_timeout(trace, *d)) {
+      excused.push_back(segment_text(*d) + " not resent: the sender timed out");
+    } else if (const Instant due = next_retransmission_due(trace, *d); trace_end(trace) < due) {
+      // The run ended before the sender's timer could fire again (a sender about to give up).
+      unjudged.push_back(fmt::format("{} not judged: the trace ends {} after it, before its next "
+                                     "retransmission was due ({} after it)",
+                                     segment_text(*d), ms_text(trace_end(trace) - d->at), ms_text(due - d->at)));
+    } else {
+      const auto rto = rto_for(trace, *d, Instant::max());
+      std::string text =
+          fmt::format("{} dropped at {} was never resent; the trace ends {} later",
+                      segment_text(*d), ms_text(d->at), ms_text(trace_end(trace) - d->at));
+      if (rto) text += fmt::format(" (sender's RTO {})", ms_text(*rto));
+      missing.push_back(text);
+    }
+  }
+  r.outcome = outcome_of(missing.empty());
+  if (!missing.empty()) {
+    r.saw = join_some(missing);
+  } else if (resent.empty() && excused.empty() && !unjudged.empty()) {
+    r.outcome = Outcome::not_checked;
+    r.saw = join_some(unjudged);
+  } else if (resent.empty() && excused.empty()) {
+    r.outcome = Outcome::not_applicable;
+    r.saw = "no dropped segment carried sequence space";
+  } else {
+    resent.insert(resent.end(), excused.begin(), excused.end());
+    resent.insert(resent.end(), unjudged.begin(), unjudged.end());
+    r.saw = join_some(resent);
+  }
+  return r;
+}
+
+CheckResult check_harness_queue_drops(const Trace& trace) {
+  CheckResult r = builtin("harness-queue-drops",
+                          "no segment lost by the kernel before it reached the interceptor");
+  r.outcome = outcome_of(trace.queue_drops == 0);
+  r.saw = r.passed() ? "0 queue drops"
+                     : fmt::format(
+                           "{} segments dropped at the NFQUEUE (queue overflow): the run "
+                           "proves nothing about them",
+                           trace.queue_drops);
+  return r;
+}
+
+CheckResult check_harness_errors(const Trace& trace) {
+  CheckResult r = builtin("harness-errors", "the lab saw the whole wire and gave every verdict it logged");
+  const auto errors = harness_errors(trace);
+  if (trace.events.empty()) {
+    r.outcome = Outcome::not_applicable;
+    r.saw = "nothing observed";
+    return r;
+  }
+  r.outcome = outcome_of(errors.empty());
+  r.saw = r.passed() ? "no harness error"
+                   : fmt::format("{}{}: the run proves nothing", errors.front()->what,
+                                 errors.size() > 1 ? fmt::format(" (and {} more)", errors.size() - 1) : "");
+  return r;
+}
+
+}  // namespace lastack

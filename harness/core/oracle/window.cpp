@@ -1,0 +1,31 @@
+#include "harness/core/oracle/window.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "harness/core/trace/trace_query.hpp"
+
+namespace lastack {
+
+std::vector<const PendingEvidence*> still_pending(const Trace& trace) {
+  std::vector<const PendingEvidence*> out;
+  if (trace.pending_at_end.empty()) return out;
+  std::set<std::size_t> connections;
+  for (const WireEvent* w : wire_events(trace)) connections.insert(w->info.connection);
+  for (const PendingEvidence& p : trace.pending_at_end)
+    if (!p.connection || connections.empty() || connections.count(*p.connection)) out.push_back(&p);
+  return out;
+}
+
+void judge_window(CheckResult& r, const Trace& trace, Openness openness) {
+  const bool open = (r.outcome == Outcome::pass && openness.pass_may_break) ||
+                    (r.outcome == Outcome::fail && openness.fail_may_heal);
+  if (!open) return;
+  const auto pending = still_pending(trace);
+  if (pending.empty()) return;
+  r.outcome = Outcome::not_checked;
+  r.saw += "; not checked: the run's timeout ended it with " + pending_text(pending) +
+           " still to come, which could change this";
+}
+
+}  // namespace lastack

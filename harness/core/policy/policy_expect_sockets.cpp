@@ -1,0 +1,72 @@
+// [[expect]] check = "socket-held": side, state (one name or a list), longer-than.
+#include "harness/core/policy/policy_expect_sockets.hpp"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "harness/core/policy/policy_expect.hpp"
+#include "harness/core/policy/policy_selectors.hpp"
+
+namespace lastack::policy_toml {
+
+namespace {
+
+const std::vector<std::string_view> held_side_names = {"client", "server", "first-closer", "second-closer", "any"};
+
+// Every state a socket can be held in: CLOSED is a socket gone, not held.
+std::vector<std::string_view> holdable_state_names() {
+  std::vector<std::string_view> names;
+  for (int s = static_cast<int>(TcpState::ESTABLISHED); s <= static_cast<int>(TcpState::NEW_SYN_RECV); ++s)
+    if (static_cast<TcpState>(s) != TcpState::CLOSE) names.push_back(state_name(static_cast<TcpState>(s)));
+  return names;
+}
+
+TcpState read_held_state(const TableReader& t, const toml::node& value) {
+  const std::size_t line = t.value_line(value, "state");
+  if (!value.is_string())
+    t.problems().at(line, fmt::format("{} must be a state name or an array of them, e.g. \"CLOSE_WAIT\"",
+                                      t.written("state")));
+  const std::string& name = value.as_string()->get();
+  const auto state = state_from_name(name);
+  if (state == TcpState::CLOSE)
+    t.problems().at(line, fmt::format("{} cannot be \"{}\": a closed socket is gone, not held", t.written("state"), name));
+  if (!state)
+    t.problems().at(line, fmt::format("unknown state \"{}\" (expected one of: {})", name, joined(holdable_state_names())));
+  return *state;
+}
+
+std::vector<TcpState> read_held_states(const TableReader& t) {
+  const toml::node* value = t.node("state");
+  if (value == nullptr) return {TcpState::CLOSE_WAIT};
+  if (!value->is_array()) return {read_held_state(t, *value)};
+  std::vector<TcpState> states;
+  for (const toml::node& element : *value->as_array()) {
+    const TcpState s = read_held_state(t, element);
+    if (std::find(states.begin(), states.end(), s) != states.end())
+      t.problems().at(t.value_line(element, "state"),
+                      fmt::format("{} lists \"{}\" twice", t.written("state"), state_name(s)));
+    states.push_back(s);
+  }
+  if (states.empty()) t.fail("state", fmt::format("{} must name at least one state", t.written("state")));
+  return states;
+}
+
+}  // namespace
+
+SocketHeldExpect read_socket_held(const TableReader& t) {
+  SocketHeldExpect e;
+  e.line = t.line();
+  const auto any_side = [](std::string_view name) -> std::optional<SideName> {
+    if (name == "any") return SideName{};
+    return side_or_closer_from_name(name);
+  };
+  const SideName side = t.named<SideName>("side", "side", any_side, held_side_names).value_or(SideName{});
+  e.side = side.side;
+  e.closer = side.closer;
+  e.states = read_held_states(t);
+  e.longer_than = t.duration("longer-than");
+  return e;
+}
+
+}  // namespace lastack::policy_toml

@@ -1,0 +1,82 @@
+// Selectors: which segments a fault, lab action or expectation is about.
+#include "harness/core/policy/policy_selectors.hpp"
+
+#include "lastack/roles.hpp"
+
+namespace lastack::policy_toml {
+
+namespace {
+
+const std::vector<std::string_view> from_names = {"client", "server", "any"};
+const std::vector<std::string_view> from_or_closer_names = {"client", "server", "first-closer",
+                                                            "second-closer", "any"};
+const std::vector<std::string_view> selector_keys = {"segment", "from", "connection"};
+
+std::optional<Role> read_role(const TableReader& t) {
+  return t.named<Role>("segment", "segment", role_from_name, all_role_names());
+}
+
+}  // namespace
+
+const std::vector<std::string_view> side_names = {"client", "server"};
+const std::vector<std::string_view> side_or_closer_names = {"client", "server", "first-closer",
+                                                            "second-closer"};
+
+std::optional<SideName> side_or_closer_from_name(std::string_view name) {
+  if (auto side = side_from_name(name)) return SideName{side, std::nullopt};
+  if (auto closer = close_order_from_name(name)) return SideName{std::nullopt, closer};
+  return std::nullopt;
+}
+
+std::optional<Side> side_from_name(std::string_view name) {
+  if (name == "client") return Side::client;
+  if (name == "server") return Side::server;
+  return std::nullopt;
+}
+
+std::optional<Side> read_from(const TableReader& t) {
+  const auto any_side = [](std::string_view name) -> std::optional<std::optional<Side>> {
+    if (name == "any") return std::optional<Side>{};
+    if (auto side = side_from_name(name)) return side;
+    return std::nullopt;
+  };
+  return t.named<std::optional<Side>>("from", "side", any_side, from_names).value_or(std::nullopt);
+}
+
+SideName read_from_or_closer(const TableReader& t) {
+  const auto any_side = [](std::string_view name) -> std::optional<SideName> {
+    if (name == "any") return SideName{};
+    return side_or_closer_from_name(name);
+  };
+  return t.named<SideName>("from", "side", any_side, from_or_closer_names).value_or(SideName{});
+}
+
+SideName read_side_or_closer(const TableReader& t, std::string_view key) {
+  t.require(key);
+  return *t.named<SideName>(key, "side", side_or_closer_from_name, side_or_closer_names);
+}
+
+Side read_side(const TableReader& t, std::string_view key) {
+  t.require(key);
+  return *t.named<Side>(key, "side", side_from_name, side_names);
+}
+
+Selector read_selector(const TableReader& t) {
+  Selector sel;
+  sel.segment = read_role(t);
+  const SideName from = read_from_or_closer(t);
+  sel.from = from.side;
+  sel.closer = from.closer;
+  if (auto connection = t.integer("connection", 1, u32_max))
+    sel.connection = static_cast<std::size_t>(*connection);
+  return sel;
+}
+
+Selector read_selector_table(const TableReader& parent, std::string_view key) {
+  const toml::table* table = parent.table(key, selector_example);
+  const TableReader t(*table, fmt::format("{} {}", parent.title(), parent.written(key)),
+                      selector_keys, parent.problems());
+  return read_selector(t);
+}
+
+}  // namespace lastack::policy_toml

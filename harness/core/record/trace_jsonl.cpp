@@ -1,0 +1,252 @@
+// The trace as JSON Lines: the writer (read back by trace_reader.cpp, beside it).
+#include "lastack/trace_jsonl.hpp"
+
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "harness/core/base/hex.hpp"
+#include "harness/core/trace/trace_names.hpp"
+
+namespace lastack {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+std::int64_t micros(Instant t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t).count();
+}
+
+// Exact instants for a reader (replay); t_us beside them is for people and must agree.
+std::int64_t nanos(Instant t) { return t.count(); }
+
+template <typename T>
+Json optional_json(const std::optional<T>& v) {
+  return v ? Json(*v) : Json(nullptr);
+}
+
+Json options_json(const TcpOptions& o) {
+  return Json{{"mss", optional_json(o.mss)},        {"wscale", optional_json(o.window_scale)},
+              {"sack_permitted", o.sack_permitted}, {"ts_val", optional_json(o.ts_val)},
+              {"ts_ecr", optional_json(o.ts_ecr)},  {"sack_blocks", o.sack_blocks}};
+}
+
+Json event_json(const WireEvent& w) {
+  Json roles = Json::array();
+  for (Role r : w.info.roles.list()) roles.push_back(role_name(r));
+  return Json{{"type", "wire"},
+              {"t_us", micros(w.at)},
+              {"t_ns", nanos(w.at)},
+              {"released_us", w.released ? Json(micros(*w.released)) : Json(nullptr)},
+              {"released_ns", w.released ? Json(nanos(*w.released)) : Json(nullptr)},
+              {"delivered_us", w.delivered_at ? Json(micros(*w.delivered_at)) : Json(nullptr)},
+              {"delivered_ns", w.delivered_at ? Json(nanos(*w.delivered_at)) : Json(nullptr)},
+              {"packet", w.packet},
+              {"queued", w.queued},
+              {"injected", w.injected},
+              {"connection", w.info.connection},
+              {"from", side_name(w.info.from)},
+              {"src", w.segment.src.str()},
+              {"dst", w.segment.dst.str()},
+              {"sport", w.segment.sport},
+              {"dport", w.segment.dport},
+              {"flags", w.segment.flags.tcpdump()},
+              {"seq", w.segment.seq.raw()},
+              {"ack", w.segment.ack.raw()},
+              {"rel_seq", w.info.rel_seq},
+              {"rel_ack", w.info.rel_ack},
+              {"len", w.segment.payload_len},
+              {"win", w.segment.window},
+              {"options", options_json(w.segment.options)},
+              {"roles", roles},
+              {"fate", fate_name(w.fate)},
+              {"fault", optional_json(w.fault)},
+              {"note", w.note},
+              {"wire_length", w.wire_length},
+              {"bytes", to_hex(w.bytes)}};
+}
+
+// A field only traces that know it carry: older traces read and write back byte for byte.
+void add_cookie(Json& j, SocketCookie cookie) {
+  if (cookie != 0) j["cookie"] = cookie;
+}
+
+Json event_json(const SocketEvent& s) {
+  Json j{{"type", "socket"},
+              {"t_us", micros(s.at)},
+              {"t_ns", nanos(s.at)},
+              {"side", side_name(s.side)},
+              {"connection", optional_json(s.connection)},
+              {"local_port", s.local_port},
+              {"remote_port", s.remote_port},
+              {"state", state_name(s.state)},
+              {"timer", socket_timer_name(s.timer)},
+              {"expires_ms", s.expires.count()},
+              {"retransmits", s.retransmits},
+              {"total_retrans", s.total_retrans},
+              {"rto_us", s.rto.count()}};
+  add_cookie(j, s.cookie);
+  return j;
+}
+
+Json ports_json(Json j, std::optional<std::size_t> connection, std::uint16_t local, std::uint16_t remote,
+                SocketCookie cookie) {
+  j["connection"] = optional_json(connection);
+  j["local_port"] = local;
+  j["remote_port"] = remote;
+  add_cookie(j, cookie);
+  return j;
+}
+
+Json event_json(const StateChange& c) {
+  Json j{{"type", "state"}, {"t_us", micros(c.at)}, {"t_ns", nanos(c.at)},
+         {"side", side_name(c.side)}, {"from", state_name(c.from)}, {"to", state_name(c.to)}};
+  if (c.facts) {
+    j["sk_err"] = c.facts->error;
+    j["peer_fin"] = c.facts->peer_fin;
+    j["orphan"] = c.facts->orphan;
+    j["snd_una"] = c.facts->snd_una;
+    j["rcv_nxt"] = c.facts->rcv_nxt;
+  }
+  return ports_json(std::move(j), c.connection, c.local_port, c.remote_port, c.cookie);
+}
+
+Json event_json(const KernelRetransmit& r) {
+  Json j{{"type", "retransmit"}, {"t_us", micros(r.at)}, {"t_ns", nanos(r.at)},
+         {"side", side_name(r.side)}, {"state", state_name(r.state)}, {"seq", r.seq.raw()},
+         {"cause", retransmit_cause_name(r.cause)}, {"rto_us", r.rto.count()}, {"backoff", r.backoff}};
+  // Only when the kernel said: traces from before it was observed read back byte for byte.
+  if (r.timer_late) j["timer_late_us"] = r.timer_late->count();
+  if (r.error != 0) j["error"] = r.error;
+  return ports_json(std::move(j), r.connection, r.local_port, r.remote_port, r.cookie);
+}
+
+Json event_json(const KernelReset& r) {
+  Json j{{"type", "reset"}, {"t_us", micros(r.at)}, {"t_ns", nanos(r.at)},
+         {"side", side_name(r.side)}, {"state", state_name(r.state)}, {"sent", r.sent}};
+  if (r.timewait_substate) j["timewait_substate"] = state_name(*r.timewait_substate);
+  return ports_json(std::move(j), r.connection, r.local_port, r.remote_port, r.cookie);
+}
+
+Json event_json(const AppEvent& a) {
+  Json j{{"type", "app"},  {"t_us", micros(a.at)}, {"t_ns", nanos(a.at)}, {"side", side_name(a.side)},
+         {"step", a.step}, {"outcome", a.outcome}, {"bytes", a.bytes},
+         {"kind", a.kind ? Json(step_kind_name(*a.kind)) : Json(nullptr)},
+         {"result", step_result_name(a.result)}, {"errno", a.error}, {"verified", a.verified}};
+  j["corrupted"] = a.corrupted ? Json{{"begin", a.corrupted->begin}, {"end", a.corrupted->end}} : Json(nullptr);
+  j["corrupted_from"] = a.corrupted_from ? Json{{"side", side_name(a.corrupted_from->side)},
+                                                {"connection", a.corrupted_from->connection},
+                                                {"offset", a.corrupted_from->offset}}
+                                         : Json(nullptr);
+  // Only exec's commands have these: traces without them (agent runs, older files) read the same.
+  if (a.exit_status) {
+    j["exit_status"] = *a.exit_status;
+    j["output"] = a.output;
+    j["output_truncated"] = a.output_truncated;
+  }
+  return j;
+}
+
+Json event_json(const LabEvent& l) {
+  return Json{{"type", "lab"},
+              {"t_us", micros(l.at)},
+              {"t_ns", nanos(l.at)},
+              {"what", l.what},
+              {"kind", lab_event_kind_name(l.kind)},
+              {"side", l.side ? Json(side_name(*l.side)) : Json(nullptr)},
+              {"count", l.count}};
+}
+
+Json check_json(const CheckResult& r) {
+  return Json{{"type", "check"},        {"name", r.name}, {"outcome", outcome_key(r.outcome)},
+              {"passed", r.passed()},    {"expected", r.expected},
+              {"saw", r.saw},            {"line", r.line}, {"builtin", r.builtin}};
+}
+
+void write_line(const Json& j, std::ostream& out) {
+  // Notes and app text come from outside: never let a stray byte abort the report.
+  out << j.dump(-1, ' ', false, Json::error_handler_t::replace) << '\n';
+}
+
+}  // namespace
+
+namespace {
+
+// [[start_ns, end_ns], ...]: one pair per sock_diag sample.
+Json samples_json(const std::vector<SocketSample>& samples) {
+  Json out = Json::array();
+  for (const SocketSample& s : samples) out.push_back(Json::array({s.start.count(), s.end.count()}));
+  return out;
+}
+
+// What was still pending at the end: [{"kind", "side", "cookie", "local_port", "remote_port",
+// "connection", "due_ns"}, ...].
+Json pending_json(const std::vector<PendingEvidence>& pending) {
+  Json out = Json::array();
+  for (const PendingEvidence& p : pending)
+    out.push_back(Json{{"kind", pending_kind_key(p.kind)},
+                       {"side", p.side ? Json(side_name(*p.side)) : Json(nullptr)},
+                       {"cookie", p.cookie},
+                       {"local_port", p.local_port},
+                       {"remote_port", p.remote_port},
+                       {"connection", optional_json(p.connection)},
+                       {"due_ns", p.due.count()}});
+  return out;
+}
+
+}  // namespace
+
+nlohmann::ordered_json trace_header_json(const Trace& trace) {
+  Json addresses = Json::array();
+  for (const IpAddress& a : trace.client_addresses) addresses.push_back(a.str());
+  Json header{
+      {"type", "run"},
+      {"policy", trace.policy},
+      {"format", jsonl_format},
+      {"ipv6", trace.ipv6},
+      {"kernel", trace.kernel},
+      {"sysctls", Json{{"client", trace.client_sysctls}, {"server", trace.server_sysctls}}},
+      {"queue_drops", trace.queue_drops},
+      {"every_segment", trace.every_segment},
+      {"whole_wire", trace.whole_wire},
+      {"kernel_source", kernel_source_name(trace.kernel_source)},
+      {"sampling_note", observation_note(trace).empty() ? Json(nullptr) : Json(observation_note(trace))},
+      {"jiffy_us", trace.jiffy.count()},
+      {"sample_interval_us", trace.sample_interval.count()},
+      {"wire_resolution_us", trace.wire_resolution.count()},
+      {"observed_until_ns", trace.observed_until ? Json(trace.observed_until->count()) : Json(nullptr)},
+      {"timewait_overflow", Json{{"client", optional_json(trace.client_timewait_overflow)},
+                                 {"server", optional_json(trace.server_timewait_overflow)}}},
+      {"wall_start_ns", trace.wall_start.time_since_epoch().count()},
+      {"client_addresses", addresses}};
+  // Only when known: traces recorded before it existed read and write back byte for byte.
+  if (trace.run_end) header["run_end_ns"] = trace.run_end->count();
+  if (!trace.client_samples.empty() || !trace.server_samples.empty())
+    header["socket_samples"] = Json{{"client", samples_json(trace.client_samples)},
+                                    {"server", samples_json(trace.server_samples)}};
+  if (trace.final_sample_lists_all) header["final_sample_lists_all"] = true;
+  if (!trace.pending_at_end.empty()) header["pending_at_end"] = pending_json(trace.pending_at_end);
+  if (trace.client_segments_after_end || trace.server_segments_after_end)
+    header["segments_after_end"] = Json{{"client", trace.client_segments_after_end},
+                                        {"server", trace.server_segments_after_end}};
+  if (trace.client_counters || trace.server_counters)
+    header["kernel_counters"] = Json{{"client", optional_json(trace.client_counters)},
+                                     {"server", optional_json(trace.server_counters)}};
+  return header;
+}
+
+nlohmann::ordered_json trace_event_json(const TraceEvent& event) {
+  return std::visit([](const auto& ev) { return event_json(ev); }, event);
+}
+
+void write_jsonl(const Trace& trace, const std::vector<CheckResult>& results, std::ostream& out) {
+  Json header = trace_header_json(trace);
+  header["verdict"] = results.empty() ? Json(nullptr) : Json(verdict_label(run_verdict(results)));
+  write_line(header, out);
+  for (const TraceEvent& e : trace.events) write_line(trace_event_json(e), out);
+  for (const CheckResult& r : results) write_line(check_json(r), out);
+}
+
+}  // namespace lastack

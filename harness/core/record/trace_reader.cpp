@@ -1,0 +1,420 @@
+// JSON Lines back into the trace model. Each line is read into its typed event from the fields
+// that are the run's record (times, fates, notes, kernel and app events); a wire event's segment
+// and classification come from its bytes, through parse_segment and a FlowTracker, as in a run.
+// Then the line the writer would write for the event is compared with the line in the file:
+// every recorded field must agree, so a hand edit that the bytes contradict is an error, not a
+// silent disagreement.
+#include "harness/core/record/trace_reader.hpp"
+
+#include <set>
+#include <string>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "lastack/error.hpp"
+#include "lastack/flow_tracker.hpp"
+#include "harness/core/record/json_fields.hpp"
+#include "lastack/trace_jsonl.hpp"
+#include "harness/core/trace/retransmission_labels.hpp"
+#include "harness/core/trace/trace_names.hpp"
+
+namespace lastack {
+namespace {
+
+using Json = nlohmann::json;
+
+// Wire fields the bytes and the tracker decide; the others are the run's own record.
+const std::set<std::string, std::less<>> derived_wire_fields = {
+    "connection", "from", "src", "dst",     "sport", "dport", "flags", "seq",
+    "ack",        "len",  "win", "options", "roles", "rel_seq", "rel_ack"};
+
+// A value compared by content: object key order and integer signedness do not matter.
+Json comparable(const nlohmann::ordered_json& v) {
+  return Json::parse(v.dump(-1, ' ', false, Json::error_handler_t::replace));
+}
+
+std::string quoted(const Json& v) { return v.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+// Every field the writer writes for `event` must be in the line, with the same value.
+// Header keys a hand-written trace may leave out: the reader gives them this machine's defaults.
+const std::set<std::string, std::less<>> defaulted_header_fields = {
+    "jiffy_us", "sample_interval_us", "wire_resolution_us", "observed_until_ns", "run_end_ns", "sampling_note"};
+
+void agree(const JsonFields& f, const nlohmann::ordered_json& written, bool wire) {
+  for (const auto& [key, value] : written.items()) {
+    if (!wire && defaulted_header_fields.contains(key) && !f.has(key)) continue;
+    const Json& recorded = f.raw(key);
+    const Json derived = comparable(value);
+    if (recorded == derived) continue;
+    const bool from_bytes = wire && derived_wire_fields.contains(key);
+    f.fail(fmt::format("{} is {} in the file, but {} {}", f.name(key), quoted(recorded),
+                       from_bytes ? "the bytes re-parse and re-classify as" : "it reads back as",
+                       quoted(derived)));
+  }
+}
+
+Segment parse_bytes(const JsonFields& f, const std::vector<std::uint8_t>& bytes) {
+  try {
+    return parse_segment(bytes);
+  } catch (const ParseError& e) {
+    f.fail(fmt::format("{} is not a TCP segment: {}", f.name("bytes"), e.what()));
+  }
+}
+
+WireEvent read_wire(const JsonFields& f, FlowTracker& tracker) {
+  WireEvent w;
+  w.at = f.instant("t_ns");
+  w.released = f.optional_instant("released_ns");
+  w.delivered_at = f.optional_instant("delivered_ns");
+  w.packet = f.number<std::uint64_t>("packet");
+  w.queued = f.flag("queued");
+  w.injected = f.flag("injected");
+  w.fate = f.word("fate", fate_from_name, "fate");
+  w.fault = f.optional_number<std::size_t>("fault");
+  w.note = f.text("note");
+  w.wire_length = f.number<std::uint32_t>("wire_length");
+  w.bytes = f.hex("bytes");
+  if (w.wire_length < w.bytes.size())
+    f.fail(fmt::format("\"wire_length\" {} is shorter than the {} bytes captured", w.wire_length,
+                       w.bytes.size()));
+  w.segment = parse_bytes(f, w.bytes);
+  w.info = tracker.observe(w.segment, w.injected);
+  return w;
+}
+
+// Absent from traces written before sockets were named by their cookies (then 0: unknown).
+SocketCookie cookie_of(const JsonFields& f) { return f.has("cookie") ? f.number<SocketCookie>("cookie") : 0; }
+
+SocketEvent read_socket(const JsonFields& f) {
+  SocketEvent s;
+  s.at = f.instant("t_ns");
+  s.side = f.word("side", side_from_name, "side");
+  s.connection = f.optional_number<std::size_t>("connection");
+  s.local_port = f.number<std::uint16_t>("local_port");
+  s.remote_port = f.number<std::uint16_t>("remote_port");
+  s.state = f.word("state", state_from_trace_name, "TCP state");
+  s.timer = f.word("timer", socket_timer_from_name, "socket timer");
+  s.expires = Millis(f.number<std::int64_t>("expires_ms"));
+  s.retransmits = f.number<std::uint8_t>("retransmits");
+  s.total_retrans = f.number<std::uint32_t>("total_retrans");
+  s.rto = std::chrono::microseconds(f.number<std::int64_t>("rto_us"));
+  s.cookie = cookie_of(f);
+  return s;
+}
+
+// The fields every kernel event shares: when, which side, which socket.
+template <typename E>
+E read_kernel_socket(const JsonFields& f) {
+  E e;
+  e.at = f.instant("t_ns");
+  e.side = f.word("side", side_from_name, "side");
+  e.connection = f.optional_number<std::size_t>("connection");
+  e.local_port = f.number<std::uint16_t>("local_port");
+  e.remote_port = f.number<std::uint16_t>("remote_port");
+  e.cookie = cookie_of(f);
+  return e;
+}
+
+StateChange read_state_change(const JsonFields& f) {
+  auto c = read_kernel_socket<StateChange>(f);
+  c.from = f.word("from", state_from_trace_name, "TCP state");
+  c.to = f.word("to", state_from_trace_name, "TCP state");
+  if (f.has("sk_err"))
+    c.facts = StateChange::Facts{f.number<int>("sk_err"), f.flag("peer_fin"), f.flag("orphan"),
+                                 f.number<std::uint32_t>("snd_una"), f.number<std::uint32_t>("rcv_nxt")};
+  return c;
+}
+
+KernelRetransmit read_kernel_retransmit(const JsonFields& f) {
+  auto r = read_kernel_socket<KernelRetransmit>(f);
+  r.state = f.word("state", state_from_trace_name, "TCP state");
+  r.seq = SeqNum(f.number<std::uint32_t>("seq"));
+  r.cause = f.word("cause", retransmit_cause_from_name, "retransmission cause");
+  r.rto = std::chrono::microseconds(f.number<std::int64_t>("rto_us"));
+  r.backoff = f.number<std::uint8_t>("backoff");
+  // Absent from traces written before it was observed.
+  if (f.has("timer_late_us"))
+    if (auto late = f.optional_number<std::int64_t>("timer_late_us")) r.timer_late = std::chrono::microseconds(*late);
+  if (f.has("error")) r.error = f.number<int>("error");
+  return r;
+}
+
+KernelReset read_kernel_reset(const JsonFields& f) {
+  auto r = read_kernel_socket<KernelReset>(f);
+  r.state = f.word("state", state_from_trace_name, "TCP state");
+  r.sent = f.flag("sent");
+  if (f.has("timewait_substate")) r.timewait_substate = f.word("timewait_substate", state_from_trace_name, "TCP state");
+  return r;
+}
+
+AppEvent read_app(const JsonFields& f) {
+  AppEvent a{f.instant("t_ns"), f.word("side", side_from_name, "side"), f.text("step"),
+             f.text("outcome"), f.number<std::uint64_t>("bytes")};
+  if (!f.raw("kind").is_null()) a.kind = f.word("kind", step_kind_from_name, "step kind");
+  a.result = f.word("result", step_result_from_name, "step result");
+  a.error = f.number<int>("errno");
+  a.verified = f.flag("verified");
+  if (!f.raw("corrupted").is_null()) {
+    const JsonFields range = f.object("corrupted");
+    a.corrupted = ByteRange{range.number<std::uint64_t>("begin"), range.number<std::uint64_t>("end")};
+  }
+  if (!f.raw("corrupted_from").is_null()) {
+    const JsonFields from = f.object("corrupted_from");
+    a.corrupted_from = PatternOrigin{from.word("side", side_from_name, "side"),
+                                     from.number<std::uint32_t>("connection"),
+                                     from.number<std::uint64_t>("offset")};
+  }
+  if (f.has("exit_status")) {  // exec's command
+    a.exit_status = f.number<int>("exit_status");
+    a.output = f.text_list("output");
+    a.output_truncated = f.flag("output_truncated");
+  }
+  return a;
+}
+
+LabEvent read_lab(const JsonFields& f) {
+  LabEvent l;
+  l.at = f.instant("t_ns");
+  l.what = f.text("what");
+  l.kind = f.word("kind", lab_event_kind_from_name, "lab event kind");
+  if (!f.raw("side").is_null()) l.side = f.word("side", side_from_name, "side");
+  l.count = f.number<std::uint64_t>("count");
+  return l;
+}
+
+// The one place that reads a recorded verdict: "outcome" ("pass", "fail", "not-checked", "not-applicable").
+void read_verdict(const JsonFields& f, CheckResult& r) {
+  r.outcome = f.word("outcome", outcome_from_key, "check outcome");
+}
+
+CheckResult read_check(const JsonFields& f) {
+  CheckResult r;
+  r.name = f.text("name");
+  r.builtin = f.flag("builtin");
+  read_verdict(f, r);
+  r.expected = f.text("expected");
+  r.saw = f.text("saw");
+  r.line = f.number<std::size_t>("line");
+  return r;
+}
+
+// "kernel_counters": {"client": {"Tcp.OutRsts": 1, ...} or null, "server": ...}. Absent (a trace
+// recorded before lastack read them, or neither side's could be read): not read.
+void read_kernel_counters(const JsonFields& f, Trace& t) {
+  if (!f.has("kernel_counters")) return;
+  const JsonFields sides = f.object("kernel_counters");
+  const auto side = [&sides](std::string_view key) -> std::optional<CounterDeltas> {
+    if (sides.raw(key).is_null()) return std::nullopt;
+    const JsonFields counters = sides.object(key);
+    CounterDeltas out;
+    for (const auto& [name, value] : sides.raw(key).items()) out.emplace(name, counters.number<std::int64_t>(name));
+    return out;
+  };
+  t.client_counters = side("client");
+  t.server_counters = side("server");
+}
+
+// "socket_samples": {"client": [[start_ns, end_ns], ...], "server": ...}, each side in time
+// order. Absent (a trace recorded before lastack kept them): none recorded.
+void read_socket_samples(const JsonFields& f, Trace& t) {
+  if (!f.has("socket_samples")) return;
+  const JsonFields sides = f.object("socket_samples");
+  const auto side = [&sides](std::string_view key) {
+    std::vector<SocketSample> out;
+    const Json& list = sides.raw(key);
+    if (!list.is_array()) sides.fail(fmt::format("{} is not a list of [start_ns, end_ns] pairs", sides.name(key)));
+    for (const Json& pair : list) {
+      const bool ints = pair.is_array() && pair.size() == 2 && pair[0].is_number_integer() && pair[1].is_number_integer();
+      if (!ints) sides.fail(fmt::format("{} holds {}, not a [start_ns, end_ns] pair", sides.name(key), quoted(pair)));
+      const SocketSample s{Instant(pair[0].get<std::int64_t>()), Instant(pair[1].get<std::int64_t>())};
+      if (s.end < s.start || (!out.empty() && s.start < out.back().start))
+        sides.fail(fmt::format("{} holds {}: a sample ends before it starts, or starts before the one listed before it",
+                               sides.name(key), quoted(pair)));
+      out.push_back(s);
+    }
+    return out;
+  };
+  t.client_samples = side("client");
+  t.server_samples = side("server");
+}
+
+// "pending_at_end": what the kernel or the lab could still have added when the run ended.
+void read_pending(const JsonFields& f, Trace& t) {
+  if (!f.has("pending_at_end")) return;
+  const nlohmann::json& list = f.raw("pending_at_end");
+  if (!list.is_array()) f.fail(fmt::format("{} is not a list", f.name("pending_at_end")));
+  for (const nlohmann::json& item : list) {
+    if (!item.is_object()) f.fail(fmt::format("{} holds something that is not an object", f.name("pending_at_end")));
+    const JsonFields p(item, f.where(), "pending_at_end");
+    PendingEvidence e;
+    e.kind = p.word("kind", pending_kind_from_key, "pending kind");
+    if (!p.raw("side").is_null()) e.side = p.word("side", side_from_name, "side");
+    e.cookie = p.number<std::uint64_t>("cookie");
+    e.local_port = p.number<std::uint16_t>("local_port");
+    e.remote_port = p.number<std::uint16_t>("remote_port");
+    e.connection = p.optional_number<std::size_t>("connection");
+    e.due = p.instant("due_ns");
+    t.pending_at_end.push_back(e);
+  }
+}
+
+Trace read_header(const JsonFields& f) {
+  if (!f.has("format"))
+    f.fail("no \"format\": a trace from a lastack that did not record wire bytes; record it again");
+  const int format = f.number<int>("format");
+  if (format != jsonl_format)
+    f.fail(fmt::format("trace format {} is not one this lastack reads (format {})", format, jsonl_format));
+  Trace t;
+  t.policy = f.text("policy");
+  t.ipv6 = f.flag("ipv6");
+  t.kernel = f.text("kernel");
+  const JsonFields sysctls = f.object("sysctls");
+  t.client_sysctls = sysctls.text_map("client");
+  t.server_sysctls = sysctls.text_map("server");
+  t.queue_drops = f.number<std::uint64_t>("queue_drops");
+  t.every_segment = f.flag("every_segment");
+  t.whole_wire = f.flag("whole_wire");
+  t.kernel_source = f.word("kernel_source", kernel_source_from_name, "kernel source");
+  const JsonFields overflow = f.object("timewait_overflow");
+  t.client_timewait_overflow = overflow.optional_number<std::uint64_t>("client");
+  t.server_timewait_overflow = overflow.optional_number<std::uint64_t>("server");
+  t.wall_start = std::chrono::sys_time<std::chrono::nanoseconds>(
+      std::chrono::nanoseconds(f.number<std::int64_t>("wall_start_ns")));
+  for (const std::string& text : f.text_list("client_addresses")) {
+    const auto address = IpAddress::parse(text);
+    if (!address) f.fail(fmt::format("\"client_addresses\" holds \"{}\", not an IP address", text));
+    t.client_addresses.push_back(*address);
+  }
+  // Timer and observer resolutions: absent in hand-written traces, which get this machine's defaults.
+  if (const auto us = f.optional_number<std::int64_t>("jiffy_us")) t.jiffy = std::chrono::microseconds(*us);
+  if (const auto us = f.optional_number<std::int64_t>("sample_interval_us"))
+    t.sample_interval = std::chrono::microseconds(*us);
+  if (const auto us = f.optional_number<std::int64_t>("wire_resolution_us"))
+    t.wire_resolution = std::chrono::microseconds(*us);
+  if (const auto until = f.optional_number<std::int64_t>("observed_until_ns")) t.observed_until = Instant(*until);
+  if (f.has("run_end_ns"))
+    if (const auto end = f.optional_number<std::int64_t>("run_end_ns")) t.run_end = Instant(*end);
+  read_kernel_counters(f, t);
+  read_socket_samples(f, t);
+  if (f.has("final_sample_lists_all")) t.final_sample_lists_all = f.flag("final_sample_lists_all");
+  read_pending(f, t);
+  if (f.has("segments_after_end")) {
+    const JsonFields after = f.object("segments_after_end");
+    t.client_segments_after_end = after.number<std::uint64_t>("client");
+    t.server_segments_after_end = after.number<std::uint64_t>("server");
+  }
+  agree(f, trace_header_json(t), false);
+  return t;
+}
+
+// One event line into its typed event.
+TraceEvent read_event(const JsonFields& f, const std::string& type, FlowTracker& tracker) {
+  if (type == "wire") return read_wire(f, tracker);
+  if (type == "socket") return read_socket(f);
+  if (type == "state") return read_state_change(f);
+  if (type == "retransmit") return read_kernel_retransmit(f);
+  if (type == "reset") return read_kernel_reset(f);
+  if (type == "app") return read_app(f);
+  if (type == "lab") return read_lab(f);
+  if (type == "run") f.fail("a second run header (\"type\": \"run\"): one trace per file");
+  f.fail(fmt::format("unknown event type \"{}\"", type));
+}
+
+Json parse_line(const std::string& line, const std::string& where) {
+  Json j;
+  try {
+    j = Json::parse(line);
+  } catch (const Json::parse_error& e) {
+    throw InputError(fmt::format("{}: not valid JSON (cut off or malformed) at byte {}", where, e.byte));
+  } catch (const Json::out_of_range&) {
+    // The parser throws this, not parse_error, for a number no double can hold (found by fuzzing).
+    throw InputError(fmt::format("{}: a number too large for a double (JSON out of range)", where));
+  }
+  if (!j.is_object()) throw InputError(fmt::format("{}: not a JSON object", where));
+  return j;
+}
+
+}  // namespace
+
+RecordedRun read_recorded_run(std::istream& in, std::string_view origin) {
+  RecordedRun run;
+  // Traced wire events as the file labels them, checked against the kernel's account at the end.
+  struct Labelled {
+    std::size_t index = 0;
+    std::string where;
+    bool retransmission = false;  // the file's word
+    bool inferred = false;        // the wire's (the flow tracker's)
+  };
+  std::vector<Labelled> labelled;
+  std::optional<FlowTracker> tracker;  // seeded from the header
+  Instant previous{Instant::min()};
+  std::size_t number = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++number;
+    if (line.empty()) continue;
+    const std::string where = fmt::format("{}:{}", origin, number);
+    const Json j = parse_line(line, where);
+    const JsonFields f(j, where);
+    const std::string type = f.text("type");
+    if (!tracker) {
+      if (type != "run")
+        f.fail(fmt::format("the first line must be the run header (\"type\": \"run\"), not \"{}\"", type));
+      run.trace = read_header(f);
+      tracker.emplace(run.trace.client_addresses);
+      continue;
+    }
+    if (type == "check") {
+      run.checks.push_back(read_check(f));
+      continue;
+    }
+    TraceEvent event = read_event(f, type, *tracker);
+    // The kernel's retransmission events (traced) or its counters (sampled) decide that role, and
+    // they may come later in the file: take the file's word now, check it once every event is read.
+    if (auto* w = std::get_if<WireEvent>(&event)) {
+      const bool inferred = w->info.roles.has(Role::retransmission);
+      w->info.roles.remove(Role::retransmission);
+      for (const std::string& role : f.text_list("roles"))
+        if (role == role_name(Role::retransmission)) w->info.roles.add(Role::retransmission);
+      labelled.push_back({run.trace.events.size(), where, w->info.roles.has(Role::retransmission), inferred});
+    }
+    agree(f, trace_event_json(event), type == "wire");
+    const Instant at = event_time(event);
+    if (at < previous)
+      f.fail(fmt::format("\"t_ns\" {} is before the previous event's ({}): events must be in time order",
+                         at.count(), previous.count()));
+    previous = at;
+    run.trace.events.push_back(std::move(event));
+  }
+  if (in.bad()) throw InputError(fmt::format("{}: read error", origin));
+  if (!tracker) throw InputError(fmt::format("{}: empty trace (no run header line)", origin));
+  const bool traced = run.trace.kernel_source == KernelSource::traced;
+  if (traced) label_retransmissions(run.trace);
+  for (const Labelled& l : labelled) {
+    const auto& w = std::get<WireEvent>(run.trace.events[l.index]);
+    const bool want = traced ? w.info.roles.has(Role::retransmission) : l.inferred && !none_counted(run.trace, w.info.from);
+    if (want != l.retransmission)
+      throw InputError(fmt::format("{}: \"roles\" {} \"retransmission\", but {} say it {} one", l.where,
+                                   l.retransmission ? "has" : "lacks",
+                                   traced ? "the kernel's retransmission events" : "the wire and the counters",
+                                   want ? "is" : "is not"));
+  }
+  return run;
+}
+
+Trace read_trace_jsonl(std::istream& in, std::string_view origin) {
+  return read_recorded_run(in, origin).trace;
+}
+
+void reclassify_wire(Trace& trace) {
+  FlowTracker tracker(trace.client_addresses);
+  for (TraceEvent& e : trace.events) {
+    auto* w = std::get_if<WireEvent>(&e);
+    if (!w) continue;
+    w->segment = parse_segment(w->bytes);
+    w->info = tracker.observe(w->segment, w->injected);
+  }
+  label_retransmissions(trace);
+}
+
+}  // namespace lastack

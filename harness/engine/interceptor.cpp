@@ -1,0 +1,295 @@
+#include "harness/engine/interceptor.hpp"
+
+#include "harness/core/trace/trace_query.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <iterator>
+
+#include "lastack/error.hpp"
+#include "lastack/segment.hpp"
+
+namespace lastack {
+
+namespace {
+// What the trace keeps of a segment's bytes: its headers, as a header-only copy range or the
+// packet capture gives them. A policy that duplicates data copies whole packets out of the
+// queue, but only the held copies need their payload; keeping every payload too would fill
+// megabytes of fresh memory during the run (stale-duplicate: ~25 MB, whose page faults made a
+// process's first run several times slower than the next).
+constexpr std::size_t kTraceBytes = 128;
+
+std::span<const std::uint8_t> traced(std::span<const std::uint8_t> packet) {
+  return packet.first(std::min(packet.size(), kTraceBytes));
+}
+
+std::string fault_note(const Policy& policy, std::size_t fault, std::string_view verb) {
+  const auto& rule = policy.faults.at(fault);
+  std::string what = rule.match.segment ? std::string(role_name(*rule.match.segment)) : "segment";
+  return fmt::format("{} by fault {}: {}", verb, fault + 1, what);
+}
+}  // namespace
+
+Interceptor::Interceptor(asio::io_context& io, const RunClock& clock, sys::NfQueuePort port,
+                         sys::RawInjector injector, FlowTracker tracker, const Policy& policy,
+                         std::function<void(const WireEvent&)> on_segment)
+    : io_(io),
+      clock_(clock),
+      port_(std::move(port)),
+      injector_(std::move(injector)),
+      tracker_(std::move(tracker)),
+      engine_(policy.faults, policy.scenario.per_connection()),
+      policy_(policy),
+      on_segment_(std::move(on_segment)),
+      socket_(io, ::dup(port_.fd())),
+      timer_(io) {
+  passed_.reserve(256);
+}
+
+std::vector<WireEvent> Interceptor::take_events() {
+  std::vector<WireEvent> out(std::make_move_iterator(events_.begin()), std::make_move_iterator(events_.end()));
+  events_.clear();
+  return out;
+}
+
+void Interceptor::start() { wait_readable(); }
+
+void Interceptor::stop() {
+  if (stopped_) return;
+  // What the endpoints sent up to now belongs to the run: decide it rather than leave it
+  // queued, where the kernel would drop it when the queue is unbound.
+  draining_ = true;
+  for (int round = 0; round < 4; ++round) {
+    passed_.clear();
+    const std::size_t n = port_.receive([this](const sys::QueuedPacket& p) { handle(p); });
+    flush_passes();
+    if (n == 0) break;
+  }
+  stopped_ = true;
+  timer_.cancel();
+  socket_.cancel();
+  // A fault the run ended before carrying out changed the wire otherwise than asked: the run
+  // proves nothing about it (the segment goes now, into the teardown; copies are never sent).
+  for (const Release& r : engine_.release_all()) {
+    errors_.push_back(not_carried_out(r));
+    release(r);
+  }
+}
+
+LabEvent Interceptor::not_carried_out(const Release& r) const {
+  const auto held = held_copies_.find(r.packet);
+  const auto waiting = waiting_.find(r.packet);
+  const std::size_t index = held != held_copies_.end() ? held->second.event : waiting != waiting_.end() ? waiting->second : 0;
+  const WireEvent& ev = events_.at(index);
+  const std::string what = r.copies ? "the copies of" : ev.fate == Fate::delayed ? "the delayed" : "the held";
+  return {clock_.now(),
+          fmt::format("harness error: fault {} could not be carried out: the run ended before {} {} (packet {}, "
+                      "{} ms after it entered the wire) {}",
+                      r.fault + 1, what, segment_text(ev), r.packet,
+                      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now() - ev.at).count(),
+                      r.copies ? "were sent" : "could be let go as the fault asked"),
+          LabEventKind::harness_error, std::nullopt, 1};
+}
+
+std::uint64_t Interceptor::queue_drops() const {
+  auto s = port_.stats();
+  return s.queue_dropped + s.user_dropped;
+}
+
+std::vector<LabEvent> Interceptor::harness_errors() const {
+  std::vector<LabEvent> out = errors_;
+  const Instant now = clock_.now();
+  if (const auto n = port_.verdict_errors(); n > 0)
+    out.push_back({now, fmt::format("harness error: the kernel refused {} NFQUEUE verdict{}", n, n == 1 ? "" : "s"),
+                   LabEventKind::harness_error, std::nullopt, n});
+  if (const auto n = port_.receive_overruns(); n > 0)
+    out.push_back({now,
+                   fmt::format("harness error: the NFQUEUE socket overflowed {} time{}: queued packets were lost "
+                               "to the interceptor",
+                               n, n == 1 ? "" : "s"),
+                   LabEventKind::harness_error, std::nullopt, n});
+  return out;
+}
+
+void Interceptor::wait_readable() {
+  socket_.async_wait(asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
+    if (ec == asio::error::operation_aborted || stopped_) return;  // normal shutdown
+    if (ec) throw HarnessError("NFQUEUE socket: " + ec.message());
+    on_readable();
+    wait_readable();
+  });
+}
+
+void Interceptor::on_readable() {
+  passed_.clear();
+  port_.receive([this](const sys::QueuedPacket& p) { handle(p); });
+  flush_passes();
+  release_due();
+  arm_timer();
+}
+
+void Interceptor::flush_passes() {
+  if (passed_.empty()) return;
+  // One batch verdict covers every id up to the last pass, but it would also release held or
+  // delayed segments queued before it: batch only when nothing is waiting.
+  if (waiting_.empty())
+    port_.accept_up_to(passed_.back());
+  else
+    for (auto id : passed_) port_.accept(id);
+  passed_.clear();
+}
+
+void Interceptor::refuse(const sys::QueuedPacket& packet, const std::string& why) {
+  // Fail closed: a packet the rules cannot judge never crosses unseen.
+  flush_passes();
+  port_.drop(packet.id);
+  std::string first;
+  for (std::size_t i = 0; i < std::min<std::size_t>(packet.payload.size(), 32); ++i)
+    first += fmt::format("{:02x}", packet.payload[i]);
+  errors_.push_back({clock_.now(),
+                     fmt::format("harness error: queued packet {} cannot be parsed ({}), dropped: {} bytes, "
+                                 "first {}",
+                                 packet.id, why, packet.full_length, first.empty() ? "(none)" : first),
+                     LabEventKind::harness_error, std::nullopt, 1});
+}
+
+void Interceptor::handle(const sys::QueuedPacket& packet) {
+  std::uint32_t copies = 0;  // duplicate: extra copies to send once the original is logged
+  const Instant now = clock_.now();
+  WireEvent ev;
+  ev.at = now;
+  ev.packet = packet.id;
+  ev.queued = true;
+  try {
+    ev.segment = parse_segment(packet.payload);
+  } catch (const ParseError& e) {
+    return refuse(packet, e.what());
+  }
+  const auto kept = traced(packet.payload);
+  ev.bytes.assign(kept.begin(), kept.end());
+  ev.wire_length = packet.full_length;
+  ev.info = tracker_.observe(ev.segment);
+  const Decision d = engine_.decide(packet.id, ev.info, now);
+  ev.fault = d.fault;
+  if (d.pass) {
+    ev.fate = Fate::passed;
+    passed_.push_back(packet.id);
+  } else {
+    // A verdict must not overtake earlier passes in the queue: send them first.
+    flush_passes();
+    switch (d.action) {
+      case ActionKind::drop:
+        ev.fate = Fate::dropped;
+        ev.note = fault_note(policy_, *d.fault, "dropped");
+        port_.drop(packet.id);
+        break;
+      case ActionKind::duplicate:
+        port_.accept(packet.id);
+        if (packet.payload.size() == packet.full_length && d.copies_held) {
+          ev.fate = Fate::duplicated;
+          ev.note = fault_note(policy_, *d.fault, fmt::format("duplicated x{}, the copies held", d.copies));
+          held_copies_[packet.id] = {events_.size(), {packet.payload.begin(), packet.payload.end()}, d.copies};
+        } else if (packet.payload.size() == packet.full_length) {
+          ev.fate = Fate::duplicated;
+          ev.note = fault_note(policy_, *d.fault, fmt::format("duplicated x{}", d.copies));
+          copies = d.copies;
+        } else {
+          // It went on alone: the trace must not claim copies that were never sent.
+          ev.fate = Fate::passed;
+          ev.note = fault_note(policy_, *d.fault, "not duplicated") + " (copy impossible: payload not captured)";
+          errors_.push_back({now,
+                             fmt::format("harness error: fault {} could not duplicate packet {}: only {} of {} "
+                                         "bytes were queued",
+                                         *d.fault + 1, packet.id, packet.payload.size(), packet.full_length),
+                             LabEventKind::harness_error, std::nullopt, 1});
+        }
+        break;
+      case ActionKind::delay:
+        ev.fate = Fate::delayed;
+        ev.note = fault_note(policy_, *d.fault, "delayed");
+        waiting_[packet.id] = events_.size();
+        break;
+      case ActionKind::hold:
+        ev.fate = Fate::held;
+        ev.note = fault_note(policy_, *d.fault, "held");
+        waiting_[packet.id] = events_.size();
+        break;
+    }
+  }
+  const std::size_t fault = ev.fault.value_or(0);
+  events_.push_back(std::move(ev));
+  if (on_segment_ && !draining_) on_segment_(events_.back());
+  // Copies follow the original onto the wire (through OUTPUT, so not queued again), logged and
+  // classified like any segment: the peer's answer to a copy is part of the story.
+  for (std::uint32_t i = 1; i <= copies; ++i)
+    inject(packet.payload, fmt::format("copy {} of {} by fault {}", i, copies, fault + 1));
+}
+
+void Interceptor::inject(std::span<const std::uint8_t> ip_packet, std::string note) {
+  WireEvent ev;
+  ev.at = clock_.now();
+  try {
+    ev.segment = parse_segment(ip_packet);
+  } catch (const ParseError& e) {
+    throw HarnessError(fmt::format("inject: not a TCP segment: {}", e.what()));
+  }
+  // As sent: the injector completes the TCP checksum, and the capture matches on it.
+  const auto sent = traced(injector_.inject(ip_packet));
+  ev.bytes.assign(sent.begin(), sent.end());
+  ev.wire_length = static_cast<std::uint32_t>(sent.size());
+  // Classified only once sent: a segment that never left must not shape the roles of later ones.
+  ev.info = tracker_.observe(ev.segment, true);
+  ev.fate = Fate::passed;
+  ev.injected = true;
+  ev.note = std::move(note);
+  events_.push_back(std::move(ev));
+  if (on_segment_ && !draining_) on_segment_(events_.back());
+}
+
+void Interceptor::release(const Release& r) {
+  if (r.copies) return release_copies(r);
+  auto it = waiting_.find(r.packet);
+  if (it == waiting_.end()) return;
+  WireEvent& ev = events_[it->second];
+  ev.released = clock_.now();
+  ev.note += fmt::format(" ({}, released after {:.0f} ms)", r.reason,
+                         std::chrono::duration<double, std::milli>(*ev.released - ev.at).count());
+  port_.accept(static_cast<std::uint32_t>(r.packet));
+  waiting_.erase(it);
+}
+
+std::optional<Instant> Interceptor::next_release() const { return engine_.next_deadline(); }
+
+void Interceptor::release_copies(const Release& r) {
+  auto it = held_copies_.find(r.packet);
+  if (it == held_copies_.end()) return;
+  const HeldCopies held = std::move(it->second);
+  held_copies_.erase(it);
+  const double waited = std::chrono::duration<double, std::milli>(clock_.now() - events_[held.event].at).count();
+  if (stopped_) {  // the run is over: copies sent now would be wire the trace never shows
+    events_[held.event].note += fmt::format(" (copies never sent: {} after {:.0f} ms)", r.reason, waited);
+    return;
+  }
+  events_[held.event].note += fmt::format(" (copies {}, sent after {:.0f} ms)", r.reason, waited);
+  for (std::uint32_t i = 1; i <= held.count; ++i)
+    inject(held.packet, fmt::format("held copy {} of {} by fault {}, of packet {} ({:.0f} ms old)", i, held.count,
+                                    r.fault + 1, r.packet, waited));
+}
+
+void Interceptor::release_due() {
+  for (const Release& r : engine_.due(clock_.now())) release(r);
+}
+
+void Interceptor::arm_timer() {
+  auto next = engine_.next_deadline();
+  if (!next || stopped_) return;
+  timer_.expires_at(clock_.at(*next));
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec == asio::error::operation_aborted || stopped_) return;
+    release_due();
+    arm_timer();
+  });
+}
+
+}  // namespace lastack

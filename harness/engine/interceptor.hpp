@@ -1,0 +1,94 @@
+#pragma once
+// The interceptor: the wire's NFQUEUE driven by Asio. Each queued segment is parsed, classified
+// by the flow tracker, decided by the engine, logged as a WireEvent, and given its verdict.
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "harness/core/decide/decision.hpp"
+#include "lastack/flow_tracker.hpp"
+#include "lastack/trace.hpp"
+#include "harness/engine/run_clock.hpp"
+#include "lastack/asio.hpp"
+#include "harness/sys/net/nfqueue.hpp"
+#include "harness/sys/net/raw_injector.hpp"
+
+namespace lastack {
+
+class Interceptor {
+ public:
+  /// `on_segment` is told about every segment after its decision (lab actions hook in here).
+  Interceptor(asio::io_context& io, const RunClock& clock, sys::NfQueuePort port,
+              sys::RawInjector injector, FlowTracker tracker, const Policy& policy,
+              std::function<void(const WireEvent&)> on_segment);
+
+  /// Start reading the queue.
+  void start();
+  /// Give a verdict to what is queued now, stop reading, and let every held or delayed
+  /// segment go (the run is over).
+  void stop();
+
+  /// Send a hand-made IP packet on the wire (it leaves through OUTPUT, so it is never queued)
+  /// and log it as a WireEvent classified like any segment, fate passed, packet id 0, `note`.
+  /// Throws HarnessError when it is not a TCP segment or cannot be sent.
+  void inject(std::span<const std::uint8_t> ip_packet, std::string note);
+
+  /// Nothing still delayed or held, and no duplicate's copies waiting.
+  bool idle() const { return waiting_.empty() && held_copies_.empty(); }
+  /// When the next delayed or held segment (or held copies) is due to go by its deadline;
+  /// nullopt when none has one (a hold waiting for its `until` only).
+  std::optional<Instant> next_release() const;
+  /// Every segment seen, in arrival order.
+  const std::deque<WireEvent>& events() const { return events_; }
+  /// Hand the log over (end of run): a bulk run logs tens of thousands of segments.
+  std::vector<WireEvent> take_events();
+  /// The kernel's count of segments it could not queue (queue full, or no listener).
+  std::uint64_t queue_drops() const;
+  /// What went wrong in the interceptor (kind harness_error): packets it could not parse,
+  /// copies it could not make, and, as of now, verdicts the kernel refused and receive overruns.
+  std::vector<LabEvent> harness_errors() const;
+
+ private:
+  void wait_readable();
+  void on_readable();
+  void handle(const sys::QueuedPacket& packet);
+  void refuse(const sys::QueuedPacket& packet, const std::string& why);
+  void flush_passes();
+  void release_due();
+  void arm_timer();
+  void release(const Release& r);
+  /// The harness error for a fault the run ended before carrying out.
+  LabEvent not_carried_out(const Release& r) const;
+  /// Inject a duplicate's held copies (or, once the run stopped, note that they were never sent).
+  void release_copies(const Release& r);
+
+  asio::io_context& io_;
+  const RunClock& clock_;
+  sys::NfQueuePort port_;
+  sys::RawInjector injector_;
+  FlowTracker tracker_;
+  DecisionEngine engine_;
+  const Policy& policy_;
+  std::function<void(const WireEvent&)> on_segment_;
+  asio::posix::stream_descriptor socket_;
+  asio::steady_timer timer_;
+  std::deque<WireEvent> events_;  // grows in place: a vector's regrowth moved every event on the wire's path
+  std::unordered_map<std::uint64_t, std::size_t> waiting_;  // packet id -> index in events_
+  struct HeldCopies {
+    std::size_t event = 0;             // the original's index in events_
+    std::vector<std::uint8_t> packet;  // the IP packet, to inject when released
+    std::uint32_t count = 0;
+  };
+  std::unordered_map<std::uint64_t, HeldCopies> held_copies_;  // packet id -> a duplicate's waiting copies
+  std::vector<std::uint32_t> passed_;  // passes not yet sent, in queue order (reused per burst)
+  std::vector<LabEvent> errors_;
+  bool stopped_ = false;
+  bool draining_ = false;  // stop(): segments still get verdicts, lab actions no longer fire
+};
+
+}  // namespace lastack

@@ -1,0 +1,151 @@
+#include "harness/engine/lab.hpp"
+
+#include <system_error>
+
+#include <fmt/format.h>
+
+#include "lastack/error.hpp"
+#include "harness/core/policy/pinned_sysctls.hpp"
+
+#include "harness/sys/net/offloads.hpp"
+#include "harness/sys/net/rtnetlink.hpp"
+#include "harness/sys/net/sysctl.hpp"
+#include "harness/sys/net/xtables.hpp"
+
+namespace lastack {
+
+namespace {
+IpAddress address(const char* text) { return *IpAddress::parse(text); }
+
+// A kernel that lacks or refuses a setting is reported where the policy wrote it.
+void apply_sysctls(const sys::NetNamespace& ns, const std::map<std::string, std::string>& values,
+                   const std::map<std::string, std::string>& origin) {
+  for (const auto& [key, value] : values) {
+    try {
+      sys::write_sysctl(ns, key, value);
+    } catch (const Error& e) {
+      const auto where = origin.find(key);
+      if (where == origin.end()) throw;
+      throw Error(e.code(), where->second + ": " + e.what());
+    }
+  }
+}
+
+/// The pinned table into `ns`, except what the policy sets itself (it is applied next). A setting
+/// this kernel lacks is fine only if the kernel's built-in behaviour is the pinned value: else
+/// the outcome would rest on an unpinned mechanism, and the run cannot be trusted (exit 3).
+void apply_pinned_sysctls(const sys::NetNamespace& ns, const std::map<std::string, std::string>& policy_own) {
+  std::vector<std::pair<std::string, std::string>> values;
+  for (const PinnedSysctl& pin : pinned_sysctls())
+    if (policy_own.count(std::string(pin.name)) == 0) values.emplace_back(pin.name, pin.value);
+  for (const std::string& name : sys::write_existing_sysctls(ns, values)) {  // entering ns once
+    const PinnedSysctl& pin = *find_pinned_sysctl(name);
+    if (!absent_is_pinned_value(pin))
+      throw EnvironmentError(fmt::format(
+          "sysctl {} does not exist on this kernel; lastack pins it to {} ({}), and without it the "
+          "outcome would depend on this kernel's own behaviour",
+          name, pin.value, pin.why));
+    // sysctls_in_force records it as absent
+  }
+}
+}  // namespace
+
+LabAddresses LabAddresses::for_family(bool ipv6) {
+  if (ipv6)
+    return {address("fd00:1::2"), address("fd00:1::1"), address("fd00:2::1"), address("fd00:2::2"), 64};
+  return {address("198.18.1.2"), address("198.18.1.1"), address("198.18.2.1"), address("198.18.2.2"), 24};
+}
+
+Lab::Lab(const LabConfig& config)
+    : config_(config),
+      addresses_(LabAddresses::for_family(config.ipv6)),
+      client_(sys::NetNamespace::create()),
+      wire_(sys::NetNamespace::create()),
+      server_(sys::NetNamespace::create()) {
+  reaper_.emplace(std::vector<const sys::NetNamespace*>{&client_, &server_});
+  if (config_.capture_wire) {
+    const auto open = [this] { return sys::PacketCapture::open_in(wire_); };
+    try {
+      capture_ = std::async(std::launch::async, open);
+    } catch (const std::system_error&) {
+      // No thread to be had: open it in take_capture, still before any queue rule or segment.
+      capture_ = std::async(std::launch::deferred, open);
+    }
+  }
+  // Sysctls first: some (tcp_rto_min_us, for one) are read when a socket is made. The pinned
+  // table, then the policy's own settings over it.
+  if (config_.pin_sysctls) {
+    apply_pinned_sysctls(client_, config_.client_sysctls);
+    apply_pinned_sysctls(server_, config_.server_sysctls);
+  }
+  apply_sysctls(client_, config_.client_sysctls, config_.sysctl_origin);
+  apply_sysctls(server_, config_.server_sysctls, config_.sysctl_origin);
+  sys::write_sysctl(wire_, config_.ipv6 ? "net.ipv6.conf.all.forwarding" : "net.ipv4.ip_forward", "1");
+
+  auto wire = sys::Rtnetlink::open_in(wire_);
+  wire.create_veth("c0", "eth0", client_, config_.mtu);
+  wire.create_veth("s0", "eth0", server_, config_.mtu);
+  for (const char* ifname : {"lo", "c0", "s0"}) wire.set_up(ifname);
+  auto endpoint_up = [](const sys::NetNamespace& ns) {
+    auto rt = sys::Rtnetlink::open_in(ns);
+    rt.set_up("lo");
+    rt.set_up("eth0");
+  };
+  endpoint_up(client_);
+  endpoint_up(server_);
+  // A veth end brought up before its peer gets carrier from deferred work, and drops packets
+  // until then: a lost first SYN would cost the run a second.
+  wire.wait_until_running("c0");
+  wire.wait_until_running("s0");
+  wire.add_address("c0", addresses_.wire_client_side, addresses_.prefix);
+  wire.add_address("s0", addresses_.wire_server_side, addresses_.prefix);
+  sys::disable_offloads(wire_, "c0");
+  sys::disable_offloads(wire_, "s0");
+
+  auto endpoint = [&](const sys::NetNamespace& ns, const IpAddress& own, const IpAddress& gateway) {
+    auto rt = sys::Rtnetlink::open_in(ns);
+    rt.wait_until_running("eth0");
+    rt.add_address("eth0", own, addresses_.prefix);
+    rt.add_default_route(gateway);
+    sys::disable_offloads(ns, "eth0");
+  };
+  endpoint(client_, addresses_.client, addresses_.wire_client_side);
+  endpoint(server_, addresses_.server, addresses_.wire_server_side);
+}
+
+Lab::~Lab() {
+  try {
+    end_processes();
+  } catch (...) {  // /proc unreadable: the namespaces still close; PR_SET_PDEATHSIG ends our children
+  }
+}
+
+std::map<Side, std::vector<sys::NamespaceProcess>> Lab::end_processes() const {
+  std::map<Side, std::vector<sys::NamespaceProcess>> ended;
+  for (const Side s : {Side::client, Side::server})
+    if (auto gone = sys::end_processes_in(side(s)); !gone.empty()) ended[s] = std::move(gone);
+  return ended;
+}
+
+sys::PacketCapture Lab::take_capture() {
+  if (!capture_.valid()) throw HarnessError("lab: no wire capture to take (not asked for, or taken)");
+  return capture_.get();
+}
+
+void Lab::apply_queue_rules() { sys::load_queue_rules(wire_, config_.queue_rules); }
+
+std::map<std::string, std::string> Lab::sysctls_in_force(Side s) const {
+  const auto& ns = side(s);
+  std::map<std::string, std::string> values;
+  const auto& set = s == Side::client ? config_.client_sysctls : config_.server_sysctls;
+  for (const auto& [key, value] : set) values[key] = sys::read_sysctl(ns, key);
+  std::vector<std::string> pinned;
+  for (const PinnedSysctl& pin : pinned_sysctls())
+    if (values.count(std::string(pin.name)) == 0) pinned.emplace_back(pin.name);
+  const auto read = sys::read_sysctls(ns, pinned);  // entering ns once
+  for (std::size_t i = 0; i < pinned.size(); ++i)
+    values[pinned[i]] = read[i] ? *read[i] : absent_sysctl_text(*find_pinned_sysctl(pinned[i]));
+  return values;
+}
+
+}  // namespace lastack

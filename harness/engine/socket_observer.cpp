@@ -1,0 +1,175 @@
+#include "harness/engine/socket_observer.hpp"
+
+#include <set>
+
+#include "harness/core/trace/timewait_timer.hpp"
+#include "harness/core/trace/trace_query.hpp"
+
+namespace lastack {
+
+namespace {
+SocketEvent to_event(const sys::SocketSnapshot& s, Side side, Instant now) {
+  SocketEvent e;
+  e.at = now;
+  e.side = side;
+  e.local_port = s.local_port;
+  e.remote_port = s.remote_port;
+  e.state = s.state;
+  e.timer = static_cast<SocketTimer>(s.timer);
+  e.expires = s.expires;
+  e.retransmits = s.retrans;
+  e.cookie = s.cookie_value();
+  if (s.info) {
+    e.retransmits = s.info->retransmits;
+    e.total_retrans = s.info->total_retrans;
+    e.rto = s.info->rto;
+  }
+  return e;
+}
+
+
+// A sample worth logging: a new state, timer, retransmission count or RTO, or a TIME_WAIT
+// expiry that certainly moved later (a restart; core/timewait_timer).
+bool changed(const SocketEvent& a, const SocketSample& a_sample, const SocketEvent& b, const SocketSample& b_sample,
+             std::chrono::microseconds jiffy) {
+  if (a.state != b.state || a.timer != b.timer || a.retransmits != b.retransmits ||
+      a.total_retrans != b.total_retrans || a.rto != b.rto)
+    return true;
+  return b.timer == SocketTimer::time_wait &&
+         expiry_moved_later(expiry_bounds(a, a_sample, jiffy), expiry_bounds(b, b_sample, jiffy));
+}
+}  // namespace
+
+SocketObserver::SocketObserver(asio::io_context& io, const RunClock& clock, sys::SockDiag client,
+                               sys::SockDiag server, IpFamily family, std::vector<std::uint16_t> ports,
+                               bool listening_ports, std::chrono::microseconds jiffy, std::chrono::microseconds interval)
+    : io_(io),
+      clock_(clock),
+      client_(std::move(client)),
+      server_(std::move(server)),
+      family_(family),
+      ports_(ports.begin(), ports.end()),
+      listening_ports_(listening_ports),
+      jiffy_(jiffy),
+      interval_(interval),
+      timer_(io) {
+  events_.reserve(256);
+}
+
+void SocketObserver::start() {
+  sample();
+  schedule();
+}
+
+void SocketObserver::sample_final() {
+  list_all_ = true;  // the last sample lists every socket: one it does not list is gone
+  sample();
+  list_all_ = false;
+}
+
+void SocketObserver::stop() {
+  stopped_ = true;
+  timer_.cancel();
+}
+
+void SocketObserver::schedule() {
+  if (stopped_) return;
+  timer_.expires_after(interval_);
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec == asio::error::operation_aborted || stopped_) return;  // normal shutdown
+    sample();
+    schedule();
+  });
+}
+
+bool SocketObserver::relevant(const sys::SocketSnapshot& s) const {
+  // Listeners are a different socket from the connection; their state never changes.
+  return s.state != TcpState::LISTEN && (ports_.count(s.local_port) || ports_.count(s.remote_port));
+}
+
+void SocketObserver::sample() {
+  sample_side(Side::client, client_, client_seen_);
+  sample_side(Side::server, server_, server_seen_);
+}
+
+void SocketObserver::learn_listeners(Side side) {
+  // A port once listened on stays observed: its connections outlive the listener.
+  if (!listening_ports_ || side != Side::server) return;
+  for (const auto& snap : server_snapshots_)
+    if (snap.state == TcpState::LISTEN) ports_.insert(snap.local_port);
+}
+
+void SocketObserver::sample_side(Side side, sys::SockDiag& diag, std::map<Key, Seen>& seen) {
+  const Instant now = clock_.now();
+  std::set<Key> present;
+  // Every 2 ms: reuse one buffer, and ask for listeners only where one teaches a port.
+  const bool listeners = listening_ports_ && side == Side::server;
+  auto& snapshots = side == Side::client ? client_snapshots_ : server_snapshots_;
+  diag.dump_into(family_, snapshots, listeners ? sys::SocketStates::all : sys::SocketStates::connections);
+  const SocketSample sample{now, clock_.now()};
+  (side == Side::client ? client_samples_ : server_samples_).push_back(sample);
+  learn_listeners(side);
+  for (const auto& snap : snapshots) {
+    if (!relevant(snap)) continue;
+    const Key key = snap.cookie_value();
+    present.insert(key);
+    SocketEvent e = to_event(snap, side, now);
+    auto it = seen.find(key);
+    if (it == seen.end()) {
+      events_.push_back(e);
+      seen.emplace(key, Seen{e, sample});
+    } else if (list_all_ || changed(it->second.last, it->second.sample, e, sample, jiffy_)) {
+      events_.push_back(e);
+      it->second = Seen{e, sample};
+    } else {
+      // Keep the newest countdown so a restart is measured against the latest sample.
+      it->second.last.at = e.at;
+      it->second.last.expires = e.expires;
+      it->second.sample = sample;
+    }
+  }
+  for (auto it = seen.begin(); it != seen.end();) {
+    if (present.count(it->first) || it->second.last.state == TcpState::CLOSE) {
+      ++it;
+      continue;
+    }
+    SocketEvent gone = it->second.last;
+    gone.at = now;
+    gone.state = TcpState::CLOSE;
+    gone.timer = SocketTimer::none;
+    gone.expires = Millis(0);
+    events_.push_back(gone);
+    it->second.last = gone;
+    ++it;
+  }
+}
+
+std::vector<SocketNow> SocketObserver::sockets_now() {
+  sample();  // a sample like any other: what it shows is in the trace too
+  std::vector<SocketNow> out;
+  for (Side side : {Side::client, Side::server})
+    for (const auto& snap : side == Side::client ? client_snapshots_ : server_snapshots_)
+      if (snap.state != TcpState::LISTEN) out.push_back({side, snap.local_port, snap.remote_port, snap.state, snap.expires});
+  return out;
+}
+
+std::vector<SocketTimerNow> SocketObserver::timers_now() {
+  sample();  // a sample like any other: what it shows is in the trace too
+  std::vector<SocketTimerNow> out;
+  for (Side side : {Side::client, Side::server})
+    for (const auto& snap : side == Side::client ? client_snapshots_ : server_snapshots_)
+      if (relevant(snap))
+        out.push_back({side, snap.cookie_value(), snap.local_port, snap.remote_port, snap.state, snap.timer,
+                       snap.state == TcpState::SYN_RECV && !snap.info, snap.expires});
+  return out;
+}
+
+std::size_t SocketObserver::destroy_timewait(Side side) {
+  auto& diag = side == Side::client ? client_ : server_;
+  std::size_t destroyed = 0;
+  for (const auto& snap : diag.dump(family_, sys::SocketStates::connections))
+    if (relevant(snap) && snap.state == TcpState::TIME_WAIT && diag.destroy(snap, family_)) ++destroyed;
+  return destroyed;
+}
+
+}  // namespace lastack

@@ -1,0 +1,91 @@
+#pragma once
+// Kernel truth: samples every TCP socket of the scenario in the client and server namespaces
+// with sock_diag, and logs a SocketEvent whenever a socket's state, timer, retransmissions or
+// RTO change, its TIME_WAIT timer restarts, or it disappears.
+#include <chrono>
+#include <map>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "lastack/trace.hpp"
+#include "harness/engine/run_clock.hpp"
+#include "lastack/asio.hpp"
+#include "lastack/pending.hpp"
+#include "harness/core/decide/quiescence.hpp"
+#include "harness/sys/observe/sock_diag.hpp"
+
+namespace lastack {
+
+class SocketObserver {
+ public:
+  /// Observe sockets using one of `ports` (local or remote) in both namespaces, every `interval`;
+  /// with `listening_ports`, also those using any port a socket has listened on in the server
+  /// namespace since start() (the user's server under `lastack exec` without --port). `jiffy`
+  /// (the kernel's tick) bounds a TIME_WAIT expiry from its countdown: a restart is logged.
+  SocketObserver(asio::io_context& io, const RunClock& clock, sys::SockDiag client,
+                 sys::SockDiag server, IpFamily family, std::vector<std::uint16_t> ports,
+                 bool listening_ports, std::chrono::microseconds jiffy,
+                 std::chrono::microseconds interval = std::chrono::milliseconds(2));
+
+  /// Take a first sample now and keep sampling until stop().
+  void start();
+  /// Take the run's last sample: it logs every socket it shows, changed or not, so a socket it
+  /// does not log was gone by then (Trace::final_sample_lists_all).
+  void sample_final();
+  /// Stop sampling (the last sample is sample_final's).
+  void stop();
+  /// Take a sample of both sides now.
+  void sample();
+
+  /// Take a sample of both sides now, and return every TCP socket it showed but listeners,
+  /// whatever its port: what decides whether the run may end before its settle time
+  /// (core/quiescence.hpp, where a listener is settled).
+  std::vector<SocketNow> sockets_now();
+
+  /// Take a sample of both sides now, and return the observed sockets (the scenario's ports, no
+  /// listeners) with their running timers: what could still add evidence (core/pending.hpp).
+  std::vector<SocketTimerNow> timers_now();
+
+  /// SOCK_DESTROY every TIME_WAIT socket of the scenario on `side`; returns how many.
+  std::size_t destroy_timewait(Side side);
+
+  /// Every change seen, in time order.
+  const std::vector<SocketEvent>& events() const { return events_; }
+  /// Every sample taken of `side`, in time order.
+  const std::vector<SocketSample>& samples(Side side) const {
+    return side == Side::client ? client_samples_ : server_samples_;
+  }
+
+ private:
+  struct Seen {
+    SocketEvent last;
+    SocketSample sample;  // the sample `last`'s countdown was read in
+  };
+  using Key = SocketCookie;  // the kernel's identity: a reused four-tuple is a new socket
+
+  void schedule();
+  void sample_side(Side side, sys::SockDiag& diag, std::map<Key, Seen>& seen);
+  bool relevant(const sys::SocketSnapshot& s) const;
+  /// With listening_ports_: add the ports the server side's latest dump shows listening.
+  void learn_listeners(Side side);
+
+  asio::io_context& io_;
+  const RunClock& clock_;
+  sys::SockDiag client_, server_;
+  IpFamily family_;
+  std::set<std::uint16_t> ports_;  // grows with listeners when listening_ports_
+  bool listening_ports_;
+  std::chrono::microseconds jiffy_;
+  std::chrono::microseconds interval_;
+  asio::steady_timer timer_;
+  std::map<Key, Seen> client_seen_, server_seen_;
+  std::vector<SocketEvent> events_;
+  std::vector<SocketSample> client_samples_, server_samples_;
+  // The latest dump of each side (every port), reused between samples.
+  std::vector<sys::SocketSnapshot> client_snapshots_, server_snapshots_;
+  bool stopped_ = false;
+  bool list_all_ = false;  // the sample being taken logs every socket, changed or not
+};
+
+}  // namespace lastack

@@ -1,0 +1,51 @@
+#include "harness/engine/wire_capture.hpp"
+
+#include <unistd.h>
+
+#include "lastack/error.hpp"
+
+namespace lastack {
+
+WireCapture::WireCapture(asio::io_context& io, const RunClock& clock, const sys::NetNamespace& wire,
+                         sys::PacketCapture capture)
+    : clock_(clock),
+      capture_(std::move(capture)),
+      client_facing_(sys::PacketCapture::interface_index(wire, "c0")),
+      server_facing_(sys::PacketCapture::interface_index(wire, "s0")),
+      socket_(io, ::dup(capture_.fd())) {}
+
+void WireCapture::start() { wait_readable(); }
+
+void WireCapture::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  socket_.cancel();
+  capture_.drain(frames_);
+}
+
+void WireCapture::wait_readable() {
+  socket_.async_wait(asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
+    if (ec == asio::error::operation_aborted || stopped_) return;
+    if (ec) throw HarnessError("packet capture socket: " + ec.message());
+    capture_.read(frames_);
+    wait_readable();
+  });
+}
+
+std::vector<CapturedSegment> WireCapture::segments() const {
+  std::vector<CapturedSegment> out;
+  out.reserve(frames_.size());
+  frames_.for_each([&](const sys::CapturedFrame& f) {
+    if (f.ifindex != client_facing_ && f.ifindex != server_facing_) return;  // lo: not the wire
+    CapturedSegment s;
+    s.at = clock_.from_realtime(f.realtime);
+    s.facing = f.ifindex == client_facing_ ? Side::client : Side::server;
+    s.egress = f.outgoing;
+    s.bytes.assign(f.bytes.begin(), f.bytes.end());
+    s.length = f.length;
+    out.push_back(std::move(s));
+  });
+  return out;
+}
+
+}  // namespace lastack

@@ -1,0 +1,240 @@
+#pragma once
+// The policy model: plain structs that a TOML policy file parses into (see policy_parser.hpp).
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "lastack/roles.hpp"
+#include "lastack/tcp_state.hpp"
+
+namespace lastack {
+
+using Millis = std::chrono::milliseconds;
+
+/// Which segments a rule applies to. Unset fields match anything.
+struct Selector {
+  std::optional<Role> segment;            // role tag the segment must carry
+  std::optional<Side> from;               // sender
+  std::optional<std::size_t> connection;  // 1-based connection number
+  // from = "first-closer" / "second-closer": the sender, named by the order of closing. Matches
+  // only once the connection's first FIN is known (Classified::first_closer): live, a fault
+  // cannot select a segment sent before any FIN; expectations know the whole connection.
+  std::optional<CloseOrder> closer;
+};
+
+enum class ActionKind : std::uint8_t { drop, delay, hold, duplicate };
+
+/// One [[fault]] table: which segments, and what happens to them on the wire.
+struct FaultRule {
+  Selector match;
+  // Counting over the segments `match` selects, numbered from 1: the rule applies to match
+  // numbers nth, nth+every, ... while fewer than `count` have been affected.
+  std::uint32_t nth = 1;
+  std::optional<std::uint32_t> count;  // unset: unlimited (default when `nth` is not given)
+  std::uint32_t every = 1;
+  ActionKind action = ActionKind::drop;
+  Millis delay{0};                 // delay: how long
+  std::optional<Selector> until;   // hold: release when a segment matching this is seen
+  Millis deadline{0};              // hold: release at the latest after this (0: end of run)
+  std::uint32_t copies = 1;        // duplicate: extra copies sent
+  std::size_t line = 0;            // where the [[fault]] table starts
+};
+
+/// An action on the lab itself rather than on a segment ([[lab]] tables).
+// destroy_timewait: SOCK_DESTROY `side`'s TIME_WAIT sockets. inject_rst: send, on the wire, the
+// RST the triggering segment's receiver would send, to that segment's sender (= `side`).
+enum class LabActionKind : std::uint8_t { destroy_timewait, inject_rst };
+
+/// One [[lab]] table: when `on` matches a segment on the wire, do `action` on `side` after `after`.
+struct LabAction {
+  LabActionKind action = LabActionKind::destroy_timewait;
+  Selector on;
+  Side side = Side::client;  // the side whose socket is acted on (inject-rst: the one receiving the RST)
+  // side = "first-closer" / "second-closer": resolved when `on` matches, from the first FIN seen
+  // on the trigger's connection; a trigger before any FIN does not fire the action.
+  std::optional<CloseOrder> side_closer;
+  Millis after{0};
+  std::size_t line = 0;
+};
+
+enum class StepKind : std::uint8_t {
+  connect, accept, send, recv, recv_until_eof, shutdown_write, close, abort, sleep, exit, bind,
+  exchange, answer, nodelay
+};
+
+/// One agent step: "connect", "send 1000", "sleep 50ms", "bind 40000", "connect 40000 within 100ms",
+/// "nodelay" (TCP_NODELAY on the connection: no Nagle wait for small writes)...
+struct Step {
+  StepKind kind = StepKind::connect;
+  std::uint64_t bytes = 0;  // send N, recv N, exchange N by C, answer N by C
+  // exchange N by C: send C bytes, then read C back, until N are sent (and read); answer N by C:
+  // read C, then send C back. The two sides move in step, so each side's acknowledgments follow
+  // its own sequence numbers closely (stale-duplicate relies on it).
+  std::uint64_t chunk = 0;
+  Millis duration{0};       // sleep D
+  // bind N: the local port of this side's next connections. connect N: the peer's port (the
+  // server connecting to the client: simultaneous open); 0 = the scenario's port.
+  std::uint16_t port = 0;
+  // connect ... within D: give the attempt up after D (close the socket in SYN_SENT, which sends
+  // nothing) and go on: the attempt's SYN may still be on the wire (an old duplicate).
+  std::optional<Millis> within;
+  std::size_t line = 0;
+  std::string text;         // as written, for reports
+};
+
+/// The most `connections = N` a scenario may ask: both sides' sockets live in lastack's own process
+/// and every client socket ends in TIME_WAIT (the lab pins tcp_max_tw_buckets 4096).
+inline constexpr std::uint32_t max_concurrent_connections = 2000;
+
+/// [scenario]: what the two agents do, and the kernel settings around them.
+struct Scenario {
+  std::vector<Step> client, server;
+  // [sysctl.client] / [sysctl.server] / [sysctl.both]: "net.ipv4.tcp_fin_timeout" = "5"
+  std::map<std::string, std::string> client_sysctls, server_sysctls;
+  std::map<std::string, std::size_t> sysctl_lines;  // where each setting was written, for errors
+  std::uint16_t port = 8080;
+  // mtu = N: every link's MTU (1500 unless set); a larger one lets one segment carry a big chunk.
+  std::uint32_t mtu = 1500;
+  Millis settle{500};    // keep observing this long after both agents are done
+  Millis timeout{15000}; // give up on the run after this
+  // finish = "client" | "server": the run ends (after settle) when that side's steps end, even
+  // if the other is still waiting (a server whose accept() never returns). Unset: both sides.
+  std::optional<Side> finish_with;
+  // connections = N: N copies of this scenario run at once, each its own connection (the client
+  // opens N, the server accepts N on one listener); each check is judged on every one of them.
+  std::uint32_t connections = 1;
+  // Under `lastack exec`, a policy written for one connection applies to each connection the
+  // user's programs open: faults count and lab actions fire within each, as with connections = N.
+  bool each_connection = false;
+
+  /// True when faults count, and lab actions fire, within each connection.
+  bool per_connection() const { return connections > 1 || each_connection; }
+};
+
+// ---- expectations ([[expect]] tables) ----
+
+/// check = "retransmitted": the segment is seen again with the same sequence number.
+struct RetransmittedExpect {
+  Selector segment;                    // segment + from (+ connection)
+  std::optional<std::uint32_t> count;  // exact number of retransmissions; unset: at least one
+  bool after_rto = false;              // after = "rto": first gap ~ the sender's tcpi_rto
+  std::optional<Millis> after;         // after = "200ms": first gap ~ this
+  bool backoff = false;                // each later gap ~ double the one before
+  std::size_t line = 0;
+};
+
+/// check = "state": a side's socket passes through / ends in a state.
+struct StateExpect {
+  Side side = Side::client;
+  std::optional<CloseOrder> closer;  // side = "first-closer"/"second-closer" (see close_order.hpp)
+  std::optional<TcpState> reaches;
+  std::optional<TcpState> ends_in;
+  std::optional<TcpState> never;
+  std::optional<std::size_t> connection;  // 1-based; unset: every connection
+  std::size_t line = 0;
+};
+
+/// check = "reset": how many RSTs a side's kernel sent (on the wire).
+struct ResetExpect {
+  std::optional<Side> from;            // unset: either side
+  std::optional<CloseOrder> closer;    // from = "first-closer"/"second-closer"
+  std::optional<std::uint32_t> count;  // exact; unset: at least one
+  bool injected = false;               // injected = true: lastack's own (inject-rst) RSTs count too
+  std::optional<std::size_t> connection;  // 1-based; unset: every connection
+  std::size_t line = 0;
+};
+
+/// check = "app": what an agent saw; under `lastack exec`, how the user's command ended.
+struct AppExpect {
+  Side side = Side::client;
+  std::optional<CloseOrder> closer;      // side = "first-closer"/"second-closer"
+  std::optional<std::string> sees;       // "eof", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ok" ...
+  std::optional<std::uint64_t> received; // total bytes read
+  std::optional<std::uint64_t> sent;     // total bytes written
+  std::optional<int> exit_status;        // exit = N (exec): the command's exit status (128 + S: signal S)
+  std::optional<std::string> output;     // output = "regex" (exec): ECMAScript, searched in its output
+  // stale-from = N: some bytes this side read are its peer's bytes of connection N (1-based),
+  // delivered in a later connection on the same ports (an old duplicate segment landed).
+  std::optional<std::size_t> stale_from;
+  std::size_t line = 0;
+};
+
+/// check = "timewait": who entered TIME_WAIT, for how long, and whether it restarted.
+struct TimeWaitExpect {
+  std::optional<std::vector<Side>> entered_by;  // exactly these sides ([] = nobody)
+  std::vector<CloseOrder> entered_by_closers;   // entered-by entries "first-closer"/"second-closer"
+                                                // (entered_by holds the others)
+  std::optional<Millis> expires_min, expires_max; // timer remaining when first seen
+  std::optional<bool> restarted;                // timer restarted by a retransmitted FIN
+  std::optional<std::size_t> connection;        // 1-based; unset: every connection
+  std::size_t line = 0;
+};
+
+/// check = "segments": how many wire segments match, whatever their fate (dropped ones count).
+struct SegmentsExpect {
+  Selector segment;                    // segment (required) + from + connection
+  std::optional<Role> with;            // a second role the segment must also carry
+  std::optional<std::uint32_t> count;  // exact; or min and/or max (inclusive)
+  std::optional<std::uint32_t> min, max;
+  std::size_t line = 0;
+};
+
+/// check = "close": how many wire segments the close took, from the first FIN to the first
+/// final-ack, both directions, retransmissions included.
+struct CloseExpect {
+  std::uint32_t segments = 4;
+  std::optional<std::size_t> connection;  // 1-based; unset: every connection
+  std::size_t line = 0;
+};
+
+/// check = "connections": how many distinct connections appeared on the wire.
+struct ConnectionsExpect {
+  std::uint32_t count = 1;
+  std::size_t line = 0;
+};
+
+/// check = "socket-held": no socket of `side` is left in one of `states` when the run ends, or,
+/// with `longer_than`, held in one longer than that (an app that never closes after the peer's
+/// FIN leaks a socket in CLOSE_WAIT). Judged in expectations_sockets.cpp.
+struct SocketHeldExpect {
+  std::optional<Side> side;                            // unset: either side
+  std::optional<CloseOrder> closer;                    // side = "first-closer" / "second-closer"
+  std::vector<TcpState> states{TcpState::CLOSE_WAIT};  // any of these
+  std::optional<Millis> longer_than;                   // unset: still in it at the end fails
+  std::size_t line = 0;
+};
+
+/// check = "counter": how much one of the kernel's own counters of a side's namespace changed
+/// over the run ("TcpExt.PAWSEstab": /proc/net/netstat, "Tcp.OutRsts": /proc/net/snmp).
+/// Judged in expectations_counters.cpp.
+struct CounterExpect {
+  Side side = Side::server;
+  std::string name;                    // "Group.Name", as the kernel's files spell it
+  std::optional<std::int64_t> count;   // exact change; or min and/or max (inclusive)
+  std::optional<std::int64_t> min, max;
+  std::size_t line = 0;
+};
+
+using Expectation =
+    std::variant<RetransmittedExpect, StateExpect, ResetExpect, AppExpect, TimeWaitExpect,
+                 SegmentsExpect, CloseExpect, ConnectionsExpect, SocketHeldExpect, CounterExpect>;
+
+/// A whole policy file.
+struct Policy {
+  std::string name;
+  std::string summary;       // one line, for `lastack list`
+  std::string explanation;   // optional longer text for `lastack explain`
+  std::string seed;          // optional: which seed claim it answers
+  std::string file;          // where it was read from
+  Scenario scenario;
+  std::vector<FaultRule> faults;
+  std::vector<LabAction> lab;
+  std::vector<Expectation> expect;
+};
+
+}  // namespace lastack

@@ -1,0 +1,55 @@
+#pragma once
+// Which segments the wire namespace sends to userspace: the policy compiled to iptables rules.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "lastack/policy.hpp"
+
+namespace lastack {
+
+enum class Capture : std::uint8_t {
+  all,        // the default: every TCP segment through one queue, so verdicts keep the wire's order
+  selective,  // only segments a fault rule or the flow tracker needs (SYN/FIN/RST, pure ACKs, and data
+              // only when a rule selects data): unqueued data can overtake a queued segment still
+              // in userspace (~100 µs), which the whole-wire capture reports as a harness error
+  none,       // nothing: the plain routed veth path, for benchmarks (fault-free policies only)
+};
+
+/// One NFQUEUE rule in wire's FORWARD chain: a TCP segment matching every set field is queued.
+struct QueueRule {
+  bool syn_fin_rst = false;  // it carries SYN, FIN or RST (`! --tcp-flags SYN,FIN,RST NONE`)
+  // its IP packet's length is within [first, second] bytes (`-m length`): short ones are pure ACKs
+  std::optional<std::pair<std::uint16_t, std::uint16_t>> length;
+  bool operator==(const QueueRule&) const = default;
+};
+
+/// What the wire namespace's filter table holds: conntrack stays off because no rule needs it
+/// (its hooks register in a namespace only for a rule that does), and nothing else is loaded.
+struct QueueRules {
+  std::uint16_t queue_num = 0;
+  bool ipv6 = false;
+  std::string why;               // one line: why these segments (a comment in the script)
+  std::vector<QueueRule> forward;  // in order; none: nothing is queued
+};
+
+/// Why every TCP segment must be queued ("capture all", "fault 1 (line 12) can select data", ...);
+/// empty when selective capture suffices.
+std::string why_every_segment(const Policy& policy, Capture capture);
+
+/// The NFQUEUE rules in FORWARD on `queue_num`, for IPv4 (`ipv6` false) or IPv6 (true).
+/// Selective capture queues SYN/FIN/RST, and pure ACKs only when a rule can select one.
+/// Fail closed: no --queue-bypass, so segments are never let through unexamined.
+/// Capture::none gives no NFQUEUE rule; it throws InputError for a policy with faults or lab actions.
+QueueRules compile_queue_plan(const Policy& policy, Capture capture, std::uint16_t queue_num, bool ipv6);
+
+/// `rules` as an iptables-restore script (what sys::load_queue_rules loads, for reading and tests).
+std::string queue_rules_script(const QueueRules& rules);
+
+/// queue_rules_script(compile_queue_plan(...)).
+std::string compile_queue_rules(const Policy& policy, Capture capture, std::uint16_t queue_num,
+                                bool ipv6);
+
+}  // namespace lastack
