@@ -97,7 +97,7 @@ BulkSample run_bulk(const Policy& policy, const BenchMode& mode) {
   options.observe_wire = mode.observe_wire;
   const RunResult result = run_policy(policy, options);
   BulkSample s;
-  s.passed = result.passed;
+  s.passed = result.passed();
   s.wall = result.wall;
   s.queue_drops = result.trace.queue_drops;
   for (const auto& e : result.trace.events)
@@ -110,7 +110,7 @@ BulkSample run_bulk(const Policy& policy, const BenchMode& mode) {
   s.transfer = *eof - *connected;
   s.mb_per_s = static_cast<double>(s.delivered) / 1e6 / s.transfer.count();
   // With nothing queued the oracle has no wire to judge (it then flags a TIME_WAIT without a FIN).
-  if (!result.passed && mode.capture != Capture::none)
+  if (!result.passed() && mode.capture != Capture::none)
     for (const auto& r : result.results)
       if (r.outcome == Outcome::fail) std::fprintf(stderr, "  note: check failed: %s (saw: %s)\n", r.name.c_str(), r.saw.c_str());
   return s;

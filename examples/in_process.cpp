@@ -42,7 +42,7 @@ TEST_CASE("my server and client survive a lost final ACK") {
       }});  // the run ends when the client returns (plus the policy's settle)
   INFO(lastack::render_ladder(result.trace) << lastack::render_verdicts(result.results));
   CHECK(reply == "bye");
-  REQUIRE(result.passed);  // the final ACK was dropped, the server's FIN resent after its RTO
+  REQUIRE(result.passed());  // the final ACK was dropped, the server's FIN resent after its RTO
 }
 // README: in-process example ends
 

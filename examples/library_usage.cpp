@@ -50,7 +50,7 @@ TEST_CASE("an inline policy runs on the real kernel and every verdict holds", "[
   const auto policy = lastack::parse_policy(kLostServerFin, "library_usage.cpp");
   const auto result = lastack::run_policy(policy, lastack::RunOptions{});
   INFO(lastack::render_ladder(result.trace) << lastack::render_verdicts(result.results));
-  REQUIRE(result.passed);
+  REQUIRE(result.passed());
 
   // Individual verdicts carry what was expected and what was seen, in words.
   const auto* fin = find_check(result, "retransmitted fin from server");
@@ -71,7 +71,7 @@ TEST_CASE("a shipped policy runs by name, over IPv6", "[example]") {
   options.ipv6 = true;
   const auto result = lastack::run_policy(policy, options);
   INFO(lastack::render_verdicts(result.results));
-  CHECK(result.passed);
+  CHECK(result.passed());
 }
 
 TEST_CASE("a malformed inline policy is one line naming where", "[example]") {

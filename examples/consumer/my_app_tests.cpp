@@ -45,7 +45,7 @@ TEST_CASE("a shipped policy, found where the package installed it, passes on the
   const auto policy = lastack::load_policy("drop-syn", lastack::policy_dir(LASTACK_POLICY_DIR));
   const auto result = lastack::run_policy(policy, lastack::RunOptions{});
   INFO(lastack::render_ladder(result.trace) << lastack::render_verdicts(result.results));
-  REQUIRE(result.passed);
+  REQUIRE(result.passed());
 }
 
 int main(int argc, char* argv[]) {

@@ -112,7 +112,7 @@ TEST_CASE("the echo server closes its side after the client half-closes, even wh
   INFO(lastack::render_verdicts(result.results));
   CHECK(saw.echoed == "hello\n");
   CHECK(saw.eof);
-  REQUIRE(result.passed);
+  REQUIRE(result.passed());
 }
 
 int main(int argc, char* argv[]) {

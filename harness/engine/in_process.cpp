@@ -77,7 +77,6 @@ RunResult run_policy(const Policy& given, const RunOptions& options, const InPro
   result.results.push_back(function_check(result.trace, Side::server));
   result.results.insert(result.results.end(), unchecked.begin(), unchecked.end());
   result.verdict = run_verdict(result.results);
-  result.passed = result.verdict == RunVerdict::pass;
   return result;
 }
 

@@ -89,7 +89,7 @@ LabEvent Interceptor::not_carried_out(const Release& r) const {
                       r.fault + 1, what, segment_text(ev), r.packet,
                       std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now() - ev.at).count(),
                       r.copies ? "were sent" : "could be let go as the fault asked"),
-          LabEventKind::harness_error, std::nullopt, 1};
+          LabEventKind::harness_error, std::nullopt, 1, HarnessCause::fault_not_carried_out};
 }
 
 std::uint64_t Interceptor::queue_drops() const {
@@ -102,13 +102,13 @@ std::vector<LabEvent> Interceptor::harness_errors() const {
   const Instant now = clock_.now();
   if (const auto n = port_.verdict_errors(); n > 0)
     out.push_back({now, fmt::format("harness error: the kernel refused {} NFQUEUE verdict{}", n, n == 1 ? "" : "s"),
-                   LabEventKind::harness_error, std::nullopt, n});
+                   LabEventKind::harness_error, std::nullopt, n, HarnessCause::verdict_refused});
   if (const auto n = port_.receive_overruns(); n > 0)
     out.push_back({now,
                    fmt::format("harness error: the NFQUEUE socket overflowed {} time{}: queued packets were lost "
                                "to the interceptor",
                                n, n == 1 ? "" : "s"),
-                   LabEventKind::harness_error, std::nullopt, n});
+                   LabEventKind::harness_error, std::nullopt, n, HarnessCause::queue_overflow});
   return out;
 }
 
@@ -151,7 +151,7 @@ void Interceptor::refuse(const sys::QueuedPacket& packet, const std::string& why
                      fmt::format("harness error: queued packet {} cannot be parsed ({}), dropped: {} bytes, "
                                  "first {}",
                                  packet.id, why, packet.full_length, first.empty() ? "(none)" : first),
-                     LabEventKind::harness_error, std::nullopt, 1});
+                     LabEventKind::harness_error, std::nullopt, 1, HarnessCause::unparsable_packet});
 }
 
 void Interceptor::handle(const sys::QueuedPacket& packet) {
@@ -202,7 +202,7 @@ void Interceptor::handle(const sys::QueuedPacket& packet) {
                              fmt::format("harness error: fault {} could not duplicate packet {}: only {} of {} "
                                          "bytes were queued",
                                          *d.fault + 1, packet.id, packet.payload.size(), packet.full_length),
-                             LabEventKind::harness_error, std::nullopt, 1});
+                             LabEventKind::harness_error, std::nullopt, 1, HarnessCause::fault_not_carried_out});
         }
         break;
       case ActionKind::delay:

@@ -369,7 +369,7 @@ class RunDriver {
       errors.insert(errors.begin(), {clock_.now(),
                         fmt::format("harness error: the packet capture lost {} frame{}: the wire is incomplete", drops,
                                     drops == 1 ? "" : "s"),
-                        LabEventKind::harness_error, std::nullopt, drops});
+                        LabEventKind::harness_error, std::nullopt, drops, HarnessCause::capture_lost});
     return std::move(merged.events);
   }
 
@@ -410,19 +410,19 @@ class RunDriver {
       if (const std::uint64_t lost = kernel_->lost())
         lab_events_.push_back({clock_.now(), fmt::format("harness error: the BPF ring buffer lost {} kernel event{}",
                                                          lost, lost == 1 ? "" : "s"),
-                               LabEventKind::observer_missed});
+                               LabEventKind::observer_missed, std::nullopt, 0, HarnessCause::observer_missed});
       if (const std::uint64_t unread = kernel_->unread())
         lab_events_.push_back({clock_.now(),
                                fmt::format("harness error: the BPF observer wrote {} kernel event{} the run never read",
                                            unread, unread == 1 ? "" : "s"),
-                               LabEventKind::observer_missed, std::nullopt, unread});
+                               LabEventKind::observer_missed, std::nullopt, unread, HarnessCause::observer_missed});
       if (const std::uint64_t skipped = kernel_->skipped())
         lab_events_.push_back(
             {clock_.now(),
              fmt::format("harness error: the kernel skipped the BPF observer {} time{} (it was already running on "
                          "that CPU): kernel events are missing",
                          skipped, skipped == 1 ? "" : "s"),
-             LabEventKind::observer_missed, std::nullopt, skipped});
+             LabEventKind::observer_missed, std::nullopt, skipped, HarnessCause::observer_missed});
       // What the kernel did after the run's end is the teardown's (the agents stopped), as on the wire.
       for (TraceEvent e : kernel_->events())
         if (event_time(e) <= *end_) trace.events.push_back(std::move(e));
@@ -491,7 +491,6 @@ RunResult run_once(const Policy& policy, const RunOptions& options, const AgentF
   // The timeout is in the trace (a LabEvent of kind timeout): a replay judges it the same way.
   result.results = judge_trace(result.trace, policy);
   result.verdict = run_verdict(result.results);
-  result.passed = result.verdict == RunVerdict::pass;
   return result;
 }
 

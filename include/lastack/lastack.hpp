@@ -5,7 +5,7 @@
 //   lastack::sys::enter_lab_privileges();                        // first thing in main()
 //   auto policy = lastack::parse_policy(toml_text, "my-test");   // or load_policy("drop-syn", dir)
 //   auto result = lastack::run_policy(policy, {});
-//   REQUIRE(result.passed);   // or result.verdict: pass, fail, inconclusive (something not checked)
+//   REQUIRE(result.passed());   // or result.verdict: pass, fail, inconclusive (something not checked)
 //
 // Your own sockets instead of lastack's agents: run_policy(policy, {}, lastack::InProcess{...})
 // (include/lastack/in_process.hpp).

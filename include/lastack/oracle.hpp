@@ -30,7 +30,9 @@ struct CheckResult {
   std::string expected;  // "a retransmission about 1 RTO (204 ms) after the original"
   std::string saw;       // "retransmitted once, 211 ms later, same seq 1001"; for not_checked: why
   std::size_t line = 0;  // the [[expect]] line, 0 for built-ins
-  bool harness = false;  // a failure here is the lab's (its sources disagree): the run proves nothing, exit 4
+  // Set when a failure here is the lab's, not the kernel's (its sources disagree): the run proves
+  // nothing, exit 4.
+  std::optional<HarnessCause> harness;
 
   /// True only for Outcome::pass.
   bool passed() const { return outcome == Outcome::pass; }
@@ -93,14 +95,10 @@ TimingBound doubling_bound(const Trace& trace, Duration previous, int factor);
 /// its own (a backoff gap: earlier, `factor` times that).
 TimingBound with_timer_lateness(TimingBound b, Duration late, Duration previous_late = {}, int factor = 0);
 
-/// Run every built-in invariant over the trace.
-std::vector<CheckResult> check_invariants(const Trace& trace, const Policy& policy);
-
-/// Check one policy expectation.
-CheckResult check_expectation(const Trace& trace, const Expectation& expect);
-
-/// Invariants, then every [[expect]] of the policy, in file order (one result per connection
-/// for an expectation judged on each of several connections: see per_connection.hpp).
-std::vector<CheckResult> run_oracle(const Trace& trace, const Policy& policy);
+/// The one way to judge a trace: every verdict a run gives it, in order: a failed "run finished"
+/// check first when the run hit its timeout, then the built-in invariants, then each [[expect]]
+/// of the policy in file order (one result per connection for an expectation judged on each of
+/// several connections).
+std::vector<CheckResult> judge_trace(const Trace& trace, const Policy& policy);
 
 }  // namespace lastack

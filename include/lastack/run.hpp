@@ -45,12 +45,14 @@ struct RunOptions {
 struct RunResult {
   Trace trace;
   std::vector<CheckResult> results;
-  bool passed = false;  // the verdict is pass (kept for library users: true only for pass)
   RunVerdict verdict = RunVerdict::fail;  // fail, inconclusive (a policy expectation not checked), pass
   Duration wall{};      // how long the run took, discarded attempts included
   // Attempts thrown away because the kernel observer missed events the kernel counted (the
   // experiment was sound, its record was not), each in words; the trace is the last attempt's.
   std::vector<std::string> discarded_attempts;
+
+  /// True only when the verdict is pass (inconclusive is not).
+  bool passed() const { return verdict == RunVerdict::pass; }
 };
 
 /// How many times a run is tried when each attempt's only harness errors are the kernel

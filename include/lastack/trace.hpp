@@ -210,6 +210,19 @@ enum class LabEventKind : std::uint8_t {
                        // the kernel made (ring full, program skipped, records unread)
 };
 
+/// Why the lab's record cannot be trusted: the cause of a harness error, one per way it can fail.
+enum class HarnessCause : std::uint8_t {
+  capture_lost,           // the packet capture lost frames: the wire is incomplete
+  wire_disagrees,         // the capture and the interceptor disagree on a segment
+  wire_reordered,         // the harness let a queued segment overtake another
+  unparsable_packet,      // a queued packet the interceptor could not parse (dropped)
+  verdict_refused,        // the kernel refused an NFQUEUE verdict
+  queue_overflow,         // the NFQUEUE socket overflowed: packets lost to the interceptor
+  fault_not_carried_out,  // a fault the policy asked for could not be carried out
+  observer_missed,        // the kernel observer reported fewer events than the kernel made
+  sources_disagree,       // two sources (events, counters, wire) disagree on a fact
+};
+
 /// Something the lab did or noticed: a lab action, a harness warning.
 struct LabEvent {
   Instant at{};
@@ -217,6 +230,7 @@ struct LabEvent {
   LabEventKind kind = LabEventKind::note;
   std::optional<Side> side;
   std::uint64_t count = 0;
+  std::optional<HarnessCause> cause;      // set for harness_error and observer_missed
 };
 
 using TraceEvent = std::variant<WireEvent, SocketEvent, StateChange, KernelRetransmit,

@@ -12,6 +12,7 @@
 #include "lastack/policy_parser.hpp"
 #include "harness/core/report/policy_text.hpp"
 #include "tests/unit/trace_builder.hpp"
+#include "harness/core/oracle/checks.hpp"
 
 using namespace lastack;
 using namespace lastack::testing;

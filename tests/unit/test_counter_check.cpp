@@ -18,6 +18,7 @@
 #include "harness/core/record/trace_reader.hpp"
 #include "tests/unit/trace_builder.hpp"
 #include "lastack/trace_jsonl.hpp"
+#include "harness/core/oracle/checks.hpp"
 
 using namespace lastack;
 using namespace lastack::testing;

@@ -163,7 +163,7 @@ TEST_CASE("an expiry that moves earlier is a contradiction the sources-agree che
   CHECK_THAT(timers[0].contradiction, Contains("moved earlier"));
   const auto r = check_sources_agree(b.trace);
   CHECK(r.outcome == Outcome::fail);
-  CHECK(r.harness);
+  CHECK(r.harness == HarnessCause::sources_disagree);
 }
 
 // ---- backoff under the sender's settings ----

@@ -10,6 +10,7 @@
 #include "harness/core/trace/trace_query.hpp"
 #include "tests/unit/trace_builder.hpp"
 #include "tests/unit/trace_mutations.hpp"
+#include "harness/core/oracle/checks.hpp"
 
 using namespace lastack;
 using namespace lastack::testing;

@@ -14,6 +14,7 @@
 #include "harness/core/trace/trace_query.hpp"
 #include "tests/unit/trace_builder.hpp"
 #include "lastack/trace_jsonl.hpp"
+#include "harness/core/oracle/checks.hpp"
 
 using namespace lastack;
 using namespace lastack::testing;

@@ -12,6 +12,7 @@
 #include "harness/core/report/svg_ladder.hpp"
 #include "harness/core/trace/trace_query.hpp"
 #include "tests/unit/trace_builder.hpp"
+#include "harness/core/oracle/checks.hpp"
 
 using namespace lastack;
 using namespace lastack::testing;

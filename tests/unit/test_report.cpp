@@ -12,6 +12,7 @@
 #include "harness/core/base/text_columns.hpp"
 #include "tests/unit/trace_builder.hpp"
 #include "lastack/trace_jsonl.hpp"
+#include "harness/core/oracle/checks.hpp"
 
 using namespace lastack;
 using namespace lastack::testing;

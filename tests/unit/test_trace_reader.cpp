@@ -81,6 +81,28 @@ TEST_CASE("a recorded fixture reads back and writes out byte for byte as recorde
   }
 }
 
+TEST_CASE("a harness error's cause is written and read back, and a lab event without one writes none") {
+  Trace t;
+  t.events.emplace_back(LabEvent{Instant{}, "harness error: the packet capture lost 2 frames",
+                                 LabEventKind::harness_error, std::nullopt, 2, HarnessCause::capture_lost});
+  t.events.emplace_back(LabEvent{Instant{}, "destroyed", LabEventKind::timewait_destroyed, Side::client, 1});
+  std::ostringstream out;
+  write_jsonl(t, {}, out);
+  CHECK_THAT(out.str(), Catch::Contains("\"cause\":\"capture-lost\""));
+  CHECK(out.str().find("cause") == out.str().rfind("cause"));  // once: the note has none
+  std::istringstream in(out.str());
+  const RecordedRun run = read_recorded_run(in, "causes.jsonl");
+  REQUIRE(run.trace.events.size() == 2);
+  CHECK(std::get<LabEvent>(run.trace.events[0]).cause == HarnessCause::capture_lost);
+  CHECK(!std::get<LabEvent>(run.trace.events[1]).cause);
+  std::string unknown = out.str();
+  unknown.replace(unknown.find("capture-lost"), std::string_view("capture-lost").size(), "gremlins");
+  std::vector<std::string> lines;
+  std::istringstream split(unknown);
+  for (std::string line; std::getline(split, line);) lines.push_back(line);
+  CHECK_THAT(reader_error(lines), Catch::Contains("bad.jsonl:2") && Catch::Contains("gremlins"));
+}
+
 TEST_CASE("the reader re-parses wire bytes and restores header, kernel and lab fields") {
   const RecordedRun run = read_fixture("rst-in-timewait");
   const Trace& t = run.trace;

@@ -234,6 +234,7 @@ TEST_CASE("a queued segment the capture never saw is a harness error") {
   const MergedWire m = merge_wire(captured, log, clients);
   REQUIRE(m.errors.size() == 1);
   CHECK(m.errors[0].kind == LabEventKind::harness_error);
+  CHECK(m.errors[0].cause == HarnessCause::wire_disagrees);
   CHECK_THAT(m.errors[0].what, Catch::Contains("never seen entering") && Catch::Contains("seq 2000000000"));
   CHECK(m.events.size() == 1);
 }
@@ -305,6 +306,7 @@ TEST_CASE("segments that reached the queue in another order than they entered le
   log[3].packet = 3;
   const MergedWire m = merge_wire(captured, log, clients);
   REQUIRE(m.errors.size() == 1);
+  CHECK(m.errors[0].cause == HarnessCause::wire_reordered);
   CHECK(m.errors[0].what.find("the harness reordered the wire: P. seq 1 from client entered after seq 1") !=
         std::string::npos);
 }

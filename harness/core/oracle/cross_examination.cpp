@@ -245,7 +245,7 @@ CheckResult check_sources_agree(const Trace& trace) {
   CheckResult r = detail::builtin("sources-agree",
                                   "the kernel's events, its counters, its samples and the wire agree on every "
                                   "fact they share");
-  r.harness = true;
+  r.harness = HarnessCause::sources_disagree;
   const bool counters = trace.client_counters || trace.server_counters;
   if (trace.kernel_source != KernelSource::traced || !counters) {
     r.outcome = Outcome::not_applicable;

@@ -16,6 +16,7 @@
 #include "harness/core/oracle/per_connection.hpp"
 #include "harness/core/base/duration_text.hpp"
 #include "harness/core/trace/trace_query.hpp"
+#include "harness/core/oracle/checks.hpp"
 
 namespace lastack {
 

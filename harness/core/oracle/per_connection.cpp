@@ -12,6 +12,7 @@
 #include "harness/core/oracle/close_order.hpp"
 #include "harness/core/oracle/expect/expectation_support.hpp"
 #include "harness/core/trace/trace_query.hpp"
+#include "harness/core/oracle/checks.hpp"
 
 namespace lastack {
 

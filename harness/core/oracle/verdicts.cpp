@@ -1,4 +1,5 @@
 #include "harness/core/oracle/verdicts.hpp"
+#include "harness/core/oracle/checks.hpp"
 
 #include <algorithm>
 #include <variant>

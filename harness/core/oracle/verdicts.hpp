@@ -16,9 +16,6 @@ bool run_timed_out(const Trace& trace);
 /// The check a run that hit its timeout gets first: failed, pointing at the trace's end.
 CheckResult run_finished_check(const Policy& policy);
 
-/// Every verdict a run gives its trace: run_finished_check when it timed out, then run_oracle.
-std::vector<CheckResult> judge_trace(const Trace& trace, const Policy& policy);
-
 /// "PASS" or "FAIL": a check's verdict in one word.
 std::string_view verdict_word(const CheckResult& r);
 

@@ -150,13 +150,16 @@ Json event_json(const AppEvent& a) {
 }
 
 Json event_json(const LabEvent& l) {
-  return Json{{"type", "lab"},
-              {"t_us", micros(l.at)},
-              {"t_ns", nanos(l.at)},
-              {"what", l.what},
-              {"kind", lab_event_kind_name(l.kind)},
-              {"side", l.side ? Json(side_name(*l.side)) : Json(nullptr)},
-              {"count", l.count}};
+  Json j{{"type", "lab"},
+         {"t_us", micros(l.at)},
+         {"t_ns", nanos(l.at)},
+         {"what", l.what},
+         {"kind", lab_event_kind_name(l.kind)},
+         {"side", l.side ? Json(side_name(*l.side)) : Json(nullptr)},
+         {"count", l.count}};
+  // Only when set: traces recorded before causes existed read and write back byte for byte.
+  if (l.cause) j["cause"] = harness_cause_name(*l.cause);
+  return j;
 }
 
 Json check_json(const CheckResult& r) {

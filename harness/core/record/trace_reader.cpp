@@ -180,6 +180,7 @@ LabEvent read_lab(const JsonFields& f) {
   l.kind = f.word("kind", lab_event_kind_from_name, "lab event kind");
   if (!f.raw("side").is_null()) l.side = f.word("side", side_from_name, "side");
   l.count = f.number<std::uint64_t>("count");
+  if (f.has("cause")) l.cause = f.word("cause", harness_cause_from_name, "harness error cause");
   return l;
 }
 

@@ -38,6 +38,21 @@ std::string_view lab_event_kind_name(LabEventKind k) {
   return "unknown";
 }
 
+std::string_view harness_cause_name(HarnessCause c) {
+  switch (c) {
+    case HarnessCause::capture_lost: return "capture-lost";
+    case HarnessCause::wire_disagrees: return "wire-disagrees";
+    case HarnessCause::wire_reordered: return "wire-reordered";
+    case HarnessCause::unparsable_packet: return "unparsable-packet";
+    case HarnessCause::verdict_refused: return "verdict-refused";
+    case HarnessCause::queue_overflow: return "queue-overflow";
+    case HarnessCause::fault_not_carried_out: return "fault-not-carried-out";
+    case HarnessCause::observer_missed: return "observer-missed";
+    case HarnessCause::sources_disagree: return "sources-disagree";
+  }
+  return "unknown";
+}
+
 std::string_view kernel_source_name(KernelSource s) {
   switch (s) {
     case KernelSource::traced: return "traced";
@@ -68,6 +83,13 @@ std::optional<RetransmitCause> retransmit_cause_from_name(std::string_view name)
 std::optional<LabEventKind> lab_event_kind_from_name(std::string_view name) {
   using enum LabEventKind;
   return by_name(name, lab_event_kind_name, {note, timeout, timewait_destroyed, harness_error, observer_missed});
+}
+
+std::optional<HarnessCause> harness_cause_from_name(std::string_view name) {
+  using enum HarnessCause;
+  return by_name(name, harness_cause_name,
+                 {capture_lost, wire_disagrees, wire_reordered, unparsable_packet, verdict_refused, queue_overflow,
+                  fault_not_carried_out, observer_missed, sources_disagree});
 }
 
 std::string_view step_kind_name(StepKind k) {

@@ -24,6 +24,11 @@ std::optional<Fate> fate_from_name(std::string_view name);
 std::optional<SocketTimer> socket_timer_from_name(std::string_view name);
 /// Inverse of retransmit_cause_name.
 std::optional<RetransmitCause> retransmit_cause_from_name(std::string_view name);
+/// "capture-lost", "wire-reordered", ...: the JSON spelling of a harness error's cause.
+std::string_view harness_cause_name(HarnessCause c);
+/// Inverse of harness_cause_name.
+std::optional<HarnessCause> harness_cause_from_name(std::string_view name);
+
 /// Inverse of lab_event_kind_name.
 std::optional<LabEventKind> lab_event_kind_from_name(std::string_view name);
 /// Inverse of kernel_source_name.

@@ -263,7 +263,8 @@ class Merger {
   }
 
   void error(Instant at, std::string what) {
-    errors_.push_back(LabEvent{at, "harness error: " + std::move(what), LabEventKind::harness_error});
+    errors_.push_back(LabEvent{at, "harness error: " + std::move(what), LabEventKind::harness_error, std::nullopt, 0,
+                               HarnessCause::wire_disagrees});
   }
 
   std::optional<Instant> end_;
@@ -296,7 +297,7 @@ std::vector<LabEvent> reordering_errors(const std::vector<WireEvent>& wire) {
                                     std::chrono::duration_cast<std::chrono::microseconds>(*before->delivered_at -
                                                                                           *w->delivered_at)
                                         .count()),
-                        LabEventKind::harness_error});
+                        LabEventKind::harness_error, std::nullopt, 0, HarnessCause::wire_reordered});
     if (!before || *w->delivered_at > *before->delivered_at) before = w;
   }
   return errors;
