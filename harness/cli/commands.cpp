@@ -142,6 +142,11 @@ int command_list(const fs::path& policy_dir) {
   return 0;
 }
 
+int command_list_names(const fs::path& policy_dir) {
+  for (const auto& p : load_all_policies(policy_dir)) fmt::print("{}\n", p.name);
+  return 0;
+}
+
 int command_explain(const std::string& name, const fs::path& policy_dir) {
   Policy p = load_policy(name, policy_dir);
   fmt::print("{}: {}\n", p.name, p.summary);

@@ -39,6 +39,9 @@ std::vector<Policy> resolve_policies(const RunCommand& cmd);
 int command_run(const RunCommand& cmd, const std::vector<Policy>& policies);
 /// `lastack list`: every shipped policy with its summary.
 int command_list(const std::filesystem::path& policy_dir);
+/// `lastack list --names`: every shipped policy's name, one per line, sorted (bash completion
+/// reads it, so it always offers the policies this binary would run).
+int command_list_names(const std::filesystem::path& policy_dir);
 /// `lastack explain P`: what the policy shows and what to look for.
 int command_explain(const std::string& policy, const std::filesystem::path& policy_dir);
 /// `lastack check FILE...`: parse and validate only.

@@ -20,16 +20,35 @@
 #ifndef LASTACK_POLICY_DIR_FROM_BIN
 #define LASTACK_POLICY_DIR_FROM_BIN "../share/lastack/policies"
 #endif
+// From CMakeLists.txt's project(): one version for --version, the man page and the .deb.
+#ifndef LASTACK_VERSION
+#error "LASTACK_VERSION is the CMake project version (CMakeLists.txt)"
+#endif
 
 int main(int argc, char** argv) {
   using namespace lastack;
-  CLI::App app{"lastack: break TCP connections on purpose, on a real Linux kernel, and prove what it did"};
+  CLI::App app{
+      "lastack: break TCP connections on purpose, on a real Linux kernel, and prove what it did\n"
+      "\n"
+      "A policy (a TOML file; `lastack list` names the shipped ones) says which segments to drop,\n"
+      "delay, hold or duplicate. Each run builds three network namespaces of its own (client, wire,\n"
+      "server), runs a real TCP connection through them under the policy's faults, watches both\n"
+      "kernels (BPF tracepoints, sock_diag, counters) and judges what they did against TCP's rules\n"
+      "and the policy's expectations. It needs root, or unprivileged user namespaces.\n"};
+  // The help is also the man page (help2man, packaging/make-man-page): a tag column wide enough
+  // that every option fits it with two spaces to spare, and the exit codes as a tagged list.
+  app.get_formatter()->column_width(32);
   app.footer(
-      "Exit codes: 0 every expectation held, 1 an expectation failed, 2 bad input,\n"
-      "            3 environment (privilege, missing tool), 4 the lab itself failed,\n"
-      "            5 inconclusive: nothing failed, but an expectation could not be checked\n"
-      "              (e.g. states sampled every 2 ms missed a short one; the summary says which and why).");
+      "Exit codes:\n"
+      "  0  every expectation held\n"
+      "  1  an expectation (or a built-in invariant) failed\n"
+      "  2  bad input (a malformed policy, an unknown name)\n"
+      "  3  environment (no privilege, a missing tool or sysctl)\n"
+      "  4  the lab itself failed\n"
+      "  5  inconclusive: nothing failed, but an expectation could not be checked (e.g. states\n"
+      "     sampled every 2 ms missed a short one; the summary says which and why)");
   app.require_subcommand(1);
+  app.set_version_flag("--version", "lastack " LASTACK_VERSION);
   std::string dir_option;
   app.add_option("--policy-dir", dir_option,
                  "Directory of shipped policies (default: $LASTACK_POLICY_DIR, else the ones installed "
@@ -67,6 +86,8 @@ int main(int argc, char** argv) {
   const auto use_color = [&color] { return color == "always" || (color == "auto" && ::isatty(STDOUT_FILENO)); };
 
   auto* list_cmd = app.add_subcommand("list", "List the shipped policies");
+  bool list_names = false;
+  list_cmd->add_flag("--names", list_names, "Only the names, one per line (for shell completion and scripts)");
   std::string explain_policy;
   auto* explain_cmd = app.add_subcommand("explain", "Explain what a policy shows and what to look for");
   explain_cmd->add_option("policy", explain_policy, "Policy name or file")->required();
@@ -157,7 +178,7 @@ int main(int argc, char** argv) {
     const auto dir = !dir_option.empty() ? std::filesystem::path(dir_option)
                                          : policy_dir(installed.empty() ? LASTACK_POLICY_DIR : installed);
     run.policy_dir = dir;
-    if (*list_cmd) return command_list(dir);
+    if (*list_cmd) return list_names ? command_list_names(dir) : command_list(dir);
     if (*explain_cmd) return command_explain(explain_policy, dir);
     if (*check_cmd) return command_check(check_files, dir);
     if (*replay_cmd) {
