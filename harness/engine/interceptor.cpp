@@ -1,5 +1,6 @@
 #include "harness/engine/interceptor.hpp"
 
+#include "harness/core/decide/segment_fate.hpp"
 #include "harness/core/trace/trace_query.hpp"
 
 #include <fmt/format.h>
@@ -22,12 +23,6 @@ constexpr std::size_t kTraceBytes = 128;
 
 std::span<const std::uint8_t> traced(std::span<const std::uint8_t> packet) {
   return packet.first(std::min(packet.size(), kTraceBytes));
-}
-
-std::string fault_note(const Policy& policy, std::size_t fault, std::string_view verb) {
-  const auto& rule = policy.faults.at(fault);
-  std::string what = rule.match.segment ? std::string(role_name(*rule.match.segment)) : "segment";
-  return fmt::format("{} by fault {}: {}", verb, fault + 1, what);
 }
 }  // namespace
 
@@ -155,7 +150,6 @@ void Interceptor::refuse(const sys::QueuedPacket& packet, const std::string& why
 }
 
 void Interceptor::handle(const sys::QueuedPacket& packet) {
-  std::uint32_t copies = 0;  // duplicate: extra copies to send once the original is logged
   const Instant now = clock_.now();
   WireEvent ev;
   ev.at = now;
@@ -171,52 +165,22 @@ void Interceptor::handle(const sys::QueuedPacket& packet) {
   ev.wire_length = packet.full_length;
   ev.info = tracker_.observe(ev.segment);
   const Decision d = engine_.decide(packet.id, ev.info, now);
+  const SegmentFate f = segment_fate(d, policy_.faults, packet.id, packet.payload.size(), packet.full_length);
   ev.fault = d.fault;
-  if (d.pass) {
-    ev.fate = Fate::passed;
-    passed_.push_back(packet.id);
-  } else {
-    // A verdict must not overtake earlier passes in the queue: send them first.
-    flush_passes();
-    switch (d.action) {
-      case ActionKind::drop:
-        ev.fate = Fate::dropped;
-        ev.note = fault_note(policy_, *d.fault, "dropped");
-        port_.drop(packet.id);
-        break;
-      case ActionKind::duplicate:
-        port_.accept(packet.id);
-        if (packet.payload.size() == packet.full_length && d.copies_held) {
-          ev.fate = Fate::duplicated;
-          ev.note = fault_note(policy_, *d.fault, fmt::format("duplicated x{}, the copies held", d.copies));
-          held_copies_[packet.id] = {events_.size(), {packet.payload.begin(), packet.payload.end()}, d.copies};
-        } else if (packet.payload.size() == packet.full_length) {
-          ev.fate = Fate::duplicated;
-          ev.note = fault_note(policy_, *d.fault, fmt::format("duplicated x{}", d.copies));
-          copies = d.copies;
-        } else {
-          // It went on alone: the trace must not claim copies that were never sent.
-          ev.fate = Fate::passed;
-          ev.note = fault_note(policy_, *d.fault, "not duplicated") + " (copy impossible: payload not captured)";
-          errors_.push_back({now,
-                             fmt::format("harness error: fault {} could not duplicate packet {}: only {} of {} "
-                                         "bytes were queued",
-                                         *d.fault + 1, packet.id, packet.payload.size(), packet.full_length),
-                             LabEventKind::harness_error, std::nullopt, 1, HarnessCause::fault_not_carried_out});
-        }
-        break;
-      case ActionKind::delay:
-        ev.fate = Fate::delayed;
-        ev.note = fault_note(policy_, *d.fault, "delayed");
-        waiting_[packet.id] = events_.size();
-        break;
-      case ActionKind::hold:
-        ev.fate = Fate::held;
-        ev.note = fault_note(policy_, *d.fault, "held");
-        waiting_[packet.id] = events_.size();
-        break;
-    }
+  ev.fate = f.fate;
+  ev.note = f.note;
+  // A verdict must not overtake earlier passes in the queue: send them first.
+  if (f.verdict != QueueVerdict::pass) flush_passes();
+  switch (f.verdict) {
+    case QueueVerdict::pass: passed_.push_back(packet.id); break;
+    case QueueVerdict::accept: port_.accept(packet.id); break;
+    case QueueVerdict::drop: port_.drop(packet.id); break;
+    case QueueVerdict::wait: waiting_[packet.id] = events_.size(); break;
   }
+  if (f.hold_copies) held_copies_[packet.id] = {events_.size(), {packet.payload.begin(), packet.payload.end()}, f.copies};
+  if (!f.error.empty())
+    errors_.push_back({now, f.error, LabEventKind::harness_error, std::nullopt, 1, HarnessCause::fault_not_carried_out});
+  const std::uint32_t copies = f.hold_copies ? 0 : f.copies;  // sent once the original is logged
   const std::size_t fault = ev.fault.value_or(0);
   events_.push_back(std::move(ev));
   if (on_segment_ && !draining_) on_segment_(events_.back());

@@ -1,28 +1,17 @@
 #pragma once
 // Kernel truth, exact: turns the BPF observer's records (every state change, retransmission and
-// reset of the run's sockets) into trace events, read on the run's io_context.
+// reset of the run's sockets) into trace events (core/kernel_record), read on the run's io_context.
 #include <chrono>
 #include <cstdint>
-#include <map>
-#include <utility>
 #include <vector>
 
 #include "lastack/trace.hpp"
-#include "harness/core/trace/twin_events.hpp"
+#include "harness/core/trace/kernel_record.hpp"
 #include "harness/engine/run_clock.hpp"
 #include "lastack/asio.hpp"
 #include "harness/sys/observe/bpf_observer.hpp"
 
 namespace lastack {
-
-/// Why the kernel retransmitted, from icsk_pending at that moment (include/net/inet_connection_sock.h):
-/// 0 the RTO timer fired (cleared before tcp_retransmit_timer), ICSK_TIME_LOSS_PROBE a tail-loss
-/// probe, anything else ACK processing (fast retransmit, SACK/RACK recovery).
-RetransmitCause retransmit_cause(std::uint8_t icsk_pending);
-
-/// The trace event one record stands for, on the run's clock; `jiffy` turns the timer's
-/// lateness (in jiffies) into time.
-TraceEvent to_trace_event(const sys::KernelRecord& r, const RunClock& clock, std::chrono::microseconds jiffy);
 
 class KernelObserver {
  public:
@@ -37,7 +26,7 @@ class KernelObserver {
   void drain();
 
   /// Every event seen, in the order the kernel wrote them.
-  const std::vector<TraceEvent>& events() const { return events_; }
+  const std::vector<TraceEvent>& events() const { return log_.events(); }
   /// Events the kernel dropped because the ring buffer was full (then the trace is incomplete).
   std::uint64_t lost() const { return bpf_.lost(); }
   /// Records the kernel wrote that were never read (call after the last drain()).
@@ -51,17 +40,11 @@ class KernelObserver {
  private:
   void wait_readable();
   void add(const sys::KernelRecord& r);
-  void give_ports(SocketCookie socket, std::size_t index);
 
   const RunClock& clock_;
   sys::BpfObserver bpf_;
   asio::posix::stream_descriptor ready_;
-  std::vector<TraceEvent> events_;
-  TwinPairing twins_;  // the twin state-change programs' copies, paired
-  // A socket changes state before its port is chosen (SYN_SENT) and after it is released
-  // (CLOSE): those changes take the ports the same socket (cookie) had or gets next.
-  std::map<SocketCookie, std::pair<std::uint16_t, std::uint16_t>> ports_of_socket_;
-  std::map<SocketCookie, std::vector<std::size_t>> portless_;  // indices into events_
+  KernelEventLog log_;  // the records as trace events (core/kernel_record)
   bool stopped_ = false;
   std::uint64_t read_ = 0;  // records read from the ring, twins included
 };

@@ -1,8 +1,5 @@
 #include "harness/engine/socket_observer.hpp"
 
-#include <set>
-
-#include "harness/core/trace/timewait_timer.hpp"
 #include "harness/core/trace/trace_query.hpp"
 
 namespace lastack {
@@ -27,17 +24,6 @@ SocketEvent to_event(const sys::SocketSnapshot& s, Side side, Instant now) {
   return e;
 }
 
-
-// A sample worth logging: a new state, timer, retransmission count or RTO, or a TIME_WAIT
-// expiry that certainly moved later (a restart; core/timewait_timer).
-bool changed(const SocketEvent& a, const SocketSample& a_sample, const SocketEvent& b, const SocketSample& b_sample,
-             std::chrono::microseconds jiffy) {
-  if (a.state != b.state || a.timer != b.timer || a.retransmits != b.retransmits ||
-      a.total_retrans != b.total_retrans || a.rto != b.rto)
-    return true;
-  return b.timer == SocketTimer::time_wait &&
-         expiry_moved_later(expiry_bounds(a, a_sample, jiffy), expiry_bounds(b, b_sample, jiffy));
-}
 }  // namespace
 
 SocketObserver::SocketObserver(asio::io_context& io, const RunClock& clock, sys::SockDiag client,
@@ -50,9 +36,10 @@ SocketObserver::SocketObserver(asio::io_context& io, const RunClock& clock, sys:
       family_(family),
       ports_(ports.begin(), ports.end()),
       listening_ports_(listening_ports),
-      jiffy_(jiffy),
       interval_(interval),
-      timer_(io) {
+      timer_(io),
+      client_changes_(jiffy),
+      server_changes_(jiffy) {
   events_.reserve(256);
 }
 
@@ -88,8 +75,8 @@ bool SocketObserver::relevant(const sys::SocketSnapshot& s) const {
 }
 
 void SocketObserver::sample() {
-  sample_side(Side::client, client_, client_seen_);
-  sample_side(Side::server, server_, server_seen_);
+  sample_side(Side::client, client_, client_changes_);
+  sample_side(Side::server, server_, server_changes_);
 }
 
 void SocketObserver::learn_listeners(Side side) {
@@ -99,9 +86,8 @@ void SocketObserver::learn_listeners(Side side) {
     if (snap.state == TcpState::LISTEN) ports_.insert(snap.local_port);
 }
 
-void SocketObserver::sample_side(Side side, sys::SockDiag& diag, std::map<Key, Seen>& seen) {
+void SocketObserver::sample_side(Side side, sys::SockDiag& diag, SocketChanges& changes) {
   const Instant now = clock_.now();
-  std::set<Key> present;
   // Every 2 ms: reuse one buffer, and ask for listeners only where one teaches a port.
   const bool listeners = listening_ports_ && side == Side::server;
   auto& snapshots = side == Side::client ? client_snapshots_ : server_snapshots_;
@@ -109,39 +95,10 @@ void SocketObserver::sample_side(Side side, sys::SockDiag& diag, std::map<Key, S
   const SocketSample sample{now, clock_.now()};
   (side == Side::client ? client_samples_ : server_samples_).push_back(sample);
   learn_listeners(side);
-  for (const auto& snap : snapshots) {
-    if (!relevant(snap)) continue;
-    const Key key = snap.cookie_value();
-    present.insert(key);
-    SocketEvent e = to_event(snap, side, now);
-    auto it = seen.find(key);
-    if (it == seen.end()) {
-      events_.push_back(e);
-      seen.emplace(key, Seen{e, sample});
-    } else if (list_all_ || changed(it->second.last, it->second.sample, e, sample, jiffy_)) {
-      events_.push_back(e);
-      it->second = Seen{e, sample};
-    } else {
-      // Keep the newest countdown so a restart is measured against the latest sample.
-      it->second.last.at = e.at;
-      it->second.last.expires = e.expires;
-      it->second.sample = sample;
-    }
-  }
-  for (auto it = seen.begin(); it != seen.end();) {
-    if (present.count(it->first) || it->second.last.state == TcpState::CLOSE) {
-      ++it;
-      continue;
-    }
-    SocketEvent gone = it->second.last;
-    gone.at = now;
-    gone.state = TcpState::CLOSE;
-    gone.timer = SocketTimer::none;
-    gone.expires = Millis(0);
-    events_.push_back(gone);
-    it->second.last = gone;
-    ++it;
-  }
+  shown_.clear();
+  for (const auto& snap : snapshots)
+    if (relevant(snap)) shown_.push_back(to_event(snap, side, now));
+  changes.next_sample(sample, shown_, list_all_, events_);
 }
 
 std::vector<SocketNow> SocketObserver::sockets_now() {

@@ -1,9 +1,8 @@
 #pragma once
 // Kernel truth: samples every TCP socket of the scenario in the client and server namespaces
 // with sock_diag, and logs a SocketEvent whenever a socket's state, timer, retransmissions or
-// RTO change, its TIME_WAIT timer restarts, or it disappears.
+// RTO change, its TIME_WAIT timer restarts, or it disappears (the diffing: core/socket_changes).
 #include <chrono>
-#include <map>
 #include <optional>
 #include <set>
 #include <vector>
@@ -13,6 +12,7 @@
 #include "lastack/asio.hpp"
 #include "lastack/pending.hpp"
 #include "harness/core/decide/quiescence.hpp"
+#include "harness/core/trace/socket_changes.hpp"
 #include "harness/sys/observe/sock_diag.hpp"
 
 namespace lastack {
@@ -58,14 +58,8 @@ class SocketObserver {
   }
 
  private:
-  struct Seen {
-    SocketEvent last;
-    SocketSample sample;  // the sample `last`'s countdown was read in
-  };
-  using Key = SocketCookie;  // the kernel's identity: a reused four-tuple is a new socket
-
   void schedule();
-  void sample_side(Side side, sys::SockDiag& diag, std::map<Key, Seen>& seen);
+  void sample_side(Side side, sys::SockDiag& diag, SocketChanges& changes);
   bool relevant(const sys::SocketSnapshot& s) const;
   /// With listening_ports_: add the ports the server side's latest dump shows listening.
   void learn_listeners(Side side);
@@ -76,10 +70,10 @@ class SocketObserver {
   IpFamily family_;
   std::set<std::uint16_t> ports_;  // grows with listeners when listening_ports_
   bool listening_ports_;
-  std::chrono::microseconds jiffy_;
   std::chrono::microseconds interval_;
   asio::steady_timer timer_;
-  std::map<Key, Seen> client_seen_, server_seen_;
+  SocketChanges client_changes_, server_changes_;  // each side's sockets by cookie (core/socket_changes)
+  std::vector<SocketEvent> shown_;                 // the sample being taken's sockets (reused)
   std::vector<SocketEvent> events_;
   std::vector<SocketSample> client_samples_, server_samples_;
   // The latest dump of each side (every port), reused between samples.

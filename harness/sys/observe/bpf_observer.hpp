@@ -8,36 +8,15 @@
 #include <memory>
 #include <optional>
 
+#include "harness/core/trace/kernel_record.hpp"
 #include "lastack/roles.hpp"
 #include "lastack/tcp_state.hpp"
 #include "harness/sys/net/netns.hpp"
 
 namespace lastack::sys {
 
-/// One record from the kernel, as the BPF program wrote it.
-struct KernelRecord {
-  enum class Kind : std::uint8_t { state, retransmit, synack, reset_sent, reset_received };
-  Kind kind = Kind::state;
-  std::chrono::nanoseconds monotonic{0};  // bpf_ktime_get_ns(): CLOCK_MONOTONIC
-  std::uint64_t cookie = 0;               // the socket's cookie (sock_diag's idiag_cookie); 0: none
-  Side side = Side::client;
-  std::uint16_t local_port = 0, remote_port = 0;
-  TcpState state = TcpState::CLOSE;      // state changes: from; otherwise the socket's state
-  TcpState new_state = TcpState::CLOSE;  // state changes: to
-  std::uint32_t seq = 0;                 // retransmissions: first sequence number resent; state changes: snd_una
-  std::uint32_t rcv_nxt = 0;             // state changes
-  std::uint8_t pending = 0;              // retransmit: icsk_pending (ICSK_TIME_*) at that moment
-  std::uint8_t backoff = 0;              // icsk_backoff; SYN-ACK: the request's timeouts so far
-  std::chrono::microseconds rto{0};      // icsk_rto; SYN-ACK: the request's base timeout
-  std::int32_t timer_late = 0;           // jiffies now minus the retransmission timer's expiry
-  bool full_socket = false;              // resets: a full socket sent or received it
-  std::int32_t error = 0;                // state changes: sk_err; retransmissions: the transmit's result
-  bool peer_fin = false;                 // state changes: SOCK_DONE, the peer's FIN accepted
-  bool orphan = false;                   // state changes: SOCK_DEAD, the application closed it
-  std::optional<TcpState> timewait_substate;  // resets sent by a timewait socket: its substate
-  std::uint16_t reason = 0;              // resets sent: the kernel's enum sk_rst_reason
-  std::uint8_t copy = 0;                 // state changes: which of the twin programs wrote it
-};
+/// One record from the kernel, as the BPF program wrote it (core/kernel_record turns it into a trace event).
+using KernelRecord = lastack::KernelRecord;
 
 /// How often the kernel skipped a program because it was already running on that CPU (a
 /// tracepoint hit from softirq context interrupting it): each skip is an event not recorded.
