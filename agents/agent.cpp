@@ -58,7 +58,7 @@ Agent::Agent(asio::io_context& io, AgentConfig config)
   if (!config_.in_namespace) config_.in_namespace = [](const std::function<void()>& fn) { fn(); };
   if (!config_.now)
     config_.now = [start = std::chrono::steady_clock::now()] {
-      return std::chrono::duration_cast<Instant>(std::chrono::steady_clock::now() - start);
+      return Instant(std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - start));
     };
   if (!config_.on_event) config_.on_event = [](const AppEvent&) {};
 }

@@ -49,7 +49,9 @@ int command_agent(const AgentCommand& cmd) {
   for (std::size_t i = 0; i < cmd.steps.size(); ++i)
     config.steps.push_back(parse_agent_step(cmd.steps[i], "--step", i + 1));
   config.endpoint = {parse_address(cmd.address), cmd.port};
-  config.now = [] { return monotonic_now(); };
+  // This process has no run clock: its steps are stamped with CLOCK_MONOTONIC itself (an Instant
+  // whose epoch is the machine's boot), and the parent moves them onto the run's clock.
+  config.now = [] { return Instant(monotonic_now()); };
   config.exit_process = [] { ::_exit(0); };  // no destructor, no close(): the kernel cleans up
 
   asio::io_context io;
@@ -60,7 +62,7 @@ int command_agent(const AgentCommand& cmd) {
       ports_told = true;
       write_line(cmd.events_fd, AgentPortsMessage{*agent->local_port(), *agent->remote_port()});
     }
-    write_line(cmd.events_fd, AgentStepMessage{e.at, e.step, e.outcome, e.bytes, e.result, e.error, e.verified,
+    write_line(cmd.events_fd, AgentStepMessage{e.at.time_since_epoch(), e.step, e.outcome, e.bytes, e.result, e.error, e.verified,
                                                e.corrupted, e.corrupted_from});
   };
   Agent runner(io, std::move(config));

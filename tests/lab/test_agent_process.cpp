@@ -250,7 +250,7 @@ TEST_CASE("AgentProcess reports the steps as AppEvents on the run's clock and re
   const Instant end = pair.clock().now();
   for (const auto* events : {&pair.server_events, &pair.client_events}) {
     for (std::size_t i = 0; i < events->size(); ++i) {
-      CHECK((*events)[i].at > Instant::zero());
+      CHECK((*events)[i].at > Instant{});
       CHECK((*events)[i].at <= end);
       if (i > 0) CHECK((*events)[i].at >= (*events)[i - 1].at);
     }

@@ -100,7 +100,7 @@ class AgentRun {
   }
 
   Instant now() const {
-    return std::chrono::duration_cast<Instant>(std::chrono::steady_clock::now() - start_);
+    return Instant(std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - start_));
   }
 
   asio::io_context& io() { return io_; }

@@ -46,7 +46,7 @@ std::vector<int> affected(std::vector<FaultRule> rules, int n) {
   DecisionEngine engine(std::move(rules));
   std::vector<int> out;
   for (int i = 1; i <= n; ++i)
-    if (!engine.decide(i, seg(Role::data, Side::client), Instant{i}).pass) out.push_back(i);
+    if (!engine.decide(i, seg(Role::data, Side::client), instant_from_ns(i)).pass) out.push_back(i);
   return out;
 }
 

@@ -177,7 +177,7 @@ TEST_CASE("SYN gaps capped by tcp_rto_max_ms back off as the kernel does, and fa
   b.trace.client_sysctls = {{"net.ipv4.tcp_syn_linear_timeouts", "0"}, {"net.ipv4.tcp_rto_max_ms", "1000"}};
   std::vector<const WireEvent*> chain;
   for (const WireEvent* w : wire_events(b.trace)) chain.push_back(w);
-  const std::vector<Duration> gaps{ms(1006), ms(1024), ms(1024)};
+  const std::vector<Duration> gaps{Millis(1006), Millis(1024), Millis(1024)};
   CHECK(judge_gap(b.trace, chain, gaps, 1).ok);
   CHECK_THAT(judge_gap(b.trace, chain, gaps, 1).rule, Contains("capped at tcp_rto_max_ms"));
   b.trace.client_sysctls.erase("net.ipv4.tcp_rto_max_ms");
@@ -201,7 +201,7 @@ TEST_CASE("traced, a thin stream keeping its RTO is legal only with tcp_thin_lin
   sort_by_time(b.trace);
   std::vector<const WireEvent*> chain;
   for (const WireEvent* w : wire_events(b.trace)) chain.push_back(w);
-  const std::vector<Duration> gaps{ms(206), ms(208)};
+  const std::vector<Duration> gaps{Millis(206), Millis(208)};
   b.trace.client_sysctls = {{"net.ipv4.tcp_thin_linear_timeouts", "0"}};
   const GapVerdict off = judge_gap(b.trace, chain, gaps, 1);
   CHECK_FALSE(off.ok);

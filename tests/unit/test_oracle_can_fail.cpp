@@ -218,7 +218,7 @@ TEST_CASE("dropped-is-retransmitted: fails when the retransmission is removed") 
     return w && w->info.roles.has(retransmission);
   });
   // The run went on well past the RTO: the retransmission had its time to come.
-  t.events.emplace_back(LabEvent{std::chrono::duration_cast<Instant>(std::chrono::seconds(2)), "settled"});
+  t.events.emplace_back(LabEvent{Instant(std::chrono::seconds(2)), "settled"});
   const auto r = invariant(t, "dropped-is-retransmitted");
   CHECK(r.outcome == Outcome::fail);
   CHECK_THAT(r.saw, Contains("was never resent"));

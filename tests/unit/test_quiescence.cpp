@@ -75,7 +75,7 @@ TEST_CASE("a TIME_WAIT ending within the settle time keeps the run going: its en
 TEST_CASE("the sockets of a trace at an instant: last samples, timers counted down, gone ones left out") {
   Trace t;
   SocketEvent a;
-  a.at = milliseconds(10);
+  a.at = Instant(milliseconds(10));
   a.side = Side::client;
   a.local_port = 1;
   a.state = TcpState::TIME_WAIT;
@@ -84,13 +84,13 @@ TEST_CASE("the sockets of a trace at an instant: last samples, timers counted do
   b.side = Side::server;
   b.state = TcpState::LAST_ACK;
   SocketEvent gone = b;
-  gone.at = milliseconds(20);
+  gone.at = Instant(milliseconds(20));
   gone.state = TcpState::CLOSE;
   t.events = {a, b, gone};
-  const auto at15 = sockets_at(t, milliseconds(15));
+  const auto at15 = sockets_at(t, Instant(milliseconds(15)));
   REQUIRE(at15.size() == 2);
   CHECK(at15[0].expires == milliseconds(59995));
-  const auto at25 = sockets_at(t, milliseconds(25));
+  const auto at25 = sockets_at(t, Instant(milliseconds(25)));
   REQUIRE(at25.size() == 1);
   CHECK(at25[0].state == TcpState::TIME_WAIT);
 }

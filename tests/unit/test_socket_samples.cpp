@@ -90,10 +90,10 @@ TEST_CASE("the longest a state can go unseen is the widest span from one sample'
   Trace t;
   t.client_samples = {{ms(0), ms(0.1)}, {ms(2), ms(2.1)}, {ms(4), ms(4.1)}, {ms(64), ms(64.5)}, {ms(66), ms(66.1)}};
   t.server_samples = {{ms(0), ms(0.1)}, {ms(2), ms(2.1)}};
-  CHECK(longest_unseen(t, client, ms(66.1)) == ms(60.5));
+  CHECK(longest_unseen(t, client, ms(66.1)) == ms(60.5).time_since_epoch());
   // After the last sample, up to the end, nothing looked.
-  CHECK(longest_unseen(t, server, ms(30)) == ms(28));
-  CHECK(longest_unseen(t, std::nullopt, ms(66.1)) == ms(64.1));
+  CHECK(longest_unseen(t, server, ms(30)) == ms(28).time_since_epoch());
+  CHECK(longest_unseen(t, std::nullopt, ms(66.1)) == ms(64.1).time_since_epoch());
   t.server_samples.clear();
   CHECK(longest_unseen(t, server, ms(30)) == nominal_blind_spot(t));
 }

@@ -61,7 +61,7 @@ const auto rst = hex(
 
 const std::vector<IpAddress> clients{*IpAddress::parse("198.18.1.2")};
 
-Instant ms(int v) { return std::chrono::milliseconds(v); }
+Instant ms(int v) { return Instant(std::chrono::milliseconds(v)); }
 
 // The copy that leaves wire: one hop less to live, so another IP checksum.
 std::vector<std::uint8_t> forwarded(std::vector<std::uint8_t> b) {

@@ -18,7 +18,7 @@ inline constexpr std::uint32_t server_isn = 3'000'000'000u;  // near wrap: relat
 
 /// Milliseconds (fractions allowed) as a trace instant.
 inline Instant ms(double v) {
-  return std::chrono::duration_cast<Instant>(std::chrono::duration<double, std::milli>(v));
+  return Instant(std::chrono::duration_cast<Duration>(std::chrono::duration<double, std::milli>(v)));
 }
 
 /// An IPv4 address from its four octets.

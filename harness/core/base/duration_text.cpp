@@ -15,6 +15,8 @@ std::string ms_text(Duration d) {
   return text + " ms";
 }
 
+std::string ms_text(Instant t) { return ms_text(t.time_since_epoch()); }
+
 std::string ms_list_text(const std::vector<Duration>& ds) {
   std::string out;
   for (const Duration d : ds) {

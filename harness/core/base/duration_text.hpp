@@ -11,6 +11,9 @@ namespace lastack {
 /// ms").
 std::string ms_text(Duration d);
 
+/// A point in a run as ms_text of its time since the run's start ("12.3 ms").
+std::string ms_text(Instant t);
+
 /// Seconds with one decimal: "60.0 s".
 std::string seconds_text(Duration d);
 

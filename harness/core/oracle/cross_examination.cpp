@@ -130,7 +130,7 @@ std::int64_t unreported_retransmits(const Trace& trace, Side side, const SideFac
   return std::max<std::int64_t>(0, *retrans - *fails - static_cast<std::int64_t>(f.retransmits_left + f.synacks));
 }
 
-double ms_at(Instant at) { return std::chrono::duration<double, std::milli>(at).count(); }
+double ms_at(Instant at) { return std::chrono::duration<double, std::milli>(at.time_since_epoch()).count(); }
 
 // tcp_reset's errors: a close with one of them follows a reset the socket accepted (ECONNREFUSED
 // is left out: an ICMP port unreachable closes a SYN_SENT socket with it too).

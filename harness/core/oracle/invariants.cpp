@@ -109,7 +109,7 @@ bool closed_by_timeout(const Trace& trace, const WireEvent& dropped) {
 // double the gap before `d` when `d` is itself a retransmission (the timer backs off), plus the
 // timer's slack.
 Instant next_retransmission_due(const Trace& trace, const WireEvent& d) {
-  Duration wait = rto_for(trace, d, Instant::max()).value_or(tcp_rto_min);
+  Duration wait = rto_for(trace, d, std::nullopt).value_or(tcp_rto_min);
   const WireEvent* previous = nullptr;
   for (const WireEvent* w : wire_events(trace)) {
     if (w == &d) break;
@@ -342,7 +342,7 @@ CheckResult check_dropped_is_retransmitted(const Trace& trace) {
                                      "retransmission was due ({} after it)",
                                      segment_text(*d), ms_text(trace_end(trace) - d->at), ms_text(due - d->at)));
     } else {
-      const auto rto = rto_for(trace, *d, Instant::max());
+      const auto rto = rto_for(trace, *d, std::nullopt);
       std::string text =
           fmt::format("{} dropped at {} was never resent; the trace ends {} later",
                       segment_text(*d), ms_text(d->at), ms_text(trace_end(trace) - d->at));

@@ -60,7 +60,7 @@ class JsonFields {
     return number<T>(key);
   }
   /// Nanoseconds since the run started (a signed 64-bit integer).
-  Instant instant(std::string_view key) const { return Instant(number<std::int64_t>(key)); }
+  Instant instant(std::string_view key) const { return instant_from_ns(number<std::int64_t>(key)); }
   /// null, or nanoseconds since the run started.
   std::optional<Instant> optional_instant(std::string_view key) const;
   /// A word `parse` knows ("passed", "TIME_WAIT"); `noun` says what it should have been.

@@ -155,7 +155,7 @@ std::string packet_comment(const WireEvent& w, bool whole_wire) {
 }
 
 void append_packet(std::vector<std::uint8_t>& file, const Trace& trace, const WireEvent& w) {
-  const auto since_epoch = trace.wall_start.time_since_epoch() + w.at;
+  const auto since_epoch = trace.wall_start.time_since_epoch() + w.at.time_since_epoch();
   const auto stamp = static_cast<std::uint64_t>(std::max<std::int64_t>(0, since_epoch.count()));
   const auto captured = static_cast<std::uint32_t>(w.bytes.size());
   BlockBody b;

@@ -16,11 +16,11 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 std::int64_t micros(Instant t) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(t).count();
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
 }
 
 // Exact instants for a reader (replay); t_us beside them is for people and must agree.
-std::int64_t nanos(Instant t) { return t.count(); }
+std::int64_t nanos(Instant t) { return ns_since_start(t); }
 
 template <typename T>
 Json optional_json(const std::optional<T>& v) {
@@ -180,7 +180,7 @@ namespace {
 // [[start_ns, end_ns], ...]: one pair per sock_diag sample.
 Json samples_json(const std::vector<SocketSample>& samples) {
   Json out = Json::array();
-  for (const SocketSample& s : samples) out.push_back(Json::array({s.start.count(), s.end.count()}));
+  for (const SocketSample& s : samples) out.push_back(Json::array({nanos(s.start), nanos(s.end)}));
   return out;
 }
 
@@ -195,7 +195,7 @@ Json pending_json(const std::vector<PendingEvidence>& pending) {
                        {"local_port", p.local_port},
                        {"remote_port", p.remote_port},
                        {"connection", optional_json(p.connection)},
-                       {"due_ns", p.due.count()}});
+                       {"due_ns", nanos(p.due)}});
   return out;
 }
 
@@ -219,13 +219,13 @@ nlohmann::ordered_json trace_header_json(const Trace& trace) {
       {"jiffy_us", trace.jiffy.count()},
       {"sample_interval_us", trace.sample_interval.count()},
       {"wire_resolution_us", trace.wire_resolution.count()},
-      {"observed_until_ns", trace.observed_until ? Json(trace.observed_until->count()) : Json(nullptr)},
+      {"observed_until_ns", trace.observed_until ? Json(nanos(*trace.observed_until)) : Json(nullptr)},
       {"timewait_overflow", Json{{"client", optional_json(trace.client_timewait_overflow)},
                                  {"server", optional_json(trace.server_timewait_overflow)}}},
       {"wall_start_ns", trace.wall_start.time_since_epoch().count()},
       {"client_addresses", addresses}};
   // Only when known: traces recorded before it existed read and write back byte for byte.
-  if (trace.run_end) header["run_end_ns"] = trace.run_end->count();
+  if (trace.run_end) header["run_end_ns"] = nanos(*trace.run_end);
   if (!trace.client_samples.empty() || !trace.server_samples.empty())
     header["socket_samples"] = Json{{"client", samples_json(trace.client_samples)},
                                     {"server", samples_json(trace.server_samples)}};

@@ -228,7 +228,7 @@ void read_socket_samples(const JsonFields& f, Trace& t) {
     for (const Json& pair : list) {
       const bool ints = pair.is_array() && pair.size() == 2 && pair[0].is_number_integer() && pair[1].is_number_integer();
       if (!ints) sides.fail(fmt::format("{} holds {}, not a [start_ns, end_ns] pair", sides.name(key), quoted(pair)));
-      const SocketSample s{Instant(pair[0].get<std::int64_t>()), Instant(pair[1].get<std::int64_t>())};
+      const SocketSample s{instant_from_ns(pair[0].get<std::int64_t>()), instant_from_ns(pair[1].get<std::int64_t>())};
       if (s.end < s.start || (!out.empty() && s.start < out.back().start))
         sides.fail(fmt::format("{} holds {}: a sample ends before it starts, or starts before the one listed before it",
                                sides.name(key), quoted(pair)));
@@ -293,9 +293,9 @@ Trace read_header(const JsonFields& f) {
     t.sample_interval = std::chrono::microseconds(*us);
   if (const auto us = f.optional_number<std::int64_t>("wire_resolution_us"))
     t.wire_resolution = std::chrono::microseconds(*us);
-  if (const auto until = f.optional_number<std::int64_t>("observed_until_ns")) t.observed_until = Instant(*until);
+  if (const auto until = f.optional_number<std::int64_t>("observed_until_ns")) t.observed_until = instant_from_ns(*until);
   if (f.has("run_end_ns"))
-    if (const auto end = f.optional_number<std::int64_t>("run_end_ns")) t.run_end = Instant(*end);
+    if (const auto end = f.optional_number<std::int64_t>("run_end_ns")) t.run_end = instant_from_ns(*end);
   read_kernel_counters(f, t);
   read_socket_samples(f, t);
   if (f.has("final_sample_lists_all")) t.final_sample_lists_all = f.flag("final_sample_lists_all");
@@ -349,7 +349,7 @@ RecordedRun read_recorded_run(std::istream& in, std::string_view origin) {
   };
   std::vector<Labelled> labelled;
   std::optional<FlowTracker> tracker;  // seeded from the header
-  Instant previous{Instant::min()};
+  std::optional<Instant> previous;  // the last event's time; none before the first event
   std::size_t number = 0;
   for (std::string line; std::getline(in, line);) {
     ++number;
@@ -381,9 +381,9 @@ RecordedRun read_recorded_run(std::istream& in, std::string_view origin) {
     }
     agree(f, trace_event_json(event), type == "wire");
     const Instant at = event_time(event);
-    if (at < previous)
+    if (previous && at < *previous)
       f.fail(fmt::format("\"t_ns\" {} is before the previous event's ({}): events must be in time order",
-                         at.count(), previous.count()));
+                         ns_since_start(at), ns_since_start(*previous)));
     previous = at;
     run.trace.events.push_back(std::move(event));
   }

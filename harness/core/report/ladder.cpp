@@ -234,7 +234,7 @@ class StateLines {
 };
 
 std::string print_row(const Row& row, bool color) {
-  std::string out = fmt::format("{:>8.1f} ms ", std::chrono::duration<double, std::milli>(row.at).count());
+  std::string out = fmt::format("{:>8.1f} ms ", std::chrono::duration<double, std::milli>(row.at.time_since_epoch()).count());
   out += color && !row.color.empty() ? fmt::format("{}{}{}", row.color, row.text, plain) : row.text;
   return out + '\n';
 }

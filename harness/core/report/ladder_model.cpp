@@ -22,7 +22,7 @@ TimeScale::TimeScale(std::vector<Instant> keys, double top, double min_gap, doub
     keys_.push_back(k);
   }
   if (keys_.empty()) {
-    keys_.push_back(Instant{0});
+    keys_.push_back(Instant{});
     ys_.push_back(top);
   }
 }
@@ -40,7 +40,7 @@ double TimeScale::y(Instant t) const {
 double TimeScale::bottom() const { return ys_.back(); }
 
 std::pair<Instant, Instant> trace_span(const Trace& trace) {
-  if (trace.events.empty()) return {Instant{0}, Instant{0}};
+  if (trace.events.empty()) return {Instant{}, Instant{}};
   Instant first = event_time(trace.events.front()), last = first;
   for (const TraceEvent& e : trace.events) {
     first = std::min(first, event_time(e));

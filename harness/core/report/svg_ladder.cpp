@@ -33,7 +33,7 @@ Layout layout_for(const SvgLadderOptions& o) {
 }
 
 std::string ms_at(Instant t) {
-  const double ms = std::chrono::duration<double, std::milli>(t).count();
+  const double ms = std::chrono::duration<double, std::milli>(t.time_since_epoch()).count();
   return ms >= 1000 ? fmt::format("{:.3f} s", ms / 1000) : fmt::format("{:.1f} ms", ms);
 }
 

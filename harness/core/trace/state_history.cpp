@@ -287,7 +287,7 @@ void note_conflict(const Trace& trace, StateHistory& h, const std::vector<const 
   if (close->state == TcpState::CLOSE)
     h.conflict = fmt::format("its close ended it ({}), yet a sample at {:.1f} ms shows its timewait socket in {}",
                              h.end == SocketEnd::error ? "an error" : h.end == SocketEnd::reset ? "its own RST" : "no room",
-                             std::chrono::duration<double, std::milli>((*first_tw)->at).count(), state_name((*first_tw)->state));
+                             std::chrono::duration<double, std::milli>((*first_tw)->at.time_since_epoch()).count(), state_name((*first_tw)->state));
   else if (close->state == TcpState::TIME_WAIT && (*first_tw)->state == TcpState::FIN_WAIT2)
     h.conflict = "its close had accepted the peer's FIN (TIME_WAIT), yet its timewait socket was sampled in FIN_WAIT_2";
 }
@@ -326,7 +326,7 @@ void finish_history(const Trace& trace, StateHistory& h, const std::vector<State
   if (!still_there)
     h.timewait_unknown = fmt::format("its timewait socket, in FIN_WAIT_2 from {:.1f} ms, was gone by the end, and "
                                      "no sample shows whether the peer's FIN made it TIME_WAIT first",
-                                     std::chrono::duration<double, std::milli>(tw->at).count());
+                                     std::chrono::duration<double, std::milli>(tw->at.time_since_epoch()).count());
 }
 
 // A state `h` cannot have been in, given the states sampled (neither leads to the other on one

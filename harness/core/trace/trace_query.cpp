@@ -353,14 +353,15 @@ bool rto_usable_for(const WireEvent& original, const SocketEvent& e) {
 }  // namespace
 
 std::optional<std::chrono::microseconds> rto_sampled_between(const Trace& trace, const WireEvent& original,
-                                                             Instant from, Instant until, SamplePick pick) {
+                                                             Instant from, std::optional<Instant> until,
+                                                             SamplePick pick) {
   const auto ports = connections_by_ports(trace);
   std::optional<std::chrono::microseconds> found;
   for (const TraceEvent& ev : trace.events) {
     const auto* e = std::get_if<SocketEvent>(&ev);
     if (!e || e->side != original.info.from || e->at < from || e->rto.count() <= 0 || !rto_usable_for(original, *e))
       continue;
-    if (e->at >= until) break;
+    if (until && e->at >= *until) break;
     const auto conn = lookup_connection(ports, *e);
     if (conn && *conn != original.info.connection) continue;
     // A sample's read may land after the timer fired although stamped before: its backoff shows.
@@ -372,7 +373,7 @@ std::optional<std::chrono::microseconds> rto_sampled_between(const Trace& trace,
 }
 
 std::optional<std::chrono::microseconds> rto_for(const Trace& trace, const WireEvent& original,
-                                                 Instant until) {
+                                                 std::optional<Instant> until) {
   const Side side = original.info.from;
   const std::size_t connection = original.info.connection;
   const auto usable = [&](const SocketEvent& e) { return rto_usable_for(original, e); };

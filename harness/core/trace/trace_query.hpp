@@ -116,20 +116,23 @@ std::optional<std::chrono::microseconds> rto_at(const Trace& trace, Side side,
                                                 std::optional<std::size_t> connection, Instant at);
 
 /// The RTO the sender had armed for `original`: its latest sample at or before it, else (sock_diag
-/// samples lag the wire by a few ms) its first sample with a non-zero rto before `until`. Samples
-/// taken before the handshake completed (the initial 1 s RTO) count only for SYN segments.
+/// samples lag the wire by a few ms) its first sample with a non-zero rto before `until` (nullopt:
+/// any later sample). Samples taken before the handshake completed (the initial 1 s RTO) count
+/// only for SYN segments.
 std::optional<std::chrono::microseconds> rto_for(const Trace& trace, const WireEvent& original,
-                                                 Instant until);
+                                                 std::optional<Instant> until);
 
 /// Which of several samples rto_sampled_between takes: the first, or the latest whose timer had
 /// not fired yet (icsk_retransmits still 0).
 enum class SamplePick : std::uint8_t { first, latest_unfired };
 
-/// The RTO of `original`'s sender in its first (or latest unfired) sample in [from, until), same
-/// usability rule as rto_for. The kernel changes icsk_rto only where it re-arms the timer, so the
-/// latest sample before a timer fires, taken after it was armed, shows the RTO it ran with.
+/// The RTO of `original`'s sender in its first (or latest unfired) sample in [from, until)
+/// (nullopt until: no end), same usability rule as rto_for. The kernel changes icsk_rto only where
+/// it re-arms the timer, so the latest sample before a timer fires, taken after it was armed,
+/// shows the RTO it ran with.
 std::optional<std::chrono::microseconds> rto_sampled_between(const Trace& trace, const WireEvent& original,
-                                                             Instant from, Instant until, SamplePick pick);
+                                                             Instant from, std::optional<Instant> until,
+                                                             SamplePick pick);
 
 /// How the kernel came to resend, from the gaps between successive transmissions: a first gap
 /// well under the sender's RTO (less than half; tcp_rto_min when no RTO was sampled) is a

@@ -97,7 +97,8 @@ namespace {
 std::optional<std::chrono::microseconds> armed_rto(const Trace& trace, const WireEvent* original,
                                                    const std::vector<const WireEvent*>& again) {
   if (!original) return std::nullopt;
-  const Instant until = again.empty() ? Instant::max() : again.front()->at;
+  const std::optional<Instant> until =
+      again.empty() ? std::nullopt : std::optional<Instant>(again.front()->at);
   if (!again.empty())
     if (const auto armed = timer_armed_at(trace, *again.front()))
       if (const auto shown = rto_sampled_between(trace, *original, *armed, until, SamplePick::latest_unfired)) return shown;
