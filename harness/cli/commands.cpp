@@ -157,9 +157,9 @@ int command_explain(const std::string& name, const fs::path& policy_dir) {
     for (const auto& step : s) out += (out.empty() ? "" : ", ") + step.text;
     return out;
   };
-  fmt::print("\nClient: {}\nServer: {}\n", steps(p.scenario.client), steps(p.scenario.server));
-  for (const auto& [k, v] : p.scenario.client_sysctls) fmt::print("client sysctl {} = {}\n", k, v);
-  for (const auto& [k, v] : p.scenario.server_sysctls) fmt::print("server sysctl {} = {}\n", k, v);
+  fmt::print("\nClient: {}\nServer: {}\n", steps(p.scenario.steps.client), steps(p.scenario.steps.server));
+  for (const auto& [k, v] : p.scenario.sysctls.client) fmt::print("client sysctl {} = {}\n", k, v);
+  for (const auto& [k, v] : p.scenario.sysctls.server) fmt::print("server sysctl {} = {}\n", k, v);
   if (!p.faults.empty() || !p.lab.empty()) fmt::print("\nOn the wire:\n");
   for (std::size_t i = 0; i < p.faults.size(); ++i) fmt::print("  fault {}: {}\n", i + 1, describe_fault(p.faults[i]));
   for (std::size_t i = 0; i < p.lab.size(); ++i) fmt::print("  lab {}: {}\n", i + 1, describe_lab_action(p.lab[i]));

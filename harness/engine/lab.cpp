@@ -75,11 +75,11 @@ Lab::Lab(const LabConfig& config)
   // Sysctls first: some (tcp_rto_min_us, for one) are read when a socket is made. The pinned
   // table, then the policy's own settings over it.
   if (config_.pin_sysctls) {
-    apply_pinned_sysctls(client_, config_.client_sysctls);
-    apply_pinned_sysctls(server_, config_.server_sysctls);
+    apply_pinned_sysctls(client_, config_.sysctls.client);
+    apply_pinned_sysctls(server_, config_.sysctls.server);
   }
-  apply_sysctls(client_, config_.client_sysctls, config_.sysctl_origin);
-  apply_sysctls(server_, config_.server_sysctls, config_.sysctl_origin);
+  apply_sysctls(client_, config_.sysctls.client, config_.sysctl_origin);
+  apply_sysctls(server_, config_.sysctls.server, config_.sysctl_origin);
   sys::write_sysctl(wire_, config_.ipv6 ? "net.ipv6.conf.all.forwarding" : "net.ipv4.ip_forward", "1");
 
   auto wire = sys::Rtnetlink::open_in(wire_);
@@ -137,7 +137,7 @@ void Lab::apply_queue_rules() { sys::load_queue_rules(wire_, config_.queue_rules
 std::map<std::string, std::string> Lab::sysctls_in_force(Side s) const {
   const auto& ns = side(s);
   std::map<std::string, std::string> values;
-  const auto& set = s == Side::client ? config_.client_sysctls : config_.server_sysctls;
+  const auto& set = config_.sysctls[s];
   for (const auto& [key, value] : set) values[key] = sys::read_sysctl(ns, key);
   std::vector<std::string> pinned;
   for (const PinnedSysctl& pin : pinned_sysctls())

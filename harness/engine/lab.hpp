@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "lastack/per_side.hpp"
 #include "lastack/queue_rules.hpp"
 #include "lastack/segment.hpp"
 #include "harness/sys/proc/namespace_processes.hpp"
@@ -28,7 +29,7 @@ struct LabConfig {
   bool ipv6 = false;
   // Applied to both endpoints first; a policy's own sysctls override it (pinned_sysctls.hpp).
   bool pin_sysctls = true;
-  std::map<std::string, std::string> client_sysctls, server_sysctls;  // the policy's own
+  PerSide<std::map<std::string, std::string>> sysctls;  // the policy's own
   std::map<std::string, std::string> sysctl_origin;  // key -> "file:line", named in errors
   QueueRules queue_rules;  // wire's NFQUEUE rules (compile_queue_plan), loaded without iptables
   std::uint32_t mtu = 1500; // every veth end's MTU

@@ -23,8 +23,7 @@ namespace {
 RunResult run_once(const Policy& policy, const RunOptions& options, const AgentFactory& make_agent) {
   LabConfig config;
   config.ipv6 = options.ipv6;
-  config.client_sysctls = policy.scenario.client_sysctls;
-  config.server_sysctls = policy.scenario.server_sysctls;
+  config.sysctls = policy.scenario.sysctls;
   config.mtu = policy.scenario.mtu;
   for (const auto& [key, line] : policy.scenario.sysctl_lines)
     config.sysctl_origin[key] = fmt::format("{}:{}", policy.file, line);

@@ -132,8 +132,8 @@ RunDriver::RunDriver(const Policy& policy, const RunOptions& options, Lab& lab, 
   // The capture is bound and the queue too (members above) before any rule sends segments to it.
   lab_.apply_queue_rules();
   asio::ip::tcp::endpoint server_endpoint(to_asio(lab.addresses().server), policy.scenario.port);
-  server_ = make_agent(Side::server, policy.scenario.server, server_endpoint);
-  client_ = make_agent(Side::client, policy.scenario.client, server_endpoint);
+  server_ = make_agent(Side::server, policy.scenario.steps.server, server_endpoint);
+  client_ = make_agent(Side::client, policy.scenario.steps.client, server_endpoint);
 }
 
 Trace RunDriver::run() {
@@ -233,8 +233,8 @@ void RunDriver::perform_end(run_end::Task task) {
     case Task::read_counters: counters_at_end_ = read_side_counters(lab_); break;
     case Task::mark_run_end:
       end_ = clock_.now();  // segments entering wire after this belong to the teardown
-      client_counters_ = changes(counters_at_start_.client, counters_at_end_.client);
-      server_counters_ = changes(counters_at_start_.server, counters_at_end_.server);
+      for (const Side side : {Side::client, Side::server})
+        counters_[side] = changes(counters_at_start_[side], counters_at_end_[side]);
       break;
     case Task::cancel_timers:
       settle_.cancel();
@@ -319,7 +319,7 @@ std::vector<WireEvent> RunDriver::merge_wire_events(std::vector<LabEvent>& error
   MergedWire merged = merge_wire(capture_ ? capture_->segments() : std::vector<CapturedSegment>{},
                                  interceptor_.take_events(), {lab_.addresses().client}, end_);
   errors = std::move(merged.errors);
-  segments_after_end_ = {merged.client_after_end, merged.server_after_end};
+  segments_after_end_ = merged.after_end;
   for (auto& e : interceptor_.harness_errors()) errors.push_back(std::move(e));
   // First: a capture that lost frames explains every "never left" error after it.
   if (const auto drops = capture_ ? capture_->drops() : 0; drops > 0)
@@ -335,15 +335,12 @@ Trace RunDriver::merge() {
   trace.policy = policy_.name;
   trace.ipv6 = options_.ipv6;
   trace.kernel = kernel_release();
-  trace.client_sysctls = lab_.sysctls_in_force(Side::client);
-  trace.server_sysctls = lab_.sysctls_in_force(Side::server);
+  trace.sysctls = {lab_.sysctls_in_force(Side::client), lab_.sysctls_in_force(Side::server)};
   trace.queue_drops = interceptor_.queue_drops();
   trace.every_segment = !why_every_segment(policy_, options_.capture).empty();
   trace.wall_start = clock_.wall_start();
-  trace.client_timewait_overflow = timewait_overflow(lab_.client());
-  trace.server_timewait_overflow = timewait_overflow(lab_.server());
-  trace.client_counters = client_counters_;
-  trace.server_counters = server_counters_;
+  trace.timewait_overflow = {timewait_overflow(lab_.client()), timewait_overflow(lab_.server())};
+  trace.counters = counters_;
   trace.sample_interval = std::chrono::milliseconds(2);
   trace.observed_until = clock_.now();  // the observers stopped at the run's end
   trace.run_end = end_;                 // and the agents were stopped after this
@@ -354,12 +351,10 @@ Trace RunDriver::merge() {
   for (auto& e : merge_wire_events(errors)) trace.events.emplace_back(std::move(e));
   for (auto& e : errors) trace.events.emplace_back(std::move(e));
   for (const SocketEvent& e : observer_.events()) trace.events.emplace_back(e);
-  trace.client_samples = observer_.samples(Side::client);
-  trace.server_samples = observer_.samples(Side::server);
+  trace.samples = observer_.samples();
   trace.final_sample_lists_all = true;  // SocketObserver::sample_final()
   trace.pending_at_end = pending_at_end_;
-  trace.client_segments_after_end = segments_after_end_.first;
-  trace.server_segments_after_end = segments_after_end_.second;
+  trace.segments_after_end = segments_after_end_;
   trace.jiffy = kernel_jiffy();
   if (kernel_) add_kernel_events(trace);
   for (const auto& e : app_events_) trace.events.emplace_back(e);

@@ -20,6 +20,7 @@
 #include "lastack/asio.hpp"
 #include "lastack/netstat.hpp"
 #include "lastack/pending.hpp"
+#include "lastack/per_side.hpp"
 #include "lastack/policy.hpp"
 #include "lastack/run.hpp"
 #include "lastack/trace.hpp"
@@ -27,9 +28,7 @@
 namespace lastack {
 
 /// Both sides' kernel counters at one moment (each nullopt when unreadable).
-struct SideCounters {
-  std::optional<CounterSnapshot> client, server;
-};
+using SideCounters = PerSide<std::optional<CounterSnapshot>>;
 
 /// Drives one run on one io_context: agents, interceptor, observers, lab actions, the run's end.
 class RunDriver {
@@ -98,9 +97,9 @@ class RunDriver {
   std::size_t activity_seen_ = 0;     // segments logged and frames captured at the last poll
   std::chrono::microseconds jiffy_;  // the kernel's tick, for the delayed ACK a socket may owe
   std::vector<PendingEvidence> pending_at_end_;
-  std::pair<std::uint64_t, std::uint64_t> segments_after_end_{0, 0};  // client's, server's: left out
+  PerSide<std::uint64_t> segments_after_end_;  // each sender's: left out
   SideCounters counters_at_start_, counters_at_end_;
-  std::optional<CounterDeltas> client_counters_, server_counters_;
+  PerSide<std::optional<CounterDeltas>> counters_;
 };
 
 }  // namespace lastack

@@ -31,15 +31,13 @@ SocketObserver::SocketObserver(asio::io_context& io, const RunClock& clock, sys:
                                bool listening_ports, std::chrono::microseconds jiffy, std::chrono::microseconds interval)
     : io_(io),
       clock_(clock),
-      client_(std::move(client)),
-      server_(std::move(server)),
+      diag_{std::move(client), std::move(server)},
       family_(family),
       ports_(ports.begin(), ports.end()),
       listening_ports_(listening_ports),
       interval_(interval),
       timer_(io),
-      client_changes_(jiffy),
-      server_changes_(jiffy) {
+      changes_{SocketChanges(jiffy), SocketChanges(jiffy)} {
   events_.reserve(256);
 }
 
@@ -75,37 +73,37 @@ bool SocketObserver::relevant(const sys::SocketSnapshot& s) const {
 }
 
 void SocketObserver::sample() {
-  sample_side(Side::client, client_, client_changes_);
-  sample_side(Side::server, server_, server_changes_);
+  sample_side(Side::client);
+  sample_side(Side::server);
 }
 
 void SocketObserver::learn_listeners(Side side) {
   // A port once listened on stays observed: its connections outlive the listener.
   if (!listening_ports_ || side != Side::server) return;
-  for (const auto& snap : server_snapshots_)
+  for (const auto& snap : snapshots_.server)
     if (snap.state == TcpState::LISTEN) ports_.insert(snap.local_port);
 }
 
-void SocketObserver::sample_side(Side side, sys::SockDiag& diag, SocketChanges& changes) {
+void SocketObserver::sample_side(Side side) {
   const Instant now = clock_.now();
   // Every 2 ms: reuse one buffer, and ask for listeners only where one teaches a port.
   const bool listeners = listening_ports_ && side == Side::server;
-  auto& snapshots = side == Side::client ? client_snapshots_ : server_snapshots_;
-  diag.dump_into(family_, snapshots, listeners ? sys::SocketStates::all : sys::SocketStates::connections);
+  auto& snapshots = snapshots_[side];
+  diag_[side].dump_into(family_, snapshots, listeners ? sys::SocketStates::all : sys::SocketStates::connections);
   const SocketSample sample{now, clock_.now()};
-  (side == Side::client ? client_samples_ : server_samples_).push_back(sample);
+  samples_[side].push_back(sample);
   learn_listeners(side);
   shown_.clear();
   for (const auto& snap : snapshots)
     if (relevant(snap)) shown_.push_back(to_event(snap, side, now));
-  changes.next_sample(sample, shown_, list_all_, events_);
+  changes_[side].next_sample(sample, shown_, list_all_, events_);
 }
 
 std::vector<SocketNow> SocketObserver::sockets_now() {
   sample();  // a sample like any other: what it shows is in the trace too
   std::vector<SocketNow> out;
   for (Side side : {Side::client, Side::server})
-    for (const auto& snap : side == Side::client ? client_snapshots_ : server_snapshots_)
+    for (const auto& snap : snapshots_[side])
       if (snap.state != TcpState::LISTEN) out.push_back({side, snap.local_port, snap.remote_port, snap.state, snap.expires});
   return out;
 }
@@ -114,7 +112,7 @@ std::vector<SocketTimerNow> SocketObserver::timers_now() {
   sample();  // a sample like any other: what it shows is in the trace too
   std::vector<SocketTimerNow> out;
   for (Side side : {Side::client, Side::server})
-    for (const auto& snap : side == Side::client ? client_snapshots_ : server_snapshots_)
+    for (const auto& snap : snapshots_[side])
       if (relevant(snap))
         out.push_back({side, snap.cookie_value(), snap.local_port, snap.remote_port, snap.state, snap.timer,
                        snap.state == TcpState::SYN_RECV && !snap.info, snap.expires});
@@ -122,7 +120,7 @@ std::vector<SocketTimerNow> SocketObserver::timers_now() {
 }
 
 std::size_t SocketObserver::destroy_timewait(Side side) {
-  auto& diag = side == Side::client ? client_ : server_;
+  auto& diag = diag_[side];
   std::size_t destroyed = 0;
   for (const auto& snap : diag.dump(family_, sys::SocketStates::connections))
     if (relevant(snap) && snap.state == TcpState::TIME_WAIT && diag.destroy(snap, family_)) ++destroyed;

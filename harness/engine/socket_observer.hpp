@@ -11,6 +11,7 @@
 #include "harness/engine/run_clock.hpp"
 #include "lastack/asio.hpp"
 #include "lastack/pending.hpp"
+#include "lastack/per_side.hpp"
 #include "harness/core/decide/quiescence.hpp"
 #include "harness/core/trace/socket_changes.hpp"
 #include "harness/sys/observe/sock_diag.hpp"
@@ -52,32 +53,30 @@ class SocketObserver {
 
   /// Every change seen, in time order.
   const std::vector<SocketEvent>& events() const { return events_; }
-  /// Every sample taken of `side`, in time order.
-  const std::vector<SocketSample>& samples(Side side) const {
-    return side == Side::client ? client_samples_ : server_samples_;
-  }
+  /// Every sample taken of each side, in time order.
+  const PerSide<std::vector<SocketSample>>& samples() const { return samples_; }
 
  private:
   void schedule();
-  void sample_side(Side side, sys::SockDiag& diag, SocketChanges& changes);
+  void sample_side(Side side);
   bool relevant(const sys::SocketSnapshot& s) const;
   /// With listening_ports_: add the ports the server side's latest dump shows listening.
   void learn_listeners(Side side);
 
   asio::io_context& io_;
   const RunClock& clock_;
-  sys::SockDiag client_, server_;
+  PerSide<sys::SockDiag> diag_;
   IpFamily family_;
   std::set<std::uint16_t> ports_;  // grows with listeners when listening_ports_
   bool listening_ports_;
   std::chrono::microseconds interval_;
   asio::steady_timer timer_;
-  SocketChanges client_changes_, server_changes_;  // each side's sockets by cookie (core/socket_changes)
+  PerSide<SocketChanges> changes_;  // each side's sockets by cookie (core/socket_changes)
   std::vector<SocketEvent> shown_;                 // the sample being taken's sockets (reused)
   std::vector<SocketEvent> events_;
-  std::vector<SocketSample> client_samples_, server_samples_;
+  PerSide<std::vector<SocketSample>> samples_;
   // The latest dump of each side (every port), reused between samples.
-  std::vector<sys::SocketSnapshot> client_snapshots_, server_snapshots_;
+  PerSide<std::vector<sys::SocketSnapshot>> snapshots_;
   bool stopped_ = false;
   bool list_all_ = false;  // the sample being taken logs every socket, changed or not
 };

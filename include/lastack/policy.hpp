@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "lastack/per_side.hpp"
 #include "lastack/roles.hpp"
 #include "lastack/tcp_state.hpp"
 
@@ -93,9 +94,9 @@ inline constexpr std::uint32_t max_concurrent_connections = 2000;
 
 /// [scenario]: what the two agents do, and the kernel settings around them.
 struct Scenario {
-  std::vector<Step> client, server;
+  PerSide<std::vector<Step>> steps;
   // [sysctl.client] / [sysctl.server] / [sysctl.both]: "net.ipv4.tcp_fin_timeout" = "5"
-  std::map<std::string, std::string> client_sysctls, server_sysctls;
+  PerSide<std::map<std::string, std::string>> sysctls;
   std::map<std::string, std::size_t> sysctl_lines;  // where each setting was written, for errors
   std::uint16_t port = 8080;
   // mtu = N: every link's MTU (1500 unless set); a larger one lets one segment carry a big chunk.

@@ -13,6 +13,7 @@
 #include "lastack/flow_tracker.hpp"
 #include "lastack/netstat.hpp"
 #include "lastack/pending.hpp"
+#include "lastack/per_side.hpp"
 #include "lastack/policy.hpp"
 #include "lastack/segment.hpp"
 #include "lastack/tcp_state.hpp"
@@ -244,7 +245,7 @@ struct Trace {
   std::string policy;
   bool ipv6 = false;
   std::string kernel;                                        // uname -r
-  std::map<std::string, std::string> client_sysctls, server_sysctls;  // values in force
+  PerSide<std::map<std::string, std::string>> sysctls;  // values in force
   std::vector<TraceEvent> events;
   std::uint64_t queue_drops = 0;
   bool every_segment = true;  // every TCP segment was queued; false: only those a rule could select
@@ -260,18 +261,18 @@ struct Trace {
   // Every sample sock_diag took of each side, changes or not, in time order: what a sampled
   // state's uncertainty is judged from (a loaded host samples far less often than it asks to).
   // Empty: not recorded (older traces, hand-made ones): the checks assume the asked-for pace.
-  std::vector<SocketSample> client_samples, server_samples;
+  PerSide<std::vector<SocketSample>> samples;
   // Each side's last sample lists every socket it showed, changed or not: a socket it does not
   // list was gone by then. false: older traces, whose last sample lists changes only.
   bool final_sample_lists_all = false;
   // TcpExtTCPTimeWaitOverflow in each endpoint namespace at the end of the run: a TIME_WAIT the
   // kernel skipped. nullopt: not read.
-  std::optional<std::uint64_t> client_timewait_overflow, server_timewait_overflow;
+  PerSide<std::optional<std::uint64_t>> timewait_overflow;
   // Each endpoint namespace's kernel counters (/proc/net/snmp and /proc/net/netstat, read from a
   // thread inside it): their change from before the agents started to run_end (the teardown's
   // own segments are left out, as on the wire). Every counter, unchanged ones too. nullopt: not
   // read (an older trace, or the files could not be read).
-  std::optional<CounterDeltas> client_counters, server_counters;
+  PerSide<std::optional<CounterDeltas>> counters;
   std::chrono::sys_time<std::chrono::nanoseconds> wall_start{};  // wall-clock time of Instant 0
   // The client namespace's addresses: what the interceptor's FlowTracker was seeded with, so a
   // reader of the trace can classify its segments again exactly as the run did.
@@ -294,7 +295,7 @@ struct Trace {
   std::vector<PendingEvidence> pending_at_end;
   // Segments each side put on the wire after run_end (the kernel counted them before the counters
   // were read, the trace leaves them out with the teardown): how far a count may exceed the wire.
-  std::uint64_t client_segments_after_end = 0, server_segments_after_end = 0;
+  PerSide<std::uint64_t> segments_after_end;  // 0 each unless set
   // When the run ended and its teardown began (the apps were stopped after this, still observed
   // until observed_until; segments entering wire later are left out). nullopt: observed_until.
   std::optional<Instant> run_end;

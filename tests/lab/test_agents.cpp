@@ -72,8 +72,8 @@ class AgentRun {
     config.endpoint = {asio::ip::make_address_v4("127.0.0.1"), port};
     config.in_namespace = [](const std::function<void()>& fn) { sys::in_netns(lab_namespace(), fn); };
     config.now = [this] { return now(); };
-    auto& events = side == Side::client ? client_events : server_events;
-    config.on_event = [&events](const AppEvent& e) { events.push_back(e); };
+    auto& side_events = events[side];
+    config.on_event = [&side_events](const AppEvent& e) { side_events.push_back(e); };
     agents_.push_back(std::make_unique<Agent>(io_, std::move(config)));
     return *agents_.back();
   }
@@ -111,7 +111,7 @@ class AgentRun {
     return list;
   }
 
-  std::vector<AppEvent> client_events, server_events;
+  PerSide<std::vector<AppEvent>> events;
 
  private:
   asio::io_context io_;
@@ -142,9 +142,9 @@ TEST_CASE("a client's bytes and close reach the server as data then eof") {
   auto& client = run.add(Side::client, {connect_step(), send_step(1000), close_step()}, port);
   REQUIRE(run.run() == 2);
 
-  CHECK(AgentRun::outcomes(run.client_events) ==
+  CHECK(AgentRun::outcomes(run.events.client) ==
         Outcomes{{"connect", "ok", 0}, {"send 1000", "ok", 1000}, {"close", "ok", 0}});
-  CHECK(AgentRun::outcomes(run.server_events) ==
+  CHECK(AgentRun::outcomes(run.events.server) ==
         Outcomes{{"accept", "ok", 0}, {"recv-until-eof", "eof", 1000}, {"close", "ok", 0}});
   CHECK(client.bytes_sent() == 1000);
   CHECK(server.bytes_received() == 1000);
@@ -167,14 +167,14 @@ TEST_CASE("each AppEvent carries its side and a time from the run's clock, in st
   REQUIRE(run.run() == 2);
   const Instant after = run.now();
 
-  REQUIRE(run.client_events.size() == 3);
-  for (const auto& e : run.client_events) {
+  REQUIRE(run.events.client.size() == 3);
+  for (const auto& e : run.events.client) {
     CHECK(e.side == Side::client);
     CHECK(e.at >= before);
     CHECK(e.at <= after);
   }
-  CHECK(run.client_events[2].at - run.client_events[0].at >= 20ms);
-  for (const auto& e : run.server_events) CHECK(e.side == Side::server);
+  CHECK(run.events.client[2].at - run.events.client[0].at >= 20ms);
+  for (const auto& e : run.events.server) CHECK(e.side == Side::server);
 }
 
 TEST_CASE("recv N reads exactly N bytes and leaves the rest for the next step") {
@@ -184,7 +184,7 @@ TEST_CASE("recv N reads exactly N bytes and leaves the rest for the next step") 
   run.add(Side::client, {connect_step(), send_step(1000), close_step()}, port);
   REQUIRE(run.run() == 2);
 
-  CHECK(AgentRun::outcomes(run.server_events) == Outcomes{{"accept", "ok", 0},
+  CHECK(AgentRun::outcomes(run.events.server) == Outcomes{{"accept", "ok", 0},
                                                           {"recv 400", "ok", 400},
                                                           {"recv 600", "ok", 600},
                                                           {"recv-until-eof", "eof", 0},
@@ -200,7 +200,7 @@ TEST_CASE("recv N reports eof with the bytes read when the peer closes first") {
   REQUIRE(run.run() == 2);
 
   // A short read is a failure: the send is skipped, the close still runs.
-  CHECK(AgentRun::outcomes(run.server_events) ==
+  CHECK(AgentRun::outcomes(run.events.server) ==
         Outcomes{{"accept", "ok", 0}, {"recv 1000", "eof", 300}, {"close", "ok", 0}});
   CHECK(server.failed());
   CHECK(server.done());
@@ -213,10 +213,10 @@ TEST_CASE("a client abort makes the server's read fail with ECONNRESET") {
   run.add(Side::client, {connect_step(), send_step(100), sleep_step(50ms), abort_step()}, port);
   REQUIRE(run.run() == 2);
 
-  CHECK(AgentRun::outcomes(run.client_events) ==
+  CHECK(AgentRun::outcomes(run.events.client) ==
         Outcomes{{"connect", "ok", 0}, {"send 100", "ok", 100}, {"sleep 50ms", "ok", 0}, {"abort", "ok", 0}});
   // The bytes before the RST were read; the RST itself surfaces as ECONNRESET, and close still runs.
-  CHECK(AgentRun::outcomes(run.server_events) ==
+  CHECK(AgentRun::outcomes(run.events.server) ==
         Outcomes{{"accept", "ok", 0}, {"recv-until-eof", "ECONNRESET", 100}, {"close", "ok", 0}});
   CHECK(server.bytes_received() == 100);
 }
@@ -229,9 +229,9 @@ TEST_CASE("closing with unread data makes the kernel send RST, and the peer sees
   auto& client = run.add(Side::client, {connect_step(), send_step(1000), recv_until_eof_step(), close_step()}, port);
   REQUIRE(run.run() == 2);
 
-  CHECK(AgentRun::outcomes(run.server_events) ==
+  CHECK(AgentRun::outcomes(run.events.server) ==
         Outcomes{{"accept", "ok", 0}, {"sleep 50ms", "ok", 0}, {"close", "ok", 0}});
-  CHECK(AgentRun::outcomes(run.client_events) == Outcomes{{"connect", "ok", 0},
+  CHECK(AgentRun::outcomes(run.events.client) == Outcomes{{"connect", "ok", 0},
                                                           {"send 1000", "ok", 1000},
                                                           {"recv-until-eof", "ECONNRESET", 0},
                                                           {"close", "ok", 0}});
@@ -243,7 +243,7 @@ TEST_CASE("connecting to a port with no listener fails with ECONNREFUSED and ski
   auto& client = run.add(Side::client, {connect_step(), send_step(10), close_step()}, fresh_port());
   REQUIRE(run.run() == 1);
 
-  CHECK(AgentRun::outcomes(run.client_events) == Outcomes{{"connect", "ECONNREFUSED", 0}, {"close", "ok", 0}});
+  CHECK(AgentRun::outcomes(run.events.client) == Outcomes{{"connect", "ECONNREFUSED", 0}, {"close", "ok", 0}});
   CHECK(client.failed());
   CHECK(client.bytes_sent() == 0);
   // The SYN's source port is known even though the connection never existed.
@@ -257,11 +257,11 @@ TEST_CASE("after shutdown-write the client still receives what the server sends"
   auto& client = run.add(Side::client, {connect_step(), shutdown_write_step(), recv_until_eof_step(), close_step()}, port);
   REQUIRE(run.run() == 2);
 
-  CHECK(AgentRun::outcomes(run.client_events) == Outcomes{{"connect", "ok", 0},
+  CHECK(AgentRun::outcomes(run.events.client) == Outcomes{{"connect", "ok", 0},
                                                           {"shutdown-write", "ok", 0},
                                                           {"recv-until-eof", "eof", 500},
                                                           {"close", "ok", 0}});
-  CHECK(AgentRun::outcomes(run.server_events) == Outcomes{
+  CHECK(AgentRun::outcomes(run.events.server) == Outcomes{
                                                      {"accept", "ok", 0},
                                                      {"recv-until-eof", "eof", 0},
                                                      {"send 500", "ok", 500},
@@ -277,14 +277,14 @@ TEST_CASE("sending after the peer reset fails with ECONNRESET or EPIPE") {
   auto& client = run.add(Side::client, {connect_step(), sleep_step(100ms), send_step(1000), close_step()}, port);
   REQUIRE(run.run() == 2);
 
-  REQUIRE(run.client_events.size() == 4);
-  const auto& send = run.client_events[2];
+  REQUIRE(run.events.client.size() == 4);
+  const auto& send = run.events.client[2];
   CHECK(send.step == "send 1000");
   CHECK((send.outcome == "ECONNRESET" || send.outcome == "EPIPE"));
   CHECK(send.bytes == 0);
   CHECK(client.bytes_sent() == 0);
-  CHECK(run.client_events[3].outcome == "ok");  // close after the error still runs
-  CHECK(AgentRun::outcomes(run.server_events) == Outcomes{{"accept", "ok", 0}, {"abort", "ok", 0}});
+  CHECK(run.events.client[3].outcome == "ok");  // close after the error still runs
+  CHECK(AgentRun::outcomes(run.events.server) == Outcomes{{"accept", "ok", 0}, {"abort", "ok", 0}});
 }
 
 TEST_CASE("a sleep step lasts at least its duration") {
@@ -293,8 +293,8 @@ TEST_CASE("a sleep step lasts at least its duration") {
   const Instant before = run.now();
   REQUIRE(run.run() == 1);
 
-  REQUIRE(AgentRun::outcomes(run.client_events) == Outcomes{{"sleep 80ms", "ok", 0}});
-  CHECK(run.client_events[0].at - before >= 80ms);
+  REQUIRE(AgentRun::outcomes(run.events.client) == Outcomes{{"sleep 80ms", "ok", 0}});
+  CHECK(run.events.client[0].at - before >= 80ms);
   CHECK(client.done());
 }
 
@@ -304,7 +304,7 @@ TEST_CASE("in-process exit and a wrong-side step are reported as unsupported") {
   REQUIRE(run.run() == 1);
 
   // exit still runs after a failed step (a dying process dies either way), and in-process it cannot.
-  CHECK(AgentRun::outcomes(run.client_events) ==
+  CHECK(AgentRun::outcomes(run.events.client) ==
         Outcomes{{"accept", "unsupported", 0}, {"close", "ok", 0}, {"exit", "unsupported", 0}});
   CHECK(client.failed());
 }
@@ -318,9 +318,9 @@ TEST_CASE("stop() reports the pending step as aborted and does not call on_done"
   CHECK(run.run(300ms) == 0);
 
   CHECK(run.now() - before < 5s);
-  CHECK(AgentRun::outcomes(run.client_events) ==
+  CHECK(AgentRun::outcomes(run.events.client) ==
         Outcomes{{"connect", "ok", 0}, {"send 10", "ok", 10}, {"sleep 10000ms", "aborted", 0}});
-  CHECK(AgentRun::outcomes(run.server_events) ==
+  CHECK(AgentRun::outcomes(run.events.server) ==
         Outcomes{{"accept", "ok", 0}, {"recv-until-eof", "aborted", 10}});
   CHECK_FALSE(client.done());
   CHECK_FALSE(server.done());
@@ -346,13 +346,13 @@ TEST_CASE("a server takes one connection: after its accept, a second client is r
   REQUIRE(run.run() == 3);
   server.prepare();  // already listened once: must not listen again
 
-  const auto clients = AgentRun::outcomes(run.client_events);
+  const auto clients = AgentRun::outcomes(run.events.client);
   CHECK(std::count(clients.begin(), clients.end(), Outcome{"connect", "ok", 0}) == 1);
   CHECK(std::count(clients.begin(), clients.end(), Outcome{"connect", "ECONNREFUSED", 0}) == 1);
   AgentRun late;
   late.add(Side::client, {connect_step()}, port);
   REQUIRE(late.run() == 1);
-  CHECK(AgentRun::outcomes(late.client_events) == Outcomes{{"connect", "ECONNREFUSED", 0}});
+  CHECK(AgentRun::outcomes(late.events.client) == Outcomes{{"connect", "ECONNREFUSED", 0}});
 }
 
 TEST_CASE("a destroyed agent's pending handlers do nothing") {

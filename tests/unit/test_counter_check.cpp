@@ -57,7 +57,7 @@ CounterExpect counter(Side side, std::string name, std::optional<std::int64_t> c
 Trace paws_trace() {
   Trace t;
   t.policy = "t";
-  t.server_counters = CounterDeltas{{"TcpExt.PAWSEstab", 3}, {"Tcp.OutRsts", 1}, {"Tcp.InSegs", 9},
+  t.counters.server = CounterDeltas{{"TcpExt.PAWSEstab", 3}, {"Tcp.OutRsts", 1}, {"Tcp.InSegs", 9},
                                     {"TcpExt.TWKilled", 0}, {"Ip.InReceives", 9}};
   return t;
 }
@@ -161,7 +161,7 @@ TEST_CASE("a counter check is judged once for the whole run, however many connec
   second.info.connection = 1;
   second.at = ms(2);
   t.events.emplace_back(second);
-  t.server_counters = paws_trace().server_counters;
+  t.counters.server = paws_trace().counters.server;
   const auto results = check_expectations(t, {counter(server, "TcpExt.PAWSEstab", 3)});
   REQUIRE(results.size() == 1);
   CHECK(results.front().name == "counter server TcpExt.PAWSEstab");
@@ -178,24 +178,24 @@ TEST_CASE("the trace carries each side's counters through JSON, absent means not
   CHECK(header["kernel_counters"]["server"]["TcpExt.TWKilled"] == 0);  // unchanged ones are kept
   std::istringstream in(out.str());
   const Trace back = read_trace_jsonl(in, "t.jsonl");
-  CHECK_FALSE(back.client_counters);
-  REQUIRE(back.server_counters);
-  CHECK(*back.server_counters == *t.server_counters);
+  CHECK_FALSE(back.counters.client);
+  REQUIRE(back.counters.server);
+  CHECK(*back.counters.server == *t.counters.server);
 
   Trace negative;
-  negative.client_counters = CounterDeltas{{"Tcp.CurrEstab", -1}};
+  negative.counters.client = CounterDeltas{{"Tcp.CurrEstab", -1}};
   std::ostringstream neg_out;
   write_jsonl(negative, {}, neg_out);
   std::istringstream neg_in(neg_out.str());
-  CHECK(read_trace_jsonl(neg_in, "t.jsonl").client_counters == negative.client_counters);
+  CHECK(read_trace_jsonl(neg_in, "t.jsonl").counters.client == negative.counters.client);
 
   std::ostringstream old_out;
   write_jsonl(Trace{}, {}, old_out);  // neither read (an older trace): no field at all
   CHECK(old_out.str().find("kernel_counters") == std::string::npos);
   std::istringstream old_in(old_out.str());
   const Trace old = read_trace_jsonl(old_in, "t.jsonl");
-  CHECK_FALSE(old.client_counters);
-  CHECK_FALSE(old.server_counters);
+  CHECK_FALSE(old.counters.client);
+  CHECK_FALSE(old.counters.server);
 }
 
 TEST_CASE("a recorded counter that is not an integer is rejected at its line") {
@@ -226,7 +226,7 @@ TEST_CASE("the ladder and the HTML page end with each side's changed TCP counter
   const std::string html = render_html_report(t, {}, {"t", "summary", "t.toml"});
   CHECK_THAT(html, Contains("<p class=\"counters\">server kernel counters: Tcp.OutRsts +1, TcpExt.PAWSEstab +3</p>"));
   Trace quiet;
-  quiet.client_counters = CounterDeltas{{"Tcp.OutRsts", 0}, {"Ip.InReceives", 4}};
+  quiet.counters.client = CounterDeltas{{"Tcp.OutRsts", 0}, {"Ip.InReceives", 4}};
   CHECK_THAT(render_ladder(quiet), Contains("client kernel counters: no TCP counter changed beyond routine traffic\n"));
   CHECK(render_ladder(Trace{}).find("kernel counters") == std::string::npos);  // an older trace says nothing
 }

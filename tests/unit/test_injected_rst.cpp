@@ -41,7 +41,7 @@ TraceBuilder clean_close(bool timewait_sampled) {
 TraceBuilder traced_close() {
   TraceBuilder b = clean_close(false);
   b.trace.kernel_source = KernelSource::traced;
-  b.trace.client_counters = CounterDeltas{{"TcpExt.TCPTimeWaitOverflow", 0}};
+  b.trace.counters.client = CounterDeltas{{"TcpExt.TCPTimeWaitOverflow", 0}};
   for (TraceEvent& e : b.trace.events)
     if (auto* s = std::get_if<SocketEvent>(&e); s && s->side == client) s->cookie = 7;
   return b;

@@ -31,7 +31,7 @@ constexpr Side client = Side::client, server = Side::server;
 Trace traced_client_close(StateChange::Facts facts, S from = S::FIN_WAIT2) {
   TraceBuilder b;
   b.trace.kernel_source = KernelSource::traced;
-  b.trace.client_counters = CounterDeltas{{"TcpExt.TCPTimeWaitOverflow", 0}};
+  b.trace.counters.client = CounterDeltas{{"TcpExt.TCPTimeWaitOverflow", 0}};
   b.wire(0.0, client, "S", 0, 0, 0, {Role::syn});
   b.wire(0.1, server, "S.", 0, 1, 0, {Role::syn_ack});
   b.state(0.0, client, S::CLOSE, S::SYN_SENT).cookie = 7;
@@ -109,8 +109,8 @@ TEST_CASE("a FIN the kernel had not accepted at the close leaves a FIN_WAIT_2 ti
 
 TEST_CASE("the counters decide a skipped TIME_WAIT, and say so") {
   Trace t = traced_client_close({0, true, true});
-  t.client_counters = CounterDeltas{{"TcpExt.TCPTimeWaitOverflow", 1}, {"TcpExt.TW", 0}, {"TcpExt.TWKilled", 0}};
-  t.server_counters = CounterDeltas{{"TcpExt.TW", 0}, {"TcpExt.TWKilled", 0}};  // no socket of its own here
+  t.counters.client = CounterDeltas{{"TcpExt.TCPTimeWaitOverflow", 1}, {"TcpExt.TW", 0}, {"TcpExt.TWKilled", 0}};
+  t.counters.server = CounterDeltas{{"TcpExt.TW", 0}, {"TcpExt.TWKilled", 0}};  // no socket of its own here
   TimeWaitExpect x;
   x.entered_by = std::vector<Side>{};
   const auto r = check_timewait(t, x);
@@ -127,8 +127,8 @@ TEST_CASE("sampled, no timewait socket made (TcpExt.TW and TWKilled +0) decides 
   TimeWaitExpect x;
   x.entered_by = std::vector<Side>{};
   CHECK(check_timewait(t, x).outcome == Outcome::not_checked);  // sampled, nothing else says
-  t.client_counters = CounterDeltas{{"TcpExt.TW", 0}, {"TcpExt.TWKilled", 0}};
-  t.server_counters = CounterDeltas{{"TcpExt.TW", 0}, {"TcpExt.TWKilled", 0}};
+  t.counters.client = CounterDeltas{{"TcpExt.TW", 0}, {"TcpExt.TWKilled", 0}};
+  t.counters.server = CounterDeltas{{"TcpExt.TW", 0}, {"TcpExt.TWKilled", 0}};
   const auto r = check_timewait(t, x);
   CHECK(r.passed());
   CHECK_THAT(r.saw, Contains("TcpExt.TW +0 and TcpExt.TWKilled +0"));
@@ -138,7 +138,7 @@ TEST_CASE("sampled, no timewait socket made (TcpExt.TW and TWKilled +0) decides 
 
 TEST_CASE("a TIME_WAIT restart 60 ms after entry shows in the expiry, a steady countdown does not") {
   TraceBuilder b;
-  b.trace.client_samples = {{ms(10), ms(10.1)}, {ms(70), ms(70.1)}};
+  b.trace.samples.client = {{ms(10), ms(10.1)}, {ms(70), ms(70.1)}};
   b.socket(10, client, S::TIME_WAIT, 0, 60000).cookie = 3;
   SocketEvent& later = b.socket(70, client, S::TIME_WAIT, 0, 60000);
   later.cookie = 3;
@@ -153,7 +153,7 @@ TEST_CASE("a TIME_WAIT restart 60 ms after entry shows in the expiry, a steady c
 
 TEST_CASE("an expiry that moves earlier is a contradiction the sources-agree check names") {
   Trace t = traced_client_close({0, true, true});
-  t.client_samples = {{ms(53), ms(53.1)}, {ms(100), ms(100.1)}};
+  t.samples.client = {{ms(53), ms(53.1)}, {ms(100), ms(100.1)}};
   TraceBuilder b;
   b.trace = t;
   b.socket(53, client, S::TIME_WAIT, 0, 60000).cookie = 7;
@@ -174,13 +174,13 @@ TEST_CASE("SYN gaps capped by tcp_rto_max_ms back off as the kernel does, and fa
   b.wire(1006, client, "S", 0, 0, 0, {Role::syn, Role::retransmission}, Fate::dropped);
   b.wire(2030, client, "S", 0, 0, 0, {Role::syn, Role::retransmission}, Fate::dropped);
   b.wire(3054, client, "S", 0, 0, 0, {Role::syn, Role::retransmission});
-  b.trace.client_sysctls = {{"net.ipv4.tcp_syn_linear_timeouts", "0"}, {"net.ipv4.tcp_rto_max_ms", "1000"}};
+  b.trace.sysctls.client = {{"net.ipv4.tcp_syn_linear_timeouts", "0"}, {"net.ipv4.tcp_rto_max_ms", "1000"}};
   std::vector<const WireEvent*> chain;
   for (const WireEvent* w : wire_events(b.trace)) chain.push_back(w);
   const std::vector<Duration> gaps{Millis(1006), Millis(1024), Millis(1024)};
   CHECK(judge_gap(b.trace, chain, gaps, 1).ok);
   CHECK_THAT(judge_gap(b.trace, chain, gaps, 1).rule, Contains("capped at tcp_rto_max_ms"));
-  b.trace.client_sysctls.erase("net.ipv4.tcp_rto_max_ms");
+  b.trace.sysctls.client.erase("net.ipv4.tcp_rto_max_ms");
   const GapVerdict doubling = judge_gap(b.trace, chain, gaps, 1);
   CHECK_FALSE(doubling.ok);
   CHECK_THAT(doubling.problem, Contains("gap 2 is 1024 ms, not 2012 ms"));
@@ -202,11 +202,11 @@ TEST_CASE("traced, a thin stream keeping its RTO is legal only with tcp_thin_lin
   std::vector<const WireEvent*> chain;
   for (const WireEvent* w : wire_events(b.trace)) chain.push_back(w);
   const std::vector<Duration> gaps{Millis(206), Millis(208)};
-  b.trace.client_sysctls = {{"net.ipv4.tcp_thin_linear_timeouts", "0"}};
+  b.trace.sysctls.client = {{"net.ipv4.tcp_thin_linear_timeouts", "0"}};
   const GapVerdict off = judge_gap(b.trace, chain, gaps, 1);
   CHECK_FALSE(off.ok);
   CHECK_THAT(off.problem, Contains("kept its RTO at 204 ms") && Contains("its settings do not allow"));
-  b.trace.client_sysctls = {{"net.ipv4.tcp_thin_linear_timeouts", "1"}};
+  b.trace.sysctls.client = {{"net.ipv4.tcp_thin_linear_timeouts", "1"}};
   CHECK(judge_gap(b.trace, chain, gaps, 1).ok);
 }
 
@@ -265,7 +265,7 @@ TEST_CASE("traced, only what the kernel retransmitted is labelled a retransmissi
 
 TEST_CASE("sources-agree: a retransmission the counter counted but no event reported is a harness error") {
   Trace t = traced_client_close({0, true, true});
-  t.client_counters = CounterDeltas{{"Tcp.RetransSegs", 1}, {"TcpExt.TCPRetransFail", 0}, {"Tcp.OutRsts", 0},
+  t.counters.client = CounterDeltas{{"Tcp.RetransSegs", 1}, {"TcpExt.TCPRetransFail", 0}, {"Tcp.OutRsts", 0},
                                     {"Tcp.PassiveOpens", 0}, {"TcpExt.TW", 1}, {"TcpExt.TWKilled", 0},
                                     {"TcpExt.TCPTimeWaitOverflow", 0}};
   const auto r = check_sources_agree(t);
@@ -273,9 +273,9 @@ TEST_CASE("sources-agree: a retransmission the counter counted but no event repo
   CHECK(r.harness);
   CHECK_THAT(r.saw, Contains("client retransmissions: Tcp.RetransSegs - TcpExt.TCPRetransFail +1") &&
                         Contains("retransmission events that left (SYN-ACKs included): 0"));
-  (*t.client_counters)["Tcp.RetransSegs"] = 0;
+  (*t.counters.client)["Tcp.RetransSegs"] = 0;
   CHECK(check_sources_agree(t).passed());
-  (*t.client_counters)["TcpExt.TW"] = 0;  // the close handed over, yet no timewait socket was counted
+  (*t.counters.client)["TcpExt.TW"] = 0;  // the close handed over, yet no timewait socket was counted
   CHECK_THAT(check_sources_agree(t).saw, Contains("client timewait sockets"));
 }
 
@@ -293,7 +293,7 @@ CounterDeltas agreeing_client_counters() {
 // The client's close as the kernel reported it, with its change `n` (0-based) taken out.
 Trace without_state_change(std::size_t n) {
   Trace t = traced_client_close({0, true, true});
-  t.client_counters = agreeing_client_counters();
+  t.counters.client = agreeing_client_counters();
   std::size_t seen = 0;
   std::erase_if(t.events, [&](const TraceEvent& e) { return std::holds_alternative<StateChange>(e) && seen++ == n; });
   return t;
@@ -316,8 +316,8 @@ TEST_CASE("sources-agree: a socket's changes that skip a state are changes the o
 TEST_CASE("sources-agree: a reset close needs its received reset, and Tcp.EstabResets counts such closes") {
   TraceBuilder b;
   b.trace.kernel_source = KernelSource::traced;
-  b.trace.client_counters = agreeing_client_counters();
-  (*b.trace.client_counters)["TcpExt.TW"] = 0;
+  b.trace.counters.client = agreeing_client_counters();
+  (*b.trace.counters.client)["TcpExt.TW"] = 0;
   b.state(0.0, client, S::CLOSE, S::SYN_SENT).cookie = 7;
   b.state(0.15, client, S::SYN_SENT, S::ESTABLISHED).cookie = 7;
   StateChange& close = b.state(5.0, client, S::ESTABLISHED, S::CLOSE);
@@ -327,11 +327,11 @@ TEST_CASE("sources-agree: a reset close needs its received reset, and Tcp.EstabR
   Trace t = b.trace;
   CHECK_THAT(check_sources_agree(t).saw, Contains("client received resets: socket 7") &&
                                              Contains("client connection resets: Tcp.EstabResets +0"));
-  (*t.client_counters)["Tcp.EstabResets"] = 1;
+  (*t.counters.client)["Tcp.EstabResets"] = 1;
   KernelReset& received = b.reset(4.99, client, S::ESTABLISHED, false);
   received.cookie = 7;
   sort_by_time(b.trace);
-  b.trace.client_counters = t.client_counters;
+  b.trace.counters.client = t.counters.client;
   CHECK(check_sources_agree(b.trace).passed());
 }
 
@@ -341,7 +341,7 @@ TEST_CASE("only the observer's own misses make a run worth repeating, never a ca
   t.events.emplace_back(LabEvent{Instant{}, "harness error: the BPF ring buffer lost 3 kernel events",
                                  LabEventKind::observer_missed});
   CHECK(observer_misses_only(t) == std::vector<std::string>{"harness error: the BPF ring buffer lost 3 kernel events"});
-  (*t.client_counters)["Tcp.RetransSegs"] = 2;  // the counter above the events: missed too
+  (*t.counters.client)["Tcp.RetransSegs"] = 2;  // the counter above the events: missed too
   CHECK(observer_misses_only(t).size() == 2);
   t.events.emplace_back(LabEvent{Instant{}, "harness error: the capture dropped a segment", LabEventKind::harness_error});
   CHECK(observer_misses_only(t).empty());
@@ -352,7 +352,7 @@ TEST_CASE("a segment count overstated by a SYN-ACK retransmission the observer m
   b.trace.kernel_source = KernelSource::traced;
   b.trace.whole_wire = true;
   // Both SYN-ACKs count in Tcp.OutSegs, the second in Tcp.RetransSegs too; no event reported it.
-  b.trace.server_counters = CounterDeltas{{"Tcp.RetransSegs", 1}, {"TcpExt.TCPRetransFail", 0}, {"Tcp.OutSegs", 2}};
+  b.trace.counters.server = CounterDeltas{{"Tcp.RetransSegs", 1}, {"TcpExt.TCPRetransFail", 0}, {"Tcp.OutSegs", 2}};
   b.wire(0.0, client, "S", 0, 0, 0, {Role::syn});
   b.wire(0.1, server, "S.", 0, 1, 0, {Role::syn_ack});
   b.wire(1000.1, server, "S.", 0, 1, 0, {Role::syn_ack});
@@ -362,7 +362,7 @@ TEST_CASE("a segment count overstated by a SYN-ACK retransmission the observer m
   CHECK(found[1].fact == "segments");
   CHECK(found[1].observer_missed);
   CHECK(observer_misses_only(b.trace).size() == 2);
-  (*b.trace.server_counters)["Tcp.OutSegs"] = 3;  // one more than a missed event explains: the wire lost one
+  (*b.trace.counters.server)["Tcp.OutSegs"] = 3;  // one more than a missed event explains: the wire lost one
   CHECK_FALSE(disagreements(b.trace).back().observer_missed);
   CHECK(observer_misses_only(b.trace).empty());
 }
@@ -375,7 +375,7 @@ TEST_CASE("sampled, a side whose counters counted retransmissions leaves claims 
   x.segment.segment = Role::second_fin;
   x.segment.from = server;
   x.count = 1;
-  t.server_counters = CounterDeltas{{"Tcp.RetransSegs", 1}};
+  t.counters.server = CounterDeltas{{"Tcp.RetransSegs", 1}};
   auto r = check_retransmitted(t, x);
   CHECK(r.outcome == Outcome::not_checked);
   CHECK_THAT(r.saw, Contains("the server's kernel counted 1 retransmission (Tcp.RetransSegs)"));
@@ -399,16 +399,16 @@ TEST_CASE("sampled, counters that say a side retransmitted nothing take the wire
   b.wire(0.0, server, "S", 0, 0, 0, {Role::syn});
   b.wire(0.1, client, "S.", 0, 1, 0, {Role::syn_ack, Role::retransmission});
   b.wire(0.1, server, "S.", 0, 1, 0, {Role::syn_ack, Role::retransmission});
-  b.trace.client_counters = CounterDeltas{{"Tcp.RetransSegs", 0}};
+  b.trace.counters.client = CounterDeltas{{"Tcp.RetransSegs", 0}};
   SegmentsExpect s;
   s.segment.segment = Role::syn_ack;
   s.with = Role::retransmission;
   s.count = 0;
   CHECK(check_segments(b.trace, s).outcome == Outcome::not_checked);  // the server's counters unread
-  b.trace.server_counters = CounterDeltas{{"Tcp.RetransSegs", 0}};
+  b.trace.counters.server = CounterDeltas{{"Tcp.RetransSegs", 0}};
   CHECK(check_segments(b.trace, s).outcome == Outcome::fail);  // labels not yet taken
   label_retransmissions(b.trace);
   CHECK(check_segments(b.trace, s).passed());
-  b.trace.server_counters = CounterDeltas{{"Tcp.RetransSegs", 1}};
+  b.trace.counters.server = CounterDeltas{{"Tcp.RetransSegs", 1}};
   CHECK(check_segments(b.trace, s).outcome == Outcome::not_checked);
 }

@@ -271,7 +271,7 @@ TEST_CASE("timewait-only-active-closers does not judge an active closer never sa
 TEST_CASE("timewait-only-active-closers passes a traced active closer whose TIME_WAIT the counter says was skipped") {
   TraceBuilder b;
   b.trace.kernel_source = KernelSource::traced;
-  b.trace.client_counters = CounterDeltas{{"TcpExt.TCPTimeWaitOverflow", 1}};
+  b.trace.counters.client = CounterDeltas{{"TcpExt.TCPTimeWaitOverflow", 1}};
   b.state(1, client, TcpState::ESTABLISHED, TcpState::FIN_WAIT1);
   b.state(2, client, TcpState::FIN_WAIT1, TcpState::FIN_WAIT2);
   b.state(3, client, TcpState::FIN_WAIT2, TcpState::CLOSE).facts = StateChange::Facts{0, true, true};

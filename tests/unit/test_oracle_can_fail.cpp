@@ -65,8 +65,8 @@ Trace traced_close() {
   std::stable_sort(t.events.begin(), t.events.end(),
                    [](const TraceEvent& a, const TraceEvent& c) { return event_time(a) < event_time(c); });
   t.kernel_source = KernelSource::traced;
-  t.client_timewait_overflow = 0;
-  t.server_timewait_overflow = 0;
+  t.timewait_overflow.client = 0;
+  t.timewait_overflow.server = 0;
   return t;
 }
 
@@ -273,7 +273,7 @@ TEST_CASE("retransmission-backoff allows tcp_syn_linear_timeouts for an active S
   const auto linear = invariant(b.trace, "retransmission-backoff");  // default: 4 linear
   CHECK(linear.passed());
   CHECK_THAT(linear.saw, Contains("tcp_syn_linear_timeouts 4"));
-  b.trace.client_sysctls["net.ipv4.tcp_syn_linear_timeouts"] = "0";
+  b.trace.sysctls.client["net.ipv4.tcp_syn_linear_timeouts"] = "0";
   CHECK(invariant(b.trace, "retransmission-backoff").outcome == Outcome::fail);
 }
 
@@ -319,11 +319,11 @@ TEST_CASE("legal-states: a sampled jump over states is not checked, never a sile
 TEST_CASE("timewait-only-active-closers: traced, the close decides TIME_WAIT, overflow unknown is not checked") {
   CHECK(invariant(traced_close(), "timewait-only-active-closers").passed());
   Trace t = traced_close();
-  t.client_timewait_overflow.reset();
+  t.timewait_overflow.client.reset();
   const auto r = invariant(t, "timewait-only-active-closers");
   CHECK(r.outcome == Outcome::not_checked);
   CHECK_THAT(r.saw, Contains("TIME_WAIT overflow counter was not read"));
-  t.client_timewait_overflow = 1;  // one hand-over, no timewait socket sampled, one overflow: it skipped
+  t.timewait_overflow.client = 1;  // one hand-over, no timewait socket sampled, one overflow: it skipped
   CHECK_THAT(invariant(t, "timewait-only-active-closers").saw,
              Contains("client closed first, no TIME_WAIT, skipped TIME_WAIT (TcpExt.TCPTimeWaitOverflow counted it)"));
 }

@@ -60,7 +60,7 @@ TEST_CASE("every sysctl a shipped policy sets overrides a pinned one", "[pinned]
     std::stringstream text;
     text << in.rdbuf();
     const Policy p = parse_policy(text.str(), entry.path().string());
-    for (const auto* settings : {&p.scenario.client_sysctls, &p.scenario.server_sysctls})
+    for (const auto* settings : {&p.scenario.sysctls.client, &p.scenario.sysctls.server})
       for (const auto& [name, value] : *settings) {
         INFO(entry.path().filename().string() << ": " << name);
         CHECK(find_pinned_sysctl(name) != nullptr);

@@ -223,22 +223,22 @@ restarted = true
   CHECK(p.file == "drop.toml");
 
   const Scenario& s = p.scenario;
-  REQUIRE(s.client.size() == 3);
-  CHECK(s.client[1].kind == StepKind::send);
-  CHECK(s.client[1].bytes == 1000);
-  CHECK(s.client[1].text == "send 1000");
-  CHECK(s.client[1].line == 9);
-  REQUIRE(s.server.size() == 4);
-  CHECK(s.server[1].kind == StepKind::recv_until_eof);
-  CHECK(s.server[2].kind == StepKind::sleep);
-  CHECK(s.server[2].duration == 50ms);
-  CHECK(s.server[2].line == 13);
+  REQUIRE(s.steps.client.size() == 3);
+  CHECK(s.steps.client[1].kind == StepKind::send);
+  CHECK(s.steps.client[1].bytes == 1000);
+  CHECK(s.steps.client[1].text == "send 1000");
+  CHECK(s.steps.client[1].line == 9);
+  REQUIRE(s.steps.server.size() == 4);
+  CHECK(s.steps.server[1].kind == StepKind::recv_until_eof);
+  CHECK(s.steps.server[2].kind == StepKind::sleep);
+  CHECK(s.steps.server[2].duration == 50ms);
+  CHECK(s.steps.server[2].line == 13);
   CHECK(s.port == 9090);
   CHECK(s.settle == 1000ms);
   CHECK(s.timeout == 20000ms);
-  CHECK(s.client_sysctls == std::map<std::string, std::string>{{"net.ipv4.tcp_fin_timeout", "5"},
+  CHECK(s.sysctls.client == std::map<std::string, std::string>{{"net.ipv4.tcp_fin_timeout", "5"},
                                                                {"net.ipv4.tcp_timestamps", "0"}});
-  CHECK(s.server_sysctls == std::map<std::string, std::string>{
+  CHECK(s.sysctls.server == std::map<std::string, std::string>{
                                 {"net.ipv4.tcp_congestion_control", "reno"}, {"net.ipv4.tcp_timestamps", "0"}});
 
   REQUIRE(p.faults.size() == 4);
@@ -322,7 +322,7 @@ TEST_CASE("optional fields take their defaults") {
   CHECK(p.scenario.port == 8080);
   CHECK(p.scenario.settle == 500ms);
   CHECK(p.scenario.timeout == 15000ms);
-  CHECK(p.scenario.client_sysctls.empty());
+  CHECK(p.scenario.sysctls.client.empty());
   REQUIRE(p.faults.size() == 1);
   CHECK(p.faults[0].nth == 1);
   CHECK_FALSE(p.faults[0].count);
@@ -347,7 +347,7 @@ TEST_CASE("field names may use underscores instead of dashes") {
 
 TEST_CASE("unquoted dotted sysctl keys are read as the full name") {
   const Policy p = parse_policy(policy_with("[sysctl.client]\nnet.ipv4.tcp_syn_retries = 2\n"), "t.toml");
-  CHECK(p.scenario.client_sysctls == std::map<std::string, std::string>{{"net.ipv4.tcp_syn_retries", "2"}});
+  CHECK(p.scenario.sysctls.client == std::map<std::string, std::string>{{"net.ipv4.tcp_syn_retries", "2"}});
 }
 
 TEST_CASE("each sysctl remembers the line it was written on, for the kernel's errors") {
@@ -365,7 +365,7 @@ TEST_CASE("every step of the agent grammar parses") {
       "client = [\"connect\", \"send 5\", \"recv 7\", \"shutdown-write\", \"recv-until-eof\", \"abort\"]\n"
       "server = [\"accept\", \"sleep 1.5s\", \"close\", \"exit\"]\n",
       "t.toml");
-  const auto& c = p.scenario.client;
+  const auto& c = p.scenario.steps.client;
   REQUIRE(c.size() == 6);
   CHECK(c[0].kind == StepKind::connect);
   CHECK(c[1].kind == StepKind::send);
@@ -376,7 +376,7 @@ TEST_CASE("every step of the agent grammar parses") {
   CHECK(c[4].kind == StepKind::recv_until_eof);
   CHECK(c[5].kind == StepKind::abort);
   CHECK(c[5].line == 3);  // a one-line array: every element on the key's line
-  const auto& s = p.scenario.server;
+  const auto& s = p.scenario.steps.server;
   REQUIRE(s.size() == 4);
   CHECK(s[0].kind == StepKind::accept);
   CHECK(s[1].kind == StepKind::sleep);
@@ -550,15 +550,15 @@ TEST_CASE("bind and connect's port and deadline parse, and say what is wrong") {
       "name = \"t\"\nsummary = \"s\"\n[scenario]\nclient = [\"bind 40000\", \"connect 8081 within 100ms\", \"connect\"]\n"
       "server = [\"bind 8080\", \"connect 40000\"]\n",
       "t.toml");
-  REQUIRE(p.scenario.client.size() == 3);
-  CHECK(p.scenario.client[0].kind == StepKind::bind);
-  CHECK(p.scenario.client[0].port == 40000);
-  CHECK(p.scenario.client[1].port == 8081);
-  CHECK(p.scenario.client[1].within == Millis(100));
-  CHECK(p.scenario.client[2].port == 0);
-  CHECK(!p.scenario.client[2].within);
-  CHECK(p.scenario.server[1].kind == StepKind::connect);
-  CHECK(p.scenario.server[1].port == 40000);
+  REQUIRE(p.scenario.steps.client.size() == 3);
+  CHECK(p.scenario.steps.client[0].kind == StepKind::bind);
+  CHECK(p.scenario.steps.client[0].port == 40000);
+  CHECK(p.scenario.steps.client[1].port == 8081);
+  CHECK(p.scenario.steps.client[1].within == Millis(100));
+  CHECK(p.scenario.steps.client[2].port == 0);
+  CHECK(!p.scenario.steps.client[2].within);
+  CHECK(p.scenario.steps.server[1].kind == StepKind::connect);
+  CHECK(p.scenario.steps.server[1].port == 40000);
 }
 
 TEST_CASE("exchange and answer take N by C, a whole number of chunks") {
@@ -582,10 +582,10 @@ TEST_CASE("exchange and answer take N by C, a whole number of chunks") {
       "server = [\"accept\", \"answer 64 by 16\", \"accept\"]\n",
       "t.toml");
   CHECK(p.scenario.mtu == 65535);
-  CHECK(p.scenario.client[1].kind == StepKind::exchange);
-  CHECK(p.scenario.client[1].bytes == 64);
-  CHECK(p.scenario.client[1].chunk == 16);
-  CHECK(p.scenario.server[1].kind == StepKind::answer);
+  CHECK(p.scenario.steps.client[1].kind == StepKind::exchange);
+  CHECK(p.scenario.steps.client[1].bytes == 64);
+  CHECK(p.scenario.steps.client[1].chunk == 16);
+  CHECK(p.scenario.steps.server[1].kind == StepKind::answer);
   CHECK(scenario_error("mtu = 100\nclient = [\"connect\"]\nserver = [\"accept\"]\n") ==
         "t.toml:3: mtu must be at least 1280");
 }

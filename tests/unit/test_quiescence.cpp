@@ -35,7 +35,7 @@ Policy shipped(const std::string& name) {
 /// The trace a run ended at `t` would have recorded.
 Trace ended_at(Trace trace, Instant t) {
   std::erase_if(trace.events, [&](const TraceEvent& e) { return event_time(e) > t; });
-  for (auto* samples : {&trace.client_samples, &trace.server_samples})
+  for (auto* samples : {&trace.samples.client, &trace.samples.server})
     std::erase_if(*samples, [&](const SocketSample& s) { return s.end > t; });
   trace.final_sample_lists_all = false;  // its last sample now is not the run's listing of every socket
   trace.observed_until = t;

@@ -155,8 +155,8 @@ TEST_CASE("a skipped TIME_WAIT the overflow counter does not account for is not 
   // at 0 the kernel's close is a TIME_WAIT; unread, nothing is decided.
   Trace t = read_fixture("baseline").trace;
   skip_timewait(t, client);
-  t.client_counters.reset();
-  t.client_timewait_overflow.reset();
+  t.counters.client.reset();
+  t.timewait_overflow.client.reset();
   const auto timewait = verdict(t, "timewait entered by first-closer (client), timer 55.0 s..60.0 s");
   CHECK(timewait.outcome == Outcome::not_checked);
   CHECK_THAT(timewait.saw, Contains("overflow counter was not read"));

@@ -265,7 +265,7 @@ TEST_CASE("jsonl has one line for the run, one per event, one per check") {
   t.kernel = "6.1.0";
   t.ipv6 = true;
   t.queue_drops = 2;
-  t.client_sysctls["net.ipv4.tcp_fin_timeout"] = "5";
+  t.sysctls.client["net.ipv4.tcp_fin_timeout"] = "5";
   const auto results = run_oracle(t, Policy{});
   const auto lines = jsonl_of(t, results);
   REQUIRE(lines.size() == 1 + t.events.size() + results.size());
@@ -284,7 +284,7 @@ TEST_CASE("jsonl's header carries every setting of the run the oracle reads") {
   Trace t;
   t.policy = "p";
   t.kernel_source = KernelSource::traced;
-  t.client_timewait_overflow = 3;
+  t.timewait_overflow.client = 3;
   t.wall_start = std::chrono::sys_time<std::chrono::nanoseconds>(std::chrono::nanoseconds(1'700'000'000'123'456'789));
   t.client_addresses = {v4(198, 18, 1, 2)};
   t.every_segment = false;
@@ -411,8 +411,8 @@ StateChange change(double at_ms, Side side, TcpState from, TcpState to) {
   StateChange c;
   c.at = ms(at_ms);
   c.side = side;
-  c.local_port = side == Side::client ? 40000 : 8080;
-  c.remote_port = side == Side::client ? 8080 : 40000;
+  c.local_port = port_of[side];
+  c.remote_port = port_of[peer_of(side)];
   c.from = from;
   c.to = to;
   return c;

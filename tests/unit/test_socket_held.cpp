@@ -65,8 +65,8 @@ Trace leaky_traced() {
   b.state(2.05, server, S::ESTABLISHED, S::CLOSE_WAIT);
   b.state(2.15, client, S::FIN_WAIT1, S::FIN_WAIT2);
   b.trace.kernel_source = KernelSource::traced;
-  b.trace.client_timewait_overflow = 0;
-  b.trace.server_timewait_overflow = 0;
+  b.trace.timewait_overflow.client = 0;
+  b.trace.timewait_overflow.server = 0;
   b.trace.observed_until = ms(1202.05);
   sort_by_time(b.trace);
   return b.trace;

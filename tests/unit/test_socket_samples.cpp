@@ -50,8 +50,8 @@ Trace leaky_sampled_with_samples() {
   b.trace.kernel_source = KernelSource::sampled;
   b.trace.observed_until = ms(200.1);
   b.trace.run_end = ms(200.1);
-  sample_every(b.trace.client_samples, 0, 200, 2);
-  sample_every(b.trace.server_samples, 0, 200, 2);
+  sample_every(b.trace.samples.client, 0, 200, 2);
+  sample_every(b.trace.samples.server, 0, 200, 2);
   sort_by_time(b.trace);
   return b.trace;
 }
@@ -76,7 +76,7 @@ SocketHeldExpect held(Side side, std::optional<Millis> longer_than = std::nullop
 
 TEST_CASE("a sampled change happened between the previous sample's start and the showing sample's end") {
   Trace t;
-  t.server_samples = {{ms(0), ms(0.1)}, {ms(2), ms(2.1)}, {ms(40), ms(40.3)}};
+  t.samples.server = {{ms(0), ms(0.1)}, {ms(2), ms(2.1)}, {ms(40), ms(40.3)}};
   const InstantBounds b = sampled_change(t, server, ms(40));
   CHECK(b.earliest == ms(2));
   CHECK(b.latest == ms(40.3));
@@ -88,13 +88,13 @@ TEST_CASE("a sampled change happened between the previous sample's start and the
 
 TEST_CASE("the longest a state can go unseen is the widest span from one sample's start to the next one's end") {
   Trace t;
-  t.client_samples = {{ms(0), ms(0.1)}, {ms(2), ms(2.1)}, {ms(4), ms(4.1)}, {ms(64), ms(64.5)}, {ms(66), ms(66.1)}};
-  t.server_samples = {{ms(0), ms(0.1)}, {ms(2), ms(2.1)}};
+  t.samples.client = {{ms(0), ms(0.1)}, {ms(2), ms(2.1)}, {ms(4), ms(4.1)}, {ms(64), ms(64.5)}, {ms(66), ms(66.1)}};
+  t.samples.server = {{ms(0), ms(0.1)}, {ms(2), ms(2.1)}};
   CHECK(longest_unseen(t, client, ms(66.1)) == ms(60.5).time_since_epoch());
   // After the last sample, up to the end, nothing looked.
   CHECK(longest_unseen(t, server, ms(30)) == ms(28).time_since_epoch());
   CHECK(longest_unseen(t, std::nullopt, ms(66.1)) == ms(64.1).time_since_epoch());
-  t.server_samples.clear();
+  t.samples.server.clear();
   CHECK(longest_unseen(t, server, ms(30)) == nominal_blind_spot(t));
 }
 
@@ -103,14 +103,14 @@ TEST_CASE("a sampled last state is known only when a sample came a sample interv
   b.wire(10.0, client, ".", 1, 1, 0, {ack});
   b.trace.kernel_source = KernelSource::sampled;
   const StateHistory h = sampled_history(server, {{2, S::ESTABLISHED}, {4, S::CLOSE_WAIT}});
-  sample_every(b.trace.server_samples, 0, 10, 2);
-  b.trace.server_samples.push_back({ms(11), ms(11.1)});  // too soon after the segment at 10 ms
+  sample_every(b.trace.samples.server, 0, 10, 2);
+  b.trace.samples.server.push_back({ms(11), ms(11.1)});  // too soon after the segment at 10 ms
   CHECK_FALSE(last_state_known(b.trace, h, ms(20)));
-  b.trace.server_samples.push_back({ms(12.5), ms(12.6)});
+  b.trace.samples.server.push_back({ms(12.5), ms(12.6)});
   CHECK(last_state_known(b.trace, h, ms(20)));
   CHECK_FALSE(last_state_known(b.trace, h, ms(12.55)));  // that sample was read after the end
   // Without recorded samples: no segment in the last two intervals (2 ms each) before the end.
-  b.trace.server_samples.clear();
+  b.trace.samples.server.clear();
   CHECK(last_state_known(b.trace, h, ms(14)));
   CHECK_FALSE(last_state_known(b.trace, h, ms(13.9)));
 }
@@ -124,7 +124,7 @@ TEST_CASE("socket-held on sampled states passes when samples were dense, and is 
   // The same run with the client unsampled from 100 to 160 ms (a loaded host): a 50 ms hold
   // could hide in the gap, whatever 2 ms the observer asked for.
   Trace gap = dense;
-  std::erase_if(gap.client_samples, [](const SocketSample& s) { return s.start > ms(100) && s.start < ms(160); });
+  std::erase_if(gap.samples.client, [](const SocketSample& s) { return s.start > ms(100) && s.start < ms(160); });
   const CheckResult blind = check_expectation(gap, held(client, Millis(50)));
   CHECK(blind.outcome == Outcome::not_checked);
   CHECK_THAT(blind.saw, Contains("a hold shorter than 60.1 ms between two samples can be missed"));
@@ -149,14 +149,14 @@ TEST_CASE("socket-held bounds a sampled hold by the samples around it") {
 TEST_CASE("socket samples are in the JSON header when recorded, read back, and a bad pair is one clear line") {
   Trace t;
   t.policy = "t";
-  t.client_samples = {{ms(0), ms(0.25)}, {ms(2), ms(2.5)}};
+  t.samples.client = {{ms(0), ms(0.25)}, {ms(2), ms(2.5)}};
   std::stringstream file;
   write_jsonl(t, {}, file);
   CHECK_THAT(file.str(), Contains("\"socket_samples\":{\"client\":[[0,250000],[2000000,2500000]],\"server\":[]}"));
   const Trace back = read_trace_jsonl(file, "t.jsonl");
-  CHECK(back.client_samples.size() == 2);
-  CHECK(back.client_samples[1].end == ms(2.5));
-  CHECK(back.server_samples.empty());
+  CHECK(back.samples.client.size() == 2);
+  CHECK(back.samples.client[1].end == ms(2.5));
+  CHECK(back.samples.server.empty());
 
   std::string text = file.str();
   text.replace(text.find("[2000000,2500000]"), 17, "[2000000,1000000]");

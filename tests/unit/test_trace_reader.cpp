@@ -108,7 +108,7 @@ TEST_CASE("the reader re-parses wire bytes and restores header, kernel and lab f
   const Trace& t = run.trace;
   CHECK(t.policy == "rst-in-timewait");
   CHECK(t.client_addresses == std::vector<IpAddress>{v4(198, 18, 1, 2)});
-  CHECK(t.client_sysctls.count("net.ipv4.tcp_rfc1337") == 1);
+  CHECK(t.sysctls.client.count("net.ipv4.tcp_rfc1337") == 1);
   CHECK(t.wall_start.time_since_epoch().count() > 0);
   const WireEvent& rst = wire_at(t, wire_index(t, Side::server, Role::rst));
   CHECK(rst.injected);

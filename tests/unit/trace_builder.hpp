@@ -9,12 +9,15 @@
 #include <string_view>
 
 #include "harness/core/base/errno_name.hpp"
+#include "lastack/per_side.hpp"
 #include "lastack/trace.hpp"
 
 namespace lastack::testing {
 
 inline constexpr std::uint32_t client_isn = 1'000'000;
 inline constexpr std::uint32_t server_isn = 3'000'000'000u;  // near wrap: relative math must hold
+inline constexpr PerSide<std::uint32_t> isn_of{client_isn, server_isn};
+inline constexpr PerSide<std::uint16_t> port_of{40000, 8080};  // each side's own port
 
 /// Milliseconds (fractions allowed) as a trace instant.
 inline Instant ms(double v) {
@@ -72,8 +75,8 @@ class TraceBuilder {
     SocketEvent s;
     s.at = ms(at_ms);
     s.side = side;
-    s.local_port = side == Side::client ? 40000 : 8080;
-    s.remote_port = side == Side::client ? 8080 : 40000;
+    s.local_port = port_of[side];
+    s.remote_port = port_of[peer_of(side)];
     s.state = state;
     s.rto = std::chrono::microseconds(static_cast<long>(rto_ms * 1000));
     s.expires = Millis(static_cast<long>(expires_ms));
@@ -111,8 +114,8 @@ class TraceBuilder {
     c.facts = StateChange::Facts{};
     c.at = ms(at_ms);
     c.side = side;
-    c.local_port = side == Side::client ? 40000 : 8080;
-    c.remote_port = side == Side::client ? 8080 : 40000;
+    c.local_port = port_of[side];
+    c.remote_port = port_of[peer_of(side)];
     c.from = from;
     c.to = to;
     trace.events.emplace_back(c);
@@ -125,10 +128,10 @@ class TraceBuilder {
     KernelRetransmit k;
     k.at = ms(at_ms);
     k.side = side;
-    k.local_port = side == Side::client ? 40000 : 8080;
-    k.remote_port = side == Side::client ? 8080 : 40000;
+    k.local_port = port_of[side];
+    k.remote_port = port_of[peer_of(side)];
     k.state = state;
-    k.seq = SeqNum((side == Side::client ? client_isn : server_isn) + rel_seq);
+    k.seq = SeqNum(isn_of[side] + rel_seq);
     k.cause = cause;
     trace.events.emplace_back(k);
     return std::get<KernelRetransmit>(trace.events.back());
@@ -139,8 +142,8 @@ class TraceBuilder {
     KernelReset r;
     r.at = ms(at_ms);
     r.side = side;
-    r.local_port = side == Side::client ? 40000 : 8080;
-    r.remote_port = side == Side::client ? 8080 : 40000;
+    r.local_port = port_of[side];
+    r.remote_port = port_of[peer_of(side)];
     r.state = state;
     r.sent = sent;
     trace.events.emplace_back(r);
@@ -180,10 +183,10 @@ class TraceBuilder {
 /// checked when the sender's counters counted any.
 inline Trace with_kernel_retransmits(Trace t, std::size_t probes = 0) {
   std::vector<TraceEvent> accounts;
-  std::chrono::microseconds rto[2] = {};
+  PerSide<std::chrono::microseconds> rto;
   for (const TraceEvent& ev : t.events) {
     if (const auto* s = std::get_if<SocketEvent>(&ev); s && s->rto.count() > 0)
-      rto[s->side == Side::client ? 0 : 1] = s->rto;
+      rto[s->side] = s->rto;
     const auto* w = std::get_if<WireEvent>(&ev);
     if (!w || w->injected || !w->info.roles.has(Role::retransmission)) continue;
     KernelRetransmit k;
@@ -194,7 +197,7 @@ inline Trace with_kernel_retransmits(Trace t, std::size_t probes = 0) {
     k.remote_port = w->segment.dport;
     k.seq = w->segment.seq;
     k.cause = accounts.size() < probes ? RetransmitCause::loss_probe : RetransmitCause::rto;
-    k.rto = rto[k.side == Side::client ? 0 : 1];
+    k.rto = rto[k.side];
     accounts.emplace_back(k);
   }
   t.events.insert(t.events.end(), accounts.begin(), accounts.end());

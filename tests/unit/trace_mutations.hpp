@@ -299,9 +299,9 @@ inline void skip_timewait(Trace& trace, Side side) {
     const auto* s = std::get_if<SocketEvent>(&e);
     return s && s->side == side && s->at > *closed;
   });
-  auto& counters = side == Side::client ? trace.client_counters : trace.server_counters;
+  auto& counters = trace.counters[side];
   if (counters) (*counters)["TcpExt.TCPTimeWaitOverflow"] = 1;
-  (side == Side::client ? trace.client_timewait_overflow : trace.server_timewait_overflow) = 1;
+  trace.timewait_overflow[side] = 1;
 }
 
 /// `side`'s first TIME_WAIT sample shows `left` on its timer.

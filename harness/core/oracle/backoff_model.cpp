@@ -15,7 +15,7 @@ namespace {
 constexpr std::size_t thin_linear_retries = 6;
 
 std::optional<long long> sysctl_number(const Trace& trace, Side side, const std::string& name) {
-  const auto& sysctls = side == Side::client ? trace.client_sysctls : trace.server_sysctls;
+  const auto& sysctls = trace.sysctls[side];
   const auto it = sysctls.find(name);
   if (it == sysctls.end()) return std::nullopt;
   try {

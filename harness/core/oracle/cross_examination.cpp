@@ -83,7 +83,7 @@ SideFacts facts_of(const Trace& trace, Side side) {
 
 // A counter's change, when the trace read it (absent: the kernel has none by that name).
 std::optional<std::int64_t> counter(const Trace& trace, Side side, const std::string& name) {
-  const auto& counters = side == Side::client ? trace.client_counters : trace.server_counters;
+  const auto& counters = trace.counters[side];
   if (!counters) return std::nullopt;
   const auto it = counters->find(name);
   if (it == counters->end()) return std::nullopt;
@@ -174,7 +174,7 @@ void retransmissions_on_wire(const Trace& trace, std::vector<Disagreement>& out)
   for (const auto& [key, n] : kernel) {
     const auto& [side, connection, seq] = key;
     const std::size_t sent = wire.count(key) ? wire.at(key) : 0;
-    const std::uint64_t late = side == Side::client ? trace.client_segments_after_end : trace.server_segments_after_end;
+    const std::uint64_t late = trace.segments_after_end[side];
     if (n > sent + late)
       out.push_back({side, "retransmissions on the wire",
                      fmt::format("the kernel retransmitted seq {} of connection {} {} time{}; the wire shows {} "
@@ -202,8 +202,7 @@ std::vector<Disagreement> disagreements(const Trace& trace) {
   for (const Side side : {Side::client, Side::server}) {
     const SideFacts f = facts_of(trace, side);
     const auto retrans = counter(trace, side, "Tcp.RetransSegs");
-    const auto late = static_cast<std::int64_t>(side == Side::client ? trace.client_segments_after_end
-                                                                     : trace.server_segments_after_end);
+    const auto late = static_cast<std::int64_t>(trace.segments_after_end[side]);
     const auto fails = counter(trace, side, "TcpExt.TCPRetransFail");
     compare(out, side, "retransmissions", sum({retrans, fails ? std::optional<std::int64_t>(-*fails) : std::nullopt}),
             "Tcp.RetransSegs - TcpExt.TCPRetransFail", static_cast<std::int64_t>(f.retransmits_left + f.synacks),
@@ -246,7 +245,7 @@ CheckResult check_sources_agree(const Trace& trace) {
                                   "the kernel's events, its counters, its samples and the wire agree on every "
                                   "fact they share");
   r.harness = HarnessCause::sources_disagree;
-  const bool counters = trace.client_counters || trace.server_counters;
+  const bool counters = trace.counters.client || trace.counters.server;
   if (trace.kernel_source != KernelSource::traced || !counters) {
     r.outcome = Outcome::not_applicable;
     r.saw = trace.kernel_source != KernelSource::traced ? "no kernel events to compare (states sampled)"

@@ -120,7 +120,7 @@ Instant next_retransmission_due(const Trace& trace, const WireEvent& d) {
 }
 
 std::uint32_t syn_linear_timeouts(const Trace& trace, Side side) {
-  const auto& sysctls = side == Side::client ? trace.client_sysctls : trace.server_sysctls;
+  const auto& sysctls = trace.sysctls[side];
   const auto it = sysctls.find("net.ipv4.tcp_syn_linear_timeouts");
   if (it == sysctls.end()) return 4;  // the kernel's default (6.x)
   try {
@@ -132,7 +132,7 @@ std::uint32_t syn_linear_timeouts(const Trace& trace, Side side) {
 
 // The sender's floor for the retransmission timer: net.ipv4.tcp_rto_min_us, else TCP_RTO_MIN.
 Duration rto_min_of(const Trace& trace, Side side) {
-  const auto& sysctls = side == Side::client ? trace.client_sysctls : trace.server_sysctls;
+  const auto& sysctls = trace.sysctls[side];
   const auto it = sysctls.find("net.ipv4.tcp_rto_min_us");
   if (it == sysctls.end()) return tcp_rto_min;
   try {

@@ -18,6 +18,7 @@
 #include "harness/core/oracle/invariants.hpp"
 #include "harness/core/trace/state_history.hpp"
 #include "harness/core/trace/trace_query.hpp"
+#include "lastack/per_side.hpp"
 
 namespace lastack {
 namespace {
@@ -229,19 +230,18 @@ CheckResult check_bytes_delivered(const Trace& trace, const Policy& policy) {
   CheckResult r = builtin("bytes-delivered",
                           "each app reads every byte its peer's app wrote, intact (unless a reset "
                           "or an error intervened)");
-  std::uint64_t wrote[2] = {0, 0}, read[2] = {0, 0};
+  PerSide<std::uint64_t> wrote, read;
   std::vector<std::string> errors, corrupted;
   bool any_transfer = false, unverified = false, expected_stale = false;
   for (const TraceEvent& ev : trace.events) {
     const auto* a = std::get_if<AppEvent>(&ev);
     if (!a || !a->kind) continue;
-    const auto s = static_cast<std::size_t>(a->side);
     const bool exchange = *a->kind == StepKind::exchange || *a->kind == StepKind::answer;  // N each way
     const bool send = *a->kind == StepKind::send || exchange;
     const bool recv = *a->kind == StepKind::recv || *a->kind == StepKind::recv_until_eof || exchange;
     any_transfer = any_transfer || send || recv;
-    if (send && a->result == StepResult::ok) wrote[s] += a->bytes;
-    if (recv) read[s] += a->bytes;
+    if (send && a->result == StepResult::ok) wrote[a->side] += a->bytes;
+    if (recv) read[a->side] += a->bytes;
     if (recv && a->bytes > 0 && !a->verified) unverified = true;
     if (a->corrupted && stale_expected(policy, *a)) {
       expected_stale = true;
@@ -261,10 +261,9 @@ CheckResult check_bytes_delivered(const Trace& trace, const Policy& policy) {
     if (a->result != StepResult::ok && a->result != StepResult::eof)
       errors.push_back(fmt::format("{} {}: {}", side_name(a->side), a->step, a->outcome));
   }
-  const auto c = static_cast<std::size_t>(Side::client), s = static_cast<std::size_t>(Side::server);
   const std::string counts =
       fmt::format("client wrote {} bytes, server read {}; server wrote {}, client read {}",
-                  wrote[c], read[s], wrote[s], read[c]);
+                  wrote.client, read.server, wrote.server, read.client);
   if (!corrupted.empty()) {
     r.outcome = Outcome::fail;
     r.saw = join_some(corrupted);
@@ -278,7 +277,7 @@ CheckResult check_bytes_delivered(const Trace& trace, const Policy& policy) {
   } else if (!errors.empty()) {
     r.outcome = Outcome::not_checked;
     r.saw = join_some(errors) + " (" + counts + ")";
-  } else if (wrote[c] != read[s] || wrote[s] != read[c]) {
+  } else if (wrote.client != read.server || wrote.server != read.client) {
     r.outcome = Outcome::fail;
     r.saw = counts;
   } else if (unverified) {

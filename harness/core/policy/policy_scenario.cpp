@@ -237,7 +237,7 @@ std::vector<Step> read_steps(const TableReader& t, Side side) {
 /// in this process: one connect (accept), no bind, no port of its own, no exit.
 void check_concurrent(const TableReader& t, const Scenario& scenario) {
   for (const Side side : {Side::client, Side::server}) {
-    const auto& steps = side == Side::client ? scenario.client : scenario.server;
+    const auto& steps = scenario.steps[side];
     const StepKind opens = side == Side::client ? StepKind::connect : StepKind::accept;
     const auto count = std::count_if(steps.begin(), steps.end(), [&](const Step& s) { return s.kind == opens; });
     for (const Step& step : steps) {
@@ -259,8 +259,8 @@ Scenario read_scenario(const toml::table& table, const Problems& problems) {
                                                    "connections"},
                       problems);
   Scenario scenario;
-  scenario.client = read_steps(t, Side::client);
-  scenario.server = read_steps(t, Side::server);
+  scenario.steps.client = read_steps(t, Side::client);
+  scenario.steps.server = read_steps(t, Side::server);
   if (auto port = t.integer("port", 1, 65535)) scenario.port = static_cast<std::uint16_t>(*port);
   // 1280: the least IPv6 allows; 65535: the most a veth takes.
   if (auto mtu = t.integer("mtu", 1280, 65535)) scenario.mtu = static_cast<std::uint32_t>(*mtu);

@@ -77,12 +77,12 @@ void read_sysctls(const TableReader& root, Scenario& scenario, const Problems& p
   const SysctlSettings client = read("client"), server = read("server"), both = read("both");
   for (const auto& settings : {client, server, both})
     for (const auto& [name, setting] : settings) scenario.sysctl_lines.emplace(name, setting.line);
-  for (const auto& [name, setting] : client) scenario.client_sysctls.emplace(name, setting.value);
-  for (const auto& [name, setting] : server) scenario.server_sysctls.emplace(name, setting.value);
+  for (const auto& [name, setting] : client) scenario.sysctls.client.emplace(name, setting.value);
+  for (const auto& [name, setting] : server) scenario.sysctls.server.emplace(name, setting.value);
   // A setting in [sysctl.both] may not also be set per side: which one wins would be a guess.
   for (const auto& [name, setting] : both) {
     for (Side side : {Side::client, Side::server}) {
-      auto& own = side == Side::client ? scenario.client_sysctls : scenario.server_sysctls;
+      auto& own = scenario.sysctls[side];
       if (!own.emplace(name, setting.value).second)
         problems.at(setting.line, fmt::format("sysctl \"{}\" is set in both [sysctl.both] and "
                                               "[sysctl.{}]", name, side_name(side)));

@@ -177,6 +177,17 @@ void write_line(const Json& j, std::ostream& out) {
 
 namespace {
 
+// {"client": ..., "server": ...}: each side's value, as `to_json` writes it.
+template <typename T, typename ToJson>
+Json per_side_json(const PerSide<T>& v, ToJson to_json) {
+  return Json{{"client", to_json(v.client)}, {"server", to_json(v.server)}};
+}
+
+template <typename T>
+Json per_side_json(const PerSide<T>& v) {
+  return per_side_json(v, [](const T& x) { return Json(x); });
+}
+
 // [[start_ns, end_ns], ...]: one pair per sock_diag sample.
 Json samples_json(const std::vector<SocketSample>& samples) {
   Json out = Json::array();
@@ -210,7 +221,7 @@ nlohmann::ordered_json trace_header_json(const Trace& trace) {
       {"format", jsonl_format},
       {"ipv6", trace.ipv6},
       {"kernel", trace.kernel},
-      {"sysctls", Json{{"client", trace.client_sysctls}, {"server", trace.server_sysctls}}},
+      {"sysctls", per_side_json(trace.sysctls)},
       {"queue_drops", trace.queue_drops},
       {"every_segment", trace.every_segment},
       {"whole_wire", trace.whole_wire},
@@ -220,23 +231,19 @@ nlohmann::ordered_json trace_header_json(const Trace& trace) {
       {"sample_interval_us", trace.sample_interval.count()},
       {"wire_resolution_us", trace.wire_resolution.count()},
       {"observed_until_ns", trace.observed_until ? Json(nanos(*trace.observed_until)) : Json(nullptr)},
-      {"timewait_overflow", Json{{"client", optional_json(trace.client_timewait_overflow)},
-                                 {"server", optional_json(trace.server_timewait_overflow)}}},
+      {"timewait_overflow", per_side_json(trace.timewait_overflow, optional_json<std::uint64_t>)},
       {"wall_start_ns", trace.wall_start.time_since_epoch().count()},
       {"client_addresses", addresses}};
   // Only when known: traces recorded before it existed read and write back byte for byte.
   if (trace.run_end) header["run_end_ns"] = nanos(*trace.run_end);
-  if (!trace.client_samples.empty() || !trace.server_samples.empty())
-    header["socket_samples"] = Json{{"client", samples_json(trace.client_samples)},
-                                    {"server", samples_json(trace.server_samples)}};
+  if (!trace.samples.client.empty() || !trace.samples.server.empty())
+    header["socket_samples"] = per_side_json(trace.samples, samples_json);
   if (trace.final_sample_lists_all) header["final_sample_lists_all"] = true;
   if (!trace.pending_at_end.empty()) header["pending_at_end"] = pending_json(trace.pending_at_end);
-  if (trace.client_segments_after_end || trace.server_segments_after_end)
-    header["segments_after_end"] = Json{{"client", trace.client_segments_after_end},
-                                        {"server", trace.server_segments_after_end}};
-  if (trace.client_counters || trace.server_counters)
-    header["kernel_counters"] = Json{{"client", optional_json(trace.client_counters)},
-                                     {"server", optional_json(trace.server_counters)}};
+  if (trace.segments_after_end.client || trace.segments_after_end.server)
+    header["segments_after_end"] = per_side_json(trace.segments_after_end);
+  if (trace.counters.client || trace.counters.server)
+    header["kernel_counters"] = per_side_json(trace.counters, optional_json<CounterDeltas>);
   return header;
 }
 

@@ -200,6 +200,12 @@ CheckResult read_check(const JsonFields& f) {
   return r;
 }
 
+// {"client": ..., "server": ...}: each side's value as `read` reads it from its key, client first.
+template <typename Read>
+auto per_side(Read read) -> PerSide<decltype(read("client"))> {
+  return {read("client"), read("server")};
+}
+
 // "kernel_counters": {"client": {"Tcp.OutRsts": 1, ...} or null, "server": ...}. Absent (a trace
 // recorded before lastack read them, or neither side's could be read): not read.
 void read_kernel_counters(const JsonFields& f, Trace& t) {
@@ -212,8 +218,7 @@ void read_kernel_counters(const JsonFields& f, Trace& t) {
     for (const auto& [name, value] : sides.raw(key).items()) out.emplace(name, counters.number<std::int64_t>(name));
     return out;
   };
-  t.client_counters = side("client");
-  t.server_counters = side("server");
+  t.counters = per_side(side);
 }
 
 // "socket_samples": {"client": [[start_ns, end_ns], ...], "server": ...}, each side in time
@@ -236,8 +241,7 @@ void read_socket_samples(const JsonFields& f, Trace& t) {
     }
     return out;
   };
-  t.client_samples = side("client");
-  t.server_samples = side("server");
+  t.samples = per_side(side);
 }
 
 // "pending_at_end": what the kernel or the lab could still have added when the run ended.
@@ -271,15 +275,14 @@ Trace read_header(const JsonFields& f) {
   t.ipv6 = f.flag("ipv6");
   t.kernel = f.text("kernel");
   const JsonFields sysctls = f.object("sysctls");
-  t.client_sysctls = sysctls.text_map("client");
-  t.server_sysctls = sysctls.text_map("server");
+  t.sysctls = per_side([&sysctls](std::string_view key) { return sysctls.text_map(key); });
   t.queue_drops = f.number<std::uint64_t>("queue_drops");
   t.every_segment = f.flag("every_segment");
   t.whole_wire = f.flag("whole_wire");
   t.kernel_source = f.word("kernel_source", kernel_source_from_name, "kernel source");
   const JsonFields overflow = f.object("timewait_overflow");
-  t.client_timewait_overflow = overflow.optional_number<std::uint64_t>("client");
-  t.server_timewait_overflow = overflow.optional_number<std::uint64_t>("server");
+  t.timewait_overflow =
+      per_side([&overflow](std::string_view key) { return overflow.optional_number<std::uint64_t>(key); });
   t.wall_start = std::chrono::sys_time<std::chrono::nanoseconds>(
       std::chrono::nanoseconds(f.number<std::int64_t>("wall_start_ns")));
   for (const std::string& text : f.text_list("client_addresses")) {
@@ -302,8 +305,7 @@ Trace read_header(const JsonFields& f) {
   read_pending(f, t);
   if (f.has("segments_after_end")) {
     const JsonFields after = f.object("segments_after_end");
-    t.client_segments_after_end = after.number<std::uint64_t>("client");
-    t.server_segments_after_end = after.number<std::uint64_t>("server");
+    t.segments_after_end = per_side([&after](std::string_view key) { return after.number<std::uint64_t>(key); });
   }
   agree(f, trace_header_json(t), false);
   return t;

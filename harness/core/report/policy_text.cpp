@@ -82,7 +82,7 @@ std::string describe_lab_action(const LabAction& action) {
 std::vector<std::string> agent_behaviours(const Policy& policy) {
   std::vector<std::string> out;
   for (const Side side : {Side::client, Side::server})
-    for (const Step& step : side == Side::client ? policy.scenario.client : policy.scenario.server)
+    for (const Step& step : policy.scenario.steps[side])
       // A reset by SO_LINGER 0, or a process that dies with unread data: one program's choice.
       if (step.kind == StepKind::abort || step.kind == StepKind::exit)
         out.push_back(fmt::format("{}: {}", side_name(side), step.text));

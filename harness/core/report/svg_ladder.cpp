@@ -10,6 +10,7 @@
 #include "harness/core/report/ladder_model.hpp"
 #include "harness/core/report/svg.hpp"
 #include "harness/core/trace/trace_query.hpp"
+#include "lastack/per_side.hpp"
 
 namespace lastack {
 
@@ -26,6 +27,9 @@ struct Layout {
   double mid() const { return (client_x + server_x) / 2; }
   double outward(Side s) const { return s == Side::client ? -1.0 : 1.0; }  // away from the middle
 };
+
+// A side's labels grow away from the middle: the client's end at its lane, the server's start there.
+constexpr PerSide<const char*> text_anchor{"end", "start"};
 
 Layout layout_for(const SvgLadderOptions& o) {
   if (o.compact) return {420, 0, 110, 310, 36, 16, 10, 10, 10, true};
@@ -78,7 +82,7 @@ std::string band_label(const StateBand& b) {
 
 std::string bands(const std::vector<StateBand>& list, const TimeScale& scale, const Layout& l) {
   std::string out;
-  double last_label[2] = {-100, -100};
+  PerSide<double> last_label{-100, -100};
   for (const StateBand& b : list) {
     const double x = l.lane(b.side), y0 = scale.y(b.start), y1 = std::max(scale.y(b.end), y0 + 3);
     const std::string state(state_name(b.state));
@@ -90,9 +94,9 @@ std::string bands(const std::vector<StateBand>& list, const TimeScale& scale, co
                        svg::title(fmt::format("{} {} from {} to {} ({}, connection {})", side_name(b.side), state,
                                               ms_at(b.start), ms_at(b.end), b.traced ? "traced" : "sampled",
                                               b.connection + 1)));
-    double& last = last_label[b.side == Side::client ? 0 : 1];
+    double& last = last_label[b.side];
     if (y0 - last < l.font && b.state != TcpState::TIME_WAIT) continue;  // no room: the hover says it
-    const char* anchor = b.side == Side::client ? "end" : "start";
+    const char* anchor = text_anchor[b.side];
     out += svg::text(x + l.outward(b.side) * 9, y0 + l.font - 2, l.compact ? state : band_label(b),
                      fmt::format("class=\"state-label\" text-anchor=\"{}\"", anchor));
     last = y0;
@@ -187,7 +191,7 @@ std::string retx_link(const Trace& trace, const WireEvent& original, const WireE
     if (const auto rto = retransmission_rto(trace, original, retx)) note += " · RTO " + ms_text(*rto);
   }
   // Outside the lane, where no arrow label runs.
-  const char* anchor = retx.info.from == Side::client ? "end" : "start";
+  const char* anchor = text_anchor[retx.info.from];
   out += svg::text(x + l.outward(retx.info.from) * 9, (y1 + y2) / 2 + 4, note,
                    fmt::format("class=\"timer\" text-anchor=\"{}\"", anchor));
   return out;
@@ -195,13 +199,13 @@ std::string retx_link(const Trace& trace, const WireEvent& original, const WireE
 
 std::string app_and_lab(const Trace& trace, const TimeScale& scale, const Layout& l) {
   std::string out;
-  double next_free[2] = {0, 0};  // per side: app notes that would overlap move down a line
+  PerSide<double> next_free;  // app notes that would overlap move down a line
   for (const TraceEvent& ev : trace.events) {
     if (const auto* a = std::get_if<AppEvent>(&ev)) {
       std::string what = a->step + " → " + a->outcome;
       if (what.size() > 34) what = what.substr(0, 31) + "...";
       const double x = l.lane(a->side) + l.outward(a->side) * 110;
-      double& free = next_free[a->side == Side::client ? 0 : 1];
+      double& free = next_free[a->side];
       const double y = std::max(scale.y(a->at) + 4, free);
       free = y + l.font + 1;
       out += fmt::format("<g class=\"app\">{}{}</g>",
@@ -209,7 +213,7 @@ std::string app_and_lab(const Trace& trace, const TimeScale& scale, const Layout
                                                 a->outcome, a->bytes, ms_at(a->at))),
                          svg::text(x, y, what,
                                    fmt::format("class=\"app-note\" text-anchor=\"{}\"",
-                                               a->side == Side::client ? "end" : "start")));
+                                               text_anchor[a->side])));
     } else if (const auto* lab = std::get_if<LabEvent>(&ev)) {
       out += svg::text(l.mid(), scale.y(lab->at) + 4, "lab: " + lab->what, "class=\"lab-note\" text-anchor=\"middle\"");
     }

@@ -12,7 +12,7 @@ namespace {
 
 // What a side's counters say it retransmitted (SYN-ACKs included); nullopt: not read.
 std::optional<std::int64_t> counted_retransmissions(const Trace& trace, Side side) {
-  const auto& counters = side == Side::client ? trace.client_counters : trace.server_counters;
+  const auto& counters = trace.counters[side];
   if (!counters) return std::nullopt;
   const auto it = counters->find("Tcp.RetransSegs");
   if (it == counters->end()) return std::nullopt;

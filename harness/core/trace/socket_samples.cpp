@@ -28,7 +28,7 @@ std::optional<Instant> last_activity(const Trace& trace, const StateHistory& h, 
 }  // namespace
 
 const std::vector<SocketSample>& samples_of(const Trace& trace, Side side) {
-  return side == Side::client ? trace.client_samples : trace.server_samples;
+  return trace.samples[side];
 }
 
 Duration nominal_blind_spot(const Trace& trace) {

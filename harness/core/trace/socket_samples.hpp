@@ -2,7 +2,7 @@
 // What the sock_diag samples of a trace can tell about a sampled state: when it may have begun
 // or ended, whether the last one seen is still current, and how long a state could have lasted
 // between two samples and never been seen. Judged from the samples the run actually took
-// (Trace::client_samples, server_samples); a trace without them gets the asked-for pace.
+// (Trace::samples); a trace without them gets the asked-for pace.
 #include <optional>
 
 #include "lastack/clock.hpp"

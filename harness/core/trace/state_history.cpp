@@ -102,10 +102,10 @@ bool reset_at_close(const Trace& trace, const StateHistory& h, const Close& c) {
 // The overflow count of `side`'s namespace over the run: the counter's change, else the value
 // read at the end (lab namespaces start at 0); nullopt: not read.
 std::optional<std::int64_t> overflow_of(const Trace& trace, Side side) {
-  const auto& counters = side == Side::client ? trace.client_counters : trace.server_counters;
+  const auto& counters = trace.counters[side];
   if (counters)
     if (const auto it = counters->find("TcpExt.TCPTimeWaitOverflow"); it != counters->end()) return it->second;
-  const auto& end = side == Side::client ? trace.client_timewait_overflow : trace.server_timewait_overflow;
+  const auto& end = trace.timewait_overflow[side];
   if (end) return static_cast<std::int64_t>(*end);
   return std::nullopt;
 }
@@ -395,7 +395,7 @@ namespace {
 // How many timewait sockets the side's kernel made over the run: tcp_time_wait counts each in
 // TcpExt.TW (timeout over 4 s) or TcpExt.TWKilled (4 s or less) as it schedules it. nullopt: not read.
 std::optional<std::int64_t> timewait_sockets_made(const Trace& trace, Side side) {
-  const auto& counters = side == Side::client ? trace.client_counters : trace.server_counters;
+  const auto& counters = trace.counters[side];
   if (!counters) return std::nullopt;
   const auto tw = counters->find("TcpExt.TW"), killed = counters->find("TcpExt.TWKilled");
   if (tw == counters->end() || killed == counters->end()) return std::nullopt;

@@ -434,9 +434,9 @@ ProbeCount leading_probe_count(const Trace& trace, const std::vector<const WireE
 // "no TCP counter changed beyond routine traffic": tcp_counter_text leaves the routine ones out.
 std::vector<std::string> kernel_counter_lines(const Trace& trace) {
   std::vector<std::string> out;
-  if (!trace.client_counters && !trace.server_counters) return out;  // an older trace: say nothing
+  if (!trace.counters.client && !trace.counters.server) return out;  // an older trace: say nothing
   for (const Side side : {Side::client, Side::server}) {
-    const auto& counters = side == Side::client ? trace.client_counters : trace.server_counters;
+    const auto& counters = trace.counters[side];
     const std::string changed = counters ? tcp_counter_text(*counters) : "";
     out.push_back(fmt::format("{} kernel counters: {}", side_name(side),
                               !counters          ? "not read"

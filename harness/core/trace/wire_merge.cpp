@@ -222,14 +222,14 @@ class Merger {
   }
 
   MergedWire finish(const std::vector<IpAddress>& client_addresses) {
-    std::uint64_t after[2] = {0, 0};
+    PerSide<std::uint64_t> after;
     for (const WireEvent& ev : events_)
-      if (!ev.injected && after_end(ev.at)) ++after[from_client(ev, client_addresses) ? 0 : 1];
+      if (!ev.injected && after_end(ev.at)) ++after[from_client(ev, client_addresses) ? Side::client : Side::server];
     std::erase_if(events_, [this](const WireEvent& ev) { return !ev.injected && after_end(ev.at); });
     stable_sort_by_key(events_, [](const WireEvent& ev) { return ev.at; });
     reclassify(client_addresses);
     std::stable_sort(errors_.begin(), errors_.end(), [](const LabEvent& a, const LabEvent& b) { return a.at < b.at; });
-    return {std::move(events_), std::move(errors_), after[0], after[1]};
+    return {std::move(events_), std::move(errors_), after};
   }
 
  private:

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "lastack/clock.hpp"
+#include "lastack/per_side.hpp"
 #include "lastack/trace.hpp"
 
 namespace lastack {
@@ -23,8 +24,8 @@ struct CapturedSegment {
 struct MergedWire {
   std::vector<WireEvent> events;  // one per segment sent, in the order they entered wire
   std::vector<LabEvent> errors;   // kind harness_error: the wire the trace shows would be incomplete
-  // Segments the endpoints put on the wire after `end`, left out: by sender (client, server).
-  std::uint64_t client_after_end = 0, server_after_end = 0;
+  // Segments the endpoints put on the wire after `end`, left out: by sender.
+  PerSide<std::uint64_t> after_end;
 };
 
 /// The harness must not reorder the wire: per connection and direction, a segment that no fault

@@ -1,5 +1,5 @@
 // Policy expectations about the kernel's own counters: how much one changed in a side's namespace
-// over the run (Trace::client_counters / server_counters).
+// over the run (Trace::counters).
 #include "harness/core/oracle/expect/expectations_counters.hpp"
 
 #include <optional>
@@ -44,7 +44,7 @@ CheckResult check_counter(const Trace& trace, const CounterExpect& x) {
   const std::string side(side_name(x.side));
   CheckResult r = expectation(fmt::format("counter {} {}", side, x.name), x.line);
   r.expected = fmt::format("the {}'s kernel counter {} {} over the run", side, x.name, change_text(x));
-  const auto& counters = x.side == Side::client ? trace.client_counters : trace.server_counters;
+  const auto& counters = trace.counters[x.side];
   if (!counters) {
     r.outcome = Outcome::not_checked;
     r.saw = fmt::format("the {}'s kernel counters were not read in this run", side);

@@ -1,0 +1,21 @@
+#pragma once
+// One value for each endpoint of a connection, indexed by Side.
+#include "lastack/roles.hpp"
+
+namespace lastack {
+
+/// A value for each side: `client` and `server` by name, or `[side]`.
+template <typename T>
+struct PerSide {
+  T client{};
+  T server{};
+
+  /// The value of `side`.
+  constexpr T& operator[](Side side) { return side == Side::client ? client : server; }
+  /// The value of `side`.
+  constexpr const T& operator[](Side side) const { return side == Side::client ? client : server; }
+
+  bool operator==(const PerSide&) const = default;
+};
+
+}  // namespace lastack
