@@ -119,12 +119,33 @@ struct Scenario {
 
 // ---- expectations ([[expect]] tables) ----
 
+/// How many a check wants: exactly `count`, or at least `min` and/or at most `max` (inclusive).
+/// A policy gives count alone, or min and/or max (never count with a bound, never min > max).
+template <typename T>
+struct CountBound {
+  std::optional<T> count;     // exact
+  std::optional<T> min, max;  // inclusive
+
+  /// Whether `n` meets the bound: == count when set, else within min and max (none set: any n).
+  constexpr bool admits(T n) const {
+    if (count) return n == *count;
+    return (!min || n >= *min) && (!max || n <= *max);
+  }
+  bool operator==(const CountBound&) const = default;
+};
+
+/// after = "rto": a retransmission's first gap is about the sender's own RTO (its tcpi_rto).
+struct SenderRto {
+  bool operator==(const SenderRto&) const = default;
+};
+/// The first gap a retransmission is expected after: the sender's RTO, or a duration.
+using RetransmitGap = std::variant<SenderRto, Millis>;
+
 /// check = "retransmitted": the segment is seen again with the same sequence number.
 struct RetransmittedExpect {
   Selector segment;                    // segment + from (+ connection)
   std::optional<std::uint32_t> count;  // exact number of retransmissions; unset: at least one
-  bool after_rto = false;              // after = "rto": first gap ~ the sender's tcpi_rto
-  std::optional<Millis> after;         // after = "200ms": first gap ~ this
+  std::optional<RetransmitGap> after;  // after = "rto" or "200ms": first gap ~ this; unset: any
   bool backoff = false;                // each later gap ~ double the one before
   std::size_t line = 0;
 };
@@ -180,8 +201,7 @@ struct TimeWaitExpect {
 struct SegmentsExpect {
   Selector segment;                    // segment (required) + from + connection
   std::optional<Role> with;            // a second role the segment must also carry
-  std::optional<std::uint32_t> count;  // exact; or min and/or max (inclusive)
-  std::optional<std::uint32_t> min, max;
+  CountBound<std::uint32_t> bound;     // how many
   std::size_t line = 0;
 };
 
@@ -216,8 +236,7 @@ struct SocketHeldExpect {
 struct CounterExpect {
   Side side = Side::server;
   std::string name;                    // "Group.Name", as the kernel's files spell it
-  std::optional<std::int64_t> count;   // exact change; or min and/or max (inclusive)
-  std::optional<std::int64_t> min, max;
+  CountBound<std::int64_t> change;     // how much it changed (signed: a gauge can go down)
   std::size_t line = 0;
 };
 

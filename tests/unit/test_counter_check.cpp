@@ -48,7 +48,7 @@ CounterExpect counter(Side side, std::string name, std::optional<std::int64_t> c
   CounterExpect x;
   x.side = side;
   x.name = std::move(name);
-  x.count = count;
+  x.change.count = count;
   x.line = 5;
   return x;
 }
@@ -68,14 +68,14 @@ TEST_CASE("check = counter parses side, name and count or bounds") {
   const CounterExpect exact = parse_counter("check = \"counter\"\nside = \"server\"\nname = \"TcpExt.PAWSEstab\"\ncount = 3\n");
   CHECK(exact.side == server);
   CHECK(exact.name == "TcpExt.PAWSEstab");
-  CHECK(exact.count == 3);
-  CHECK_FALSE(exact.min);
+  CHECK(exact.change.count == 3);
+  CHECK_FALSE(exact.change.min);
   CHECK(exact.line == 5);
   const CounterExpect bounds = parse_counter("check = \"counter\"\nside = \"client\"\nname = \"Tcp.OutRsts\"\nmin = 1\nmax = 2\n");
   CHECK(bounds.side == client);
-  CHECK(bounds.min == 1);
-  CHECK(bounds.max == 2);
-  CHECK(parse_counter("check = \"counter\"\nside = \"client\"\nname = \"Tcp.CurrEstab\"\ncount = -1\n").count == -1);
+  CHECK(bounds.change.min == 1);
+  CHECK(bounds.change.max == 2);
+  CHECK(parse_counter("check = \"counter\"\nside = \"client\"\nname = \"Tcp.CurrEstab\"\ncount = -1\n").change.count == -1);
 }
 
 TEST_CASE("check = counter rejects a table that cannot say what to judge") {
@@ -106,7 +106,7 @@ TEST_CASE("a counter check passes on the change it wants, naming the side, the c
   CHECK(r.expected == "the server's kernel counter TcpExt.PAWSEstab changed by exactly +3 over the run");
   CHECK(r.line == 5);
   CounterExpect at_least = counter(server, "TcpExt.PAWSEstab", std::nullopt);
-  at_least.min = 1;
+  at_least.change.min = 1;
   CHECK(check_expectation(paws_trace(), at_least).outcome == Outcome::pass);
   CHECK(check_expectation(paws_trace(), counter(server, "TcpExt.TWKilled", 0)).saw == "server TcpExt.TWKilled +0");
   CHECK(check_expectation(paws_trace(), counter(server, "TcpExt.TWKilled", 0)).passed());
@@ -118,14 +118,14 @@ TEST_CASE("a counter check fails on another change, saying the change seen") {
   CHECK(wrong.saw == "server TcpExt.PAWSEstab +3");
   CHECK(check_expectation(paws_trace(), counter(server, "TcpExt.PAWSEstab", 0)).outcome == Outcome::fail);
   CounterExpect at_most = counter(server, "TcpExt.PAWSEstab", std::nullopt);
-  at_most.max = 2;
+  at_most.change.max = 2;
   CHECK(check_expectation(paws_trace(), at_most).outcome == Outcome::fail);
   CHECK(check_expectation(paws_trace(), at_most).expected == "the server's kernel counter TcpExt.PAWSEstab changed by at most +2 over the run");
   CounterExpect between = counter(server, "TcpExt.PAWSEstab", std::nullopt);
-  between.min = 4;
-  between.max = 9;
+  between.change.min = 4;
+  between.change.max = 9;
   CHECK(check_expectation(paws_trace(), between).outcome == Outcome::fail);
-  between.min = 3;
+  between.change.min = 3;
   CHECK(check_expectation(paws_trace(), between).outcome == Outcome::pass);
 }
 

@@ -383,10 +383,10 @@ TEST_CASE("sampled, a side whose counters counted retransmissions leaves claims 
   s.segment.segment = Role::fin;
   s.segment.from = server;
   s.with = Role::retransmission;
-  s.count = 1;
+  s.bound.count = 1;
   CHECK(check_segments(t, s).outcome == Outcome::not_checked);
   s.with.reset();  // how many FINs the server put on the wire is the wire's own fact
-  s.count = 2;
+  s.bound.count = 2;
   CHECK(check_segments(t, s).passed());
   CHECK(check_retransmitted(with_kernel_retransmits(t), x).passed());  // traced: the kernel names it
 }
@@ -403,7 +403,7 @@ TEST_CASE("sampled, counters that say a side retransmitted nothing take the wire
   SegmentsExpect s;
   s.segment.segment = Role::syn_ack;
   s.with = Role::retransmission;
-  s.count = 0;
+  s.bound.count = 0;
   CHECK(check_segments(b.trace, s).outcome == Outcome::not_checked);  // the server's counters unread
   b.trace.counters.server = CounterDeltas{{"Tcp.RetransSegs", 0}};
   CHECK(check_segments(b.trace, s).outcome == Outcome::fail);  // labels not yet taken

@@ -377,7 +377,7 @@ TEST_CASE("retransmitted passes when the FIN comes back after one RTO") {
   RetransmittedExpect x;
   x.segment.segment = second_fin;
   x.segment.from = server;
-  x.after_rto = true;
+  x.after = SenderRto{};
   x.line = 21;
   const auto r = check_retransmitted(with_kernel_retransmits(drop_final_ack_trace()), x);
   CHECK(r.passed());
@@ -393,7 +393,7 @@ TEST_CASE("retransmitted passes when the FIN comes back after one RTO") {
 TEST_CASE("retransmitted fails when the first gap is far from the RTO") {
   RetransmittedExpect x;
   x.segment.segment = second_fin;
-  x.after_rto = true;
+  x.after = SenderRto{};
   const auto r = check_retransmitted(with_kernel_retransmits(fin_retransmitted({400})), x);
   CHECK_FALSE(r.passed());
   CHECK_THAT(r.saw, Contains("first gap 400 ms vs 204 ms, outside the bound -9 ms/+29 ms (timer +4 ms"));
@@ -404,7 +404,7 @@ TEST_CASE("an RTO of 63 jiffies sits on the wheel's level 1: 33 ms late passes, 
   // after the original. Level 1's granule is 8 jiffies (32 ms), not the one jiffy of level 0.
   RetransmittedExpect x;
   x.segment.segment = second_fin;
-  x.after_rto = true;
+  x.after = SenderRto{};
   const auto late_by_a_granule = check_retransmitted(with_kernel_retransmits(fin_retransmitted({285}, false, 252)), x);
   CHECK(late_by_a_granule.passed());
   CHECK_THAT(late_by_a_granule.saw, Contains("first gap 285 ms vs 252 ms, bound"));
@@ -417,7 +417,7 @@ TEST_CASE("an RTO of 63 jiffies sits on the wheel's level 1: 33 ms late passes, 
 TEST_CASE("a timer the kernel says it ran late widens the bound by exactly that much") {
   RetransmittedExpect x;
   x.segment.segment = second_fin;
-  x.after_rto = true;
+  x.after = SenderRto{};
   // 240 ms against a 204 ms RTO: 36 ms late, past the +29 ms bound (timer, RTT, host).
   Trace late = fin_retransmitted({240});
   CHECK_FALSE(check_retransmitted(with_kernel_retransmits(late), x).passed());
@@ -437,7 +437,7 @@ TEST_CASE("a timer the kernel says it ran late widens the bound by exactly that 
 TEST_CASE("the kernel's own arming time starts the RTO, not the wire's, and an account that does not fit still fails") {
   RetransmittedExpect x;
   x.segment.segment = second_fin;
-  x.after_rto = true;
+  x.after = SenderRto{};
   Trace late = fin_retransmitted({240});  // FIN at 10 ms, retransmitted at 250 ms
   TraceBuilder k;
   k.trace = late;
@@ -468,7 +468,7 @@ TEST_CASE("the RTO a timer ran with is the one its sender showed after arming it
   // the sample before the FIN still says 230 ms.
   RetransmittedExpect x;
   x.segment.segment = second_fin;
-  x.after_rto = true;
+  x.after = SenderRto{};
   TraceBuilder k;
   k.trace = fin_retransmitted({212}, false, 230);  // FIN at 10 ms, retransmitted at 222 ms
   k.trace.kernel_source = KernelSource::traced;
@@ -505,7 +505,7 @@ TEST_CASE("retransmitted assumes TCP_RTO_MIN when no RTO was sampled, and says s
   t = with_kernel_retransmits(t);
   RetransmittedExpect x;
   x.segment.segment = second_fin;
-  x.after_rto = true;
+  x.after = SenderRto{};
   const auto r = check_retransmitted(t, x);
   CHECK(r.passed());
   CHECK_THAT(r.saw, Contains("assumed TCP_RTO_MIN 200 ms"));
@@ -522,7 +522,7 @@ TEST_CASE("retransmitted ignores the handshake's initial RTO for a FIN") {
   b.wire(234, client, "F.", 1001, 1, 0, {fin, first_fin, retransmission});
   RetransmittedExpect x;
   x.segment.segment = first_fin;
-  x.after_rto = true;
+  x.after = SenderRto{};
   const auto r = check_retransmitted(with_kernel_retransmits(b.trace), x);
   CHECK(r.passed());
   CHECK_THAT(r.saw, Contains("RTO 212 ms"));
@@ -536,7 +536,7 @@ TEST_CASE("retransmitted takes the RTO from a sample just after the original whe
   b.socket(311, server, TcpState::LAST_ACK, 600);
   RetransmittedExpect x;
   x.segment.segment = second_fin;
-  x.after_rto = true;
+  x.after = SenderRto{};
   const auto r = check_retransmitted(with_kernel_retransmits(b.trace), x);
   CHECK(r.passed());
   CHECK_THAT(r.expected, Contains("about 1 RTO (300 ms)"));
@@ -781,7 +781,7 @@ TEST_CASE("segments counts every matching segment, dropped ones included") {
   SegmentsExpect x;
   x.segment.segment = final_ack;
   x.segment.from = client;
-  x.count = 2;
+  x.bound.count = 2;
   x.line = 40;
   const auto r = check_segments(drop_final_ack_trace(), x);
   CHECK(r.passed());
@@ -797,7 +797,7 @@ TEST_CASE("segments fails when the count differs, and shows what it counted") {
   SegmentsExpect x;
   x.segment.segment = syn_ack;
   x.segment.from = server;
-  x.count = 2;
+  x.bound.count = 2;
   const auto r = check_segments(drop_final_ack_trace(), x);
   CHECK_FALSE(r.passed());
   CHECK(r.name == "segments syn-ack from server");
@@ -807,25 +807,25 @@ TEST_CASE("segments fails when the count differs, and shows what it counted") {
 TEST_CASE("segments checks min and max inclusively") {
   SegmentsExpect x;
   x.segment.segment = second_fin;
-  x.min = 1;
-  x.max = 2;
+  x.bound.min = 1;
+  x.bound.max = 2;
   const auto both = check_segments(drop_final_ack_trace(), x);
   CHECK(both.passed());
   CHECK(both.expected ==
         "between 1 and 2 segments matching second-fin on the wire, whatever their fate");
-  x.max.reset();
-  x.min = 3;
+  x.bound.max.reset();
+  x.bound.min = 3;
   const auto too_few = check_segments(drop_final_ack_trace(), x);
   CHECK_FALSE(too_few.passed());
   CHECK_THAT(too_few.expected, Contains("at least 3 segments"));
   CHECK_THAT(too_few.saw, Contains("2 segments: F. seq 1 from server at 52.3 ms, F. seq 1 from "
                                    "server at 256 ms (retransmission)"));
-  x.min.reset();
-  x.max = 1;
+  x.bound.min.reset();
+  x.bound.max = 1;
   const auto too_many = check_segments(drop_final_ack_trace(), x);
   CHECK_FALSE(too_many.passed());
   CHECK_THAT(too_many.expected, Contains("at most 1 segment matching"));
-  x.max.reset();
+  x.bound.max.reset();
   const auto unbounded = check_segments(drop_final_ack_trace(), x);
   CHECK(unbounded.passed());
   CHECK_THAT(unbounded.expected, Contains("at least 1 segment matching"));
@@ -835,7 +835,7 @@ TEST_CASE("segments with a second role counts only segments carrying both") {
   SegmentsExpect x;
   x.segment.segment = fin;
   x.with = data;
-  x.count = 0;
+  x.bound.count = 0;
   const auto none = check_segments(drop_final_ack_trace(), x);
   CHECK(none.passed());
   CHECK(none.name == "segments fin with data");
@@ -844,7 +844,7 @@ TEST_CASE("segments with a second role counts only segments carrying both") {
   TraceBuilder b;
   b.wire(1, client, "FP.", 1, 1, 100, {fin, first_fin, data});
   b.wire(2, server, "F.", 1, 102, 0, {fin, second_fin});
-  x.count = 1;
+  x.bound.count = 1;
   const auto one = check_segments(b.trace, x);
   CHECK(one.passed());
   CHECK(one.saw == "1 segment: FP. seq 1 len 100 from client at 1 ms");
@@ -853,7 +853,7 @@ TEST_CASE("segments with a second role counts only segments carrying both") {
 TEST_CASE("segments lists at most five segments") {
   SegmentsExpect x;
   x.segment.segment = second_fin;
-  x.count = 7;
+  x.bound.count = 7;
   const auto r = check_segments(fin_retransmitted({200, 400, 800, 1600, 3200, 6400}), x);
   CHECK(r.passed());
   CHECK_THAT(r.saw, Catch::Matchers::StartsWith("7 segments: F. seq 1 from server at 10 ms (dropped)"));
@@ -973,7 +973,7 @@ TEST_CASE("connections fails when the run opened another number of connections")
 TEST_CASE("check_expectation dispatches the counting kinds") {
   SegmentsExpect segments;
   segments.segment.segment = syn;
-  segments.count = 1;
+  segments.bound.count = 1;
   CloseExpect close;
   close.segments = 4;
   ConnectionsExpect connections;

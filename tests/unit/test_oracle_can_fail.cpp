@@ -110,11 +110,11 @@ TEST_CASE("every built-in invariant is not applicable or not checked on an empty
 TEST_CASE("no expectation passes on an empty trace") {
   std::vector<Expectation> all = {RetransmittedExpect{}, StateExpect{}, ResetExpect{}, AppExpect{},
                                   TimeWaitExpect{}, SegmentsExpect{}, CloseExpect{}, ConnectionsExpect{},
-                                  CounterExpect{Side::server, "Tcp.OutRsts", 0, std::nullopt, std::nullopt, 1}};
+                                  CounterExpect{Side::server, "Tcp.OutRsts", CountBound<std::int64_t>{.count = 0}, 1}};
   ResetExpect no_rst;
   no_rst.count = 0;
   SegmentsExpect no_segments;
-  no_segments.count = 0;
+  no_segments.bound.count = 0;
   ConnectionsExpect no_connections;
   no_connections.count = 0;
   TimeWaitExpect nobody;
@@ -540,9 +540,9 @@ TEST_CASE("timewait: passes, fails on the wrong side, not checked when a RST may
 TEST_CASE("segments, close and connections fail when the count differs") {
   SegmentsExpect seg;
   seg.segment.segment = fin;
-  seg.count = 3;
+  seg.bound.count = 3;
   CHECK(check_segments(drop_final_ack_trace(), seg).passed());
-  seg.count = 2;
+  seg.bound.count = 2;
   CHECK(check_segments(drop_final_ack_trace(), seg).outcome == Outcome::fail);
 
   CloseExpect close;
@@ -622,7 +622,7 @@ TEST_CASE("retransmitted ignores an RTO sampled before the handshake for a later
                    [](const TraceEvent& a, const TraceEvent& c) { return event_time(a) < event_time(c); });
   RetransmittedExpect x;
   x.segment.segment = second_fin;
-  x.after_rto = true;
+  x.after = SenderRto{};
   const auto r = check_retransmitted(with_kernel_retransmits(b.trace), x);
   CHECK(r.passed());
   CHECK_THAT(r.saw, Contains("assumed TCP_RTO_MIN 200 ms"));

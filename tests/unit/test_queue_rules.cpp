@@ -176,10 +176,10 @@ TEST_CASE("counting segments that can carry data makes selective capture queue e
   // A FIN riding on data carries a flag the selective rules catch.
   std::get<SegmentsExpect>(p.expect[0]).with = Role::fin;
   CHECK(compile_queue_rules(p, Capture::selective, 0, false) == flag_rules(0));
-  std::get<SegmentsExpect>(p.expect[0]) = SegmentsExpect{on(Role::syn_ack), {}, 1, {}, {}, 40};
+  std::get<SegmentsExpect>(p.expect[0]) = SegmentsExpect{on(Role::syn_ack), {}, {.count = 1}, 40};
   CHECK(compile_queue_rules(p, Capture::selective, 0, false) == flag_rules(0));
   // The oracle counts pure ACKs on the whole wire (the packet capture): they need not be queued.
-  std::get<SegmentsExpect>(p.expect[0]) = SegmentsExpect{on(Role::final_ack), {}, 1, {}, {}, 40};
+  std::get<SegmentsExpect>(p.expect[0]) = SegmentsExpect{on(Role::final_ack), {}, {.count = 1}, 40};
   CHECK(compile_queue_rules(p, Capture::selective, 0, false) == flag_rules(0));
 }
 

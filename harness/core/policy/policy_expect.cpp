@@ -44,9 +44,9 @@ RetransmittedExpect read_retransmitted(const TableReader& t) {
   e.segment = read_selector(t);
   e.count = read_count(t);
   if (const toml::node* after = t.node("after"); after != nullptr && after->value<std::string>() == "rto")
-    e.after_rto = true;
-  else
-    e.after = t.duration("after");
+    e.after = SenderRto{};
+  else if (const auto gap = t.duration("after"))
+    e.after = *gap;
   e.backoff = t.boolean("backoff").value_or(false);
   return e;
 }
@@ -162,21 +162,7 @@ SegmentsExpect read_segments(const TableReader& t) {
   e.segment = read_selector(t);
   e.with = t.named<Role>("with", "segment", role_from_name, all_role_names());
   t.require_one_of({"count", "min", "max"});
-  e.count = read_count(t);
-  const auto bound = [&](std::string_view key) -> std::optional<std::uint32_t> {
-    const auto n = t.integer(key, 0, u32_max);
-    return n ? std::optional<std::uint32_t>(static_cast<std::uint32_t>(*n)) : std::nullopt;
-  };
-  e.min = bound("min");
-  e.max = bound("max");
-  if (e.count && (e.min || e.max)) {
-    const std::string_view key = e.min ? "min" : "max";
-    t.fail(key, fmt::format("{} cannot be combined with {}: give an exact {}, or min and/or max",
-                            t.written(key), t.written("count"), t.written("count")));
-  }
-  if (e.min && e.max && *e.min > *e.max)
-    t.fail("max", fmt::format("{} ({}) is more than {} ({})", t.written("min"), *e.min,
-                              t.written("max"), *e.max));
+  e.bound = read_count_bound<std::uint32_t>(t, 0, u32_max);
   return e;
 }
 
@@ -198,6 +184,29 @@ ConnectionsExpect read_connections(const TableReader& t) {
 }
 
 }  // namespace
+
+template <typename T>
+CountBound<T> read_count_bound(const TableReader& t, std::int64_t lo, std::int64_t hi) {
+  const auto read = [&](std::string_view key) -> std::optional<T> {
+    const auto n = t.integer(key, lo, hi);
+    return n ? std::optional<T>(static_cast<T>(*n)) : std::nullopt;
+  };
+  CountBound<T> b;
+  b.count = read("count");
+  b.min = read("min");
+  b.max = read("max");
+  if (b.count && (b.min || b.max)) {
+    const std::string_view key = b.min ? "min" : "max";
+    t.fail(key, fmt::format("{} cannot be combined with {}: give an exact {}, or min and/or max",
+                            t.written(key), t.written("count"), t.written("count")));
+  }
+  if (b.min && b.max && *b.min > *b.max)
+    t.fail("max", fmt::format("{} ({}) is more than {} ({})", t.written("min"), *b.min, t.written("max"), *b.max));
+  return b;
+}
+
+template CountBound<std::uint32_t> read_count_bound(const TableReader&, std::int64_t, std::int64_t);
+template CountBound<std::int64_t> read_count_bound(const TableReader&, std::int64_t, std::int64_t);
 
 Expectation read_expect(const toml::table& table, const Problems& problems) {
   const std::size_t line = line_of(table, 1);

@@ -42,16 +42,7 @@ CounterExpect read_counter(const TableReader& t) {
   e.name = read_counter_name(t);
   t.require_one_of({"count", "min", "max"});
   // A gauge such as Tcp.CurrEstab can go down: changes are signed.
-  e.count = t.integer("count", i64_min, i64_max);
-  e.min = t.integer("min", i64_min, i64_max);
-  e.max = t.integer("max", i64_min, i64_max);
-  if (e.count && (e.min || e.max)) {
-    const std::string_view key = e.min ? "min" : "max";
-    t.fail(key, fmt::format("{} cannot be combined with {}: give an exact {}, or min and/or max",
-                            t.written(key), t.written("count"), t.written("count")));
-  }
-  if (e.min && e.max && *e.min > *e.max)
-    t.fail("max", fmt::format("{} ({}) is more than {} ({})", t.written("min"), *e.min, t.written("max"), *e.max));
+  e.change = read_count_bound<std::int64_t>(t, i64_min, i64_max);
   return e;
 }
 

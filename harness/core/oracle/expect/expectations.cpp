@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include <fmt/format.h>
@@ -105,6 +106,21 @@ std::optional<std::chrono::microseconds> armed_rto(const Trace& trace, const Wir
   return rto_for(trace, *original, until);
 }
 
+// The first gap `after` asks for (the sender's RTO: `rto` as sampled, else TCP_RTO_MIN), and how
+// the expectation says it; nullopt: any gap.
+std::optional<Duration> wanted_gap(const std::optional<RetransmitGap>& after,
+                                   std::optional<std::chrono::microseconds> rto, std::string& expected) {
+  if (!after) return std::nullopt;
+  if (const auto* fixed = std::get_if<Millis>(&*after)) {
+    expected += fmt::format(", the first {} after the original", ms_text(*fixed));
+    return Duration(*fixed);
+  }
+  const Duration gap = rto ? Duration(*rto) : Duration(tcp_rto_min);
+  expected += rto ? fmt::format(", the first about 1 RTO ({}) after the original", ms_text(gap))
+                  : ", the first about TCP_RTO_MIN (200 ms, no RTO sampled) after the original";
+  return gap;
+}
+
 }  // namespace
 
 CheckResult check_retransmitted(const Trace& trace, const RetransmittedExpect& x) {
@@ -120,15 +136,7 @@ CheckResult check_retransmitted(const Trace& trace, const RetransmittedExpect& x
   const auto again =
       original ? retransmissions_of(trace, *original) : std::vector<const WireEvent*>{};
   const auto rto = armed_rto(trace, original, again);
-  std::optional<Duration> want_gap;
-  if (x.after_rto) {
-    want_gap = rto ? Duration(*rto) : Duration(tcp_rto_min);
-    r.expected += rto ? fmt::format(", the first about 1 RTO ({}) after the original", ms_text(*want_gap))
-                      : ", the first about TCP_RTO_MIN (200 ms, no RTO sampled) after the original";
-  } else if (x.after) {
-    want_gap = *x.after;
-    r.expected += fmt::format(", the first {} after the original", ms_text(*want_gap));
-  }
+  const std::optional<Duration> want_gap = wanted_gap(x.after, rto, r.expected);
   if (x.backoff) r.expected += ", each later gap about double the one before";
   if (const auto why = unnamed_retransmissions(trace, x.segment)) {
     r.outcome = Outcome::not_checked;
@@ -179,7 +187,7 @@ CheckResult check_retransmitted(const Trace& trace, const RetransmittedExpect& x
                         probes.inferred ? ", inferred from the gaps" : ", the kernel's cause",
                         rto ? fmt::format("; RTO {}", ms_text(*rto)) : "; no RTO sampled");
   }
-  if (x.after_rto && !rto) r.saw += "; assumed TCP_RTO_MIN 200 ms";
+  if (x.after && std::holds_alternative<SenderRto>(*x.after) && !rto) r.saw += "; assumed TCP_RTO_MIN 200 ms";
   if (want_gap && !gaps.empty() && wire_started != original->at)
     r.saw += fmt::format("; the timer restarted at {} (an ACK of new data reached the sender)", ms_text(wire_started));
   if (want_gap && !gaps.empty() && started != wire_started)

@@ -19,16 +19,11 @@ using namespace detail;
 namespace {
 
 // "by exactly +3", "by at least +1", "by +1 to +3"; "unchanged" for count = 0.
-std::string change_text(const CounterExpect& x) {
-  if (x.count) return *x.count == 0 ? "unchanged" : fmt::format("changed by exactly {:+}", *x.count);
-  if (x.min && x.max) return fmt::format("changed by {:+} to {:+}", *x.min, *x.max);
-  if (x.min) return fmt::format("changed by at least {:+}", *x.min);
-  return fmt::format("changed by at most {:+}", x.max.value_or(0));
-}
-
-bool admits(const CounterExpect& x, std::int64_t delta) {
-  if (x.count) return delta == *x.count;
-  return (!x.min || delta >= *x.min) && (!x.max || delta <= *x.max);
+std::string change_text(const CountBound<std::int64_t>& b) {
+  if (b.count) return *b.count == 0 ? "unchanged" : fmt::format("changed by exactly {:+}", *b.count);
+  if (b.min && b.max) return fmt::format("changed by {:+} to {:+}", *b.min, *b.max);
+  if (b.min) return fmt::format("changed by at least {:+}", *b.min);
+  return fmt::format("changed by at most {:+}", b.max.value_or(0));
 }
 
 // A name the kernel has in another spelling of case ("TcpExt.pawsestab"): the likely meaning.
@@ -43,7 +38,7 @@ std::optional<std::string> same_but_case(const CounterDeltas& counters, const st
 CheckResult check_counter(const Trace& trace, const CounterExpect& x) {
   const std::string side(side_name(x.side));
   CheckResult r = expectation(fmt::format("counter {} {}", side, x.name), x.line);
-  r.expected = fmt::format("the {}'s kernel counter {} {} over the run", side, x.name, change_text(x));
+  r.expected = fmt::format("the {}'s kernel counter {} {} over the run", side, x.name, change_text(x.change));
   const auto& counters = trace.counters[x.side];
   if (!counters) {
     r.outcome = Outcome::not_checked;
@@ -62,7 +57,7 @@ CheckResult check_counter(const Trace& trace, const CounterExpect& x) {
     if (const auto known = same_but_case(*counters, x.name)) r.saw += fmt::format(" (it has {})", *known);
     return r;
   }
-  r.outcome = outcome_of(admits(x, delta));
+  r.outcome = outcome_of(x.change.admits(delta));
   r.saw = fmt::format("{} {} {:+}{}", side, x.name, delta, note);
   // A counter can still move while anything is pending: any bound may yet break or be met.
   judge_window(r, trace, {true, true});

@@ -20,11 +20,12 @@ CheckResult check_segments(const Trace& trace, const SegmentsExpect& x) {
   const std::string what = selector_text(x.segment, x.with);
   CheckResult r = expectation("segments " + what, x.line);
   // Neither count nor bounds (the parser never allows it): at least one.
-  const std::uint32_t at_least = x.min.value_or(x.max ? 0 : 1);
+  const CountBound<std::uint32_t>& b = x.bound;
+  const std::uint32_t at_least = b.min.value_or(b.max ? 0 : 1);
   std::string how_many;
-  if (x.count) how_many = *x.count == 0 ? "no segment" : "exactly " + counted(*x.count, "segment");
-  else if (x.min && x.max) how_many = fmt::format("between {} and {} segments", *x.min, *x.max);
-  else if (x.max) how_many = "at most " + counted(*x.max, "segment");
+  if (b.count) how_many = *b.count == 0 ? "no segment" : "exactly " + counted(*b.count, "segment");
+  else if (b.min && b.max) how_many = fmt::format("between {} and {} segments", *b.min, *b.max);
+  else if (b.max) how_many = "at most " + counted(*b.max, "segment");
   else how_many = "at least " + counted(at_least, "segment");
   r.expected = fmt::format("{} matching {} on the wire, whatever their fate", how_many, what);
 
@@ -47,13 +48,13 @@ CheckResult check_segments(const Trace& trace, const SegmentsExpect& x) {
                                notes.empty() ? "" : " (" + join(notes, ", ") + ")"));
   }
   const std::size_t n = seen.size();
-  r.outcome = outcome_of(x.count ? n == *x.count : n >= at_least && (!x.max || n <= *x.max));
+  r.outcome = outcome_of(b.count ? n == *b.count : n >= at_least && (!b.max || n <= *b.max));
   r.saw = seen.empty()
               ? fmt::format("no segment matching {} on the wire", what)
               : fmt::format("{}: {}", counted(n, "segment"), first_few(seen, listed_segments));
   // Segments still to come can break an upper bound, or reach a lower one.
-  const std::optional<std::uint32_t> upper = x.count ? x.count : x.max;
-  judge_window(r, trace, {upper.has_value(), n < (x.count ? *x.count : at_least)});
+  const std::optional<std::uint32_t> upper = b.count ? b.count : b.max;
+  judge_window(r, trace, {upper.has_value(), n < (b.count ? *b.count : at_least)});
   return r;
 }
 
