@@ -12,7 +12,7 @@ namespace {
 constexpr std::chrono::microseconds jiffy{4000};
 
 SocketSample sample(double start_ms) {
-  const auto start = std::chrono::duration_cast<Instant>(std::chrono::duration<double, std::milli>(start_ms));
+  const Instant start(std::chrono::duration_cast<Duration>(std::chrono::duration<double, std::milli>(start_ms)));
   return {start, start + 100us};
 }
 
