@@ -19,7 +19,7 @@ std::string lastack_bin();
 /// Run lastack with `args`, policies resolved from the source tree.
 ProcessOutput run_lastack(const std::vector<std::string>& args);
 
-/// Catch2 assertions: `lastack run --repeat 3 policy` (plus `extra` options) exits 0 with
+/// Catch2 assertions: `lastack run --repeat 3 --jobs 3 policy` (plus `extra` options) exits 0 with
 /// every run passing.
 void require_passes_three_times(const std::string& policy, const std::vector<std::string>& extra = {});
 

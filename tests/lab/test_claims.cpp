@@ -159,7 +159,7 @@ fs::path run_family(const std::vector<ClaimFile>& files, const std::string& fami
   if (unprivileged) argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"};
   // LASTACK_CLAIM_BIN: judge the corpus with another build (an older lastack, to see what it got wrong).
   const char* other = std::getenv("LASTACK_CLAIM_BIN");
-  argv.insert(argv.end(), {other ? std::string(other) : lastack::test::lastack_bin(), "run", "-q", "-j", "2", "--json",
+  argv.insert(argv.end(), {other ? std::string(other) : lastack::test::lastack_bin(), "run", "-q", "-j", "4", "--json",
                            (dir / "traces").string() + "/"});
   if (family == "ipv6") argv.push_back("-6");
   for (const ClaimFile& f : files) {
