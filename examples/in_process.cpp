@@ -2,10 +2,9 @@
 // and client, each on a thread inside its lab namespace, under a shipped policy's fault. Built as
 // `example_in_process` and run by CTest in the lab tier; README.md quotes the part between the
 // README markers verbatim (tests/unit/test_readme_examples.cpp keeps the two the same).
-#define CATCH_CONFIG_RUNNER
+// main() is examples/lab_main.cpp's: it enters lab privileges, then runs these tests.
 #include <catch2/catch.hpp>
 
-#include <cstdio>
 #include <string>
 
 #include "lastack/lastack.hpp"
@@ -45,13 +44,3 @@ TEST_CASE("my server and client survive a lost final ACK") {
   REQUIRE(result.passed());  // the final ACK was dropped, the server's FIN resent after its RTO
 }
 // README: in-process example ends
-
-int main(int argc, char* argv[]) {
-  try {
-    lastack::sys::enter_lab_privileges();  // while single-threaded: root, or a user namespace
-  } catch (const lastack::Error& e) {
-    std::fprintf(stderr, "example: %s\n", e.what());
-    return static_cast<int>(e.code());
-  }
-  return Catch::Session().run(argc, argv);
-}

@@ -1,7 +1,7 @@
 // How an application's own test suite uses lastack as a library: a policy written inline,
 // run on the real kernel, with assertions on what the kernel did. Built as `example_library`
 // and run by CTest in the lab tier, so this example cannot rot.
-#define CATCH_CONFIG_RUNNER
+// main() is examples/lab_main.cpp's: it enters lab privileges, then runs these tests.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -81,14 +81,4 @@ TEST_CASE("a malformed inline policy is one line naming where", "[example]") {
   } catch (const lastack::InputError& e) {
     CHECK(std::string(e.what()).rfind("inline:4: ", 0) == 0);
   }
-}
-
-int main(int argc, char* argv[]) {
-  try {
-    lastack::sys::enter_lab_privileges();  // while single-threaded: root, or a user namespace
-  } catch (const lastack::Error& e) {
-    std::fprintf(stderr, "example: %s\n", e.what());
-    return static_cast<int>(e.code());
-  }
-  return Catch::Session().run(argc, argv);
 }

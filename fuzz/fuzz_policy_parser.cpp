@@ -7,7 +7,7 @@
 #include "lastack/error.hpp"
 #include "lastack/policy_parser.hpp"
 #include "harness/core/report/policy_text.hpp"
-#include "lastack/queue_rules.hpp"
+#include "harness/core/decide/queue_rules.hpp"
 
 using namespace lastack;
 

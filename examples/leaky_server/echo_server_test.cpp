@@ -3,7 +3,7 @@
 // lost once on the wire, and the policy checks that no server socket is left in CLOSE_WAIT.
 // Built twice (CMakeLists.txt): against the fixed server it passes; against the leaky one it
 // fails, naming the socket the server never closed.
-#define CATCH_CONFIG_RUNNER
+// main() is examples/lab_main.cpp's: it enters lab privileges, then runs these tests.
 #include <catch2/catch.hpp>
 
 #include <poll.h>
@@ -113,14 +113,4 @@ TEST_CASE("the echo server closes its side after the client half-closes, even wh
   CHECK(saw.echoed == "hello\n");
   CHECK(saw.eof);
   REQUIRE(result.passed());
-}
-
-int main(int argc, char* argv[]) {
-  try {
-    lastack::sys::enter_lab_privileges();  // while single-threaded: root, or a user namespace
-  } catch (const lastack::Error& e) {
-    std::fprintf(stderr, "echo_server_test: %s\n", e.what());
-    return static_cast<int>(e.code());
-  }
-  return Catch::Session().run(argc, argv);
 }

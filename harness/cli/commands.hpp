@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "lastack/policy.hpp"
-#include "lastack/queue_rules.hpp"
+#include "harness/core/decide/queue_rules.hpp"
 #include "harness/core/base/shard.hpp"
 #include "harness/cli/exec_command.hpp"  // lastack exec
 

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "lastack/per_side.hpp"
-#include "lastack/queue_rules.hpp"
+#include "harness/core/decide/queue_rules.hpp"
 #include "lastack/segment.hpp"
 #include "harness/sys/proc/namespace_processes.hpp"
 #include "harness/sys/net/netns.hpp"

@@ -21,6 +21,8 @@
 #include "lastack/error.hpp"
 #include "lastack/flow_tracker.hpp"
 #include "lastack/privilege.hpp"
+#include "harness/core/trace/pending.hpp"
+#include "harness/core/base/netstat.hpp"
 
 namespace lastack {
 

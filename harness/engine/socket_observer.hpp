@@ -10,11 +10,11 @@
 #include "lastack/trace.hpp"
 #include "harness/engine/run_clock.hpp"
 #include "lastack/asio.hpp"
-#include "lastack/pending.hpp"
 #include "lastack/per_side.hpp"
 #include "harness/core/decide/quiescence.hpp"
 #include "harness/core/trace/socket_changes.hpp"
 #include "harness/sys/observe/sock_diag.hpp"
+#include "harness/core/trace/pending.hpp"
 
 namespace lastack {
 

@@ -9,7 +9,7 @@
 
 #include "lastack/oracle.hpp"
 #include "lastack/policy.hpp"
-#include "lastack/queue_rules.hpp"
+#include "lastack/capture.hpp"
 #include "lastack/trace.hpp"
 
 namespace boost::asio {
@@ -30,7 +30,7 @@ using AgentFactory = std::function<std::unique_ptr<AgentRunner>(AgentConfig conf
 
 struct RunOptions {
   bool ipv6 = false;
-  Capture capture = Capture::all;  // selective can reorder the wire (see queue_rules.hpp)
+  Capture capture = Capture::all;  // selective can reorder the wire (see capture.hpp)
   std::uint16_t queue_num = 0;  // each run has its own wire namespace, so 0 never collides
   // The sockets observed (sock_diag): those using one of `ports`, local or remote (empty: the
   // scenario's port); with `listening_ports`, also any port a socket listens on in the server

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "lastack/netstat.hpp"
+#include "harness/core/base/netstat.hpp"
 
 using namespace lastack;
 

@@ -3,7 +3,7 @@
 
 #include <fmt/format.h>
 
-#include "lastack/queue_rules.hpp"
+#include "harness/core/decide/queue_rules.hpp"
 
 using namespace lastack;
 

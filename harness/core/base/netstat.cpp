@@ -1,4 +1,4 @@
-#include "lastack/netstat.hpp"
+#include "harness/core/base/netstat.hpp"
 
 #include <fmt/format.h>
 

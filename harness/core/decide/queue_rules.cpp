@@ -1,5 +1,5 @@
 // The policy as iptables rules for the wire namespace: which segments go to userspace.
-#include "lastack/queue_rules.hpp"
+#include "harness/core/decide/queue_rules.hpp"
 
 #include <variant>
 

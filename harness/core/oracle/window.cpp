@@ -4,6 +4,7 @@
 #include <set>
 
 #include "harness/core/trace/trace_query.hpp"
+#include "harness/core/trace/pending.hpp"
 
 namespace lastack {
 

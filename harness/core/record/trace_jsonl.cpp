@@ -9,6 +9,7 @@
 
 #include "harness/core/base/hex.hpp"
 #include "harness/core/trace/trace_names.hpp"
+#include "harness/core/trace/pending.hpp"
 
 namespace lastack {
 namespace {

@@ -18,6 +18,7 @@
 #include "lastack/trace_jsonl.hpp"
 #include "harness/core/trace/retransmission_labels.hpp"
 #include "harness/core/trace/trace_names.hpp"
+#include "harness/core/trace/pending.hpp"
 
 namespace lastack {
 namespace {

@@ -1,4 +1,4 @@
-#include "lastack/pending.hpp"
+#include "harness/core/trace/pending.hpp"
 
 #include <array>
 #include <utility>

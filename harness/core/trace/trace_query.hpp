@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "lastack/trace.hpp"
+#include "harness/core/base/netstat.hpp"
 
 namespace lastack {
 

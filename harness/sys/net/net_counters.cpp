@@ -1,4 +1,5 @@
 #include "harness/sys/net/net_counters.hpp"
+#include "harness/core/base/netstat.hpp"
 
 #include <fstream>
 #include <iterator>

@@ -2,7 +2,7 @@
 // Loading the wire namespace's queue rules straight into the kernel (the legacy xtables
 // setsockopt interface iptables-legacy-restore uses), without running a program: one table
 // replace per run instead of a fork and exec of iptables-restore (about 10-20 ms on a busy host).
-#include "lastack/queue_rules.hpp"
+#include "harness/core/decide/queue_rules.hpp"
 #include "harness/sys/net/netns.hpp"
 
 namespace lastack::sys {

@@ -11,6 +11,7 @@
 #include "harness/core/oracle/expect/expectations.hpp"
 #include "harness/core/oracle/window.hpp"
 #include "lastack/netstat.hpp"
+#include "harness/core/base/netstat.hpp"
 
 namespace lastack {
 
