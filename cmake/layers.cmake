@@ -7,7 +7,7 @@ set(LASTACK_LAYERS base wire policy trace decide oracle record report sys agents
 set(LASTACK_LAYER_base_DIRS harness/core/base)
 set(LASTACK_LAYER_base_PUBLIC clock duration error netstat)
 set(LASTACK_LAYER_wire_DIRS harness/core/wire)
-set(LASTACK_LAYER_wire_PUBLIC seq segment roles flow_tracker tcp_state per_side)
+set(LASTACK_LAYER_wire_PUBLIC seq segment roles side_ref flow_tracker tcp_state per_side)
 set(LASTACK_LAYER_policy_DIRS harness/core/policy)
 set(LASTACK_LAYER_policy_PUBLIC policy policy_parser)
 set(LASTACK_LAYER_trace_DIRS harness/core/trace)

@@ -11,6 +11,7 @@
 
 #include "lastack/per_side.hpp"
 #include "lastack/roles.hpp"
+#include "lastack/side_ref.hpp"
 #include "lastack/tcp_state.hpp"
 
 namespace lastack {
@@ -20,12 +21,11 @@ using Millis = std::chrono::milliseconds;
 /// Which segments a rule applies to. Unset fields match anything.
 struct Selector {
   std::optional<Role> segment;            // role tag the segment must carry
-  std::optional<Side> from;               // sender
+  // The sender. A closer matches only once the connection's first FIN is known
+  // (Classified::first_closer): live, a fault cannot select a segment sent before any FIN;
+  // expectations know the whole connection.
+  std::optional<SideRef> from;
   std::optional<std::size_t> connection;  // 1-based connection number
-  // from = "first-closer" / "second-closer": the sender, named by the order of closing. Matches
-  // only once the connection's first FIN is known (Classified::first_closer): live, a fault
-  // cannot select a segment sent before any FIN; expectations know the whole connection.
-  std::optional<CloseOrder> closer;
 };
 
 enum class ActionKind : std::uint8_t { drop, delay, hold, duplicate };
@@ -55,10 +55,10 @@ enum class LabActionKind : std::uint8_t { destroy_timewait, inject_rst };
 struct LabAction {
   LabActionKind action = LabActionKind::destroy_timewait;
   Selector on;
-  Side side = Side::client;  // the side whose socket is acted on (inject-rst: the one receiving the RST)
-  // side = "first-closer" / "second-closer": resolved when `on` matches, from the first FIN seen
-  // on the trigger's connection; a trigger before any FIN does not fire the action.
-  std::optional<CloseOrder> side_closer;
+  // The side whose socket is acted on (inject-rst: the one receiving the RST). A closer is
+  // resolved when `on` matches, from the first FIN seen on the trigger's connection; a trigger
+  // before any FIN does not fire the action.
+  SideRef side = Side::client;
   Millis after{0};
   std::size_t line = 0;
 };
@@ -152,8 +152,7 @@ struct RetransmittedExpect {
 
 /// check = "state": a side's socket passes through / ends in a state.
 struct StateExpect {
-  Side side = Side::client;
-  std::optional<CloseOrder> closer;  // side = "first-closer"/"second-closer" (see close_order.hpp)
+  SideRef side = Side::client;
   std::optional<TcpState> reaches;
   std::optional<TcpState> ends_in;
   std::optional<TcpState> never;
@@ -163,8 +162,7 @@ struct StateExpect {
 
 /// check = "reset": how many RSTs a side's kernel sent (on the wire).
 struct ResetExpect {
-  std::optional<Side> from;            // unset: either side
-  std::optional<CloseOrder> closer;    // from = "first-closer"/"second-closer"
+  std::optional<SideRef> from;         // unset: either side
   std::optional<std::uint32_t> count;  // exact; unset: at least one
   bool injected = false;               // injected = true: lastack's own (inject-rst) RSTs count too
   std::optional<std::size_t> connection;  // 1-based; unset: every connection
@@ -173,8 +171,7 @@ struct ResetExpect {
 
 /// check = "app": what an agent saw; under `lastack exec`, how the user's command ended.
 struct AppExpect {
-  Side side = Side::client;
-  std::optional<CloseOrder> closer;      // side = "first-closer"/"second-closer"
+  SideRef side = Side::client;
   std::optional<std::string> sees;       // "eof", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ok" ...
   std::optional<std::uint64_t> received; // total bytes read
   std::optional<std::uint64_t> sent;     // total bytes written
@@ -188,9 +185,7 @@ struct AppExpect {
 
 /// check = "timewait": who entered TIME_WAIT, for how long, and whether it restarted.
 struct TimeWaitExpect {
-  std::optional<std::vector<Side>> entered_by;  // exactly these sides ([] = nobody)
-  std::vector<CloseOrder> entered_by_closers;   // entered-by entries "first-closer"/"second-closer"
-                                                // (entered_by holds the others)
+  std::optional<std::vector<SideRef>> entered_by;  // exactly these sides ([] = nobody)
   std::optional<Millis> expires_min, expires_max; // timer remaining when first seen
   std::optional<bool> restarted;                // timer restarted by a retransmitted FIN
   std::optional<std::size_t> connection;        // 1-based; unset: every connection
@@ -223,8 +218,7 @@ struct ConnectionsExpect {
 /// with `longer_than`, held in one longer than that (an app that never closes after the peer's
 /// FIN leaks a socket in CLOSE_WAIT). Judged in expectations_sockets.cpp.
 struct SocketHeldExpect {
-  std::optional<Side> side;                            // unset: either side
-  std::optional<CloseOrder> closer;                    // side = "first-closer" / "second-closer"
+  std::optional<SideRef> side;                         // unset: either side
   std::vector<TcpState> states{TcpState::CLOSE_WAIT};  // any of these
   std::optional<Millis> longer_than;                   // unset: still in it at the end fails
   std::size_t line = 0;

@@ -16,20 +16,6 @@ std::string_view side_name(Side side);
 /// The other endpoint.
 constexpr Side peer_of(Side side) { return side == Side::client ? Side::server : Side::client; }
 
-/// A side named by the order of closing rather than by who connected: the first closer sent the
-/// first FIN on the connection (in a simultaneous close, the FIN that was on the wire first); the
-/// second closer is its peer.
-enum class CloseOrder : std::uint8_t { first, second };
-
-/// "first-closer" or "second-closer".
-std::string_view close_order_name(CloseOrder order);
-/// Inverse of close_order_name; nullopt for anything else.
-std::optional<CloseOrder> close_order_from_name(std::string_view name);
-/// The side `order` names on a connection whose first FIN came from `first_closer`.
-constexpr Side closer_side(CloseOrder order, Side first_closer) {
-  return order == CloseOrder::first ? first_closer : peer_of(first_closer);
-}
-
 /// Every role tag the flow tracker can put on a segment (docs/design.md: Segment roles).
 enum class Role : std::uint8_t {
   syn,             // SYN without ACK

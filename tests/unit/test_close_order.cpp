@@ -22,6 +22,7 @@ using enum Role;
 namespace {
 
 constexpr Side client = Side::client, server = Side::server;
+constexpr SideRef first_closer = SideRef::first_closer(), second_closer = SideRef::second_closer();
 
 std::string error_of(const std::string& text) {
   try {
@@ -62,12 +63,22 @@ CheckResult judge(const Trace& trace, const std::string& table) {
 
 }  // namespace
 
-TEST_CASE("close order names round-trip and resolve against the first FIN's sender", "[close-order]") {
-  CHECK(close_order_name(CloseOrder::first) == "first-closer");
-  CHECK(close_order_from_name("second-closer") == CloseOrder::second);
-  CHECK_FALSE(close_order_from_name("first_closer"));
-  CHECK(closer_side(CloseOrder::first, server) == server);
-  CHECK(closer_side(CloseOrder::second, server) == client);
+TEST_CASE("side references round-trip by name and resolve against the first FIN's sender", "[close-order]") {
+  CHECK(side_ref_name(first_closer) == "first-closer");
+  CHECK(side_ref_from_name("second-closer") == second_closer);
+  CHECK(side_ref_from_name("client") == SideRef(client));
+  CHECK_FALSE(side_ref_from_name("first_closer"));
+  CHECK(all_side_ref_names() == std::vector<std::string_view>{"client", "server", "first-closer", "second-closer"});
+  CHECK(resolve_side(first_closer, server) == server);
+  CHECK(resolve_side(second_closer, server) == client);
+  CHECK(resolve_side(second_closer, client) == server);
+  CHECK_FALSE(resolve_side(first_closer, std::nullopt));  // no FIN yet: nobody is a closer
+  CHECK(resolve_side(client, std::nullopt) == client);    // by who connected: known from the SYN
+  CHECK(resolve_side(server, client) == server);
+  CHECK(first_closer.by_close_order());
+  CHECK_FALSE(SideRef(server).by_close_order());
+  CHECK(SideRef(server).fixed() == server);
+  CHECK_FALSE(second_closer.fixed());
 }
 
 TEST_CASE("from and side accept first-closer and second-closer beside client and server", "[close-order]") {
@@ -80,18 +91,16 @@ TEST_CASE("from and side accept first-closer and second-closer beside client and
       "[[expect]]\ncheck = \"reset\"\nfrom = \"first-closer\"\ncount = 0\n"
       "[[expect]]\ncheck = \"retransmitted\"\nsegment = \"second-fin\"\nfrom = \"second-closer\"\n");
   REQUIRE(p.faults.size() == 1);
-  CHECK(p.faults[0].match.closer == CloseOrder::first);
-  CHECK_FALSE(p.faults[0].match.from);
+  CHECK(p.faults[0].match.from == first_closer);
   CHECK(describe_fault(p.faults[0]) == "drop every final-ack from first-closer");
-  CHECK(p.lab[0].side_closer == CloseOrder::first);
-  CHECK(p.lab[0].on.closer == CloseOrder::first);
+  CHECK(p.lab[0].side == first_closer);
+  CHECK(p.lab[0].on.from == first_closer);
   CHECK_THAT(describe_lab_action(p.lab[0]), Contains("destroy the first-closer's TIME_WAIT socket"));
-  CHECK(std::get<StateExpect>(p.expect[0]).closer == CloseOrder::second);
+  CHECK(std::get<StateExpect>(p.expect[0]).side == second_closer);
   const auto& tw = std::get<TimeWaitExpect>(p.expect[1]);
-  CHECK(tw.entered_by->empty());
-  CHECK(tw.entered_by_closers == std::vector<CloseOrder>{CloseOrder::first});
-  CHECK(std::get<ResetExpect>(p.expect[2]).closer == CloseOrder::first);
-  CHECK(std::get<RetransmittedExpect>(p.expect[3]).segment.closer == CloseOrder::second);
+  CHECK(tw.entered_by == std::vector<SideRef>{first_closer});
+  CHECK(std::get<ResetExpect>(p.expect[2]).from == first_closer);
+  CHECK(std::get<RetransmittedExpect>(p.expect[3]).segment.from == second_closer);
 }
 
 TEST_CASE("a bad side lists every spelling, inject-rst names its side one way", "[close-order]") {
@@ -107,8 +116,8 @@ TEST_CASE("a bad side lists every spelling, inject-rst names its side one way", 
         "t.toml:8: side = \"first-closer\" but on.from = \"client\": inject-rst sends the RST to the sender of "
         "the on segment, so side must be \"client\" (or be left out)");
   const Policy p = parsed("[[lab]]\naction = \"inject-rst\"\non = { segment = \"final-ack\" }\nside = \"first-closer\"\n");
-  CHECK(p.lab[0].on.closer == CloseOrder::first);
-  CHECK(p.lab[0].side_closer == CloseOrder::first);
+  CHECK(p.lab[0].on.from == first_closer);
+  CHECK(p.lab[0].side == first_closer);
 }
 
 TEST_CASE("the tracker knows the first closer from the first FIN on, in wire order", "[close-order]") {
@@ -139,7 +148,7 @@ TEST_CASE("the tracker knows the first closer from the first FIN on, in wire ord
 TEST_CASE("a fault from first-closer matches nothing before the first FIN, then the closer's segments",
           "[close-order]") {
   Selector sel;
-  sel.closer = CloseOrder::first;
+  sel.from = first_closer;
   Classified before;
   before.from = server;
   CHECK_FALSE(selector_matches(sel, before));  // no FIN yet: nobody is a closer
@@ -148,7 +157,7 @@ TEST_CASE("a fault from first-closer matches nothing before the first FIN, then 
   CHECK(selector_matches(sel, after));
   after.from = client;
   CHECK_FALSE(selector_matches(sel, after));
-  sel.closer = CloseOrder::second;
+  sel.from = second_closer;
   CHECK(selector_matches(sel, after));
 }
 

@@ -112,12 +112,12 @@ TEST_CASE("the counters decide a skipped TIME_WAIT, and say so") {
   t.counters.client = CounterDeltas{{"TcpExt.TCPTimeWaitOverflow", 1}, {"TcpExt.TW", 0}, {"TcpExt.TWKilled", 0}};
   t.counters.server = CounterDeltas{{"TcpExt.TW", 0}, {"TcpExt.TWKilled", 0}};  // no socket of its own here
   TimeWaitExpect x;
-  x.entered_by = std::vector<Side>{};
+  x.entered_by = std::vector<SideRef>{};
   const auto r = check_timewait(t, x);
   INFO(r.saw);
   CHECK(r.passed());
   CHECK_THAT(r.saw, Contains("skipped TIME_WAIT (the client's TcpExt.TCPTimeWaitOverflow counted it"));
-  x.entered_by = std::vector<Side>{client};
+  x.entered_by = std::vector<SideRef>{client};
   CHECK(check_timewait(t, x).outcome == Outcome::fail);
 }
 
@@ -125,7 +125,7 @@ TEST_CASE("sampled, no timewait socket made (TcpExt.TW and TWKilled +0) decides 
   Trace t = drop_final_ack_trace();
   remove_events<SocketEvent>(t, [](const SocketEvent& e) { return e.state == S::TIME_WAIT; });
   TimeWaitExpect x;
-  x.entered_by = std::vector<Side>{};
+  x.entered_by = std::vector<SideRef>{};
   CHECK(check_timewait(t, x).outcome == Outcome::not_checked);  // sampled, nothing else says
   t.counters.client = CounterDeltas{{"TcpExt.TW", 0}, {"TcpExt.TWKilled", 0}};
   t.counters.server = CounterDeltas{{"TcpExt.TW", 0}, {"TcpExt.TWKilled", 0}};

@@ -73,7 +73,7 @@ TEST_CASE("lab actions: per connection, each connection fires its own copy, othe
 
 TEST_CASE("lab actions: a side named by the order of closing waits for the connection's first FIN") {
   LabAction a = on(Role::ack, std::nullopt, LabActionKind::destroy_timewait, Side::client);
-  a.side_closer = CloseOrder::second;
+  a.side = SideRef::second_closer();
   LabActionEngine engine({a}, false);
   CHECK(engine.on_segment(seg(Role::ack, Side::client)).empty());  // no FIN yet: nobody is a closer
   CHECK(engine.pending() == 0);
@@ -82,7 +82,7 @@ TEST_CASE("lab actions: a side named by the order of closing waits for the conne
   REQUIRE(fired.size() == 1);
   CHECK(fired[0].side == Side::client);
   LabAction first = a;
-  first.side_closer = CloseOrder::first;
+  first.side = SideRef::first_closer();
   LabActionEngine other({first}, false);
   CHECK(other.on_segment(seg(Role::ack, Side::client, 0, Side::server)).at(0).side == Side::server);
 }
@@ -90,7 +90,7 @@ TEST_CASE("lab actions: a side named by the order of closing waits for the conne
 TEST_CASE("lab actions: the lab event's words name the side as the policy did") {
   LabAction a = on(Role::final_ack, std::nullopt, LabActionKind::destroy_timewait, Side::client);
   CHECK(timewait_destroyed_text(a, Side::client, 1) == "destroyed TIME_WAIT on client: 1 socket (SOCK_DESTROY)");
-  a.side_closer = CloseOrder::first;
+  a.side = SideRef::first_closer();
   CHECK(timewait_destroyed_text(a, Side::server, 0) ==
         "destroyed TIME_WAIT on first-closer (server): 0 sockets (SOCK_DESTROY)");
   CHECK(injected_rst_note(1) == "injected by lab action 2: inject-rst");

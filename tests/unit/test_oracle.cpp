@@ -741,7 +741,7 @@ TEST_CASE("app 'ok' means no step failed") {
 
 TEST_CASE("timewait passes for the side, timer and restart the trace shows") {
   TimeWaitExpect x;
-  x.entered_by = std::vector<Side>{client};
+  x.entered_by = std::vector<SideRef>{client};
   x.expires_min = Millis(59000);
   x.expires_max = Millis(60000);
   x.restarted = true;
@@ -753,7 +753,7 @@ TEST_CASE("timewait passes for the side, timer and restart the trace shows") {
 
 TEST_CASE("timewait fails on the wrong side, timer range or restart") {
   TimeWaitExpect x;
-  x.entered_by = std::vector<Side>{server};
+  x.entered_by = std::vector<SideRef>{server};
   x.expires_max = Millis(30000);
   x.restarted = false;
   const auto r = check_timewait(drop_final_ack_trace(), x);

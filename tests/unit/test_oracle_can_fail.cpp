@@ -118,7 +118,7 @@ TEST_CASE("no expectation passes on an empty trace") {
   ConnectionsExpect no_connections;
   no_connections.count = 0;
   TimeWaitExpect nobody;
-  nobody.entered_by = std::vector<Side>{};
+  nobody.entered_by = std::vector<SideRef>{};
   for (const Expectation& e : {Expectation(no_rst), Expectation(no_segments), Expectation(no_connections),
                                Expectation(nobody)})
     all.push_back(e);
@@ -516,9 +516,9 @@ TEST_CASE("app: the typed errno decides, not the display text") {
 
 TEST_CASE("timewait: passes, fails on the wrong side, not checked when a RST may have cut it short") {
   TimeWaitExpect x;
-  x.entered_by = std::vector<Side>{client};
+  x.entered_by = std::vector<SideRef>{client};
   CHECK(check_timewait(drop_final_ack_trace(), x).passed());
-  x.entered_by = std::vector<Side>{server};
+  x.entered_by = std::vector<SideRef>{server};
   const auto wrong = check_timewait(drop_final_ack_trace(), x);
   CHECK(wrong.outcome == Outcome::fail);
   CHECK_THAT(wrong.saw, Contains("entered by client"));
@@ -531,7 +531,7 @@ TEST_CASE("timewait: passes, fails on the wrong side, not checked when a RST may
   TraceBuilder b;
   b.trace = t;
   b.wire(53, server, "R", 2, 0, 0, {Role::rst}).injected = true;  // could end a TIME_WAIT unseen
-  x.entered_by = std::vector<Side>{client};
+  x.entered_by = std::vector<SideRef>{client};
   const auto r = check_timewait(b.trace, x);
   CHECK(r.outcome == Outcome::not_checked);
   CHECK_THAT(r.saw, Contains("TIME_WAIT was never sampled"));
@@ -607,7 +607,7 @@ TEST_CASE("the wire alone never rules TIME_WAIT out") {
     return s && s->side == server;  // the server's socket was never sampled
   });
   TimeWaitExpect x;
-  x.entered_by = std::vector<Side>{client};
+  x.entered_by = std::vector<SideRef>{client};
   const auto r = check_timewait(t, x);  // its FIN (ack 1002) came from CLOSE_WAIT, but the wire is no kernel
   CHECK(r.outcome == Outcome::not_checked);
   CHECK_THAT(r.saw, Contains("no socket of the server observed"));

@@ -204,7 +204,7 @@ TEST_CASE("reset and timewait are judged per connection, close too") {
   ResetExpect none;
   none.count = 0;
   TimeWaitExpect tw;
-  tw.entered_by = std::vector<Side>{client};
+  tw.entered_by = std::vector<SideRef>{client};
   CloseExpect close;
   close.segments = 4;
   const auto results = check_expectations(t, {none, tw, close});

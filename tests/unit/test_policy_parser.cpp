@@ -244,7 +244,7 @@ restarted = true
   REQUIRE(p.faults.size() == 4);
   const FaultRule& drop = p.faults[0];
   CHECK(drop.match.segment == Role::final_ack);
-  CHECK(drop.match.from == Side::client);
+  CHECK(drop.match.from == SideRef(Side::client));
   CHECK_FALSE(drop.match.connection);
   CHECK(drop.nth == 2);
   CHECK(drop.count == 1u);  // nth alone means that one only
@@ -259,7 +259,7 @@ restarted = true
   CHECK(hold.action == ActionKind::hold);
   REQUIRE(hold.until);
   CHECK(hold.until->segment == Role::fin);
-  CHECK(hold.until->from == Side::server);
+  CHECK(hold.until->from == SideRef(Side::server));
   CHECK(hold.deadline == 2000ms);
 
   const FaultRule& dup = p.faults[2];
@@ -276,15 +276,15 @@ restarted = true
   REQUIRE(p.lab.size() == 1);
   CHECK(p.lab[0].action == LabActionKind::destroy_timewait);
   CHECK(p.lab[0].on.segment == Role::final_ack);
-  CHECK(p.lab[0].on.from == Side::client);
-  CHECK(p.lab[0].side == Side::client);
+  CHECK(p.lab[0].on.from == SideRef(Side::client));
+  CHECK(p.lab[0].side == SideRef(Side::client));
   CHECK(p.lab[0].after == 10ms);
   CHECK(p.lab[0].line == 52);
 
   REQUIRE(p.expect.size() == 6);
   const auto& rto = std::get<RetransmittedExpect>(p.expect[0]);
   CHECK(rto.segment.segment == Role::second_fin);
-  CHECK(rto.segment.from == Side::server);
+  CHECK(rto.segment.from == SideRef(Side::server));
   CHECK(rto.segment.connection == 1u);
   CHECK(rto.count == 1u);
   CHECK(rto.after == RetransmitGap{SenderRto{}});
@@ -294,20 +294,20 @@ restarted = true
   CHECK(fixed.after == RetransmitGap{Millis(1000)});
   CHECK_FALSE(fixed.count);
   const auto& state = std::get<StateExpect>(p.expect[2]);
-  CHECK(state.side == Side::server);
+  CHECK(state.side == SideRef(Side::server));
   CHECK(state.reaches == TcpState::LAST_ACK);
   CHECK(state.ends_in == TcpState::CLOSE);
   CHECK(state.never == TcpState::CLOSING);
   const auto& reset = std::get<ResetExpect>(p.expect[3]);
-  CHECK(reset.from == Side::client);
+  CHECK(reset.from == SideRef(Side::client));
   CHECK(reset.count == 0u);
   const auto& app = std::get<AppExpect>(p.expect[4]);
-  CHECK(app.side == Side::client);
+  CHECK(app.side == SideRef(Side::client));
   CHECK(app.sees == "ECONNRESET");
   CHECK(app.received == 10u);
   CHECK(app.sent == 1000u);
   const auto& tw = std::get<TimeWaitExpect>(p.expect[5]);
-  CHECK(tw.entered_by == std::vector<Side>{Side::client, Side::server});
+  CHECK(tw.entered_by == std::vector<SideRef>{Side::client, Side::server});
   CHECK(tw.expires_min == 55000ms);
   CHECK(tw.expires_max == 60000ms);
   CHECK(tw.restarted == true);
@@ -339,7 +339,7 @@ TEST_CASE("field names may use underscores instead of dashes") {
                                 "t.toml");
   CHECK(std::get<StateExpect>(p.expect.at(0)).ends_in == TcpState::TIME_WAIT);
   const auto& tw = std::get<TimeWaitExpect>(p.expect.at(1));
-  CHECK(tw.entered_by == std::vector<Side>{});
+  CHECK(tw.entered_by == std::vector<SideRef>{});
   CHECK(tw.expires_max == 1000ms);
 }
 
@@ -809,8 +809,8 @@ TEST_CASE("inject-rst parses, side and on.from naming the side that receives the
   REQUIRE(p.lab.size() == 1);
   CHECK(p.lab[0].action == LabActionKind::inject_rst);
   CHECK(p.lab[0].on.segment == Role::final_ack);
-  CHECK(p.lab[0].on.from == Side::client);
-  CHECK(p.lab[0].side == Side::client);
+  CHECK(p.lab[0].on.from == SideRef(Side::client));
+  CHECK(p.lab[0].side == SideRef(Side::client));
   CHECK(p.lab[0].after == 100ms);
   CHECK(p.lab[0].line == 5);
 }
@@ -818,10 +818,10 @@ TEST_CASE("inject-rst parses, side and on.from naming the side that receives the
 TEST_CASE("inject-rst fills in side from on.from, and on.from from side") {
   const std::string head = "[[lab]]\naction = \"inject-rst\"\n";
   const Policy from_only = parse_policy(policy_with(head + "on = { segment = \"fin\", from = \"server\" }\n"), "t.toml");
-  CHECK(from_only.lab.at(0).side == Side::server);
+  CHECK(from_only.lab.at(0).side == SideRef(Side::server));
   const Policy side_only = parse_policy(policy_with(head + "on = { segment = \"fin\" }\nside = \"server\"\n"), "t.toml");
-  CHECK(side_only.lab.at(0).on.from == Side::server);
-  CHECK(side_only.lab.at(0).side == Side::server);
+  CHECK(side_only.lab.at(0).on.from == SideRef(Side::server));
+  CHECK(side_only.lab.at(0).side == SideRef(Side::server));
 }
 
 TEST_CASE("inject-rst with side and on.from disagreeing, or neither, is an error") {
@@ -954,7 +954,7 @@ TEST_CASE("segments, close and connections parse into the model") {
   CHECK(exact.line == 5);
   CHECK(exact.segment.segment == Role::fin);
   CHECK(exact.with == Role::data);
-  CHECK(exact.segment.from == Side::client);
+  CHECK(exact.segment.from == SideRef(Side::client));
   CHECK(exact.segment.connection == 2u);
   CHECK(exact.bound.count == 0u);
   CHECK_FALSE(exact.bound.min);

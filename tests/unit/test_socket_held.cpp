@@ -122,7 +122,7 @@ TEST_CASE("socket-held parses side, one state or several, and longer-than, defau
 
   const SocketHeldExpect full =
       parse_held("check = \"socket-held\"\nside = \"server\"\nstate = [\"CLOSE_WAIT\", \"fin-wait-2\"]\nlonger-than = \"500ms\"\n");
-  CHECK(full.side == server);
+  CHECK(full.side == SideRef(server));
   CHECK(full.states == std::vector<TcpState>{S::CLOSE_WAIT, S::FIN_WAIT2});
   CHECK(full.longer_than == Millis(500));
   CHECK_FALSE(parse_held("check = \"socket-held\"\nside = \"any\"\nstate = \"LAST_ACK\"\n").side.has_value());
@@ -159,14 +159,13 @@ TEST_CASE("socket-held fails on the leaked CLOSE_WAIT, naming the socket and how
 
 TEST_CASE("socket-held names a side by the order of closing: the second closer is the one that leaked") {
   const SocketHeldExpect parsed = parse_held("check = \"socket-held\"\nside = \"second-closer\"\n");
-  CHECK(parsed.closer == CloseOrder::second);
-  CHECK_FALSE(parsed.side.has_value());
+  CHECK(parsed.side == SideRef::second_closer());
   SocketHeldExpect x = held(std::nullopt);
-  x.closer = CloseOrder::second;  // the client half-closed first: the server is the second closer
+  x.side = SideRef::second_closer();  // the client half-closed first: the server is the second closer
   const CheckResult r = check_expectation(leaky_traced(), x);
   CHECK(r.outcome == Outcome::fail);
   CHECK_THAT(r.saw, Contains("server socket 198.18.2.2:8080"));
-  x.closer = CloseOrder::first;
+  x.side = SideRef::first_closer();
   CHECK(check_expectation(leaky_traced(), x).outcome == Outcome::pass);
 }
 

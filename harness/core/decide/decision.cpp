@@ -35,10 +35,9 @@ DecisionEngine& DecisionEngine::operator=(DecisionEngine&&) noexcept = default;
 
 bool selector_matches(const Selector& sel, const Classified& seg) {
   if (sel.segment && !seg.roles.has(*sel.segment)) return false;
-  if (sel.from && *sel.from != seg.from) return false;
-  if (sel.connection && *sel.connection != seg.connection + 1) return false;
   // Named by the order of closing: unknown until the connection's first FIN, so nothing matches.
-  if (sel.closer && (!seg.first_closer || closer_side(*sel.closer, *seg.first_closer) != seg.from)) return false;
+  if (sel.from && resolve_side(*sel.from, seg.first_closer) != seg.from) return false;
+  if (sel.connection && *sel.connection != seg.connection + 1) return false;
   return true;
 }
 

@@ -18,11 +18,11 @@ std::vector<LabFiring> LabActionEngine::on_segment(const Classified& seg) {
     const LabAction& action = actions_[i];
     if (fired_.count({i, connection}) || !selector_matches(action.on, seg)) continue;
     // Before the connection's first FIN nobody is a closer yet: wait for a later trigger.
-    if (action.side_closer && !seg.first_closer) continue;
-    const Side side = action.side_closer ? closer_side(*action.side_closer, *seg.first_closer) : action.side;
+    const std::optional<Side> side = resolve_side(action.side, seg.first_closer);
+    if (!side) continue;
     fired_.insert({i, connection});
     ++pending_;
-    out.push_back({i, side, action.after});
+    out.push_back({i, *side, action.after});
   }
   return out;
 }
@@ -32,8 +32,8 @@ void LabActionEngine::done() {
 }
 
 std::string timewait_destroyed_text(const LabAction& action, Side side, std::size_t destroyed) {
-  const std::string who = action.side_closer
-                              ? fmt::format("{} ({})", close_order_name(*action.side_closer), side_name(side))
+  const std::string who = action.side.by_close_order()
+                              ? fmt::format("{} ({})", side_ref_name(action.side), side_name(side))
                               : std::string(side_name(side));
   return fmt::format("destroyed TIME_WAIT on {}: {} socket{} (SOCK_DESTROY)", who, destroyed,
                      destroyed == 1 ? "" : "s");

@@ -1,5 +1,5 @@
 // first-closer / second-closer in expectations: which side each connection's first FIN came
-// from, read from the whole trace, and the expectation rewritten with that side.
+// from, read from the whole trace, and the side a reference names there.
 #include "harness/core/oracle/close_order.hpp"
 
 #include <algorithm>
@@ -39,9 +39,9 @@ std::optional<Side> agreed(const std::vector<ConnectionCloser>& connections) {
 
 // Why the closer of `connections` (those a check covers) cannot be known; nullopt when it can.
 // `need_one_side`: the check names one side for every connection (state, app, timewait).
-std::optional<std::string> why_unknown(const std::vector<ConnectionCloser>& connections, CloseOrder order,
+std::optional<std::string> why_unknown(const std::vector<ConnectionCloser>& connections, SideRef ref,
                                        bool several_on_wire, bool need_one_side) {
-  const std::string_view name = close_order_name(order);
+  const std::string_view name = side_ref_name(ref);
   if (connections.empty()) return fmt::format("nothing on the wire, so no side is the {}", name);
   for (const ConnectionCloser& c : connections)
     if (!c.first_closer)
@@ -57,59 +57,43 @@ std::optional<std::string> why_unknown(const std::vector<ConnectionCloser>& conn
                      list, name);
 }
 
-// The connections a selector covers: the one it names, or all.
-std::vector<ConnectionCloser> covered(std::vector<ConnectionCloser> all, const Selector& sel) {
-  if (sel.connection) std::erase_if(all, [&](const ConnectionCloser& c) { return c.connection + 1 != *sel.connection; });
+// The connections `connection` (1-based) covers: the one it names, or all.
+std::vector<ConnectionCloser> covered(std::vector<ConnectionCloser> all, std::optional<std::size_t> connection) {
+  if (connection) std::erase_if(all, [&](const ConnectionCloser& c) { return c.connection + 1 != *connection; });
   return all;
 }
 
-// A selector's closer resolved: `from` set when every covered connection agrees (for the words;
-// matching goes by each segment's own connection). Returns why not, when it cannot be known.
-std::optional<std::string> resolve_selector(const std::vector<ConnectionCloser>& all, Selector& sel) {
-  if (!sel.closer) return std::nullopt;
-  const auto mine = covered(all, sel);
-  if (sel.connection && mine.empty())
-    return fmt::format("no connection {} on the wire, so no side is its {}", *sel.connection,
-                       close_order_name(*sel.closer));
-  if (auto why = why_unknown(mine, *sel.closer, all.size() > 1, false)) return why;
-  if (const auto side = agreed(mine)) sel.from = closer_side(*sel.closer, *side);
-  return std::nullopt;
+// A closer matched segment by segment (a selector, reset's from): known when every covered
+// connection had a FIN.
+std::optional<std::string> per_segment_unknown(const std::vector<ConnectionCloser>& all, std::optional<SideRef> ref,
+                                               std::optional<std::size_t> connection) {
+  if (!ref || !ref->by_close_order()) return std::nullopt;
+  const auto mine = covered(all, connection);
+  if (connection && mine.empty())
+    return fmt::format("no connection {} on the wire, so no side is its {}", *connection, side_ref_name(*ref));
+  return why_unknown(mine, *ref, all.size() > 1, false);
 }
 
-// A side named by close order, for a check that judges one side for the whole trace.
-std::optional<std::string> resolve_side(const std::vector<ConnectionCloser>& all, CloseOrder order, Side& side) {
-  if (auto why = why_unknown(all, order, all.size() > 1, true)) return why;
-  side = closer_side(order, *agreed(all));
-  return std::nullopt;
+// A closer a check judges as one side for the whole trace: known when every connection agrees.
+std::optional<std::string> one_side_unknown(const std::vector<ConnectionCloser>& all, std::optional<SideRef> ref) {
+  if (!ref || !ref->by_close_order()) return std::nullopt;
+  return why_unknown(all, *ref, all.size() > 1, true);
 }
 
-std::optional<std::string> resolve(const std::vector<ConnectionCloser>& all, Expectation& expect) {
+std::optional<std::string> unknown_in(const std::vector<ConnectionCloser>& all, const Expectation& expect) {
   return std::visit(
-      [&all](auto& x) -> std::optional<std::string> {
+      [&all](const auto& x) -> std::optional<std::string> {
         using T = std::decay_t<decltype(x)>;
         if constexpr (std::is_same_v<T, RetransmittedExpect> || std::is_same_v<T, SegmentsExpect>) {
-          return resolve_selector(all, x.segment);
+          return per_segment_unknown(all, x.segment.from, x.segment.connection);
         } else if constexpr (std::is_same_v<T, ResetExpect>) {
-          Selector sel;
-          sel.closer = x.closer;
-          auto why = resolve_selector(all, sel);
-          x.from = sel.from;
-          return why;
-        } else if constexpr (std::is_same_v<T, StateExpect> || std::is_same_v<T, AppExpect>) {
-          return x.closer ? resolve_side(all, *x.closer, x.side) : std::nullopt;
-        } else if constexpr (std::is_same_v<T, SocketHeldExpect>) {
-          if (!x.closer) return std::nullopt;
-          Side side = Side::client;
-          auto why = resolve_side(all, *x.closer, side);
-          if (!why) x.side = side;
-          return why;
+          return per_segment_unknown(all, x.from, std::nullopt);
+        } else if constexpr (std::is_same_v<T, StateExpect> || std::is_same_v<T, AppExpect> ||
+                             std::is_same_v<T, SocketHeldExpect>) {
+          return one_side_unknown(all, x.side);
         } else if constexpr (std::is_same_v<T, TimeWaitExpect>) {
-          for (CloseOrder order : x.entered_by_closers) {
-            Side side = Side::client;
-            if (auto why = resolve_side(all, order, side)) return why;
-            if (std::find(x.entered_by->begin(), x.entered_by->end(), side) == x.entered_by->end())
-              x.entered_by->push_back(side);
-          }
+          for (const SideRef ref : x.entered_by.value_or(std::vector<SideRef>{}))
+            if (auto why = one_side_unknown(all, ref)) return why;
           return std::nullopt;
         } else {
           return std::nullopt;
@@ -118,32 +102,51 @@ std::optional<std::string> resolve(const std::vector<ConnectionCloser>& all, Exp
       expect);
 }
 
+// The side references an expectation makes.
+std::vector<SideRef> side_refs(const Expectation& expect) {
+  return std::visit(
+      [](const auto& x) -> std::vector<SideRef> {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, RetransmittedExpect> || std::is_same_v<T, SegmentsExpect>)
+          return x.segment.from ? std::vector<SideRef>{*x.segment.from} : std::vector<SideRef>{};
+        else if constexpr (std::is_same_v<T, ResetExpect>)
+          return x.from ? std::vector<SideRef>{*x.from} : std::vector<SideRef>{};
+        else if constexpr (std::is_same_v<T, StateExpect> || std::is_same_v<T, AppExpect>)
+          return {x.side};
+        else if constexpr (std::is_same_v<T, SocketHeldExpect>)
+          return x.side ? std::vector<SideRef>{*x.side} : std::vector<SideRef>{};
+        else if constexpr (std::is_same_v<T, TimeWaitExpect>)
+          return x.entered_by.value_or(std::vector<SideRef>{});
+        else
+          return {};
+      },
+      expect);
+}
+
 }  // namespace
 
 std::optional<Side> agreed_first_closer(const Trace& trace) { return agreed(connection_closers(trace)); }
 
-std::string closer_label(const Trace& trace, Side side, std::optional<CloseOrder> closer) {
-  if (!closer) return std::string(side_name(side));
-  const auto first = agreed_first_closer(trace);
-  if (!first) return std::string(close_order_name(*closer));
-  return fmt::format("{} ({})", close_order_name(*closer), side_name(closer_side(*closer, *first)));
+std::optional<Side> side_on(const Trace& trace, SideRef ref, std::optional<std::size_t> connection) {
+  if (auto side = ref.fixed()) return side;
+  return resolve_side(ref, agreed(covered(connection_closers(trace), connection)));
+}
+
+std::string side_label(const Trace& trace, SideRef ref, std::optional<std::size_t> connection) {
+  if (!ref.by_close_order()) return std::string(side_ref_name(ref));
+  const auto side = side_on(trace, ref, connection);
+  if (!side) return std::string(side_ref_name(ref));
+  return fmt::format("{} ({})", side_ref_name(ref), side_name(*side));
 }
 
 bool names_close_order(const Expectation& expect) {
-  return std::visit(
-      [](const auto& x) {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, RetransmittedExpect> || std::is_same_v<T, SegmentsExpect>)
-          return x.segment.closer.has_value();
-        else if constexpr (std::is_same_v<T, ResetExpect> || std::is_same_v<T, StateExpect> ||
-                           std::is_same_v<T, AppExpect> || std::is_same_v<T, SocketHeldExpect>)
-          return x.closer.has_value();
-        else if constexpr (std::is_same_v<T, TimeWaitExpect>)
-          return !x.entered_by_closers.empty();
-        else
-          return false;
-      },
-      expect);
+  const auto refs = side_refs(expect);
+  return std::any_of(refs.begin(), refs.end(), [](SideRef ref) { return ref.by_close_order(); });
+}
+
+std::optional<std::string> close_order_unknown(const Trace& trace, const Expectation& expect) {
+  if (!names_close_order(expect)) return std::nullopt;
+  return unknown_in(connection_closers(trace), expect);
 }
 
 namespace {
@@ -175,21 +178,16 @@ bool fill_first_closers(Trace& trace) {
   return changed;
 }
 
-CloseOrderResolution resolve_close_order(const Trace& trace, const Expectation& expect) {
-  CloseOrderResolution out{std::nullopt, &trace, std::nullopt, expect};
-  const std::vector<ConnectionCloser> all = connection_closers(trace);
-  const auto by = closers_by_connection(all);
+const Trace& with_first_closers(const Trace& trace, std::optional<Trace>& copy) {
+  const auto by = closers_by_connection(connection_closers(trace));
   const bool filled = std::all_of(trace.events.begin(), trace.events.end(), [&](const TraceEvent& ev) {
     const auto* w = std::get_if<WireEvent>(&ev);
     return !w || w->info.first_closer == closer_in(by, *w);
   });
-  if (!filled) {
-    out.filled = trace;
-    fill_first_closers(*out.filled);
-  }
-  out.unknown = resolve(all, out.expect);
-  if (out.unknown) out.expect = expect;  // the words say "first-closer", unresolved
-  return out;
+  if (filled) return trace;
+  copy = trace;
+  fill_first_closers(*copy);
+  return *copy;
 }
 
 }  // namespace lastack

@@ -25,34 +25,29 @@ std::vector<ConnectionCloser> connection_closers(const Trace& trace);
 /// a connection had no FIN, or the connections disagree.
 std::optional<Side> agreed_first_closer(const Trace& trace);
 
-/// "server", or, when `closer` names the side, "first-closer (server)" once the trace resolves
-/// it (agreed_first_closer) and "first-closer" while it does not.
-std::string closer_label(const Trace& trace, Side side, std::optional<CloseOrder> closer);
+/// The one side `ref` names on every connection `connection` (1-based) covers, or on every
+/// connection on the wire when unset: `ref` itself when it names a side by who connected; for a
+/// closer, nullopt when a covered connection had no FIN or they were first closed by different sides.
+std::optional<Side> side_on(const Trace& trace, SideRef ref, std::optional<std::size_t> connection = std::nullopt);
+
+/// "server"; for a closer "first-closer (server)" once side_on resolves it, "first-closer" while
+/// it does not.
+std::string side_label(const Trace& trace, SideRef ref, std::optional<std::size_t> connection = std::nullopt);
 
 /// True when the expectation names a side by the order of closing.
 bool names_close_order(const Expectation& expect);
 
-/// An expectation resolved against a whole trace.
-struct CloseOrderResolution {
-  // Set when the closer cannot be known (no FIN on a connection the check covers, connections
-  // closed first by different sides): the check's outcome is not_checked, this its reason.
-  std::optional<std::string> unknown;
-  // The trace with every wire event's info.first_closer set from its whole connection, so a
-  // selector's closer matches segments sent before the FIN too: the one given when it had them
-  // all set already (no copy), else a copy.
-  const Trace* given = nullptr;
-  std::optional<Trace> filled;
-  const Trace& trace() const { return filled ? *filled : *given; }
-  // side / from / entered_by filled with the resolved side where the trace agrees on it; the
-  // closer fields are kept, for the words.
-  Expectation expect;
-};
+/// Why the closer `expect` names cannot be known on `trace` (no FIN on a connection the check
+/// covers; for a check of one side, connections closed first by different sides): its outcome is
+/// then not_checked, this its reason. nullopt when it can be known, or names no closer.
+std::optional<std::string> close_order_unknown(const Trace& trace, const Expectation& expect);
 
-/// Set every wire event's info.first_closer from its whole connection (what resolve_close_order
-/// does to its copy); true when one changed.
+/// Set every wire event's info.first_closer from its whole connection, so a selector's closer
+/// matches segments sent before the FIN too; true when one changed.
 bool fill_first_closers(Trace& trace);
 
-/// Resolve `expect`'s closer fields against `trace`, which must outlive the result.
-CloseOrderResolution resolve_close_order(const Trace& trace, const Expectation& expect);
+/// `trace` when every wire event's first_closer is already set from its whole connection, else
+/// `copy`, made from it and filled.
+const Trace& with_first_closers(const Trace& trace, std::optional<Trace>& copy);
 
 }  // namespace lastack

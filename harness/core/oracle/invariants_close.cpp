@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "harness/core/oracle/close_order.hpp"
 #include "harness/core/trace/connection_scope.hpp"
 #include "harness/core/base/errno_name.hpp"
 #include "harness/core/oracle/invariant_support.hpp"
@@ -215,11 +216,11 @@ namespace {
 
 // The sides whose app the policy expects to read old bytes (check = "app", stale-from = N): their
 // corrupted ranges from that connection are the experiment, judged by that expectation.
-bool stale_expected(const Policy& policy, const AppEvent& a) {
+bool stale_expected(const Trace& trace, const Policy& policy, const AppEvent& a) {
   if (!a.corrupted_from || policy.scenario.connections > 1) return false;  // copies number by port
   for (const Expectation& e : policy.expect)
     if (const auto* x = std::get_if<AppExpect>(&e);
-        x && x->stale_from && x->side == a.side && *x->stale_from == a.corrupted_from->connection + 1)
+        x && x->stale_from && side_on(trace, x->side) == a.side && *x->stale_from == a.corrupted_from->connection + 1)
       return true;
   return false;
 }
@@ -243,7 +244,7 @@ CheckResult check_bytes_delivered(const Trace& trace, const Policy& policy) {
     if (send && a->result == StepResult::ok) wrote[a->side] += a->bytes;
     if (recv) read[a->side] += a->bytes;
     if (recv && a->bytes > 0 && !a->verified) unverified = true;
-    if (a->corrupted && stale_expected(policy, *a)) {
+    if (a->corrupted && stale_expected(trace, policy, *a)) {
       expected_stale = true;
     } else if (a->corrupted) {
       std::string text = fmt::format("{} {}: bytes {}..{} of the stream are not what the {} wrote",

@@ -202,11 +202,11 @@ CheckResult check_expectation(const Trace& trace, const Expectation& expect) {
   if (!names_close_order(expect)) return check_kind(trace, expect);
   // first-closer / second-closer: resolved per connection from the whole trace. When no FIN
   // names the closer, the check still says what it would have judged, and that it could not.
-  const CloseOrderResolution resolved = resolve_close_order(trace, expect);
-  CheckResult r = check_kind(resolved.trace(), resolved.expect);
-  if (resolved.unknown) {
+  std::optional<Trace> copy;
+  CheckResult r = check_kind(with_first_closers(trace, copy), expect);
+  if (auto why = close_order_unknown(trace, expect)) {
     r.outcome = Outcome::not_checked;
-    r.saw = *resolved.unknown;
+    r.saw = *why;
   }
   return r;
 }

@@ -54,9 +54,7 @@ RetransmittedExpect read_retransmitted(const TableReader& t) {
 StateExpect read_state(const TableReader& t) {
   StateExpect e;
   e.line = t.line();
-  const SideName side = read_side_or_closer(t, "side");
-  e.side = side.side.value_or(Side::client);
-  e.closer = side.closer;
+  e.side = read_side_or_closer(t, "side");
   t.require_one_of({"reaches", "ends-in", "never"});
   const auto state = [&](std::string_view key) {
     return t.named<TcpState>(key, "state", state_from_name, state_names());
@@ -71,9 +69,7 @@ StateExpect read_state(const TableReader& t) {
 ResetExpect read_reset(const TableReader& t) {
   ResetExpect e;
   e.line = t.line();
-  const SideName from = read_from_or_closer(t);
-  e.from = from.side;
-  e.closer = from.closer;
+  e.from = read_from_or_closer(t);
   e.count = read_count(t);
   e.injected = t.boolean("injected").value_or(false);  // lastack's inject-rst RSTs count too
   e.connection = read_connection(t);
@@ -101,9 +97,7 @@ void check_output_regex(const TableReader& t, const std::string& pattern) {
 AppExpect read_app(const TableReader& t) {
   AppExpect e;
   e.line = t.line();
-  const SideName side = read_side_or_closer(t, "side");
-  e.side = side.side.value_or(Side::client);
-  e.closer = side.closer;
+  e.side = read_side_or_closer(t, "side");
   t.require_one_of({"sees", "received", "sent", "exit", "output", "stale-from"});
   if (auto code = t.integer("exit", 0, 255)) e.exit_status = static_cast<int>(*code);
   e.output = t.string("output");
@@ -126,21 +120,18 @@ TimeWaitExpect read_timewait(const TableReader& t) {
     const std::string shape =
         fmt::format("{} must be an array of sides, e.g. [\"client\"]", t.written("entered-by"));
     if (!value->is_array()) t.fail("entered-by", shape);
-    std::vector<Side> sides;
+    std::vector<SideRef> sides;
     for (const toml::node& element : *value->as_array()) {
       const std::size_t line = t.value_line(element, "entered-by");
       if (!element.is_string()) t.problems().at(line, shape);
       const std::string& name = element.as_string()->get();
-      const auto side = side_or_closer_from_name(name);
+      const auto side = side_ref_from_name(name);
       if (!side)
         t.problems().at(line, fmt::format("unknown side \"{}\" (expected one of: {})", name,
                                           joined(side_or_closer_names)));
-      const bool twice = side->side ? std::find(sides.begin(), sides.end(), *side->side) != sides.end()
-                                    : std::find(e.entered_by_closers.begin(), e.entered_by_closers.end(),
-                                                *side->closer) != e.entered_by_closers.end();
-      if (twice) t.problems().at(line, fmt::format("{} lists \"{}\" twice", t.written("entered-by"), name));
-      if (side->side) sides.push_back(*side->side);
-      else e.entered_by_closers.push_back(*side->closer);
+      if (std::find(sides.begin(), sides.end(), *side) != sides.end())
+        t.problems().at(line, fmt::format("{} lists \"{}\" twice", t.written("entered-by"), name));
+      sides.push_back(*side);
     }
     e.entered_by = std::move(sides);
   }

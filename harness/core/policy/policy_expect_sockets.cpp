@@ -57,13 +57,12 @@ std::vector<TcpState> read_held_states(const TableReader& t) {
 SocketHeldExpect read_socket_held(const TableReader& t) {
   SocketHeldExpect e;
   e.line = t.line();
-  const auto any_side = [](std::string_view name) -> std::optional<SideName> {
-    if (name == "any") return SideName{};
-    return side_or_closer_from_name(name);
+  const auto any_side = [](std::string_view name) -> std::optional<std::optional<SideRef>> {
+    if (name == "any") return std::optional<SideRef>{};
+    if (auto ref = side_ref_from_name(name)) return ref;
+    return std::nullopt;
   };
-  const SideName side = t.named<SideName>("side", "side", any_side, held_side_names).value_or(SideName{});
-  e.side = side.side;
-  e.closer = side.closer;
+  e.side = t.named<std::optional<SideRef>>("side", "side", any_side, held_side_names).value_or(std::nullopt);
   e.states = read_held_states(t);
   e.longer_than = t.duration("longer-than");
   return e;

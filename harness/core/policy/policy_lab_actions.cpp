@@ -15,34 +15,26 @@ std::optional<LabActionKind> lab_action_from_name(std::string_view name) {
   return std::nullopt;
 }
 
-// How a side reads in an error: "client", "first-closer".
-std::string side_text(const SideName& name) {
-  return std::string(name.side ? side_name(*name.side) : close_order_name(*name.closer));
-}
-
 /// inject-rst answers the `on` segment toward its sender, so `side` (who receives the RST) and
 /// on.from name the same side: either may be left out, not both; they may not disagree, and a
 /// side named by the order of closing must be named so in both (they can only agree live).
 void read_inject_rst_side(const TableReader& t, LabAction& lab) {
-  const std::optional<SideName> side = t.named<SideName>("side", "side", side_or_closer_from_name, side_or_closer_names);
-  const SideName on{lab.on.from, lab.on.closer};
-  if (!side && !on.given())
+  const std::optional<SideRef> side = t.named<SideRef>("side", "side", side_ref_from_name, side_or_closer_names);
+  const std::optional<SideRef> on = lab.on.from;
+  if (!side && !on)
     t.fail("on", fmt::format("action = \"inject-rst\" needs side (who receives the RST) or {}.from "
                              "(whose segment triggers it; the RST goes back to that sender)",
                              t.written("on")));
-  if (side && on.given() && (side->side != on.side || side->closer != on.closer))
+  if (side && on && *side != *on)
     t.fail("side", fmt::format("{} = \"{}\" but {}.from = \"{}\": inject-rst sends the RST to the sender "
                                "of the {} segment, so {} must be \"{}\" (or be left out)",
-                               t.written("side"), side_text(*side), t.written("on"), side_text(on),
-                               t.written("on"), t.written("side"), side_text(on)));
+                               t.written("side"), side_ref_name(*side), t.written("on"), side_ref_name(*on),
+                               t.written("on"), t.written("side"), side_ref_name(*on)));
   if (lab.on.segment == Role::rst)
     t.fail("on", fmt::format("inject-rst cannot answer a RST ({}.segment = \"rst\"): RFC 9293 never "
                              "resets a reset", t.written("on")));
-  const SideName chosen = side ? *side : on;
-  lab.side = chosen.side.value_or(Side::client);
-  lab.side_closer = chosen.closer;
-  lab.on.from = chosen.side;
-  lab.on.closer = chosen.closer;
+  lab.side = side ? *side : *on;
+  lab.on.from = lab.side;
 }
 
 }  // namespace
@@ -58,9 +50,7 @@ LabAction read_lab(const toml::table& table, const Problems& problems) {
   if (lab.action == LabActionKind::inject_rst) {
     read_inject_rst_side(t, lab);
   } else {
-    const SideName side = read_side_or_closer(t, "side");
-    lab.side = side.side.value_or(Side::client);
-    lab.side_closer = side.closer;
+    lab.side = read_side_or_closer(t, "side");
   }
   lab.after = t.duration("after").value_or(Millis{0});
   return lab;

@@ -22,12 +22,6 @@ const std::vector<std::string_view> side_names = {"client", "server"};
 const std::vector<std::string_view> side_or_closer_names = {"client", "server", "first-closer",
                                                             "second-closer"};
 
-std::optional<SideName> side_or_closer_from_name(std::string_view name) {
-  if (auto side = side_from_name(name)) return SideName{side, std::nullopt};
-  if (auto closer = close_order_from_name(name)) return SideName{std::nullopt, closer};
-  return std::nullopt;
-}
-
 std::optional<Side> side_from_name(std::string_view name) {
   if (name == "client") return Side::client;
   if (name == "server") return Side::server;
@@ -43,17 +37,18 @@ std::optional<Side> read_from(const TableReader& t) {
   return t.named<std::optional<Side>>("from", "side", any_side, from_names).value_or(std::nullopt);
 }
 
-SideName read_from_or_closer(const TableReader& t) {
-  const auto any_side = [](std::string_view name) -> std::optional<SideName> {
-    if (name == "any") return SideName{};
-    return side_or_closer_from_name(name);
+std::optional<SideRef> read_from_or_closer(const TableReader& t) {
+  const auto any_side = [](std::string_view name) -> std::optional<std::optional<SideRef>> {
+    if (name == "any") return std::optional<SideRef>{};
+    if (auto ref = side_ref_from_name(name)) return ref;
+    return std::nullopt;
   };
-  return t.named<SideName>("from", "side", any_side, from_or_closer_names).value_or(SideName{});
+  return t.named<std::optional<SideRef>>("from", "side", any_side, from_or_closer_names).value_or(std::nullopt);
 }
 
-SideName read_side_or_closer(const TableReader& t, std::string_view key) {
+SideRef read_side_or_closer(const TableReader& t, std::string_view key) {
   t.require(key);
-  return *t.named<SideName>(key, "side", side_or_closer_from_name, side_or_closer_names);
+  return *t.named<SideRef>(key, "side", side_ref_from_name, side_or_closer_names);
 }
 
 Side read_side(const TableReader& t, std::string_view key) {
@@ -64,9 +59,7 @@ Side read_side(const TableReader& t, std::string_view key) {
 Selector read_selector(const TableReader& t) {
   Selector sel;
   sel.segment = read_role(t);
-  const SideName from = read_from_or_closer(t);
-  sel.from = from.side;
-  sel.closer = from.closer;
+  sel.from = read_from_or_closer(t);
   if (auto connection = t.integer("connection", 1, u32_max))
     sel.connection = static_cast<std::size_t>(*connection);
   return sel;

@@ -21,28 +21,17 @@ std::optional<Side> side_from_name(std::string_view name);
 /// first-closer, second-closer.
 extern const std::vector<std::string_view> side_or_closer_names;
 
-/// A side as a policy names it: by who connected (`side`) or by the order of closing (`closer`);
-/// at most one is set.
-struct SideName {
-  std::optional<Side> side;
-  std::optional<CloseOrder> closer;
-  bool given() const { return side || closer; }
-};
-
-/// "client" / "server" / "first-closer" / "second-closer"; nullopt for anything else.
-std::optional<SideName> side_or_closer_from_name(std::string_view name);
-
 /// `from`: "client" or "server"; "any" (or absent) leaves it unset.
 std::optional<Side> read_from(const TableReader& t);
 
-/// `from`: client, server, first-closer or second-closer; "any" (or absent) leaves both unset.
-SideName read_from_or_closer(const TableReader& t);
+/// `from`: client, server, first-closer or second-closer; "any" (or absent) leaves it unset.
+std::optional<SideRef> read_from_or_closer(const TableReader& t);
 
 /// The required side named by `key` ("client" or "server").
 Side read_side(const TableReader& t, std::string_view key);
 
 /// The required side named by `key`: client, server, first-closer or second-closer.
-SideName read_side_or_closer(const TableReader& t, std::string_view key);
+SideRef read_side_or_closer(const TableReader& t, std::string_view key);
 
 /// segment / from / connection, from whichever table carries them; `from` may name a closer.
 Selector read_selector(const TableReader& t);

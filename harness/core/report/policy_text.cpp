@@ -19,8 +19,7 @@ std::string ordinal(std::uint32_t n) {
 // "final-ack from client on connection 2", "segment from any side".
 std::string selector_text(const Selector& sel) {
   std::string text = sel.segment ? std::string(role_name(*sel.segment)) : "segment";
-  text += sel.from ? fmt::format(" from {}", side_name(*sel.from)) : "";
-  text += sel.closer ? fmt::format(" from {}", close_order_name(*sel.closer)) : "";
+  text += sel.from ? fmt::format(" from {}", side_ref_name(*sel.from)) : "";
   if (sel.connection) text += fmt::format(" on connection {}", *sel.connection);
   return text;
 }
@@ -63,7 +62,7 @@ std::string describe_fault(const FaultRule& rule) {
 
 // "server", or "first-closer" when the order of closing names the side.
 std::string lab_side_text(const LabAction& action) {
-  return std::string(action.side_closer ? close_order_name(*action.side_closer) : side_name(action.side));
+  return std::string(side_ref_name(action.side));
 }
 
 std::string describe_lab_action(const LabAction& action) {

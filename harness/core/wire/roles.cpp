@@ -18,16 +18,6 @@ static_assert(static_cast<std::size_t>(Role::retransmission) + 1 == role_count,
 
 std::string_view side_name(Side side) { return side == Side::client ? "client" : "server"; }
 
-std::string_view close_order_name(CloseOrder order) {
-  return order == CloseOrder::first ? "first-closer" : "second-closer";
-}
-
-std::optional<CloseOrder> close_order_from_name(std::string_view name) {
-  if (name == "first-closer") return CloseOrder::first;
-  if (name == "second-closer") return CloseOrder::second;
-  return std::nullopt;
-}
-
 std::string_view role_name(Role role) {
   const auto i = static_cast<std::size_t>(role);
   return i < role_count ? role_names[i] : "unknown-role";

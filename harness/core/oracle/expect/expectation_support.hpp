@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "lastack/oracle.hpp"
+#include "harness/core/oracle/close_order.hpp"
 #include "harness/core/trace/retransmission_labels.hpp"
 #include "harness/core/trace/trace_query.hpp"
 
@@ -21,8 +22,9 @@ namespace lastack::detail {
 /// Why a check about the retransmissions `sel` selects cannot be decided: the sender's (either
 /// side's, when `sel` names none) retransmissions are named only by the wire's inference.
 inline std::optional<std::string> unnamed_retransmissions(const Trace& trace, const Selector& sel) {
+  const std::optional<Side> from = sel.from ? side_on(trace, *sel.from, sel.connection) : std::nullopt;
   for (const Side side : {Side::client, Side::server})
-    if (!sel.from || *sel.from == side)
+    if (!from || *from == side)
       if (auto why = retransmissions_unnamed(trace, side)) return why;
   return std::nullopt;
 }
@@ -31,6 +33,13 @@ inline CheckResult expectation(std::string name, std::size_t line) {
   CheckResult r;
   r.name = std::move(name);
   r.line = line;
+  return r;
+}
+
+// A check whose side is a closer the trace does not resolve: not checked (check_expectation
+// says why).
+inline CheckResult not_resolved(CheckResult r) {
+  r.outcome = Outcome::not_checked;
   return r;
 }
 
@@ -49,16 +58,11 @@ constexpr std::size_t listed_close_segments = 8;  // a close with a few retransm
 constexpr std::size_t listed_connections = 10;    // a run of many connections names the first ones
 
 // "second-fin from server on connection 2"; "fin with data from client" when `with` is given.
-inline std::string selector_text(const Selector& sel, std::optional<Role> with = std::nullopt) {
+inline std::string selector_text(const Trace& trace, const Selector& sel, std::optional<Role> with = std::nullopt) {
   std::string out = sel.segment ? std::string(role_name(*sel.segment)) : "segment";
   if (with) out += fmt::format(" with {}", role_name(*with));
-  // A closer reads "from first-closer (server)" once resolved (close_order.hpp sets `from`).
-  if (sel.closer && sel.from)
-    out += fmt::format(" from {} ({})", close_order_name(*sel.closer), side_name(*sel.from));
-  else if (sel.closer)
-    out += fmt::format(" from {}", close_order_name(*sel.closer));
-  else if (sel.from)
-    out += fmt::format(" from {}", side_name(*sel.from));
+  // A closer reads "from first-closer (server)" once the trace resolves it.
+  if (sel.from) out += fmt::format(" from {}", side_label(trace, *sel.from, sel.connection));
   if (sel.connection) out += fmt::format(" on connection {}", *sel.connection);
   return out;
 }

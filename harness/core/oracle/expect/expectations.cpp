@@ -124,7 +124,7 @@ std::optional<Duration> wanted_gap(const std::optional<RetransmitGap>& after,
 }  // namespace
 
 CheckResult check_retransmitted(const Trace& trace, const RetransmittedExpect& x) {
-  const std::string what = selector_text(x.segment);
+  const std::string what = selector_text(trace, x.segment);
   const bool never = x.count == 0u;
   CheckResult r = expectation(never ? "no retransmission of " + what : "retransmitted " + what,
                               x.line);
@@ -223,15 +223,17 @@ Instant observed_end(const Trace& trace) {
 }  // namespace
 
 CheckResult check_state(const Trace& trace, const StateExpect& x) {
-  const std::string side = closer_label(trace, x.side, x.closer);
+  const std::string side = side_label(trace, x.side);
   std::vector<std::string> wants;
   if (x.reaches) wants.push_back(fmt::format("reaches {}", state_name(*x.reaches)));
   if (x.ends_in) wants.push_back(fmt::format("ends in {}", state_name(*x.ends_in)));
   if (x.never) wants.push_back(fmt::format("never enters {}", state_name(*x.never)));
   CheckResult r = expectation(fmt::format("state {} {}", side, join(wants, ", ")), x.line);
   r.expected = fmt::format("the {}'s socket {}", side, join(wants, " and "));
+  const std::optional<Side> judged = side_on(trace, x.side);
+  if (!judged) return not_resolved(r);
 
-  const auto sockets = side_histories(trace, x.side);
+  const auto sockets = side_histories(trace, *judged);
   if (sockets.empty()) {
     r.outcome = Outcome::not_checked;
     r.saw = fmt::format("no socket states observed for the {}", side);
@@ -239,7 +241,7 @@ CheckResult check_state(const Trace& trace, const StateExpect& x) {
   }
   std::vector<std::string> problems, unknowns;
   if (x.reaches) {
-    const StateEvidence e = state_evidence(trace, x.side, sockets, *x.reaches);
+    const StateEvidence e = state_evidence(trace, *judged, sockets, *x.reaches);
     if (e.evidence == Evidence::not_seen) problems.push_back(fmt::format("never reached {}", state_name(*x.reaches)));
     if (e.evidence == Evidence::unknown) unknowns.push_back(e.why);
   }
@@ -256,7 +258,7 @@ CheckResult check_state(const Trace& trace, const StateExpect& x) {
     }
   }
   if (x.never) {
-    const StateEvidence e = state_evidence(trace, x.side, sockets, *x.never);
+    const StateEvidence e = state_evidence(trace, *judged, sockets, *x.never);
     if (e.evidence == Evidence::seen) problems.push_back(fmt::format("entered {}", state_name(*x.never)));
     if (e.evidence == Evidence::unknown) unknowns.push_back(e.why);
   }
@@ -270,10 +272,7 @@ CheckResult check_state(const Trace& trace, const StateExpect& x) {
 }
 
 CheckResult check_reset(const Trace& trace, const ResetExpect& x) {
-  const std::string who = x.closer && x.from ? fmt::format("{} ({})", close_order_name(*x.closer), side_name(*x.from))
-                          : x.closer         ? std::string(close_order_name(*x.closer))
-                          : x.from           ? std::string(side_name(*x.from))
-                                             : "either side";
+  const std::string who = x.from ? side_label(trace, *x.from) : "either side";
   const std::string whose = x.injected ? "" : "'s kernel";
   const bool none = x.count == 0u;
   CheckResult r = expectation(none ? "no RST from " + who : "reset from " + who, x.line);
@@ -289,9 +288,7 @@ CheckResult check_reset(const Trace& trace, const ResetExpect& x) {
   std::vector<std::string> seen;
   std::size_t ignored = 0;
   for (const WireEvent* w : wire_events(trace)) {
-    if (!w->segment.flags.rst() || (x.from && w->info.from != *x.from)) continue;
-    if (x.closer && (!w->info.first_closer || closer_side(*x.closer, *w->info.first_closer) != w->info.from))
-      continue;
+    if (!w->segment.flags.rst() || (x.from && resolve_side(*x.from, w->info.first_closer) != w->info.from)) continue;
     if (!is_reset(*w, x.injected)) {
       ++ignored;
       continue;
@@ -334,7 +331,8 @@ std::string stale_text(const AppEvent& a) {
 
 CheckResult check_app(const Trace& trace, const AppExpect& x) {
   if (judges_commands(trace, x)) return check_app_commands(trace, x);  // expectations_app.cpp
-  const std::string side = closer_label(trace, x.side, x.closer);
+  const std::string side = side_label(trace, x.side);
+  const std::optional<Side> judged = side_on(trace, x.side);
   std::vector<std::string> wants, expected;
   if (x.sees) wants.push_back(fmt::format("sees {}", *x.sees));
   if (x.received) wants.push_back(fmt::format("received {} bytes", *x.received));
@@ -346,9 +344,10 @@ CheckResult check_app(const Trace& trace, const AppExpect& x) {
   if (x.received) expected.push_back(fmt::format("{} bytes read", *x.received));
   if (x.sent) expected.push_back(fmt::format("{} bytes written", *x.sent));
   if (x.stale_from)
-    expected.push_back(fmt::format("some bytes read are the {}'s bytes of connection {}", side_name(peer_of(x.side)),
-                                   *x.stale_from));
+    expected.push_back(fmt::format("some bytes read are the {}'s bytes of connection {}",
+                                   judged ? side_name(peer_of(*judged)) : "peer", *x.stale_from));
   r.expected = fmt::format("the {} app: {}", side, join(expected, ", "));
+  if (!judged) return not_resolved(r);
 
   std::vector<std::string> steps;
   std::uint64_t received = 0, sent = 0;
@@ -356,8 +355,8 @@ CheckResult check_app(const Trace& trace, const AppExpect& x) {
   std::optional<std::string> stale;  // the first range read from connection stale_from
   for (const TraceEvent& ev : trace.events) {
     const auto* a = std::get_if<AppEvent>(&ev);
-    if (!a || a->side != x.side) continue;
-    if (x.stale_from && !stale && a->corrupted && a->corrupted_from && a->corrupted_from->side == peer_of(x.side) &&
+    if (!a || a->side != *judged) continue;
+    if (x.stale_from && !stale && a->corrupted && a->corrupted_from && a->corrupted_from->side == peer_of(*judged) &&
         a->corrupted_from->connection + 1 == *x.stale_from)
       stale = stale_text(*a);
     steps.push_back(a->bytes > 0 ? fmt::format("{}: {} ({} bytes)", a->step, a->outcome, a->bytes)
@@ -382,7 +381,7 @@ CheckResult check_app(const Trace& trace, const AppExpect& x) {
   // No old bytes, and none could have come: the experiment's precondition failed, not the
   // claim. Only when that is the one problem; anything else still fails.
   if (x.stale_from && !stale && problems.size() == 1)
-    if (auto why = stale_out_of_reach(trace, peer_of(x.side), *x.stale_from - 1)) {
+    if (auto why = stale_out_of_reach(trace, peer_of(*judged), *x.stale_from - 1)) {
       r.outcome = Outcome::not_checked;
       problems.back() += ": " + *why;
     }

@@ -85,7 +85,8 @@ std::vector<std::string> step_keys(const AppExpect& x) {
 }  // namespace
 
 CheckResult check_app_commands(const Trace& trace, const AppExpect& x) {
-  const std::string side = closer_label(trace, x.side, x.closer);
+  const std::string side = side_label(trace, x.side);
+  const std::optional<Side> judged = side_on(trace, x.side);
   std::vector<std::string> wants, expected;
   if (x.sees) wants.push_back(fmt::format("sees {}", *x.sees));
   if (x.received) wants.push_back(fmt::format("received {} bytes", *x.received));
@@ -97,7 +98,7 @@ CheckResult check_app_commands(const Trace& trace, const AppExpect& x) {
   CommandFindings f;
   const std::vector<std::string> steps = step_keys(x);
   if (ran_commands(trace)) {
-    const AppEvent* command = command_of(trace, x.side);
+    const AppEvent* command = judged ? command_of(trace, *judged) : nullptr;
     if (x.exit_status) expected.push_back(fmt::format("the {} command exits with status {}", side, *x.exit_status));
     if (x.output) expected.push_back(fmt::format("its output matches /{}/", *x.output));
     // sees, received and sent describe lastack's agents: yours report neither, so they do not apply.

@@ -179,7 +179,9 @@ SocketFinding judge_socket(const Trace& trace, const StateHistory& whole, const 
 }  // namespace
 
 CheckResult check_socket_held(const Trace& trace, const SocketHeldExpect& x) {
-  const std::string side = x.side ? std::string(side_name(*x.side)) : "client or server";
+  // A closer no FIN resolves judges both sides' sockets (the check is not checked then).
+  const std::optional<Side> judged = x.side ? side_on(trace, *x.side) : std::nullopt;
+  const std::string side = judged ? std::string(side_name(*judged)) : "client or server";
   const std::string states = states_text(x.states);
   const std::string bound = x.longer_than ? fmt::format(" longer than {}", held_text(*x.longer_than)) : " at the end";
   CheckResult r = expectation(fmt::format("no {} socket held in {}{}", side, states, bound), x.line);
@@ -188,7 +190,7 @@ CheckResult check_socket_held(const Trace& trace, const SocketHeldExpect& x) {
   std::vector<const StateHistory*> sockets;
   const auto histories = on_wire_histories(trace);
   for (const StateHistory& h : histories)
-    if ((!x.side || h.side == *x.side) && !h.steps.empty()) sockets.push_back(&h);
+    if ((!judged || h.side == *judged) && !h.steps.empty()) sockets.push_back(&h);
   if (sockets.empty()) {
     r.outcome = Outcome::not_checked;
     r.saw = fmt::format("no socket states observed for the {}", side);
@@ -206,7 +208,7 @@ CheckResult check_socket_held(const Trace& trace, const SocketHeldExpect& x) {
   }
   // Sampling misses a hold shorter than its blind spot: below it, "never seen" proves nothing.
   const bool blind = std::any_of(x.states.begin(), x.states.end(), [&](TcpState s) { return sampled_state(trace, s); });
-  const Duration unseen = blind ? longest_unseen(trace, x.side, end) : Duration{};
+  const Duration unseen = blind ? longest_unseen(trace, judged, end) : Duration{};
   if (x.longer_than && blind && *x.longer_than < unseen)
     unknowns.push_back(fmt::format("a hold shorter than {} between two samples can be missed ({}), and {} is shorter",
                                    ms_text(unseen), sampling_note, held_text(*x.longer_than)));
@@ -214,7 +216,7 @@ CheckResult check_socket_held(const Trace& trace, const SocketHeldExpect& x) {
   if (!problems.empty()) {
     r.saw = join(problems);
   } else {
-    r.saw = fmt::format("{} observed; ", counted(sockets.size(), x.side ? side + " socket" : "socket"));
+    r.saw = fmt::format("{} observed; ", counted(sockets.size(), judged ? side + " socket" : "socket"));
     r.saw += longest ? fmt::format("the longest in {}: {}", states, hold_text(trace, *longest))
                      : fmt::format("none entered {}", states);
     if (!unknowns.empty()) r.saw += ": not checked: " + join(unknowns);

@@ -42,27 +42,33 @@ SideTimeWait side_timewait(const Trace& trace, Side side) {
   return out;
 }
 
+// The sides `refs` name that the trace resolves (a closer it does not leaves the check not checked).
+std::set<Side> wanted_sides(const Trace& trace, const std::vector<SideRef>& refs) {
+  std::set<Side> out;
+  for (const SideRef ref : refs)
+    if (const auto side = side_on(trace, ref)) out.insert(*side);
+  return out;
+}
+
 // The wanted sides in words: "client", "first-closer (server)" for one named by close order,
 // "first-closer" while the trace does not resolve it (its check is not checked then).
-std::string wanted_sides_text(const Trace& trace, const TimeWaitExpect& x, const std::set<Side>& sides) {
-  const auto first = x.entered_by_closers.empty() ? std::nullopt : agreed_first_closer(trace);
+std::string wanted_sides_text(const Trace& trace, const std::vector<SideRef>& refs) {
   std::vector<std::string> names;
-  for (Side s : sides) {
+  for (const Side s : wanted_sides(trace, refs)) {
     std::string name(side_name(s));
-    for (CloseOrder order : x.entered_by_closers)
-      if (first && closer_side(order, *first) == s) name = fmt::format("{} ({})", close_order_name(order), side_name(s));
+    for (const SideRef ref : refs)
+      if (ref.by_close_order() && side_on(trace, ref) == s) name = side_label(trace, ref);
     names.push_back(name);
   }
-  if (!first)
-    for (CloseOrder order : x.entered_by_closers) names.emplace_back(close_order_name(order));
+  for (const SideRef ref : refs)
+    if (!side_on(trace, ref)) names.emplace_back(side_ref_name(ref));
   return names.empty() ? "nobody" : join(names, " and ");
 }
 
 std::string timewait_expected(const Trace& trace, const TimeWaitExpect& x, std::vector<std::string>& wants) {
   std::vector<std::string> expected;
   if (x.entered_by) {
-    const std::set<Side> sides(x.entered_by->begin(), x.entered_by->end());
-    const std::string who = wanted_sides_text(trace, x, sides);
+    const std::string who = wanted_sides_text(trace, *x.entered_by);
     wants.push_back("entered by " + who);
     expected.push_back(who == "nobody" ? "no side enters TIME_WAIT"
                                        : fmt::format("exactly {} enter{} TIME_WAIT", who,
@@ -154,7 +160,7 @@ CheckResult check_timewait(const Trace& trace, const TimeWaitExpect& x) {
   }
   if (entered.empty()) seen.push_back("nobody entered TIME_WAIT");
   if (x.entered_by) {
-    const std::set<Side> want(x.entered_by->begin(), x.entered_by->end());
+    const std::set<Side> want = wanted_sides(trace, *x.entered_by);
     // A side that entered against the wish fails at once; one unknown only leaves it open.
     for (Side s : entered)
       if (!want.count(s)) problems.push_back(fmt::format("entered by {}", sides_text(entered)));

@@ -17,7 +17,7 @@ namespace lastack {
 using namespace detail;
 
 CheckResult check_segments(const Trace& trace, const SegmentsExpect& x) {
-  const std::string what = selector_text(x.segment, x.with);
+  const std::string what = selector_text(trace, x.segment, x.with);
   CheckResult r = expectation("segments " + what, x.line);
   // Neither count nor bounds (the parser never allows it): at least one.
   const CountBound<std::uint32_t>& b = x.bound;
