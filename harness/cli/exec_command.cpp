@@ -59,7 +59,7 @@ CheckResult client_exit_check(const Trace& trace) {
 bool claims_client_exit(const Policy& policy) {
   return std::any_of(policy.expect.begin(), policy.expect.end(), [](const Expectation& e) {
     const auto* app = std::get_if<AppExpect>(&e);
-    return app && app->side == Side::client && !app->closer && app->exit_status;
+    return app && app->side == SideRef(Side::client) && app->exit_status;
   });
 }
 
