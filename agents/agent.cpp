@@ -188,16 +188,17 @@ void Agent::finish(StepResult result, int err, const std::string& text) {
 
 void Agent::report(const Step& step, StepResult result, int err, const std::string& text, std::uint64_t bytes) {
   AppEvent e{now(), config_.side, step.text, text, bytes};
-  e.kind = step.kind;
   e.result = result;
   e.error = err;
+  AgentStepFacts& facts = e.facts.emplace<AgentStepFacts>();
+  facts.kind = step.kind;
   if (step.kind == StepKind::recv || step.kind == StepKind::recv_until_eof || step.kind == StepKind::exchange ||
       step.kind == StepKind::answer) {
-    e.verified = true;
+    facts.verified = true;
     // The first corrupted range, once: on the step that read it.
     if (verifier_.corrupted() && !corruption_reported_) {
-      e.corrupted = verifier_.corrupted();
-      e.corrupted_from = verifier_.corrupted_from();
+      facts.corrupted = verifier_.corrupted();
+      facts.corrupted_from = verifier_.corrupted_from();
       corruption_reported_ = true;
     }
   }

@@ -62,8 +62,9 @@ int command_agent(const AgentCommand& cmd) {
       ports_told = true;
       write_line(cmd.events_fd, AgentPortsMessage{*agent->local_port(), *agent->remote_port()});
     }
-    write_line(cmd.events_fd, AgentStepMessage{e.at.time_since_epoch(), e.step, e.outcome, e.bytes, e.result, e.error, e.verified,
-                                               e.corrupted, e.corrupted_from});
+    const AgentStepFacts facts = e.agent_step() ? *e.agent_step() : AgentStepFacts{};
+    write_line(cmd.events_fd, AgentStepMessage{e.at.time_since_epoch(), e.step, e.outcome, e.bytes, e.result, e.error,
+                                               facts.verified, facts.corrupted, facts.corrupted_from});
   };
   Agent runner(io, std::move(config));
   agent = &runner;

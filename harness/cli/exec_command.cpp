@@ -48,7 +48,7 @@ namespace {
 CheckResult client_exit_check(const Trace& trace) {
   CheckResult r{"client command exits 0", true, Outcome::fail, "the client command exits 0", "it never ended", 0};
   for (const TraceEvent& ev : trace.events)
-    if (const auto* a = std::get_if<AppEvent>(&ev); a && a->side == Side::client && !a->kind) {
+    if (const auto* a = std::get_if<AppEvent>(&ev); a && a->side == Side::client && a->command()) {
       r.outcome = outcome_of(a->result == StepResult::ok);
       r.saw = a->outcome;
     }

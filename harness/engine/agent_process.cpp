@@ -105,7 +105,7 @@ void AgentProcess::stop() {
     // Killed by us (not already gone on its own): the step it was in never finished.
     if (code == 128 + SIGKILL && next_ < config_.steps.size())
       config_.on_event(AppEvent{clock_.now(), config_.side, config_.steps[next_].text, "aborted", 0,
-                                config_.steps[next_].kind, StepResult::aborted});
+                                StepResult::aborted, 0, AgentStepFacts{config_.steps[next_].kind}});
   }
   boost::system::error_code ignored;
   events_.close(ignored);
@@ -143,13 +143,10 @@ bool AgentProcess::take_line(std::string_view line) {
     AppEvent e{clock_.from_monotonic(step->monotonic), config_.side, step->step, step->outcome, step->bytes};
     e.result = step->result;
     e.error = step->error;
-    e.verified = step->verified;
-    e.corrupted = step->corrupted;
-    e.corrupted_from = step->corrupted_from;
     // Steps are reported in order (some skipped after a failure): the next one starts after this.
     for (std::size_t i = next_; i < config_.steps.size(); ++i) {
       if (config_.steps[i].text != step->step) continue;
-      e.kind = config_.steps[i].kind;
+      e.facts = AgentStepFacts{config_.steps[i].kind, step->corrupted, step->corrupted_from, step->verified};
       next_ = i + 1;
       break;
     }

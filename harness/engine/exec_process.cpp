@@ -191,10 +191,7 @@ void ExecProcess::record_exit(int code) {
   relay(true);  // a last line without a newline belongs to what the command printed
   // Not an agent step (kind unset): the user's command, ok when it exited 0.
   AppEvent e{config_.now ? config_.now() : Instant{}, config_.side, "command", outcome_text(code), 0,
-             std::nullopt, code == 0 ? StepResult::ok : StepResult::error};
-  e.exit_status = code;
-  e.output = kept_;
-  e.output_truncated = truncated_;
+             code == 0 ? StepResult::ok : StepResult::error, 0, CommandFacts{code, kept_, truncated_}};
   config_.on_event(e);
 }
 

@@ -45,7 +45,7 @@ CheckResult function_check(const Trace& trace, Side side) {
                        : "the server function returns without an exception, by itself or when the run stops it",
                 "it never ended", 0};
   for (const TraceEvent& ev : trace.events)
-    if (const auto* a = std::get_if<AppEvent>(&ev); a && a->side == side && !a->kind) {
+    if (const auto* a = std::get_if<AppEvent>(&ev); a && a->side == side && a->command()) {
       const bool ok = a->result == StepResult::ok || (!client && a->result == StepResult::aborted);
       r.outcome = outcome_of(ok);
       r.saw = a->outcome;

@@ -175,25 +175,41 @@ struct PatternOrigin {
   bool operator==(const PatternOrigin&) const = default;
 };
 
-/// App truth: one agent step and its outcome.
+/// What only an agent step has: the policy step it ran and, for a read, what the bytes were.
+struct AgentStepFacts {
+  StepKind kind = StepKind::connect;
+  // recv: the first range of stream offsets whose bytes were not lastack's pattern of the peer,
+  // and where they claim to be from when the pattern there decodes.
+  std::optional<ByteRange> corrupted;
+  std::optional<PatternOrigin> corrupted_from;
+  bool verified = false;  // recv: the bytes read were checked against the pattern
+};
+
+/// What only a program of the user's has: lastack exec's command (how it ended, what it printed)
+/// or an in-process function (which has no exit status).
+struct CommandFacts {
+  std::optional<int> exit_status;    // exec: its exit code; 128 + N when signal N ended it
+  std::vector<std::string> output;   // its stdout and stderr lines, in order, without the newline
+  bool output_truncated = false;     // it printed more than app_output_limit bytes: the rest is not kept
+};
+
+/// App truth: one agent step, or how a program of the user's ended, and its outcome.
 struct AppEvent {
   Instant at{};
   Side side = Side::client;
   std::string step;        // as written in the policy: "send 1000" (display only)
   std::string outcome;     // "ok", "eof", "ECONNRESET", "exit 0" (display only)
   std::uint64_t bytes = 0; // moved by this step
-  std::optional<StepKind> kind;         // the policy step; nullopt: not an agent step (exec's command)
   StepResult result = StepResult::ok;
   int error = 0;                        // errno, when result is error
-  // recv: the first range of stream offsets whose bytes were not lastack's pattern of the peer,
-  // and where they claim to be from when the pattern there decodes.
-  std::optional<ByteRange> corrupted;
-  std::optional<PatternOrigin> corrupted_from;
-  bool verified = false;  // recv: the bytes read were checked against the pattern
-  // lastack exec's command (kind unset): how it ended and what it printed before it ended.
-  std::optional<int> exit_status;    // its exit code; 128 + N when signal N ended it
-  std::vector<std::string> output;   // its stdout and stderr lines, in order, without the newline
-  bool output_truncated = false;     // it printed more than app_output_limit bytes: the rest is not kept
+  std::variant<CommandFacts, AgentStepFacts> facts;
+
+  /// The agent step's own facts; nullptr for a program of the user's.
+  const AgentStepFacts* agent_step() const { return std::get_if<AgentStepFacts>(&facts); }
+  AgentStepFacts* agent_step() { return std::get_if<AgentStepFacts>(&facts); }
+  /// The program's own facts; nullptr for an agent step.
+  const CommandFacts* command() const { return std::get_if<CommandFacts>(&facts); }
+  CommandFacts* command() { return std::get_if<CommandFacts>(&facts); }
 };
 
 /// How much of a command's output an AppEvent keeps (lines, newlines counted).

@@ -27,9 +27,7 @@ constexpr Side client = Side::client, server = Side::server;
 // How lastack exec records a command that ended with `status` after printing `output`.
 AppEvent& command(TraceBuilder& b, double at_ms, Side side, int status, std::vector<std::string> output) {
   AppEvent a{ms(at_ms), side, "command", status == 0 ? "exit 0" : fmt::format("exit {}", status), 0,
-             std::nullopt, status == 0 ? StepResult::ok : StepResult::error};
-  a.exit_status = status;
-  a.output = std::move(output);
+             status == 0 ? StepResult::ok : StepResult::error, 0, CommandFacts{status, std::move(output), false}};
   b.trace.events.emplace_back(a);
   return std::get<AppEvent>(b.trace.events.back());
 }
@@ -104,7 +102,7 @@ TEST_CASE("under exec, what only the agents could report does not apply, and nev
 
 TEST_CASE("output kept only in part leaves a missing match not checked", "[exec-app]") {
   TraceBuilder b;
-  command(b, 1.0, client, 0, {"first lines"}).output_truncated = true;
+  command(b, 1.0, client, 0, {"first lines"}).command()->output_truncated = true;
   const CheckResult r = check_app(b.trace, app("side = \"client\"\noutput = \"last line\"\n"));
   CHECK(r.outcome == Outcome::not_checked);
   CHECK_THAT(r.saw, Contains("no match in the first 64 KiB of its output"));
@@ -132,10 +130,11 @@ TEST_CASE("a command's exit status and output are in the JSON trace and read bac
   const Trace back = read_trace_jsonl(in, "exec.jsonl");
   const auto* curl = std::get_if<AppEvent>(&back.events.at(0));
   REQUIRE(curl);
-  CHECK(curl->exit_status == 0);
-  CHECK(curl->output.size() == 3);
-  CHECK(curl->output[1] == "<title>Directory listing for /</title>");
+  REQUIRE(curl->command());
+  CHECK(curl->command()->exit_status == 0);
+  CHECK(curl->command()->output.size() == 3);
+  CHECK(curl->command()->output[1] == "<title>Directory listing for /</title>");
   // An agent's step writes no such fields: format 1 traces without them read as before.
-  AppEvent step{ms(1), client, "send 1000", "ok", 1000, StepKind::send};
+  AppEvent step{ms(1), client, "send 1000", "ok", 1000, StepResult::ok, 0, AgentStepFacts{StepKind::send}};
   CHECK_FALSE(trace_event_json(step).contains("exit_status"));
 }

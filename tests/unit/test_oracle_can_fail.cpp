@@ -348,8 +348,8 @@ TEST_CASE("bytes-delivered fails naming a corrupted byte range and where the byt
   TraceBuilder b;
   b.app(1, client, "send 2000", "ok", 2000);
   auto& read = b.app(2, server, "recv-until-eof", "eof", 2000);
-  read.corrupted = ByteRange{1000, 1500};
-  read.corrupted_from = PatternOrigin{client, 0, 0};
+  read.agent_step()->corrupted = ByteRange{1000, 1500};
+  read.agent_step()->corrupted_from = PatternOrigin{client, 0, 0};
   const auto r = check_bytes_delivered(b.trace, Policy{});
   CHECK(r.outcome == Outcome::fail);
   CHECK_THAT(r.saw, Contains("bytes 1000..1500 of the stream are not what the client wrote"));
@@ -360,8 +360,8 @@ TEST_CASE("bytes-delivered under connections = N names the connection the foreig
   TraceBuilder b;
   b.app(1, client, "send 2000", "ok", 2000);
   auto& read = b.app(2, server, "recv-until-eof", "eof", 2000);
-  read.corrupted = ByteRange{0, 2000};
-  read.corrupted_from = PatternOrigin{client, 40218, 0};  // another copy's stream
+  read.agent_step()->corrupted = ByteRange{0, 2000};
+  read.agent_step()->corrupted_from = PatternOrigin{client, 40218, 0};  // another copy's stream
   Policy policy;
   policy.scenario.connections = 12;
   const auto r = check_bytes_delivered(b.trace, policy);
@@ -374,8 +374,8 @@ TEST_CASE("stale-from: passes naming the old bytes, fails without them or from a
   TraceBuilder b;
   b.app(1, client, "send 65536", "ok", 65536);
   auto& read = b.app(2, server, "recv-until-eof", "eof", 65536);
-  read.corrupted = ByteRange{0, 9000};
-  read.corrupted_from = PatternOrigin{client, 0, 2345678};
+  read.agent_step()->corrupted = ByteRange{0, 9000};
+  read.agent_step()->corrupted_from = PatternOrigin{client, 0, 2345678};
   AppExpect x;
   x.side = server;
   x.stale_from = 1;
@@ -394,8 +394,8 @@ TEST_CASE("stale-from: passes naming the old bytes, fails without them or from a
   CHECK_THAT(other.saw, Contains("no bytes of connection 2 in what it read"));
   CHECK(check_bytes_delivered(b.trace, [&] { Policy p; p.expect.push_back(x); return p; }()).outcome == Outcome::fail);
 
-  read.corrupted.reset();
-  read.corrupted_from.reset();
+  read.agent_step()->corrupted.reset();
+  read.agent_step()->corrupted_from.reset();
   x.stale_from = 1;
   CHECK(check_app(b.trace, x).outcome == Outcome::fail);
 }
@@ -403,7 +403,7 @@ TEST_CASE("stale-from: passes naming the old bytes, fails without them or from a
 TEST_CASE("bytes-delivered is not checked when the reads were not verified") {
   TraceBuilder b;
   b.app(1, client, "send 10", "ok", 10);
-  b.app(2, server, "recv 10", "ok", 10).verified = false;
+  b.app(2, server, "recv 10", "ok", 10).agent_step()->verified = false;
   CHECK(check_bytes_delivered(b.trace, Policy{}).outcome == Outcome::not_checked);
 }
 

@@ -100,7 +100,7 @@ TEST_CASE("stale-from passes on old bytes whatever the ISNs say") {
   const std::uint32_t isn1 = 1'000'000;
   auto b = two_connections(isn1, 1000, isn1 + 5'000'000, 2000);
   auto& read = std::get<AppEvent>(b.trace.events.back());
-  read.corrupted = ByteRange{0, 100};
-  read.corrupted_from = PatternOrigin{client, 0, 500};
+  read.agent_step()->corrupted = ByteRange{0, 100};
+  read.agent_step()->corrupted_from = PatternOrigin{client, 0, 500};
   CHECK(check_app(b.trace, stale_from_1(2000)).outcome == Outcome::pass);
 }

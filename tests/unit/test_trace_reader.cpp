@@ -103,6 +103,42 @@ TEST_CASE("a harness error's cause is written and read back, and a lab event wit
   CHECK_THAT(reader_error(lines), Catch::Contains("bad.jsonl:2") && Catch::Contains("gremlins"));
 }
 
+TEST_CASE("an agent step and an exec command are written and read back each as its own kind") {
+  Trace t;
+  t.events.emplace_back(AppEvent{Instant{}, Side::server, "recv 10", "ok", 10, StepResult::ok, 0,
+                                 AgentStepFacts{StepKind::recv, ByteRange{2, 4}, PatternOrigin{Side::client, 1, 96}, true}});
+  t.events.emplace_back(AppEvent{Instant{}, Side::client, "command", "exit 3", 0, StepResult::error, 0,
+                                 CommandFacts{3, {"line one", "line two"}, true}});
+  t.events.emplace_back(AppEvent{Instant{}, Side::client, "client()", "returned"});  // an in-process function
+  std::ostringstream out;
+  write_jsonl(t, {}, out);
+  std::istringstream in(out.str());
+  const RecordedRun run = read_recorded_run(in, "apps.jsonl");
+  REQUIRE(run.trace.events.size() == 3);
+  const AppEvent& step = std::get<AppEvent>(run.trace.events[0]);
+  REQUIRE(step.agent_step());
+  CHECK_FALSE(step.command());
+  CHECK(step.agent_step()->kind == StepKind::recv);
+  CHECK(step.agent_step()->verified);
+  CHECK(step.agent_step()->corrupted->end == 4);
+  CHECK(step.agent_step()->corrupted_from->offset == 96);
+  const AppEvent& command = std::get<AppEvent>(run.trace.events[1]);
+  REQUIRE(command.command());
+  CHECK_FALSE(command.agent_step());
+  CHECK(command.command()->exit_status == 3);
+  CHECK(command.command()->output == std::vector<std::string>{"line one", "line two"});
+  CHECK(command.command()->output_truncated);
+  const AppEvent& function = std::get<AppEvent>(run.trace.events[2]);
+  REQUIRE(function.command());
+  CHECK_FALSE(function.command()->exit_status);
+  // Each writes back as it was read: a command's kind is null, a step's has no exit status.
+  std::ostringstream again;
+  write_jsonl(run.trace, {}, again);
+  CHECK(again.str() == out.str());
+  CHECK_THAT(out.str(), Catch::Contains("\"kind\":null") && Catch::Contains("\"kind\":\"recv\""));
+  CHECK(out.str().find("exit_status") == out.str().rfind("exit_status"));  // the command's only
+}
+
 TEST_CASE("the reader re-parses wire bytes and restores header, kernel and lab fields") {
   const RecordedRun run = read_fixture("rst-in-timewait");
   const Trace& t = run.trace;

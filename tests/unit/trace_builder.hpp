@@ -90,12 +90,12 @@ class TraceBuilder {
   AppEvent& app(double at_ms, Side side, std::string step, std::string outcome,
                 std::uint64_t bytes = 0) {
     AppEvent a{ms(at_ms), side, step, outcome, bytes};
-    a.kind = kind_of(step);
+    if (const auto kind = kind_of(step))
+      a.facts = AgentStepFacts{*kind, std::nullopt, std::nullopt, kind == StepKind::recv || kind == StepKind::recv_until_eof};
     if (outcome == "ok") a.result = StepResult::ok;
     else if (outcome == "eof") a.result = StepResult::eof;
     else if (outcome == "aborted") a.result = StepResult::aborted;
     else a.result = StepResult::error, a.error = errno_of(outcome);
-    a.verified = a.kind == StepKind::recv || a.kind == StepKind::recv_until_eof;
     trace.events.emplace_back(a);
     return std::get<AppEvent>(trace.events.back());
   }

@@ -217,10 +217,11 @@ namespace {
 // The sides whose app the policy expects to read old bytes (check = "app", stale-from = N): their
 // corrupted ranges from that connection are the experiment, judged by that expectation.
 bool stale_expected(const Trace& trace, const Policy& policy, const AppEvent& a) {
-  if (!a.corrupted_from || policy.scenario.connections > 1) return false;  // copies number by port
+  const AgentStepFacts* s = a.agent_step();
+  if (!s || !s->corrupted_from || policy.scenario.connections > 1) return false;  // copies number by port
   for (const Expectation& e : policy.expect)
     if (const auto* x = std::get_if<AppExpect>(&e);
-        x && x->stale_from && side_on(trace, x->side) == a.side && *x->stale_from == a.corrupted_from->connection + 1)
+        x && x->stale_from && side_on(trace, x->side) == a.side && *x->stale_from == s->corrupted_from->connection + 1)
       return true;
   return false;
 }
@@ -236,22 +237,23 @@ CheckResult check_bytes_delivered(const Trace& trace, const Policy& policy) {
   bool any_transfer = false, unverified = false, expected_stale = false;
   for (const TraceEvent& ev : trace.events) {
     const auto* a = std::get_if<AppEvent>(&ev);
-    if (!a || !a->kind) continue;
-    const bool exchange = *a->kind == StepKind::exchange || *a->kind == StepKind::answer;  // N each way
-    const bool send = *a->kind == StepKind::send || exchange;
-    const bool recv = *a->kind == StepKind::recv || *a->kind == StepKind::recv_until_eof || exchange;
+    const AgentStepFacts* s = a ? a->agent_step() : nullptr;
+    if (!s) continue;
+    const bool exchange = s->kind == StepKind::exchange || s->kind == StepKind::answer;  // N each way
+    const bool send = s->kind == StepKind::send || exchange;
+    const bool recv = s->kind == StepKind::recv || s->kind == StepKind::recv_until_eof || exchange;
     any_transfer = any_transfer || send || recv;
     if (send && a->result == StepResult::ok) wrote[a->side] += a->bytes;
     if (recv) read[a->side] += a->bytes;
-    if (recv && a->bytes > 0 && !a->verified) unverified = true;
-    if (a->corrupted && stale_expected(trace, policy, *a)) {
+    if (recv && a->bytes > 0 && !s->verified) unverified = true;
+    if (s->corrupted && stale_expected(trace, policy, *a)) {
       expected_stale = true;
-    } else if (a->corrupted) {
+    } else if (s->corrupted) {
       std::string text = fmt::format("{} {}: bytes {}..{} of the stream are not what the {} wrote",
-                                     side_name(a->side), a->step, a->corrupted->begin,
-                                     a->corrupted->end, side_name(peer_of(a->side)));
+                                     side_name(a->side), a->step, s->corrupted->begin,
+                                     s->corrupted->end, side_name(peer_of(a->side)));
       // Copies of `connections = N` number their connections by the client's port (byte_pattern).
-      if (const auto& o = a->corrupted_from)
+      if (const auto& o = s->corrupted_from)
         text += policy.scenario.connections > 1
                     ? fmt::format(" (they are the {}'s bytes {}.. of the connection from client port {})",
                                   side_name(o->side), o->offset, o->connection)

@@ -131,21 +131,23 @@ Json event_json(const KernelReset& r) {
   return ports_json(std::move(j), r.connection, r.local_port, r.remote_port, r.cookie);
 }
 
+// A command writes the agent step's fields empty (kind null), as traces always had them, in order.
 Json event_json(const AppEvent& a) {
+  const AgentStepFacts* s = a.agent_step();
   Json j{{"type", "app"},  {"t_us", micros(a.at)}, {"t_ns", nanos(a.at)}, {"side", side_name(a.side)},
          {"step", a.step}, {"outcome", a.outcome}, {"bytes", a.bytes},
-         {"kind", a.kind ? Json(step_kind_name(*a.kind)) : Json(nullptr)},
-         {"result", step_result_name(a.result)}, {"errno", a.error}, {"verified", a.verified}};
-  j["corrupted"] = a.corrupted ? Json{{"begin", a.corrupted->begin}, {"end", a.corrupted->end}} : Json(nullptr);
-  j["corrupted_from"] = a.corrupted_from ? Json{{"side", side_name(a.corrupted_from->side)},
-                                                {"connection", a.corrupted_from->connection},
-                                                {"offset", a.corrupted_from->offset}}
-                                         : Json(nullptr);
+         {"kind", s ? Json(step_kind_name(s->kind)) : Json(nullptr)},
+         {"result", step_result_name(a.result)}, {"errno", a.error}, {"verified", s && s->verified}};
+  j["corrupted"] = s && s->corrupted ? Json{{"begin", s->corrupted->begin}, {"end", s->corrupted->end}} : Json(nullptr);
+  j["corrupted_from"] = s && s->corrupted_from ? Json{{"side", side_name(s->corrupted_from->side)},
+                                                      {"connection", s->corrupted_from->connection},
+                                                      {"offset", s->corrupted_from->offset}}
+                                               : Json(nullptr);
   // Only exec's commands have these: traces without them (agent runs, older files) read the same.
-  if (a.exit_status) {
-    j["exit_status"] = *a.exit_status;
-    j["output"] = a.output;
-    j["output_truncated"] = a.output_truncated;
+  if (const CommandFacts* c = a.command(); c && c->exit_status) {
+    j["exit_status"] = *c->exit_status;
+    j["output"] = c->output;
+    j["output_truncated"] = c->output_truncated;
   }
   return j;
 }

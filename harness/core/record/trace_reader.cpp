@@ -149,28 +149,44 @@ KernelReset read_kernel_reset(const JsonFields& f) {
   return r;
 }
 
-AppEvent read_app(const JsonFields& f) {
-  AppEvent a{f.instant("t_ns"), f.word("side", side_from_name, "side"), f.text("step"),
-             f.text("outcome"), f.number<std::uint64_t>("bytes")};
-  if (!f.raw("kind").is_null()) a.kind = f.word("kind", step_kind_from_name, "step kind");
-  a.result = f.word("result", step_result_from_name, "step result");
-  a.error = f.number<int>("errno");
-  a.verified = f.flag("verified");
+// An agent step's own fields (its kind is not null).
+AgentStepFacts read_agent_step(const JsonFields& f) {
+  AgentStepFacts s;
+  s.kind = f.word("kind", step_kind_from_name, "step kind");
+  s.verified = f.flag("verified");
   if (!f.raw("corrupted").is_null()) {
     const JsonFields range = f.object("corrupted");
-    a.corrupted = ByteRange{range.number<std::uint64_t>("begin"), range.number<std::uint64_t>("end")};
+    s.corrupted = ByteRange{range.number<std::uint64_t>("begin"), range.number<std::uint64_t>("end")};
   }
   if (!f.raw("corrupted_from").is_null()) {
     const JsonFields from = f.object("corrupted_from");
-    a.corrupted_from = PatternOrigin{from.word("side", side_from_name, "side"),
+    s.corrupted_from = PatternOrigin{from.word("side", side_from_name, "side"),
                                      from.number<std::uint32_t>("connection"),
                                      from.number<std::uint64_t>("offset")};
   }
-  if (f.has("exit_status")) {  // exec's command
-    a.exit_status = f.number<int>("exit_status");
-    a.output = f.text_list("output");
-    a.output_truncated = f.flag("output_truncated");
+  return s;
+}
+
+// A command's own fields: exec's exit status and output; an in-process function has none.
+CommandFacts read_command(const JsonFields& f) {
+  CommandFacts c;
+  if (f.has("exit_status")) {
+    c.exit_status = f.number<int>("exit_status");
+    c.output = f.text_list("output");
+    c.output_truncated = f.flag("output_truncated");
   }
+  return c;
+}
+
+AppEvent read_app(const JsonFields& f) {
+  AppEvent a{f.instant("t_ns"), f.word("side", side_from_name, "side"), f.text("step"),
+             f.text("outcome"), f.number<std::uint64_t>("bytes")};
+  a.result = f.word("result", step_result_from_name, "step result");
+  a.error = f.number<int>("errno");
+  if (f.raw("kind").is_null())
+    a.facts = read_command(f);
+  else
+    a.facts = read_agent_step(f);
   return a;
 }
 

@@ -348,10 +348,11 @@ std::string render_ladder(const Trace& trace, const LadderOptions& opts) {
     } else if (const auto* a = std::get_if<AppEvent>(&ev)) {
       std::string text = fmt::format("{}: {} → {}", side_name(a->side), a->step, a->outcome);
       if (a->bytes > 0) text += fmt::format(", {} bytes", a->bytes);
-      if (a->corrupted) text += fmt::format(", CORRUPTED bytes {}..{}", a->corrupted->begin, a->corrupted->end);
-      const bool expected =
-          a->kind && a->result == (*a->kind == StepKind::recv_until_eof ? StepResult::eof : StepResult::ok);
-      rows.push_back({a->at, at_side(a->side, text, lane), {}, std::nullopt, expected && !a->corrupted});
+      const AgentStepFacts* s = a->agent_step();
+      const bool corrupted = s && s->corrupted;
+      if (corrupted) text += fmt::format(", CORRUPTED bytes {}..{}", s->corrupted->begin, s->corrupted->end);
+      const bool expected = s && a->result == (s->kind == StepKind::recv_until_eof ? StepResult::eof : StepResult::ok);
+      rows.push_back({a->at, at_side(a->side, text, lane), {}, std::nullopt, expected && !corrupted});
     } else if (const auto* l = std::get_if<LabEvent>(&ev)) {
       rows.push_back({l->at, centered(l->what, lane), {}});
     }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <set>
 #include <string>
@@ -312,19 +313,21 @@ bool step_sees(const AppEvent& a, std::string_view sees) {
   return a.result == StepResult::error && a.error != 0 && same_text_ignoring_case(errno_name(a.error), sees);
 }
 
-bool is_recv(const AppEvent& a) {
-  return a.kind && (*a.kind == StepKind::recv || *a.kind == StepKind::recv_until_eof);
+// True when `a` is an agent step of one of `kinds`.
+bool step_of_kind(const AppEvent& a, std::initializer_list<StepKind> kinds) {
+  const AgentStepFacts* s = a.agent_step();
+  return s && std::find(kinds.begin(), kinds.end(), s->kind) != kinds.end();
 }
 
-bool is_exchange(const AppEvent& a) {
-  return a.kind && (*a.kind == StepKind::exchange || *a.kind == StepKind::answer);
-}
+bool is_recv(const AppEvent& a) { return step_of_kind(a, {StepKind::recv, StepKind::recv_until_eof}); }
+
+bool is_exchange(const AppEvent& a) { return step_of_kind(a, {StepKind::exchange, StepKind::answer}); }
 
 // "server recv-until-eof: bytes 0..16384 of its stream are the client's bytes 2345678.. of connection 1"
-std::string stale_text(const AppEvent& a) {
+std::string stale_text(const AppEvent& a, const AgentStepFacts& s) {
   return fmt::format("{} {}: bytes {}..{} of its stream are the {}'s bytes {}.. of connection {}",
-                     side_name(a.side), a.step, a.corrupted->begin, a.corrupted->end,
-                     side_name(a.corrupted_from->side), a.corrupted_from->offset, a.corrupted_from->connection + 1);
+                     side_name(a.side), a.step, s.corrupted->begin, s.corrupted->end,
+                     side_name(s.corrupted_from->side), s.corrupted_from->offset, s.corrupted_from->connection + 1);
 }
 
 }  // namespace
@@ -356,13 +359,14 @@ CheckResult check_app(const Trace& trace, const AppExpect& x) {
   for (const TraceEvent& ev : trace.events) {
     const auto* a = std::get_if<AppEvent>(&ev);
     if (!a || a->side != *judged) continue;
-    if (x.stale_from && !stale && a->corrupted && a->corrupted_from && a->corrupted_from->side == peer_of(*judged) &&
-        a->corrupted_from->connection + 1 == *x.stale_from)
-      stale = stale_text(*a);
+    const AgentStepFacts* s = a->agent_step();
+    if (x.stale_from && !stale && s && s->corrupted && s->corrupted_from &&
+        s->corrupted_from->side == peer_of(*judged) && s->corrupted_from->connection + 1 == *x.stale_from)
+      stale = stale_text(*a, *s);
     steps.push_back(a->bytes > 0 ? fmt::format("{}: {} ({} bytes)", a->step, a->outcome, a->bytes)
                                  : fmt::format("{}: {}", a->step, a->outcome));
     if (is_recv(*a) || is_exchange(*a)) received += a->bytes;  // an exchange moves N each way
-    if (a->kind == StepKind::send || is_exchange(*a)) sent += a->bytes;
+    if (step_of_kind(*a, {StepKind::send}) || is_exchange(*a)) sent += a->bytes;
     all_ok = all_ok && (a->result == StepResult::ok || a->result == StepResult::eof);
     if (x.sees && step_sees(*a, *x.sees)) saw_outcome = true;
   }

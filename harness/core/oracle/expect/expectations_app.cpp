@@ -19,7 +19,7 @@ using namespace detail;
 
 bool ran_commands(const Trace& trace) {
   for (const TraceEvent& ev : trace.events)
-    if (const auto* a = std::get_if<AppEvent>(&ev); a && a->exit_status) return true;
+    if (const auto* a = std::get_if<AppEvent>(&ev); a && a->command() && a->command()->exit_status) return true;
   return false;
 }
 
@@ -33,7 +33,8 @@ namespace {
 const AppEvent* command_of(const Trace& trace, Side side) {
   const AppEvent* found = nullptr;
   for (const TraceEvent& ev : trace.events)
-    if (const auto* a = std::get_if<AppEvent>(&ev); a && a->exit_status && a->side == side) found = a;
+    if (const auto* a = std::get_if<AppEvent>(&ev); a && a->command() && a->command()->exit_status && a->side == side)
+      found = a;
   return found;
 }
 
@@ -42,16 +43,18 @@ struct CommandFindings {
   std::vector<std::string> seen, problems, unknowns;
 };
 
-void judge_exit(const AppEvent* command, int want, CommandFindings& f) {
+void judge_exit(const AppEvent* event, int want, CommandFindings& f) {
+  const CommandFacts* command = event ? event->command() : nullptr;
   if (!command || !command->exit_status) {
     f.unknowns.push_back("no exit status recorded");
     return;
   }
-  f.seen.push_back(command->outcome);
+  f.seen.push_back(event->outcome);
   if (*command->exit_status != want) f.problems.push_back(fmt::format("exit status {}, not {}", *command->exit_status, want));
 }
 
-void judge_output(const AppEvent* command, const std::string& pattern, CommandFindings& f) {
+void judge_output(const AppEvent* event, const std::string& pattern, CommandFindings& f) {
+  const CommandFacts* command = event ? event->command() : nullptr;
   if (!command || !command->exit_status) {
     f.unknowns.push_back("no output recorded");
     return;
