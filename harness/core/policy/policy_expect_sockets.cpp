@@ -12,8 +12,6 @@ namespace lastack::policy_toml {
 
 namespace {
 
-const std::vector<std::string_view> held_side_names = {"client", "server", "first-closer", "second-closer", "any"};
-
 // Every state a socket can be held in: CLOSED is a socket gone, not held.
 std::vector<std::string_view> holdable_state_names() {
   std::vector<std::string_view> names;
@@ -57,12 +55,7 @@ std::vector<TcpState> read_held_states(const TableReader& t) {
 SocketHeldExpect read_socket_held(const TableReader& t) {
   SocketHeldExpect e;
   e.line = t.line();
-  const auto any_side = [](std::string_view name) -> std::optional<std::optional<SideRef>> {
-    if (name == "any") return std::optional<SideRef>{};
-    if (auto ref = side_ref_from_name(name)) return ref;
-    return std::nullopt;
-  };
-  e.side = t.named<std::optional<SideRef>>("side", "side", any_side, held_side_names).value_or(std::nullopt);
+  e.side = read_side_or_any(t, "side");
   e.states = read_held_states(t);
   e.longer_than = t.duration("longer-than");
   return e;

@@ -28,23 +28,29 @@ std::optional<Side> side_from_name(std::string_view name) {
   return std::nullopt;
 }
 
-std::optional<Side> read_from(const TableReader& t) {
-  const auto any_side = [](std::string_view name) -> std::optional<std::optional<Side>> {
-    if (name == "any") return std::optional<Side>{};
-    if (auto side = side_from_name(name)) return side;
+namespace {
+
+// The side named by `key` as `lookup` reads it; "any" leaves it unset, as an absent key does.
+template <typename T>
+std::optional<T> side_or_any(const TableReader& t, std::string_view key, std::optional<T> (*lookup)(std::string_view),
+                             const std::vector<std::string_view>& names) {
+  const auto any_side = [lookup](std::string_view name) -> std::optional<std::optional<T>> {
+    if (name == "any") return std::optional<T>{};
+    if (auto side = lookup(name)) return side;
     return std::nullopt;
   };
-  return t.named<std::optional<Side>>("from", "side", any_side, from_names).value_or(std::nullopt);
+  return t.named<std::optional<T>>(key, "side", any_side, names).value_or(std::nullopt);
 }
 
-std::optional<SideRef> read_from_or_closer(const TableReader& t) {
-  const auto any_side = [](std::string_view name) -> std::optional<std::optional<SideRef>> {
-    if (name == "any") return std::optional<SideRef>{};
-    if (auto ref = side_ref_from_name(name)) return ref;
-    return std::nullopt;
-  };
-  return t.named<std::optional<SideRef>>("from", "side", any_side, from_or_closer_names).value_or(std::nullopt);
+}  // namespace
+
+std::optional<Side> read_from(const TableReader& t) { return side_or_any<Side>(t, "from", side_from_name, from_names); }
+
+std::optional<SideRef> read_side_or_any(const TableReader& t, std::string_view key) {
+  return side_or_any<SideRef>(t, key, side_ref_from_name, from_or_closer_names);
 }
+
+std::optional<SideRef> read_from_or_closer(const TableReader& t) { return read_side_or_any(t, "from"); }
 
 SideRef read_side_or_closer(const TableReader& t, std::string_view key) {
   t.require(key);

@@ -24,6 +24,9 @@ extern const std::vector<std::string_view> side_or_closer_names;
 /// `from`: "client" or "server"; "any" (or absent) leaves it unset.
 std::optional<Side> read_from(const TableReader& t);
 
+/// `key`: client, server, first-closer or second-closer; "any" (or absent) leaves it unset.
+std::optional<SideRef> read_side_or_any(const TableReader& t, std::string_view key);
+
 /// `from`: client, server, first-closer or second-closer; "any" (or absent) leaves it unset.
 std::optional<SideRef> read_from_or_closer(const TableReader& t);
 
