@@ -28,7 +28,7 @@ std::vector<CheckResult> split_off_app_expectations(Policy& policy) {
       kept.push_back(std::move(e));
       continue;
     }
-    unchecked.push_back({fmt::format("app {} (line {})", side_name(app->side), app->line), false,
+    unchecked.push_back({fmt::format("app {} (line {})", side_ref_name(app->side), app->line), false,
                          Outcome::not_checked, "what the app's steps returned",
                          "the code is yours, run in-process: lastack sees only how its function ended", app->line});
   }

@@ -37,7 +37,7 @@ const CheckResult& check_named(const RunResult& r, std::string_view name) {
 
 const AppEvent* function_event(const Trace& t, Side side) {
   for (const TraceEvent& ev : t.events)
-    if (const auto* a = std::get_if<AppEvent>(&ev); a && a->side == side && !a->kind) return a;
+    if (const auto* a = std::get_if<AppEvent>(&ev); a && a->side == side && a->command()) return a;
   return nullptr;
 }
 
