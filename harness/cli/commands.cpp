@@ -6,16 +6,19 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
 #include "lastack/error.hpp"
+#include "harness/core/decide/decision.hpp"
 #include "harness/core/oracle/per_connection.hpp"
 #include "harness/core/report/policy_text.hpp"
 #include "harness/cli/forked_jobs.hpp"
 #include "harness/cli/html_output.hpp"
 #include "lastack/policy_library.hpp"
 #include "harness/cli/run_outcome.hpp"
+#include "harness/engine/run_seed.hpp"
 
 namespace lastack {
 
@@ -30,6 +33,13 @@ std::vector<Policy> resolve_policies(const RunCommand& cmd) {
   std::vector<Policy> kept;
   for (std::size_t i : shard_indices(policies.size(), *cmd.shard)) kept.push_back(std::move(policies[i]));
   return kept;
+}
+
+std::optional<std::uint64_t> round_seed(const RunCommand& cmd, const Policy& policy, unsigned round) {
+  std::optional<std::uint64_t> base = cmd.seed;
+  if (!base && draws_at_random(policy)) base = policy.scenario.random_seed ? policy.scenario.random_seed : cmd.drawn_seed;
+  if (!base) return std::nullopt;
+  return *base + (round - 1);  // --repeat: consecutive seeds, each printed with its run
 }
 
 namespace {
@@ -116,7 +126,12 @@ int command_run(const RunCommand& cmd, const std::vector<Policy>& policies) {
     if (cmd.junit) write_junit(*cmd.junit, {}, 0.0);
     return static_cast<int>(ExitCode::ok);
   }
-  Batch b{cmd, {}, {}, {}, {}};
+  RunCommand seeded = cmd;
+  const bool needs_draw = std::any_of(policies.begin(), policies.end(), [](const Policy& p) {
+    return draws_at_random(p) && !p.scenario.random_seed;
+  });
+  if (!cmd.seed && needs_draw) seeded.drawn_seed = seed_from_os();
+  Batch b{seeded, {}, {}, {}, {}};
   for (unsigned round = 1; round <= cmd.repeat; ++round)
     for (const auto& policy : policies) b.runs.push_back({&policy, round});
   if (cmd.jobs <= 1 || !b.several())

@@ -29,7 +29,16 @@ struct RunCommand {
   bool color = false;
   std::optional<Shard> shard;         // only this shard of the policy list (CI across machines)
   std::optional<std::string> junit;   // JUnit XML report of every run, for CI
+  std::optional<std::uint64_t> seed;  // --seed: round R of each policy draws from seed + R - 1
+  // Drawn once per command (from the OS) when no --seed is given and a policy that draws has no
+  // random-seed of its own: every job of the command, forked or not, counts from it.
+  std::optional<std::uint64_t> drawn_seed;
 };
+
+/// The seed of round `round` (1-based) of `policy` under `cmd`: the base (--seed, else the
+/// policy's random-seed, else cmd.drawn_seed) plus round - 1; nullopt when the policy draws
+/// nothing and no --seed was given.
+std::optional<std::uint64_t> round_seed(const RunCommand& cmd, const Policy& policy, unsigned round);
 
 /// Load every policy `cmd` names (all input errors surface here, before any lab is built), then
 /// keep only `cmd.shard`'s share of them (possibly none).

@@ -92,23 +92,38 @@ std::string hits_text(const Trace& trace) {
   return hits.empty() ? "" : ": " + hits;
 }
 
-std::string exec_result_line(const Policy& policy, const RunResult& result, RunVerdict verdict,
-                             std::size_t failed, const CheckResult& client_exit) {
-  const double wall = seconds(result.wall);
+// "0.52 s", or "seed 7, 0.52 s" when the run drew.
+std::string run_time(const RunResult& result) {
+  const auto& seed = result.trace.random_seed;
+  return fmt::format("{}{:.2f} s", seed ? fmt::format("seed {}, ", *seed) : "", seconds(result.wall));
+}
+
+// The verdict in one line, without the newline.
+std::string exec_verdict_line(const Policy& policy, const RunResult& result, RunVerdict verdict,
+                              std::size_t failed, const CheckResult& client_exit) {
+  const std::string wall = run_time(result);
   if (verdict == RunVerdict::pass)
-    return fmt::format("PASS exec under {}{} ({:.2f} s)\n", policy.name, hits_text(result.trace), wall);
+    return fmt::format("PASS exec under {}{} ({})", policy.name, hits_text(result.trace), wall);
   if (verdict == RunVerdict::inconclusive) {
     std::string why;
     for (const std::string& r : unchecked_reasons(result.results)) why += (why.empty() ? "" : "; ") + r;
-    return fmt::format("INCONCLUSIVE exec under {}: not checked: {} ({:.2f} s)\n", policy.name, why, wall);
+    return fmt::format("INCONCLUSIVE exec under {}: not checked: {} ({})", policy.name, why, wall);
   }
   if (!client_exit.passed() && failed == 1)
-    return fmt::format("FAIL exec under {}: the client command ended with {} ({:.2f} s)\n", policy.name,
+    return fmt::format("FAIL exec under {}: the client command ended with {} ({})", policy.name,
                        client_exit.saw, wall);
-  return fmt::format("FAIL exec under {}: {} check{} failed{}{} ({:.2f} s)\n", policy.name, failed,
+  return fmt::format("FAIL exec under {}: {} check{} failed{}{} ({})", policy.name, failed,
                      failed == 1 ? "" : "s",
                      client_exit.passed() ? "" : fmt::format(", and the client command ended with {}", client_exit.saw),
                      hits_text(result.trace).empty() ? "" : " (" + hits_text(result.trace).substr(2) + ")", wall);
+}
+
+std::string exec_result_line(const Policy& policy, const RunResult& result, RunVerdict verdict,
+                             std::size_t failed, const CheckResult& client_exit) {
+  const std::string line = exec_verdict_line(policy, result, verdict, failed, client_exit);
+  const auto& seed = result.trace.random_seed;
+  if (!seed || verdict == RunVerdict::pass) return line + "\n";
+  return fmt::format("{}; replay: the same exec with --seed {}\n", line, *seed);
 }
 }  // namespace
 
@@ -120,6 +135,7 @@ int command_exec(const ExecCommand& cmd, const Policy& given) {
   options.ipv6 = cmd.ipv6;
   options.ports = cmd.ports;
   options.listening_ports = cmd.ports.empty();
+  options.seed = cmd.seed;  // unset: the policy's random-seed, else one from the OS (run_policy)
   // What the server's prepare() found listening, for the client's environment.
   auto listening = std::make_shared<std::vector<std::uint16_t>>();
   AgentFactory make_runner = [&cmd, listening](AgentConfig config, const Lab& lab, asio::io_context& io,

@@ -21,6 +21,7 @@ struct ExecCommand {
   std::optional<std::string> timeout;  // "30s"; default: the policy's
   std::optional<std::string> json, pcap;
   std::optional<std::string> html;     // one page (a directory when the path ends in /)
+  std::optional<std::uint64_t> seed;  // --seed: what probabilistic faults draw from
   bool ipv6 = false;
   bool quiet = false;
   bool color = false;

@@ -66,7 +66,12 @@ int main(int argc, char** argv) {
                       "Write a self-contained HTML page: the ladder as a diagram and the verdicts (a directory, "
                       "one page per run plus index.html, when several runs or the path ends in /)");
   run_cmd->add_flag("-6,--ipv6", run.ipv6, "Run over IPv6 (fd00::/8) instead of IPv4 (198.18.0.0/15)");
-  run_cmd->add_option("--repeat", run.repeat, "Run each policy N times")->check(CLI::Range(1u, 1000u));
+  run_cmd->add_option("--repeat", run.repeat, "Run each policy N times (run i draws from seed + i - 1)")
+      ->check(CLI::Range(1u, 1000u));
+  const char* seed_help =
+      "The random seed probabilistic faults draw from (default: the policy's random-seed, else one from the OS, "
+      "printed with the result); the same seed on the same wire drops the same segments";
+  run_cmd->add_option("--seed", run.seed, seed_help);
   run_cmd->add_option("-j,--jobs", run.jobs, "Run up to N policies at once, each in its own process and lab")
       ->check(CLI::Range(1u, 64u));
   run_cmd->add_flag("-q,--quiet", run.quiet, "No ladder; details only for failures");
@@ -110,6 +115,7 @@ int main(int argc, char** argv) {
                        "A port the server listens on; repeat for several. The client starts once all listen. "
                        "Default: once any port listens, and every port listening in the server namespace is observed")
       ->check(CLI::Range(1, 65535));
+  exec_cmd->add_option("--seed", exec.seed, seed_help);
   exec_cmd->add_flag("-6,--ipv6", exec.ipv6, "Run over IPv6 (fd00::/8) instead of IPv4 (198.18.0.0/15)");
   exec_cmd->add_option("--json", exec.json, "Write the trace as JSON Lines");
   exec_cmd->add_option("--pcap", exec.pcap, "Write the wire as pcapng, roles and verdicts in packet comments");

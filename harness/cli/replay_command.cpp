@@ -9,6 +9,7 @@
 #include "lastack/error.hpp"
 #include "lastack/report.hpp"
 #include "harness/core/record/trace_reader.hpp"
+#include "harness/core/report/draws_text.hpp"
 #include "harness/core/oracle/verdicts.hpp"
 #include "lastack/policy_library.hpp"
 #include "harness/cli/run_outcome.hpp"
@@ -54,6 +55,8 @@ int command_replay(const ReplayCommand& cmd) {
                                  cmd.file, policy.name, policy.file, trace.kernel, trace.ipv6 ? "IPv6" : "IPv4",
                                  trace.kernel_source == KernelSource::traced ? "traced" : "sampled");
   if (!cmd.quiet) text += render_ladder(trace, {cmd.color, 100}) + "\n";
+  // The seed and each fault's draws: what `lastack run --seed N` would decide again.
+  if (const std::string draws = render_draws(trace); !draws.empty()) text += draws + "\n";
   text += render_verdicts(results, cmd.color) + "\n";
   text += comparison_text(recorded, results);
   const RunVerdict verdict = run_verdict(results);

@@ -14,6 +14,7 @@
 
 #include "lastack/error.hpp"
 #include "harness/core/record/pcapng.hpp"
+#include "harness/core/report/draws_text.hpp"
 #include "lastack/report.hpp"
 #include "lastack/run.hpp"
 #include "lastack/trace_jsonl.hpp"
@@ -73,15 +74,27 @@ Row row_of(const Policy& policy, unsigned round, const RunResult& result) {
   return row;
 }
 
-// "PASS baseline (0.52 s)"; "INCONCLUSIVE p: state client reaches X (line 40): why (0.52 s)".
-std::string result_line(const Policy& policy, const RunResult& result) {
+// The `lastack run` that draws the same again: the policy by name when it is a shipped one.
+std::string replay_command(const RunCommand& cmd, const Policy& policy, std::uint64_t seed) {
+  std::error_code ec;
+  const bool shipped = fs::equivalent(fs::path(policy.file).parent_path(), cmd.policy_dir, ec);
+  return fmt::format("lastack run --seed {}{}{} {}", seed, cmd.ipv6 ? " --ipv6" : "",
+                     cmd.capture == Capture::selective ? " --capture selective" : "", shipped ? policy.name : policy.file);
+}
+
+// "PASS baseline (0.52 s)"; "INCONCLUSIVE p: state client reaches X (line 40): why (0.52 s)";
+// a run that drew: "FAIL p (seed 7, 0.52 s); replay: lastack run --seed 7 p".
+std::string result_line(const RunCommand& cmd, const Policy& policy, const RunResult& result) {
   std::string line = fmt::format("{} {}", verdict_label(result.verdict), policy.name);
   if (result.verdict == RunVerdict::inconclusive) {
     std::string why;
     for (const std::string& r : unchecked_reasons(result.results)) why += (why.empty() ? "" : "; ") + r;
     line += ": not checked: " + why;
   }
-  return line + fmt::format(" ({:.2f} s)\n", seconds(result.wall));
+  const auto& seed = result.trace.random_seed;
+  line += fmt::format(" ({}{:.2f} s)", seed ? fmt::format("seed {}, ", *seed) : "", seconds(result.wall));
+  if (seed && result.verdict != RunVerdict::pass) line += "; replay: " + replay_command(cmd, policy, *seed);
+  return line + "\n";
 }
 
 void write_traces(const RunCommand& cmd, const Policy& policy, unsigned round, bool several,
@@ -103,6 +116,7 @@ RunOutcome execute(const RunCommand& cmd, const Policy& policy, unsigned round, 
   RunOptions options;
   options.ipv6 = cmd.ipv6;
   options.capture = cmd.capture;
+  options.seed = round_seed(cmd, policy, round);
   RunResult result = run_policy(policy, options);
   RunOutcome o{row_of(policy, round, result), {}, std::string(observation_note(result.trace)), "", 0};
   for (const auto& r : result.results)
@@ -110,11 +124,12 @@ RunOutcome execute(const RunCommand& cmd, const Policy& policy, unsigned round, 
   if (!cmd.quiet || result.verdict != RunVerdict::pass) {
     o.text += fmt::format("== {}: {}\n   ({})\n\n", policy.name, policy.summary, policy.file);
     if (!cmd.quiet) o.text += render_ladder(result.trace, {cmd.color, 100}) + "\n";
+    if (const std::string draws = render_draws(result.trace); !cmd.quiet && !draws.empty()) o.text += draws + "\n";
     o.text += render_verdicts(result.results, cmd.color, o.note) + "\n";
   }
   write_traces(cmd, policy, round, several, result);
   for (const std::string& d : result.discarded_attempts) o.text += fmt::format("lastack: {}: {}\n", policy.name, d);
-  o.text += result_line(policy, result);
+  o.text += result_line(cmd, policy, result);
   o.exit_code = verdict_exit_code(result.verdict);
   fail_on_harness_errors(result.trace, result.results, o.text, o.exit_code);
   return o;

@@ -27,14 +27,14 @@ std::span<const std::uint8_t> traced(std::span<const std::uint8_t> packet) {
 }  // namespace
 
 Interceptor::Interceptor(asio::io_context& io, const RunClock& clock, sys::NfQueuePort port,
-                         sys::RawInjector injector, FlowTracker tracker, const Policy& policy,
+                         sys::RawInjector injector, FlowTracker tracker, const Policy& policy, std::uint64_t seed,
                          std::function<void(const WireEvent&)> on_segment)
     : io_(io),
       clock_(clock),
       port_(std::move(port)),
       injector_(std::move(injector)),
       tracker_(std::move(tracker)),
-      engine_(policy.faults, policy.scenario.per_connection()),
+      engine_(policy.faults, policy.scenario.per_connection(), seed),
       policy_(policy),
       on_segment_(std::move(on_segment)),
       socket_(io, ::dup(port_.fd())),
@@ -169,6 +169,7 @@ void Interceptor::handle(const sys::QueuedPacket& packet) {
   ev.fault = d.fault;
   ev.fate = f.fate;
   ev.note = f.note;
+  ev.draws = d.draws;
   // A verdict must not overtake earlier passes in the queue: send them first.
   if (f.verdict != QueueVerdict::pass) flush_passes();
   switch (f.verdict) {

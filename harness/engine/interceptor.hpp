@@ -22,9 +22,10 @@ namespace lastack {
 
 class Interceptor {
  public:
-  /// `on_segment` is told about every segment after its decision (lab actions hook in here).
+  /// `on_segment` is told about every segment after its decision (lab actions hook in here);
+  /// `seed` is the run's, for the policy's probabilistic faults.
   Interceptor(asio::io_context& io, const RunClock& clock, sys::NfQueuePort port,
-              sys::RawInjector injector, FlowTracker tracker, const Policy& policy,
+              sys::RawInjector injector, FlowTracker tracker, const Policy& policy, std::uint64_t seed,
               std::function<void(const WireEvent&)> on_segment);
 
   /// Start reading the queue.

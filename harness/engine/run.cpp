@@ -13,6 +13,7 @@
 #include "harness/core/trace/trace_query.hpp"
 #include "harness/engine/lab.hpp"
 #include "harness/engine/run_driver.hpp"
+#include "harness/engine/run_seed.hpp"
 
 namespace lastack {
 
@@ -42,8 +43,11 @@ RunResult run_once(const Policy& policy, const RunOptions& options, const AgentF
 
 }  // namespace
 
-RunResult run_policy(const Policy& policy, const RunOptions& options, const AgentFactory& make_agent) {
+RunResult run_policy(const Policy& policy, const RunOptions& given, const AgentFactory& make_agent) {
   const auto started = std::chrono::steady_clock::now();
+  // One seed for every attempt: a repeated attempt is the same experiment.
+  RunOptions options = given;
+  options.seed = resolve_seed(policy, given.seed);
   RunResult result = run_once(policy, options, make_agent);
   std::vector<std::string> discarded;
   // A tracepoint the kernel did not hand to the BPF programs (seen on a VM whose softirqs ran over

@@ -115,7 +115,7 @@ RunDriver::RunDriver(const Policy& policy, const RunOptions& options, Lab& lab, 
                    sys::NfQueuePort::open_in(lab.wire(), options.queue_num,
                                              needs_payload(policy) ? kFullCopyRange : kHeaderCopyRange),
                    sys::RawInjector::open_in(lab.wire()), FlowTracker({lab.addresses().client}), policy,
-                   [this](const WireEvent& ev) { on_segment(ev); }),
+                   options.seed.value_or(0), [this](const WireEvent& ev) { on_segment(ev); }),
       observer_(io_, clock_, sys::SockDiag::open_in(lab.client()), sys::SockDiag::open_in(lab.server()),
                 options.ipv6 ? IpFamily::v6 : IpFamily::v4, observed_ports(policy, options),
                 options.listening_ports, kernel_jiffy()),
@@ -337,6 +337,7 @@ Trace RunDriver::merge() {
   trace.policy = policy_.name;
   trace.ipv6 = options_.ipv6;
   trace.kernel = kernel_release();
+  trace.random_seed = options_.seed;
   trace.sysctls = {lab_.sysctls_in_force(Side::client), lab_.sysctls_in_force(Side::server)};
   trace.queue_drops = interceptor_.queue_drops();
   trace.every_segment = !why_every_segment(policy_, options_.capture).empty();

@@ -38,6 +38,9 @@ struct FaultRule {
   std::uint32_t nth = 1;
   std::optional<std::uint32_t> count;  // unset: unlimited (default when `nth` is not given)
   std::uint32_t every = 1;
+  // probability = P (0 < P <= 1): each segment the counting picks is acted on only when its draw
+  // from the run's seed (decide/random_draw) is below P; unset: every one.
+  std::optional<double> probability;
   ActionKind action = ActionKind::drop;
   Millis delay{0};                 // delay: how long
   std::optional<Selector> until;   // hold: release when a segment matching this is seen
@@ -112,6 +115,8 @@ struct Scenario {
   // Under `lastack exec`, a policy written for one connection applies to each connection the
   // user's programs open: faults count and lab actions fire within each, as with connections = N.
   bool each_connection = false;
+  // random-seed = N: the run's seed for probabilistic faults (`--seed` overrides; unset: drawn).
+  std::optional<std::uint64_t> random_seed;
 
   /// True when faults count, and lab actions fire, within each connection.
   bool per_connection() const { return connections > 1 || each_connection; }

@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,9 @@ struct RunOptions {
   // The packet capture in wire (the whole-wire observer). false only with Capture::none: the
   // bench's bare plain path, to measure what the observer costs.
   bool observe_wire = true;
+  // The seed probabilistic faults draw from (`--seed`); unset: the policy's random-seed, else
+  // one from the OS. The trace records the one used (Trace::random_seed).
+  std::optional<std::uint64_t> seed;
 };
 
 struct RunResult {

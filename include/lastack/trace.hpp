@@ -31,6 +31,17 @@ enum class Fate : std::uint8_t { passed, dropped, delayed, held, duplicated };
 /// "passed", "dropped", ...
 std::string_view fate_name(Fate f);
 
+/// One draw a probabilistic fault made for a segment its counting picked (decide/random_draw).
+struct FaultDraw {
+  std::size_t fault = 0;       // index into Policy::faults
+  std::size_t line = 0;        // where its [[fault]] table starts
+  std::uint64_t match = 0;     // the segment's match number under the fault (nth counts these)
+  double probability = 1;      // the fault's P
+  double value = 0;            // the draw, in [0, 1)
+  bool fired = false;          // value < probability: the fault acted on the segment
+  bool operator==(const FaultDraw&) const = default;
+};
+
 /// Wire truth: one segment that crossed `wire`. From a run, times are the packet capture's
 /// kernel timestamps (see Trace::whole_wire); the interceptor's log adds fates to queued ones.
 struct WireEvent {
@@ -45,6 +56,7 @@ struct WireEvent {
   Fate fate = Fate::passed;
   std::optional<std::size_t> fault;  // index into Policy::faults that acted on it
   std::string note;                  // "dropped by fault 1: final-ack"
+  std::vector<FaultDraw> draws;      // probabilistic faults' draws for it, in rule order
   std::vector<std::uint8_t> bytes;   // the IP packet's start: its IP and TCP headers from the capture,
                                      // its first 128 bytes from the interceptor (payload as far as that)
   std::uint32_t wire_length = 0;     // the packet's real length (> bytes.size() when cut)
@@ -261,6 +273,7 @@ struct Trace {
   std::string policy;
   bool ipv6 = false;
   std::string kernel;                                        // uname -r
+  std::optional<std::uint64_t> random_seed;  // the run's seed (probabilistic faults); unset: none
   PerSide<std::map<std::string, std::string>> sysctls;  // values in force
   std::vector<TraceEvent> events;
   std::uint64_t queue_drops = 0;

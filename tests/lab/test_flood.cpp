@@ -96,7 +96,7 @@ FloodResult flood(std::size_t count, bool drop) {
   asio::io_context io;
   RunClock clock;
   Interceptor interceptor(io, clock, sys::NfQueuePort::open_in(lab.wire(), 0, 256), sys::RawInjector::open_in(lab.wire()),
-                          FlowTracker({lab.addresses().client}), policy, {});
+                          FlowTracker({lab.addresses().client}), policy, 0, {});
   lab.apply_queue_rules();
   const sys::UniqueFd counter = delivery_counter(lab.server());
   sys::RawInjector sender = sys::RawInjector::open_in(lab.client());

@@ -91,6 +91,7 @@ std::size_t lab_namespaces(pid_t pid) {
   X("half-close") \
   X("old-duplicate-syn") \
   X("orphan-fin-retries") \
+  X("random-loss") \
   X("rst-in-timewait") \
   X("rst-in-timewait-rfc1337") \
   X("server-first-close") \

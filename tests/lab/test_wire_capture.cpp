@@ -147,7 +147,7 @@ TEST_CASE("a queued packet the interceptor cannot parse is dropped and is a harn
   RunClock clock;
   Policy policy;
   Interceptor interceptor(io, clock, sys::NfQueuePort::open_in(ns, 0, 0), sys::RawInjector::open_in(ns),
-                          FlowTracker({loopback_address(IpFamily::v4)}), policy, {});
+                          FlowTracker({loopback_address(IpFamily::v4)}), policy, 0, {});
   interceptor.start();
   // 127.0.0.1 > 127.0.0.1, TCP with data offset 15 in a 20-byte TCP header: netfilter's tcp
   // match lets it through, parse_segment cannot.

@@ -56,7 +56,7 @@ const std::string role_list =
     "syn, syn-ack, handshake-ack, data, ack, fin, first-fin, second-fin, first-fin-ack, final-ack, "
     "rst, retransmission";
 const std::string fault_keys =
-    "segment, from, connection, nth, count, every, action, delay, until, deadline, copies";
+    "segment, from, connection, nth, count, every, action, delay, until, deadline, copies, probability";
 const std::string step_list =
     "connect [PORT] [within D], bind PORT, accept, send N, recv N, exchange N by C, answer N by C, recv-until-eof, "
     "shutdown-write, close, abort, sleep D, exit, nodelay";
@@ -455,7 +455,7 @@ TEST_CASE("a policy without [scenario] is an error") {
 TEST_CASE("an unknown key in [scenario] is an error") {
   CHECK(scenario_error("client = [\"connect\"]\nserver = [\"accept\"]\nsetle = \"1s\"\n") ==
         "t.toml:5: unknown key \"setle\" in [scenario] (expected one of: client, server, port, settle, "
-        "timeout, finish, mtu, connections)");
+        "timeout, finish, mtu, connections, random-seed)");
 }
 
 TEST_CASE("finish names the side whose end ends the run") {
@@ -709,6 +709,36 @@ TEST_CASE("nth, count, every and connection are integers of at least 1") {
   CHECK(fault("count = 0") == "t.toml:7: count must be at least 1");
   CHECK(fault("every = -1") == "t.toml:7: every must be at least 1");
   CHECK(fault("connection = 0") == "t.toml:7: connection must be at least 1");
+}
+
+TEST_CASE("probability is a number more than 0 and at most 1") {
+  const auto fault = [](const std::string& line) {
+    return error_of(policy_with("[[fault]]\naction = \"drop\"\n" + line + "\n"));
+  };
+  CHECK(fault("probability = 0") == "t.toml:7: probability = 0 must be more than 0 and at most 1");
+  CHECK(fault("probability = 0.0") == "t.toml:7: probability = 0 must be more than 0 and at most 1");
+  CHECK(fault("probability = 1.5") == "t.toml:7: probability = 1.5 must be more than 0 and at most 1");
+  CHECK(fault("probability = -0.1") == "t.toml:7: probability = -0.1 must be more than 0 and at most 1");
+  CHECK(fault("probability = nan") == "t.toml:7: probability = nan must be more than 0 and at most 1");
+  CHECK(fault("probability = \"10%\"") == "t.toml:7: probability must be a number more than 0 and at most 1, e.g. 0.1");
+  const Policy p = parse_policy(policy_with("[[fault]]\naction = \"drop\"\nprobability = 0.1\n[[fault]]\n"
+                                            "action = \"drop\"\nprobability = 1\n[[fault]]\naction = \"drop\"\n"),
+                                "t.toml");
+  REQUIRE(p.faults.size() == 3);
+  CHECK(p.faults[0].probability == 0.1);
+  CHECK(p.faults[1].probability == 1.0);
+  CHECK_FALSE(p.faults[2].probability);
+}
+
+TEST_CASE("random-seed in [scenario] is an integer from 0 to 2^63-1") {
+  const Policy p = parse_policy("name = \"t\"\n[scenario]\nrandom-seed = 7\nclient = [\"connect\"]\nserver = [\"accept\"]\n",
+                                "t.toml");
+  CHECK(p.scenario.random_seed == 7u);
+  CHECK_FALSE(parse_policy(policy_with(""), "t.toml").scenario.random_seed);
+  CHECK(scenario_error("client = [\"connect\"]\nserver = [\"accept\"]\nrandom-seed = -1\n") ==
+        "t.toml:5: random-seed must be at least 0");
+  CHECK(scenario_error("client = [\"connect\"]\nserver = [\"accept\"]\nrandom-seed = \"7\"\n") ==
+        "t.toml:5: random-seed must be an integer");
 }
 
 TEST_CASE("a fault without an action is an error") {

@@ -7,14 +7,16 @@
 
 #include <fmt/format.h>
 
+#include "harness/core/decide/random_draw.hpp"
 #include "lastack/duration.hpp"
 
 namespace lastack {
 
 struct DecisionEngine::RuleState {
   std::uint64_t matched = 0;   // segments the rule's selector picked so far (match number n)
-  std::uint64_t affected = 0;  // segments the rule acted on
+  std::uint64_t affected = 0;  // segments the rule acted on, or drew for (probability)
   bool until_seen = false;     // hold: `until` has matched a segment already
+  std::optional<DrawStream> draws;  // probability: made at the first draw of this scope
 };
 
 struct DecisionEngine::Waiting {
@@ -27,11 +29,15 @@ struct DecisionEngine::Waiting {
   std::size_t connection = 0;         // the segment's (0-based): per connection, only its `until` releases it
 };
 
-DecisionEngine::DecisionEngine(std::vector<FaultRule> rules, bool per_connection)
-    : rules_(std::move(rules)), per_connection_(per_connection), state_(rules_.size()) {}
+DecisionEngine::DecisionEngine(std::vector<FaultRule> rules, bool per_connection, std::uint64_t seed)
+    : rules_(std::move(rules)), per_connection_(per_connection), seed_(seed), state_(rules_.size()) {}
 DecisionEngine::~DecisionEngine() = default;
 DecisionEngine::DecisionEngine(DecisionEngine&&) noexcept = default;
 DecisionEngine& DecisionEngine::operator=(DecisionEngine&&) noexcept = default;
+
+bool draws_at_random(const Policy& policy) {
+  return std::any_of(policy.faults.begin(), policy.faults.end(), [](const FaultRule& f) { return f.probability.has_value(); });
+}
 
 bool selector_matches(const Selector& sel, const Classified& seg) {
   if (sel.segment && !seg.roles.has(*sel.segment)) return false;
@@ -63,9 +69,16 @@ DecisionEngine::RuleState& DecisionEngine::state_of(std::size_t rule, const Clas
   return state_[rule][per_connection_ ? seg.connection : 0];
 }
 
-Decision DecisionEngine::decide(std::uint64_t packet, const Classified& seg, Instant now) {
-  // Holds from earlier segments whose `until` this segment satisfies go first; a segment never
-  // releases its own hold.
+bool DecisionEngine::draw(std::size_t rule, const Classified& seg, RuleState& state, Decision& decision) {
+  if (!state.draws) state.draws.emplace(seed_, rule, per_connection_ ? seg.connection : 0);
+  const double p = *rules_[rule].probability;
+  FaultDraw d{rule, rules_[rule].line, state.matched, p, state.draws->next(), false};
+  d.fired = d.value < p;
+  decision.draws.push_back(d);
+  return d.fired;
+}
+
+void DecisionEngine::release_by_until(const Classified& seg, Instant now) {
   for (Waiting& w : waiting_) {
     const FaultRule& rule = rules_[w.fault];
     if (w.released_by_until || !rule.until || !selector_matches(*rule.until, seg)) continue;
@@ -76,7 +89,12 @@ Decision DecisionEngine::decide(std::uint64_t packet, const Classified& seg, Ins
       w.reason = release_cause(*rule.until, seg);
     }
   }
+}
 
+Decision DecisionEngine::decide(std::uint64_t packet, const Classified& seg, Instant now) {
+  // Holds from earlier segments whose `until` this segment satisfies go first; a segment never
+  // releases its own hold.
+  release_by_until(seg, now);
   Decision decision;
   bool decided = false;
   for (std::size_t i = 0; i < rules_.size(); ++i) {
@@ -90,6 +108,10 @@ Decision DecisionEngine::decide(std::uint64_t packet, const Classified& seg, Ins
     // delay, not the ordering the rule asks for. The segment passes untouched.
     if (rule.action == ActionKind::hold && rule.until && state.until_seen) continue;
     ++state.affected;
+    if (rule.probability && !draw(i, seg, state, decision)) {
+      decided = false;  // not by chance this time: a later rule may still take the segment
+      continue;
+    }
     decision.fault = i;
     decision.action = rule.action;
     decision.pass = false;

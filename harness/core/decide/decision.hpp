@@ -10,6 +10,7 @@
 #include "lastack/clock.hpp"
 #include "lastack/flow_tracker.hpp"
 #include "lastack/policy.hpp"
+#include "lastack/trace.hpp"
 
 namespace lastack {
 
@@ -21,6 +22,7 @@ struct Decision {
   std::optional<Instant> release_at; // delay: when to let it go; hold: its deadline (if any)
   std::uint32_t copies = 0;          // duplicate: extra copies to inject
   bool copies_held = false;          // duplicate with until/deadline: the copies wait for a Release
+  std::vector<FaultDraw> draws;      // probabilistic faults' draws for this segment, in rule order
 };
 
 /// A delayed or held segment whose time has come.
@@ -35,15 +37,18 @@ struct Release {
 class DecisionEngine {
  public:
   /// `per_connection` (a scenario of `connections = N` > 1): each connection counts its own
-  /// matches (nth, every, count) and sees its own `until`, as if it ran alone.
-  explicit DecisionEngine(std::vector<FaultRule> rules, bool per_connection = false);
+  /// matches (nth, every, count) and sees its own `until`, as if it ran alone, and draws from its
+  /// own stream. `seed`: the run's seed, from which every probabilistic fault draws.
+  explicit DecisionEngine(std::vector<FaultRule> rules, bool per_connection = false, std::uint64_t seed = 0);
   // Defined where RuleState and Waiting are complete.
   ~DecisionEngine();
   DecisionEngine(DecisionEngine&&) noexcept;
   DecisionEngine& operator=(DecisionEngine&&) noexcept;
 
   /// Decide for one segment seen at `now`. The first rule (in file order) that applies wins;
-  /// every rule whose selector matches counts the segment, whether or not it applies.
+  /// every rule whose selector matches counts the segment, whether or not it applies. A rule with
+  /// a probability draws once for each segment its counting picks (that draw uses up one of its
+  /// `count`), and applies only when the draw is below it; the draws are in Decision::draws.
   /// A hold whose `until` already matched an earlier segment is pointless: the segment passes.
   Decision decide(std::uint64_t packet, const Classified& seg, Instant now);
 
@@ -61,11 +66,19 @@ class DecisionEngine {
   struct RuleState;
   struct Waiting;
   RuleState& state_of(std::size_t rule, const Classified& seg);
+  // Earlier holds whose `until` `seg` matches are due at `now`.
+  void release_by_until(const Classified& seg, Instant now);
+  // One draw of `rule` for `seg`, recorded in `decision`; true when it fired.
+  bool draw(std::size_t rule, const Classified& seg, RuleState& state, Decision& decision);
   std::vector<FaultRule> rules_;
   bool per_connection_ = false;
+  std::uint64_t seed_ = 0;
   std::vector<std::map<std::size_t, RuleState>> state_;  // per rule: per connection (or all: 0)
   std::vector<Waiting> waiting_;
 };
+
+/// True when some fault of `policy` acts by chance, so its runs need a seed.
+bool draws_at_random(const Policy& policy);
 
 /// True when `seg` matches every field `sel` sets. A `closer` matches only when seg.first_closer
 /// is known and names seg's sender.

@@ -31,11 +31,9 @@ SegmentFate duplicate_fate(const Decision& d, const std::vector<FaultRule>& faul
   }
   return f;
 }
-}  // namespace
 
-SegmentFate segment_fate(const Decision& d, const std::vector<FaultRule>& faults, std::uint64_t packet,
-                         std::size_t queued, std::uint32_t length) {
-  if (d.pass) return {Fate::passed, QueueVerdict::pass};
+SegmentFate acted_fate(const Decision& d, const std::vector<FaultRule>& faults, std::uint64_t packet,
+                       std::size_t queued, std::uint32_t length) {
   switch (d.action) {
     case ActionKind::drop:
       return {Fate::dropped, QueueVerdict::drop, fault_note(faults, *d.fault, "dropped")};
@@ -47,6 +45,22 @@ SegmentFate segment_fate(const Decision& d, const std::vector<FaultRule>& faults
       break;
   }
   return {Fate::held, QueueVerdict::wait, fault_note(faults, *d.fault, "held")};
+}
+
+}  // namespace
+
+std::string chance_note(const Decision& d) {
+  for (const FaultDraw& draw : d.draws)
+    if (d.fault && draw.fault == *d.fault) return fmt::format(" (by chance: p={}, drew {:.4f})", draw.probability, draw.value);
+  return "";
+}
+
+SegmentFate segment_fate(const Decision& d, const std::vector<FaultRule>& faults, std::uint64_t packet,
+                         std::size_t queued, std::uint32_t length) {
+  if (d.pass) return {Fate::passed, QueueVerdict::pass};
+  SegmentFate f = acted_fate(d, faults, packet, queued, length);
+  f.note += chance_note(d);
+  return f;
 }
 
 }  // namespace lastack

@@ -36,6 +36,9 @@ struct SegmentFate {
 /// "segment"); `fault` indexes `faults`.
 std::string fault_note(const std::vector<FaultRule>& faults, std::size_t fault, std::string_view verb);
 
+/// " (by chance: p=0.1, drew 0.0423)" when the fault that acted under `d` drew for it; else "".
+std::string chance_note(const Decision& d);
+
 /// The fate of queued segment `packet` under decision `d` (whose fault indexes `faults`): a pass
 /// is batched, a drop answered now, a delay or hold waits; a duplicate's original is accepted
 /// now and its copies sent at once or held, but only when the queue copied the whole packet

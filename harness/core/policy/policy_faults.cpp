@@ -33,7 +33,7 @@ void read_release(const TableReader& t, FaultRule& rule) {
 FaultRule read_fault(const toml::table& table, const Problems& problems) {
   const TableReader t(table, "[[fault]]",
                       {"segment", "from", "connection", "nth", "count", "every", "action", "delay",
-                       "until", "deadline", "copies"},
+                       "until", "deadline", "copies", "probability"},
                       problems);
   FaultRule rule;
   rule.line = t.line();
@@ -46,6 +46,7 @@ FaultRule read_fault(const toml::table& table, const Problems& problems) {
   if (count) rule.count = static_cast<std::uint32_t>(*count);
   else if (nth) rule.count = 1;
   rule.every = static_cast<std::uint32_t>(every.value_or(1));
+  rule.probability = t.probability("probability");
 
   t.require("action", fmt::format("one of: {}", joined(action_names)));
   rule.action = *t.named<ActionKind>("action", "action", action_from_name, action_names);

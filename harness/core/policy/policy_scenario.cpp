@@ -256,7 +256,7 @@ void check_concurrent(const TableReader& t, const Scenario& scenario) {
 
 Scenario read_scenario(const toml::table& table, const Problems& problems) {
   const TableReader t(table, "[scenario]", {"client", "server", "port", "settle", "timeout", "finish", "mtu",
-                                                   "connections"},
+                                                   "connections", "random-seed"},
                       problems);
   Scenario scenario;
   scenario.steps.client = read_steps(t, Side::client);
@@ -280,6 +280,8 @@ Scenario read_scenario(const toml::table& table, const Problems& problems) {
     scenario.connections = static_cast<std::uint32_t>(*n);
     if (scenario.connections > 1) check_concurrent(t, scenario);
   }
+  // TOML integers are signed 64-bit: a seed from 0 to 2^63-1 (`--seed` takes any 64-bit one).
+  if (auto seed = t.integer("random-seed", 0, i64_max)) scenario.random_seed = static_cast<std::uint64_t>(*seed);
   return scenario;
 }
 

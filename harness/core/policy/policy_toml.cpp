@@ -99,6 +99,17 @@ std::optional<std::int64_t> TableReader::integer(std::string_view key, std::int6
   return n;
 }
 
+std::optional<double> TableReader::probability(std::string_view key) const {
+  const toml::node* value = node(key);
+  if (value == nullptr) return std::nullopt;
+  if (!value->is_integer() && !value->is_floating_point())
+    fail(key, fmt::format("{} must be a number more than 0 and at most 1, e.g. 0.1", written(key)));
+  const double p = value->is_integer() ? static_cast<double>(value->as_integer()->get()) : value->as_floating_point()->get();
+  // !(p > 0) also refuses NaN, which TOML can spell.
+  if (!(p > 0) || p > 1) fail(key, fmt::format("{} = {} must be more than 0 and at most 1", written(key), p));
+  return p;
+}
+
 std::optional<bool> TableReader::boolean(std::string_view key) const {
   const toml::node* value = node(key);
   if (value == nullptr) return std::nullopt;

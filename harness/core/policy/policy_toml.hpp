@@ -93,6 +93,9 @@ class TableReader {
   /// `key` as an integer in [min, max]; nullopt when absent.
   std::optional<std::int64_t> integer(std::string_view key, std::int64_t min, std::int64_t max) const;
 
+  /// `key` as a probability P, 0 < P <= 1 (an integer or a float); nullopt when absent.
+  std::optional<double> probability(std::string_view key) const;
+
   /// `key` as true/false; nullopt when absent.
   std::optional<bool> boolean(std::string_view key) const;
 

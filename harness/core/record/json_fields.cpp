@@ -57,6 +57,12 @@ bool JsonFields::flag(std::string_view key) const {
   return v.get<bool>();
 }
 
+double JsonFields::real(std::string_view key) const {
+  const nlohmann::json& v = raw(key);
+  if (!v.is_number()) wrong_type(key, "a number");
+  return v.get<double>();
+}
+
 std::optional<Instant> JsonFields::optional_instant(std::string_view key) const {
   if (raw(key).is_null()) return std::nullopt;
   return instant(key);

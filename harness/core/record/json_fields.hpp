@@ -59,6 +59,8 @@ class JsonFields {
     if (raw(key).is_null()) return std::nullopt;
     return number<T>(key);
   }
+  /// A number, integer or not.
+  double real(std::string_view key) const;
   /// Nanoseconds since the run started (a signed 64-bit integer).
   Instant instant(std::string_view key) const { return instant_from_ns(number<std::int64_t>(key)); }
   /// null, or nanoseconds since the run started.

@@ -34,10 +34,19 @@ Json options_json(const TcpOptions& o) {
               {"ts_ecr", optional_json(o.ts_ecr)},  {"sack_blocks", o.sack_blocks}};
 }
 
+// [{"fault", "line", "match", "probability", "value", "fired"}, ...]: a segment's draws.
+Json draws_json(const std::vector<FaultDraw>& draws) {
+  Json out = Json::array();
+  for (const FaultDraw& d : draws)
+    out.push_back(Json{{"fault", d.fault}, {"line", d.line}, {"match", d.match}, {"probability", d.probability},
+                       {"value", d.value}, {"fired", d.fired}});
+  return out;
+}
+
 Json event_json(const WireEvent& w) {
   Json roles = Json::array();
   for (Role r : w.info.roles.list()) roles.push_back(role_name(r));
-  return Json{{"type", "wire"},
+  Json j{{"type", "wire"},
               {"t_us", micros(w.at)},
               {"t_ns", nanos(w.at)},
               {"released_us", w.released ? Json(micros(*w.released)) : Json(nullptr)},
@@ -67,6 +76,9 @@ Json event_json(const WireEvent& w) {
               {"note", w.note},
               {"wire_length", w.wire_length},
               {"bytes", to_hex(w.bytes)}};
+  // Only a probabilistic fault's segments: other traces read and write back byte for byte.
+  if (!w.draws.empty()) j["draws"] = draws_json(w.draws);
+  return j;
 }
 
 // A field only traces that know it carry: older traces read and write back byte for byte.
@@ -239,6 +251,7 @@ nlohmann::ordered_json trace_header_json(const Trace& trace) {
       {"client_addresses", addresses}};
   // Only when known: traces recorded before it existed read and write back byte for byte.
   if (trace.run_end) header["run_end_ns"] = nanos(*trace.run_end);
+  if (trace.random_seed) header["random_seed"] = *trace.random_seed;
   if (!trace.samples.client.empty() || !trace.samples.server.empty())
     header["socket_samples"] = per_side_json(trace.samples, samples_json);
   if (trace.final_sample_lists_all) header["final_sample_lists_all"] = true;

@@ -63,6 +63,21 @@ Segment parse_bytes(const JsonFields& f, const std::vector<std::uint8_t>& bytes)
   }
 }
 
+// "draws": a probabilistic fault's draws for the segment (absent: none).
+std::vector<FaultDraw> read_draws(const JsonFields& f) {
+  std::vector<FaultDraw> out;
+  if (!f.has("draws")) return out;
+  const Json& list = f.raw("draws");
+  if (!list.is_array()) f.fail(fmt::format("{} is not a list", f.name("draws")));
+  for (const Json& item : list) {
+    if (!item.is_object()) f.fail(fmt::format("{} holds something that is not an object", f.name("draws")));
+    const JsonFields d(item, f.where(), "draws");
+    out.push_back({d.number<std::size_t>("fault"), d.number<std::size_t>("line"), d.number<std::uint64_t>("match"),
+                   d.real("probability"), d.real("value"), d.flag("fired")});
+  }
+  return out;
+}
+
 WireEvent read_wire(const JsonFields& f, FlowTracker& tracker) {
   WireEvent w;
   w.at = f.instant("t_ns");
@@ -74,6 +89,7 @@ WireEvent read_wire(const JsonFields& f, FlowTracker& tracker) {
   w.fate = f.word("fate", fate_from_name, "fate");
   w.fault = f.optional_number<std::size_t>("fault");
   w.note = f.text("note");
+  w.draws = read_draws(f);
   w.wire_length = f.number<std::uint32_t>("wire_length");
   w.bytes = f.hex("bytes");
   if (w.wire_length < w.bytes.size())
@@ -316,6 +332,7 @@ Trace read_header(const JsonFields& f) {
   if (const auto until = f.optional_number<std::int64_t>("observed_until_ns")) t.observed_until = instant_from_ns(*until);
   if (f.has("run_end_ns"))
     if (const auto end = f.optional_number<std::int64_t>("run_end_ns")) t.run_end = instant_from_ns(*end);
+  if (f.has("random_seed")) t.random_seed = f.number<std::uint64_t>("random_seed");
   read_kernel_counters(f, t);
   read_socket_samples(f, t);
   if (f.has("final_sample_lists_all")) t.final_sample_lists_all = f.flag("final_sample_lists_all");

@@ -36,7 +36,8 @@ std::string describe_selection(const FaultRule& rule) {
 }
 
 std::string describe_fault(const FaultRule& rule) {
-  const std::string which = describe_selection(rule);
+  const std::string which =
+      describe_selection(rule) + (rule.probability ? fmt::format(" (each by chance, p={})", *rule.probability) : "");
   switch (rule.action) {
     case ActionKind::drop:
       return "drop " + which;

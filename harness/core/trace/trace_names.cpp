@@ -115,7 +115,8 @@ std::string_view step_kind_name(StepKind k) {
 std::optional<StepKind> step_kind_from_name(std::string_view name) {
   using enum StepKind;
   return by_name(name, step_kind_name,
-                 {connect, accept, send, recv, recv_until_eof, shutdown_write, close, abort, sleep, exit, bind});
+                 {connect, accept, send, recv, recv_until_eof, shutdown_write, close, abort, sleep, exit, bind,
+                  exchange, answer, nodelay});
 }
 
 std::optional<KernelSource> kernel_source_from_name(std::string_view name) {

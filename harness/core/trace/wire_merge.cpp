@@ -177,6 +177,7 @@ class Merger {
       ev.fate = q.fate;
       ev.fault = q.fault;
       ev.note = q.note;
+      ev.draws = q.draws;
       ev.released = q.released;
       ev.info = q.info;  // the live classification, compared with the whole wire's below
     }
