@@ -22,6 +22,16 @@ std::string slurp(const std::string& path) {
 }
 }  // namespace
 
+TempDir::TempDir(const std::string& tag)
+    : path(std::filesystem::temp_directory_path() / ("lastack-" + tag + "-" + std::to_string(::getpid()))) {
+  std::filesystem::create_directories(path);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;  // a destructor must not throw: what cannot be removed stays in /tmp
+  std::filesystem::remove_all(path, ec);
+}
+
 ProcessOutput run_process(const std::vector<std::string>& argv) {
   char out_path[] = "/tmp/lastack-test-outXXXXXX";
   char err_path[] = "/tmp/lastack-test-errXXXXXX";

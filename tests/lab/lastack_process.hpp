@@ -1,5 +1,6 @@
 #pragma once
 // Lab-test helper: run the lastack binary as a child process and capture what it printed.
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -8,6 +9,15 @@ namespace lastack::test {
 struct ProcessOutput {
   int exit_code = -1;
   std::string out, err;
+};
+
+/// A directory of this test process's own, /tmp/lastack-TAG-PID, made now and removed with it.
+struct TempDir {
+  explicit TempDir(const std::string& tag);
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::filesystem::path path;
 };
 
 /// Run `argv` (argv[0] a path), wait, and return its exit code, stdout and stderr.

@@ -3,8 +3,6 @@
 // every verdict holds; the seed is printed with each result, and `lastack replay` shows the draws.
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -17,17 +15,11 @@
 #include "lastack_process.hpp"
 
 using lastack::test::run_lastack;
+using lastack::test::TempDir;
 using Catch::Matchers::Contains;
 using Json = nlohmann::json;
 
 namespace {
-
-struct TempDir {
-  std::filesystem::path path =
-      std::filesystem::temp_directory_path() / ("lastack-random-" + std::to_string(::getpid()));
-  TempDir() { std::filesystem::create_directories(path); }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
 
 // What a trace says was lost by chance: its seed, and one entry per dropped segment.
 struct Dropped {
@@ -69,7 +61,7 @@ Dropped run_with_seed(const TempDir& dir, const std::string& seed, const std::st
 
 TEST_CASE("probability 0.1 under --seed 7 drops the same server segments twice, and seed 8 others",
           "[policy][random]") {
-  TempDir dir;
+  TempDir dir("random");
   const Dropped first = run_with_seed(dir, "7", "seed7-a");
   const Dropped second = run_with_seed(dir, "7", "seed7-b");
   const Dropped other = run_with_seed(dir, "8", "seed8");

@@ -2,8 +2,6 @@
 // changed in one way fails (exit 1), and a trace that cannot be read exits 2 with one line.
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -14,17 +12,10 @@
 #include "lastack/trace_jsonl.hpp"
 
 using lastack::test::run_lastack;
+using lastack::test::TempDir;
 using Catch::Matchers::Contains;
 
 namespace {
-
-// A directory of its own for this test process, removed at the end.
-struct TempDir {
-  std::filesystem::path path =
-      std::filesystem::temp_directory_path() / ("lastack-replay-" + std::to_string(::getpid()));
-  TempDir() { std::filesystem::create_directories(path); }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
 
 lastack::RecordedRun read_run(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
@@ -35,7 +26,7 @@ lastack::RecordedRun read_run(const std::filesystem::path& file) {
 
 TEST_CASE("lastack replay judges a fresh baseline trace as its run did, and a changed copy fails",
           "[replay][policy]") {
-  TempDir dir;
+  TempDir dir("replay");
   const auto trace = dir.path / "baseline.jsonl";
   const auto run = run_lastack({"run", "-q", "baseline", "--json", trace.string()});
   INFO(run.out << run.err);
@@ -69,7 +60,7 @@ TEST_CASE("lastack replay judges a fresh baseline trace as its run did, and a ch
 }
 
 TEST_CASE("lastack replay of a trace it cannot read exits 2 with one line", "[replay]") {
-  TempDir dir;
+  TempDir dir("replay");
   const auto missing = run_lastack({"replay", (dir.path / "none.jsonl").string()});
   CHECK(missing.exit_code == 2);
   CHECK(missing.err == "lastack: " + (dir.path / "none.jsonl").string() + ": cannot read the trace\n");

@@ -58,6 +58,15 @@ TEST_CASE("each action says what it does and for how long") {
         "duplicate every fin from client (2 extra copies), the copies held until a rst from server goes by");
 }
 
+TEST_CASE("a fault by chance says its probability") {
+  FaultRule loss = rule(Role::data, Side::server, ActionKind::drop);
+  loss.probability = 0.1;
+  CHECK(describe_fault(loss) == "drop every data from server (each by chance, p=0.1)");
+  loss.nth = 3;
+  loss.count = 1;
+  CHECK(describe_fault(loss) == "drop the 3rd data from server (by chance, p=0.1)");
+}
+
 TEST_CASE("lab actions say when and to whom") {
   LabAction destroy;
   destroy.on = Selector{Role::final_ack, Side::client, std::nullopt};

@@ -37,7 +37,8 @@ std::string describe_selection(const FaultRule& rule) {
 
 std::string describe_fault(const FaultRule& rule) {
   const std::string which =
-      describe_selection(rule) + (rule.probability ? fmt::format(" (each by chance, p={})", *rule.probability) : "");
+      describe_selection(rule) +
+      (rule.probability ? fmt::format(" ({}by chance, p={})", rule.count == 1u ? "" : "each ", *rule.probability) : "");
   switch (rule.action) {
     case ActionKind::drop:
       return "drop " + which;
