@@ -85,7 +85,7 @@ TEST_CASE("probability 0.1 under --seed 7 drops the same server segments twice, 
                                                   first.segments.size(), first.draws)));
 }
 
-TEST_CASE("--repeat counts seeds up from --seed, and a failing run prints the seed that replays it",
+TEST_CASE("run --repeat counts seeds up from --seed, and a failing run prints the seed that replays it",
           "[policy][random]") {
   const auto repeat = run_lastack({"run", "-q", "--seed", "41", "--repeat", "2", "random-loss"});
   INFO(repeat.out << repeat.err);
