@@ -71,7 +71,15 @@ int main(int argc, char** argv) {
   const char* seed_help =
       "The random seed probabilistic faults draw from (default: the policy's random-seed, else one from the OS, "
       "printed with the result); the same seed on the same wire drops the same segments";
-  run_cmd->add_option("--seed", run.seed, seed_help);
+  // CLI11 would wrap "-1" to 2^64 - 1: a seed is refused unless written as a plain whole number.
+  const CLI::Validator whole_seed(
+      [](const std::string& text) {
+        return !text.empty() && text.find_first_not_of("0123456789") == std::string::npos
+                   ? std::string{}
+                   : "must be a whole number from 0 to 18446744073709551615, not \"" + text + "\"";
+      },
+      "SEED");
+  run_cmd->add_option("--seed", run.seed, seed_help)->check(whole_seed);
   run_cmd->add_option("-j,--jobs", run.jobs, "Run up to N policies at once, each in its own process and lab")
       ->check(CLI::Range(1u, 64u));
   run_cmd->add_flag("-q,--quiet", run.quiet, "No ladder; details only for failures");
@@ -115,7 +123,7 @@ int main(int argc, char** argv) {
                        "A port the server listens on; repeat for several. The client starts once all listen. "
                        "Default: once any port listens, and every port listening in the server namespace is observed")
       ->check(CLI::Range(1, 65535));
-  exec_cmd->add_option("--seed", exec.seed, seed_help);
+  exec_cmd->add_option("--seed", exec.seed, seed_help)->check(whole_seed);
   exec_cmd->add_flag("-6,--ipv6", exec.ipv6, "Run over IPv6 (fd00::/8) instead of IPv4 (198.18.0.0/15)");
   exec_cmd->add_option("--json", exec.json, "Write the trace as JSON Lines");
   exec_cmd->add_option("--pcap", exec.pcap, "Write the wire as pcapng, roles and verdicts in packet comments");
