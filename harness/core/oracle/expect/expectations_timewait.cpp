@@ -119,10 +119,13 @@ CheckResult check_timewait(const Trace& trace, const TimeWaitExpect& x) {
   const std::string expected = timewait_expected(trace, x, wants);
   CheckResult r = expectation("timewait " + join(wants, ", "), x.line);
   r.expected = expected;
+  CheckSubject subject;
+  subject.connection = x.connection;
+  const CheckId id{CheckKind::timewait, subject, {}};
   if (state_histories(trace).empty()) {
     r.outcome = Outcome::not_checked;
     r.saw = "no socket observed";
-    return r;
+    return worded(std::move(r), id);
   }
   std::set<Side> entered, not_entered;
   std::vector<std::string> seen, problems, unknowns, who_unknown, blind;
@@ -182,6 +185,7 @@ CheckResult check_timewait(const Trace& trace, const TimeWaitExpect& x) {
   else if (!unknowns.empty()) r.saw += ": not checked: " + join(unknowns);
   // Another side may still enter TIME_WAIT, a wanted one may yet, and a restart may still come.
   const bool never_restarted = x.restarted && !*x.restarted;
+  r = worded(std::move(r), id);
   judge_window(r, trace, {x.entered_by.has_value() || never_restarted, x.entered_by.has_value() || (x.restarted && *x.restarted)});
   return r;
 }
