@@ -2,6 +2,7 @@
 // Typed access to a check's finding in tests: the claim or observation a test expects, or a
 // failed REQUIRE naming the check.
 #include <variant>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -32,6 +33,13 @@ inline Unjudged why_not(const CheckResult& r) {
   INFO(r.name << " saw: " << r.saw);
   REQUIRE(r.finding.why_not.has_value());
   return r.finding.why_not->reason;
+}
+
+/// When each of `segments` was on the wire.
+inline std::vector<Instant> times_of(const std::vector<WireEvent>& segments) {
+  std::vector<Instant> out;
+  for (const WireEvent& w : segments) out.push_back(w.at);
+  return out;
 }
 
 }  // namespace lastack::testing

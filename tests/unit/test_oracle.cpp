@@ -732,17 +732,21 @@ TEST_CASE("reset counts RSTs on the wire from a side") {
   x.from = client;
   const auto r = check_reset(b.trace, x);
   CHECK(r.passed());
-  CHECK(r.saw == "1 RST: R. seq 1 from client at 5 ms");
+  CHECK(r.finding.check.subject.side == client);
+  CHECK(times_of(seen<SegmentsSeen>(r).matched) == std::vector<Instant>{ms(5)});
   x.count = 2;
   const auto exact = check_reset(b.trace, x);
   CHECK_FALSE(exact.passed());
+  CHECK(claim<CountClaim>(exact).bound.count == 2);
+  CHECK_FALSE(claim<CountClaim>(exact).injected_too);
   CHECK(exact.expected == "exactly 2 RSTs from client's kernel");
 }
 
 TEST_CASE("reset fails when nobody sent an RST") {
   const auto r = check_reset(drop_final_ack_trace(), ResetExpect{});
   CHECK_FALSE(r.passed());
-  CHECK(r.saw == "no RST from either side's kernel on the wire");
+  CHECK(claim<CountClaim>(r).bound.min == 1);
+  CHECK(seen<SegmentsSeen>(r).matched.empty());
 }
 
 TEST_CASE("reset with count 0 reads as no RST") {
@@ -755,9 +759,10 @@ TEST_CASE("reset with count 0 reads as no RST") {
   CHECK(r.saw == "no RST from either side's kernel on the wire");
   TraceBuilder b;
   b.wire(5, server, "R", 1, 0, 0, {rst});
-  const auto seen = check_reset(b.trace, x);
-  CHECK_FALSE(seen.passed());
-  CHECK(seen.saw == "1 RST: R seq 1 from server at 5 ms");
+  const auto one = check_reset(b.trace, x);
+  CHECK_FALSE(one.passed());
+  REQUIRE(seen<SegmentsSeen>(one).matched.size() == 1);
+  CHECK(seen<SegmentsSeen>(one).matched[0].info.from == server);
 }
 
 // ---- app ----
@@ -843,6 +848,12 @@ TEST_CASE("segments counts every matching segment, dropped ones included") {
   const auto r = check_segments(drop_final_ack_trace(), x);
   CHECK(r.passed());
   CHECK(r.line == 40);
+  CHECK(r.finding.check == CheckId{CheckKind::segments, CheckSubject{final_ack, {}, client, {}, {}, {}}, {}});
+  CHECK(claim<CountClaim>(r).bound.count == 2);
+  const auto& matched = seen<SegmentsSeen>(r).matched;
+  REQUIRE(matched.size() == 2);
+  CHECK(matched[0].fate == Fate::dropped);
+  CHECK(matched[1].fate == Fate::passed);
   CHECK(r.name == "segments final-ack from client");
   CHECK(r.expected ==
         "exactly 2 segments matching final-ack from client on the wire, whatever their fate");
@@ -857,8 +868,8 @@ TEST_CASE("segments fails when the count differs, and shows what it counted") {
   x.bound.count = 2;
   const auto r = check_segments(drop_final_ack_trace(), x);
   CHECK_FALSE(r.passed());
-  CHECK(r.name == "segments syn-ack from server");
-  CHECK(r.saw == "1 segment: S. seq 0 from server at 0.1 ms");
+  CHECK(r.finding.check.subject.segment == syn_ack);
+  CHECK(times_of(seen<SegmentsSeen>(r).matched) == std::vector<Instant>{ms(0.1)});
 }
 
 TEST_CASE("segments checks min and max inclusively") {
@@ -868,23 +879,27 @@ TEST_CASE("segments checks min and max inclusively") {
   x.bound.max = 2;
   const auto both = check_segments(drop_final_ack_trace(), x);
   CHECK(both.passed());
+  CHECK(claim<CountClaim>(both).bound == CountBound<std::int64_t>{{}, 1, 2});
   CHECK(both.expected ==
         "between 1 and 2 segments matching second-fin on the wire, whatever their fate");
   x.bound.max.reset();
   x.bound.min = 3;
   const auto too_few = check_segments(drop_final_ack_trace(), x);
   CHECK_FALSE(too_few.passed());
-  CHECK_THAT(too_few.expected, Contains("at least 3 segments"));
-  CHECK_THAT(too_few.saw, Contains("2 segments: F. seq 1 from server at 52.3 ms, F. seq 1 from "
-                                   "server at 256 ms (retransmission)"));
+  CHECK(claim<CountClaim>(too_few).bound.min == 3);
+  const auto& matched = seen<SegmentsSeen>(too_few).matched;
+  REQUIRE(matched.size() == 2);
+  CHECK_FALSE(matched[0].info.roles.has(retransmission));
+  CHECK(matched[1].info.roles.has(retransmission));
   x.bound.min.reset();
   x.bound.max = 1;
   const auto too_many = check_segments(drop_final_ack_trace(), x);
   CHECK_FALSE(too_many.passed());
-  CHECK_THAT(too_many.expected, Contains("at most 1 segment matching"));
+  CHECK(claim<CountClaim>(too_many).bound.max == 1);
   x.bound.max.reset();
   const auto unbounded = check_segments(drop_final_ack_trace(), x);
   CHECK(unbounded.passed());
+  CHECK(claim<CountClaim>(unbounded).bound == CountBound<std::int64_t>{{}, 1, {}});
   CHECK_THAT(unbounded.expected, Contains("at least 1 segment matching"));
 }
 
@@ -897,14 +912,16 @@ TEST_CASE("segments with a second role counts only segments carrying both") {
   CHECK(none.passed());
   CHECK(none.name == "segments fin with data");
   CHECK(none.expected == "no segment matching fin with data on the wire, whatever their fate");
-  CHECK(none.saw == "no segment matching fin with data on the wire");
+  CHECK(none.finding.check.subject.with == data);
+  CHECK(seen<SegmentsSeen>(none).matched.empty());
   TraceBuilder b;
   b.wire(1, client, "FP.", 1, 1, 100, {fin, first_fin, data});
   b.wire(2, server, "F.", 1, 102, 0, {fin, second_fin});
   x.bound.count = 1;
   const auto one = check_segments(b.trace, x);
   CHECK(one.passed());
-  CHECK(one.saw == "1 segment: FP. seq 1 len 100 from client at 1 ms");
+  REQUIRE(seen<SegmentsSeen>(one).matched.size() == 1);
+  CHECK(seen<SegmentsSeen>(one).matched[0].segment.payload_len == 100);
 }
 
 TEST_CASE("segments lists at most five segments") {
@@ -913,6 +930,7 @@ TEST_CASE("segments lists at most five segments") {
   x.bound.count = 7;
   const auto r = check_segments(fin_retransmitted({200, 400, 800, 1600, 3200, 6400}), x);
   CHECK(r.passed());
+  CHECK(seen<SegmentsSeen>(r).matched.size() == 7);  // all seven kept; the words list five
   CHECK_THAT(r.saw, Catch::Matchers::StartsWith("7 segments: F. seq 1 from server at 10 ms (dropped)"));
   CHECK_THAT(r.saw, Catch::Matchers::EndsWith("at 3010 ms (retransmission, dropped), ..."));
   CHECK(std::count(r.saw.begin(), r.saw.end(), '(') == 5);
@@ -927,6 +945,12 @@ TEST_CASE("close counts from the first FIN through the first final-ack, dropped 
   const auto r = check_close(drop_final_ack_trace(), x);
   CHECK(r.passed());
   CHECK(r.line == 50);
+  CHECK(claim<CountClaim>(r).bound.count == 4);
+  CHECK_FALSE(r.finding.check.subject.connection);
+  const auto& closes = seen<ClosesSeen>(r).closes;
+  REQUIRE(closes.size() == 1);
+  CHECK(closes[0].completed);
+  CHECK(closes[0].segments.size() == 4);
   CHECK(r.name == "close in 4 segments");
   CHECK_THAT(r.expected, Contains("every connection in exactly 4 segments"));
   CHECK(r.saw ==
@@ -938,9 +962,9 @@ TEST_CASE("close fails when the close took another number of segments") {
   x.segments = 3;
   const auto r = check_close(drop_final_ack_trace(), x);
   CHECK_FALSE(r.passed());
-  CHECK(r.name == "close in 3 segments");
-  CHECK_THAT(r.expected, Contains("exactly 3 segments"));
-  CHECK_THAT(r.saw, Catch::Matchers::StartsWith("4 segments: "));
+  CHECK(claim<CountClaim>(r).bound.count == 3);
+  REQUIRE(seen<ClosesSeen>(r).closes.size() == 1);
+  CHECK(seen<ClosesSeen>(r).closes[0].segments.size() == 4);
 }
 
 TEST_CASE("close sees a FIN that also acknowledges the first FIN as one segment") {
@@ -950,6 +974,8 @@ TEST_CASE("close sees a FIN that also acknowledges the first FIN as one segment"
   x.segments = 3;
   const auto r = check_close(b.trace, x);
   CHECK(r.passed());
+  REQUIRE(seen<ClosesSeen>(r).closes.size() == 1);
+  CHECK(seen<ClosesSeen>(r).closes[0].segments.size() == 3);
   CHECK(r.saw == "3 segments: F. (client), F. (server, acks the first FIN), . (client)");
 }
 
@@ -958,6 +984,8 @@ TEST_CASE("close fails when the close never completed") {
   x.segments = 4;
   const auto r = check_close(fin_retransmitted({204}, true), x);
   CHECK_FALSE(r.passed());
+  REQUIRE(seen<ClosesSeen>(r).closes.size() == 1);
+  CHECK_FALSE(seen<ClosesSeen>(r).closes[0].completed);
   CHECK(r.saw ==
         "the close never completed (no final-ack): 4 segments from the first FIN: F. (client), . "
         "(server, acks the first FIN), F. (server, dropped), F. (server, retransmission, dropped)");
@@ -972,17 +1000,25 @@ TEST_CASE("close checks every connection, or the one asked for") {
   x.segments = 3;
   const auto every = check_close(t, x);
   CHECK_FALSE(every.passed());
-  CHECK_THAT(every.saw, Contains("connection 1: 4 segments: F. (client)"));
+  const auto& closes = seen<ClosesSeen>(every).closes;
+  REQUIRE(closes.size() == 2);
+  CHECK(closes[0].connection == 1);
+  CHECK(closes[0].segments.size() == 4);
+  CHECK(closes[1].connection == 2);
+  CHECK(closes[1].segments.size() == 3);
+  CHECK(seen<ClosesSeen>(every).numbered);
   CHECK_THAT(every.saw, Contains("; connection 2: 3 segments: F. (client)"));
   x.connection = 2;
   const auto second_only = check_close(t, x);
   CHECK(second_only.passed());
   CHECK(second_only.name == "close in 3 segments on connection 2");
-  CHECK(second_only.saw ==
-        "connection 2: 3 segments: F. (client), F. (server, acks the first FIN), . (client)");
+  CHECK(second_only.finding.check.subject.connection == 2u);
+  REQUIRE(seen<ClosesSeen>(second_only).closes.size() == 1);
+  CHECK(seen<ClosesSeen>(second_only).closes[0].connection == 2);
   x.connection = 3;
   const auto missing = check_close(t, x);
   CHECK_FALSE(missing.passed());
+  CHECK(seen<ClosesSeen>(missing).missing == 3u);
   CHECK(missing.saw == "no connection 3 on the wire");
 }
 
@@ -993,8 +1029,12 @@ TEST_CASE("close fails on a connection without a FIN") {
   x.segments = 4;
   const auto r = check_close(b.trace, x);
   CHECK_FALSE(r.passed());
+  REQUIRE(seen<ClosesSeen>(r).closes.size() == 1);
+  CHECK(seen<ClosesSeen>(r).closes[0].segments.empty());
   CHECK(r.saw == "no FIN on the wire");
-  CHECK(check_close(Trace{}, x).saw == "no connection on the wire");
+  const auto nothing = check_close(Trace{}, x);
+  CHECK_FALSE(nothing.passed());
+  CHECK(seen<ClosesSeen>(nothing).closes.empty());
 }
 
 // ---- connections ----
@@ -1008,6 +1048,8 @@ TEST_CASE("connections counts the distinct connections on the wire") {
   CHECK(r.line == 60);
   CHECK(r.name == "connections");
   CHECK(r.expected == "exactly 1 connection on the wire");
+  CHECK(claim<CountClaim>(r).bound.count == 1);
+  CHECK(seen<ConnectionsSeen>(r).connections == std::vector<ConnectionSeen>{{1, 40000, 11}});
   CHECK(r.saw == "1 connection: 1 (client port 40000, 11 segments)");
 }
 
@@ -1020,11 +1062,12 @@ TEST_CASE("connections fails when the run opened another number of connections")
   x.count = 1;
   const auto r = check_connections(t, x);
   CHECK_FALSE(r.passed());
-  CHECK(r.saw ==
-        "2 connections: 1 (client port 40000, 11 segments), 2 (client port 40002, 3 segments)");
+  CHECK(seen<ConnectionsSeen>(r).connections == std::vector<ConnectionSeen>{{1, 40000, 11}, {2, 40002, 3}});
   x.count = 2;
   CHECK(check_connections(t, x).passed());
-  CHECK(check_connections(Trace{}, x).saw == "no connection on the wire");
+  const auto none = check_connections(Trace{}, x);
+  CHECK_FALSE(none.passed());
+  CHECK(seen<ConnectionsSeen>(none).connections.empty());
 }
 
 TEST_CASE("check_expectation dispatches the counting kinds") {
@@ -1035,9 +1078,9 @@ TEST_CASE("check_expectation dispatches the counting kinds") {
   close.segments = 4;
   ConnectionsExpect connections;
   const Trace t = drop_final_ack_trace();
-  CHECK(check_expectation(t, segments).name == "segments syn");
-  CHECK(check_expectation(t, close).name == "close in 4 segments");
-  CHECK(check_expectation(t, connections).name == "connections");
+  CHECK(check_expectation(t, segments).finding.check.kind == CheckKind::segments);
+  CHECK(check_expectation(t, close).finding.check.kind == CheckKind::close);
+  CHECK(check_expectation(t, connections).finding.check.kind == CheckKind::connections);
   CHECK(check_expectation(t, segments).passed());
 }
 
@@ -1054,7 +1097,9 @@ TEST_CASE("run_oracle puts invariants first, then expectations in file order") {
   p.expect = {s, rst};
   const auto results = run_oracle(drop_final_ack_trace(), p);
   REQUIRE(results.size() == 11);
-  CHECK(results[0].name == "syn-fin-consume-seq");
+  CHECK(results[0].finding.check.kind == CheckKind::syn_fin_consume_seq);
+  CHECK(results[9].finding.check.kind == CheckKind::state);
+  CHECK(results[10].finding.check.kind == CheckKind::reset);
   CHECK(results[9].line == 30);
   CHECK(results[9].passed());
   CHECK(results[10].line == 35);
