@@ -223,6 +223,43 @@ struct CounterSeen {
   bool operator==(const CounterSeen&) const = default;
 };
 
+/// How a state in a socket's path is known.
+enum class StateKnown : std::uint8_t {
+  observed,         // traced or sampled
+  timewait_socket,  // the full socket handed over to a timewait socket in this state
+  inferred,         // drawn from the wire only: shown, never evidence
+};
+
+/// One state a socket was in.
+struct PathStep {
+  TcpState state = TcpState::CLOSE;
+  StateKnown known = StateKnown::observed;
+  bool operator==(const PathStep&) const = default;
+};
+
+/// One socket's states, in order (state).
+struct SocketPath {
+  std::uint16_t local_port = 0;
+  std::vector<PathStep> steps;
+  bool operator==(const SocketPath&) const = default;
+};
+
+/// How a side's sockets broke a state claim.
+enum class StateMiss : std::uint8_t { never_reached, ended_in, entered };
+struct StateProblem {
+  StateMiss miss = StateMiss::never_reached;
+  TcpState state = TcpState::CLOSE;  // the state never reached, ended in, or entered
+  bool operator==(const StateProblem&) const = default;
+};
+
+/// A side's sockets' paths, and what broke the claim (state).
+struct StatesSeen {
+  std::vector<SocketPath> sockets;
+  std::vector<StateProblem> problems;
+  std::vector<std::string> unknowns;  // why a state could not be known, in the trace queries' words
+  bool operator==(const StatesSeen&) const = default;
+};
+
 /// A harness's own count: segments lost at the queue, errors the lab logged.
 struct HarnessSeen {
   std::uint64_t count = 0;
@@ -244,7 +281,7 @@ struct SeenWords {
 };
 
 using Observed = std::variant<NothingSeen, SegmentsSeen, RetransmissionsSeen, ConnectionsSeen,
-                              ClosesSeen, CounterSeen, HarnessSeen, ConnectionMissing, SeenWords>;
+                              ClosesSeen, CounterSeen, StatesSeen, HarnessSeen, ConnectionMissing, SeenWords>;
 
 // ---- why a check could not look ----
 

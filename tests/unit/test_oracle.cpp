@@ -695,6 +695,13 @@ TEST_CASE("state passes when the client reaches TIME_WAIT and reports its path")
   x.reaches = TcpState::TIME_WAIT;
   const auto r = check_state(drop_final_ack_trace(), x);
   CHECK(r.passed());
+  CHECK(claim<StateClaim>(r) == StateClaim{TcpState::TIME_WAIT, {}, {}});
+  const auto& sockets = seen<StatesSeen>(r).sockets;
+  REQUIRE(sockets.size() == 1);
+  std::vector<TcpState> path;
+  for (const PathStep& step : sockets[0].steps) path.push_back(step.state);
+  CHECK(path == std::vector<TcpState>{TcpState::SYN_SENT, TcpState::ESTABLISHED, TcpState::FIN_WAIT1,
+                                      TcpState::FIN_WAIT2, TcpState::TIME_WAIT});
   CHECK(r.name == "state client reaches TIME_WAIT");
   CHECK(r.saw == "SYN_SENT → ESTABLISHED → FIN_WAIT_1 → FIN_WAIT_2 → TIME_WAIT");
 }
@@ -705,6 +712,7 @@ TEST_CASE("state fails when the server never reaches TIME_WAIT") {
   x.reaches = TcpState::TIME_WAIT;
   const auto r = check_state(drop_final_ack_trace(), x);
   CHECK_FALSE(r.passed());
+  CHECK(seen<StatesSeen>(r).problems == std::vector<StateProblem>{{StateMiss::never_reached, TcpState::TIME_WAIT}});
   CHECK(r.saw == "ESTABLISHED → CLOSE_WAIT → LAST_ACK → CLOSED (never reached TIME_WAIT)");
 }
 
@@ -720,7 +728,7 @@ TEST_CASE("state checks the final state and a state never entered") {
   x.side = client;
   const auto r = check_state(drop_final_ack_trace(), x);
   CHECK(r.outcome == Outcome::fail);
-  CHECK_THAT(r.saw, Contains("entered FIN_WAIT_2"));
+  CHECK(seen<StatesSeen>(r).problems.back() == StateProblem{StateMiss::entered, TcpState::FIN_WAIT2});
 }
 
 // ---- reset ----

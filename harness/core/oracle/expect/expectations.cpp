@@ -175,11 +175,14 @@ CheckResult check_retransmitted(const Trace& trace, const RetransmittedExpect& x
 
 namespace {
 
-std::string paths_text(const std::vector<StateHistory>& sockets) {
-  if (sockets.size() == 1) return steps_text(sockets.front());
-  std::vector<std::string> parts;
-  for (const auto& h : sockets) parts.push_back(fmt::format("port {}: {}", h.local_port, steps_text(h)));
-  return join(parts);
+// A socket's states as the finding keeps them.
+SocketPath path_of(const StateHistory& h) {
+  SocketPath out{h.local_port, {}};
+  for (const StateStep& step : h.steps)
+    out.steps.push_back({step.state, step.source == StateSource::handover   ? StateKnown::timewait_socket
+                                     : step.source == StateSource::inferred ? StateKnown::inferred
+                                                                            : StateKnown::observed});
+  return out;
 }
 
 // The moment a state check judges the sockets at: the end of what was observed.
@@ -202,29 +205,29 @@ CheckSubject state_subject(const Trace& trace, Side side, std::optional<CloseOrd
 }
 
 // The sockets' paths against the claim: what broke it, and what could not be known.
-void judge_states(const Trace& trace, const StateExpect& x, const std::vector<StateHistory>& sockets,
-                  std::vector<std::string>& problems, std::vector<std::string>& unknowns) {
+void judge_states(const Trace& trace, const StateExpect& x, const std::vector<StateHistory>& sockets, StatesSeen& seen) {
   if (x.reaches) {
     const StateEvidence e = state_evidence(trace, x.side, sockets, *x.reaches);
-    if (e.evidence == Evidence::not_seen) problems.push_back(fmt::format("never reached {}", state_name(*x.reaches)));
-    if (e.evidence == Evidence::unknown) unknowns.push_back(e.why);
+    if (e.evidence == Evidence::not_seen) seen.problems.push_back({StateMiss::never_reached, *x.reaches});
+    if (e.evidence == Evidence::unknown) seen.unknowns.push_back(e.why);
   }
   if (x.ends_in) {
     const Instant end = observed_end(trace);
     for (const auto& h : sockets) {
       if (h.request) continue;  // a request socket's life ends when its child's begins
       if (!last_state_known(trace, h, end))
-        unknowns.push_back(fmt::format("the last state of {} is not known ({})", history_text(h),
-                                       trace.kernel_source == KernelSource::sampled ? std::string(sampling_note)
-                                                                                    : "no sample showed its timewait socket at the end"));
+        seen.unknowns.push_back(fmt::format("the last state of {} is not known ({})", history_text(h),
+                                            trace.kernel_source == KernelSource::sampled
+                                                ? std::string(sampling_note)
+                                                : "no sample showed its timewait socket at the end"));
       else if (h.steps.back().state != *x.ends_in)
-        problems.push_back(fmt::format("ended in {}", state_name(h.steps.back().state)));
+        seen.problems.push_back({StateMiss::ended_in, h.steps.back().state});
     }
   }
   if (x.never) {
     const StateEvidence e = state_evidence(trace, x.side, sockets, *x.never);
-    if (e.evidence == Evidence::seen) problems.push_back(fmt::format("entered {}", state_name(*x.never)));
-    if (e.evidence == Evidence::unknown) unknowns.push_back(e.why);
+    if (e.evidence == Evidence::seen) seen.problems.push_back({StateMiss::entered, *x.never});
+    if (e.evidence == Evidence::unknown) seen.unknowns.push_back(e.why);
   }
 }
 
@@ -238,13 +241,14 @@ CheckResult check_state(const Trace& trace, const StateExpect& x) {
     f.why_not = NotChecked{Unjudged::no_socket_states, {}, {}};
     return judged(std::move(f), Outcome::not_checked, x.line);
   }
-  std::vector<std::string> problems, unknowns;
-  judge_states(trace, x, sockets, problems, unknowns);
-  std::string saw = paths_text(sockets);
-  if (!problems.empty()) saw += " (" + join(problems) + ")";
-  else if (!unknowns.empty()) saw += ": " + join(unknowns);
-  f.saw = SeenWords{saw};
-  CheckResult r = judged(std::move(f), !problems.empty() ? Outcome::fail : !unknowns.empty() ? Outcome::not_checked : Outcome::pass, x.line);
+  StatesSeen seen;
+  for (const StateHistory& h : sockets) seen.sockets.push_back(path_of(h));
+  judge_states(trace, x, sockets, seen);
+  const Outcome outcome = !seen.problems.empty()   ? Outcome::fail
+                          : !seen.unknowns.empty() ? Outcome::not_checked
+                                                   : Outcome::pass;
+  f.saw = std::move(seen);
+  CheckResult r = judged(std::move(f), outcome, x.line);
   // A state may still come (reaches), or come after all (never), or follow the last (ends-in).
   judge_window(r, trace, {x.never || x.ends_in, x.reaches || x.ends_in});
   return r;

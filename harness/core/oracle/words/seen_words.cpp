@@ -139,6 +139,44 @@ std::string counter_saw(const Finding& f, const CounterSeen& s) {
                      s.unlisted ? " (the kernel lists an IcmpMsg type only once it is counted)" : "");
 }
 
+// "SYN_SENT → ESTABLISHED → FIN_WAIT_2 (timewait socket)"
+std::string path_text(const SocketPath& p) {
+  std::string out;
+  for (const PathStep& s : p.steps) {
+    if (!out.empty()) out += " → ";
+    out += fmt::format("{}{}", state_name(s.state), s.known == StateKnown::timewait_socket ? " (timewait socket)"
+                                                    : s.known == StateKnown::inferred     ? " (inferred)"
+                                                                                          : "");
+  }
+  return out.empty() ? "no states observed" : out;
+}
+
+std::string state_problem_text(const StateProblem& p) {
+  switch (p.miss) {
+    case StateMiss::never_reached: return fmt::format("never reached {}", state_name(p.state));
+    case StateMiss::ended_in: return fmt::format("ended in {}", state_name(p.state));
+    case StateMiss::entered: return fmt::format("entered {}", state_name(p.state));
+  }
+  return "";
+}
+
+// Each socket's path ("port 40000: ..." when several), then what broke the claim or was unknown.
+std::string states_saw(const StatesSeen& s) {
+  std::string out;
+  if (s.sockets.size() == 1) {
+    out = path_text(s.sockets.front());
+  } else {
+    std::vector<std::string> parts;
+    for (const SocketPath& p : s.sockets) parts.push_back(fmt::format("port {}: {}", p.local_port, path_text(p)));
+    out = join(parts);
+  }
+  std::vector<std::string> problems;
+  for (const StateProblem& p : s.problems) problems.push_back(state_problem_text(p));
+  if (!problems.empty()) return out + " (" + join(problems) + ")";
+  if (!s.unknowns.empty()) return out + ": " + join(s.unknowns);
+  return out;
+}
+
 std::string harness_saw(const Finding& f, const HarnessSeen& s, Outcome outcome) {
   if (f.check.kind == CheckKind::harness_queue_drops)
     return outcome == Outcome::pass ? "0 queue drops"
@@ -194,6 +232,8 @@ std::string seen_words(const Finding& f, Outcome outcome) {
           return closes_saw(s);
         else if constexpr (std::is_same_v<T, CounterSeen>)
           return counter_saw(f, s);
+        else if constexpr (std::is_same_v<T, StatesSeen>)
+          return states_saw(s);
         else if constexpr (std::is_same_v<T, HarnessSeen>)
           return harness_saw(f, s, outcome);
         else if constexpr (std::is_same_v<T, ConnectionMissing>)
