@@ -10,7 +10,7 @@
 #include "harness/core/base/duration_text.hpp"
 #include "harness/core/oracle/expect/expectation_support.hpp"
 #include "harness/core/oracle/words/seen_words.hpp"
-#include "lastack/pending.hpp"
+#include "harness/core/trace/pending.hpp"
 
 namespace lastack {
 

@@ -10,7 +10,7 @@
 #include "harness/core/base/duration_text.hpp"
 #include "harness/core/oracle/expect/expectation_support.hpp"
 #include "harness/core/trace/trace_query.hpp"
-#include "lastack/netstat.hpp"
+#include "harness/core/base/netstat.hpp"
 
 namespace lastack {
 
