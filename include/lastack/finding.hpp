@@ -38,6 +38,8 @@ enum class CheckKind : std::uint8_t {
   harness_queue_drops,
   harness_errors,
   sources_agree,
+  command_exit,     // lastack exec: the client command exits 0 (harness/cli)
+  function_ended,   // the in-process API: a side's function returned (harness/engine)
   retransmitted,  // [[expect]] check = "retransmitted" (count 0: "no retransmission of")
   state,
   reset,

@@ -12,10 +12,13 @@
 #include "tests/unit/trace_builder.hpp"
 #include "tests/unit/trace_mutations.hpp"
 #include "harness/core/oracle/checks.hpp"
+#include "harness/core/oracle/words/finding_words.hpp"
 
 using namespace lastack;
 using namespace lastack::testing;
 using Catch::Matchers::Contains;
+using Catch::Matchers::EndsWith;
+using Catch::Matchers::StartsWith;
 using enum Role;
 using namespace std::chrono_literals;
 
@@ -1131,4 +1134,30 @@ TEST_CASE("an injected copy of a FIN is not counted as the kernel's retransmissi
   CHECK(kernel_retransmission(copy) == false);
   copy.injected = false;
   CHECK_FALSE(check_retransmitted(with_kernel_retransmits(b.trace), none).passed());
+}
+
+// ---- words ----
+
+TEST_CASE("a finding renders to the words the reports print, with no trace at hand") {
+  CheckSubject s;
+  s.side = server;
+  s.counter = "Tcp.OutRsts";
+  Finding f{CheckId{CheckKind::counter, s, {}}, CountClaim{{1, {}, {}}, false}, CounterSeen{2, false, false, {}}, {}, {}, {}};
+  const CheckResult r = judged(f, Outcome::fail, 7);
+  CHECK_FALSE(r.builtin);
+  CHECK(r.line == 7);
+  CHECK(r.name == "counter server Tcp.OutRsts");
+  CHECK(r.expected == "the server's kernel counter Tcp.OutRsts changed by exactly +1 over the run");
+  CHECK(r.saw == "server Tcp.OutRsts +2");
+  // Why it could not look is said after what it saw; per connection, the name says which.
+  PendingEvidence pending;
+  pending.side = server;
+  pending.local_port = 8080;
+  pending.remote_port = 40000;
+  f.why_not = NotChecked{Unjudged::window_open, {}, {pending}};
+  f.check.on_connection = 2;
+  const CheckResult open = judged(f, Outcome::not_checked, 7);
+  CHECK(open.name == "counter server Tcp.OutRsts on connection 2");
+  CHECK_THAT(open.saw, StartsWith("server Tcp.OutRsts +2; not checked: the run's timeout ended it with the server's "));
+  CHECK_THAT(open.saw, EndsWith("still to come, which could change this"));
 }

@@ -58,8 +58,6 @@ BuiltinWords builtin_words(CheckKind k) {
   }
 }
 
-Selector selector_of(const CheckSubject& s) { return Selector{s.segment, s.side, s.connection, s.closer}; }
-
 // "reaches TIME_WAIT", "ends in CLOSE", "never enters LAST_ACK", in the claim's order.
 std::vector<std::string> state_wants(const StateClaim& c) {
   std::vector<std::string> wants;

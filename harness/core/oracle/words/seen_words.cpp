@@ -18,8 +18,6 @@ using namespace detail;
 
 namespace {
 
-Selector selector_of(const CheckSubject& s) { return Selector{s.segment, s.side, s.connection, s.closer}; }
-
 // "S. seq 0 from server at 1.2 ms (retransmission, dropped)"
 std::string listed_segment(const WireEvent& w) {
   const auto notes = segment_notes(w);
@@ -208,6 +206,8 @@ std::string TimingBound::text() const {
   if (resolution > Duration{}) out += fmt::format(", wire times ±{}", ms_text(resolution));
   return out + ")";
 }
+
+Selector selector_of(const CheckSubject& s) { return Selector{s.segment, s.side, s.connection, s.closer}; }
 
 std::string subject_side_text(const CheckSubject& s, const char* none) {
   if (s.closer && s.side) return fmt::format("{} ({})", close_order_name(*s.closer), side_name(*s.side));

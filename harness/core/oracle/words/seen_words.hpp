@@ -10,6 +10,9 @@ namespace lastack {
 /// ("0 queue drops" when it passed).
 std::string seen_words(const Finding& f, Outcome outcome);
 
+/// The selector a subject names (its segment, side or closer, connection), for selector_text.
+Selector selector_of(const CheckSubject& s);
+
 /// The side or closer a subject names: "server", "first-closer (client)", "first-closer".
 std::string subject_side_text(const CheckSubject& s, const char* none = "either side");
 
