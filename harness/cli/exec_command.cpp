@@ -52,6 +52,7 @@ CheckResult client_exit_check(const Trace& trace) {
       r.outcome = outcome_of(a->result == StepResult::ok);
       r.saw = a->outcome;
     }
+  r.finding = Finding{CheckId{CheckKind::command_exit, {}, {}}, ClaimWords{r.name, r.expected}, SeenWords{r.saw}, {}, {}, {}};
   return r;
 }
 // A policy that claims the client's exit status (`check = "app"`, `exit = N`) replaces the

@@ -50,6 +50,10 @@ CheckResult function_check(const Trace& trace, Side side) {
       r.outcome = outcome_of(ok);
       r.saw = a->outcome;
     }
+  CheckSubject subject;
+  subject.side = side;
+  subject.resolved = side;
+  r.finding = Finding{CheckId{CheckKind::function_ended, subject, {}}, ClaimWords{r.name, r.expected}, SeenWords{r.saw}, {}, {}, {}};
   return r;
 }
 

@@ -7,24 +7,19 @@
 #include <string_view>
 #include <vector>
 
+#include "lastack/finding.hpp"
 #include "lastack/policy.hpp"
 #include "lastack/trace.hpp"
 
 namespace lastack {
 
-/// A check's three answers (and a fourth for built-ins that do not apply to the run).
-enum class Outcome : std::uint8_t {
-  pass,            // it looked, and what it saw is what it expected
-  fail,            // it looked, and saw otherwise
-  not_checked,     // it could not look (nothing observed, sampling, a mode that cannot see)
-  not_applicable,  // a built-in invariant with nothing to judge in this run
-};
 /// "PASS", "FAIL", "NOT CHECKED", "N/A".
 std::string_view outcome_label(Outcome o);
 
-/// One check's verdict, in words a person can act on.
+/// One check's verdict: its typed finding, and the finding in words a person can act on
+/// (rendered from the finding by the oracle's words; read back as words from a recording).
 struct CheckResult {
-  std::string name;      // "retransmitted second-fin from server", "invariant: fin-consumes-seq"
+  std::string name;      // "retransmitted second-fin from server", "syn-fin-consume-seq"
   bool builtin = false;  // a built-in invariant rather than a policy [[expect]]
   Outcome outcome = Outcome::fail;
   std::string expected;  // "a retransmission about 1 RTO (204 ms) after the original"
@@ -33,6 +28,7 @@ struct CheckResult {
   // Set when a failure here is the lab's, not the kernel's (its sources disagree): the run proves
   // nothing, exit 4.
   std::optional<HarnessCause> harness;
+  Finding finding;  // what the check found, typed (empty in a verdict read back from a recording)
 
   /// True only for Outcome::pass.
   bool passed() const { return outcome == Outcome::pass; }
@@ -57,22 +53,6 @@ RunVerdict run_verdict(const std::vector<CheckResult>& results);
 /// The policy's expectations that were not checked, each as "name (line N): why" (first, when
 /// none of them applies, "none of the policy's own checks applies").
 std::vector<std::string> unchecked_reasons(const std::vector<CheckResult>& results);
-
-/// How far a measured gap between two timer-driven events may be from the timer's nominal
-/// value, from the kernel's timer wheel, the path's round trip and the observer's resolution.
-struct TimingBound {
-  Duration early{};  // gap may be this much shorter (the arming jiffy, observation resolution)
-  Duration late{};   // or this much longer (timer wheel level granularity, RTT, resolution)
-  Duration timer{};  // the timer-wheel part of `late`
-  Duration rtt{};    // the round-trip part of `late`
-  Duration resolution{};  // the observation's own resolution, in both
-  Duration host{};        // the loaded host running the expired timer late (late side only)
-  Duration kernel{};      // how late the kernel itself says it ran the timers (measured, both sides)
-  /// "bound -5 ms/+5.3 ms (timer +4 ms, RTT +0.3 ms, wire times ±1 ms)"
-  std::string text() const;
-  /// True when `gap` lies in [nominal - early, nominal + late].
-  bool admits(Duration gap, Duration nominal) const;
-};
 
 /// How late a kernel timer of `timeout` fires at most: Linux's timer wheel puts it on the level
 /// whose granularity is 8^n jiffies (level 0: deltas under 63 jiffies, granularity 1 jiffy; the

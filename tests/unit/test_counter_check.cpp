@@ -16,6 +16,7 @@
 #include "lastack/policy_parser.hpp"
 #include "lastack/report.hpp"
 #include "harness/core/record/trace_reader.hpp"
+#include "tests/unit/findings.hpp"
 #include "tests/unit/trace_builder.hpp"
 #include "lastack/trace_jsonl.hpp"
 #include "harness/core/oracle/checks.hpp"
@@ -101,6 +102,12 @@ TEST_CASE("check = counter rejects a table that cannot say what to judge") {
 TEST_CASE("a counter check passes on the change it wants, naming the side, the counter and the change") {
   const CheckResult r = check_expectation(paws_trace(), counter(server, "TcpExt.PAWSEstab", 3));
   CHECK(r.outcome == Outcome::pass);
+  CHECK(r.finding.check.kind == CheckKind::counter);
+  CHECK(r.finding.check.subject.side == SideRef(server));
+  CHECK(r.finding.check.subject.resolved == server);
+  CHECK(r.finding.check.subject.counter == "TcpExt.PAWSEstab");
+  CHECK(claim<CountClaim>(r).bound.count == 3);
+  CHECK(seen<CounterSeen>(r).delta == 3);
   CHECK(r.name == "counter server TcpExt.PAWSEstab");
   CHECK(r.saw == "server TcpExt.PAWSEstab +3");
   CHECK(r.expected == "the server's kernel counter TcpExt.PAWSEstab changed by exactly +3 over the run");
@@ -108,18 +115,19 @@ TEST_CASE("a counter check passes on the change it wants, naming the side, the c
   CounterExpect at_least = counter(server, "TcpExt.PAWSEstab", std::nullopt);
   at_least.change.min = 1;
   CHECK(check_expectation(paws_trace(), at_least).outcome == Outcome::pass);
-  CHECK(check_expectation(paws_trace(), counter(server, "TcpExt.TWKilled", 0)).saw == "server TcpExt.TWKilled +0");
+  CHECK(seen<CounterSeen>(check_expectation(paws_trace(), counter(server, "TcpExt.TWKilled", 0))).delta == 0);
   CHECK(check_expectation(paws_trace(), counter(server, "TcpExt.TWKilled", 0)).passed());
 }
 
 TEST_CASE("a counter check fails on another change, saying the change seen") {
   const CheckResult wrong = check_expectation(paws_trace(), counter(server, "TcpExt.PAWSEstab", 1));
   CHECK(wrong.outcome == Outcome::fail);
-  CHECK(wrong.saw == "server TcpExt.PAWSEstab +3");
+  CHECK(seen<CounterSeen>(wrong).delta == 3);
   CHECK(check_expectation(paws_trace(), counter(server, "TcpExt.PAWSEstab", 0)).outcome == Outcome::fail);
   CounterExpect at_most = counter(server, "TcpExt.PAWSEstab", std::nullopt);
   at_most.change.max = 2;
   CHECK(check_expectation(paws_trace(), at_most).outcome == Outcome::fail);
+  CHECK(claim<CountClaim>(check_expectation(paws_trace(), at_most)).bound == CountBound<std::int64_t>{{}, {}, 2});
   CHECK(check_expectation(paws_trace(), at_most).expected == "the server's kernel counter TcpExt.PAWSEstab changed by at most +2 over the run");
   CounterExpect between = counter(server, "TcpExt.PAWSEstab", std::nullopt);
   between.change.min = 4;
@@ -132,22 +140,27 @@ TEST_CASE("a counter check fails on another change, saying the change seen") {
 TEST_CASE("a counter the kernel does not have fails, naming the file it would be in") {
   const CheckResult ext = check_expectation(paws_trace(), counter(server, "TcpExt.Foo", 0));
   CHECK(ext.outcome == Outcome::fail);
+  CHECK(seen<CounterSeen>(ext).missing);
   CHECK(ext.saw == "no counter TcpExt.Foo in the server's /proc/net/netstat");
   const CheckResult snmp = check_expectation(paws_trace(), counter(server, "Tcp.Foo", 0));
   CHECK(snmp.outcome == Outcome::fail);
+  CHECK(seen<CounterSeen>(snmp).missing);
   CHECK(snmp.saw == "no counter Tcp.Foo in the server's /proc/net/snmp");
   const CheckResult spelled = check_expectation(paws_trace(), counter(server, "TcpExt.pawsestab", 3));
   CHECK(spelled.outcome == Outcome::fail);
+  CHECK(seen<CounterSeen>(spelled).other_case == "TcpExt.PAWSEstab");
   CHECK(spelled.saw == "no counter TcpExt.pawsestab in the server's /proc/net/netstat (it has TcpExt.PAWSEstab)");
   // The kernel lists an IcmpMsg type only once it has counted one: absent there is zero.
   const CheckResult icmp = check_expectation(paws_trace(), counter(server, "IcmpMsg.OutType3", 0));
   CHECK(icmp.outcome == Outcome::pass);
-  CHECK_THAT(icmp.saw, Contains("server IcmpMsg.OutType3 +0"));
+  CHECK(seen<CounterSeen>(icmp).unlisted);
+  CHECK(seen<CounterSeen>(icmp).delta == 0);
 }
 
 TEST_CASE("counters not read leave a counter check not checked, never passed") {
   const CheckResult r = check_expectation(paws_trace(), counter(client, "Tcp.OutRsts", 0));
   CHECK(r.outcome == Outcome::not_checked);
+  CHECK(why_not(r) == Unjudged::counters_not_read);
   CHECK(r.saw == "the client's kernel counters were not read in this run");
   CHECK(check_expectation(Trace{}, counter(server, "TcpExt.Foo", 0)).outcome == Outcome::not_checked);
 }
@@ -164,6 +177,8 @@ TEST_CASE("a counter check is judged once for the whole run, however many connec
   t.counters.server = paws_trace().counters.server;
   const auto results = check_expectations(t, {counter(server, "TcpExt.PAWSEstab", 3)});
   REQUIRE(results.size() == 1);
+  CHECK_FALSE(results.front().finding.check.on_connection);
+  CHECK_FALSE(results.front().finding.folded);
   CHECK(results.front().name == "counter server TcpExt.PAWSEstab");
   CHECK(results.front().passed());
 }

@@ -8,14 +8,19 @@
 #include "harness/core/oracle/invariants.hpp"
 #include "lastack/oracle.hpp"
 #include "harness/core/trace/trace_query.hpp"
+#include "tests/unit/findings.hpp"
 #include "tests/unit/trace_builder.hpp"
 #include "tests/unit/trace_mutations.hpp"
 #include "harness/core/oracle/checks.hpp"
+#include "harness/core/oracle/words/finding_words.hpp"
 
 using namespace lastack;
 using namespace lastack::testing;
 using Catch::Matchers::Contains;
+using Catch::Matchers::EndsWith;
+using Catch::Matchers::StartsWith;
 using enum Role;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -383,6 +388,22 @@ TEST_CASE("retransmitted passes when the FIN comes back after one RTO") {
   CHECK(r.passed());
   CHECK_FALSE(r.builtin);
   CHECK(r.line == 21);
+  CHECK(r.finding.check == CheckId{CheckKind::retransmitted, CheckSubject{second_fin, {}, server, server, {}, {}}, {}});
+  const auto& want = claim<RetransmitClaim>(r);
+  CHECK(want.first_gap == GapClaim{204ms, GapSource::sender_rto});
+  CHECK_FALSE(want.count);
+  const auto& s = seen<RetransmissionsSeen>(r);
+  CHECK(s.again.size() == 1);
+  CHECK(s.gaps == std::vector<Duration>{204ms});
+  CHECK(s.first_gap == Duration(204ms));
+  CHECK(s.probes == 0);
+  CHECK_FALSE(s.probes_inferred);  // the kernel's own cause
+  CHECK(s.rto == std::chrono::microseconds(204000));
+  CHECK(s.problems.empty());
+  REQUIRE(r.finding.bound);
+  CHECK(r.finding.bound->timer == 4ms);
+  CHECK(r.finding.bound->rtt == 200us);
+  // The words, once: the verdict table prints these.
   CHECK(r.name == "retransmitted second-fin from server");
   CHECK_THAT(r.expected, Contains("about 1 RTO (204 ms) after the original"));
   CHECK_THAT(r.saw, Contains("retransmitted once, same seq 1 (F.), gap 204 ms (first: RTO retransmission, "
@@ -396,6 +417,14 @@ TEST_CASE("retransmitted fails when the first gap is far from the RTO") {
   x.after = SenderRto{};
   const auto r = check_retransmitted(with_kernel_retransmits(fin_retransmitted({400})), x);
   CHECK_FALSE(r.passed());
+  const auto& problems = seen<RetransmissionsSeen>(r).problems;
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].gap == 1);
+  CHECK(problems[0].measured == 400ms);
+  CHECK(problems[0].nominal == 204ms);
+  CHECK(problems[0].bound.early == 9ms);
+  CHECK(problems[0].bound.late == 29ms);
+  CHECK(problems[0].bound.timer == 4ms);
   CHECK_THAT(r.saw, Contains("first gap 400 ms vs 204 ms, outside the bound -9 ms/+29 ms (timer +4 ms"));
 }
 
@@ -407,11 +436,14 @@ TEST_CASE("an RTO of 63 jiffies sits on the wheel's level 1: 33 ms late passes, 
   x.after = SenderRto{};
   const auto late_by_a_granule = check_retransmitted(with_kernel_retransmits(fin_retransmitted({285}, false, 252)), x);
   CHECK(late_by_a_granule.passed());
-  CHECK_THAT(late_by_a_granule.saw, Contains("first gap 285 ms vs 252 ms, bound"));
-  CHECK_THAT(late_by_a_granule.saw, Contains("timer +32 ms"));
+  CHECK(seen<RetransmissionsSeen>(late_by_a_granule).first_gap == Duration(285ms));
+  CHECK(claim<RetransmitClaim>(late_by_a_granule).first_gap->nominal == 252ms);
+  REQUIRE(late_by_a_granule.finding.bound);
+  CHECK(late_by_a_granule.finding.bound->timer == 32ms);
   const auto later = check_retransmitted(with_kernel_retransmits(fin_retransmitted({320}, false, 252)), x);
   CHECK_FALSE(later.passed());
-  CHECK_THAT(later.saw, Contains("first gap 320 ms vs 252 ms, outside the bound"));
+  REQUIRE(seen<RetransmissionsSeen>(later).problems.size() == 1);
+  CHECK(seen<RetransmissionsSeen>(later).problems[0].measured == 320ms);
 }
 
 TEST_CASE("a timer the kernel says it ran late widens the bound by exactly that much") {
@@ -430,7 +462,9 @@ TEST_CASE("a timer the kernel says it ran late widens the bound by exactly that 
   retransmit.rto = std::chrono::milliseconds(204);
   const auto r = check_retransmitted(k.trace, x);
   CHECK(r.passed());
-  CHECK_THAT(r.saw, Contains("first gap 240 ms vs 204 ms"));
+  CHECK(seen<RetransmissionsSeen>(r).first_gap == Duration(240ms));
+  REQUIRE(r.finding.bound);
+  CHECK(r.finding.bound->kernel == 36ms);
   CHECK_THAT(r.saw, Contains("timers run 36 ms late by the kernel's own count"));
 }
 
@@ -447,20 +481,25 @@ TEST_CASE("the kernel's own arming time starts the RTO, not the wire's, and an a
   retransmit.rto = std::chrono::milliseconds(204);  // so armed at 46 ms: 36 ms after the FIN left
   const auto r = check_retransmitted(k.trace, x);
   CHECK(r.passed());
+  CHECK(seen<RetransmissionsSeen>(r).kernel_armed == ms(46));
+  CHECK_FALSE(seen<RetransmissionsSeen>(r).timer_restarted);
+  CHECK(seen<RetransmissionsSeen>(r).first_gap == Duration(204ms));
   CHECK_THAT(r.saw, Contains("the kernel armed it 36 ms later, at 46 ms, by its own count"));
-  CHECK_THAT(r.saw, Contains("first gap 204 ms vs 204 ms"));
   // An account that does not match the RTO the sockets reported still fails: armed at 100 ms,
   // fired 150 ms later.
   retransmit.rto = std::chrono::milliseconds(150);
   const auto short_rto = check_retransmitted(k.trace, x);
   CHECK_FALSE(short_rto.passed());
-  CHECK_THAT(short_rto.saw, Contains("first gap 150 ms vs 204 ms, outside"));
+  REQUIRE(seen<RetransmissionsSeen>(short_rto).problems.size() == 1);
+  CHECK(seen<RetransmissionsSeen>(short_rto).problems[0].measured == 150ms);
   // Armed 20 ms before the FIN was on the wire, for 260 ms: not the 204 ms RTO either.
   retransmit.rto = std::chrono::milliseconds(260);
   const auto long_rto = check_retransmitted(k.trace, x);
   CHECK_FALSE(long_rto.passed());
+  CHECK(seen<RetransmissionsSeen>(long_rto).kernel_armed == ms(-10));
+  REQUIRE(seen<RetransmissionsSeen>(long_rto).problems.size() == 1);
+  CHECK(seen<RetransmissionsSeen>(long_rto).problems[0].measured == 260ms);
   CHECK_THAT(long_rto.saw, Contains("the kernel armed it 20 ms earlier, at -10 ms"));
-  CHECK_THAT(long_rto.saw, Contains("first gap 260 ms vs 204 ms, outside"));
 }
 
 TEST_CASE("the RTO a timer ran with is the one its sender showed after arming it, not before") {
@@ -484,7 +523,9 @@ TEST_CASE("the RTO a timer ran with is the one its sender showed after arming it
   sort_by_time(k.trace);
   const auto r = check_retransmitted(k.trace, x);
   CHECK(r.passed());
-  CHECK_THAT(r.saw, Contains("RTO 208 ms") && Contains("first gap 210 ms vs 208 ms"));
+  CHECK(seen<RetransmissionsSeen>(r).rto == std::chrono::microseconds(208000));
+  CHECK(seen<RetransmissionsSeen>(r).first_gap == Duration(210ms));
+  CHECK(claim<RetransmitClaim>(r).first_gap == GapClaim{208ms, GapSource::sender_rto});
 }
 
 TEST_CASE("with_timer_lateness: the closing timer's lateness on the late side, the previous one's on the early side") {
@@ -508,6 +549,8 @@ TEST_CASE("retransmitted assumes TCP_RTO_MIN when no RTO was sampled, and says s
   x.after = SenderRto{};
   const auto r = check_retransmitted(t, x);
   CHECK(r.passed());
+  CHECK(claim<RetransmitClaim>(r).first_gap == GapClaim{200ms, GapSource::rto_min});
+  CHECK_FALSE(seen<RetransmissionsSeen>(r).rto);
   CHECK_THAT(r.saw, Contains("assumed TCP_RTO_MIN 200 ms"));
   CHECK_THAT(r.expected, Contains("TCP_RTO_MIN (200 ms"));
 }
@@ -525,7 +568,7 @@ TEST_CASE("retransmitted ignores the handshake's initial RTO for a FIN") {
   x.after = SenderRto{};
   const auto r = check_retransmitted(with_kernel_retransmits(b.trace), x);
   CHECK(r.passed());
-  CHECK_THAT(r.saw, Contains("RTO 212 ms"));
+  CHECK(seen<RetransmissionsSeen>(r).rto == std::chrono::microseconds(212000));
 }
 
 TEST_CASE("retransmitted takes the RTO from a sample just after the original when sampling lags") {
@@ -539,8 +582,8 @@ TEST_CASE("retransmitted takes the RTO from a sample just after the original whe
   x.after = SenderRto{};
   const auto r = check_retransmitted(with_kernel_retransmits(b.trace), x);
   CHECK(r.passed());
-  CHECK_THAT(r.expected, Contains("about 1 RTO (300 ms)"));
-  CHECK_THAT(r.saw, Contains("RTO 300 ms"));
+  CHECK(claim<RetransmitClaim>(r).first_gap == GapClaim{300ms, GapSource::sender_rto});
+  CHECK(seen<RetransmissionsSeen>(r).rto == std::chrono::microseconds(300000));
 }
 
 TEST_CASE("retransmitted checks an exact count") {
@@ -549,8 +592,9 @@ TEST_CASE("retransmitted checks an exact count") {
   x.count = 2;
   const auto fails = check_retransmitted(with_kernel_retransmits(fin_retransmitted({204})), x);
   CHECK_FALSE(fails.passed());
+  CHECK(claim<RetransmitClaim>(fails).count == 2u);
+  CHECK(seen<RetransmissionsSeen>(fails).again.size() == 1);
   CHECK_THAT(fails.expected, Contains("exactly twice"));
-  CHECK_THAT(fails.saw, Contains("retransmitted once"));
   CHECK(check_retransmitted(with_kernel_retransmits(fin_retransmitted({204, 408})), x).passed());
 }
 
@@ -561,7 +605,13 @@ TEST_CASE("retransmitted checks a fixed delay") {
   CHECK(check_retransmitted(with_kernel_retransmits(fin_retransmitted({310})), x).passed());
   const auto r = check_retransmitted(with_kernel_retransmits(fin_retransmitted({204})), x);
   CHECK_FALSE(r.passed());
-  CHECK_THAT(r.saw, Contains("first gap 204 ms vs 300 ms, outside the bound -9 ms/+57 ms (timer +32 ms"));
+  CHECK(claim<RetransmitClaim>(r).first_gap == GapClaim{300ms, GapSource::policy});
+  const auto& problems = seen<RetransmissionsSeen>(r).problems;
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].measured == 204ms);
+  CHECK(problems[0].bound.early == 9ms);
+  CHECK(problems[0].bound.late == 57ms);
+  CHECK(problems[0].bound.timer == 32ms);
 }
 
 TEST_CASE("retransmitted checks exponential backoff") {
@@ -570,9 +620,14 @@ TEST_CASE("retransmitted checks exponential backoff") {
   x.backoff = true;
   const auto good = check_retransmitted(with_kernel_retransmits(fin_retransmitted({204, 410, 815})), x);
   CHECK(good.passed());
-  CHECK_THAT(good.saw, Contains("gaps 204, 410, 815 ms"));
+  CHECK(seen<RetransmissionsSeen>(good).gaps == std::vector<Duration>{204ms, 410ms, 815ms});
   const auto bad = check_retransmitted(with_kernel_retransmits(fin_retransmitted({204, 410, 500})), x);
   CHECK_FALSE(bad.passed());
+  const auto& problems = seen<RetransmissionsSeen>(bad).problems;
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].gap == 3);
+  CHECK(problems[0].measured == 500ms);
+  CHECK(problems[0].nominal == 820ms);
   CHECK_THAT(bad.saw, Contains("gap 3 is 500 ms, not 820 ms (double gap 2;"));
 }
 
@@ -583,9 +638,10 @@ TEST_CASE("retransmitted backoff starts after a tail-loss probe fired at the RTO
   x.backoff = true;
   const auto probe_first = check_retransmitted(with_kernel_retransmits(fin_retransmitted({207, 208, 440, 832}), 1), x);
   CHECK(probe_first.passed());
-  CHECK_THAT(probe_first.saw, Contains("tail-loss probe"));
+  CHECK(seen<RetransmissionsSeen>(probe_first).probes == 1);
   const auto too_few = check_retransmitted(with_kernel_retransmits(fin_retransmitted({204, 210}), 1), x);
   CHECK_FALSE(too_few.passed());
+  CHECK(seen<RetransmissionsSeen>(too_few).backoff_too_short);
   CHECK_THAT(too_few.saw, Contains("at least two timer retransmissions after the tail-loss probe"));
 }
 
@@ -605,11 +661,13 @@ TEST_CASE("retransmitted fails when the segment is never sent again, or never se
   x.segment.from = client;
   const auto once = check_retransmitted(with_kernel_retransmits(drop_final_ack_trace()), x);
   CHECK_FALSE(once.passed());
-  CHECK(once.saw == "F. seq 1001 from client sent at 2 ms, never retransmitted");
+  CHECK(seen<RetransmissionsSeen>(once).again.empty());
+  CHECK(seen<RetransmissionsSeen>(once).original.at == ms(2));
   x.segment.segment = syn_ack;
   x.segment.from = client;
   const auto none = check_retransmitted(with_kernel_retransmits(drop_final_ack_trace()), x);
   CHECK_FALSE(none.passed());
+  seen<NothingSeen>(none);
   CHECK(none.saw == "no syn-ack from client on the wire");
 }
 
@@ -620,6 +678,8 @@ TEST_CASE("retransmitted with count 0 reads as no retransmission") {
   x.count = 0;
   const auto r = check_retransmitted(with_kernel_retransmits(drop_final_ack_trace()), x);
   CHECK(r.passed());
+  CHECK(claim<RetransmitClaim>(r).count == 0u);
+  CHECK(seen<RetransmissionsSeen>(r).again.empty());
   CHECK(r.name == "no retransmission of first-fin from client");
   CHECK(r.expected == "the first first-fin from client never retransmitted");
   CHECK(r.saw == "F. seq 1001 from client sent at 2 ms, never retransmitted");
@@ -627,7 +687,7 @@ TEST_CASE("retransmitted with count 0 reads as no retransmission") {
   x.segment.from = server;
   const auto again = check_retransmitted(with_kernel_retransmits(drop_final_ack_trace()), x);
   CHECK_FALSE(again.passed());
-  CHECK_THAT(again.saw, Contains("retransmitted once"));
+  CHECK(seen<RetransmissionsSeen>(again).again.size() == 1);
 }
 
 // ---- state ----
@@ -638,6 +698,13 @@ TEST_CASE("state passes when the client reaches TIME_WAIT and reports its path")
   x.reaches = TcpState::TIME_WAIT;
   const auto r = check_state(drop_final_ack_trace(), x);
   CHECK(r.passed());
+  CHECK(claim<StateClaim>(r) == StateClaim{TcpState::TIME_WAIT, {}, {}});
+  const auto& sockets = seen<StatesSeen>(r).sockets;
+  REQUIRE(sockets.size() == 1);
+  std::vector<TcpState> path;
+  for (const PathStep& step : sockets[0].steps) path.push_back(step.state);
+  CHECK(path == std::vector<TcpState>{TcpState::SYN_SENT, TcpState::ESTABLISHED, TcpState::FIN_WAIT1,
+                                      TcpState::FIN_WAIT2, TcpState::TIME_WAIT});
   CHECK(r.name == "state client reaches TIME_WAIT");
   CHECK(r.saw == "SYN_SENT → ESTABLISHED → FIN_WAIT_1 → FIN_WAIT_2 → TIME_WAIT");
 }
@@ -648,6 +715,7 @@ TEST_CASE("state fails when the server never reaches TIME_WAIT") {
   x.reaches = TcpState::TIME_WAIT;
   const auto r = check_state(drop_final_ack_trace(), x);
   CHECK_FALSE(r.passed());
+  CHECK(seen<StatesSeen>(r).problems == std::vector<StateProblem>{{StateMiss::never_reached, TcpState::TIME_WAIT}});
   CHECK(r.saw == "ESTABLISHED → CLOSE_WAIT → LAST_ACK → CLOSED (never reached TIME_WAIT)");
 }
 
@@ -663,7 +731,7 @@ TEST_CASE("state checks the final state and a state never entered") {
   x.side = client;
   const auto r = check_state(drop_final_ack_trace(), x);
   CHECK(r.outcome == Outcome::fail);
-  CHECK_THAT(r.saw, Contains("entered FIN_WAIT_2"));
+  CHECK(seen<StatesSeen>(r).problems.back() == StateProblem{StateMiss::entered, TcpState::FIN_WAIT2});
 }
 
 // ---- reset ----
@@ -675,17 +743,22 @@ TEST_CASE("reset counts RSTs on the wire from a side") {
   x.from = client;
   const auto r = check_reset(b.trace, x);
   CHECK(r.passed());
-  CHECK(r.saw == "1 RST: R. seq 1 from client at 5 ms");
+  CHECK(r.finding.check.subject.side == SideRef(client));
+  CHECK(r.finding.check.subject.resolved == client);
+  CHECK(times_of(seen<SegmentsSeen>(r).matched) == std::vector<Instant>{ms(5)});
   x.count = 2;
   const auto exact = check_reset(b.trace, x);
   CHECK_FALSE(exact.passed());
+  CHECK(claim<CountClaim>(exact).bound.count == 2);
+  CHECK_FALSE(claim<CountClaim>(exact).injected_too);
   CHECK(exact.expected == "exactly 2 RSTs from client's kernel");
 }
 
 TEST_CASE("reset fails when nobody sent an RST") {
   const auto r = check_reset(drop_final_ack_trace(), ResetExpect{});
   CHECK_FALSE(r.passed());
-  CHECK(r.saw == "no RST from either side's kernel on the wire");
+  CHECK(claim<CountClaim>(r).bound.min == 1);
+  CHECK(seen<SegmentsSeen>(r).matched.empty());
 }
 
 TEST_CASE("reset with count 0 reads as no RST") {
@@ -698,9 +771,10 @@ TEST_CASE("reset with count 0 reads as no RST") {
   CHECK(r.saw == "no RST from either side's kernel on the wire");
   TraceBuilder b;
   b.wire(5, server, "R", 1, 0, 0, {rst});
-  const auto seen = check_reset(b.trace, x);
-  CHECK_FALSE(seen.passed());
-  CHECK(seen.saw == "1 RST: R seq 1 from server at 5 ms");
+  const auto one = check_reset(b.trace, x);
+  CHECK_FALSE(one.passed());
+  REQUIRE(seen<SegmentsSeen>(one).matched.size() == 1);
+  CHECK(seen<SegmentsSeen>(one).matched[0].info.from == server);
 }
 
 // ---- app ----
@@ -786,6 +860,12 @@ TEST_CASE("segments counts every matching segment, dropped ones included") {
   const auto r = check_segments(drop_final_ack_trace(), x);
   CHECK(r.passed());
   CHECK(r.line == 40);
+  CHECK(r.finding.check == CheckId{CheckKind::segments, CheckSubject{final_ack, {}, client, client, {}, {}}, {}});
+  CHECK(claim<CountClaim>(r).bound.count == 2);
+  const auto& matched = seen<SegmentsSeen>(r).matched;
+  REQUIRE(matched.size() == 2);
+  CHECK(matched[0].fate == Fate::dropped);
+  CHECK(matched[1].fate == Fate::passed);
   CHECK(r.name == "segments final-ack from client");
   CHECK(r.expected ==
         "exactly 2 segments matching final-ack from client on the wire, whatever their fate");
@@ -800,8 +880,8 @@ TEST_CASE("segments fails when the count differs, and shows what it counted") {
   x.bound.count = 2;
   const auto r = check_segments(drop_final_ack_trace(), x);
   CHECK_FALSE(r.passed());
-  CHECK(r.name == "segments syn-ack from server");
-  CHECK(r.saw == "1 segment: S. seq 0 from server at 0.1 ms");
+  CHECK(r.finding.check.subject.segment == syn_ack);
+  CHECK(times_of(seen<SegmentsSeen>(r).matched) == std::vector<Instant>{ms(0.1)});
 }
 
 TEST_CASE("segments checks min and max inclusively") {
@@ -811,23 +891,27 @@ TEST_CASE("segments checks min and max inclusively") {
   x.bound.max = 2;
   const auto both = check_segments(drop_final_ack_trace(), x);
   CHECK(both.passed());
+  CHECK(claim<CountClaim>(both).bound == CountBound<std::int64_t>{{}, 1, 2});
   CHECK(both.expected ==
         "between 1 and 2 segments matching second-fin on the wire, whatever their fate");
   x.bound.max.reset();
   x.bound.min = 3;
   const auto too_few = check_segments(drop_final_ack_trace(), x);
   CHECK_FALSE(too_few.passed());
-  CHECK_THAT(too_few.expected, Contains("at least 3 segments"));
-  CHECK_THAT(too_few.saw, Contains("2 segments: F. seq 1 from server at 52.3 ms, F. seq 1 from "
-                                   "server at 256 ms (retransmission)"));
+  CHECK(claim<CountClaim>(too_few).bound.min == 3);
+  const auto& matched = seen<SegmentsSeen>(too_few).matched;
+  REQUIRE(matched.size() == 2);
+  CHECK_FALSE(matched[0].info.roles.has(retransmission));
+  CHECK(matched[1].info.roles.has(retransmission));
   x.bound.min.reset();
   x.bound.max = 1;
   const auto too_many = check_segments(drop_final_ack_trace(), x);
   CHECK_FALSE(too_many.passed());
-  CHECK_THAT(too_many.expected, Contains("at most 1 segment matching"));
+  CHECK(claim<CountClaim>(too_many).bound.max == 1);
   x.bound.max.reset();
   const auto unbounded = check_segments(drop_final_ack_trace(), x);
   CHECK(unbounded.passed());
+  CHECK(claim<CountClaim>(unbounded).bound == CountBound<std::int64_t>{{}, 1, {}});
   CHECK_THAT(unbounded.expected, Contains("at least 1 segment matching"));
 }
 
@@ -840,14 +924,16 @@ TEST_CASE("segments with a second role counts only segments carrying both") {
   CHECK(none.passed());
   CHECK(none.name == "segments fin with data");
   CHECK(none.expected == "no segment matching fin with data on the wire, whatever their fate");
-  CHECK(none.saw == "no segment matching fin with data on the wire");
+  CHECK(none.finding.check.subject.with == data);
+  CHECK(seen<SegmentsSeen>(none).matched.empty());
   TraceBuilder b;
   b.wire(1, client, "FP.", 1, 1, 100, {fin, first_fin, data});
   b.wire(2, server, "F.", 1, 102, 0, {fin, second_fin});
   x.bound.count = 1;
   const auto one = check_segments(b.trace, x);
   CHECK(one.passed());
-  CHECK(one.saw == "1 segment: FP. seq 1 len 100 from client at 1 ms");
+  REQUIRE(seen<SegmentsSeen>(one).matched.size() == 1);
+  CHECK(seen<SegmentsSeen>(one).matched[0].segment.payload_len == 100);
 }
 
 TEST_CASE("segments lists at most five segments") {
@@ -856,6 +942,7 @@ TEST_CASE("segments lists at most five segments") {
   x.bound.count = 7;
   const auto r = check_segments(fin_retransmitted({200, 400, 800, 1600, 3200, 6400}), x);
   CHECK(r.passed());
+  CHECK(seen<SegmentsSeen>(r).matched.size() == 7);  // all seven kept; the words list five
   CHECK_THAT(r.saw, Catch::Matchers::StartsWith("7 segments: F. seq 1 from server at 10 ms (dropped)"));
   CHECK_THAT(r.saw, Catch::Matchers::EndsWith("at 3010 ms (retransmission, dropped), ..."));
   CHECK(std::count(r.saw.begin(), r.saw.end(), '(') == 5);
@@ -870,6 +957,12 @@ TEST_CASE("close counts from the first FIN through the first final-ack, dropped 
   const auto r = check_close(drop_final_ack_trace(), x);
   CHECK(r.passed());
   CHECK(r.line == 50);
+  CHECK(claim<CountClaim>(r).bound.count == 4);
+  CHECK_FALSE(r.finding.check.subject.connection);
+  const auto& closes = seen<ClosesSeen>(r).closes;
+  REQUIRE(closes.size() == 1);
+  CHECK(closes[0].completed);
+  CHECK(closes[0].segments.size() == 4);
   CHECK(r.name == "close in 4 segments");
   CHECK_THAT(r.expected, Contains("every connection in exactly 4 segments"));
   CHECK(r.saw ==
@@ -881,9 +974,9 @@ TEST_CASE("close fails when the close took another number of segments") {
   x.segments = 3;
   const auto r = check_close(drop_final_ack_trace(), x);
   CHECK_FALSE(r.passed());
-  CHECK(r.name == "close in 3 segments");
-  CHECK_THAT(r.expected, Contains("exactly 3 segments"));
-  CHECK_THAT(r.saw, Catch::Matchers::StartsWith("4 segments: "));
+  CHECK(claim<CountClaim>(r).bound.count == 3);
+  REQUIRE(seen<ClosesSeen>(r).closes.size() == 1);
+  CHECK(seen<ClosesSeen>(r).closes[0].segments.size() == 4);
 }
 
 TEST_CASE("close sees a FIN that also acknowledges the first FIN as one segment") {
@@ -893,6 +986,8 @@ TEST_CASE("close sees a FIN that also acknowledges the first FIN as one segment"
   x.segments = 3;
   const auto r = check_close(b.trace, x);
   CHECK(r.passed());
+  REQUIRE(seen<ClosesSeen>(r).closes.size() == 1);
+  CHECK(seen<ClosesSeen>(r).closes[0].segments.size() == 3);
   CHECK(r.saw == "3 segments: F. (client), F. (server, acks the first FIN), . (client)");
 }
 
@@ -901,6 +996,8 @@ TEST_CASE("close fails when the close never completed") {
   x.segments = 4;
   const auto r = check_close(fin_retransmitted({204}, true), x);
   CHECK_FALSE(r.passed());
+  REQUIRE(seen<ClosesSeen>(r).closes.size() == 1);
+  CHECK_FALSE(seen<ClosesSeen>(r).closes[0].completed);
   CHECK(r.saw ==
         "the close never completed (no final-ack): 4 segments from the first FIN: F. (client), . "
         "(server, acks the first FIN), F. (server, dropped), F. (server, retransmission, dropped)");
@@ -915,17 +1012,25 @@ TEST_CASE("close checks every connection, or the one asked for") {
   x.segments = 3;
   const auto every = check_close(t, x);
   CHECK_FALSE(every.passed());
-  CHECK_THAT(every.saw, Contains("connection 1: 4 segments: F. (client)"));
+  const auto& closes = seen<ClosesSeen>(every).closes;
+  REQUIRE(closes.size() == 2);
+  CHECK(closes[0].connection == 1);
+  CHECK(closes[0].segments.size() == 4);
+  CHECK(closes[1].connection == 2);
+  CHECK(closes[1].segments.size() == 3);
+  CHECK(seen<ClosesSeen>(every).numbered);
   CHECK_THAT(every.saw, Contains("; connection 2: 3 segments: F. (client)"));
   x.connection = 2;
   const auto second_only = check_close(t, x);
   CHECK(second_only.passed());
   CHECK(second_only.name == "close in 3 segments on connection 2");
-  CHECK(second_only.saw ==
-        "connection 2: 3 segments: F. (client), F. (server, acks the first FIN), . (client)");
+  CHECK(second_only.finding.check.subject.connection == 2u);
+  REQUIRE(seen<ClosesSeen>(second_only).closes.size() == 1);
+  CHECK(seen<ClosesSeen>(second_only).closes[0].connection == 2);
   x.connection = 3;
   const auto missing = check_close(t, x);
   CHECK_FALSE(missing.passed());
+  CHECK(seen<ClosesSeen>(missing).missing == 3u);
   CHECK(missing.saw == "no connection 3 on the wire");
 }
 
@@ -936,8 +1041,12 @@ TEST_CASE("close fails on a connection without a FIN") {
   x.segments = 4;
   const auto r = check_close(b.trace, x);
   CHECK_FALSE(r.passed());
+  REQUIRE(seen<ClosesSeen>(r).closes.size() == 1);
+  CHECK(seen<ClosesSeen>(r).closes[0].segments.empty());
   CHECK(r.saw == "no FIN on the wire");
-  CHECK(check_close(Trace{}, x).saw == "no connection on the wire");
+  const auto nothing = check_close(Trace{}, x);
+  CHECK_FALSE(nothing.passed());
+  CHECK(seen<ClosesSeen>(nothing).closes.empty());
 }
 
 // ---- connections ----
@@ -951,6 +1060,8 @@ TEST_CASE("connections counts the distinct connections on the wire") {
   CHECK(r.line == 60);
   CHECK(r.name == "connections");
   CHECK(r.expected == "exactly 1 connection on the wire");
+  CHECK(claim<CountClaim>(r).bound.count == 1);
+  CHECK(seen<ConnectionsSeen>(r).connections == std::vector<ConnectionSeen>{{1, 40000, 11}});
   CHECK(r.saw == "1 connection: 1 (client port 40000, 11 segments)");
 }
 
@@ -963,11 +1074,12 @@ TEST_CASE("connections fails when the run opened another number of connections")
   x.count = 1;
   const auto r = check_connections(t, x);
   CHECK_FALSE(r.passed());
-  CHECK(r.saw ==
-        "2 connections: 1 (client port 40000, 11 segments), 2 (client port 40002, 3 segments)");
+  CHECK(seen<ConnectionsSeen>(r).connections == std::vector<ConnectionSeen>{{1, 40000, 11}, {2, 40002, 3}});
   x.count = 2;
   CHECK(check_connections(t, x).passed());
-  CHECK(check_connections(Trace{}, x).saw == "no connection on the wire");
+  const auto none = check_connections(Trace{}, x);
+  CHECK_FALSE(none.passed());
+  CHECK(seen<ConnectionsSeen>(none).connections.empty());
 }
 
 TEST_CASE("check_expectation dispatches the counting kinds") {
@@ -978,9 +1090,9 @@ TEST_CASE("check_expectation dispatches the counting kinds") {
   close.segments = 4;
   ConnectionsExpect connections;
   const Trace t = drop_final_ack_trace();
-  CHECK(check_expectation(t, segments).name == "segments syn");
-  CHECK(check_expectation(t, close).name == "close in 4 segments");
-  CHECK(check_expectation(t, connections).name == "connections");
+  CHECK(check_expectation(t, segments).finding.check.kind == CheckKind::segments);
+  CHECK(check_expectation(t, close).finding.check.kind == CheckKind::close);
+  CHECK(check_expectation(t, connections).finding.check.kind == CheckKind::connections);
   CHECK(check_expectation(t, segments).passed());
 }
 
@@ -997,7 +1109,9 @@ TEST_CASE("run_oracle puts invariants first, then expectations in file order") {
   p.expect = {s, rst};
   const auto results = run_oracle(drop_final_ack_trace(), p);
   REQUIRE(results.size() == 11);
-  CHECK(results[0].name == "syn-fin-consume-seq");
+  CHECK(results[0].finding.check.kind == CheckKind::syn_fin_consume_seq);
+  CHECK(results[9].finding.check.kind == CheckKind::state);
+  CHECK(results[10].finding.check.kind == CheckKind::reset);
   CHECK(results[9].line == 30);
   CHECK(results[9].passed());
   CHECK(results[10].line == 35);
@@ -1021,4 +1135,30 @@ TEST_CASE("an injected copy of a FIN is not counted as the kernel's retransmissi
   CHECK(kernel_retransmission(copy) == false);
   copy.injected = false;
   CHECK_FALSE(check_retransmitted(with_kernel_retransmits(b.trace), none).passed());
+}
+
+// ---- words ----
+
+TEST_CASE("a finding renders to the words the reports print, with no trace at hand") {
+  CheckSubject s;
+  s.side = server;
+  s.counter = "Tcp.OutRsts";
+  Finding f{CheckId{CheckKind::counter, s, {}}, CountClaim{{1, {}, {}}, false}, CounterSeen{2, false, false, {}}, {}, {}, {}};
+  const CheckResult r = judged(f, Outcome::fail, 7);
+  CHECK_FALSE(r.builtin);
+  CHECK(r.line == 7);
+  CHECK(r.name == "counter server Tcp.OutRsts");
+  CHECK(r.expected == "the server's kernel counter Tcp.OutRsts changed by exactly +1 over the run");
+  CHECK(r.saw == "server Tcp.OutRsts +2");
+  // Why it could not look is said after what it saw; per connection, the name says which.
+  PendingEvidence pending;
+  pending.side = server;
+  pending.local_port = 8080;
+  pending.remote_port = 40000;
+  f.why_not = NotChecked{Unjudged::window_open, {}, {pending}};
+  f.check.on_connection = 2;
+  const CheckResult open = judged(f, Outcome::not_checked, 7);
+  CHECK(open.name == "counter server Tcp.OutRsts on connection 2");
+  CHECK_THAT(open.saw, StartsWith("server Tcp.OutRsts +2; not checked: the run's timeout ended it with the server's "));
+  CHECK_THAT(open.saw, EndsWith("still to come, which could change this"));
 }

@@ -11,6 +11,7 @@
 #include "lastack/report.hpp"
 #include "harness/core/report/svg_ladder.hpp"
 #include "harness/core/trace/trace_query.hpp"
+#include "tests/unit/findings.hpp"
 #include "tests/unit/trace_builder.hpp"
 #include "harness/core/oracle/checks.hpp"
 
@@ -158,8 +159,9 @@ TEST_CASE("the verdict names the connection that failed") {
   REQUIRE(results.size() == 3);
   CHECK(results[0].passed());
   CHECK_FALSE(results[1].passed());
+  CHECK(results[1].finding.check.on_connection == 2u);
+  CHECK(seen<RetransmissionsSeen>(results[1]).again.empty());
   CHECK(results[1].name == "retransmitted second-fin from server on connection 2");
-  CHECK_THAT(results[1].saw, Contains("never retransmitted"));
   CHECK(results[2].passed());
 }
 
@@ -170,17 +172,21 @@ TEST_CASE("connection = N judges that connection only, and fails when the wire n
   auto results = check_expectations(t, {x});
   REQUIRE(results.size() == 1);
   CHECK(results[0].passed());
+  CHECK(results[0].finding.check.on_connection == 2u);
   CHECK(results[0].name == "state server reaches LAST_ACK on connection 2");
   x.connection = 4;
   results = check_expectations(t, {x});
   REQUIRE(results.size() == 1);
   CHECK(results[0].outcome == Outcome::fail);
+  CHECK(seen<ConnectionMissing>(results[0]) == ConnectionMissing{4, 3});
   CHECK(results[0].saw == "no connection 4 on the wire (3 seen)");
   // A selector's connection is the check's own business, on the whole trace.
   RetransmittedExpect r = second_fin_retransmitted();
   r.segment.connection = 3;
   results = check_expectations(with_kernel_retransmits(t), {r});
   REQUIRE(results.size() == 1);
+  CHECK(results[0].finding.check.subject.connection == 3u);
+  CHECK_FALSE(results[0].finding.check.on_connection);  // judged on the whole trace
   CHECK(results[0].name == "retransmitted second-fin from server on connection 3");
   CHECK(results[0].passed());
 }
@@ -194,9 +200,10 @@ TEST_CASE("connections and app are judged once over the whole run") {
   app.sees = "ok";
   const auto results = check_expectations(t, {n, app});
   REQUIRE(results.size() == 2);
-  CHECK(results[0].name == "connections");
+  CHECK(results[0].finding.check.kind == CheckKind::connections);
   CHECK(results[0].passed());
-  CHECK(results[1].name == "app client sees ok");
+  CHECK(results[1].finding.check.kind == CheckKind::app);
+  CHECK_FALSE(results[1].finding.check.on_connection);
 }
 
 TEST_CASE("reset and timewait are judged per connection, close too") {
@@ -212,9 +219,9 @@ TEST_CASE("reset and timewait are judged per connection, close too") {
   for (const auto& r : results) {
     INFO(r.name << ": " << r.saw);
     CHECK(r.passed());
-    CHECK_THAT(r.name, Contains(" on connection "));
+    CHECK(r.finding.check.on_connection);
   }
-  CHECK(results[6].saw.find("connection") == std::string::npos);  // one connection's close, plain
+  CHECK_FALSE(seen<ClosesSeen>(results[6]).numbered);  // one connection's close, plain
 }
 
 TEST_CASE("run_oracle gives one line per connection for each connection-scoped expectation") {
@@ -271,8 +278,14 @@ TEST_CASE("past fold_above connections, each check is one row judging every conn
   const Trace t = with_kernel_retransmits(many_connections(drop_final_ack_trace(), fold_above + 4));
   const auto results = check_expectations(t, {server_reaches_last_ack(), second_fin_retransmitted()});
   REQUIRE(results.size() == 2);
-  CHECK(results[1].name == fmt::format("retransmitted second-fin from server on each of {} connections", fold_above + 4));
   CHECK(results[1].passed());
+  REQUIRE(results[1].finding.folded);
+  const Folded& folded = *results[1].finding.folded;
+  CHECK(folded.connections == fold_above + 4);
+  CHECK(folded.tally == std::vector<std::pair<Outcome, std::size_t>>{{Outcome::pass, fold_above + 4}});
+  CHECK(folded.shown == 1);
+  CHECK(seen<RetransmissionsSeen>(results[1]).again.size() == 1);
+  CHECK(results[1].name == fmt::format("retransmitted second-fin from server on each of {} connections", fold_above + 4));
   CHECK_THAT(results[1].saw, Contains(fmt::format("{} of {} connections pass; connection 1: retransmitted once",
                                                   fold_above + 4, fold_above + 4)));
 }
@@ -287,6 +300,10 @@ TEST_CASE("a folded check fails when one connection fails, and names it") {
   const auto results = check_expectations(with_kernel_retransmits(t), {second_fin_retransmitted()});
   REQUIRE(results.size() == 1);
   CHECK(results[0].outcome == Outcome::fail);
+  REQUIRE(results[0].finding.folded);
+  CHECK(results[0].finding.folded->shown == 7);
+  CHECK(results[0].finding.folded->tally ==
+        std::vector<std::pair<Outcome, std::size_t>>{{Outcome::pass, fold_above + 3}, {Outcome::fail, 1}});
   CHECK_THAT(results[0].saw, Contains(fmt::format("1 of {} connections fail ({} pass, 1 fail); connection 7: ",
                                                   fold_above + 4, fold_above + 3)));
   CHECK_THAT(results[0].expected, StartsWith("on every connection: "));

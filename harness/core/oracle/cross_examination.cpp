@@ -241,28 +241,26 @@ std::vector<Disagreement> disagreements(const Trace& trace) {
 }
 
 CheckResult check_sources_agree(const Trace& trace) {
-  CheckResult r = detail::builtin("sources-agree",
-                                  "the kernel's events, its counters, its samples and the wire agree on every "
-                                  "fact they share");
+  CheckResult r = detail::builtin(CheckKind::sources_agree);
   r.harness = HarnessCause::sources_disagree;
   const bool counters = trace.counters.client || trace.counters.server;
   if (trace.kernel_source != KernelSource::traced || !counters) {
     r.outcome = Outcome::not_applicable;
     r.saw = trace.kernel_source != KernelSource::traced ? "no kernel events to compare (states sampled)"
                                                          : "the kernel counters were not read";
-    return r;
+    return detail::seen_as_words(std::move(r));
   }
   const auto found = disagreements(trace);
   if (found.empty()) {
     r.outcome = Outcome::pass;
     r.saw = "retransmissions, resets, opens, state changes, timewait sockets and segments agree";
-    return r;
+    return detail::seen_as_words(std::move(r));
   }
   std::vector<std::string> lines;
   for (const Disagreement& d : found) lines.push_back(fmt::format("{} {}: {}", side_name(d.side), d.fact, d.sources));
   r.outcome = Outcome::fail;
   r.saw = "harness error: the sources disagree: " + detail::join_some(lines, 4) + ": the run proves nothing";
-  return r;
+  return detail::seen_as_words(std::move(r));
 }
 
 std::vector<std::string> observer_misses_only(const Trace& trace) {

@@ -6,15 +6,19 @@
 #include <fmt/format.h>
 
 #include "lastack/oracle.hpp"
+#include "harness/core/oracle/words/finding_words.hpp"
 
 namespace lastack::detail {
 
-/// A built-in check named `name`, failing until judged.
-inline CheckResult builtin(std::string name, std::string expected) {
-  CheckResult r;
-  r.name = std::move(name);
-  r.builtin = true;
-  r.expected = std::move(expected);
+/// The built-in check `kind`, failing until judged (its name and claim rendered from its kind).
+inline CheckResult builtin(CheckKind kind) {
+  return judged(Finding{CheckId{kind, {}, {}}, InvariantClaim{}, SeenWords{}, {}, {}, {}}, Outcome::fail);
+}
+
+/// `r` as judged, what it saw kept as its words; one with nothing to judge says so typed.
+inline CheckResult seen_as_words(CheckResult r) {
+  r.finding.saw = SeenWords{r.saw};
+  if (r.outcome == Outcome::not_applicable) r.finding.why_not = NotChecked{Unjudged::nothing_to_judge, r.saw, {}};
   return r;
 }
 

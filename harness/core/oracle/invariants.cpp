@@ -20,6 +20,7 @@
 
 #include "harness/core/base/duration_text.hpp"
 #include "harness/core/oracle/invariant_support.hpp"
+#include "harness/core/oracle/words/finding_words.hpp"
 #include "harness/core/trace/state_history.hpp"
 #include "harness/core/trace/trace_query.hpp"
 
@@ -27,6 +28,7 @@ namespace lastack {
 namespace {
 
 using detail::builtin;
+using detail::seen_as_words;
 using detail::join_some;
 using std::chrono::milliseconds;
 
@@ -228,10 +230,7 @@ std::string judge_backoff(const Trace& trace, const std::vector<const WireEvent*
 }  // namespace
 
 CheckResult check_retransmission_backoff(const Trace& trace) {
-  CheckResult r = builtin("retransmission-backoff",
-                          "each timer retransmission of a sequence number waits about double the "
-                          "gap before it (tail-loss probes, fast retransmits and "
-                          "tcp_syn_linear_timeouts allowed for)");
+  CheckResult r = builtin(CheckKind::retransmission_backoff);
   std::vector<std::string> good, bad;
   std::size_t judged = 0;
   for (const auto& chain : transmission_chains(trace)) {
@@ -254,13 +253,11 @@ CheckResult check_retransmission_backoff(const Trace& trace) {
     r.outcome = Outcome::pass;
     r.saw = join_some(good);
   }
-  return r;
+  return seen_as_words(std::move(r));
 }
 
 CheckResult check_syn_fin_consume_seq(const Trace& trace) {
-  CheckResult r = builtin("syn-fin-consume-seq",
-                          "every SYN and FIN acknowledged with ack = seq + len + 1, and the "
-                          "sender's next segment continuing at seq + len + 1");
+  CheckResult r = builtin(CheckKind::syn_fin_consume_seq);
   const auto wires = wire_events(trace);
   std::set<TransmissionKey> checked;  // a retransmitted SYN/FIN is the same sequence space
   std::vector<std::string> good, bad;
@@ -317,14 +314,11 @@ CheckResult check_syn_fin_consume_seq(const Trace& trace) {
                                        good.size(), good.back());
     if (unjudged) r.saw += fmt::format("; {} never acknowledged on the wire", unjudged);
   }
-  return r;
+  return seen_as_words(std::move(r));
 }
 
 CheckResult check_dropped_is_retransmitted(const Trace& trace) {
-  CheckResult r = builtin("dropped-is-retransmitted",
-                          "every dropped segment that carries sequence space sent again from the "
-                          "same sequence number, unless the connection is reset or the sender "
-                          "times out");
+  CheckResult r = builtin(CheckKind::dropped_is_retransmitted);
   std::vector<std::string> resent, excused, missing, unjudged;
   for (const WireEvent* d : wire_events(trace)) {
     if (d->fate != Fate::dropped || d->segment.seq_space() == 0) continue;
@@ -364,34 +358,24 @@ CheckResult check_dropped_is_retransmitted(const Trace& trace) {
     resent.insert(resent.end(), unjudged.begin(), unjudged.end());
     r.saw = join_some(resent);
   }
-  return r;
+  return seen_as_words(std::move(r));
 }
 
 CheckResult check_harness_queue_drops(const Trace& trace) {
-  CheckResult r = builtin("harness-queue-drops",
-                          "no segment lost by the kernel before it reached the interceptor");
-  r.outcome = outcome_of(trace.queue_drops == 0);
-  r.saw = r.passed() ? "0 queue drops"
-                     : fmt::format(
-                           "{} segments dropped at the NFQUEUE (queue overflow): the run "
-                           "proves nothing about them",
-                           trace.queue_drops);
-  return r;
+  return judged(Finding{CheckId{CheckKind::harness_queue_drops, {}, {}}, InvariantClaim{},
+                        HarnessSeen{trace.queue_drops, {}}, {}, {}, {}},
+                outcome_of(trace.queue_drops == 0));
 }
 
 CheckResult check_harness_errors(const Trace& trace) {
-  CheckResult r = builtin("harness-errors", "the lab saw the whole wire and gave every verdict it logged");
-  const auto errors = harness_errors(trace);
+  Finding f{CheckId{CheckKind::harness_errors, {}, {}}, InvariantClaim{}, NothingSeen{}, {}, {}, {}};
   if (trace.events.empty()) {
-    r.outcome = Outcome::not_applicable;
-    r.saw = "nothing observed";
-    return r;
+    f.why_not = NotChecked{Unjudged::nothing_to_judge, "nothing observed", {}};
+    return judged(std::move(f), Outcome::not_applicable);
   }
-  r.outcome = outcome_of(errors.empty());
-  r.saw = r.passed() ? "no harness error"
-                   : fmt::format("{}{}: the run proves nothing", errors.front()->what,
-                                 errors.size() > 1 ? fmt::format(" (and {} more)", errors.size() - 1) : "");
-  return r;
+  const auto errors = harness_errors(trace);
+  f.saw = HarnessSeen{errors.size(), errors.empty() ? std::string() : errors.front()->what};
+  return judged(std::move(f), outcome_of(errors.empty()));
 }
 
 }  // namespace lastack

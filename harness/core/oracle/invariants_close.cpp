@@ -25,6 +25,7 @@ namespace lastack {
 namespace {
 
 using detail::builtin;
+using detail::seen_as_words;
 using detail::join_some;
 
 // One step of a history judged: empty when legal, else why not; `unchecked` when sampling
@@ -54,9 +55,7 @@ std::string judge_step(const StateHistory& h, std::size_t i, bool& unchecked) {
 }  // namespace
 
 CheckResult check_legal_states(const Trace& trace) {
-  CheckResult r = builtin("legal-states",
-                          "every socket's state changes are single steps of the TCP state "
-                          "diagram (RFC 9293, plus Linux's own)");
+  CheckResult r = builtin(CheckKind::legal_states);
   std::vector<std::string> paths, bad, unjudged, apart;
   auto histories = state_histories(trace);
   // Sockets the policy is not about are listed apart, never judged.
@@ -93,7 +92,7 @@ CheckResult check_legal_states(const Trace& trace) {
     r.saw = join_some(paths, 4);
   }
   if (!apart.empty()) r.saw += fmt::format("; off the wire, not judged: {}", join_some(apart, 3));
-  return r;
+  return seen_as_words(std::move(r));
 }
 
 namespace {
@@ -166,9 +165,7 @@ SideClose judge_side(const Trace& trace, const std::vector<const WireEvent*>& wi
 }  // namespace
 
 CheckResult check_timewait_only_active_closers(const Trace& trace) {
-  CheckResult r = builtin("timewait-only-active-closers",
-                          "the side(s) that closed first, and only they, enter TIME_WAIT once "
-                          "their close completes");
+  CheckResult r = builtin(CheckKind::timewait_only_active_closers);
   const auto wires = wire_events(trace);
   auto histories = on_wire_histories(trace);
   std::set<std::size_t> connections;
@@ -209,7 +206,7 @@ CheckResult check_timewait_only_active_closers(const Trace& trace) {
     r.outcome = Outcome::pass;
     r.saw = join_some(summary);
   }
-  return r;
+  return seen_as_words(std::move(r));
 }
 
 namespace {
@@ -229,9 +226,7 @@ bool stale_expected(const Trace& trace, const Policy& policy, const AppEvent& a)
 }  // namespace
 
 CheckResult check_bytes_delivered(const Trace& trace, const Policy& policy) {
-  CheckResult r = builtin("bytes-delivered",
-                          "each app reads every byte its peer's app wrote, intact (unless a reset "
-                          "or an error intervened)");
+  CheckResult r = builtin(CheckKind::bytes_delivered);
   PerSide<std::uint64_t> wrote, read;
   std::vector<std::string> errors, corrupted;
   bool any_transfer = false, unverified = false, expected_stale = false;
@@ -292,7 +287,7 @@ CheckResult check_bytes_delivered(const Trace& trace, const Policy& policy) {
                                        "bytes the policy expects (its app check judges them)"
                                      : "; every byte read matched its pattern");
   }
-  return r;
+  return seen_as_words(std::move(r));
 }
 
 }  // namespace lastack

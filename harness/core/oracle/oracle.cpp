@@ -17,6 +17,7 @@
 #include "harness/core/base/duration_text.hpp"
 #include "harness/core/trace/trace_query.hpp"
 #include "harness/core/oracle/checks.hpp"
+#include "harness/core/oracle/words/finding_words.hpp"
 
 namespace lastack {
 
@@ -136,15 +137,6 @@ TimingBound with_timer_lateness(TimingBound b, Duration late, Duration previous_
   return b;
 }
 
-std::string TimingBound::text() const {
-  std::string out = fmt::format("bound -{}/+{} (timer +{}, RTT +{}", ms_text(early), ms_text(late),
-                                ms_text(timer), ms_text(rtt));
-  if (host > Duration{}) out += fmt::format(", host +{}", ms_text(host));
-  if (kernel > Duration{}) out += fmt::format(", timers run {} late by the kernel's own count", ms_text(kernel));
-  if (resolution > Duration{}) out += fmt::format(", wire times ±{}", ms_text(resolution));
-  return out + ")";
-}
-
 bool TimingBound::admits(Duration gap, Duration nominal) const {
   return gap + early >= nominal && gap <= nominal + late;
 }
@@ -206,7 +198,8 @@ CheckResult check_expectation(const Trace& trace, const Expectation& expect) {
   CheckResult r = check_kind(with_first_closers(trace, copy), expect);
   if (auto why = close_order_unknown(trace, expect)) {
     r.outcome = Outcome::not_checked;
-    r.saw = *why;
+    r.finding.why_not = NotChecked{Unjudged::closer_unknown, *why, {}};
+    render_words(r);
   }
   return r;
 }

@@ -7,12 +7,12 @@
 #include <type_traits>
 #include <variant>
 
-#include <fmt/format.h>
 
 #include "harness/core/oracle/close_order.hpp"
 #include "harness/core/oracle/expect/expectation_support.hpp"
 #include "harness/core/trace/trace_query.hpp"
 #include "harness/core/oracle/checks.hpp"
+#include "harness/core/oracle/words/finding_words.hpp"
 
 namespace lastack {
 
@@ -39,7 +39,8 @@ bool sliced_when_named(const Expectation& expect) {
 }
 
 CheckResult on_connection(CheckResult r, std::size_t connection) {
-  r.name += fmt::format(" on connection {}", connection + 1);
+  r.finding.check.on_connection = connection + 1;
+  render_words(r);
   return r;
 }
 
@@ -51,7 +52,9 @@ CheckResult check_named(const Trace& trace, const std::vector<std::size_t>& on_w
   if (std::find(on_wire.begin(), on_wire.end(), c) == on_wire.end()) {
     CheckResult r = on_connection(check_expectation(Trace{}, expect), c);
     r.outcome = Outcome::fail;
-    r.saw = fmt::format("no connection {} on the wire ({} seen)", connection, on_wire.size());
+    r.finding.saw = ConnectionMissing{connection, on_wire.size()};
+    r.finding.why_not.reset();
+    render_words(r);
     return r;
   }
   // The only connection there is: its sockets are all of the trace's (some the wire may not place).
@@ -103,8 +106,6 @@ Trace slice_of(const Trace& header, const Trace& trace, const SliceIndex& index,
 // Many connections' results of one check as one row: the worst outcome, and the connections
 // that had it (a failure names the first one's own words).
 CheckResult fold(const std::vector<CheckResult>& each, const std::vector<std::size_t>& on_wire) {
-  CheckResult r = each.front();
-  r.name = r.name.substr(0, r.name.rfind(" on connection ")) + fmt::format(" on each of {} connections", each.size());
   std::map<Outcome, std::vector<std::size_t>> by_outcome;  // outcome -> indexes into each
   for (std::size_t i = 0; i < each.size(); ++i) by_outcome[each[i].outcome].push_back(i);
   const auto count = [&](Outcome o) { return by_outcome.count(o) ? by_outcome[o].size() : 0; };
@@ -113,13 +114,11 @@ CheckResult fold(const std::vector<CheckResult>& each, const std::vector<std::si
                         : count(Outcome::pass)        ? Outcome::pass
                                                       : Outcome::not_applicable;
   const std::size_t first = by_outcome[worst].front();
-  r.outcome = worst;
-  r.expected = "on every connection: " + each[first].expected;
-  std::vector<std::string> tally;  // "997 pass, 3 fail": only when the outcomes differ
-  for (const auto& [o, list] : by_outcome) tally.push_back(fmt::format("{} {}", list.size(), outcome_key(o)));
-  r.saw = fmt::format("{} of {} connections {}{}; connection {}: {}", by_outcome[worst].size(), each.size(),
-                      outcome_key(worst), tally.size() > 1 ? " (" + detail::join(tally, ", ") + ")" : "",
-                      on_wire[first] + 1, each[first].saw);
+  CheckResult r = each[first];
+  Folded folded{each.size(), {}, on_wire[first] + 1};
+  for (const auto& [o, list] : by_outcome) folded.tally.emplace_back(o, list.size());
+  r.finding.folded = std::move(folded);
+  render_words(r);
   return r;
 }
 

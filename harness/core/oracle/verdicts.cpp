@@ -1,5 +1,6 @@
 #include "harness/core/oracle/verdicts.hpp"
 #include "harness/core/oracle/checks.hpp"
+#include "harness/core/oracle/words/finding_words.hpp"
 
 #include <algorithm>
 #include <variant>
@@ -16,9 +17,9 @@ bool run_timed_out(const Trace& trace) {
 }
 
 CheckResult run_finished_check(const Policy& policy) {
-  return CheckResult{"run finished", true, Outcome::fail,
-                     fmt::format("both agents done within {} ms", policy.scenario.timeout.count()),
-                     "the run timed out (see the trace's last events)", 0};
+  return judged(Finding{CheckId{CheckKind::run_finished, {}, {}}, FinishClaim{policy.scenario.timeout}, NothingSeen{},
+                        {}, {}, {}},
+                Outcome::fail);
 }
 
 std::vector<CheckResult> judge_trace(const Trace& trace, const Policy& policy) {

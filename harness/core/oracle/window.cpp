@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "harness/core/oracle/words/finding_words.hpp"
 #include "harness/core/trace/trace_query.hpp"
 #include "harness/core/trace/pending.hpp"
 
@@ -25,8 +26,10 @@ void judge_window(CheckResult& r, const Trace& trace, Openness openness) {
   const auto pending = still_pending(trace);
   if (pending.empty()) return;
   r.outcome = Outcome::not_checked;
-  r.saw += "; not checked: the run's timeout ended it with " + pending_text(pending) +
-           " still to come, which could change this";
+  NotChecked why{Unjudged::window_open, {}, {}};
+  for (const PendingEvidence* p : pending) why.pending.push_back(*p);
+  r.finding.why_not = std::move(why);
+  render_words(r);
 }
 
 }  // namespace lastack

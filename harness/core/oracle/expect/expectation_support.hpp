@@ -29,6 +29,12 @@ inline std::optional<std::string> unnamed_retransmissions(const Trace& trace, co
   return std::nullopt;
 }
 
+// A check still worded in place: its words kept in its finding as they are (ClaimWords, SeenWords).
+inline CheckResult worded(CheckResult r, CheckId id) {
+  r.finding = Finding{std::move(id), ClaimWords{r.name, r.expected}, SeenWords{r.saw}, {}, {}, {}};
+  return r;
+}
+
 inline CheckResult expectation(std::string name, std::size_t line) {
   CheckResult r;
   r.name = std::move(name);
@@ -57,14 +63,24 @@ constexpr std::size_t listed_segments = 5;
 constexpr std::size_t listed_close_segments = 8;  // a close with a few retransmissions fits
 constexpr std::size_t listed_connections = 10;    // a run of many connections names the first ones
 
-// "second-fin from server on connection 2"; "fin with data from client" when `with` is given.
-inline std::string selector_text(const Trace& trace, const Selector& sel, std::optional<Role> with = std::nullopt) {
-  std::string out = sel.segment ? std::string(role_name(*sel.segment)) : "segment";
-  if (with) out += fmt::format(" with {}", role_name(*with));
-  // A closer reads "from first-closer (server)" once the trace resolves it.
-  if (sel.from) out += fmt::format(" from {}", side_label(trace, *sel.from, sel.connection));
-  if (sel.connection) out += fmt::format(" on connection {}", *sel.connection);
-  return out;
+/// A check's subject when it names a side: `ref` as the policy wrote it, and the side it names
+/// on `trace` (over the 1-based `connection`, else every connection; unset for a closer no FIN
+/// settles there).
+inline CheckSubject side_subject(const Trace& trace, std::optional<SideRef> ref,
+                                 std::optional<std::size_t> connection = std::nullopt) {
+  CheckSubject s;
+  s.side = ref;
+  if (ref) s.resolved = side_on(trace, *ref, connection);
+  return s;
+}
+
+/// The subject of a check about the segments `sel` selects (and `with`, a second role they carry).
+inline CheckSubject selector_subject(const Trace& trace, const Selector& sel, std::optional<Role> with = std::nullopt) {
+  CheckSubject s = side_subject(trace, sel.from, sel.connection);
+  s.segment = sel.segment;
+  s.with = with;
+  s.connection = sel.connection;
+  return s;
 }
 
 inline std::string times_text(std::size_t n) {

@@ -22,6 +22,7 @@
 #include "harness/core/trace/stale_reach.hpp"
 #include "harness/core/trace/state_history.hpp"
 #include "harness/core/oracle/window.hpp"
+#include "harness/core/oracle/words/finding_words.hpp"
 
 namespace lastack {
 
@@ -52,36 +53,19 @@ Instant timer_start(const Trace& trace, const WireEvent& original, Instant until
   return start;
 }
 
-// The timing problems of a retransmission chain against the expectation; empty when none.
-std::vector<std::string> timing_problems(const std::vector<Duration>& gaps, std::optional<Duration> want_gap,
-                                         const TimingBound& b) {
-  std::vector<std::string> problems;
-  if (want_gap && !gaps.empty()) {
-    if (!b.admits(gaps.front(), *want_gap))
-      problems.push_back(fmt::format("first gap {} vs {}, outside the {}", ms_text(gaps.front()),
-                                     ms_text(*want_gap), b.text()));
-  }
-  return problems;
-}
-
-// The backoff problems of a retransmission chain; empty when none.
-std::vector<std::string> backoff_problems(const Trace& trace, const RetransmittedExpect& x,
-                                          const std::vector<const WireEvent*>& again,
-                                          const std::vector<Duration>& gaps, std::size_t probes) {
-  std::vector<std::string> problems;
-  if (!x.backoff) return problems;
+// The backoff problems of a retransmission chain: each later timer gap not about double the one
+// before (gap numbers 1-based); `too_short` when fewer than two timer retransmissions.
+std::vector<GapProblem> backoff_problems(const Trace& trace, const std::vector<const WireEvent*>& again,
+                                         const std::vector<Duration>& gaps, std::size_t probes, bool& too_short) {
   // A tail-loss probe first re-arms the timer without backing off: doubling starts after it.
-  if (gaps.size() < 2 + probes)
-    problems.push_back(fmt::format("backoff needs at least two timer retransmissions{}",
-                                   probes ? " after the tail-loss probe" : ""));
+  too_short = gaps.size() < 2 + probes;
+  std::vector<GapProblem> problems;
   // The claim is doubling, literally: where the kernel keeps or caps its RTO (tcp_rto_max_ms, linear
   // timeouts) it does not hold, whatever the built-in backoff invariant accepts.
   for (std::size_t i = 1 + probes; i < gaps.size(); ++i) {
     const TimingBound b = with_timer_lateness(doubling_bound(trace, gaps[i - 1], 2), timer_lateness(trace, *again[i]),
                                               timer_lateness(trace, *again[i - 1]), 2);
-    if (!b.admits(gaps[i], 2 * gaps[i - 1]))
-      problems.push_back(fmt::format("gap {} is {}, not {} (double gap {}; {})", i + 1, ms_text(gaps[i]),
-                                     ms_text(2 * gaps[i - 1]), i, b.text()));
+    if (!b.admits(gaps[i], 2 * gaps[i - 1])) problems.push_back({i + 1, gaps[i], 2 * gaps[i - 1], b});
   }
   return problems;
 }
@@ -107,111 +91,99 @@ std::optional<std::chrono::microseconds> armed_rto(const Trace& trace, const Wir
   return rto_for(trace, *original, until);
 }
 
-// The first gap `after` asks for (the sender's RTO: `rto` as sampled, else TCP_RTO_MIN), and how
-// the expectation says it; nullopt: any gap.
-std::optional<Duration> wanted_gap(const std::optional<RetransmitGap>& after,
-                                   std::optional<std::chrono::microseconds> rto, std::string& expected) {
+// The first gap `after` asks for (the sender's RTO: `rto` as sampled, else TCP_RTO_MIN), and
+// where it came from; nullopt: any gap.
+std::optional<GapClaim> wanted_gap(const std::optional<RetransmitGap>& after,
+                                   std::optional<std::chrono::microseconds> rto) {
   if (!after) return std::nullopt;
-  if (const auto* fixed = std::get_if<Millis>(&*after)) {
-    expected += fmt::format(", the first {} after the original", ms_text(*fixed));
-    return Duration(*fixed);
+  if (const auto* fixed = std::get_if<Millis>(&*after)) return GapClaim{Duration(*fixed), GapSource::policy};
+  if (rto) return GapClaim{Duration(*rto), GapSource::sender_rto};
+  return GapClaim{Duration(tcp_rto_min), GapSource::rto_min};
+}
+
+std::vector<WireEvent> copies(const std::vector<const WireEvent*>& events) {
+  std::vector<WireEvent> out;
+  out.reserve(events.size());
+  for (const WireEvent* w : events) out.push_back(*w);
+  return out;
+}
+
+// When the first retransmission's timer started, as the wire shows it and as the kernel says;
+// the first gap measured from then (an ACK of new data re-arms the timer), judged against `want`.
+void judge_first_gap(const Trace& trace, const WireEvent& original, const std::vector<const WireEvent*>& again,
+                     const GapClaim& want, Finding& f, RetransmissionsSeen& seen) {
+  const Instant wire_started = timer_start(trace, original, again.front()->at);
+  // The kernel's own account of when it armed the timer wins over the wire's: a busy host
+  // processes the re-arming ACK late, or the original reaches the wire late.
+  const std::optional<Instant> armed = timer_armed_at(trace, *again.front());
+  const Instant started = armed.value_or(wire_started);
+  if (wire_started != original.at) seen.timer_restarted = wire_started;
+  if (started != wire_started) seen.kernel_armed = started;
+  seen.first_gap = again.front()->at - started;
+  // The kernel's own count of how late it ran the first retransmission's timer widens the bound.
+  f.bound = with_timer_lateness(timing_bound(trace, want.nominal), timer_lateness(trace, *again.front()));
+  if (!f.bound->admits(*seen.first_gap, want.nominal))
+    seen.problems.push_back({1, *seen.first_gap, want.nominal, *f.bound});
+}
+
+// The original and its retransmissions, judged against the claim's timing; `f.bound` gets the
+// first gap's bound.
+RetransmissionsSeen retransmissions_seen(const Trace& trace, const RetransmittedExpect& x, const WireEvent& original,
+                                         const std::vector<const WireEvent*>& again,
+                                         std::optional<std::chrono::microseconds> rto, Finding& f) {
+  RetransmissionsSeen seen{original, copies(again), {}, 0, true, rto, {}, {}, {}, {}, false};
+  Instant previous = original.at;
+  for (const WireEvent* w : again) {
+    seen.gaps.push_back(w->at - previous);
+    previous = w->at;
   }
-  const Duration gap = rto ? Duration(*rto) : Duration(tcp_rto_min);
-  expected += rto ? fmt::format(", the first about 1 RTO ({}) after the original", ms_text(gap))
-                  : ", the first about TCP_RTO_MIN (200 ms, no RTO sampled) after the original";
-  return gap;
+  const ProbeCount probes = leading_probe_count(trace, again, seen.gaps, rto);
+  seen.probes = probes.count;
+  seen.probes_inferred = probes.inferred;
+  const auto& want = std::get<RetransmitClaim>(f.expected).first_gap;
+  if (want && !again.empty()) judge_first_gap(trace, original, again, *want, f, seen);
+  if (x.backoff)
+    for (GapProblem& p : backoff_problems(trace, again, seen.gaps, seen.probes, seen.backoff_too_short))
+      seen.problems.push_back(std::move(p));
+  return seen;
 }
 
 }  // namespace
 
 CheckResult check_retransmitted(const Trace& trace, const RetransmittedExpect& x) {
-  const std::string what = selector_text(trace, x.segment);
-  const bool never = x.count == 0u;
-  CheckResult r = expectation(never ? "no retransmission of " + what : "retransmitted " + what,
-                              x.line);
-  r.expected =
-      never ? fmt::format("the first {} never retransmitted", what)
-      : x.count ? fmt::format("the first {} retransmitted exactly {}", what, times_text(*x.count))
-                : fmt::format("the first {} retransmitted at least once", what);
-  const WireEvent* original = first_original(trace, x.segment);
-  const auto again =
-      original ? retransmissions_of(trace, *original) : std::vector<const WireEvent*>{};
+  const Selector& sel = x.segment;
+  Finding f{CheckId{CheckKind::retransmitted, selector_subject(trace, sel), {}},
+            RetransmitClaim{x.count, {}, x.backoff}, NothingSeen{}, {}, {}, {}};
+  const WireEvent* original = first_original(trace, sel);
+  const auto again = original ? retransmissions_of(trace, *original) : std::vector<const WireEvent*>{};
   const auto rto = armed_rto(trace, original, again);
-  const std::optional<Duration> want_gap = wanted_gap(x.after, rto, r.expected);
-  if (x.backoff) r.expected += ", each later gap about double the one before";
-  if (const auto why = unnamed_retransmissions(trace, x.segment)) {
-    r.outcome = Outcome::not_checked;
-    r.saw = *why;
-    return r;
+  std::get<RetransmitClaim>(f.expected).first_gap = wanted_gap(x.after, rto);
+  if (const auto why = unnamed_retransmissions(trace, sel)) {
+    f.why_not = NotChecked{Unjudged::no_kernel_word, *why, {}};
+    return judged(std::move(f), Outcome::not_checked, x.line);
   }
-  if (!original) {
-    r.saw = fmt::format("no {} on the wire", what);
-    return r;
-  }
-  std::vector<Duration> gaps;
-  Instant previous = original->at;
-  for (const WireEvent* w : again) {
-    gaps.push_back(w->at - previous);
-    previous = w->at;
-  }
-  const ProbeCount probes = leading_probe_count(trace, again, gaps, rto);
-  // The count is in the saw text already; problems lists only what it does not show.
+  if (!original) return judged(std::move(f), Outcome::fail, x.line);
+  const RetransmissionsSeen seen = retransmissions_seen(trace, x, *original, again, rto, f);
   const bool count_ok = x.count ? again.size() == *x.count : !again.empty();
-  // The first gap is judged from when the timer last started (an ACK of new data re-arms it).
-  std::vector<Duration> timed = gaps;
-  Instant started = again.empty() ? original->at : timer_start(trace, *original, again.front()->at);
-  // The kernel's own account of when it armed the timer wins over the wire's: a busy host
-  // processes the re-arming ACK late, or the original reaches the wire late.
-  const std::optional<Instant> armed = again.empty() ? std::nullopt : timer_armed_at(trace, *again.front());
-  const Instant wire_started = started;
-  if (armed) started = *armed;
-  if (!timed.empty()) timed.front() = again.front()->at - started;
-  // The kernel's own count of how late it ran the first retransmission's timer widens the bound.
-  const TimingBound first_bound =
-      want_gap ? with_timer_lateness(timing_bound(trace, *want_gap), again.empty() ? Duration{} : timer_lateness(trace, *again.front()))
-               : TimingBound{};
-  auto problems = timing_problems(timed, want_gap, first_bound);
-  for (auto& p : backoff_problems(trace, x, again, gaps, probes.count)) problems.push_back(std::move(p));
-  r.outcome = outcome_of(count_ok && problems.empty());
-  if (again.empty()) {
-    r.saw = fmt::format("{} sent at {}, never retransmitted", segment_text(*original),
-                        ms_text(original->at));
-  } else {
-    const bool same_seq = std::all_of(again.begin(), again.end(), [&](const WireEvent* w) {
-      return w->segment.seq == original->segment.seq;
-    });
-    r.saw = fmt::format("retransmitted {}, {} ({}), gap{} {} (first: {}{}{})", times_text(again.size()),
-                        same_seq ? fmt::format("same seq {}", original->info.rel_seq)
-                                 : fmt::format("covering seq {}", original->info.rel_seq),
-                        original->segment.flags.tcpdump(), gaps.size() == 1 ? "" : "s",
-                        ms_list_text(gaps), probes.count ? "tail-loss probe" : "RTO retransmission",
-                        probes.inferred ? ", inferred from the gaps" : ", the kernel's cause",
-                        rto ? fmt::format("; RTO {}", ms_text(*rto)) : "; no RTO sampled");
-  }
-  if (x.after && std::holds_alternative<SenderRto>(*x.after) && !rto) r.saw += "; assumed TCP_RTO_MIN 200 ms";
-  if (want_gap && !gaps.empty() && wire_started != original->at)
-    r.saw += fmt::format("; the timer restarted at {} (an ACK of new data reached the sender)", ms_text(wire_started));
-  if (want_gap && !gaps.empty() && started != wire_started)
-    r.saw += fmt::format("; the kernel armed it {} {}, at {}, by its own count",
-                         ms_text(started > wire_started ? started - wire_started : wire_started - started),
-                         started > wire_started ? "later" : "earlier", ms_text(started));
-  if (want_gap && !gaps.empty() && problems.empty())
-    r.saw += fmt::format("; first gap {} vs {}, {}", ms_text(timed.front()), ms_text(*want_gap),
-                         first_bound.text());
-  if (!problems.empty()) r.saw += ": " + join(problems);
+  const bool timing_ok = seen.problems.empty() && !(x.backoff && seen.backoff_too_short);
+  f.saw = seen;
+  CheckResult r = judged(std::move(f), outcome_of(count_ok && timing_ok), x.line);
   // More retransmissions could still come: an exact count or "never" is open, so is a count short.
   const bool short_of = x.count ? again.size() < *x.count : again.empty();
-  judge_window(r, trace, {x.count.has_value(), short_of && !count_ok && problems.empty()});
+  judge_window(r, trace, {x.count.has_value(), short_of && !count_ok && timing_ok});
   return r;
 }
 
 namespace {
 
-std::string paths_text(const std::vector<StateHistory>& sockets) {
-  if (sockets.size() == 1) return steps_text(sockets.front());
-  std::vector<std::string> parts;
-  for (const auto& h : sockets) parts.push_back(fmt::format("port {}: {}", h.local_port, steps_text(h)));
-  return join(parts);
+// A socket's states as the finding keeps them.
+SocketPath path_of(const StateHistory& h) {
+  SocketPath out{h.local_port, {}};
+  for (const StateStep& step : h.steps)
+    out.steps.push_back({step.state, step.source == StateSource::handover   ? StateKnown::timewait_socket
+                                     : step.source == StateSource::inferred ? StateKnown::inferred
+                                                                            : StateKnown::observed});
+  return out;
 }
 
 // The moment a state check judges the sockets at: the end of what was observed.
@@ -223,84 +195,87 @@ Instant observed_end(const Trace& trace) {
 
 }  // namespace
 
-CheckResult check_state(const Trace& trace, const StateExpect& x) {
-  const std::string side = side_label(trace, x.side);
-  std::vector<std::string> wants;
-  if (x.reaches) wants.push_back(fmt::format("reaches {}", state_name(*x.reaches)));
-  if (x.ends_in) wants.push_back(fmt::format("ends in {}", state_name(*x.ends_in)));
-  if (x.never) wants.push_back(fmt::format("never enters {}", state_name(*x.never)));
-  CheckResult r = expectation(fmt::format("state {} {}", side, join(wants, ", ")), x.line);
-  r.expected = fmt::format("the {}'s socket {}", side, join(wants, " and "));
-  const std::optional<Side> judged = side_on(trace, x.side);
-  if (!judged) return not_resolved(r);
+namespace {
 
-  const auto sockets = side_histories(trace, *judged);
-  if (sockets.empty()) {
-    r.outcome = Outcome::not_checked;
-    r.saw = fmt::format("no socket states observed for the {}", side);
-    return r;
-  }
-  std::vector<std::string> problems, unknowns;
+// The sockets' paths against the claim: what broke it, and what could not be known.
+void judge_states(const Trace& trace, const StateExpect& x, Side side, const std::vector<StateHistory>& sockets,
+                  StatesSeen& seen) {
   if (x.reaches) {
-    const StateEvidence e = state_evidence(trace, *judged, sockets, *x.reaches);
-    if (e.evidence == Evidence::not_seen) problems.push_back(fmt::format("never reached {}", state_name(*x.reaches)));
-    if (e.evidence == Evidence::unknown) unknowns.push_back(e.why);
+    const StateEvidence e = state_evidence(trace, side, sockets, *x.reaches);
+    if (e.evidence == Evidence::not_seen) seen.problems.push_back({StateMiss::never_reached, *x.reaches});
+    if (e.evidence == Evidence::unknown) seen.unknowns.push_back(e.why);
   }
   if (x.ends_in) {
     const Instant end = observed_end(trace);
     for (const auto& h : sockets) {
       if (h.request) continue;  // a request socket's life ends when its child's begins
       if (!last_state_known(trace, h, end))
-        unknowns.push_back(fmt::format("the last state of {} is not known ({})", history_text(h),
-                                       trace.kernel_source == KernelSource::sampled ? std::string(sampling_note)
-                                                                                    : "no sample showed its timewait socket at the end"));
+        seen.unknowns.push_back(fmt::format("the last state of {} is not known ({})", history_text(h),
+                                            trace.kernel_source == KernelSource::sampled
+                                                ? std::string(sampling_note)
+                                                : "no sample showed its timewait socket at the end"));
       else if (h.steps.back().state != *x.ends_in)
-        problems.push_back(fmt::format("ended in {}", state_name(h.steps.back().state)));
+        seen.problems.push_back({StateMiss::ended_in, h.steps.back().state});
     }
   }
   if (x.never) {
-    const StateEvidence e = state_evidence(trace, *judged, sockets, *x.never);
-    if (e.evidence == Evidence::seen) problems.push_back(fmt::format("entered {}", state_name(*x.never)));
-    if (e.evidence == Evidence::unknown) unknowns.push_back(e.why);
+    const StateEvidence e = state_evidence(trace, side, sockets, *x.never);
+    if (e.evidence == Evidence::seen) seen.problems.push_back({StateMiss::entered, *x.never});
+    if (e.evidence == Evidence::unknown) seen.unknowns.push_back(e.why);
   }
-  r.outcome = !problems.empty() ? Outcome::fail : !unknowns.empty() ? Outcome::not_checked : Outcome::pass;
-  r.saw = paths_text(sockets);
-  if (!problems.empty()) r.saw += " (" + join(problems) + ")";
-  else if (!unknowns.empty()) r.saw += ": " + join(unknowns);
+}
+
+}  // namespace
+
+CheckResult check_state(const Trace& trace, const StateExpect& x) {
+  Finding f{CheckId{CheckKind::state, side_subject(trace, x.side), {}}, StateClaim{x.reaches, x.ends_in, x.never},
+            NothingSeen{}, {}, {}, {}};
+  const std::optional<Side> side = f.check.subject.resolved;
+  if (!side) {  // a closer no FIN names: check_expectation says why
+    f.why_not = NotChecked{Unjudged::closer_unknown, {}, {}};
+    return judged(std::move(f), Outcome::not_checked, x.line);
+  }
+  const auto sockets = side_histories(trace, *side);
+  if (sockets.empty()) {
+    f.why_not = NotChecked{Unjudged::no_socket_states, {}, {}};
+    return judged(std::move(f), Outcome::not_checked, x.line);
+  }
+  StatesSeen seen;
+  for (const StateHistory& h : sockets) seen.sockets.push_back(path_of(h));
+  judge_states(trace, x, *side, sockets, seen);
+  const Outcome outcome = !seen.problems.empty()   ? Outcome::fail
+                          : !seen.unknowns.empty() ? Outcome::not_checked
+                                                   : Outcome::pass;
+  f.saw = std::move(seen);
+  CheckResult r = judged(std::move(f), outcome, x.line);
   // A state may still come (reaches), or come after all (never), or follow the last (ends-in).
   judge_window(r, trace, {x.never || x.ends_in, x.reaches || x.ends_in});
   return r;
 }
 
 CheckResult check_reset(const Trace& trace, const ResetExpect& x) {
-  const std::string who = x.from ? side_label(trace, *x.from) : "either side";
-  const std::string whose = x.injected ? "" : "'s kernel";
-  const bool none = x.count == 0u;
-  CheckResult r = expectation(none ? "no RST from " + who : "reset from " + who, x.line);
-  const std::string also = x.injected ? ", lastack's injected ones included" : "";
-  r.expected = none      ? fmt::format("no RST from {}{}{}", who, whose, also)
-               : x.count ? fmt::format("exactly {} from {}{}{}", counted(*x.count, "RST"), who, whose, also)
-                         : fmt::format("at least one RST from {}{}{}", who, whose, also);
+  CountClaim claim;
+  claim.injected_too = x.injected;
+  if (x.count) claim.bound.count = *x.count;
+  else claim.bound.min = 1;
+  Finding f{CheckId{CheckKind::reset, side_subject(trace, x.from), {}}, claim, NothingSeen{}, {}, {}, {}};
   if (wire_events(trace).empty()) {
-    r.outcome = Outcome::not_checked;
-    r.saw = "nothing on the wire";
-    return r;
+    f.why_not = NotChecked{Unjudged::nothing_on_wire, {}, {}};
+    return judged(std::move(f), Outcome::not_checked, x.line);
   }
-  std::vector<std::string> seen;
-  std::size_t ignored = 0;
+  SegmentsSeen seen;
   for (const WireEvent* w : wire_events(trace)) {
     if (!w->segment.flags.rst() || (x.from && resolve_side(*x.from, w->info.first_closer) != w->info.from)) continue;
     if (!is_reset(*w, x.injected)) {
-      ++ignored;
+      ++seen.injected_ignored;
       continue;
     }
-    seen.push_back(fmt::format("{} at {}{}", segment_text(*w), ms_text(w->at), w->injected ? " (injected)" : ""));
+    seen.matched.push_back(*w);
   }
-  r.outcome = outcome_of(x.count ? seen.size() == *x.count : !seen.empty());
-  r.saw = seen.empty() ? fmt::format("no RST from {}{} on the wire", who, whose)
-                       : fmt::format("{}: {}", counted(seen.size(), "RST"), join(seen));
-  if (ignored) r.saw += fmt::format("; {} injected by lastack, not counted", counted(ignored, "RST"));
-  judge_window(r, trace, {x.count.has_value(), x.count ? seen.size() < *x.count : seen.empty()});
+  const std::size_t n = seen.matched.size();
+  f.saw = std::move(seen);
+  CheckResult r = judged(std::move(f), outcome_of(x.count ? n == *x.count : n > 0), x.line);
+  judge_window(r, trace, {x.count.has_value(), x.count ? n < *x.count : n == 0});
   return r;
 }
 
@@ -335,22 +310,26 @@ std::string stale_text(const AppEvent& a, const AgentStepFacts& s) {
 CheckResult check_app(const Trace& trace, const AppExpect& x) {
   if (judges_commands(trace, x)) return check_app_commands(trace, x);  // expectations_app.cpp
   const std::string side = side_label(trace, x.side);
-  const std::optional<Side> judged = side_on(trace, x.side);
+  const CheckSubject subject = side_subject(trace, x.side);
+  const std::optional<Side> app_side = subject.resolved;
   std::vector<std::string> wants, expected;
   if (x.sees) wants.push_back(fmt::format("sees {}", *x.sees));
   if (x.received) wants.push_back(fmt::format("received {} bytes", *x.received));
   if (x.sent) wants.push_back(fmt::format("sent {} bytes", *x.sent));
   if (x.stale_from) wants.push_back(fmt::format("reads bytes of connection {}", *x.stale_from));
-  CheckResult r = expectation(fmt::format("app {} {}", side, join(wants, ", ")), x.line);
+  ClaimWords claim{fmt::format("app {} {}", side, join(wants, ", ")), {}};
   const bool every_ok = x.sees && same_text_ignoring_case(*x.sees, "ok");
   if (x.sees) expected.push_back(every_ok ? "every step ok (or eof)" : fmt::format("a step ending in {}", *x.sees));
   if (x.received) expected.push_back(fmt::format("{} bytes read", *x.received));
   if (x.sent) expected.push_back(fmt::format("{} bytes written", *x.sent));
   if (x.stale_from)
-    expected.push_back(fmt::format("some bytes read are the {}'s bytes of connection {}",
-                                   judged ? side_name(peer_of(*judged)) : "peer", *x.stale_from));
-  r.expected = fmt::format("the {} app: {}", side, join(expected, ", "));
-  if (!judged) return not_resolved(r);
+    expected.push_back(fmt::format("some bytes read are the {}'s bytes of connection {}", app_side ? side_name(peer_of(*app_side)) : "peer",
+                                   *x.stale_from));
+  claim.expected = fmt::format("the {} app: {}", side, join(expected, ", "));
+  if (!app_side)  // a closer no FIN names: check_expectation says why
+    return judged(Finding{CheckId{CheckKind::app, subject, {}}, std::move(claim), NothingSeen{},
+                          {}, NotChecked{Unjudged::closer_unknown, {}, {}}, {}},
+                  Outcome::not_checked, x.line);
 
   std::vector<std::string> steps;
   std::uint64_t received = 0, sent = 0;
@@ -358,10 +337,10 @@ CheckResult check_app(const Trace& trace, const AppExpect& x) {
   std::optional<std::string> stale;  // the first range read from connection stale_from
   for (const TraceEvent& ev : trace.events) {
     const auto* a = std::get_if<AppEvent>(&ev);
-    if (!a || a->side != *judged) continue;
+    if (!a || a->side != *app_side) continue;
     const AgentStepFacts* s = a->agent_step();
     if (x.stale_from && !stale && s && s->corrupted && s->corrupted_from &&
-        s->corrupted_from->side == peer_of(*judged) && s->corrupted_from->connection + 1 == *x.stale_from)
+        s->corrupted_from->side == peer_of(*app_side) && s->corrupted_from->connection + 1 == *x.stale_from)
       stale = stale_text(*a, *s);
     steps.push_back(a->bytes > 0 ? fmt::format("{}: {} ({} bytes)", a->step, a->outcome, a->bytes)
                                  : fmt::format("{}: {}", a->step, a->outcome));
@@ -378,19 +357,21 @@ CheckResult check_app(const Trace& trace, const AppExpect& x) {
   if (x.sent && sent != *x.sent) problems.push_back(fmt::format("wrote {} bytes, not {}", sent, *x.sent));
   if (x.stale_from && !stale)
     problems.push_back(fmt::format("no bytes of connection {} in what it read", *x.stale_from));
-  r.outcome = outcome_of(problems.empty());
-  r.saw = steps.empty() ? fmt::format("no {} app steps", side)
-                        : fmt::format("{}; read {} bytes, wrote {} bytes", join(steps, ", "), received, sent);
-  if (stale) r.saw = *stale + "; " + r.saw;
+  Outcome outcome = outcome_of(problems.empty());
+  std::string saw = steps.empty() ? fmt::format("no {} app steps", side)
+                                  : fmt::format("{}; read {} bytes, wrote {} bytes", join(steps, ", "), received, sent);
+  if (stale) saw = *stale + "; " + saw;
   // No old bytes, and none could have come: the experiment's precondition failed, not the
   // claim. Only when that is the one problem; anything else still fails.
   if (x.stale_from && !stale && problems.size() == 1)
-    if (auto why = stale_out_of_reach(trace, peer_of(*judged), *x.stale_from - 1)) {
-      r.outcome = Outcome::not_checked;
+    if (auto why = stale_out_of_reach(trace, peer_of(*app_side), *x.stale_from - 1)) {
+      outcome = Outcome::not_checked;
       problems.back() += ": " + *why;
     }
-  if (!problems.empty()) r.saw += " (" + join(problems) + ")";
-  return r;
+  if (!problems.empty()) saw += " (" + join(problems) + ")";
+  return judged(Finding{CheckId{CheckKind::app, subject, {}}, std::move(claim),
+                        SeenWords{std::move(saw)}, {}, {}, {}},
+                outcome, x.line);
 }
 
 }  // namespace lastack

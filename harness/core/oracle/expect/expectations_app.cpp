@@ -98,6 +98,7 @@ CheckResult check_app_commands(const Trace& trace, const AppExpect& x) {
   if (x.output) wants.push_back(fmt::format("output /{}/", *x.output));
   CheckResult r = expectation(fmt::format("app {} {}", side, join(wants, ", ")), x.line);
 
+  const CheckId id{CheckKind::app, side_subject(trace, x.side), {}};
   CommandFindings f;
   const std::vector<std::string> steps = step_keys(x);
   if (ran_commands(trace)) {
@@ -112,7 +113,7 @@ CheckResult check_app_commands(const Trace& trace, const AppExpect& x) {
       r.outcome = Outcome::not_applicable;
       r.expected = fmt::format("{} as lastack's agents would report", join(steps, ", "));
       r.saw = agents_only;
-      return r;
+      return worded(std::move(r), id);
     }
     if (x.exit_status) judge_exit(command, *x.exit_status, f);
     if (x.output) judge_output(command, *x.output, f);
@@ -136,7 +137,7 @@ CheckResult check_app_commands(const Trace& trace, const AppExpect& x) {
   r.saw = f.seen.empty() ? fmt::format("the {} command", side) : join(f.seen, "; ");
   if (!f.problems.empty()) r.saw += " (" + join(f.problems) + ")";
   if (!f.unknowns.empty()) r.saw += (f.problems.empty() ? ": " : "; not checked: ") + join(f.unknowns);
-  return r;
+  return worded(std::move(r), id);
 }
 
 }  // namespace lastack

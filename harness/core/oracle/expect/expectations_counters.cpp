@@ -10,6 +10,7 @@
 #include "harness/core/oracle/expect/expectation_support.hpp"
 #include "harness/core/oracle/expect/expectations.hpp"
 #include "harness/core/oracle/window.hpp"
+#include "harness/core/oracle/words/finding_words.hpp"
 #include "lastack/netstat.hpp"
 #include "harness/core/base/netstat.hpp"
 
@@ -18,14 +19,6 @@ namespace lastack {
 using namespace detail;
 
 namespace {
-
-// "by exactly +3", "by at least +1", "by +1 to +3"; "unchanged" for count = 0.
-std::string change_text(const CountBound<std::int64_t>& b) {
-  if (b.count) return *b.count == 0 ? "unchanged" : fmt::format("changed by exactly {:+}", *b.count);
-  if (b.min && b.max) return fmt::format("changed by {:+} to {:+}", *b.min, *b.max);
-  if (b.min) return fmt::format("changed by at least {:+}", *b.min);
-  return fmt::format("changed by at most {:+}", b.max.value_or(0));
-}
 
 // A name the kernel has in another spelling of case ("TcpExt.pawsestab"): the likely meaning.
 std::optional<std::string> same_but_case(const CounterDeltas& counters, const std::string& name) {
@@ -37,29 +30,28 @@ std::optional<std::string> same_but_case(const CounterDeltas& counters, const st
 }  // namespace
 
 CheckResult check_counter(const Trace& trace, const CounterExpect& x) {
-  const std::string side(side_name(x.side));
-  CheckResult r = expectation(fmt::format("counter {} {}", side, x.name), x.line);
-  r.expected = fmt::format("the {}'s kernel counter {} {} over the run", side, x.name, change_text(x.change));
+  CheckSubject subject = side_subject(trace, x.side);
+  subject.counter = x.name;
+  Finding f{CheckId{CheckKind::counter, std::move(subject), {}}, CountClaim{x.change, false}, NothingSeen{}, {}, {}, {}};
   const auto& counters = trace.counters[x.side];
   if (!counters) {
-    r.outcome = Outcome::not_checked;
-    r.saw = fmt::format("the {}'s kernel counters were not read in this run", side);
-    return r;
+    f.why_not = NotChecked{Unjudged::counters_not_read, {}, {}};
+    return judged(std::move(f), Outcome::not_checked, x.line);
   }
-  const std::string_view group = counter_group(x.name);
-  std::int64_t delta = 0;
-  std::string note;
+  CounterSeen seen;
   if (const auto it = counters->find(x.name); it != counters->end()) {
-    delta = it->second;
-  } else if (group == "IcmpMsg") {
-    note = " (the kernel lists an IcmpMsg type only once it is counted)";
+    seen.delta = it->second;
+  } else if (counter_group(x.name) == "IcmpMsg") {
+    seen.unlisted = true;
   } else {
-    r.saw = fmt::format("no counter {} in the {}'s {}", x.name, side, counter_file(group));
-    if (const auto known = same_but_case(*counters, x.name)) r.saw += fmt::format(" (it has {})", *known);
-    return r;
+    seen.missing = true;
+    seen.other_case = same_but_case(*counters, x.name);
+    f.saw = std::move(seen);
+    return judged(std::move(f), Outcome::fail, x.line);
   }
-  r.outcome = outcome_of(x.change.admits(delta));
-  r.saw = fmt::format("{} {} {:+}{}", side, x.name, delta, note);
+  const bool ok = x.change.admits(seen.delta);
+  f.saw = std::move(seen);
+  CheckResult r = judged(std::move(f), outcome_of(ok), x.line);
   // A counter can still move while anything is pending: any bound may yet break or be met.
   judge_window(r, trace, {true, true});
   return r;

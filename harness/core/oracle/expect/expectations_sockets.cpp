@@ -187,6 +187,7 @@ CheckResult check_socket_held(const Trace& trace, const SocketHeldExpect& x) {
   CheckResult r = expectation(fmt::format("no {} socket held in {}{}", side, states, bound), x.line);
   r.expected = x.longer_than ? fmt::format("no {} socket held in {} longer than {}", side, states, held_text(*x.longer_than))
                              : fmt::format("no {} socket still in {} when the run ends", side, states);
+  const CheckId id{CheckKind::socket_held, side_subject(trace, x.side), {}};
   std::vector<const StateHistory*> sockets;
   const auto histories = on_wire_histories(trace);
   for (const StateHistory& h : histories)
@@ -194,7 +195,7 @@ CheckResult check_socket_held(const Trace& trace, const SocketHeldExpect& x) {
   if (sockets.empty()) {
     r.outcome = Outcome::not_checked;
     r.saw = fmt::format("no socket states observed for the {}", side);
-    return r;
+    return worded(std::move(r), id);
   }
   const Instant end = run_end(trace);
   std::vector<std::string> problems, unknowns;
@@ -221,7 +222,7 @@ CheckResult check_socket_held(const Trace& trace, const SocketHeldExpect& x) {
                      : fmt::format("none entered {}", states);
     if (!unknowns.empty()) r.saw += ": not checked: " + join(unknowns);
   }
-  return r;
+  return worded(std::move(r), id);
 }
 
 }  // namespace lastack

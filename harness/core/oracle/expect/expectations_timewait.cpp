@@ -120,72 +120,96 @@ void judge_restarts(const Trace& trace, const std::string& name, const SideTimeW
 
 }  // namespace
 
+namespace {
+
+// What the sides did about TIME_WAIT, and what the claim makes of it.
+struct TimeWaitSeen {
+  std::set<Side> entered, not_entered;
+  std::vector<std::string> seen, problems, unknowns, who_unknown, blind;
+  bool restarted = false, any_timer = false;
+};
+
+// Each side's TIME_WAIT: whether it entered, its timer when first sampled, its restarts.
+TimeWaitSeen observe_sides(const Trace& trace, const TimeWaitExpect& x) {
+  TimeWaitSeen t;
+  for (const Side side : {Side::client, Side::server}) {
+    const SideTimeWait tw = side_timewait(trace, side);
+    const std::string name(side_name(side));
+    for (const std::string& s : tw.skipped)
+      t.seen.push_back(fmt::format("{} skipped TIME_WAIT (the {}'s TcpExt.TCPTimeWaitOverflow counted it; no timewait "
+                                   "socket was seen)", s, name));
+    if (tw.entered.evidence == Evidence::unknown) t.who_unknown.push_back(name + ": " + tw.entered.why);
+    if (tw.entered.evidence == Evidence::not_seen) t.not_entered.insert(side);
+    if (tw.entered.evidence == Evidence::not_seen && !tw.entered.why.empty() && tw.skipped.empty())
+      t.seen.push_back(fmt::format("{} entered no TIME_WAIT ({})", name, tw.entered.why));
+    if (tw.entered.evidence != Evidence::seen) continue;
+    t.entered.insert(side);
+    if (tw.timers.empty()) {
+      t.seen.push_back(name + " entered TIME_WAIT (the kernel's close; no sample of its timer)");
+      if (x.expires_min || x.expires_max || x.restarted) t.unknowns.push_back(name + "'s TIME_WAIT timer was never sampled");
+      continue;
+    }
+    t.any_timer = true;
+    const SocketEvent& first = *tw.timers.front().samples.front();
+    t.seen.push_back(fmt::format("{} entered TIME_WAIT with {} left (at {})", name, seconds_text(first.expires),
+                                 ms_text(first.at)));
+    if ((x.expires_min && first.expires < *x.expires_min) || (x.expires_max && first.expires > *x.expires_max))
+      t.problems.push_back(fmt::format("{}'s timer out of range", name));
+    judge_restarts(trace, name, tw, t.restarted, t.seen, t.blind);
+  }
+  if (t.entered.empty()) t.seen.push_back("nobody entered TIME_WAIT");
+  return t;
+}
+
+// The claim's parts against what the sides did: who entered, the timer's range, a restart.
+void judge_claim(const Trace& trace, const TimeWaitExpect& x, TimeWaitSeen& t) {
+  if (x.entered_by) {
+    const std::set<Side> want = wanted_sides(trace, *x.entered_by);
+    // A side that entered against the wish fails at once; one unknown only leaves it open.
+    for (Side s : t.entered)
+      if (!want.count(s)) t.problems.push_back(fmt::format("entered by {}", sides_text(t.entered)));
+    for (Side s : want)
+      if (t.not_entered.count(s)) t.problems.push_back(fmt::format("entered by {}", sides_text(t.entered)));
+    t.unknowns.insert(t.unknowns.end(), t.who_unknown.begin(), t.who_unknown.end());
+  }
+  if ((x.expires_min || x.expires_max) && t.entered.empty()) {
+    if (t.who_unknown.empty())
+      t.problems.push_back("no timer to measure");
+    else if (!x.entered_by)
+      t.unknowns.insert(t.unknowns.end(), t.who_unknown.begin(), t.who_unknown.end());
+  }
+  const bool timer_unseen = !t.entered.empty() && !t.any_timer;  // said in unknowns already
+  // "Never restarted" needs every stretch a restart could have hidden in to be empty.
+  if (x.restarted && !*x.restarted && !t.restarted) t.unknowns.insert(t.unknowns.end(), t.blind.begin(), t.blind.end());
+  if (x.restarted && *x.restarted != t.restarted && !timer_unseen && (t.restarted || t.blind.empty()))
+    t.problems.push_back(t.restarted ? "the timer restarted" : "the timer never restarted");
+  std::sort(t.problems.begin(), t.problems.end());
+  t.problems.erase(std::unique(t.problems.begin(), t.problems.end()), t.problems.end());
+}
+
+}  // namespace
+
 CheckResult check_timewait(const Trace& trace, const TimeWaitExpect& x) {
   std::vector<std::string> wants;
   const std::string expected = timewait_expected(trace, x, wants);
   CheckResult r = expectation("timewait " + join(wants, ", "), x.line);
   r.expected = expected;
+  CheckSubject subject;
+  subject.connection = x.connection;
+  const CheckId id{CheckKind::timewait, subject, {}};
   if (state_histories(trace).empty()) {
     r.outcome = Outcome::not_checked;
     r.saw = "no socket observed";
-    return r;
+    return worded(std::move(r), id);
   }
-  std::set<Side> entered, not_entered;
-  std::vector<std::string> seen, problems, unknowns, who_unknown, blind;
-  bool restarted = false, any_timer = false;
-  for (const Side side : {Side::client, Side::server}) {
-    const SideTimeWait tw = side_timewait(trace, side);
-    const std::string name(side_name(side));
-    for (const std::string& s : tw.skipped)
-      seen.push_back(fmt::format("{} skipped TIME_WAIT (the {}'s TcpExt.TCPTimeWaitOverflow counted it; no timewait "
-                                 "socket was seen)", s, name));
-    if (tw.entered.evidence == Evidence::unknown) who_unknown.push_back(name + ": " + tw.entered.why);
-    if (tw.entered.evidence == Evidence::not_seen) not_entered.insert(side);
-    if (tw.entered.evidence == Evidence::not_seen && !tw.entered.why.empty() && tw.skipped.empty())
-      seen.push_back(fmt::format("{} entered no TIME_WAIT ({})", name, tw.entered.why));
-    if (tw.entered.evidence != Evidence::seen) continue;
-    entered.insert(side);
-    if (tw.timers.empty()) {
-      seen.push_back(name + " entered TIME_WAIT (the kernel's close; no sample of its timer)");
-      if (x.expires_min || x.expires_max || x.restarted) unknowns.push_back(name + "'s TIME_WAIT timer was never sampled");
-      continue;
-    }
-    any_timer = true;
-    const SocketEvent& first = *tw.timers.front().samples.front();
-    seen.push_back(fmt::format("{} entered TIME_WAIT with {} left (at {})", name, seconds_text(first.expires),
-                               ms_text(first.at)));
-    if ((x.expires_min && first.expires < *x.expires_min) || (x.expires_max && first.expires > *x.expires_max))
-      problems.push_back(fmt::format("{}'s timer out of range", name));
-    judge_restarts(trace, name, tw, restarted, seen, blind);
-  }
-  if (entered.empty()) seen.push_back("nobody entered TIME_WAIT");
-  if (x.entered_by) {
-    const std::set<Side> want = wanted_sides(trace, *x.entered_by);
-    // A side that entered against the wish fails at once; one unknown only leaves it open.
-    for (Side s : entered)
-      if (!want.count(s)) problems.push_back(fmt::format("entered by {}", sides_text(entered)));
-    for (Side s : want)
-      if (not_entered.count(s)) problems.push_back(fmt::format("entered by {}", sides_text(entered)));
-    unknowns.insert(unknowns.end(), who_unknown.begin(), who_unknown.end());
-  }
-  if ((x.expires_min || x.expires_max) && entered.empty()) {
-    if (who_unknown.empty())
-      problems.push_back("no timer to measure");
-    else if (!x.entered_by)
-      unknowns.insert(unknowns.end(), who_unknown.begin(), who_unknown.end());
-  }
-  const bool timer_unseen = !entered.empty() && !any_timer;  // said in unknowns already
-  // "Never restarted" needs every stretch a restart could have hidden in to be empty.
-  if (x.restarted && !*x.restarted && !restarted) unknowns.insert(unknowns.end(), blind.begin(), blind.end());
-  if (x.restarted && *x.restarted != restarted && !timer_unseen && (restarted || blind.empty()))
-    problems.push_back(restarted ? "the timer restarted" : "the timer never restarted");
-  std::sort(problems.begin(), problems.end());
-  problems.erase(std::unique(problems.begin(), problems.end()), problems.end());
-  r.outcome = !problems.empty() ? Outcome::fail : !unknowns.empty() ? Outcome::not_checked : Outcome::pass;
-  r.saw = join(seen);
-  if (x.restarted && !restarted && any_timer) r.saw += "; timer never restarted";
-  if (!problems.empty()) r.saw += " (" + join(problems) + ")";
-  else if (!unknowns.empty()) r.saw += ": not checked: " + join(unknowns);
+  TimeWaitSeen t = observe_sides(trace, x);
+  judge_claim(trace, x, t);
+  r.outcome = !t.problems.empty() ? Outcome::fail : !t.unknowns.empty() ? Outcome::not_checked : Outcome::pass;
+  r.saw = join(t.seen);
+  if (x.restarted && !t.restarted && t.any_timer) r.saw += "; timer never restarted";
+  if (!t.problems.empty()) r.saw += " (" + join(t.problems) + ")";
+  else if (!t.unknowns.empty()) r.saw += ": not checked: " + join(t.unknowns);
+  r = worded(std::move(r), id);
   // Another side may still enter TIME_WAIT, a wanted one may yet, and a restart may still come.
   const bool never_restarted = x.restarted && !*x.restarted;
   judge_window(r, trace, {x.entered_by.has_value() || never_restarted, x.entered_by.has_value() || (x.restarted && *x.restarted)});

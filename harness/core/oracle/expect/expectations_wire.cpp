@@ -11,135 +11,106 @@
 #include "harness/core/oracle/expect/expectation_support.hpp"
 #include "harness/core/oracle/expect/expectations.hpp"
 #include "harness/core/oracle/window.hpp"
+#include "harness/core/oracle/words/finding_words.hpp"
 
 namespace lastack {
 
 using namespace detail;
 
-CheckResult check_segments(const Trace& trace, const SegmentsExpect& x) {
-  const std::string what = selector_text(trace, x.segment, x.with);
-  CheckResult r = expectation("segments " + what, x.line);
-  // Neither count nor bounds (the parser never allows it): at least one.
-  const CountBound<std::uint32_t>& b = x.bound;
-  const std::uint32_t at_least = b.min.value_or(b.max ? 0 : 1);
-  std::string how_many;
-  if (b.count) how_many = *b.count == 0 ? "no segment" : "exactly " + counted(*b.count, "segment");
-  else if (b.min && b.max) how_many = fmt::format("between {} and {} segments", *b.min, *b.max);
-  else if (b.max) how_many = "at most " + counted(*b.max, "segment");
-  else how_many = "at least " + counted(at_least, "segment");
-  r.expected = fmt::format("{} matching {} on the wire, whatever their fate", how_many, what);
+namespace {
 
+CountBound<std::int64_t> widened(const CountBound<std::uint32_t>& b) {
+  CountBound<std::int64_t> out;
+  if (b.count) out.count = *b.count;
+  if (b.min) out.min = *b.min;
+  if (b.max) out.max = *b.max;
+  return out;
+}
+
+// One connection's close: from the first FIN's first transmission through the first final-ack.
+CloseSeen close_of(std::size_t connection, const std::vector<const WireEvent*>& wires) {
+  CloseSeen out{connection + 1, {}, false};
+  for (const WireEvent* w : wires) {
+    if (out.segments.empty() && !w->segment.flags.fin()) continue;
+    out.segments.push_back(*w);
+    if (w->info.roles.has(Role::final_ack)) {
+      out.completed = true;
+      break;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+CheckResult check_segments(const Trace& trace, const SegmentsExpect& x) {
+  const Selector& sel = x.segment;
+  // Neither count nor bounds (the parser never allows it): at least one.
+  CountClaim claim{widened(x.bound), false};
+  if (!claim.bound.count && !claim.bound.min && !claim.bound.max) claim.bound.min = 1;
+  Finding f{CheckId{CheckKind::segments, selector_subject(trace, sel, x.with), {}},
+            claim, NothingSeen{}, {}, {}, {}};
   if (wire_events(trace).empty()) {  // a count of nothing proves nothing
-    r.outcome = Outcome::not_checked;
-    r.saw = "nothing on the wire";
-    return r;
+    f.why_not = NotChecked{Unjudged::nothing_on_wire, {}, {}};
+    return judged(std::move(f), Outcome::not_checked, x.line);
   }
-  const bool about_retransmissions = x.segment.segment == Role::retransmission || x.with == Role::retransmission;
-  if (const auto why = about_retransmissions ? unnamed_retransmissions(trace, x.segment) : std::nullopt) {
-    r.outcome = Outcome::not_checked;
-    r.saw = *why;
-    return r;
+  const bool about_retransmissions = sel.segment == Role::retransmission || x.with == Role::retransmission;
+  if (const auto why = about_retransmissions ? unnamed_retransmissions(trace, sel) : std::nullopt) {
+    f.why_not = NotChecked{Unjudged::no_kernel_word, *why, {}};
+    return judged(std::move(f), Outcome::not_checked, x.line);
   }
-  std::vector<std::string> seen;
-  for (const WireEvent* w : wire_events(trace)) {
-    if (!selector_matches(x.segment, w->info) || (x.with && !w->info.roles.has(*x.with))) continue;
-    const auto notes = segment_notes(*w);
-    seen.push_back(fmt::format("{} at {}{}", segment_text(*w), ms_text(w->at),
-                               notes.empty() ? "" : " (" + join(notes, ", ") + ")"));
-  }
-  const std::size_t n = seen.size();
-  r.outcome = outcome_of(b.count ? n == *b.count : n >= at_least && (!b.max || n <= *b.max));
-  r.saw = seen.empty()
-              ? fmt::format("no segment matching {} on the wire", what)
-              : fmt::format("{}: {}", counted(n, "segment"), first_few(seen, listed_segments));
+  SegmentsSeen seen;
+  for (const WireEvent* w : wire_events(trace))
+    if (selector_matches(sel, w->info) && (!x.with || w->info.roles.has(*x.with))) seen.matched.push_back(*w);
+  const auto n = static_cast<std::int64_t>(seen.matched.size());
+  f.saw = std::move(seen);
+  CheckResult r = judged(std::move(f), outcome_of(claim.bound.admits(n)), x.line);
   // Segments still to come can break an upper bound, or reach a lower one.
-  const std::optional<std::uint32_t> upper = b.count ? b.count : b.max;
-  judge_window(r, trace, {upper.has_value(), n < (b.count ? *b.count : at_least)});
+  const auto& b = claim.bound;
+  const bool upper = b.count || b.max;
+  judge_window(r, trace, {upper, n < (b.count ? *b.count : b.min.value_or(0))});
   return r;
 }
 
 CheckResult check_close(const Trace& trace, const CloseExpect& x) {
-  const std::string where = x.connection ? fmt::format(" on connection {}", *x.connection) : "";
-  CheckResult r = expectation(fmt::format("close in {}{}", counted(x.segments, "segment"), where),
-                              x.line);
-  r.expected = fmt::format(
-      "the close of {} in exactly {}, from the first FIN through the first final-ack (both "
-      "directions, retransmissions included)",
-      x.connection ? fmt::format("connection {}", *x.connection) : "every connection",
-      counted(x.segments, "segment"));
-
+  CountClaim claim;
+  claim.bound.count = x.segments;
+  Finding f{CheckId{CheckKind::close, CheckSubject{{}, {}, {}, {}, x.connection, {}}, {}}, claim, NothingSeen{}, {}, {}, {}};
   auto connections = wire_connections(trace);
+  ClosesSeen seen;
   if (x.connection) {
     std::erase_if(connections, [&](const auto& c) { return c.first + 1 != *x.connection; });
-    if (connections.empty()) {
-      r.saw = fmt::format("no connection {} on the wire", *x.connection);
-      return r;
-    }
+    if (connections.empty()) seen.missing = x.connection;
   }
-  if (connections.empty()) {
-    r.saw = "no connection on the wire";
-    return r;
-  }
-  bool all_ok = true;
-  std::vector<std::string> per_connection;
+  seen.numbered = connections.size() != 1 || x.connection;
+  bool all_ok = !connections.empty();
   for (const auto& [connection, wires] : connections) {
-    // The close: from the first FIN's first transmission through the first final-ack.
-    std::vector<std::string> close;
-    bool completed = false;
-    for (const WireEvent* w : wires) {
-      if (close.empty() && !w->segment.flags.fin()) continue;
-      std::vector<std::string> notes{std::string(side_name(w->info.from))};
-      if (w->info.roles.has(Role::first_fin_ack)) notes.emplace_back("acks the first FIN");
-      if (w->segment.payload_len > 0)
-        notes.push_back(fmt::format("len {}", w->segment.payload_len));
-      for (auto& note : segment_notes(*w)) notes.push_back(std::move(note));
-      close.push_back(fmt::format("{} ({})", w->segment.flags.tcpdump(), join(notes, ", ")));
-      if (w->info.roles.has(Role::final_ack)) {
-        completed = true;
-        break;
-      }
-    }
-    const std::string segments = first_few(close, listed_close_segments);
-    std::string text;
-    if (close.empty())
-      text = "no FIN on the wire";
-    else if (!completed)
-      text = fmt::format("the close never completed (no final-ack): {} from the first FIN: {}",
-                         counted(close.size(), "segment"), segments);
-    else
-      text = fmt::format("{}: {}", counted(close.size(), "segment"), segments);
-    all_ok = all_ok && completed && close.size() == x.segments;
-    per_connection.push_back(connections.size() == 1 && !x.connection
-                                 ? text
-                                 : fmt::format("connection {}: {}", connection + 1, text));
+    seen.closes.push_back(close_of(connection, wires));
+    all_ok = all_ok && seen.closes.back().completed && seen.closes.back().segments.size() == x.segments;
   }
-  r.outcome = outcome_of(all_ok);
-  r.saw = join(per_connection);
-  judge_window(r, trace, {true, true});  // a close still going can grow or complete
+  f.saw = std::move(seen);
+  CheckResult r = judged(std::move(f), outcome_of(all_ok), x.line);
+  if (!connections.empty()) judge_window(r, trace, {true, true});  // a close still going can grow or complete
   return r;
 }
 
 CheckResult check_connections(const Trace& trace, const ConnectionsExpect& x) {
-  CheckResult r = expectation("connections", x.line);
-  r.expected = fmt::format("exactly {} on the wire", counted(x.count, "connection"));
+  CountClaim claim;
+  claim.bound.count = x.count;
+  Finding f{CheckId{CheckKind::connections, {}, {}}, claim, NothingSeen{}, {}, {}, {}};
   const auto connections = wire_connections(trace);
   if (connections.empty() && x.count == 0) {
-    r.outcome = Outcome::not_checked;
-    r.saw = "nothing on the wire";
-    return r;
+    f.why_not = NotChecked{Unjudged::nothing_on_wire, {}, {}};
+    return judged(std::move(f), Outcome::not_checked, x.line);
   }
-  std::vector<std::string> seen;
+  ConnectionsSeen seen;
   for (const auto& [connection, wires] : connections) {
     const WireEvent& first = *wires.front();
-    const auto client_port =
-        first.info.from == Side::client ? first.segment.sport : first.segment.dport;
-    seen.push_back(fmt::format("{} (client port {}, {})", connection + 1, client_port,
-                               counted(wires.size(), "segment")));
+    const auto client_port = first.info.from == Side::client ? first.segment.sport : first.segment.dport;
+    seen.connections.push_back({connection + 1, client_port, wires.size()});
   }
-  r.outcome = outcome_of(connections.size() == x.count);
-  r.saw = seen.empty()
-              ? "no connection on the wire"
-              : fmt::format("{}: {}", counted(seen.size(), "connection"), first_few(seen, listed_connections));
+  f.saw = std::move(seen);
+  CheckResult r = judged(std::move(f), outcome_of(connections.size() == x.count), x.line);
   judge_window(r, trace, {true, connections.size() < x.count});
   return r;
 }

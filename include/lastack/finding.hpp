@@ -1,0 +1,331 @@
+#pragma once
+// What one check of the oracle found, typed: which check, what it expected, what it saw, the
+// bound it judged with and why it could not look. Words are rendered from it apart
+// (harness/core/oracle/words/), never parsed back.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "lastack/clock.hpp"
+#include "lastack/pending.hpp"
+#include "lastack/policy.hpp"
+#include "lastack/roles.hpp"
+#include "lastack/side_ref.hpp"
+#include "lastack/trace.hpp"
+
+namespace lastack {
+
+/// A check's three answers (and a fourth for built-ins that do not apply to the run).
+enum class Outcome : std::uint8_t {
+  pass,            // it looked, and what it saw is what it expected
+  fail,            // it looked, and saw otherwise
+  not_checked,     // it could not look (nothing observed, sampling, a mode that cannot see)
+  not_applicable,  // a built-in invariant with nothing to judge in this run
+};
+
+/// Every check the oracle makes: the built-in invariants, the run's own, each [[expect]] kind.
+enum class CheckKind : std::uint8_t {
+  run_finished,
+  syn_fin_consume_seq,
+  dropped_is_retransmitted,
+  retransmission_backoff,
+  legal_states,
+  timewait_only_active_closers,
+  bytes_delivered,
+  harness_queue_drops,
+  harness_errors,
+  sources_agree,
+  command_exit,     // lastack exec: the client command exits 0 (harness/cli)
+  function_ended,   // the in-process API: a side's function returned (harness/engine)
+  retransmitted,  // [[expect]] check = "retransmitted" (count 0: "no retransmission of")
+  state,
+  reset,
+  app,
+  timewait,
+  segments,
+  close,
+  connections,
+  socket_held,
+  counter,
+};
+
+/// True for the checks every run gets (not a policy's [[expect]]).
+constexpr bool is_builtin(CheckKind k) { return k < CheckKind::retransmitted; }
+
+/// What a check is about, as the policy names it: the segment, its sender, the connection.
+struct CheckSubject {
+  std::optional<Role> segment;             // the segment's role
+  std::optional<Role> with;                // a second role it must carry (segments)
+  std::optional<SideRef> side;             // the sender or the socket's side, as the policy names it
+  std::optional<Side> resolved;            // the side `side` names on this trace; unset while a
+                                           // closer is not known (no FIN names it)
+  std::optional<std::size_t> connection;   // 1-based, as the policy numbers connections
+  std::string counter;                     // counter: "TcpExt.PAWSEstab", as the kernel spells it
+  bool operator==(const CheckSubject&) const = default;
+};
+
+/// Which check: its kind and subject, plus the connection a per-connection run judged it on.
+struct CheckId {
+  CheckKind kind = CheckKind::run_finished;
+  CheckSubject subject;
+  std::optional<std::size_t> on_connection;  // 1-based: one connection's slice of the trace
+  bool operator==(const CheckId&) const = default;
+};
+
+// ---- the bound a gap was judged with ----
+
+/// How far a measured gap between two timer-driven events may be from the timer's nominal
+/// value, from the kernel's timer wheel, the path's round trip and the observer's resolution.
+struct TimingBound {
+  Duration early{};  // gap may be this much shorter (the arming jiffy, observation resolution)
+  Duration late{};   // or this much longer (timer wheel level granularity, RTT, resolution)
+  Duration timer{};  // the timer-wheel part of `late`
+  Duration rtt{};    // the round-trip part of `late`
+  Duration resolution{};  // the observation's own resolution, in both
+  Duration host{};        // the loaded host running the expired timer late (late side only)
+  Duration kernel{};      // how late the kernel itself says it ran the timers (measured, both sides)
+  /// "bound -5 ms/+5.3 ms (timer +4 ms, RTT +0.3 ms, wire times ±1 ms)"
+  std::string text() const;
+  /// True when `gap` lies in [nominal - early, nominal + late].
+  bool admits(Duration gap, Duration nominal) const;
+  bool operator==(const TimingBound&) const = default;
+};
+
+/// Where the nominal gap a check expected came from.
+enum class GapSource : std::uint8_t {
+  policy,       // after = "200ms": the policy's own number
+  sender_rto,   // after = "rto": the RTO the sender's samples showed
+  rto_min,      // after = "rto", but no RTO sampled: TCP_RTO_MIN assumed
+};
+
+/// A gap expected: its nominal value and where that came from.
+struct GapClaim {
+  Duration nominal{};
+  GapSource source = GapSource::policy;
+  bool operator==(const GapClaim&) const = default;
+};
+
+// ---- what a check expected ----
+
+/// A built-in invariant: what it claims is fixed by its kind.
+struct InvariantClaim {
+  bool operator==(const InvariantClaim&) const = default;
+};
+
+/// The run ends on its own, within the scenario's timeout.
+struct FinishClaim {
+  Millis timeout{};
+  bool operator==(const FinishClaim&) const = default;
+};
+
+/// A count within a bound: segments, RSTs, connections, a counter's change, a close's length.
+struct CountClaim {
+  CountBound<std::int64_t> bound;
+  bool injected_too = false;  // reset: lastack's injected RSTs count as well
+  bool operator==(const CountClaim&) const = default;
+};
+
+/// The first segment a selector names retransmitted: how often, after what gap, backing off.
+struct RetransmitClaim {
+  std::optional<std::uint32_t> count;  // exact (0: never); unset: at least once
+  std::optional<GapClaim> first_gap;   // unset: any gap
+  bool backoff = false;                // each later gap about double the one before
+  bool operator==(const RetransmitClaim&) const = default;
+};
+
+/// A side's socket states.
+struct StateClaim {
+  std::optional<TcpState> reaches, ends_in, never;
+  bool operator==(const StateClaim&) const = default;
+};
+
+/// A claim whose parts are still told in words (app, timewait, socket-held).
+struct ClaimWords {
+  std::string name;      // the check's name
+  std::string expected;  // what it expected
+  bool operator==(const ClaimWords&) const = default;
+};
+
+using Expected =
+    std::variant<InvariantClaim, FinishClaim, CountClaim, RetransmitClaim, StateClaim, ClaimWords>;
+
+// ---- what a check saw ----
+
+/// Nothing: the check had nothing to look at (its reason says why).
+struct NothingSeen {
+  bool operator==(const NothingSeen&) const = default;
+};
+
+/// A count, with the segments that made it (segments, reset).
+struct SegmentsSeen {
+  std::vector<WireEvent> matched;
+  std::size_t injected_ignored = 0;  // reset: lastack's own RSTs, not counted
+  bool operator==(const SegmentsSeen&) const = default;
+};
+
+/// One problem with a retransmission chain's timing.
+struct GapProblem {
+  std::size_t gap = 1;        // 1-based: the first gap, or a backoff gap
+  Duration measured{};        // the gap seen
+  Duration nominal{};         // the gap it should be near
+  TimingBound bound;          // what it was allowed
+  bool operator==(const GapProblem&) const = default;
+};
+
+/// A segment and its retransmissions (retransmitted).
+struct RetransmissionsSeen {
+  WireEvent original;
+  std::vector<WireEvent> again;         // the retransmissions, in order
+  std::vector<Duration> gaps;           // between consecutive transmissions
+  std::size_t probes = 0;               // leading tail-loss probes
+  bool probes_inferred = true;          // from the gaps, not the kernel's own cause
+  std::optional<std::chrono::microseconds> rto;  // the RTO the first timer ran with
+  std::optional<Instant> timer_restarted;  // an ACK of new data re-armed the timer then (first gap judged)
+  std::optional<Instant> kernel_armed;     // the kernel says it armed the timer then, when not as the wire shows
+  std::optional<Duration> first_gap;             // from when the timer started, when judged
+  std::vector<GapProblem> problems;              // first gap (gap 1) and backoff problems
+  bool backoff_too_short = false;                // fewer than two timer retransmissions
+  bool operator==(const RetransmissionsSeen&) const = default;
+};
+
+/// A connection on the wire (connections).
+struct ConnectionSeen {
+  std::size_t number = 1;  // 1-based
+  std::uint16_t client_port = 0;
+  std::size_t segments = 0;
+  bool operator==(const ConnectionSeen&) const = default;
+};
+struct ConnectionsSeen {
+  std::vector<ConnectionSeen> connections;
+  bool operator==(const ConnectionsSeen&) const = default;
+};
+
+/// One connection's close, from the first FIN through the first final-ack (close).
+struct CloseSeen {
+  std::size_t connection = 1;  // 1-based
+  std::vector<WireEvent> segments;
+  bool completed = false;
+  bool operator==(const CloseSeen&) const = default;
+};
+struct ClosesSeen {
+  std::vector<CloseSeen> closes;
+  bool numbered = false;  // name each close's connection
+  std::optional<std::size_t> missing;  // the connection the policy named was not on the wire
+  bool operator==(const ClosesSeen&) const = default;
+};
+
+/// A kernel counter's change over the run (counter).
+struct CounterSeen {
+  std::int64_t delta = 0;
+  bool unlisted = false;              // IcmpMsg: the kernel lists a type only once counted
+  bool missing = false;               // no such counter in its file
+  std::optional<std::string> other_case;  // the name the kernel has in another case
+  bool operator==(const CounterSeen&) const = default;
+};
+
+/// How a state in a socket's path is known.
+enum class StateKnown : std::uint8_t {
+  observed,         // traced or sampled
+  timewait_socket,  // the full socket handed over to a timewait socket in this state
+  inferred,         // drawn from the wire only: shown, never evidence
+};
+
+/// One state a socket was in.
+struct PathStep {
+  TcpState state = TcpState::CLOSE;
+  StateKnown known = StateKnown::observed;
+  bool operator==(const PathStep&) const = default;
+};
+
+/// One socket's states, in order (state).
+struct SocketPath {
+  std::uint16_t local_port = 0;
+  std::vector<PathStep> steps;
+  bool operator==(const SocketPath&) const = default;
+};
+
+/// How a side's sockets broke a state claim.
+enum class StateMiss : std::uint8_t { never_reached, ended_in, entered };
+struct StateProblem {
+  StateMiss miss = StateMiss::never_reached;
+  TcpState state = TcpState::CLOSE;  // the state never reached, ended in, or entered
+  bool operator==(const StateProblem&) const = default;
+};
+
+/// A side's sockets' paths, and what broke the claim (state).
+struct StatesSeen {
+  std::vector<SocketPath> sockets;
+  std::vector<StateProblem> problems;
+  std::vector<std::string> unknowns;  // why a state could not be known, in the trace queries' words
+  bool operator==(const StatesSeen&) const = default;
+};
+
+/// A harness's own count: segments lost at the queue, errors the lab logged.
+struct HarnessSeen {
+  std::uint64_t count = 0;
+  std::string first;  // the first error as the lab logged it
+  bool operator==(const HarnessSeen&) const = default;
+};
+
+/// A connection the policy named that the wire never showed (per-connection checks).
+struct ConnectionMissing {
+  std::size_t connection = 1;  // 1-based
+  std::size_t on_wire = 0;     // how many connections the wire showed
+  bool operator==(const ConnectionMissing&) const = default;
+};
+
+/// What a check saw, still told in words (the checks not yet typed).
+struct SeenWords {
+  std::string words;
+  bool operator==(const SeenWords&) const = default;
+};
+
+using Observed = std::variant<NothingSeen, SegmentsSeen, RetransmissionsSeen, ConnectionsSeen,
+                              ClosesSeen, CounterSeen, StatesSeen, HarnessSeen, ConnectionMissing, SeenWords>;
+
+// ---- why a check could not look ----
+
+/// Why a check could not judge (its outcome not-checked or not-applicable).
+enum class Unjudged : std::uint8_t {
+  nothing_on_wire,        // no segment (or no connection) on the wire
+  no_kernel_word,         // the kernel did not name its retransmissions: only inferred
+  counters_not_read,      // the side's kernel counters were not read
+  closer_unknown,         // no FIN names the first closer
+  window_open,            // the run's timeout cut it short with evidence still to come
+  no_socket_states,       // no socket states observed
+  nothing_to_judge,       // a built-in invariant with nothing to judge in this run
+  other,                  // told in `detail`
+};
+
+/// Why a check could not look, with what it knows of why.
+struct NotChecked {
+  Unjudged reason = Unjudged::other;
+  std::string detail;                    // the lower layer's words ("the wire names them ...")
+  std::vector<PendingEvidence> pending;  // window_open: what was still to come
+  bool operator==(const NotChecked&) const = default;
+};
+
+/// Many connections' findings of one check folded into one (per_connection.hpp).
+struct Folded {
+  std::size_t connections = 0;
+  std::vector<std::pair<Outcome, std::size_t>> tally;  // outcome -> how many connections had it
+  std::size_t shown = 1;                               // 1-based: the connection whose finding is shown
+  bool operator==(const Folded&) const = default;
+};
+
+/// One check's finding.
+struct Finding {
+  CheckId check;
+  Expected expected;
+  Observed saw;
+  std::optional<TimingBound> bound;   // the bound a gap was judged with (its parts: where it came from)
+  std::optional<NotChecked> why_not;  // set when it could not look (or not fully)
+  std::optional<Folded> folded;       // set when it stands for many connections
+  bool operator==(const Finding&) const = default;
+};
+
+}  // namespace lastack
