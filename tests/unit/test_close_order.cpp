@@ -11,6 +11,7 @@
 #include "lastack/oracle.hpp"
 #include "lastack/policy_parser.hpp"
 #include "harness/core/report/policy_text.hpp"
+#include "tests/unit/findings.hpp"
 #include "tests/unit/trace_builder.hpp"
 #include "harness/core/oracle/checks.hpp"
 
@@ -181,11 +182,16 @@ TEST_CASE("expectations resolve the closer per connection and say who it was", "
                                                 "from = \"second-closer\"\ncount = 1\n");
   CHECK(again.outcome == Outcome::pass);
   CHECK_THAT(again.name, Contains("second-fin from second-closer (client)"));
+  CHECK(again.finding.check.subject.side == SideRef::second_closer());
+  CHECK(again.finding.check.subject.resolved == client);
 
   const CheckResult state = judge(server_first, "[[expect]]\ncheck = \"state\"\nside = \"first-closer\"\n"
                                                 "reaches = \"FIN_WAIT_2\"\nends-in = \"TIME_WAIT\"\n");
   CHECK(state.outcome == Outcome::pass);
   CHECK(state.name == "state first-closer (server) reaches FIN_WAIT_2, ends in TIME_WAIT");
+  // The finding keeps the side as the policy named it and the side the trace resolved it to.
+  CHECK(state.finding.check.subject.side == SideRef::first_closer());
+  CHECK(state.finding.check.subject.resolved == server);
   CHECK(judge(server_first, "[[expect]]\ncheck = \"state\"\nside = \"second-closer\"\nreaches = \"TIME_WAIT\"\n")
             .outcome == Outcome::fail);
 
@@ -217,6 +223,8 @@ TEST_CASE("with no FIN on a connection, a closer's check is not checked, never p
         "[[expect]]\ncheck = \"segments\"\nsegment = \"rst\"\nfrom = \"second-closer\"\ncount = 0\n"}) {
     const CheckResult r = judge(b.trace, table);
     CHECK(r.outcome == Outcome::not_checked);
+    CHECK(why_not(r) == Unjudged::closer_unknown);
+    CHECK_FALSE(r.finding.check.subject.resolved);
     CHECK_THAT(r.saw, Contains("no FIN on the wire, so no side is the"));
     CHECK_THAT(r.name, !Contains("(client)") && !Contains("(server)"));
   }
@@ -233,6 +241,9 @@ TEST_CASE("connections closed first by different sides leave a one-side check no
   b.socket(1.0, client, TcpState::FIN_WAIT1);
   const CheckResult r = judge(b.trace, "[[expect]]\ncheck = \"state\"\nside = \"first-closer\"\nreaches = \"FIN_WAIT_1\"\n");
   CHECK(r.outcome == Outcome::not_checked);
+  CHECK(why_not(r) == Unjudged::closer_unknown);
+  CHECK(r.finding.check.subject.side == SideRef::first_closer());
+  CHECK_FALSE(r.finding.check.subject.resolved);
   CHECK_THAT(r.saw, Contains("connection 1: client, connection 2: server"));
   // Segment by segment, each connection resolves on its own: two first FINs, one per closer.
   const CheckResult fins = judge(b.trace, "[[expect]]\ncheck = \"segments\"\nsegment = \"fin\"\nfrom = \"first-closer\"\ncount = 2\n");
