@@ -143,7 +143,15 @@ struct StateClaim {
   bool operator==(const StateClaim&) const = default;
 };
 
-/// A claim whose parts are still told in words (app, timewait, socket-held).
+/// No socket of the subject's side held in one of `states` at the run's end, or, with
+/// `longer_than`, held in one longer than that (socket-held).
+struct HeldClaim {
+  std::vector<TcpState> states;
+  std::optional<Millis> longer_than;
+  bool operator==(const HeldClaim&) const = default;
+};
+
+/// A claim whose parts are still told in words (app, timewait).
 struct ClaimWords {
   std::string name;      // the check's name
   std::string expected;  // what it expected
@@ -151,7 +159,7 @@ struct ClaimWords {
 };
 
 using Expected =
-    std::variant<InvariantClaim, FinishClaim, CountClaim, RetransmitClaim, StateClaim, ClaimWords>;
+    std::variant<InvariantClaim, FinishClaim, CountClaim, RetransmitClaim, StateClaim, HeldClaim, ClaimWords>;
 
 // ---- what a check saw ----
 
@@ -278,6 +286,55 @@ struct ConnectionMissing {
   bool operator==(const ConnectionMissing&) const = default;
 };
 
+// ---- socket-held ----
+
+/// A socket as a check names it: its side, its two ends as the wire showed them, its connection.
+struct SocketSeen {
+  Side side = Side::client;
+  bool listener = false;
+  std::optional<IpAddress> local, remote;  // unset: no segment on the wire named the address
+  std::uint16_t local_port = 0, remote_port = 0;
+  std::optional<std::size_t> connection;   // 1-based
+  bool operator==(const SocketSeen&) const = default;
+};
+
+/// One stretch of a socket in a state the claim names, as long as the trace can tell.
+struct HoldSeen {
+  SocketSeen socket;
+  TcpState state = TcpState::CLOSE_WAIT;
+  Duration at_least{}, at_most{};  // a sampled change is known only between two samples
+  bool exact = false;              // at_least == at_most (traced, or inferred from the wire)
+  bool at_end = false;             // still in the state when the run ended
+  bool operator==(const HoldSeen&) const = default;
+};
+
+/// Why a socket's hold could not be judged.
+enum class HoldDoubt : std::uint8_t {
+  timewait_unknown,    // its timewait socket's states are not known (`detail` says why)
+  sampled_at_end,      // last sampled in `state` just before the end, with segments after
+  ended_before_bound,  // still in `state` at the end, held `at_least` so far: less than the bound
+  between_samples,     // held `state` between `at_least` and `at_most`: the bound lies between
+  last_state_unknown,  // its last state is not known: it may have entered a claimed one at the end
+};
+struct HoldUnknown {
+  SocketSeen socket;
+  HoldDoubt doubt = HoldDoubt::last_state_unknown;
+  TcpState state = TcpState::CLOSE_WAIT;
+  Duration at_least{}, at_most{};
+  std::string detail;  // timewait_unknown: the trace's own words
+  bool operator==(const HoldUnknown&) const = default;
+};
+
+/// The sockets a socket-held check looked at (socket-held).
+struct HoldsSeen {
+  std::size_t sockets = 0;             // the side's sockets with observed states
+  std::vector<HoldSeen> held;          // holds that break the claim
+  std::vector<HoldUnknown> unknowns;   // holds it could not judge
+  std::optional<HoldSeen> longest;     // the longest stretch in a claimed state
+  std::optional<Duration> blind_spot;  // sampling can miss a hold this short, and the bound is shorter
+  bool operator==(const HoldsSeen&) const = default;
+};
+
 /// What a check saw, still told in words (the checks not yet typed).
 struct SeenWords {
   std::string words;
@@ -285,7 +342,7 @@ struct SeenWords {
 };
 
 using Observed = std::variant<NothingSeen, SegmentsSeen, RetransmissionsSeen, ConnectionsSeen,
-                              ClosesSeen, CounterSeen, StatesSeen, HarnessSeen, ConnectionMissing, SeenWords>;
+                              ClosesSeen, CounterSeen, StatesSeen, HoldsSeen, HarnessSeen, ConnectionMissing, SeenWords>;
 
 // ---- why a check could not look ----
 

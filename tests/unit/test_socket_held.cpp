@@ -12,6 +12,7 @@
 #include "lastack/policy_parser.hpp"
 #include "lastack/report.hpp"
 #include "harness/core/record/trace_reader.hpp"
+#include "tests/unit/findings.hpp"
 #include "tests/unit/trace_builder.hpp"
 #include "tests/unit/trace_mutations.hpp"
 #include "lastack/trace_jsonl.hpp"
@@ -147,6 +148,21 @@ TEST_CASE("socket-held fails on the leaked CLOSE_WAIT, naming the socket and how
   const CheckResult r = check_expectation(leaky_traced(), held(server));
   INFO(r.saw);
   CHECK(r.outcome == Outcome::fail);
+  CHECK(r.finding.check.kind == CheckKind::socket_held);
+  CHECK(claim<HeldClaim>(r) == HeldClaim{{S::CLOSE_WAIT}, std::nullopt});
+  const HoldsSeen& seen_holds = seen<HoldsSeen>(r);
+  REQUIRE(seen_holds.held.size() == 1);
+  const HoldSeen& h = seen_holds.held.front();
+  CHECK(h.socket.side == server);
+  CHECK(h.socket.local == IpAddress::parse("198.18.2.2"));
+  CHECK(h.socket.local_port == 8080);
+  CHECK(h.socket.remote_port == 40000);
+  CHECK(h.socket.connection == 1u);
+  CHECK(h.state == S::CLOSE_WAIT);
+  CHECK(h.exact);
+  CHECK(h.at_end);
+  CHECK(h.at_least > std::chrono::seconds(1));
+  // The words the reports print, rendered from that finding.
   CHECK(r.name == "no server socket held in CLOSE_WAIT at the end");
   CHECK(r.saw == "server socket 198.18.2.2:8080 ← 198.18.1.2:40000 (connection 1) held CLOSE_WAIT for 1.20 s, "
                  "still in it at the end");
@@ -164,7 +180,10 @@ TEST_CASE("socket-held names a side by the order of closing: the second closer i
   x.side = SideRef::second_closer();  // the client half-closed first: the server is the second closer
   const CheckResult r = check_expectation(leaky_traced(), x);
   CHECK(r.outcome == Outcome::fail);
-  CHECK_THAT(r.saw, Contains("server socket 198.18.2.2:8080"));
+  CHECK(r.finding.check.subject.side == SideRef::second_closer());
+  CHECK(r.finding.check.subject.resolved == server);
+  REQUIRE(seen<HoldsSeen>(r).held.size() == 1);
+  CHECK(seen<HoldsSeen>(r).held.front().socket.side == server);
   x.side = SideRef::first_closer();
   CHECK(check_expectation(leaky_traced(), x).outcome == Outcome::pass);
 }
@@ -173,19 +192,30 @@ TEST_CASE("socket-held passes on the fixed server and says how long CLOSE_WAIT l
   const CheckResult r = check_expectation(fixed_traced(), held(server));
   INFO(r.saw);
   CHECK(r.outcome == Outcome::pass);
+  const HoldsSeen& fixed = seen<HoldsSeen>(r);
+  CHECK(fixed.sockets == 1);
+  CHECK(fixed.held.empty());
+  REQUIRE(fixed.longest);
+  CHECK(fixed.longest->state == S::CLOSE_WAIT);
+  CHECK_FALSE(fixed.longest->at_end);
+  CHECK(fixed.longest->at_least < std::chrono::milliseconds(100));
   CHECK_THAT(r.saw, Contains("1 server socket observed"));
-  CHECK_THAT(r.saw, Contains("held CLOSE_WAIT for 50.2 ms"));
   CHECK(check_expectation(fixed_traced(), held(server, Millis(500))).outcome == Outcome::pass);
   // The client never is in CLOSE_WAIT: a pass, with nothing held.
   const CheckResult c = check_expectation(fixed_traced(), held(client));
   CHECK(c.outcome == Outcome::pass);
+  CHECK_FALSE(seen<HoldsSeen>(c).longest);
   CHECK_THAT(c.saw, Contains("none entered CLOSE_WAIT"));
 }
 
 TEST_CASE("socket-held longer-than fails on a hold past the bound even when the socket closed later") {
   const CheckResult r = check_expectation(fixed_traced(), held(server, Millis(10)));
   CHECK(r.outcome == Outcome::fail);
-  CHECK(r.saw == "server socket 198.18.2.2:8080 ← 198.18.1.2:40000 (connection 1) held CLOSE_WAIT for 50.2 ms");
+  REQUIRE(seen<HoldsSeen>(r).held.size() == 1);
+  const HoldSeen& h = seen<HoldsSeen>(r).held.front();
+  CHECK(h.exact);
+  CHECK_FALSE(h.at_end);
+  CHECK(h.at_least > std::chrono::milliseconds(10));
 }
 
 TEST_CASE("socket-held is not checked without any socket state, never passed") {
@@ -194,6 +224,7 @@ TEST_CASE("socket-held is not checked without any socket state, never passed") {
   for (const Trace& t : {Trace{}, wire_only}) {
     const CheckResult r = check_expectation(t, held(server));
     CHECK(r.outcome == Outcome::not_checked);
+    CHECK(why_not(r) == Unjudged::no_socket_states);
     CHECK(r.saw == "no socket states observed for the server");
   }
 }
@@ -202,8 +233,11 @@ TEST_CASE("socket-held on sampled states: a CLOSE_WAIT sampled at the end fails,
   const CheckResult r = check_expectation(leaky_sampled(), held(server));
   INFO(r.saw);
   CHECK(r.outcome == Outcome::fail);
-  CHECK(r.saw == "server socket 198.18.2.2:8080 ← 198.18.1.2:40000 (connection 1) held CLOSE_WAIT for at least "
-                 "1.20 s, still in it at the end");
+  REQUIRE(seen<HoldsSeen>(r).held.size() == 1);
+  const HoldSeen& h = seen<HoldsSeen>(r).held.front();
+  CHECK_FALSE(h.exact);  // a lower bound: the change lies between two samples
+  CHECK(h.at_end);
+  CHECK(h.at_least > std::chrono::seconds(1));
 }
 
 TEST_CASE("socket-held on sampled states: not seen is proof only for holds sampling cannot miss") {
@@ -212,6 +246,10 @@ TEST_CASE("socket-held on sampled states: not seen is proof only for holds sampl
   // One under the blind spot (2 samples + host latency) could have been missed.
   const CheckResult blind = check_expectation(leaky_sampled(), held(client, Millis(1)));
   CHECK(blind.outcome == Outcome::not_checked);
+  const auto spot = seen<HoldsSeen>(blind).blind_spot;
+  REQUIRE(spot);
+  CHECK(*spot > std::chrono::milliseconds(20));
+  CHECK(*spot < std::chrono::milliseconds(30));
   CHECK_THAT(blind.saw, Contains("a hold shorter than 24 ms between two samples can be missed"));
 }
 
@@ -222,12 +260,20 @@ TEST_CASE("socket-held on sampled states: a state sampled just before segments a
   b.wire(1202.0, client, ".", 7, 11, 0, {ack});  // activity in the last sample interval
   const CheckResult r = check_expectation(b.trace, held(server));
   CHECK(r.outcome == Outcome::not_checked);
-  CHECK_THAT(r.saw, Contains("last sampled in CLOSE_WAIT just before the end, with segments after"));
+  const auto& unknowns = seen<HoldsSeen>(r).unknowns;
+  REQUIRE(unknowns.size() == 1);
+  CHECK(unknowns.front().doubt == HoldDoubt::sampled_at_end);
+  CHECK(unknowns.front().state == S::CLOSE_WAIT);
+  CHECK(unknowns.front().socket.side == server);
 }
 
 TEST_CASE("socket-held longer-than is not checked when the run ended before the bound, still in the state") {
   const CheckResult r = check_expectation(leaky_traced(), held(server, Millis(5000)));
   CHECK(r.outcome == Outcome::not_checked);
+  const auto& unknowns = seen<HoldsSeen>(r).unknowns;
+  REQUIRE(unknowns.size() == 1);
+  CHECK(unknowns.front().doubt == HoldDoubt::ended_before_bound);
+  CHECK(unknowns.front().at_least > std::chrono::seconds(1));
   CHECK_THAT(r.saw, Contains("still in CLOSE_WAIT at the end, held 1.20 s so far: the run ended before 5.00 s"));
 }
 
@@ -256,8 +302,10 @@ TEST_CASE("socket-held judges the run's end, not the teardown that closed the ap
   b.state(1001.2, server, S::LAST_ACK, S::CLOSE);
   const CheckResult r = check_expectation(b.trace, held(server));
   CHECK(r.outcome == Outcome::fail);
-  CHECK(r.saw == "server socket 198.18.2.2:8080 ← 198.18.1.2:40000 (connection 1) held CLOSE_WAIT for 998 ms, "
-                 "still in it at the end");
+  REQUIRE(seen<HoldsSeen>(r).held.size() == 1);
+  const HoldSeen& h = seen<HoldsSeen>(r).held.front();
+  CHECK(h.at_end);  // still in CLOSE_WAIT when the run ended, whatever the teardown did after
+  CHECK(h.at_least < std::chrono::seconds(1));
 }
 
 TEST_CASE("the run's end is in the JSON header when known, and reads back") {

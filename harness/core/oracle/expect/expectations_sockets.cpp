@@ -8,11 +8,9 @@
 #include <string>
 #include <vector>
 
-#include <fmt/format.h>
-
-#include "harness/core/base/duration_text.hpp"
 #include "harness/core/oracle/expect/expectation_support.hpp"
 #include "harness/core/oracle/expect/expectations.hpp"
+#include "harness/core/oracle/words/finding_words.hpp"
 #include "harness/core/trace/socket_samples.hpp"
 #include "harness/core/trace/state_history.hpp"
 
@@ -22,29 +20,8 @@ using namespace detail;
 
 namespace {
 
-// One stretch of one socket in one of the expected states.
-struct Hold {
-  const StateHistory* socket = nullptr;
-  TcpState state = TcpState::CLOSE_WAIT;
-  Duration at_least{}, at_most{};  // how long it was held, as far as the trace can tell
-  bool exact = false;              // at_least == at_most (traced, or inferred from the wire)
-  bool at_end = false;             // still in the state when observation ended
-};
-
 bool wanted(const SocketHeldExpect& x, TcpState s) {
   return std::find(x.states.begin(), x.states.end(), s) != x.states.end();
-}
-
-std::string states_text(const std::vector<TcpState>& states) {
-  std::vector<std::string> names;
-  for (TcpState s : states) names.emplace_back(state_name(s));
-  return join(names, " or ");
-}
-
-// "1.20 s" from a second up (a leak is measured in seconds), "12.3 ms" below.
-std::string held_text(Duration d) {
-  if (d >= std::chrono::seconds(1)) return fmt::format("{:.2f} s", std::chrono::duration<double>(d).count());
-  return ms_text(d);
 }
 
 // When the run ended: before its teardown stopped the apps (which closes what they held), else
@@ -69,29 +46,19 @@ bool sampled_state(const Trace& trace, TcpState s) {
   return trace.kernel_source == KernelSource::sampled || s == TcpState::TIME_WAIT || s == TcpState::FIN_WAIT2;
 }
 
-// "198.18.2.2:8080", "[fd00:2::2]:8080", or "port 8080" when no segment names the address.
-std::string endpoint_text(const std::optional<IpAddress>& address, std::uint16_t port) {
-  if (!address) return fmt::format("port {}", port);
-  if (address->family == IpFamily::v6) return fmt::format("[{}]:{}", address->str(), port);
-  return fmt::format("{}:{}", address->str(), port);
-}
-
-/// "server socket 198.18.2.2:8080 ← 198.18.1.2:40312 (connection 1)": the arrow points at the
-/// server, addresses come from the socket's segments on the wire.
-std::string held_socket_text(const Trace& trace, const StateHistory& h) {
-  std::optional<IpAddress> local, remote;
+// The socket `h` as a finding names it: its addresses from its segments on the wire.
+SocketSeen socket_seen(const Trace& trace, const StateHistory& h) {
+  SocketSeen out{h.side, h.listener, {}, {}, h.local_port, h.remote_port, {}};
+  if (h.connection) out.connection = *h.connection + 1;
   for (const WireEvent* w : wire_events(trace)) {
     const bool sent = w->info.from == h.side && w->segment.sport == h.local_port && w->segment.dport == h.remote_port;
     const bool got = w->info.from != h.side && w->segment.dport == h.local_port && w->segment.sport == h.remote_port;
     if (!sent && !got) continue;
-    local = sent ? w->segment.src : w->segment.dst;
-    remote = sent ? w->segment.dst : w->segment.src;
+    out.local = sent ? w->segment.src : w->segment.dst;
+    out.remote = sent ? w->segment.dst : w->segment.src;
     break;
   }
-  const std::string connection = h.connection ? fmt::format(" (connection {})", *h.connection + 1) : "";
-  if (h.listener) return fmt::format("{} listener {}{}", side_name(h.side), endpoint_text(local, h.local_port), connection);
-  return fmt::format("{} socket {} {} {}{}", side_name(h.side), endpoint_text(local, h.local_port),
-                     h.side == Side::server ? "←" : "→", endpoint_text(remote, h.remote_port), connection);
+  return out;
 }
 
 // When step `i` of `h` began: exactly when traced or inferred, else between two samples.
@@ -103,12 +70,13 @@ InstantBounds step_began(const Trace& trace, const StateHistory& h, std::size_t 
 
 // Every stretch in an expected state, with how long it lasted as far as the trace tells: a
 // sampled step's change happened between the sample before and the one that showed it.
-std::vector<Hold> holds_of(const Trace& trace, const StateHistory& h, const SocketHeldExpect& x, Instant end) {
-  std::vector<Hold> out;
+std::vector<HoldSeen> holds_of(const Trace& trace, const StateHistory& h, const SocketHeldExpect& x, Instant end,
+                               const SocketSeen& socket) {
+  std::vector<HoldSeen> out;
   for (std::size_t i = 0; i < h.steps.size(); ++i) {
     const StateStep& step = h.steps[i];
     if (!wanted(x, step.state)) continue;
-    Hold hold{&h, step.state};
+    HoldSeen hold{socket, step.state, {}, {}, false, false};
     const InstantBounds began = step_began(trace, h, i);
     const bool enter_exact = step.source != StateSource::sampled;
     if (i + 1 < h.steps.size()) {
@@ -127,42 +95,32 @@ std::vector<Hold> holds_of(const Trace& trace, const StateHistory& h, const Sock
   return out;
 }
 
-std::string hold_text(const Trace& trace, const Hold& h) {
-  return fmt::format("{} held {} for {}{}{}", held_socket_text(trace, *h.socket), state_name(h.state),
-                     h.exact ? "" : "at least ", held_text(h.at_least), h.at_end ? ", still in it at the end" : "");
-}
-
-// What one socket says about the expectation: failing holds, reasons it cannot tell, all holds.
-struct SocketFinding {
-  std::vector<std::string> problems, unknowns;
-  std::vector<Hold> holds;
-};
-
-SocketFinding judge_socket(const Trace& trace, const StateHistory& whole, const SocketHeldExpect& x, Instant end) {
-  SocketFinding f;
+// What one socket says about the expectation: its holds that break it (into `seen.held`), those
+// it cannot judge (`seen.unknowns`); returns every hold in a claimed state.
+std::vector<HoldSeen> judge_socket(const Trace& trace, const StateHistory& whole, const SocketHeldExpect& x,
+                                   Instant end, HoldsSeen& seen) {
   const StateHistory h = until_end(whole, end);
-  if (h.steps.empty()) return f;  // it appeared in the teardown
-  const std::string name = held_socket_text(trace, h);
+  if (h.steps.empty()) return {};  // it appeared in the teardown
+  const SocketSeen socket = socket_seen(trace, h);
+  const auto doubt = [&](HoldDoubt d, TcpState state, Duration at_least = {}, Duration at_most = {}) {
+    seen.unknowns.push_back({socket, d, state, at_least, at_most, {}});
+  };
   for (TcpState s : x.states)
     if ((s == TcpState::TIME_WAIT || s == TcpState::FIN_WAIT2) && !h.timewait_unknown.empty())
-      f.unknowns.push_back(fmt::format("{}: {}", name, h.timewait_unknown));
+      seen.unknowns.push_back({socket, HoldDoubt::timewait_unknown, s, {}, {}, h.timewait_unknown});
   const bool known = last_state_known(trace, h, end);
-  f.holds = holds_of(trace, h, x, end);
-  for (Hold& hold : f.holds) hold.socket = &whole;  // `h` is a copy that dies here
-  for (const Hold& hold : f.holds) {
+  std::vector<HoldSeen> holds = holds_of(trace, h, x, end, socket);
+  for (const HoldSeen& hold : holds) {
     if (!x.longer_than) {
       if (!hold.at_end) continue;
-      if (known) f.problems.push_back(hold_text(trace, hold));
-      else f.unknowns.push_back(fmt::format("{}: last sampled in {} just before the end, with segments after", name,
-                                            state_name(hold.state)));
+      if (known) seen.held.push_back(hold);
+      else doubt(HoldDoubt::sampled_at_end, hold.state);
     } else if (hold.at_least > *x.longer_than) {
-      f.problems.push_back(hold_text(trace, hold));
+      seen.held.push_back(hold);
     } else if (hold.at_end) {
-      f.unknowns.push_back(fmt::format("{}: still in {} at the end, held {} so far: the run ended before {}", name,
-                                       state_name(hold.state), held_text(hold.at_least), held_text(*x.longer_than)));
+      doubt(HoldDoubt::ended_before_bound, hold.state, hold.at_least);
     } else if (hold.at_most > *x.longer_than) {
-      f.unknowns.push_back(fmt::format("{}: held {} between {} and {} ({})", name, state_name(hold.state),
-                                       held_text(hold.at_least), held_text(hold.at_most), sampling_note));
+      doubt(HoldDoubt::between_samples, hold.state, hold.at_least, hold.at_most);
     }
   }
   // A sampled socket whose last state is not known may have entered an expected state at the end.
@@ -170,59 +128,42 @@ SocketFinding judge_socket(const Trace& trace, const StateHistory& whole, const 
   if (!x.longer_than && !known && !wanted(x, last))
     for (TcpState s : x.states)
       if (legal_transition(last, s)) {
-        f.unknowns.push_back(fmt::format("{}: its last state is not known ({})", name, sampling_note));
+        doubt(HoldDoubt::last_state_unknown, last);
         break;
       }
-  return f;
+  return holds;
 }
 
 }  // namespace
 
 CheckResult check_socket_held(const Trace& trace, const SocketHeldExpect& x) {
   // A closer no FIN resolves judges both sides' sockets (the check is not checked then).
-  const std::optional<Side> judged = x.side ? side_on(trace, *x.side) : std::nullopt;
-  const std::string side = judged ? std::string(side_name(*judged)) : "client or server";
-  const std::string states = states_text(x.states);
-  const std::string bound = x.longer_than ? fmt::format(" longer than {}", held_text(*x.longer_than)) : " at the end";
-  CheckResult r = expectation(fmt::format("no {} socket held in {}{}", side, states, bound), x.line);
-  r.expected = x.longer_than ? fmt::format("no {} socket held in {} longer than {}", side, states, held_text(*x.longer_than))
-                             : fmt::format("no {} socket still in {} when the run ends", side, states);
-  const CheckId id{CheckKind::socket_held, side_subject(trace, x.side), {}};
+  Finding f{CheckId{CheckKind::socket_held, side_subject(trace, x.side), {}}, HeldClaim{x.states, x.longer_than},
+            NothingSeen{}, {}, {}, {}};
+  const std::optional<Side> side = f.check.subject.resolved;
   std::vector<const StateHistory*> sockets;
   const auto histories = on_wire_histories(trace);
   for (const StateHistory& h : histories)
-    if ((!judged || h.side == *judged) && !h.steps.empty()) sockets.push_back(&h);
+    if ((!side || h.side == *side) && !h.steps.empty()) sockets.push_back(&h);
   if (sockets.empty()) {
-    r.outcome = Outcome::not_checked;
-    r.saw = fmt::format("no socket states observed for the {}", side);
-    return worded(std::move(r), id);
+    f.why_not = NotChecked{Unjudged::no_socket_states, {}, {}};
+    return judged(std::move(f), Outcome::not_checked, x.line);
   }
   const Instant end = run_end(trace);
-  std::vector<std::string> problems, unknowns;
-  std::optional<Hold> longest;
-  for (const StateHistory* h : sockets) {
-    SocketFinding f = judge_socket(trace, *h, x, end);
-    problems.insert(problems.end(), f.problems.begin(), f.problems.end());
-    unknowns.insert(unknowns.end(), f.unknowns.begin(), f.unknowns.end());
-    for (const Hold& hold : f.holds)
-      if (!longest || hold.at_least > longest->at_least) longest = hold;
-  }
+  HoldsSeen seen;
+  seen.sockets = sockets.size();
+  for (const StateHistory* h : sockets)
+    for (const HoldSeen& hold : judge_socket(trace, *h, x, end, seen))
+      if (!seen.longest || hold.at_least > seen.longest->at_least) seen.longest = hold;
   // Sampling misses a hold shorter than its blind spot: below it, "never seen" proves nothing.
   const bool blind = std::any_of(x.states.begin(), x.states.end(), [&](TcpState s) { return sampled_state(trace, s); });
-  const Duration unseen = blind ? longest_unseen(trace, judged, end) : Duration{};
-  if (x.longer_than && blind && *x.longer_than < unseen)
-    unknowns.push_back(fmt::format("a hold shorter than {} between two samples can be missed ({}), and {} is shorter",
-                                   ms_text(unseen), sampling_note, held_text(*x.longer_than)));
-  r.outcome = !problems.empty() ? Outcome::fail : !unknowns.empty() ? Outcome::not_checked : Outcome::pass;
-  if (!problems.empty()) {
-    r.saw = join(problems);
-  } else {
-    r.saw = fmt::format("{} observed; ", counted(sockets.size(), judged ? side + " socket" : "socket"));
-    r.saw += longest ? fmt::format("the longest in {}: {}", states, hold_text(trace, *longest))
-                     : fmt::format("none entered {}", states);
-    if (!unknowns.empty()) r.saw += ": not checked: " + join(unknowns);
-  }
-  return worded(std::move(r), id);
+  const Duration unseen = blind ? longest_unseen(trace, side, end) : Duration{};
+  if (x.longer_than && blind && *x.longer_than < unseen) seen.blind_spot = unseen;
+  const Outcome outcome = !seen.held.empty()                             ? Outcome::fail
+                          : !seen.unknowns.empty() || seen.blind_spot ? Outcome::not_checked
+                                                                       : Outcome::pass;
+  f.saw = std::move(seen);
+  return judged(std::move(f), outcome, x.line);
 }
 
 }  // namespace lastack

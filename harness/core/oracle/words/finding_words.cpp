@@ -9,6 +9,7 @@
 
 #include "harness/core/base/duration_text.hpp"
 #include "harness/core/oracle/expect/expectation_support.hpp"
+#include "harness/core/oracle/words/held_words.hpp"
 #include "harness/core/oracle/words/seen_words.hpp"
 #include "harness/core/trace/pending.hpp"
 
@@ -156,6 +157,9 @@ std::string base_name(const Finding& f) {
       const auto* c = std::get_if<StateClaim>(&f.expected);
       return fmt::format("state {} {}", subject_side_text(s), c ? join(state_wants(*c), ", ") : "");
     }
+    case CheckKind::socket_held:
+      if (const auto* c = std::get_if<HeldClaim>(&f.expected)) return held_name(s, *c);
+      break;
     default: break;
   }
   if (const auto* w = std::get_if<ClaimWords>(&f.expected)) return w->name;
@@ -175,8 +179,10 @@ std::string with_why_not(const Finding& f, std::string saw, const NotChecked& n)
     case Unjudged::counters_not_read:
       return fmt::format("the {}'s kernel counters were not read in this run", subject_side_text(f.check.subject));
     case Unjudged::no_socket_states:
-      return saw.empty() ? fmt::format("no socket states observed for the {}", subject_side_text(f.check.subject))
-                         : saw;
+      if (!saw.empty()) return saw;
+      return fmt::format("no socket states observed for the {}", f.check.kind == CheckKind::socket_held
+                                                                      ? held_side(f.check.subject)
+                                                                      : subject_side_text(f.check.subject));
     case Unjudged::closer_unknown:
     case Unjudged::no_kernel_word: return n.detail;
     default: return saw.empty() ? n.detail : saw;
@@ -216,6 +222,8 @@ std::string expected_words(const Finding& f) {
           return count_expected(f, c);
         else if constexpr (std::is_same_v<T, RetransmitClaim>)
           return retransmit_expected(f, c);
+        else if constexpr (std::is_same_v<T, HeldClaim>)
+          return held_expected(f.check.subject, c);
         else if constexpr (std::is_same_v<T, StateClaim>)
           return fmt::format("the {}'s socket {}", subject_side_text(f.check.subject), join(state_wants(c), " and "));
         else
