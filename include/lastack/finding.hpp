@@ -151,7 +151,23 @@ struct HeldClaim {
   bool operator==(const HeldClaim&) const = default;
 };
 
-/// A claim whose parts are still told in words (app, timewait).
+/// A side a policy names in a list, and the side it names on this trace (unset: a closer no FIN
+/// settles).
+struct SideNamed {
+  SideRef ref = Side::client;
+  std::optional<Side> side;
+  bool operator==(const SideNamed&) const = default;
+};
+
+/// Who enters TIME_WAIT, its timer when first seen, and whether it restarted (timewait).
+struct TimeWaitClaim {
+  std::optional<std::vector<SideNamed>> entered_by;  // exactly these sides ([] = nobody)
+  std::optional<Millis> expires_min, expires_max;   // the timer's remaining time when first seen
+  std::optional<bool> restarted;                     // the timer restarted by a retransmitted FIN
+  bool operator==(const TimeWaitClaim&) const = default;
+};
+
+/// A claim whose parts are still told in words (app).
 struct ClaimWords {
   std::string name;      // the check's name
   std::string expected;  // what it expected
@@ -159,7 +175,8 @@ struct ClaimWords {
 };
 
 using Expected =
-    std::variant<InvariantClaim, FinishClaim, CountClaim, RetransmitClaim, StateClaim, HeldClaim, ClaimWords>;
+    std::variant<InvariantClaim, FinishClaim, CountClaim, RetransmitClaim, StateClaim, HeldClaim, TimeWaitClaim,
+                 ClaimWords>;
 
 // ---- what a check saw ----
 
@@ -335,6 +352,75 @@ struct HoldsSeen {
   bool operator==(const HoldsSeen&) const = default;
 };
 
+// ---- timewait ----
+
+/// Whether a side entered TIME_WAIT, on the kernel's word.
+enum class Entered : std::uint8_t { yes, no, unknown };
+
+/// A TIME_WAIT timer's restart: between two samples, its expiry moved later by at least `moved`.
+struct TimerRestartSeen {
+  Instant after{}, by{};
+  Duration moved{};
+  bool operator==(const TimerRestartSeen&) const = default;
+};
+
+/// A stretch after entering TIME_WAIT in which a restart would not show, and the segments that
+/// reached the socket then.
+struct BlindStretch {
+  Duration blind{};
+  std::size_t arrivals = 0;
+  bool operator==(const BlindStretch&) const = default;
+};
+
+/// One side's TIME_WAIT.
+struct SideTimeWaitSeen {
+  Side side = Side::client;
+  Entered entered = Entered::unknown;
+  std::string why;                   // no or unknown: the trace queries' words (empty: none needed)
+  std::vector<std::string> skipped;  // sockets the overflow counter says skipped TIME_WAIT
+  std::optional<Millis> expires;     // its timer when first sampled (unset: never sampled)
+  std::optional<Instant> sampled_at;
+  std::vector<TimerRestartSeen> restarts;
+  std::vector<BlindStretch> blind;
+  bool operator==(const SideTimeWaitSeen&) const = default;
+};
+
+/// How the sides broke a timewait claim.
+enum class TimeWaitMiss : std::uint8_t {
+  entered_by,          // other sides entered than the claim names
+  timer_out_of_range,  // `side`'s timer, when first seen
+  no_timer,            // nobody entered, so no timer to measure
+  restarted,           // the timer restarted
+  never_restarted,     // it never did
+};
+struct TimeWaitProblem {
+  TimeWaitMiss miss = TimeWaitMiss::entered_by;
+  std::optional<Side> side;
+  bool operator==(const TimeWaitProblem&) const = default;
+};
+
+/// Why a timewait claim could not be judged.
+enum class TimeWaitDoubt : std::uint8_t {
+  who_unknown,      // whether `side` entered is not known (its SideTimeWaitSeen::why says why)
+  timer_unsampled,  // `side` entered, but its timer was never sampled
+  blind,            // `side`'s timer could have restarted unseen (its SideTimeWaitSeen::blind)
+};
+struct TimeWaitUnknown {
+  TimeWaitDoubt doubt = TimeWaitDoubt::who_unknown;
+  Side side = Side::client;
+  std::size_t stretch = 0;  // blind: which of the side's stretches
+  bool operator==(const TimeWaitUnknown&) const = default;
+};
+
+/// The sides' TIME_WAIT, and what broke the claim or left it open (timewait).
+struct TimeWaitSeen {
+  std::vector<SideTimeWaitSeen> sides;  // client, server
+  std::vector<TimeWaitProblem> problems;
+  std::vector<TimeWaitUnknown> unknowns;
+  std::chrono::microseconds jiffy{};  // a restart is bounded by a jiffy of the lab's kernel
+  bool operator==(const TimeWaitSeen&) const = default;
+};
+
 /// What a check saw, still told in words (the checks not yet typed).
 struct SeenWords {
   std::string words;
@@ -342,7 +428,8 @@ struct SeenWords {
 };
 
 using Observed = std::variant<NothingSeen, SegmentsSeen, RetransmissionsSeen, ConnectionsSeen,
-                              ClosesSeen, CounterSeen, StatesSeen, HoldsSeen, HarnessSeen, ConnectionMissing, SeenWords>;
+                              ClosesSeen, CounterSeen, StatesSeen, HoldsSeen, TimeWaitSeen, HarnessSeen, ConnectionMissing,
+                              SeenWords>;
 
 // ---- why a check could not look ----
 

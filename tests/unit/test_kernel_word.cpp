@@ -14,6 +14,7 @@
 #include "harness/core/trace/timewait_timer.hpp"
 #include "harness/core/trace/trace_query.hpp"
 #include "harness/core/oracle/window.hpp"
+#include "tests/unit/findings.hpp"
 #include "tests/unit/trace_builder.hpp"
 #include "tests/unit/trace_mutations.hpp"
 
@@ -116,6 +117,10 @@ TEST_CASE("the counters decide a skipped TIME_WAIT, and say so") {
   const auto r = check_timewait(t, x);
   INFO(r.saw);
   CHECK(r.passed());
+  const auto& tw = seen<TimeWaitSeen>(r);
+  REQUIRE(tw.sides.size() == 2);
+  CHECK(tw.sides[0].entered == Entered::no);
+  CHECK(tw.sides[0].skipped.size() == 1);
   CHECK_THAT(r.saw, Contains("skipped TIME_WAIT (the client's TcpExt.TCPTimeWaitOverflow counted it"));
   x.entered_by = std::vector<SideRef>{client};
   CHECK(check_timewait(t, x).outcome == Outcome::fail);
@@ -131,7 +136,11 @@ TEST_CASE("sampled, no timewait socket made (TcpExt.TW and TWKilled +0) decides 
   t.counters.server = CounterDeltas{{"TcpExt.TW", 0}, {"TcpExt.TWKilled", 0}};
   const auto r = check_timewait(t, x);
   CHECK(r.passed());
-  CHECK_THAT(r.saw, Contains("TcpExt.TW +0 and TcpExt.TWKilled +0"));
+  const auto& sides = seen<TimeWaitSeen>(r).sides;
+  REQUIRE(sides.size() == 2);
+  CHECK(sides[0].entered == Entered::no);
+  CHECK(sides[1].entered == Entered::no);
+  CHECK_THAT(sides[0].why, Contains("TcpExt.TW +0 and TcpExt.TWKilled +0"));
 }
 
 // ---- the TIME_WAIT timer by its expiry ----

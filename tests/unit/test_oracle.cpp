@@ -821,6 +821,24 @@ TEST_CASE("timewait passes for the side, timer and restart the trace shows") {
   x.restarted = true;
   const auto r = check_timewait(drop_final_ack_trace(), x);
   CHECK(r.passed());
+  CHECK(r.finding.check.kind == CheckKind::timewait);
+  const auto& want = claim<TimeWaitClaim>(r);
+  REQUIRE(want.entered_by);
+  CHECK(*want.entered_by == std::vector<SideNamed>{{client, client}});
+  const auto& t = seen<TimeWaitSeen>(r);
+  REQUIRE(t.sides.size() == 2);
+  const SideTimeWaitSeen& c = t.sides[0];
+  CHECK(c.side == client);
+  CHECK(c.entered == Entered::yes);
+  CHECK(c.expires == Millis(60000));
+  CHECK(c.sampled_at == ms(52.4));
+  REQUIRE(c.restarts.size() == 1);
+  CHECK(c.restarts[0].after == ms(52.4));
+  CHECK(c.restarts[0].moved > 190ms);
+  CHECK(t.sides[1].entered == Entered::no);
+  CHECK(t.problems.empty());
+  CHECK(t.unknowns.empty());
+  // A few of the words the reports print, rendered from that finding.
   CHECK_THAT(r.saw, Contains("client entered TIME_WAIT with 60.0 s left (at 52.4 ms)"));
   CHECK_THAT(r.saw, Contains("client's timer restarted between 52.4 ms and 258 ms (its expiry moved 198 ms later"));
 }
@@ -832,9 +850,15 @@ TEST_CASE("timewait fails on the wrong side, timer range or restart") {
   x.restarted = false;
   const auto r = check_timewait(drop_final_ack_trace(), x);
   CHECK_FALSE(r.passed());
-  CHECK_THAT(r.saw, Contains("entered by client"));
-  CHECK_THAT(r.saw, Contains("client's timer out of range"));
-  CHECK_THAT(r.saw, Contains("the timer restarted"));
+  const auto& problems = seen<TimeWaitSeen>(r).problems;
+  const auto has = [&](TimeWaitMiss miss, std::optional<Side> side) {
+    return std::find(problems.begin(), problems.end(), TimeWaitProblem{miss, side}) != problems.end();
+  };
+  CHECK(has(TimeWaitMiss::entered_by, std::nullopt));
+  CHECK(has(TimeWaitMiss::timer_out_of_range, client));
+  CHECK(has(TimeWaitMiss::restarted, std::nullopt));
+  CHECK(problems.size() == 3);
+  CHECK_THAT(r.saw, Contains("(client's timer out of range; entered by client; the timer restarted)"));
   CHECK_THAT(r.expected, Contains("exactly server enters TIME_WAIT"));
 }
 
@@ -846,6 +870,11 @@ TEST_CASE("timewait sees no restart when the timer only counts down") {
   x.restarted = false;
   const auto r = check_timewait(b.trace, x);
   CHECK(r.passed());
+  const auto& t = seen<TimeWaitSeen>(r);
+  REQUIRE(t.sides.size() == 2);
+  CHECK(t.sides[0].expires == Millis(60000));
+  CHECK(t.sides[0].restarts.empty());
+  CHECK(t.sides[0].blind.empty());
   CHECK_THAT(r.saw, Contains("timer never restarted"));
 }
 

@@ -539,7 +539,7 @@ TEST_CASE("timewait: passes, fails on the wrong side, not checked when a RST may
   x.entered_by = std::vector<SideRef>{server};
   const auto wrong = check_timewait(drop_final_ack_trace(), x);
   CHECK(wrong.outcome == Outcome::fail);
-  CHECK_THAT(wrong.saw, Contains("entered by client"));
+  CHECK(seen<TimeWaitSeen>(wrong).problems == std::vector<TimeWaitProblem>{{TimeWaitMiss::entered_by, std::nullopt}});
 
   Trace t = drop_final_ack_trace();
   std::erase_if(t.events, [](const TraceEvent& e) {
@@ -552,7 +552,11 @@ TEST_CASE("timewait: passes, fails on the wrong side, not checked when a RST may
   x.entered_by = std::vector<SideRef>{client};
   const auto r = check_timewait(b.trace, x);
   CHECK(r.outcome == Outcome::not_checked);
-  CHECK_THAT(r.saw, Contains("TIME_WAIT was never sampled"));
+  const auto& tw = seen<TimeWaitSeen>(r);
+  CHECK(tw.problems.empty());
+  REQUIRE_FALSE(tw.unknowns.empty());
+  CHECK(tw.unknowns.front().side == client);
+  CHECK(tw.sides[0].entered == Entered::unknown);
 }
 
 TEST_CASE("segments, close and connections fail when the count differs") {
@@ -629,6 +633,10 @@ TEST_CASE("the wire alone never rules TIME_WAIT out") {
   x.entered_by = std::vector<SideRef>{client};
   const auto r = check_timewait(t, x);  // its FIN (ack 1002) came from CLOSE_WAIT, but the wire is no kernel
   CHECK(r.outcome == Outcome::not_checked);
+  const auto& tw = seen<TimeWaitSeen>(r);
+  REQUIRE(tw.sides.size() == 2);
+  CHECK(tw.sides[1].entered == Entered::unknown);
+  CHECK(tw.unknowns == std::vector<TimeWaitUnknown>{{TimeWaitDoubt::who_unknown, server, 0}});
   CHECK_THAT(r.saw, Contains("no socket of the server observed"));
 }
 

@@ -11,6 +11,7 @@
 #include "harness/core/oracle/expect/expectation_support.hpp"
 #include "harness/core/oracle/words/held_words.hpp"
 #include "harness/core/oracle/words/seen_words.hpp"
+#include "harness/core/oracle/words/timewait_words.hpp"
 #include "harness/core/trace/pending.hpp"
 
 namespace lastack {
@@ -160,6 +161,9 @@ std::string base_name(const Finding& f) {
     case CheckKind::socket_held:
       if (const auto* c = std::get_if<HeldClaim>(&f.expected)) return held_name(s, *c);
       break;
+    case CheckKind::timewait:
+      if (const auto* c = std::get_if<TimeWaitClaim>(&f.expected)) return timewait_name(*c);
+      break;
     default: break;
   }
   if (const auto* w = std::get_if<ClaimWords>(&f.expected)) return w->name;
@@ -180,6 +184,7 @@ std::string with_why_not(const Finding& f, std::string saw, const NotChecked& n)
       return fmt::format("the {}'s kernel counters were not read in this run", subject_side_text(f.check.subject));
     case Unjudged::no_socket_states:
       if (!saw.empty()) return saw;
+      if (f.check.kind == CheckKind::timewait) return "no socket observed";
       return fmt::format("no socket states observed for the {}", f.check.kind == CheckKind::socket_held
                                                                       ? held_side(f.check.subject)
                                                                       : subject_side_text(f.check.subject));
@@ -222,6 +227,8 @@ std::string expected_words(const Finding& f) {
           return count_expected(f, c);
         else if constexpr (std::is_same_v<T, RetransmitClaim>)
           return retransmit_expected(f, c);
+        else if constexpr (std::is_same_v<T, TimeWaitClaim>)
+          return timewait_expected(c);
         else if constexpr (std::is_same_v<T, HeldClaim>)
           return held_expected(f.check.subject, c);
         else if constexpr (std::is_same_v<T, StateClaim>)
