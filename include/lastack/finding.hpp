@@ -167,7 +167,15 @@ struct TimeWaitClaim {
   bool operator==(const TimeWaitClaim&) const = default;
 };
 
-/// A claim whose parts are still told in words (app).
+/// What an agent's app claims to see (app: sees, received, sent, stale-from).
+struct AppClaim {
+  std::optional<std::string> sees;            // "eof", "ECONNRESET"; "ok": every step ok (or eof)
+  std::optional<std::uint64_t> received, sent;  // total bytes read, written
+  std::optional<std::size_t> stale_from;      // 1-based: some bytes read are the peer's of that connection
+  bool operator==(const AppClaim&) const = default;
+};
+
+/// A claim whose parts are still told in words (an app check of lastack exec's commands).
 struct ClaimWords {
   std::string name;      // the check's name
   std::string expected;  // what it expected
@@ -176,7 +184,7 @@ struct ClaimWords {
 
 using Expected =
     std::variant<InvariantClaim, FinishClaim, CountClaim, RetransmitClaim, StateClaim, HeldClaim, TimeWaitClaim,
-                 ClaimWords>;
+                 AppClaim, ClaimWords>;
 
 // ---- what a check saw ----
 
@@ -421,6 +429,43 @@ struct TimeWaitSeen {
   bool operator==(const TimeWaitSeen&) const = default;
 };
 
+// ---- app ----
+
+/// One agent step as its app reported it.
+struct StepSeen {
+  std::string step;     // as the policy wrote it: "send 1000"
+  std::string outcome;  // "ok", "eof", "ECONNRESET"
+  std::uint64_t bytes = 0;
+  bool operator==(const StepSeen&) const = default;
+};
+
+/// Bytes an app read that lastack's pattern says are the peer's of another connection.
+struct StaleRead {
+  Side reader = Side::client;
+  std::string step;
+  ByteRange range;     // of the reader's stream
+  PatternOrigin from;  // whose they are (its connection 0-based, as the pattern encodes it)
+  bool operator==(const StaleRead&) const = default;
+};
+
+/// How an app's steps broke the claim.
+enum class AppMiss : std::uint8_t {
+  no_steps,  // the agent reported no step
+  not_seen,  // no step ended as `sees` says (ok: some step failed)
+  received,  // read another number of bytes
+  sent,      // wrote another number
+  no_stale,  // none of what it read is the peer's of the connection named
+};
+
+/// An agent's steps, the bytes they moved, and what broke the claim (app).
+struct AppSeen {
+  std::vector<StepSeen> steps;
+  std::uint64_t received = 0, sent = 0;  // an exchange moves its bytes each way
+  std::optional<StaleRead> stale;        // the first read from stale-from's connection
+  std::vector<AppMiss> problems;
+  bool operator==(const AppSeen&) const = default;
+};
+
 /// What a check saw, still told in words (the checks not yet typed).
 struct SeenWords {
   std::string words;
@@ -428,8 +473,8 @@ struct SeenWords {
 };
 
 using Observed = std::variant<NothingSeen, SegmentsSeen, RetransmissionsSeen, ConnectionsSeen,
-                              ClosesSeen, CounterSeen, StatesSeen, HoldsSeen, TimeWaitSeen, HarnessSeen, ConnectionMissing,
-                              SeenWords>;
+                              ClosesSeen, CounterSeen, StatesSeen, HoldsSeen, TimeWaitSeen, AppSeen, HarnessSeen,
+                              ConnectionMissing, SeenWords>;
 
 // ---- why a check could not look ----
 
@@ -440,6 +485,7 @@ enum class Unjudged : std::uint8_t {
   counters_not_read,      // the side's kernel counters were not read
   closer_unknown,         // no FIN names the first closer
   window_open,            // the run's timeout cut it short with evidence still to come
+  out_of_reach,           // app stale-from: no old bytes could have come (`detail`: why), its precondition failed
   no_socket_states,       // no socket states observed
   nothing_to_judge,       // a built-in invariant with nothing to judge in this run
   other,                  // told in `detail`

@@ -786,6 +786,15 @@ TEST_CASE("app passes when the server sees EOF after reading 1000 bytes") {
   x.received = 1000;
   const auto r = check_app(drop_final_ack_trace(), x);
   CHECK(r.passed());
+  CHECK(r.finding.check.kind == CheckKind::app);
+  CHECK(r.finding.check.subject.resolved == server);
+  CHECK(claim<AppClaim>(r) == AppClaim{"eof", 1000, std::nullopt, std::nullopt});
+  const auto& app = seen<AppSeen>(r);
+  CHECK(app.received == 1000);
+  CHECK(app.sent == 0);
+  CHECK(app.problems.empty());
+  const StepSeen read{"recv-until-eof", "eof", 1000};
+  CHECK(std::find(app.steps.begin(), app.steps.end(), read) != app.steps.end());
   CHECK_THAT(r.saw, Contains("recv-until-eof: eof (1000 bytes)"));
   CHECK_THAT(r.saw, Contains("read 1000 bytes, wrote 0 bytes"));
 }
@@ -797,6 +806,8 @@ TEST_CASE("app fails when the expected errno or byte count is not seen") {
   x.sent = 2000;
   const auto r = check_app(drop_final_ack_trace(), x);
   CHECK_FALSE(r.passed());
+  CHECK(seen<AppSeen>(r).problems == std::vector<AppMiss>{AppMiss::not_seen, AppMiss::sent});
+  CHECK(seen<AppSeen>(r).sent == 1000);
   CHECK_THAT(r.saw, Contains("no ECONNRESET"));
   CHECK_THAT(r.saw, Contains("wrote 1000 bytes, not 2000"));
 }

@@ -4,6 +4,7 @@
 
 #include "harness/core/oracle/expect/expectations.hpp"
 #include "harness/core/trace/stale_reach.hpp"
+#include "tests/unit/findings.hpp"
 #include "tests/unit/trace_builder.hpp"
 
 using namespace lastack;
@@ -59,6 +60,8 @@ TEST_CASE("stale-from is not checked when the later connection starts past the o
   CHECK_THAT(*why, Contains("connection 1 was slower than the ISN clock, so none of its segments could land"));
   const auto r = check_app(b.trace, stale_from_1(8'389'608));
   CHECK(r.outcome == Outcome::not_checked);
+  CHECK(why_not(r) == Unjudged::out_of_reach);
+  CHECK(seen<AppSeen>(r).problems == std::vector<AppMiss>{AppMiss::no_stale});
   CHECK_THAT(r.saw, Contains("no bytes of connection 1 in what it read: connection 1 was slower than the ISN clock"));
 }
 

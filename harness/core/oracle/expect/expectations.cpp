@@ -298,80 +298,48 @@ bool is_recv(const AppEvent& a) { return step_of_kind(a, {StepKind::recv, StepKi
 
 bool is_exchange(const AppEvent& a) { return step_of_kind(a, {StepKind::exchange, StepKind::answer}); }
 
-// "server recv-until-eof: bytes 0..16384 of its stream are the client's bytes 2345678.. of connection 1"
-std::string stale_text(const AppEvent& a, const AgentStepFacts& s) {
-  return fmt::format("{} {}: bytes {}..{} of its stream are the {}'s bytes {}.. of connection {}",
-                     side_name(a.side), a.step, s.corrupted->begin, s.corrupted->end,
-                     side_name(s.corrupted_from->side), s.corrupted_from->offset, s.corrupted_from->connection + 1);
-}
-
 }  // namespace
 
 CheckResult check_app(const Trace& trace, const AppExpect& x) {
   if (judges_commands(trace, x)) return check_app_commands(trace, x);  // expectations_app.cpp
-  const std::string side = side_label(trace, x.side);
-  const CheckSubject subject = side_subject(trace, x.side);
-  const std::optional<Side> app_side = subject.resolved;
-  std::vector<std::string> wants, expected;
-  if (x.sees) wants.push_back(fmt::format("sees {}", *x.sees));
-  if (x.received) wants.push_back(fmt::format("received {} bytes", *x.received));
-  if (x.sent) wants.push_back(fmt::format("sent {} bytes", *x.sent));
-  if (x.stale_from) wants.push_back(fmt::format("reads bytes of connection {}", *x.stale_from));
-  ClaimWords claim{fmt::format("app {} {}", side, join(wants, ", ")), {}};
-  const bool every_ok = x.sees && same_text_ignoring_case(*x.sees, "ok");
-  if (x.sees) expected.push_back(every_ok ? "every step ok (or eof)" : fmt::format("a step ending in {}", *x.sees));
-  if (x.received) expected.push_back(fmt::format("{} bytes read", *x.received));
-  if (x.sent) expected.push_back(fmt::format("{} bytes written", *x.sent));
-  if (x.stale_from)
-    expected.push_back(fmt::format("some bytes read are the {}'s bytes of connection {}", app_side ? side_name(peer_of(*app_side)) : "peer",
-                                   *x.stale_from));
-  claim.expected = fmt::format("the {} app: {}", side, join(expected, ", "));
-  if (!app_side)  // a closer no FIN names: check_expectation says why
-    return judged(Finding{CheckId{CheckKind::app, subject, {}}, std::move(claim), NothingSeen{},
-                          {}, NotChecked{Unjudged::closer_unknown, {}, {}}, {}},
-                  Outcome::not_checked, x.line);
-
-  std::vector<std::string> steps;
-  std::uint64_t received = 0, sent = 0;
+  Finding f{CheckId{CheckKind::app, side_subject(trace, x.side), {}}, AppClaim{x.sees, x.received, x.sent, x.stale_from},
+            NothingSeen{}, {}, {}, {}};
+  const std::optional<Side> side = f.check.subject.resolved;
+  if (!side) {  // a closer no FIN names: check_expectation says why
+    f.why_not = NotChecked{Unjudged::closer_unknown, {}, {}};
+    return judged(std::move(f), Outcome::not_checked, x.line);
+  }
+  AppSeen seen;
   bool all_ok = true, saw_outcome = false;
-  std::optional<std::string> stale;  // the first range read from connection stale_from
   for (const TraceEvent& ev : trace.events) {
     const auto* a = std::get_if<AppEvent>(&ev);
-    if (!a || a->side != *app_side) continue;
+    if (!a || a->side != *side) continue;
     const AgentStepFacts* s = a->agent_step();
-    if (x.stale_from && !stale && s && s->corrupted && s->corrupted_from &&
-        s->corrupted_from->side == peer_of(*app_side) && s->corrupted_from->connection + 1 == *x.stale_from)
-      stale = stale_text(*a, *s);
-    steps.push_back(a->bytes > 0 ? fmt::format("{}: {} ({} bytes)", a->step, a->outcome, a->bytes)
-                                 : fmt::format("{}: {}", a->step, a->outcome));
-    if (is_recv(*a) || is_exchange(*a)) received += a->bytes;  // an exchange moves N each way
-    if (step_of_kind(*a, {StepKind::send}) || is_exchange(*a)) sent += a->bytes;
+    if (x.stale_from && !seen.stale && s && s->corrupted && s->corrupted_from &&
+        s->corrupted_from->side == peer_of(*side) && s->corrupted_from->connection + 1 == *x.stale_from)
+      seen.stale = StaleRead{a->side, a->step, *s->corrupted, *s->corrupted_from};
+    seen.steps.push_back({a->step, a->outcome, a->bytes});
+    if (is_recv(*a) || is_exchange(*a)) seen.received += a->bytes;  // an exchange moves N each way
+    if (step_of_kind(*a, {StepKind::send}) || is_exchange(*a)) seen.sent += a->bytes;
     all_ok = all_ok && (a->result == StepResult::ok || a->result == StepResult::eof);
     if (x.sees && step_sees(*a, *x.sees)) saw_outcome = true;
   }
-  std::vector<std::string> problems;
-  if (steps.empty()) problems.push_back(fmt::format("the {} agent reported no step", side));
-  if (x.sees && !(every_ok ? all_ok && !steps.empty() : saw_outcome)) problems.push_back(fmt::format("no {}", *x.sees));
-  if (x.received && received != *x.received)
-    problems.push_back(fmt::format("read {} bytes, not {}", received, *x.received));
-  if (x.sent && sent != *x.sent) problems.push_back(fmt::format("wrote {} bytes, not {}", sent, *x.sent));
-  if (x.stale_from && !stale)
-    problems.push_back(fmt::format("no bytes of connection {} in what it read", *x.stale_from));
-  Outcome outcome = outcome_of(problems.empty());
-  std::string saw = steps.empty() ? fmt::format("no {} app steps", side)
-                                  : fmt::format("{}; read {} bytes, wrote {} bytes", join(steps, ", "), received, sent);
-  if (stale) saw = *stale + "; " + saw;
+  const bool every_ok = x.sees && same_text_ignoring_case(*x.sees, "ok");
+  if (seen.steps.empty()) seen.problems.push_back(AppMiss::no_steps);
+  if (x.sees && !(every_ok ? all_ok && !seen.steps.empty() : saw_outcome)) seen.problems.push_back(AppMiss::not_seen);
+  if (x.received && seen.received != *x.received) seen.problems.push_back(AppMiss::received);
+  if (x.sent && seen.sent != *x.sent) seen.problems.push_back(AppMiss::sent);
+  if (x.stale_from && !seen.stale) seen.problems.push_back(AppMiss::no_stale);
+  Outcome outcome = outcome_of(seen.problems.empty());
   // No old bytes, and none could have come: the experiment's precondition failed, not the
   // claim. Only when that is the one problem; anything else still fails.
-  if (x.stale_from && !stale && problems.size() == 1)
-    if (auto why = stale_out_of_reach(trace, peer_of(*app_side), *x.stale_from - 1)) {
+  if (x.stale_from && !seen.stale && seen.problems.size() == 1)
+    if (auto why = stale_out_of_reach(trace, peer_of(*side), *x.stale_from - 1)) {
       outcome = Outcome::not_checked;
-      problems.back() += ": " + *why;
+      f.why_not = NotChecked{Unjudged::out_of_reach, *why, {}};
     }
-  if (!problems.empty()) saw += " (" + join(problems) + ")";
-  return judged(Finding{CheckId{CheckKind::app, subject, {}}, std::move(claim),
-                        SeenWords{std::move(saw)}, {}, {}, {}},
-                outcome, x.line);
+  f.saw = std::move(seen);
+  return judged(std::move(f), outcome, x.line);
 }
 
 }  // namespace lastack

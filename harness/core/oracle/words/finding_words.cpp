@@ -9,6 +9,7 @@
 
 #include "harness/core/base/duration_text.hpp"
 #include "harness/core/oracle/expect/expectation_support.hpp"
+#include "harness/core/oracle/words/app_words.hpp"
 #include "harness/core/oracle/words/held_words.hpp"
 #include "harness/core/oracle/words/seen_words.hpp"
 #include "harness/core/oracle/words/timewait_words.hpp"
@@ -164,6 +165,9 @@ std::string base_name(const Finding& f) {
     case CheckKind::timewait:
       if (const auto* c = std::get_if<TimeWaitClaim>(&f.expected)) return timewait_name(*c);
       break;
+    case CheckKind::app:
+      if (const auto* c = std::get_if<AppClaim>(&f.expected)) return app_name(s, *c);
+      break;
     default: break;
   }
   if (const auto* w = std::get_if<ClaimWords>(&f.expected)) return w->name;
@@ -227,6 +231,8 @@ std::string expected_words(const Finding& f) {
           return count_expected(f, c);
         else if constexpr (std::is_same_v<T, RetransmitClaim>)
           return retransmit_expected(f, c);
+        else if constexpr (std::is_same_v<T, AppClaim>)
+          return app_expected(f.check.subject, c);
         else if constexpr (std::is_same_v<T, TimeWaitClaim>)
           return timewait_expected(c);
         else if constexpr (std::is_same_v<T, HeldClaim>)

@@ -9,6 +9,7 @@
 
 #include "harness/core/base/duration_text.hpp"
 #include "harness/core/oracle/expect/expectation_support.hpp"
+#include "harness/core/oracle/words/app_words.hpp"
 #include "harness/core/oracle/words/held_words.hpp"
 #include "harness/core/oracle/words/timewait_words.hpp"
 #include "harness/core/trace/trace_query.hpp"
@@ -245,6 +246,8 @@ std::string seen_words(const Finding& f, Outcome outcome) {
           return states_saw(s);
         else if constexpr (std::is_same_v<T, HoldsSeen>)
           return held_saw(f.check.subject, std::get<HeldClaim>(f.expected), s);
+        else if constexpr (std::is_same_v<T, AppSeen>)
+          return app_saw(f, std::get<AppClaim>(f.expected), s);
         else if constexpr (std::is_same_v<T, TimeWaitSeen>)
           return timewait_saw(std::get<TimeWaitClaim>(f.expected), s);
         else if constexpr (std::is_same_v<T, HarnessSeen>)
