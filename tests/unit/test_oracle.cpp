@@ -33,7 +33,7 @@ WireEvent& wire_at(Trace& t, double at_ms, Side from) {
 
 // Moves a segment to another connection, whose client uses `client_port`.
 WireEvent& on_connection(WireEvent& w, std::size_t connection, std::uint16_t client_port) {
-  w.info.connection = connection;
+  w.info.connection = ConnectionIndex{connection};
   (w.info.from == Side::client ? w.segment.sport : w.segment.dport) = client_port;
   return w;
 }
@@ -917,13 +917,13 @@ TEST_CASE("close checks every connection, or the one asked for") {
   CHECK_FALSE(every.passed());
   CHECK_THAT(every.saw, Contains("connection 1: 4 segments: F. (client)"));
   CHECK_THAT(every.saw, Contains("; connection 2: 3 segments: F. (client)"));
-  x.connection = 2;
+  x.connection = ConnectionNumber{2};
   const auto second_only = check_close(t, x);
   CHECK(second_only.passed());
   CHECK(second_only.name == "close in 3 segments on connection 2");
   CHECK(second_only.saw ==
         "connection 2: 3 segments: F. (client), F. (server, acks the first FIN), . (client)");
-  x.connection = 3;
+  x.connection = ConnectionNumber{3};
   const auto missing = check_close(t, x);
   CHECK_FALSE(missing.passed());
   CHECK(missing.saw == "no connection 3 on the wire");

@@ -378,7 +378,7 @@ TEST_CASE("stale-from: passes naming the old bytes, fails without them or from a
   read.agent_step()->corrupted_from = PatternOrigin{client, 0, 2345678};
   AppExpect x;
   x.side = server;
-  x.stale_from = 1;
+  x.stale_from = ConnectionNumber{1};
   const auto pass = check_app(b.trace, x);
   CHECK(pass.outcome == Outcome::pass);
   CHECK_THAT(pass.saw, Contains("bytes 0..9000 of its stream are the client's bytes 2345678.. of connection 1"));
@@ -388,7 +388,7 @@ TEST_CASE("stale-from: passes naming the old bytes, fails without them or from a
   CHECK(check_bytes_delivered(b.trace, expecting).outcome == Outcome::pass);
   CHECK(check_bytes_delivered(b.trace, Policy{}).outcome == Outcome::fail);
 
-  x.stale_from = 2;
+  x.stale_from = ConnectionNumber{2};
   const auto other = check_app(b.trace, x);
   CHECK(other.outcome == Outcome::fail);
   CHECK_THAT(other.saw, Contains("no bytes of connection 2 in what it read"));
@@ -396,7 +396,7 @@ TEST_CASE("stale-from: passes naming the old bytes, fails without them or from a
 
   read.agent_step()->corrupted.reset();
   read.agent_step()->corrupted_from.reset();
-  x.stale_from = 1;
+  x.stale_from = ConnectionNumber{1};
   CHECK(check_app(b.trace, x).outcome == Outcome::fail);
 }
 

@@ -63,7 +63,7 @@ inline std::string selector_text(const Trace& trace, const Selector& sel, std::o
   if (with) out += fmt::format(" with {}", role_name(*with));
   // A closer reads "from first-closer (server)" once the trace resolves it.
   if (sel.from) out += fmt::format(" from {}", side_label(trace, *sel.from, sel.connection));
-  if (sel.connection) out += fmt::format(" on connection {}", *sel.connection);
+  if (sel.connection) out += fmt::format(" on connection {}", sel.connection->value);
   return out;
 }
 
@@ -94,10 +94,10 @@ inline std::vector<std::string> segment_notes(const WireEvent& w) {
   return notes;
 }
 
-// Distinct connections on the wire (0-based), in order of first appearance, with their segments.
-inline std::vector<std::pair<std::size_t, std::vector<const WireEvent*>>> wire_connections(
+// Distinct connections on the wire, in order of first appearance, with their segments.
+inline std::vector<std::pair<ConnectionIndex, std::vector<const WireEvent*>>> wire_connections(
     const Trace& trace) {
-  std::vector<std::pair<std::size_t, std::vector<const WireEvent*>>> out;
+  std::vector<std::pair<ConnectionIndex, std::vector<const WireEvent*>>> out;
   for (const WireEvent* w : wire_events(trace)) {
     auto it = std::find_if(out.begin(), out.end(),
                            [w](const auto& c) { return c.first == w->info.connection; });

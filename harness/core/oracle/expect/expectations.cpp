@@ -1,6 +1,7 @@
 // Policy expectations about the endpoints: retransmissions, states, resets, what the apps saw,
 // TIME_WAIT. Each check says what it saw, with the numbers. (Wire counts: expectations_wire.cpp.)
 #include "harness/core/oracle/expect/expectations.hpp"
+#include "harness/core/trace/byte_pattern.hpp"
 #include "harness/core/trace/socket_samples.hpp"
 
 #include <algorithm>
@@ -323,11 +324,18 @@ bool is_recv(const AppEvent& a) { return step_of_kind(a, {StepKind::recv, StepKi
 
 bool is_exchange(const AppEvent& a) { return step_of_kind(a, {StepKind::exchange, StepKind::answer}); }
 
+// The connection a step's foreign bytes came from. A policy with check = "app" runs one copy of
+// its scenario (the parser refuses one under connections = N), so the stream tag is the index.
+std::optional<ConnectionIndex> stale_connection(const AgentStepFacts& s) {
+  return s.corrupted_from ? pattern_connection(*s.corrupted_from, 1) : std::nullopt;
+}
+
 // "server recv-until-eof: bytes 0..16384 of its stream are the client's bytes 2345678.. of connection 1"
 std::string stale_text(const AppEvent& a, const AgentStepFacts& s) {
   return fmt::format("{} {}: bytes {}..{} of its stream are the {}'s bytes {}.. of connection {}",
                      side_name(a.side), a.step, s.corrupted->begin, s.corrupted->end,
-                     side_name(s.corrupted_from->side), s.corrupted_from->offset, s.corrupted_from->connection + 1);
+                     side_name(s.corrupted_from->side), s.corrupted_from->offset,
+                     number_of(*stale_connection(s)).value);
 }
 
 }  // namespace
@@ -340,7 +348,7 @@ CheckResult check_app(const Trace& trace, const AppExpect& x) {
   if (x.sees) wants.push_back(fmt::format("sees {}", *x.sees));
   if (x.received) wants.push_back(fmt::format("received {} bytes", *x.received));
   if (x.sent) wants.push_back(fmt::format("sent {} bytes", *x.sent));
-  if (x.stale_from) wants.push_back(fmt::format("reads bytes of connection {}", *x.stale_from));
+  if (x.stale_from) wants.push_back(fmt::format("reads bytes of connection {}", x.stale_from->value));
   CheckResult r = expectation(fmt::format("app {} {}", side, join(wants, ", ")), x.line);
   const bool every_ok = x.sees && same_text_ignoring_case(*x.sees, "ok");
   if (x.sees) expected.push_back(every_ok ? "every step ok (or eof)" : fmt::format("a step ending in {}", *x.sees));
@@ -348,7 +356,7 @@ CheckResult check_app(const Trace& trace, const AppExpect& x) {
   if (x.sent) expected.push_back(fmt::format("{} bytes written", *x.sent));
   if (x.stale_from)
     expected.push_back(fmt::format("some bytes read are the {}'s bytes of connection {}",
-                                   judged ? side_name(peer_of(*judged)) : "peer", *x.stale_from));
+                                   judged ? side_name(peer_of(*judged)) : "peer", x.stale_from->value));
   r.expected = fmt::format("the {} app: {}", side, join(expected, ", "));
   if (!judged) return not_resolved(r);
 
@@ -361,7 +369,7 @@ CheckResult check_app(const Trace& trace, const AppExpect& x) {
     if (!a || a->side != *judged) continue;
     const AgentStepFacts* s = a->agent_step();
     if (x.stale_from && !stale && s && s->corrupted && s->corrupted_from &&
-        s->corrupted_from->side == peer_of(*judged) && s->corrupted_from->connection + 1 == *x.stale_from)
+        s->corrupted_from->side == peer_of(*judged) && number_of(*stale_connection(*s)) == *x.stale_from)
       stale = stale_text(*a, *s);
     steps.push_back(a->bytes > 0 ? fmt::format("{}: {} ({} bytes)", a->step, a->outcome, a->bytes)
                                  : fmt::format("{}: {}", a->step, a->outcome));
@@ -377,7 +385,7 @@ CheckResult check_app(const Trace& trace, const AppExpect& x) {
     problems.push_back(fmt::format("read {} bytes, not {}", received, *x.received));
   if (x.sent && sent != *x.sent) problems.push_back(fmt::format("wrote {} bytes, not {}", sent, *x.sent));
   if (x.stale_from && !stale)
-    problems.push_back(fmt::format("no bytes of connection {} in what it read", *x.stale_from));
+    problems.push_back(fmt::format("no bytes of connection {} in what it read", x.stale_from->value));
   r.outcome = outcome_of(problems.empty());
   r.saw = steps.empty() ? fmt::format("no {} app steps", side)
                         : fmt::format("{}; read {} bytes, wrote {} bytes", join(steps, ", "), received, sent);
@@ -385,7 +393,7 @@ CheckResult check_app(const Trace& trace, const AppExpect& x) {
   // No old bytes, and none could have come: the experiment's precondition failed, not the
   // claim. Only when that is the one problem; anything else still fails.
   if (x.stale_from && !stale && problems.size() == 1)
-    if (auto why = stale_out_of_reach(trace, peer_of(*judged), *x.stale_from - 1)) {
+    if (auto why = stale_out_of_reach(trace, peer_of(*judged), index_of(*x.stale_from))) {
       r.outcome = Outcome::not_checked;
       problems.back() += ": " + *why;
     }

@@ -88,7 +88,7 @@ std::string held_socket_text(const Trace& trace, const StateHistory& h) {
     remote = sent ? w->segment.dst : w->segment.src;
     break;
   }
-  const std::string connection = h.connection ? fmt::format(" (connection {})", *h.connection + 1) : "";
+  const std::string connection = h.connection ? fmt::format(" (connection {})", number_of(*h.connection).value) : "";
   if (h.listener) return fmt::format("{} listener {}{}", side_name(h.side), endpoint_text(local, h.local_port), connection);
   return fmt::format("{} socket {} {} {}{}", side_name(h.side), endpoint_text(local, h.local_port),
                      h.side == Side::server ? "←" : "→", endpoint_text(remote, h.remote_port), connection);

@@ -59,20 +59,20 @@ CheckResult check_segments(const Trace& trace, const SegmentsExpect& x) {
 }
 
 CheckResult check_close(const Trace& trace, const CloseExpect& x) {
-  const std::string where = x.connection ? fmt::format(" on connection {}", *x.connection) : "";
+  const std::string where = x.connection ? fmt::format(" on connection {}", x.connection->value) : "";
   CheckResult r = expectation(fmt::format("close in {}{}", counted(x.segments, "segment"), where),
                               x.line);
   r.expected = fmt::format(
       "the close of {} in exactly {}, from the first FIN through the first final-ack (both "
       "directions, retransmissions included)",
-      x.connection ? fmt::format("connection {}", *x.connection) : "every connection",
+      x.connection ? fmt::format("connection {}", x.connection->value) : "every connection",
       counted(x.segments, "segment"));
 
   auto connections = wire_connections(trace);
   if (x.connection) {
-    std::erase_if(connections, [&](const auto& c) { return c.first + 1 != *x.connection; });
+    std::erase_if(connections, [&](const auto& c) { return number_of(c.first) != *x.connection; });
     if (connections.empty()) {
-      r.saw = fmt::format("no connection {} on the wire", *x.connection);
+      r.saw = fmt::format("no connection {} on the wire", x.connection->value);
       return r;
     }
   }
@@ -111,7 +111,7 @@ CheckResult check_close(const Trace& trace, const CloseExpect& x) {
     all_ok = all_ok && completed && close.size() == x.segments;
     per_connection.push_back(connections.size() == 1 && !x.connection
                                  ? text
-                                 : fmt::format("connection {}: {}", connection + 1, text));
+                                 : fmt::format("connection {}: {}", number_of(connection).value, text));
   }
   r.outcome = outcome_of(all_ok);
   r.saw = join(per_connection);
@@ -133,7 +133,7 @@ CheckResult check_connections(const Trace& trace, const ConnectionsExpect& x) {
     const WireEvent& first = *wires.front();
     const auto client_port =
         first.info.from == Side::client ? first.segment.sport : first.segment.dport;
-    seen.push_back(fmt::format("{} (client port {}, {})", connection + 1, client_port,
+    seen.push_back(fmt::format("{} (client port {}, {})", number_of(connection).value, client_port,
                                counted(wires.size(), "segment")));
   }
   r.outcome = outcome_of(connections.size() == x.count);
