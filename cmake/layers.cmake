@@ -5,7 +5,7 @@
 #   layer   folders                                   public headers it owns (include/lastack/)
 set(LASTACK_LAYERS base wire policy trace decide oracle record report sys agents engine cli)
 set(LASTACK_LAYER_base_DIRS harness/core/base)
-set(LASTACK_LAYER_base_PUBLIC clock duration error netstat)
+set(LASTACK_LAYER_base_PUBLIC clock connection_number duration error netstat)
 set(LASTACK_LAYER_wire_DIRS harness/core/wire)
 set(LASTACK_LAYER_wire_PUBLIC seq segment roles side_ref flow_tracker tcp_state per_side)
 set(LASTACK_LAYER_policy_DIRS harness/core/policy)

@@ -88,8 +88,7 @@ std::vector<std::string> exec_port_environment(const std::vector<std::uint16_t>&
 // With several connections, which ones each fault acted on: ": fault 1 hit connections 1, 3".
 std::string hits_text(const Trace& trace) {
   const auto wires = wire_events(trace);
-  const bool several = std::any_of(wires.begin(), wires.end(), [](const WireEvent* w) { return w->info.connection > 0; });
-  const std::string hits = several ? fault_connections_text(trace) : std::string();
+  const std::string hits = several_connections(wires) ? fault_connections_text(trace) : std::string();
   return hits.empty() ? "" : ": " + hits;
 }
 

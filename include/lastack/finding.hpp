@@ -64,7 +64,7 @@ struct CheckSubject {
   std::optional<SideRef> side;             // the sender or the socket's side, as the policy names it
   std::optional<Side> resolved;            // the side `side` names on this trace; unset while a
                                            // closer is not known (no FIN names it)
-  std::optional<std::size_t> connection;   // 1-based, as the policy numbers connections
+  std::optional<ConnectionNumber> connection;   // as the policy numbers connections
   std::string counter;                     // counter: "TcpExt.PAWSEstab", as the kernel spells it
   bool operator==(const CheckSubject&) const = default;
 };
@@ -73,7 +73,7 @@ struct CheckSubject {
 struct CheckId {
   CheckKind kind = CheckKind::run_finished;
   CheckSubject subject;
-  std::optional<std::size_t> on_connection;  // 1-based: one connection's slice of the trace
+  std::optional<ConnectionNumber> on_connection;  // one connection's slice of the trace
   bool operator==(const CheckId&) const = default;
 };
 
@@ -196,7 +196,7 @@ struct RetransmissionsSeen {
 
 /// A connection on the wire (connections).
 struct ConnectionSeen {
-  std::size_t number = 1;  // 1-based
+  ConnectionNumber number;
   std::uint16_t client_port = 0;
   std::size_t segments = 0;
   bool operator==(const ConnectionSeen&) const = default;
@@ -208,7 +208,7 @@ struct ConnectionsSeen {
 
 /// One connection's close, from the first FIN through the first final-ack (close).
 struct CloseSeen {
-  std::size_t connection = 1;  // 1-based
+  ConnectionNumber connection;
   std::vector<WireEvent> segments;
   bool completed = false;
   bool operator==(const CloseSeen&) const = default;
@@ -216,7 +216,7 @@ struct CloseSeen {
 struct ClosesSeen {
   std::vector<CloseSeen> closes;
   bool numbered = false;  // name each close's connection
-  std::optional<std::size_t> missing;  // the connection the policy named was not on the wire
+  std::optional<ConnectionNumber> missing;  // the connection the policy named was not on the wire
   bool operator==(const ClosesSeen&) const = default;
 };
 
@@ -275,7 +275,7 @@ struct HarnessSeen {
 
 /// A connection the policy named that the wire never showed (per-connection checks).
 struct ConnectionMissing {
-  std::size_t connection = 1;  // 1-based
+  ConnectionNumber connection;
   std::size_t on_wire = 0;     // how many connections the wire showed
   bool operator==(const ConnectionMissing&) const = default;
 };
@@ -317,7 +317,7 @@ struct NotChecked {
 struct Folded {
   std::size_t connections = 0;
   std::vector<std::pair<Outcome, std::size_t>> tally;  // outcome -> how many connections had it
-  std::size_t shown = 1;                               // 1-based: the connection whose finding is shown
+  ConnectionNumber shown;                              // the connection whose finding is shown
   bool operator==(const Folded&) const = default;
 };
 

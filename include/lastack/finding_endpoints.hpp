@@ -47,7 +47,7 @@ struct TimeWaitClaim {
 struct AppClaim {
   std::optional<std::string> sees;            // "eof", "ECONNRESET"; "ok": every step ok (or eof)
   std::optional<std::uint64_t> received, sent;  // total bytes read, written
-  std::optional<std::size_t> stale_from;      // 1-based: some bytes read are the peer's of that connection
+  std::optional<ConnectionNumber> stale_from;  // some bytes read are the peer's of that connection
   bool operator==(const AppClaim&) const = default;
 };
 
@@ -59,7 +59,7 @@ struct SocketSeen {
   bool listener = false;
   std::optional<IpAddress> local, remote;  // unset: no segment on the wire named the address
   std::uint16_t local_port = 0, remote_port = 0;
-  std::optional<std::size_t> connection;   // 1-based
+  std::optional<ConnectionNumber> connection;
   bool operator==(const SocketSeen&) const = default;
 };
 
@@ -183,8 +183,10 @@ struct StepSeen {
 struct StaleRead {
   Side reader = Side::client;
   std::string step;
-  ByteRange range;     // of the reader's stream
-  PatternOrigin from;  // whose they are (its connection 0-based, as the pattern encodes it)
+  ByteRange range;              // of the reader's stream
+  Side writer = Side::client;   // whose they are, as the pattern says
+  ConnectionNumber connection;  // the connection they were written on
+  std::uint64_t offset = 0;     // the writer's stream offset they were written at
   bool operator==(const StaleRead&) const = default;
 };
 

@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "lastack/connection_number.hpp"
 #include "lastack/roles.hpp"
 #include "lastack/segment.hpp"
 
@@ -15,7 +16,7 @@ namespace lastack {
 
 /// What the tracker learned about one segment.
 struct Classified {
-  std::size_t connection = 0;  // 0-based, in order of first appearance
+  ConnectionIndex connection;  // in order of first appearance
   Side from = Side::client;
   RoleSet roles;
   std::uint32_t rel_seq = 0;  // seq minus the sender's ISN (raw seq when the ISN is unknown)

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "lastack/clock.hpp"
+#include "lastack/connection_number.hpp"
 #include "lastack/roles.hpp"
 
 namespace lastack {
@@ -30,7 +31,7 @@ struct PendingEvidence {
   std::optional<Side> side;                 // the socket's side (none: the lab's)
   std::uint64_t cookie = 0;                 // the socket's cookie (0: not a socket's)
   std::uint16_t local_port = 0, remote_port = 0;
-  std::optional<std::size_t> connection;    // filled from the wire's ports, or the cookie's connection
+  std::optional<ConnectionIndex> connection;  // filled from the wire's ports, or the cookie's connection
   Instant due{};
   bool operator==(const PendingEvidence&) const = default;
 };

@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "lastack/connection_number.hpp"
 #include "lastack/per_side.hpp"
 #include "lastack/roles.hpp"
 #include "lastack/side_ref.hpp"
@@ -25,7 +26,7 @@ struct Selector {
   // (Classified::first_closer): live, a fault cannot select a segment sent before any FIN;
   // expectations know the whole connection.
   std::optional<SideRef> from;
-  std::optional<std::size_t> connection;  // 1-based connection number
+  std::optional<ConnectionNumber> connection;
 };
 
 enum class ActionKind : std::uint8_t { drop, delay, hold, duplicate };
@@ -161,7 +162,7 @@ struct StateExpect {
   std::optional<TcpState> reaches;
   std::optional<TcpState> ends_in;
   std::optional<TcpState> never;
-  std::optional<std::size_t> connection;  // 1-based; unset: every connection
+  std::optional<ConnectionNumber> connection;  // unset: every connection
   std::size_t line = 0;
 };
 
@@ -170,7 +171,7 @@ struct ResetExpect {
   std::optional<SideRef> from;         // unset: either side
   std::optional<std::uint32_t> count;  // exact; unset: at least one
   bool injected = false;               // injected = true: lastack's own (inject-rst) RSTs count too
-  std::optional<std::size_t> connection;  // 1-based; unset: every connection
+  std::optional<ConnectionNumber> connection;  // unset: every connection
   std::size_t line = 0;
 };
 
@@ -182,9 +183,9 @@ struct AppExpect {
   std::optional<std::uint64_t> sent;     // total bytes written
   std::optional<int> exit_status;        // exit = N (exec): the command's exit status (128 + S: signal S)
   std::optional<std::string> output;     // output = "regex" (exec): ECMAScript, searched in its output
-  // stale-from = N: some bytes this side read are its peer's bytes of connection N (1-based),
+  // stale-from = N: some bytes this side read are its peer's bytes of connection N,
   // delivered in a later connection on the same ports (an old duplicate segment landed).
-  std::optional<std::size_t> stale_from;
+  std::optional<ConnectionNumber> stale_from;
   std::size_t line = 0;
 };
 
@@ -193,7 +194,7 @@ struct TimeWaitExpect {
   std::optional<std::vector<SideRef>> entered_by;  // exactly these sides ([] = nobody)
   std::optional<Millis> expires_min, expires_max; // timer remaining when first seen
   std::optional<bool> restarted;                // timer restarted by a retransmitted FIN
-  std::optional<std::size_t> connection;        // 1-based; unset: every connection
+  std::optional<ConnectionNumber> connection;  // unset: every connection
   std::size_t line = 0;
 };
 
@@ -209,7 +210,7 @@ struct SegmentsExpect {
 /// final-ack, both directions, retransmissions included.
 struct CloseExpect {
   std::uint32_t segments = 4;
-  std::optional<std::size_t> connection;  // 1-based; unset: every connection
+  std::optional<ConnectionNumber> connection;  // unset: every connection
   std::size_t line = 0;
 };
 

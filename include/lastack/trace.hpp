@@ -74,7 +74,7 @@ using SocketCookie = std::uint64_t;
 struct SocketEvent {
   Instant at{};
   Side side = Side::client;           // namespace the socket lives in
-  std::optional<std::size_t> connection;
+  std::optional<ConnectionIndex> connection;
   std::uint16_t local_port = 0, remote_port = 0;
   TcpState state = TcpState::CLOSE;   // CLOSE: the socket is gone
   SocketTimer timer = SocketTimer::none;
@@ -97,7 +97,7 @@ struct SocketSample {
 struct StateChange {
   Instant at{};                          // the kernel's CLOCK_MONOTONIC, on the run's clock
   Side side = Side::client;              // namespace the socket lives in
-  std::optional<std::size_t> connection;
+  std::optional<ConnectionIndex> connection;
   std::uint16_t local_port = 0, remote_port = 0;
   TcpState from = TcpState::CLOSE, to = TcpState::CLOSE;
   SocketCookie cookie = 0;
@@ -131,7 +131,7 @@ std::string_view retransmit_cause_name(RetransmitCause c);
 struct KernelRetransmit {
   Instant at{};
   Side side = Side::client;
-  std::optional<std::size_t> connection;
+  std::optional<ConnectionIndex> connection;
   std::uint16_t local_port = 0, remote_port = 0;
   TcpState state = TcpState::CLOSE;       // the socket's state when it retransmitted
   SeqNum seq;                             // first sequence number resent (the SYN-ACK's ISN)
@@ -149,7 +149,7 @@ struct KernelRetransmit {
 struct KernelReset {
   Instant at{};
   Side side = Side::client;
-  std::optional<std::size_t> connection;
+  std::optional<ConnectionIndex> connection;
   std::uint16_t local_port = 0, remote_port = 0;
   TcpState state = TcpState::CLOSE;  // CLOSE when no full socket sent it (a reply to a stray segment)
   bool sent = true;                  // false: received and accepted
@@ -182,7 +182,10 @@ struct ByteRange {
 /// Where corrupted bytes say they came from, decoded from lastack's byte pattern.
 struct PatternOrigin {
   Side side = Side::client;   // the side whose agent wrote them
-  std::uint32_t connection = 0;
+  // The stream tag the writer put in them (byte_pattern): its own count of its connections from
+  // 0, or, for a copy of `connections = N`, the client's port. Not a trace index by itself: see
+  // pattern_connection (oracle) for when it names one.
+  std::uint32_t stream = 0;
   std::uint64_t offset = 0;   // the stream offset they were written at (for ByteRange::begin)
   bool operator==(const PatternOrigin&) const = default;
 };

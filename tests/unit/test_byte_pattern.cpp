@@ -24,7 +24,7 @@ TEST_CASE("bytes from anywhere in a stream decode to their side, connection and 
   const auto o = decode_pattern(bytes);
   REQUIRE(o);
   CHECK(o->side == Side::server);
-  CHECK(o->connection == 3);
+  CHECK(o->stream == 3);
   CHECK(o->offset == 1000);
 }
 
@@ -39,7 +39,7 @@ TEST_CASE("connection numbers take 16 bits: two copies' streams, numbered by cli
   CHECK(a != c);
   const auto o = decode_pattern(std::span(b.data() + 100, 64));
   REQUIRE(o);
-  CHECK(o->connection == 40218);
+  CHECK(o->stream == 40218);
   CHECK(o->side == Side::client);
   CHECK(o->offset == 100);
   // The server copy that accepted 40217's connection reads 40218's bytes: caught, and named.
@@ -49,7 +49,7 @@ TEST_CASE("connection numbers take 16 bits: two copies' streams, numbered by cli
   CHECK(v.corrupted()->begin == 2);  // the magic and the number's high byte agree
   CHECK(v.corrupted()->end == 4096);
   REQUIRE(v.corrupted_from());
-  CHECK(v.corrupted_from()->connection == 40218);
+  CHECK(v.corrupted_from()->stream == 40218);
 }
 
 TEST_CASE("a stream's offsets decode past 4 GiB (the tag's block number has 31 bits)") {
@@ -59,7 +59,7 @@ TEST_CASE("a stream's offsets decode past 4 GiB (the tag's block number has 31 b
   const auto o = decode_pattern(bytes);
   REQUIRE(o);
   CHECK(o->side == Side::server);
-  CHECK(o->connection == 7);
+  CHECK(o->stream == 7);
   CHECK(o->offset == offset);
 }
 
@@ -105,7 +105,7 @@ TEST_CASE("an old connection's bytes, unaligned, are one range however many byte
   CHECK(v.corrupted()->end <= 4258);
   REQUIRE(v.corrupted_from());
   CHECK(v.corrupted_from()->side == Side::client);
-  CHECK(v.corrupted_from()->connection == 0);
+  CHECK(v.corrupted_from()->stream == 0);
   CHECK(v.corrupted_from()->offset == 3354462);
 }
 

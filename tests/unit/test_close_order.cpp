@@ -236,7 +236,7 @@ TEST_CASE("connections closed first by different sides leave a one-side check no
   TraceBuilder b;
   b.wire(1.0, client, "F.", 1, 1, 0, {fin, first_fin});
   auto& other = b.wire(2.0, server, "F.", 1, 1, 0, {fin, first_fin});
-  other.info.connection = 1;
+  other.info.connection = ConnectionIndex{1};
   other.segment.dport = 40001;
   b.socket(1.0, client, TcpState::FIN_WAIT1);
   const CheckResult r = judge(b.trace, "[[expect]]\ncheck = \"state\"\nside = \"first-closer\"\nreaches = \"FIN_WAIT_1\"\n");

@@ -171,7 +171,7 @@ TEST_CASE("a counter check is judged once for the whole run, however many connec
   Trace t = b.trace;
   WireEvent second = std::get<WireEvent>(t.events.front());
   second.segment.sport = 40001;
-  second.info.connection = 1;
+  second.info.connection = ConnectionIndex{1};
   second.at = ms(2);
   t.events.emplace_back(second);
   t.counters.server = paws_trace().counters.server;

@@ -12,7 +12,7 @@ Classified seg(Role role, Side from, std::size_t connection = 0) {
   Classified c;
   c.roles.add(role);
   c.from = from;
-  c.connection = connection;
+  c.connection = ConnectionIndex{connection};
   return c;
 }
 
@@ -62,9 +62,9 @@ TEST_CASE("selector_matches checks every field the selector sets") {
   CHECK(selector_matches(selector(std::nullopt, Side::server), fin));
   CHECK_FALSE(selector_matches(selector(Role::fin, Side::client), fin));
   Selector second;
-  second.connection = 2;  // 1-based in policies, 0-based in the tracker
+  second.connection = ConnectionNumber{2};  // the tracker's index 1
   CHECK(selector_matches(second, fin));
-  second.connection = 1;
+  second.connection = ConnectionNumber{1};
   CHECK_FALSE(selector_matches(second, fin));
 }
 
@@ -329,7 +329,7 @@ TEST_CASE("every and count count across connections") {
 
 TEST_CASE("connection = N selects that connection only, and counts only its matches") {
   Selector second = selector(Role::final_ack);
-  second.connection = 2;
+  second.connection = ConnectionNumber{2};
   CHECK(affected_connections(rule(ActionKind::drop, second)) == std::vector<std::size_t>{2});
   // nth = 1 of connection 2's matches, though it is the second match overall.
   CHECK(affected_connections(rule(ActionKind::drop, second, 1, 1u)) == std::vector<std::size_t>{2});

@@ -17,7 +17,7 @@ Classified data_from(Side from, std::size_t connection = 0) {
   Classified c;
   c.roles.add(Role::data);
   c.from = from;
-  c.connection = connection;
+  c.connection = ConnectionIndex{connection};
   return c;
 }
 

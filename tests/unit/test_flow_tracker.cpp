@@ -249,14 +249,14 @@ TEST_CASE("roles and relative numbers survive the 2^32 sequence wrap", "[flow]")
 
 TEST_CASE("connections are numbered in order of first appearance", "[flow]") {
   Wire w;
-  CHECK(w.segment(client, SYN, 1000, 0, 0, 40000).connection == 0);
-  CHECK(w.segment(client, SYN, 7000, 0, 0, 40001).connection == 1);
+  CHECK(w.segment(client, SYN, 1000, 0, 0, 40000).connection == ConnectionIndex{0});
+  CHECK(w.segment(client, SYN, 7000, 0, 0, 40001).connection == ConnectionIndex{1});
   const Classified second = w.segment(server, SYN | ACK, 9000, 7001, 0, 40001);
-  CHECK(second.connection == 1);
+  CHECK(second.connection == ConnectionIndex{1});
   CHECK(second.roles.str() == "syn-ack");
   CHECK(second.rel_ack == 1);
   const Classified first = w.segment(server, SYN | ACK, 5000, 1001, 0, 40000);
-  CHECK(first.connection == 0);
+  CHECK(first.connection == ConnectionIndex{0});
   CHECK(first.roles.str() == "syn-ack");
   CHECK(w.tracker.connection_count() == 2);
 }
@@ -297,14 +297,14 @@ TEST_CASE("without a client address, the SYN's sender is the client", "[flow]") 
 
 TEST_CASE("an old duplicate SYN's answer and the RST it draws belong to the old attempt", "[flow]") {
   Wire w;
-  CHECK(w.segment(client, SYN, 1000, 0).connection == 0);       // abandoned attempt, held
-  CHECK(w.segment(client, SYN, 2000000, 0).connection == 1);    // the new attempt, new ISN
+  CHECK(w.segment(client, SYN, 1000, 0).connection == ConnectionIndex{0});       // abandoned attempt, held
+  CHECK(w.segment(client, SYN, 2000000, 0).connection == ConnectionIndex{1});    // the new attempt, new ISN
   const Classified answer = w.segment(server, SYN | ACK, 5000, 1001);  // to the old SYN
-  CHECK(answer.connection == 0);
+  CHECK(answer.connection == ConnectionIndex{0});
   CHECK(answer.roles.has(Role::syn_ack));
-  CHECK(w.segment(client, RST, 1001, 0).connection == 0);  // the client's kernel refuses it
-  CHECK(w.segment(server, SYN | ACK, 9000, 2000001).connection == 1);
-  CHECK(w.segment(client, ACK, 2000001, 9001).connection == 1);
+  CHECK(w.segment(client, RST, 1001, 0).connection == ConnectionIndex{0});  // the client's kernel refuses it
+  CHECK(w.segment(server, SYN | ACK, 9000, 2000001).connection == ConnectionIndex{1});
+  CHECK(w.segment(client, ACK, 2000001, 9001).connection == ConnectionIndex{1});
   CHECK(w.tracker.connection_count() == 2);
 }
 
@@ -315,12 +315,12 @@ TEST_CASE("a data segment acknowledging below the new incarnation's ISN belongs 
   w.segment(client, FIN | ACK, 2001, 5001);
   w.segment(server, FIN | ACK, 5001, 2002);
   w.segment(client, ACK, 2002, 5002);
-  REQUIRE(w.segment(client, SYN, 1500, 0).connection == 1);  // reused ports, ISN inside the old space
-  REQUIRE(w.segment(server, SYN | ACK, 80000, 1501).connection == 1);
-  REQUIRE(w.segment(client, ACK, 1501, 80001).connection == 1);
+  REQUIRE(w.segment(client, SYN, 1500, 0).connection == ConnectionIndex{1});  // reused ports, ISN inside the old space
+  REQUIRE(w.segment(server, SYN | ACK, 80000, 1501).connection == ConnectionIndex{1});
+  REQUIRE(w.segment(client, ACK, 1501, 80001).connection == ConnectionIndex{1});
   // A copy of the old data: its sequence number fits the new window, its acknowledgment does not.
-  CHECK(w.segment(client, ACK | PSH, 1001, 5001, 1000).connection == 0);
-  CHECK(w.segment(client, ACK | PSH, 1501, 80001, 100).connection == 1);
+  CHECK(w.segment(client, ACK | PSH, 1001, 5001, 1000).connection == ConnectionIndex{0});
+  CHECK(w.segment(client, ACK | PSH, 1501, 80001, 100).connection == ConnectionIndex{1});
 }
 
 TEST_CASE("a new SYN on a closed endpoint pair starts a new connection", "[flow]") {
@@ -330,10 +330,10 @@ TEST_CASE("a new SYN on a closed endpoint pair starts a new connection", "[flow]
   CHECK(w.roles(server, FIN | ACK, 5001, 1002) == "fin,second-fin,first-fin-ack");
   CHECK(w.roles(client, ACK, 1002, 5002) == "ack,final-ack");
   const Classified syn = w.segment(client, SYN, 900000, 0);
-  CHECK(syn.connection == 1);
+  CHECK(syn.connection == ConnectionIndex{1});
   CHECK(syn.roles.str() == "syn");
   CHECK(syn.rel_seq == 0);
-  CHECK(w.segment(server, SYN | ACK, 70000, 900001).connection == 1);
+  CHECK(w.segment(server, SYN | ACK, 70000, 900001).connection == ConnectionIndex{1});
   CHECK(w.tracker.connection_count() == 2);
 }
 

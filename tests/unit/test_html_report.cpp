@@ -66,13 +66,13 @@ TEST_CASE("svg ladder: a held segment waits half-way until released") {
 TEST_CASE("svg ladder: traced states come from StateChange, TIME_WAIT from samples") {
   TraceBuilder b;
   b.trace.kernel_source = KernelSource::traced;
-  b.trace.events.emplace_back(StateChange{ms(0), Side::client, 0, 40000, 8080, TcpState::CLOSE, TcpState::SYN_SENT});
+  b.trace.events.emplace_back(StateChange{ms(0), Side::client, ConnectionIndex{0}, 40000, 8080, TcpState::CLOSE, TcpState::SYN_SENT});
   b.wire(0, Side::client, "S", 0, 0, 0, {Role::syn});
   b.socket(0.5, Side::client, TcpState::ESTABLISHED, 204);  // ignored: the tracepoint is exact
   b.trace.events.emplace_back(
-      StateChange{ms(1), Side::client, 0, 40000, 8080, TcpState::SYN_SENT, TcpState::ESTABLISHED});
+      StateChange{ms(1), Side::client, ConnectionIndex{0}, 40000, 8080, TcpState::SYN_SENT, TcpState::ESTABLISHED});
   b.trace.events.emplace_back(
-      StateChange{ms(2), Side::client, 0, 40000, 8080, TcpState::ESTABLISHED, TcpState::FIN_WAIT1});
+      StateChange{ms(2), Side::client, ConnectionIndex{0}, 40000, 8080, TcpState::ESTABLISHED, TcpState::FIN_WAIT1});
   b.socket(3, Side::client, TcpState::TIME_WAIT, 0, 60000);
   b.socket(10, Side::client, TcpState::CLOSE);
   b.lab(20, "settled");
@@ -89,20 +89,20 @@ TEST_CASE("svg ladder: every connection gets its state bands, each named by its 
   TraceBuilder b;
   b.trace.kernel_source = KernelSource::traced;
   b.wire(0, Side::client, "S", 0, 0, 0, {Role::syn});
-  b.trace.events.emplace_back(StateChange{ms(0), Side::client, 0, 40000, 8080, TcpState::CLOSE, TcpState::SYN_SENT});
+  b.trace.events.emplace_back(StateChange{ms(0), Side::client, ConnectionIndex{0}, 40000, 8080, TcpState::CLOSE, TcpState::SYN_SENT});
   b.trace.events.emplace_back(
-      StateChange{ms(1), Side::client, 0, 40000, 8080, TcpState::SYN_SENT, TcpState::ESTABLISHED});
-  b.trace.events.emplace_back(StateChange{ms(2), Side::client, 0, 40000, 8080, TcpState::ESTABLISHED, TcpState::CLOSE});
-  b.wire(3, Side::client, "S", 0, 0, 0, {Role::syn}).info.connection = 1;
-  b.trace.events.emplace_back(StateChange{ms(3), Side::client, 1, 40000, 8080, TcpState::CLOSE, TcpState::SYN_SENT});
+      StateChange{ms(1), Side::client, ConnectionIndex{0}, 40000, 8080, TcpState::SYN_SENT, TcpState::ESTABLISHED});
+  b.trace.events.emplace_back(StateChange{ms(2), Side::client, ConnectionIndex{0}, 40000, 8080, TcpState::ESTABLISHED, TcpState::CLOSE});
+  b.wire(3, Side::client, "S", 0, 0, 0, {Role::syn}).info.connection = ConnectionIndex{1};
+  b.trace.events.emplace_back(StateChange{ms(3), Side::client, ConnectionIndex{1}, 40000, 8080, TcpState::CLOSE, TcpState::SYN_SENT});
   b.trace.events.emplace_back(
-      StateChange{ms(4), Side::client, 1, 40000, 8080, TcpState::SYN_SENT, TcpState::ESTABLISHED});
+      StateChange{ms(4), Side::client, ConnectionIndex{1}, 40000, 8080, TcpState::SYN_SENT, TcpState::ESTABLISHED});
   b.lab(10, "settled");
   const auto bands = state_bands(b.trace);
   REQUIRE(bands.size() == 4);
-  CHECK(bands[0].connection == 0);
+  CHECK(bands[0].connection == ConnectionIndex{0});
   CHECK(bands[1].end == ms(2));
-  CHECK(bands[2].connection == 1);
+  CHECK(bands[2].connection == ConnectionIndex{1});
   CHECK(bands[2].state == TcpState::SYN_SENT);
   CHECK(bands[3].end == ms(10));
   const std::string svg = render_svg_ladder(b.trace);

@@ -205,7 +205,7 @@ TEST_CASE("traced, a thin stream keeping its RTO is legal only with tcp_thin_lin
     KernelRetransmit& k = b.retransmit(at, client, 1, RetransmitCause::rto);
     k.rto = std::chrono::milliseconds(204);
     k.backoff = 0;  // the kernel did not back off
-    k.connection = 0;
+    k.connection = ConnectionIndex{0};
   }
   sort_by_time(b.trace);
   std::vector<const WireEvent*> chain;
@@ -228,7 +228,7 @@ TEST_CASE("an exact count judged while the sender's timer was still armed is not
   x.segment.from = server;
   x.count = 1;
   CHECK(check_retransmitted(t, x).passed());
-  t.pending_at_end.push_back({PendingKind::retransmission, server, 2, 8080, 40000, 0, ms(1200)});
+  t.pending_at_end.push_back({PendingKind::retransmission, server, 2, 8080, 40000, ConnectionIndex{0}, ms(1200)});
   const auto r = check_retransmitted(t, x);
   CHECK(r.outcome == Outcome::not_checked);
   CHECK_THAT(r.saw, Contains("the server's retransmission timer (socket 8080→40000), due at 1200 ms"));
@@ -240,7 +240,7 @@ TEST_CASE("an exact count judged while the sender's timer was still armed is not
 
 TEST_CASE("what was pending on another connection leaves this connection's window closed") {
   Trace t = drop_final_ack_trace();
-  t.pending_at_end.push_back({PendingKind::retransmission, server, 2, 8080, 40001, 5, ms(1200)});
+  t.pending_at_end.push_back({PendingKind::retransmission, server, 2, 8080, 40001, ConnectionIndex{5}, ms(1200)});
   CHECK(still_pending(t).empty());
   t.pending_at_end.push_back({PendingKind::held_segment, std::nullopt, 0, 0, 0, std::nullopt, ms(1200)});
   CHECK(still_pending(t).size() == 1);
@@ -256,7 +256,7 @@ TEST_CASE("traced, only what the kernel retransmitted is labelled a retransmissi
   b.wire(20, client, "P.", 101, 1, 100, {Role::data});
   b.wire(230, client, "P.", 101, 1, 100, {Role::data});  // the kernel's, though the tracker missed it
   KernelRetransmit& k = b.retransmit(230, client, 101, RetransmitCause::rto);
-  k.connection = 0;
+  k.connection = ConnectionIndex{0};
   sort_by_time(b.trace);
   label_retransmissions(b.trace);
   std::vector<WireEvent*> wires;

@@ -12,7 +12,7 @@ Classified seg(Role role, Side from, std::size_t connection = 0, std::optional<S
   Classified c;
   c.roles.add(role);
   c.from = from;
-  c.connection = connection;
+  c.connection = ConnectionIndex{connection};
   c.first_closer = first_closer;
   return c;
 }

@@ -38,7 +38,7 @@ WireEvent& wire_at(Trace& t, double at_ms, Side from) {
 
 // Moves a segment to another connection, whose client uses `client_port`.
 WireEvent& on_connection(WireEvent& w, std::size_t connection, std::uint16_t client_port) {
-  w.info.connection = connection;
+  w.info.connection = ConnectionIndex{connection};
   (w.info.from == Side::client ? w.segment.sport : w.segment.dport) = client_port;
   return w;
 }
@@ -1054,23 +1054,23 @@ TEST_CASE("close checks every connection, or the one asked for") {
   CHECK_FALSE(every.passed());
   const auto& closes = seen<ClosesSeen>(every).closes;
   REQUIRE(closes.size() == 2);
-  CHECK(closes[0].connection == 1);
+  CHECK(closes[0].connection == ConnectionNumber{1});
   CHECK(closes[0].segments.size() == 4);
-  CHECK(closes[1].connection == 2);
+  CHECK(closes[1].connection == ConnectionNumber{2});
   CHECK(closes[1].segments.size() == 3);
   CHECK(seen<ClosesSeen>(every).numbered);
   CHECK_THAT(every.saw, Contains("; connection 2: 3 segments: F. (client)"));
-  x.connection = 2;
+  x.connection = ConnectionNumber{2};
   const auto second_only = check_close(t, x);
   CHECK(second_only.passed());
   CHECK(second_only.name == "close in 3 segments on connection 2");
-  CHECK(second_only.finding.check.subject.connection == 2u);
+  CHECK(second_only.finding.check.subject.connection == ConnectionNumber{2});
   REQUIRE(seen<ClosesSeen>(second_only).closes.size() == 1);
-  CHECK(seen<ClosesSeen>(second_only).closes[0].connection == 2);
-  x.connection = 3;
+  CHECK(seen<ClosesSeen>(second_only).closes[0].connection == ConnectionNumber{2});
+  x.connection = ConnectionNumber{3};
   const auto missing = check_close(t, x);
   CHECK_FALSE(missing.passed());
-  CHECK(seen<ClosesSeen>(missing).missing == 3u);
+  CHECK(seen<ClosesSeen>(missing).missing == ConnectionNumber{3});
   CHECK(missing.saw == "no connection 3 on the wire");
 }
 
@@ -1196,7 +1196,7 @@ TEST_CASE("a finding renders to the words the reports print, with no trace at ha
   pending.local_port = 8080;
   pending.remote_port = 40000;
   f.why_not = NotChecked{Unjudged::window_open, {}, {pending}};
-  f.check.on_connection = 2;
+  f.check.on_connection = ConnectionNumber{2};
   const CheckResult open = judged(f, Outcome::not_checked, 7);
   CHECK(open.name == "counter server Tcp.OutRsts on connection 2");
   CHECK_THAT(open.saw, StartsWith("server Tcp.OutRsts +2; not checked: the run's timeout ended it with the server's "));

@@ -382,11 +382,11 @@ TEST_CASE("stale-from: passes naming the old bytes, fails without them or from a
   read.agent_step()->corrupted_from = PatternOrigin{client, 0, 2345678};
   AppExpect x;
   x.side = server;
-  x.stale_from = 1;
+  x.stale_from = ConnectionNumber{1};
   const auto pass = check_app(b.trace, x);
   CHECK(pass.outcome == Outcome::pass);
   REQUIRE(seen<AppSeen>(pass).stale);
-  CHECK(*seen<AppSeen>(pass).stale == StaleRead{server, "recv-until-eof", ByteRange{0, 9000}, PatternOrigin{client, 0, 2345678}});
+  CHECK(*seen<AppSeen>(pass).stale == StaleRead{server, "recv-until-eof", ByteRange{0, 9000}, client, ConnectionNumber{1}, 2345678});
   CHECK_THAT(pass.saw, Contains("bytes 0..9000 of its stream are the client's bytes 2345678.. of connection 1"));
   Policy expecting;
   expecting.expect.push_back(x);
@@ -394,7 +394,7 @@ TEST_CASE("stale-from: passes naming the old bytes, fails without them or from a
   CHECK(check_bytes_delivered(b.trace, expecting).outcome == Outcome::pass);
   CHECK(check_bytes_delivered(b.trace, Policy{}).outcome == Outcome::fail);
 
-  x.stale_from = 2;
+  x.stale_from = ConnectionNumber{2};
   const auto other = check_app(b.trace, x);
   CHECK(other.outcome == Outcome::fail);
   CHECK(seen<AppSeen>(other).problems == std::vector<AppMiss>{AppMiss::no_stale});
@@ -403,7 +403,7 @@ TEST_CASE("stale-from: passes naming the old bytes, fails without them or from a
 
   read.agent_step()->corrupted.reset();
   read.agent_step()->corrupted_from.reset();
-  x.stale_from = 1;
+  x.stale_from = ConnectionNumber{1};
   CHECK(check_app(b.trace, x).outcome == Outcome::fail);
 }
 

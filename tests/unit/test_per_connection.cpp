@@ -32,7 +32,7 @@ void append_connection(Trace& out, const Trace& one, std::size_t connection, dou
         [&](auto& e) {
           e.at += std::chrono::duration_cast<Duration>(std::chrono::duration<double, std::milli>(shift_ms));
           if constexpr (std::is_same_v<std::decay_t<decltype(e)>, WireEvent>) {
-            e.info.connection = connection;
+            e.info.connection = ConnectionIndex{connection};
             (e.info.from == client ? e.segment.sport : e.segment.dport) = port;
           } else if constexpr (requires { e.local_port, e.remote_port, e.side; }) {
             (e.side == client ? e.local_port : e.remote_port) = port;
@@ -100,12 +100,12 @@ TEST_CASE("a single-connection trace gets one result per expectation, named as b
 
 TEST_CASE("connection_trace keeps one connection's segments and sockets, and the lab's notes") {
   const Trace t = three_connections(drop_final_ack_trace());
-  REQUIRE(wire_connection_numbers(t) == std::vector<std::size_t>{0, 1, 2});
-  const Trace second = connection_trace(t, 1);
+  REQUIRE(connections_on_wire(t) == std::vector<ConnectionIndex>{{0}, {1}, {2}});
+  const Trace second = connection_trace(t, ConnectionIndex{1});
   std::size_t wires = 0, sockets = 0, apps = 0, labs = 0;
   for (const TraceEvent& ev : second.events) {
     if (const auto* w = std::get_if<WireEvent>(&ev)) {
-      CHECK(w->info.connection == 1);
+      CHECK(w->info.connection == ConnectionIndex{1});
       ++wires;
     } else if (const auto* s = std::get_if<SocketEvent>(&ev)) {
       CHECK((s->side == client ? s->local_port : s->remote_port) == 40001);
@@ -159,7 +159,7 @@ TEST_CASE("the verdict names the connection that failed") {
   REQUIRE(results.size() == 3);
   CHECK(results[0].passed());
   CHECK_FALSE(results[1].passed());
-  CHECK(results[1].finding.check.on_connection == 2u);
+  CHECK(results[1].finding.check.on_connection == ConnectionNumber{2});
   CHECK(seen<RetransmissionsSeen>(results[1]).again.empty());
   CHECK(results[1].name == "retransmitted second-fin from server on connection 2");
   CHECK(results[2].passed());
@@ -168,13 +168,13 @@ TEST_CASE("the verdict names the connection that failed") {
 TEST_CASE("connection = N judges that connection only, and fails when the wire never showed it") {
   const Trace t = three_connections(drop_final_ack_trace());
   StateExpect x = server_reaches_last_ack();
-  x.connection = 2;
+  x.connection = ConnectionNumber{2};
   auto results = check_expectations(t, {x});
   REQUIRE(results.size() == 1);
   CHECK(results[0].passed());
-  CHECK(results[0].finding.check.on_connection == 2u);
+  CHECK(results[0].finding.check.on_connection == ConnectionNumber{2});
   CHECK(results[0].name == "state server reaches LAST_ACK on connection 2");
-  x.connection = 4;
+  x.connection = ConnectionNumber{4};
   results = check_expectations(t, {x});
   REQUIRE(results.size() == 1);
   CHECK(results[0].outcome == Outcome::fail);
@@ -182,10 +182,10 @@ TEST_CASE("connection = N judges that connection only, and fails when the wire n
   CHECK(results[0].saw == "no connection 4 on the wire (3 seen)");
   // A selector's connection is the check's own business, on the whole trace.
   RetransmittedExpect r = second_fin_retransmitted();
-  r.segment.connection = 3;
+  r.segment.connection = ConnectionNumber{3};
   results = check_expectations(with_kernel_retransmits(t), {r});
   REQUIRE(results.size() == 1);
-  CHECK(results[0].finding.check.subject.connection == 3u);
+  CHECK(results[0].finding.check.subject.connection == ConnectionNumber{3});
   CHECK_FALSE(results[0].finding.check.on_connection);  // judged on the whole trace
   CHECK(results[0].name == "retransmitted second-fin from server on connection 3");
   CHECK(results[0].passed());
@@ -283,7 +283,7 @@ TEST_CASE("past fold_above connections, each check is one row judging every conn
   const Folded& folded = *results[1].finding.folded;
   CHECK(folded.connections == fold_above + 4);
   CHECK(folded.tally == std::vector<std::pair<Outcome, std::size_t>>{{Outcome::pass, fold_above + 4}});
-  CHECK(folded.shown == 1);
+  CHECK(folded.shown == ConnectionNumber{1});
   CHECK(seen<RetransmissionsSeen>(results[1]).again.size() == 1);
   CHECK(results[1].name == fmt::format("retransmitted second-fin from server on each of {} connections", fold_above + 4));
   CHECK_THAT(results[1].saw, Contains(fmt::format("{} of {} connections pass; connection 1: retransmitted once",
@@ -295,13 +295,13 @@ TEST_CASE("a folded check fails when one connection fails, and names it") {
   // Connection 7's FIN is never resent: remove its retransmission (and the drop before it).
   std::erase_if(t.events, [](const TraceEvent& ev) {
     const auto* w = std::get_if<WireEvent>(&ev);
-    return w && w->info.connection == 6 && (w->fate == Fate::dropped || w->info.roles.has(Role::retransmission));
+    return w && w->info.connection == ConnectionIndex{6} && (w->fate == Fate::dropped || w->info.roles.has(Role::retransmission));
   });
   const auto results = check_expectations(with_kernel_retransmits(t), {second_fin_retransmitted()});
   REQUIRE(results.size() == 1);
   CHECK(results[0].outcome == Outcome::fail);
   REQUIRE(results[0].finding.folded);
-  CHECK(results[0].finding.folded->shown == 7);
+  CHECK(results[0].finding.folded->shown == ConnectionNumber{7});
   CHECK(results[0].finding.folded->tally ==
         std::vector<std::pair<Outcome, std::size_t>>{{Outcome::pass, fold_above + 3}, {Outcome::fail, 1}});
   CHECK_THAT(results[0].saw, Contains(fmt::format("1 of {} connections fail ({} pass, 1 fail); connection 7: ",
@@ -314,7 +314,7 @@ TEST_CASE("the connections each fault acted on are named, 1-based") {
   CHECK(fault_connections_text(b.trace).empty());
   for (std::size_t c : {0, 1, 2}) {
     WireEvent& w = b.wire(10.0 * c, Side::client, ".", 2, 2, 0, {Role::ack, Role::final_ack}, Fate::dropped);
-    w.info.connection = c;
+    w.info.connection = ConnectionIndex{c};
     w.fault = c == 2 ? 1 : 0;
   }
   CHECK(fault_connections_text(b.trace) == "fault 1 hit connections 1, 2; fault 2 hit connection 3");

@@ -254,7 +254,7 @@ restarted = true
 
   const FaultRule& hold = p.faults[1];
   CHECK_FALSE(hold.match.from);  // "any"
-  CHECK(hold.match.connection == 2u);
+  CHECK(hold.match.connection == ConnectionNumber{2});
   CHECK_FALSE(hold.count);       // no nth: every match
   CHECK(hold.action == ActionKind::hold);
   REQUIRE(hold.until);
@@ -285,7 +285,7 @@ restarted = true
   const auto& rto = std::get<RetransmittedExpect>(p.expect[0]);
   CHECK(rto.segment.segment == Role::second_fin);
   CHECK(rto.segment.from == SideRef(Side::server));
-  CHECK(rto.segment.connection == 1u);
+  CHECK(rto.segment.connection == ConnectionNumber{1});
   CHECK(rto.count == 1u);
   CHECK(rto.after == RetransmitGap{SenderRto{}});
   CHECK(rto.backoff);
@@ -960,9 +960,9 @@ TEST_CASE("state, reset and timewait take a connection of at least 1, unset, eve
                                             "[[expect]]\ncheck = \"state\"\nside = \"client\"\nnever = \"CLOSE_WAIT\"\n"),
                                 "t.toml");
   REQUIRE(p.expect.size() == 4);
-  CHECK(std::get<StateExpect>(p.expect[0]).connection == 2u);
-  CHECK(std::get<ResetExpect>(p.expect[1]).connection == 3u);
-  CHECK(std::get<TimeWaitExpect>(p.expect[2]).connection == 1u);
+  CHECK(std::get<StateExpect>(p.expect[0]).connection == ConnectionNumber{2});
+  CHECK(std::get<ResetExpect>(p.expect[1]).connection == ConnectionNumber{3});
+  CHECK(std::get<TimeWaitExpect>(p.expect[2]).connection == ConnectionNumber{1});
   CHECK_FALSE(std::get<StateExpect>(p.expect[3]).connection);
   CHECK(error_of(policy_with("[[expect]]\ncheck = \"reset\"\nconnection = 0\n")) ==
         "t.toml:7: connection must be at least 1");
@@ -985,7 +985,7 @@ TEST_CASE("segments, close and connections parse into the model") {
   CHECK(exact.segment.segment == Role::fin);
   CHECK(exact.with == Role::data);
   CHECK(exact.segment.from == SideRef(Side::client));
-  CHECK(exact.segment.connection == 2u);
+  CHECK(exact.segment.connection == ConnectionNumber{2});
   CHECK(exact.bound.count == 0u);
   CHECK_FALSE(exact.bound.min);
   CHECK_FALSE(exact.bound.max);
@@ -999,7 +999,7 @@ TEST_CASE("segments, close and connections parse into the model") {
   const auto& close3 = std::get<CloseExpect>(p.expect[2]);
   CHECK(close3.line == 17);
   CHECK(close3.segments == 3u);
-  CHECK(close3.connection == 1u);
+  CHECK(close3.connection == ConnectionNumber{1});
   const auto& close4 = std::get<CloseExpect>(p.expect[3]);
   CHECK(close4.segments == 4u);
   CHECK_FALSE(close4.connection);

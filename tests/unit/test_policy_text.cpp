@@ -30,7 +30,7 @@ TEST_CASE("a fault's selection reads as which segments it takes") {
   FaultRule later = rule(Role::data, std::nullopt, ActionKind::drop);
   later.nth = 3;
   CHECK(describe_fault(later) == "drop every data from the 3rd on");
-  later.match.connection = 2;
+  later.match.connection = ConnectionNumber{2};
   later.every = 2;
   CHECK(describe_fault(later) == "drop every data on connection 2 from the 3rd on, every 2nd");
   FaultRule third = rule(Role::data, Side::server, ActionKind::drop);

@@ -157,7 +157,7 @@ TEST_CASE("ladder numbers connections and groups them when there are several") {
   TraceBuilder b;
   b.wire(1, client, "S", 0, 0, 0, {syn});
   auto& second = b.wire(2, client, "S", 0, 0, 0, {syn});
-  second.info.connection = 1;
+  second.info.connection = ConnectionIndex{1};
   second.segment.sport = 40001;
   b.wire(3, client, ".", 1, 1, 0, {ack});
   b.trace.kernel_source = KernelSource::traced;  // no sampling note

@@ -157,7 +157,7 @@ TEST_CASE("socket-held fails on the leaked CLOSE_WAIT, naming the socket and how
   CHECK(h.socket.local == IpAddress::parse("198.18.2.2"));
   CHECK(h.socket.local_port == 8080);
   CHECK(h.socket.remote_port == 40000);
-  CHECK(h.socket.connection == 1u);
+  CHECK(h.socket.connection == ConnectionNumber{1});
   CHECK(h.state == S::CLOSE_WAIT);
   CHECK(h.exact);
   CHECK(h.at_end);

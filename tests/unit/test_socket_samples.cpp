@@ -59,7 +59,7 @@ Trace leaky_sampled_with_samples() {
 StateHistory sampled_history(Side side, std::vector<std::pair<double, TcpState>> steps) {
   StateHistory h;
   h.side = side;
-  h.connection = 0;
+  h.connection = ConnectionIndex{0};
   for (const auto& [at, state] : steps) h.steps.push_back({ms(at), state, StateSource::sampled, std::nullopt});
   return h;
 }

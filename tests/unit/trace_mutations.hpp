@@ -321,7 +321,7 @@ inline void set_timewait_left(Trace& trace, Side side, Millis left) {
 inline void move_to_client_port(Trace& trace, std::size_t index, std::uint16_t port) {
   for (std::size_t i = index; i < trace.events.size(); ++i) {
     auto* w = std::get_if<WireEvent>(&trace.events[i]);
-    if (!w || w->info.connection != 0) continue;
+    if (!w || w->info.connection != ConnectionIndex{0}) continue;
     set_tcp_word(*w, w->info.from == Side::client ? 0 : 2, port);
   }
   reclassify_wire(trace);

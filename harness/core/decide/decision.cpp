@@ -26,7 +26,7 @@ struct DecisionEngine::Waiting {
   std::string reason;                 // why it goes when release_at comes
   bool released_by_until = false;
   bool copies = false;                // a duplicate's held copies, not the segment itself
-  std::size_t connection = 0;         // the segment's (0-based): per connection, only its `until` releases it
+  ConnectionIndex connection;         // the segment's: per connection, only its `until` releases it
 };
 
 DecisionEngine::DecisionEngine(std::vector<FaultRule> rules, bool per_connection, std::uint64_t seed)
@@ -43,7 +43,7 @@ bool selector_matches(const Selector& sel, const Classified& seg) {
   if (sel.segment && !seg.roles.has(*sel.segment)) return false;
   // Named by the order of closing: unknown until the connection's first FIN, so nothing matches.
   if (sel.from && resolve_side(*sel.from, seg.first_closer) != seg.from) return false;
-  if (sel.connection && *sel.connection != seg.connection + 1) return false;
+  if (sel.connection && *sel.connection != number_of(seg.connection)) return false;
   return true;
 }
 
@@ -66,11 +66,11 @@ bool applies(const FaultRule& rule, std::uint64_t match_number, std::uint64_t af
 }  // namespace
 
 DecisionEngine::RuleState& DecisionEngine::state_of(std::size_t rule, const Classified& seg) {
-  return state_[rule][per_connection_ ? seg.connection : 0];
+  return state_[rule][per_connection_ ? seg.connection.value : 0];
 }
 
 bool DecisionEngine::draw(std::size_t rule, const Classified& seg, RuleState& state, Decision& decision) {
-  if (!state.draws) state.draws.emplace(seed_, rule, per_connection_ ? seg.connection : 0);
+  if (!state.draws) state.draws.emplace(seed_, rule, per_connection_ ? seg.connection.value : 0);
   const double p = *rules_[rule].probability;
   FaultDraw d{rule, rules_[rule].line, state.matched, p, state.draws->next(), false};
   d.fired = d.value < p;

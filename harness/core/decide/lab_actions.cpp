@@ -13,7 +13,7 @@ LabActionEngine::LabActionEngine(std::vector<LabAction> actions, bool per_connec
 
 std::vector<LabFiring> LabActionEngine::on_segment(const Classified& seg) {
   std::vector<LabFiring> out;
-  const std::size_t connection = per_connection_ ? seg.connection : 0;
+  const std::size_t connection = per_connection_ ? seg.connection.value : 0;
   for (std::size_t i = 0; i < actions_.size(); ++i) {
     const LabAction& action = actions_[i];
     if (fired_.count({i, connection}) || !selector_matches(action.on, seg)) continue;

@@ -45,32 +45,32 @@ std::optional<std::string> why_unknown(const std::vector<ConnectionCloser>& conn
   if (connections.empty()) return fmt::format("nothing on the wire, so no side is the {}", name);
   for (const ConnectionCloser& c : connections)
     if (!c.first_closer)
-      return several_on_wire ? fmt::format("no FIN on connection {}, so it has no {}", c.connection + 1, name)
+      return several_on_wire ? fmt::format("no FIN on connection {}, so it has no {}", number_of(c.connection).value, name)
                              : fmt::format("no FIN on the wire, so no side is the {}", name);
   if (!need_one_side || agreed(connections)) return std::nullopt;
   std::vector<std::string> each;
   for (const ConnectionCloser& c : connections)
-    each.push_back(fmt::format("connection {}: {}", c.connection + 1, side_name(*c.first_closer)));
+    each.push_back(fmt::format("connection {}: {}", number_of(c.connection).value, side_name(*c.first_closer)));
   std::string list;
   for (const auto& e : each) list += (list.empty() ? "" : ", ") + e;
   return fmt::format("the connections were closed first by different sides ({}), so no one side is the {}",
                      list, name);
 }
 
-// The connections `connection` (1-based) covers: the one it names, or all.
-std::vector<ConnectionCloser> covered(std::vector<ConnectionCloser> all, std::optional<std::size_t> connection) {
-  if (connection) std::erase_if(all, [&](const ConnectionCloser& c) { return c.connection + 1 != *connection; });
+// The connections `connection` covers: the one it names, or all.
+std::vector<ConnectionCloser> covered(std::vector<ConnectionCloser> all, std::optional<ConnectionNumber> connection) {
+  if (connection) std::erase_if(all, [&](const ConnectionCloser& c) { return number_of(c.connection) != *connection; });
   return all;
 }
 
 // A closer matched segment by segment (a selector, reset's from): known when every covered
 // connection had a FIN.
 std::optional<std::string> per_segment_unknown(const std::vector<ConnectionCloser>& all, std::optional<SideRef> ref,
-                                               std::optional<std::size_t> connection) {
+                                               std::optional<ConnectionNumber> connection) {
   if (!ref || !ref->by_close_order()) return std::nullopt;
   const auto mine = covered(all, connection);
   if (connection && mine.empty())
-    return fmt::format("no connection {} on the wire, so no side is its {}", *connection, side_ref_name(*ref));
+    return fmt::format("no connection {} on the wire, so no side is its {}", connection->value, side_ref_name(*ref));
   return why_unknown(mine, *ref, all.size() > 1, false);
 }
 
@@ -127,12 +127,12 @@ std::vector<SideRef> side_refs(const Expectation& expect) {
 
 std::optional<Side> agreed_first_closer(const Trace& trace) { return agreed(connection_closers(trace)); }
 
-std::optional<Side> side_on(const Trace& trace, SideRef ref, std::optional<std::size_t> connection) {
+std::optional<Side> side_on(const Trace& trace, SideRef ref, std::optional<ConnectionNumber> connection) {
   if (auto side = ref.fixed()) return side;
   return resolve_side(ref, agreed(covered(connection_closers(trace), connection)));
 }
 
-std::string side_label(const Trace& trace, SideRef ref, std::optional<std::size_t> connection) {
+std::string side_label(const Trace& trace, SideRef ref, std::optional<ConnectionNumber> connection) {
   if (!ref.by_close_order()) return std::string(side_ref_name(ref));
   const auto side = side_on(trace, ref, connection);
   if (!side) return std::string(side_ref_name(ref));
@@ -152,13 +152,13 @@ std::optional<std::string> close_order_unknown(const Trace& trace, const Expecta
 namespace {
 
 // Each connection's first closer, looked up per segment rather than walked.
-std::map<std::size_t, std::optional<Side>> closers_by_connection(const std::vector<ConnectionCloser>& all) {
-  std::map<std::size_t, std::optional<Side>> out;
+std::map<ConnectionIndex, std::optional<Side>> closers_by_connection(const std::vector<ConnectionCloser>& all) {
+  std::map<ConnectionIndex, std::optional<Side>> out;
   for (const ConnectionCloser& c : all) out.emplace(c.connection, c.first_closer);
   return out;
 }
 
-std::optional<Side> closer_in(const std::map<std::size_t, std::optional<Side>>& by, const WireEvent& w) {
+std::optional<Side> closer_in(const std::map<ConnectionIndex, std::optional<Side>>& by, const WireEvent& w) {
   const auto it = by.find(w.info.connection);
   return it != by.end() ? it->second : std::nullopt;
 }

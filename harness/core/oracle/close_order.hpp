@@ -14,7 +14,7 @@ namespace lastack {
 
 /// One connection on the wire and the sender of its first FIN (nullopt: no FIN on it).
 struct ConnectionCloser {
-  std::size_t connection = 0;  // 0-based
+  ConnectionIndex connection;
   std::optional<Side> first_closer;
 };
 
@@ -25,14 +25,15 @@ std::vector<ConnectionCloser> connection_closers(const Trace& trace);
 /// a connection had no FIN, or the connections disagree.
 std::optional<Side> agreed_first_closer(const Trace& trace);
 
-/// The one side `ref` names on every connection `connection` (1-based) covers, or on every
+/// The one side `ref` names on every connection `connection` covers, or on every
 /// connection on the wire when unset: `ref` itself when it names a side by who connected; for a
 /// closer, nullopt when a covered connection had no FIN or they were first closed by different sides.
-std::optional<Side> side_on(const Trace& trace, SideRef ref, std::optional<std::size_t> connection = std::nullopt);
+std::optional<Side> side_on(const Trace& trace, SideRef ref,
+                            std::optional<ConnectionNumber> connection = std::nullopt);
 
 /// "server"; for a closer "first-closer (server)" once side_on resolves it, "first-closer" while
 /// it does not.
-std::string side_label(const Trace& trace, SideRef ref, std::optional<std::size_t> connection = std::nullopt);
+std::string side_label(const Trace& trace, SideRef ref, std::optional<ConnectionNumber> connection = std::nullopt);
 
 /// True when the expectation names a side by the order of closing.
 bool names_close_order(const Expectation& expect);

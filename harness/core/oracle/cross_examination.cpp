@@ -31,7 +31,7 @@ struct SideFacts {
   std::optional<std::size_t> handovers = 0;  // closes from FIN_WAIT_2 or CLOSING with no error, no RST of their own
   std::size_t wire_out = 0;          // segments the side put on the wire (lastack's own left out)
   std::size_t wire_resets = 0;
-  std::set<std::pair<std::size_t, std::uint32_t>> wire_syns;  // (connection, seq) of its SYNs
+  std::set<std::pair<ConnectionIndex, std::uint32_t>> wire_syns;  // (connection, seq) of its SYNs
 };
 
 bool closing(TcpState s) { return s == TcpState::FIN_WAIT2 || s == TcpState::CLOSING; }
@@ -163,7 +163,7 @@ void state_chains(const Trace& trace, std::vector<Disagreement>& out) {
 
 // Each retransmission the kernel says left must be on the wire (its sequence number, from its side).
 void retransmissions_on_wire(const Trace& trace, std::vector<Disagreement>& out) {
-  using Key = std::tuple<Side, std::size_t, std::uint32_t>;
+  using Key = std::tuple<Side, ConnectionIndex, std::uint32_t>;
   std::map<Key, std::size_t> kernel, wire;
   for (const TraceEvent& ev : trace.events) {
     if (const auto* k = std::get_if<KernelRetransmit>(&ev); k && k->connection && (k->error == 0 || k->cause == RetransmitCause::synack))
@@ -179,7 +179,7 @@ void retransmissions_on_wire(const Trace& trace, std::vector<Disagreement>& out)
       out.push_back({side, "retransmissions on the wire",
                      fmt::format("the kernel retransmitted seq {} of connection {} {} time{}; the wire shows {} "
                                  "segment{} from it at that seq",
-                                 seq, connection + 1, n, n == 1 ? "" : "s", sent, sent == 1 ? "" : "s")});
+                                 seq, number_of(connection).value, n, n == 1 ? "" : "s", sent, sent == 1 ? "" : "s")});
   }
 }
 

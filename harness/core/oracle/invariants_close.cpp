@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "harness/core/oracle/close_order.hpp"
+#include "harness/core/trace/byte_pattern.hpp"
 #include "harness/core/trace/connection_scope.hpp"
 #include "harness/core/base/errno_name.hpp"
 #include "harness/core/oracle/invariant_support.hpp"
@@ -118,7 +119,7 @@ std::string end_text(const std::vector<const StateHistory*>& sockets) {
 // CLOSING) may, a passive one (CLOSE_WAIT, LAST_ACK) never does. The wire only names who sent a
 // FIN for the summary.
 SideClose judge_side(const Trace& trace, const std::vector<const WireEvent*>& wires,
-                     const std::vector<StateHistory>& histories, std::size_t c, Side side,
+                     const std::vector<StateHistory>& histories, ConnectionIndex c, Side side,
                      const std::string& prefix) {
   SideClose out;
   std::vector<const StateHistory*> sockets;
@@ -168,22 +169,22 @@ CheckResult check_timewait_only_active_closers(const Trace& trace) {
   CheckResult r = builtin(CheckKind::timewait_only_active_closers);
   const auto wires = wire_events(trace);
   auto histories = on_wire_histories(trace);
-  std::set<std::size_t> connections;
+  std::set<ConnectionIndex> connections;
   for (const WireEvent* w : wires) connections.insert(w->info.connection);
   for (const StateHistory& h : histories)
     if (h.connection) connections.insert(*h.connection);
   // A socket the wire cannot place belongs to the only connection there is.
   for (StateHistory& h : histories)
     if (!h.connection && connections.size() <= 1)
-      h.connection = connections.empty() ? 0 : *connections.begin();
-  if (connections.empty() && !histories.empty()) connections.insert(0);
+      h.connection = connections.empty() ? ConnectionIndex{} : *connections.begin();
+  if (connections.empty() && !histories.empty()) connections.insert(ConnectionIndex{});
 
   // Each connection's own segments: judging one never walks the others' (many connections).
-  std::map<std::size_t, std::vector<const WireEvent*>> by_connection;
+  std::map<ConnectionIndex, std::vector<const WireEvent*>> by_connection;
   for (const WireEvent* w : wires) by_connection[w->info.connection].push_back(w);
   std::vector<std::string> summary, bad, unknown;
-  for (const std::size_t c : connections) {
-    const std::string prefix = connections.size() > 1 ? fmt::format("connection {}: ", c + 1) : "";
+  for (const ConnectionIndex c : connections) {
+    const std::string prefix = connections.size() > 1 ? fmt::format("connection {}: ", number_of(c).value) : "";
     const auto& own = by_connection[c];
     const SideClose a = judge_side(trace, own, histories, c, Side::client, prefix);
     const SideClose b = judge_side(trace, own, histories, c, Side::server, prefix);
@@ -215,10 +216,12 @@ namespace {
 // corrupted ranges from that connection are the experiment, judged by that expectation.
 bool stale_expected(const Trace& trace, const Policy& policy, const AppEvent& a) {
   const AgentStepFacts* s = a.agent_step();
-  if (!s || !s->corrupted_from || policy.scenario.connections > 1) return false;  // copies number by port
+  const auto from = s && s->corrupted_from ? pattern_connection(*s->corrupted_from, policy.scenario.connections)
+                                           : std::nullopt;
+  if (!from) return false;
   for (const Expectation& e : policy.expect)
     if (const auto* x = std::get_if<AppExpect>(&e);
-        x && x->stale_from && side_on(trace, x->side) == a.side && *x->stale_from == s->corrupted_from->connection + 1)
+        x && x->stale_from && side_on(trace, x->side) == a.side && *x->stale_from == number_of(*from))
       return true;
   return false;
 }
@@ -248,12 +251,13 @@ CheckResult check_bytes_delivered(const Trace& trace, const Policy& policy) {
                                      side_name(a->side), a->step, s->corrupted->begin,
                                      s->corrupted->end, side_name(peer_of(a->side)));
       // Copies of `connections = N` number their connections by the client's port (byte_pattern).
-      if (const auto& o = s->corrupted_from)
-        text += policy.scenario.connections > 1
-                    ? fmt::format(" (they are the {}'s bytes {}.. of the connection from client port {})",
-                                  side_name(o->side), o->offset, o->connection)
-                    : fmt::format(" (they are the {}'s bytes {}.. of connection {})", side_name(o->side),
-                                  o->offset, o->connection + 1);
+      if (const auto& o = s->corrupted_from) {
+        const auto c = pattern_connection(*o, policy.scenario.connections);
+        text += c ? fmt::format(" (they are the {}'s bytes {}.. of connection {})", side_name(o->side), o->offset,
+                                number_of(*c).value)
+                  : fmt::format(" (they are the {}'s bytes {}.. of the connection from client port {})",
+                                side_name(o->side), o->offset, o->stream);
+      }
       corrupted.push_back(text);
     }
     if (a->result != StepResult::ok && a->result != StepResult::eof)

@@ -19,9 +19,9 @@ namespace lastack {
 namespace {
 
 // The connection field of the kinds that keep it in the expectation itself.
-std::optional<std::size_t> own_connection(const Expectation& expect) {
+std::optional<ConnectionNumber> own_connection(const Expectation& expect) {
   return std::visit(
-      [](const auto& x) -> std::optional<std::size_t> {
+      [](const auto& x) -> std::optional<ConnectionNumber> {
         if constexpr (requires { x.connection; })
           return x.connection;
         else if constexpr (requires { x.segment.connection; })
@@ -38,17 +38,17 @@ bool sliced_when_named(const Expectation& expect) {
          std::holds_alternative<TimeWaitExpect>(expect);
 }
 
-CheckResult on_connection(CheckResult r, std::size_t connection) {
-  r.finding.check.on_connection = connection + 1;
+CheckResult on_connection(CheckResult r, ConnectionIndex connection) {
+  r.finding.check.on_connection = number_of(connection);
   render_words(r);
   return r;
 }
 
 // A state, reset or timewait check naming its connection: that connection's slice, or a failure
 // when the wire never showed it.
-CheckResult check_named(const Trace& trace, const std::vector<std::size_t>& on_wire, const Expectation& expect,
-                        std::size_t connection) {
-  const std::size_t c = connection - 1;
+CheckResult check_named(const Trace& trace, const std::vector<ConnectionIndex>& on_wire, const Expectation& expect,
+                        ConnectionNumber connection) {
+  const ConnectionIndex c = index_of(connection);
   if (std::find(on_wire.begin(), on_wire.end(), c) == on_wire.end()) {
     CheckResult r = on_connection(check_expectation(Trace{}, expect), c);
     r.outcome = Outcome::fail;
@@ -73,11 +73,11 @@ Trace without_events(const Trace& trace) {
 // notes (which belong to every slice). App steps go to none: the checks judged per connection
 // never read them (app is run-wide).
 struct SliceIndex {
-  std::map<std::size_t, std::vector<std::size_t>> own;  // connection -> its events
+  std::map<ConnectionIndex, std::vector<std::size_t>> own;  // connection -> its events
   std::vector<std::size_t> shared;                      // events of no connection
 };
 
-SliceIndex slice_index(const Trace& trace, const std::vector<std::optional<std::size_t>>& owners) {
+SliceIndex slice_index(const Trace& trace, const std::vector<std::optional<ConnectionIndex>>& owners) {
   SliceIndex out;
   for (std::size_t i = 0; i < trace.events.size(); ++i) {
     const TraceEvent& ev = trace.events[i];
@@ -90,7 +90,7 @@ SliceIndex slice_index(const Trace& trace, const std::vector<std::optional<std::
 }
 
 // One connection's slice: `header` (the trace without events) with its events, in trace order.
-Trace slice_of(const Trace& header, const Trace& trace, const SliceIndex& index, std::size_t connection) {
+Trace slice_of(const Trace& header, const Trace& trace, const SliceIndex& index, ConnectionIndex connection) {
   static const std::vector<std::size_t> none;
   const auto it = index.own.find(connection);
   const std::vector<std::size_t>& own = it == index.own.end() ? none : it->second;
@@ -105,7 +105,7 @@ Trace slice_of(const Trace& header, const Trace& trace, const SliceIndex& index,
 
 // Many connections' results of one check as one row: the worst outcome, and the connections
 // that had it (a failure names the first one's own words).
-CheckResult fold(const std::vector<CheckResult>& each, const std::vector<std::size_t>& on_wire) {
+CheckResult fold(const std::vector<CheckResult>& each, const std::vector<ConnectionIndex>& on_wire) {
   std::map<Outcome, std::vector<std::size_t>> by_outcome;  // outcome -> indexes into each
   for (std::size_t i = 0; i < each.size(); ++i) by_outcome[each[i].outcome].push_back(i);
   const auto count = [&](Outcome o) { return by_outcome.count(o) ? by_outcome[o].size() : 0; };
@@ -115,7 +115,7 @@ CheckResult fold(const std::vector<CheckResult>& each, const std::vector<std::si
                                                       : Outcome::not_applicable;
   const std::size_t first = by_outcome[worst].front();
   CheckResult r = each[first];
-  Folded folded{each.size(), {}, on_wire[first] + 1};
+  Folded folded{each.size(), {}, number_of(on_wire[first])};
   for (const auto& [o, list] : by_outcome) folded.tally.emplace_back(o, list.size());
   r.finding.folded = std::move(folded);
   render_words(r);
@@ -124,21 +124,21 @@ CheckResult fold(const std::vector<CheckResult>& each, const std::vector<std::si
 
 }  // namespace
 
-std::vector<std::size_t> wire_connection_numbers(const Trace& trace) {
-  std::vector<std::size_t> out;
+std::vector<ConnectionIndex> connections_on_wire(const Trace& trace) {
+  std::vector<ConnectionIndex> out;
   for (const WireEvent* w : wire_events(trace))
     if (std::find(out.begin(), out.end(), w->info.connection) == out.end()) out.push_back(w->info.connection);
   return out;
 }
 
-std::vector<std::optional<std::size_t>> event_connections(const Trace& trace) {
+std::vector<std::optional<ConnectionIndex>> event_connections(const Trace& trace) {
   Trace attributed = trace;
   attribute_connections(attributed);  // the wire's ports place the kernel events
-  std::vector<std::optional<std::size_t>> out;
+  std::vector<std::optional<ConnectionIndex>> out;
   out.reserve(attributed.events.size());
   for (const TraceEvent& ev : attributed.events)
     out.push_back(std::visit(
-        [](const auto& e) -> std::optional<std::size_t> {
+        [](const auto& e) -> std::optional<ConnectionIndex> {
           if constexpr (std::is_same_v<std::decay_t<decltype(e)>, WireEvent>)
             return e.info.connection;
           else if constexpr (requires { e.connection, e.local_port; })
@@ -156,11 +156,11 @@ bool connection_event(const TraceEvent& ev) {
          std::holds_alternative<KernelReset>(ev);
 }
 
-Trace connection_trace(const Trace& trace, std::size_t connection) {
+Trace connection_trace(const Trace& trace, ConnectionIndex connection) {
   return slice_of(without_events(trace), trace, slice_index(trace, event_connections(trace)), connection);
 }
 
-std::optional<std::size_t> named_connection(const Expectation& expect) { return own_connection(expect); }
+std::optional<ConnectionNumber> named_connection(const Expectation& expect) { return own_connection(expect); }
 
 bool judged_per_connection(const Expectation& expect) {
   // A namespace's counters are one sum over all its connections.
@@ -169,7 +169,7 @@ bool judged_per_connection(const Expectation& expect) {
 }
 
 std::vector<CheckResult> check_expectations(const Trace& trace, const std::vector<Expectation>& expect) {
-  const std::vector<std::size_t> on_wire = wire_connection_numbers(trace);
+  const std::vector<ConnectionIndex> on_wire = connections_on_wire(trace);
   std::vector<std::vector<CheckResult>> results(expect.size());
   std::vector<std::size_t> each;  // expectations judged on each connection
   for (std::size_t i = 0; i < expect.size(); ++i) {
@@ -186,7 +186,7 @@ std::vector<CheckResult> check_expectations(const Trace& trace, const std::vecto
     // One slice at a time, made from one pass of attribution: many connections stay linear.
     const SliceIndex index = slice_index(trace, event_connections(trace));
     const Trace header = without_events(trace);
-    for (const std::size_t c : on_wire) {
+    for (const ConnectionIndex c : on_wire) {
       Trace slice = slice_of(header, trace, index, c);
       fill_first_closers(slice);  // once here, not once per check
       for (const std::size_t i : each) results[i].push_back(on_connection(check_expectation(slice, expect[i]), c));

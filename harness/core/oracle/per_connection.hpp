@@ -11,25 +11,25 @@
 
 namespace lastack {
 
-/// The connections (0-based) that appeared on the wire, in order of first appearance.
-std::vector<std::size_t> wire_connection_numbers(const Trace& trace);
+/// The connections that appeared on the wire, in order of first appearance.
+std::vector<ConnectionIndex> connections_on_wire(const Trace& trace);
 
-/// Each event's connection (0-based), index for index with trace.events: a segment's own; a
+/// Each event's connection, index for index with trace.events: a segment's own; a
 /// kernel event's (sample, state change, retransmission, reset) own, else the wire's by its
 /// ports; nullopt for app steps and lab notes, which belong to no connection, and for a kernel
 /// event the wire cannot place.
-std::vector<std::optional<std::size_t>> event_connections(const Trace& trace);
+std::vector<std::optional<ConnectionIndex>> event_connections(const Trace& trace);
 
 /// True for the kinds of event that belong to a connection (wire and kernel events).
 bool connection_event(const TraceEvent& ev);
 
-/// The trace as one connection (0-based) sees it: its wire segments, the kernel's events
+/// The trace as one connection sees it: its wire segments, the kernel's events
 /// (samples, state changes, retransmissions, resets) of its sockets, and the lab's notes. Other
 /// connections' events and the app steps (which no per-connection check reads) are left out.
-Trace connection_trace(const Trace& trace, std::size_t connection);
+Trace connection_trace(const Trace& trace, ConnectionIndex connection);
 
-/// The connection (1-based) an expectation names (`connection = N`, in its table or selector).
-std::optional<std::size_t> named_connection(const Expectation& expect);
+/// The connection an expectation names (`connection = N`, in its table or selector).
+std::optional<ConnectionNumber> named_connection(const Expectation& expect);
 
 /// False for the run-wide kinds (`connections`, `app`, `counter`), true for the others.
 bool judged_per_connection(const Expectation& expect);

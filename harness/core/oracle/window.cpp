@@ -12,7 +12,7 @@ namespace lastack {
 std::vector<const PendingEvidence*> still_pending(const Trace& trace) {
   std::vector<const PendingEvidence*> out;
   if (trace.pending_at_end.empty()) return out;
-  std::set<std::size_t> connections;
+  std::set<ConnectionIndex> connections;
   for (const WireEvent* w : wire_events(trace)) connections.insert(w->info.connection);
   for (const PendingEvidence& p : trace.pending_at_end)
     if (!p.connection || connections.empty() || connections.count(*p.connection)) out.push_back(&p);

@@ -32,9 +32,9 @@ std::optional<std::uint32_t> read_count(const TableReader& t) {
 }
 
 // connection = N (1-based): the expectation judges that connection only; unset: every one.
-std::optional<std::size_t> read_connection(const TableReader& t) {
+std::optional<ConnectionNumber> read_connection(const TableReader& t) {
   const auto connection = t.integer("connection", 1, u32_max);
-  return connection ? std::optional<std::size_t>(static_cast<std::size_t>(*connection)) : std::nullopt;
+  return connection ? std::optional(ConnectionNumber{static_cast<std::size_t>(*connection)}) : std::nullopt;
 }
 
 RetransmittedExpect read_retransmitted(const TableReader& t) {
@@ -108,7 +108,7 @@ AppExpect read_app(const TableReader& t) {
                                "as ECONNRESET)", *e.sees, t.written("sees")));
   if (auto received = t.integer("received", 0, i64_max)) e.received = static_cast<std::uint64_t>(*received);
   if (auto sent = t.integer("sent", 0, i64_max)) e.sent = static_cast<std::uint64_t>(*sent);
-  if (auto from = t.integer("stale-from", 1, 65535)) e.stale_from = static_cast<std::size_t>(*from);
+  if (auto from = t.integer("stale-from", 1, 65535)) e.stale_from = ConnectionNumber{static_cast<std::size_t>(*from)};
   return e;
 }
 

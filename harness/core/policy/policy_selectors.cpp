@@ -67,7 +67,7 @@ Selector read_selector(const TableReader& t) {
   sel.segment = read_role(t);
   sel.from = read_from_or_closer(t);
   if (auto connection = t.integer("connection", 1, u32_max))
-    sel.connection = static_cast<std::size_t>(*connection);
+    sel.connection = ConnectionNumber{static_cast<std::size_t>(*connection)};
   return sel;
 }
 

@@ -21,7 +21,7 @@ struct ToJson {
            {"result", step_result_name(m.result)}, {"errno", m.error}, {"verified", m.verified}};
     j["corrupted"] = m.corrupted ? Json::array({m.corrupted->begin, m.corrupted->end}) : Json(nullptr);
     j["corrupted_from"] = m.corrupted_from ? Json::array({std::string(side_name(m.corrupted_from->side)),
-                                                          m.corrupted_from->connection, m.corrupted_from->offset})
+                                                          m.corrupted_from->stream, m.corrupted_from->offset})
                                            : Json(nullptr);
     return j;
   }

@@ -28,6 +28,9 @@ Json optional_json(const std::optional<T>& v) {
   return v ? Json(*v) : Json(nullptr);
 }
 
+// A connection as the trace numbers it: its index, from 0.
+Json optional_json(const std::optional<ConnectionIndex>& c) { return c ? Json(c->value) : Json(nullptr); }
+
 Json options_json(const TcpOptions& o) {
   return Json{{"mss", optional_json(o.mss)},        {"wscale", optional_json(o.window_scale)},
               {"sack_permitted", o.sack_permitted}, {"ts_val", optional_json(o.ts_val)},
@@ -56,7 +59,7 @@ Json event_json(const WireEvent& w) {
               {"packet", w.packet},
               {"queued", w.queued},
               {"injected", w.injected},
-              {"connection", w.info.connection},
+              {"connection", w.info.connection.value},
               {"from", side_name(w.info.from)},
               {"src", w.segment.src.str()},
               {"dst", w.segment.dst.str()},
@@ -104,7 +107,7 @@ Json event_json(const SocketEvent& s) {
   return j;
 }
 
-Json ports_json(Json j, std::optional<std::size_t> connection, std::uint16_t local, std::uint16_t remote,
+Json ports_json(Json j, std::optional<ConnectionIndex> connection, std::uint16_t local, std::uint16_t remote,
                 SocketCookie cookie) {
   j["connection"] = optional_json(connection);
   j["local_port"] = local;
@@ -152,7 +155,7 @@ Json event_json(const AppEvent& a) {
          {"result", step_result_name(a.result)}, {"errno", a.error}, {"verified", s && s->verified}};
   j["corrupted"] = s && s->corrupted ? Json{{"begin", s->corrupted->begin}, {"end", s->corrupted->end}} : Json(nullptr);
   j["corrupted_from"] = s && s->corrupted_from ? Json{{"side", side_name(s->corrupted_from->side)},
-                                                      {"connection", s->corrupted_from->connection},
+                                                      {"connection", s->corrupted_from->stream},
                                                       {"offset", s->corrupted_from->offset}}
                                                : Json(nullptr);
   // Only exec's commands have these: traces without them (agent runs, older files) read the same.

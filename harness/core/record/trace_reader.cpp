@@ -35,6 +35,12 @@ Json comparable(const nlohmann::ordered_json& v) {
   return Json::parse(v.dump(-1, ' ', false, Json::error_handler_t::replace));
 }
 
+// A kernel event's connection as the trace numbers it (its index, from 0); null: not placed.
+std::optional<ConnectionIndex> optional_connection(const JsonFields& f) {
+  const auto index = f.optional_number<std::size_t>("connection");
+  return index ? std::optional(ConnectionIndex{*index}) : std::nullopt;
+}
+
 std::string quoted(const Json& v) { return v.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
 // Every field the writer writes for `event` must be in the line, with the same value.
@@ -107,7 +113,7 @@ SocketEvent read_socket(const JsonFields& f) {
   SocketEvent s;
   s.at = f.instant("t_ns");
   s.side = f.word("side", side_from_name, "side");
-  s.connection = f.optional_number<std::size_t>("connection");
+  s.connection = optional_connection(f);
   s.local_port = f.number<std::uint16_t>("local_port");
   s.remote_port = f.number<std::uint16_t>("remote_port");
   s.state = f.word("state", state_from_trace_name, "TCP state");
@@ -126,7 +132,7 @@ E read_kernel_socket(const JsonFields& f) {
   E e;
   e.at = f.instant("t_ns");
   e.side = f.word("side", side_from_name, "side");
-  e.connection = f.optional_number<std::size_t>("connection");
+  e.connection = optional_connection(f);
   e.local_port = f.number<std::uint16_t>("local_port");
   e.remote_port = f.number<std::uint16_t>("remote_port");
   e.cookie = cookie_of(f);
@@ -291,7 +297,7 @@ void read_pending(const JsonFields& f, Trace& t) {
     e.cookie = p.number<std::uint64_t>("cookie");
     e.local_port = p.number<std::uint16_t>("local_port");
     e.remote_port = p.number<std::uint16_t>("remote_port");
-    e.connection = p.optional_number<std::size_t>("connection");
+    e.connection = optional_connection(p);
     e.due = p.instant("due_ns");
     t.pending_at_end.push_back(e);
   }

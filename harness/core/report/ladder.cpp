@@ -41,7 +41,7 @@ struct Row {
   Instant at{};
   std::string text;
   std::string_view color;
-  std::optional<std::size_t> connection;  // whose row it is, with many connections
+  std::optional<ConnectionIndex> connection;  // whose row it is, with many connections
   bool routine = false;                   // an app step that ended as expected
 };
 
@@ -84,7 +84,7 @@ std::string cause_text(const KernelRetransmit& k) {
 
 std::string segment_label(const WireEvent& w, bool many_connections,
                           std::optional<Duration> retransmission_gap, const KernelRetransmit* cause) {
-  std::string label = many_connections ? fmt::format("#{} ", w.info.connection + 1) : "";
+  std::string label = many_connections ? fmt::format("#{} ", number_of(w.info.connection).value) : "";
   label += fmt::format("{} seq {}", w.segment.flags.tcpdump(), w.info.rel_seq);
   if (w.segment.flags.ack()) label += fmt::format(" ack {}", w.info.rel_ack);
   if (w.segment.payload_len > 0) label += fmt::format(" len {}", w.segment.payload_len);
@@ -256,7 +256,7 @@ std::string endpoint_text(const IpAddress& a, std::uint16_t port) {
 std::string connection_header(const WireEvent& first) {
   const Segment& s = first.segment;
   const bool from_client = first.info.from == Side::client;
-  return fmt::format("── connection {}: {} → {}\n", first.info.connection + 1,
+  return fmt::format("── connection {}: {} → {}\n", number_of(first.info.connection).value,
                      from_client ? endpoint_text(s.src, s.sport) : endpoint_text(s.dst, s.dport),
                      from_client ? endpoint_text(s.dst, s.dport) : endpoint_text(s.src, s.sport));
 }
@@ -272,11 +272,11 @@ std::string print_grouped_rows(const std::vector<Row>& rows, const std::vector<c
                                std::size_t lane, bool color) {
   std::string out =
       fmt::format("{:>11} ", "time") + "client" + spaces(lane > 12 ? lane - 12 : 1) + "server\n";
-  std::map<std::size_t, std::vector<const Row*>> by_connection;
+  std::map<ConnectionIndex, std::vector<const Row*>> by_connection;
   for (const Row& row : rows)
     if (row.connection) by_connection[*row.connection].push_back(&row);
   std::vector<const WireEvent*> firsts;  // each connection's first segment, in wire order
-  std::set<std::size_t> seen;
+  std::set<ConnectionIndex> seen;
   for (const WireEvent* w : wires)
     if (seen.insert(w->info.connection).second) firsts.push_back(w);
   const bool many = firsts.size() > fold_above;
@@ -309,14 +309,13 @@ std::string render_ladder(const Trace& trace, const LadderOptions& opts) {
       opts.width > time_column_width + 40 ? opts.width - time_column_width : 40;
   const auto wires = wire_events(trace);
   const WirePorts wire_ports(trace);
-  const bool many_connections = std::any_of(
-      wires.begin(), wires.end(), [](const WireEvent* w) { return w->info.connection > 0; });
+  const bool many_connections = several_connections(wires);
 
   std::vector<Row> rows;
   std::map<TransmissionKey, Instant> last_sent;  // the gap of a retransmission is from here
   StateLines states(trace);
   RetransmitCauses causes(trace);
-  const auto owners = many_connections ? event_connections(trace) : std::vector<std::optional<std::size_t>>{};
+  const auto owners = many_connections ? event_connections(trace) : std::vector<std::optional<ConnectionIndex>>{};
   for (std::size_t i = 0; i < trace.events.size(); ++i) {
     const TraceEvent& ev = trace.events[i];
     const std::size_t before = rows.size();

@@ -58,17 +58,17 @@ struct StatePoint {
 };
 
 // One side's state points on one connection, in time order, repeats collapsed.
-std::vector<StatePoint> state_points(const Trace& trace, Side side, std::size_t connection) {
+std::vector<StatePoint> state_points(const Trace& trace, Side side, ConnectionIndex connection) {
   std::vector<StatePoint> points;
   for (const TraceEvent& ev : trace.events)
     if (const auto* c = std::get_if<StateChange>(&ev);
-        c && c->side == side && c->connection.value_or(0) == connection && c->to != TcpState::LISTEN &&
+        c && c->side == side && c->connection.value_or(ConnectionIndex{}) == connection && c->to != TcpState::LISTEN &&
         c->from != TcpState::LISTEN)
       points.push_back({c->at, c->to, true, nullptr});
   const bool traced = !points.empty();
   for (const TraceEvent& ev : trace.events) {
     const auto* s = std::get_if<SocketEvent>(&ev);
-    if (!s || s->side != side || s->state == TcpState::LISTEN || socket_connection(trace, *s).value_or(0) != connection)
+    if (!s || s->side != side || s->state == TcpState::LISTEN || socket_connection(trace, *s).value_or(ConnectionIndex{}) != connection)
       continue;
     // Traced: the samples only add what no tracepoint reports (a timewait socket and its end).
     if (traced && s->state != TcpState::TIME_WAIT && s->state != TcpState::CLOSE) continue;
@@ -93,7 +93,7 @@ void add_timewait_timer(const Trace& trace, StateBand& band) {
   for (const TraceEvent& ev : trace.events) {
     const auto* s = std::get_if<SocketEvent>(&ev);
     if (!s || s->side != band.side || s->state != TcpState::TIME_WAIT ||
-        socket_connection(trace, *s).value_or(0) != band.connection)
+        socket_connection(trace, *s).value_or(ConnectionIndex{}) != band.connection)
       continue;
     if (s->at < band.start || s->at > band.end) continue;
     if (!band.timewait_timer && s->timer == SocketTimer::time_wait) band.timewait_timer = s->expires;
@@ -106,9 +106,9 @@ void add_timewait_timer(const Trace& trace, StateBand& band) {
 std::vector<StateBand> state_bands(const Trace& trace) {
   const Instant end = trace_span(trace).second;
   std::size_t connections = 1;
-  for (const WireEvent* w : wire_events(trace)) connections = std::max(connections, w->info.connection + 1);
+  for (const WireEvent* w : wire_events(trace)) connections = std::max(connections, w->info.connection.value + 1);
   std::vector<StateBand> bands;
-  for (std::size_t conn = 0; conn < connections; ++conn)
+  for (ConnectionIndex conn; conn.value < connections; ++conn.value)
     for (Side side : {Side::client, Side::server}) {
       const auto points = state_points(trace, side, conn);
       for (std::size_t i = 0; i < points.size(); ++i) {

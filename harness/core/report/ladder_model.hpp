@@ -37,7 +37,7 @@ struct StateBand {
   bool traced = false;                   // from a StateChange (exact), else from a sample
   std::optional<Millis> timewait_timer;  // TIME_WAIT: the time left at the first sample
   std::vector<Instant> timer_restarts;   // TIME_WAIT: samples where the timer had restarted
-  std::size_t connection = 0;            // 0-based, as the flow tracker numbers them
+  ConnectionIndex connection;            // as the flow tracker numbers them
 };
 
 /// Each side's states on each connection, in time order, until the end of the trace: from

@@ -20,7 +20,7 @@ std::string ordinal(std::uint32_t n) {
 std::string selector_text(const Selector& sel) {
   std::string text = sel.segment ? std::string(role_name(*sel.segment)) : "segment";
   text += sel.from ? fmt::format(" from {}", side_ref_name(*sel.from)) : "";
-  if (sel.connection) text += fmt::format(" on connection {}", *sel.connection);
+  if (sel.connection) text += fmt::format(" on connection {}", sel.connection->value);
   return text;
 }
 }  // namespace

@@ -90,10 +90,10 @@ std::string bands(const std::vector<StateBand>& list, const TimeScale& scale, co
                        svg::rect(x - 5, y0, 10, y1 - y0,
                                  fmt::format("class=\"band st-{}\" data-state=\"{}\" data-side=\"{}\" "
                                              "data-connection=\"{}\"",
-                                             state, state, side_name(b.side), b.connection + 1)),
+                                             state, state, side_name(b.side), number_of(b.connection).value)),
                        svg::title(fmt::format("{} {} from {} to {} ({}, connection {})", side_name(b.side), state,
                                               ms_at(b.start), ms_at(b.end), b.traced ? "traced" : "sampled",
-                                              b.connection + 1)));
+                                              number_of(b.connection).value)));
     double& last = last_label[b.side];
     if (y0 - last < l.font && b.state != TcpState::TIME_WAIT) continue;  // no room: the hover says it
     const char* anchor = text_anchor[b.side];
@@ -108,7 +108,7 @@ std::string bands(const std::vector<StateBand>& list, const TimeScale& scale, co
 }
 
 std::string label_of(const WireEvent& w, const Layout& l) {
-  const std::string connection = l.many_connections ? fmt::format("#{} ", w.info.connection + 1) : "";
+  const std::string connection = l.many_connections ? fmt::format("#{} ", number_of(w.info.connection).value) : "";
   if (l.compact) return connection + w.segment.flags.tcpdump();
   std::string label = fmt::format("{}{} seq {}", connection, w.segment.flags.tcpdump(), w.info.rel_seq);
   if (w.segment.flags.ack()) label += fmt::format(" ack {}", w.info.rel_ack);
@@ -117,7 +117,7 @@ std::string label_of(const WireEvent& w, const Layout& l) {
 
 std::string hover_of(const WireEvent& w, std::size_t n) {
   std::string t = fmt::format("#{} {} → {}, connection {}\nat {}", n + 1, side_name(w.info.from),
-                              side_name(peer_of(w.info.from)), w.info.connection + 1, ms_at(w.at));
+                              side_name(peer_of(w.info.from)), number_of(w.info.connection).value, ms_at(w.at));
   if (w.released) t += fmt::format(", released {}", ms_at(*w.released));
   t += fmt::format("\nflags {} ({})\nseq {} ack {} len {} win {}", w.segment.flags.tcpdump(),
                    w.segment.flags.names(), w.info.rel_seq, w.info.rel_ack, w.segment.payload_len,
@@ -235,8 +235,7 @@ constexpr std::string_view defs =
 std::string render_svg_ladder(const Trace& trace, const SvgLadderOptions& options) {
   Layout l = layout_for(options);
   const WireIndex wire = index_wire(trace);
-  l.many_connections = std::any_of(wire.events.begin(), wire.events.end(),
-                                   [](const WireEvent* w) { return w->info.connection > 0; });
+  l.many_connections = several_connections(wire.events);
   const TimeScale scale(key_instants(trace, wire), l.top, l.min_gap, l.log_px);
   const double height = scale.bottom() + l.slant + 40;
   std::string body(defs);

@@ -79,11 +79,16 @@ std::optional<PatternOrigin> decode_pattern(std::span<const std::uint8_t> bytes)
     if (block * pattern_block < p) continue;  // the tag would put bytes[0] before the stream
     PatternOrigin o;
     o.side = (bytes[p + 3] & 0x80) ? Side::server : Side::client;
-    o.connection = static_cast<std::uint32_t>(bytes[p + 1]) << 8 | bytes[p + 2];
+    o.stream = static_cast<std::uint32_t>(bytes[p + 1]) << 8 | bytes[p + 2];
     o.offset = block * pattern_block - p;
     return o;
   }
   return std::nullopt;
+}
+
+std::optional<ConnectionIndex> pattern_connection(const PatternOrigin& origin, std::uint32_t copies) {
+  if (copies > 1) return std::nullopt;
+  return ConnectionIndex{origin.stream};
 }
 
 void PatternVerifier::feed(std::span<const std::uint8_t> bytes) {

@@ -19,7 +19,8 @@ inline constexpr std::size_t pattern_block = 32;
 /// client's port, so the copies' streams differ. The tag's block number wraps every 64 GiB.
 inline constexpr std::uint32_t pattern_connections = 1U << 16;
 
-/// The byte the pattern has at stream `offset` of `side`'s writes on `connection` (0-based).
+/// The byte the pattern has at stream `offset` of `side`'s writes on stream `connection` (a
+/// connection's tag: see PatternOrigin::stream).
 std::uint8_t pattern_byte(Side side, std::uint32_t connection, std::uint64_t offset);
 
 /// Fills `out` with the pattern from stream `offset` on.
@@ -27,6 +28,11 @@ void fill_pattern(Side side, std::uint32_t connection, std::uint64_t offset, std
 
 /// Where `bytes` were written, if a whole tag inside them decodes: the origin of bytes[0].
 std::optional<PatternOrigin> decode_pattern(std::span<const std::uint8_t> bytes);
+
+/// The trace connection `origin`'s bytes were written on, when its stream tag is one: a run of
+/// one copy of the scenario (`copies` <= 1), whose agents number their connections as the wire
+/// does. nullopt for copies of `connections = N`, whose tag is the client's port.
+std::optional<ConnectionIndex> pattern_connection(const PatternOrigin& origin, std::uint32_t copies);
 
 /// Checks a stream, chunk by chunk, against the pattern its writer (`sender`) sends.
 class PatternVerifier {

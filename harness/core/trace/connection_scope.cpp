@@ -6,8 +6,8 @@
 
 namespace lastack {
 
-std::map<std::size_t, std::set<std::size_t>> fault_connections(const Trace& trace) {
-  std::map<std::size_t, std::set<std::size_t>> out;
+std::map<std::size_t, std::set<ConnectionIndex>> fault_connections(const Trace& trace) {
+  std::map<std::size_t, std::set<ConnectionIndex>> out;
   for (const WireEvent* w : wire_events(trace))
     if (w->fault) out[*w->fault].insert(w->info.connection);
   return out;
@@ -17,7 +17,7 @@ std::string fault_connections_text(const Trace& trace) {
   std::string out;
   for (const auto& [fault, connections] : fault_connections(trace)) {
     std::string list;
-    for (std::size_t c : connections) list += fmt::format("{}{}", list.empty() ? "" : ", ", c + 1);
+    for (ConnectionIndex c : connections) list += fmt::format("{}{}", list.empty() ? "" : ", ", number_of(c).value);
     out += fmt::format("{}fault {} hit connection{} {}", out.empty() ? "" : "; ", fault + 1,
                        connections.size() == 1 ? "" : "s", list);
   }

@@ -13,11 +13,11 @@
 namespace lastack {
 
 /// Each fault that acted on the wire (its index in Policy::faults) and the connections it acted
-/// on (0-based, in order of first appearance), from the wire events it marked.
-std::map<std::size_t, std::set<std::size_t>> fault_connections(const Trace& trace);
+/// on, from the wire events it marked.
+std::map<std::size_t, std::set<ConnectionIndex>> fault_connections(const Trace& trace);
 
 /// "fault 1 hit connection 2", "fault 1 hit connections 1, 2, 3; fault 2 hit connection 3"
-/// (1-based); empty when no fault acted.
+/// (numbered from 1); empty when no fault acted.
 std::string fault_connections_text(const Trace& trace);
 
 /// The four-tuples the wire carried, seen from each side, to tell the sockets a policy is about

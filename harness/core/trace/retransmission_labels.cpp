@@ -45,7 +45,7 @@ void label_retransmissions(Trace& trace) {
         w->info.roles.remove(Role::retransmission);
     return;
   }
-  using Key = std::tuple<Side, std::size_t, std::uint32_t>;  // sender, connection, first sequence number
+  using Key = std::tuple<Side, ConnectionIndex, std::uint32_t>;  // sender, connection, first sequence number
   std::map<Key, std::size_t> kernel;
   for (const TraceEvent& ev : trace.events)
     if (const auto* k = std::get_if<KernelRetransmit>(&ev);

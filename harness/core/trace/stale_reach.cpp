@@ -18,14 +18,15 @@ std::vector<const WireEvent*> openings(const Trace& trace, Side sender) {
   for (const TraceEvent& ev : trace.events) {
     const auto* w = std::get_if<WireEvent>(&ev);
     if (!w || w->injected || w->info.from != sender || !w->segment.flags.syn()) continue;
-    if (out.size() <= w->info.connection) out.resize(w->info.connection + 1, nullptr);
-    if (!out[w->info.connection]) out[w->info.connection] = w;
+    const std::size_t c = w->info.connection.value;
+    if (out.size() <= c) out.resize(c + 1, nullptr);
+    if (!out[c]) out[c] = w;
   }
   return out;
 }
 
 // How far `sender`'s own segments of connection `c` got past `isn`: its last byte (and FIN).
-std::uint32_t sequence_used(const Trace& trace, Side sender, std::size_t c, SeqNum isn) {
+std::uint32_t sequence_used(const Trace& trace, Side sender, ConnectionIndex c, SeqNum isn) {
   std::uint32_t used = 0;
   for (const TraceEvent& ev : trace.events) {
     const auto* w = std::get_if<WireEvent>(&ev);
@@ -39,29 +40,30 @@ std::uint32_t sequence_used(const Trace& trace, Side sender, std::size_t c, SeqN
 
 }  // namespace
 
-std::optional<std::string> stale_out_of_reach(const Trace& trace, Side sender, std::size_t old) {
+std::optional<std::string> stale_out_of_reach(const Trace& trace, Side sender, ConnectionIndex old) {
   const std::vector<const WireEvent*> opened = openings(trace, sender);
-  if (old >= opened.size() || !opened[old]) return std::nullopt;
-  const Segment& old_syn = opened[old]->segment;
+  if (old.value >= opened.size() || !opened[old.value]) return std::nullopt;
+  const Segment& old_syn = opened[old.value]->segment;
   const std::uint32_t used = sequence_used(trace, sender, old, old_syn.seq);
   std::vector<std::string> later;
-  for (std::size_t c = old + 1; c < opened.size(); ++c) {
+  for (std::size_t c = old.value + 1; c < opened.size(); ++c) {
     if (!opened[c] || opened[c]->segment.sport != old_syn.sport || opened[c]->segment.dport != old_syn.dport)
       continue;
     // The later connection's first byte, counted from the old ISN; negative: it starts before.
     const std::int32_t start = (opened[c]->segment.seq + 1) - old_syn.seq;
     if (start < 0 || static_cast<std::uint32_t>(start) < used) return std::nullopt;
-    const double ms = std::chrono::duration<double, std::milli>(opened[c]->at - opened[old]->at).count();
+    const double ms = std::chrono::duration<double, std::milli>(opened[c]->at - opened[old.value]->at).count();
     later.push_back(fmt::format("connection {}'s {} sequence numbers start {} past connection {}'s ISN, {:.0f} ms "
                                 "later, beyond the {} connection {} used",
-                                c + 1, side_name(sender), start, old + 1, ms, used, old + 1));
+                                number_of(ConnectionIndex{c}).value, side_name(sender), start, number_of(old).value, ms,
+                                used, number_of(old).value));
   }
   if (later.empty()) return std::nullopt;
   std::string why;
   for (const std::string& s : later) why += (why.empty() ? "" : "; ") + s;
   return fmt::format("connection {} was slower than the ISN clock, so none of its segments could land in a later "
                      "one: {}",
-                     old + 1, why);
+                     number_of(old).value, why);
 }
 
 }  // namespace lastack

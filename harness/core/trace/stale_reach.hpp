@@ -11,11 +11,11 @@
 
 namespace lastack {
 
-/// Why no segment `sender` sent in connection `old` (0-based) could deliver a byte in any later
+/// Why no segment `sender` sent in connection `old` could deliver a byte in any later
 /// connection on the same ports: each one's first sequence number is at or past the end of
 /// everything `sender` sent in `old` (RFC 9293 3.10.7.4: a segment wholly below RCV.NXT carries
 /// nothing new). nullopt when a later connection starts inside or before the old sequence space,
 /// when none follows, or when the wire lacks a SYN it needs.
-std::optional<std::string> stale_out_of_reach(const Trace& trace, Side sender, std::size_t old);
+std::optional<std::string> stale_out_of_reach(const Trace& trace, Side sender, ConnectionIndex old);
 
 }  // namespace lastack

@@ -37,7 +37,7 @@ class Histories {
   explicit Histories(const Trace& trace) : trace_(trace) {}
 
   StateHistory& of(Side side, SocketCookie cookie, std::uint16_t local, std::uint16_t remote,
-                   std::optional<std::size_t> connection) {
+                   std::optional<ConnectionIndex> connection) {
     if (cookie != 0) {
       const auto [it, fresh] = by_cookie_.try_emplace({side, cookie}, out_.size());
       if (fresh) add(side, cookie, local, remote, connection);
@@ -62,7 +62,7 @@ class Histories {
 
  private:
   StateHistory& add(Side side, SocketCookie cookie, std::uint16_t local, std::uint16_t remote,
-                    std::optional<std::size_t> connection) {
+                    std::optional<ConnectionIndex> connection) {
     StateHistory h;
     h.side = side;
     h.cookie = cookie;

@@ -52,7 +52,7 @@ struct StateHistory {
   Side side = Side::client;
   SocketCookie cookie = 0;  // 0: a trace from before cookies (then sockets are told apart by ports)
   std::uint16_t local_port = 0, remote_port = 0;
-  std::optional<std::size_t> connection;
+  std::optional<ConnectionIndex> connection;
   bool listener = false;  // seen in LISTEN
   bool request = false;   // a request socket (SYN_RECV before the handshake's ACK): its child is another socket
   std::vector<StateStep> steps;

@@ -18,7 +18,7 @@ using PortKey = std::tuple<Side, std::uint16_t, std::uint16_t>;
 // One incarnation of a socket's ports on the wire: when its first segment was seen.
 struct Incarnation {
   Instant first{};
-  std::size_t connection = 0;
+  ConnectionIndex connection;
 };
 using PortIndex = std::map<PortKey, std::vector<Incarnation>>;
 
@@ -41,17 +41,17 @@ PortIndex connections_by_ports(const Trace& trace) {
 // Which incarnation of reused ports an event at `at` belongs to: a socket entering SYN_SENT
 // (`opening`) precedes its own SYN, so the first incarnation seen at or after it; anything else
 // the latest one already on the wire. Before any: the first.
-std::size_t pick_incarnation(const std::vector<Incarnation>& list, Instant at, bool opening) {
+ConnectionIndex pick_incarnation(const std::vector<Incarnation>& list, Instant at, bool opening) {
   if (opening)
     for (const Incarnation& i : list)
       if (i.first >= at) return i.connection;
-  std::size_t chosen = list.front().connection;
+  ConnectionIndex chosen = list.front().connection;
   for (const Incarnation& i : list)
     if (i.first <= at) chosen = i.connection;
   return chosen;
 }
 
-std::optional<std::size_t> lookup_connection(const PortIndex& ports, const SocketEvent& e) {
+std::optional<ConnectionIndex> lookup_connection(const PortIndex& ports, const SocketEvent& e) {
   if (e.connection) return e.connection;
   const auto it = ports.find({e.side, e.local_port, e.remote_port});
   if (it == ports.end()) return std::nullopt;
@@ -70,6 +70,10 @@ std::vector<const WireEvent*> wire_events(const Trace& trace) {
     if (const auto* w = std::get_if<WireEvent>(&e)) out.push_back(w);
   }
   return out;
+}
+
+bool several_connections(const std::vector<const WireEvent*>& wires) {
+  return std::any_of(wires.begin(), wires.end(), [](const WireEvent* w) { return w->info.connection.value > 0; });
 }
 
 bool resends(const WireEvent& later, const WireEvent& original) {
@@ -114,7 +118,7 @@ bool is_reset(const WireEvent& w, bool count_injected) {
   return w.segment.flags.rst() && (count_injected || !w.injected);
 }
 
-bool reset_after(const Trace& trace, std::size_t connection, Instant at) {
+bool reset_after(const Trace& trace, ConnectionIndex connection, Instant at) {
   const auto wires = wire_events(trace);
   return std::any_of(wires.begin(), wires.end(), [&](const WireEvent* w) {
     return is_reset(*w, true) && w->info.connection == connection && w->at >= at;
@@ -126,15 +130,15 @@ bool any_reset(const Trace& trace) {
   return std::any_of(wires.begin(), wires.end(), [](const WireEvent* w) { return is_reset(*w, true); });
 }
 
-bool sent_reset(const Trace& trace, std::size_t connection, Side side) {
+bool sent_reset(const Trace& trace, ConnectionIndex connection, Side side) {
   const auto wires = wire_events(trace);
   return std::any_of(wires.begin(), wires.end(), [&](const WireEvent* w) {
     return is_reset(*w) && w->info.connection == connection && w->info.from == side;
   });
 }
 
-std::optional<std::size_t> connection_of_ports(const Trace& trace, Side side,
-                                               std::uint16_t local_port, std::uint16_t remote_port) {
+std::optional<ConnectionIndex> connection_of_ports(const Trace& trace, Side side,
+                                                   std::uint16_t local_port, std::uint16_t remote_port) {
   const auto ports = connections_by_ports(trace);
   const auto it = ports.find({side, local_port, remote_port});
   if (it == ports.end()) return std::nullopt;
@@ -145,7 +149,7 @@ namespace {
 
 // The connection a kernel event of these ports belongs to, by when it happened.
 template <typename T>
-std::optional<std::size_t> place_by_ports(const PortIndex& ports, const T& e) {
+std::optional<ConnectionIndex> place_by_ports(const PortIndex& ports, const T& e) {
   const auto it = ports.find({e.side, e.local_port, e.remote_port});
   if (it == ports.end()) return std::nullopt;
   bool opening = false;
@@ -155,8 +159,8 @@ std::optional<std::size_t> place_by_ports(const PortIndex& ports, const T& e) {
 
 // Each connection's SYNs by sender, ports and sequence number: a socket's ISN names its connection.
 using IsnKey = std::tuple<Side, std::uint16_t, std::uint16_t, std::uint32_t>;
-std::map<IsnKey, std::size_t> connections_by_isn(const Trace& trace) {
-  std::map<IsnKey, std::size_t> out;
+std::map<IsnKey, ConnectionIndex> connections_by_isn(const Trace& trace) {
+  std::map<IsnKey, ConnectionIndex> out;
   for (const WireEvent* w : wire_events(trace))
     if (w->segment.flags.syn() && !w->injected)
       out.try_emplace({w->info.from, w->segment.sport, w->segment.dport, w->segment.seq.raw()}, w->info.connection);
@@ -165,9 +169,9 @@ std::map<IsnKey, std::size_t> connections_by_isn(const Trace& trace) {
 
 // The connection whose SYNs carry the socket's sequence numbers as a state change recorded them:
 // the peer's ISN (rcv_nxt - 1) or its own (snd_una, or snd_una - 1 once the SYN was acknowledged).
-std::optional<std::size_t> place_by_isn(const std::map<IsnKey, std::size_t>& isns, const StateChange& c) {
+std::optional<ConnectionIndex> place_by_isn(const std::map<IsnKey, ConnectionIndex>& isns, const StateChange& c) {
   if (!c.facts || c.local_port == 0) return std::nullopt;
-  const auto find = [&](IsnKey key) -> std::optional<std::size_t> {
+  const auto find = [&](IsnKey key) -> std::optional<ConnectionIndex> {
     const auto it = isns.find(key);
     return it == isns.end() ? std::nullopt : std::optional(it->second);
   };
@@ -185,7 +189,7 @@ void attribute_connections(Trace& trace) {
   const auto isns = connections_by_isn(trace);
   // A socket (the kernel's cookie) belongs to one connection all its life, its timewait socket
   // too: placed once, by its first event with ports (a SYN_SENT change before its own SYN).
-  std::map<std::pair<Side, SocketCookie>, std::size_t> by_cookie;
+  std::map<std::pair<Side, SocketCookie>, ConnectionIndex> by_cookie;
   const auto kernel_events = [&](auto&& fn) {
     for (TraceEvent& ev : trace.events)
       std::visit([&](auto& e) {
@@ -290,7 +294,7 @@ std::string socket_text(const SocketHistory& h) {
   return fmt::format("{} socket {}→{}", side_name(h.side), h.local_port, h.remote_port);
 }
 
-std::optional<std::size_t> socket_connection(const Trace& trace, const SocketEvent& e) {
+std::optional<ConnectionIndex> socket_connection(const Trace& trace, const SocketEvent& e) {
   if (e.connection) return e.connection;
   return lookup_connection(connections_by_ports(trace), e);
 }
@@ -328,7 +332,7 @@ std::string state_path_text(const std::vector<TcpState>& states) {
 }
 
 std::optional<std::chrono::microseconds> rto_at(const Trace& trace, Side side,
-                                                std::optional<std::size_t> connection, Instant at) {
+                                                std::optional<ConnectionIndex> connection, Instant at) {
   const auto ports = connections_by_ports(trace);
   std::optional<std::chrono::microseconds> rto;
   for (const TraceEvent& ev : trace.events) {
@@ -375,7 +379,7 @@ std::optional<std::chrono::microseconds> rto_sampled_between(const Trace& trace,
 std::optional<std::chrono::microseconds> rto_for(const Trace& trace, const WireEvent& original,
                                                  std::optional<Instant> until) {
   const Side side = original.info.from;
-  const std::size_t connection = original.info.connection;
+  const ConnectionIndex connection = original.info.connection;
   const auto usable = [&](const SocketEvent& e) { return rto_usable_for(original, e); };
   const auto ports = connections_by_ports(trace);
   std::optional<std::chrono::microseconds> before;

@@ -19,7 +19,7 @@ inline constexpr std::chrono::milliseconds tcp_rto_min{200};
 
 /// The sequence space a segment starts: a later segment with the same key resends it.
 struct TransmissionKey {
-  std::size_t connection = 0;
+  ConnectionIndex connection;
   Side from = Side::client;
   std::uint32_t seq = 0;  // raw
   auto operator<=>(const TransmissionKey&) const = default;
@@ -30,6 +30,9 @@ TransmissionKey transmission_key(const WireEvent& e);
 
 /// Every wire event, in trace order.
 std::vector<const WireEvent*> wire_events(const Trace& trace);
+
+/// True when `wires` (a trace's wire_events) show more than one connection.
+bool several_connections(const std::vector<const WireEvent*>& wires);
 
 /// Later wire events from the same sender on the same connection, tagged retransmission,
 /// starting at `original`'s sequence number; in trace order.
@@ -55,17 +58,17 @@ bool delivered(const WireEvent& e);
 bool is_reset(const WireEvent& w, bool count_injected = false);
 
 /// True when an RST (injected ones too) was seen on `connection` at or after `at`.
-bool reset_after(const Trace& trace, std::size_t connection, Instant at);
+bool reset_after(const Trace& trace, ConnectionIndex connection, Instant at);
 
 /// True when any RST (injected ones too) was seen on the wire.
 bool any_reset(const Trace& trace);
 
 /// True when `side`'s kernel sent an RST on `connection`.
-bool sent_reset(const Trace& trace, std::size_t connection, Side side);
+bool sent_reset(const Trace& trace, ConnectionIndex connection, Side side);
 
 /// The first connection whose segments a socket on `side` with these ports sends; nullopt when
 /// the wire never showed them.
-std::optional<std::size_t> connection_of_ports(const Trace& trace, Side side,
+std::optional<ConnectionIndex> connection_of_ports(const Trace& trace, Side side,
                                                std::uint16_t local_port, std::uint16_t remote_port);
 
 /// Fills in the connection of every kernel event (sock_diag samples, tracepoint events) that
@@ -81,7 +84,7 @@ std::optional<Duration> measured_rtt(const Trace& trace);
 struct SocketHistory {
   Side side = Side::client;
   std::uint16_t local_port = 0, remote_port = 0;
-  std::optional<std::size_t> connection;  // from the samples, else from the wire's ports
+  std::optional<ConnectionIndex> connection;  // from the samples, else from the wire's ports
   bool listener = false;                  // sampled in LISTEN at least once
   std::vector<const SocketEvent*> events;
 
@@ -99,7 +102,7 @@ std::vector<SocketHistory> socket_histories(const Trace& trace);
 
 /// The connection a socket sample belongs to: its own field, else the connection whose
 /// segments use the same ports from that side; nullopt when neither says.
-std::optional<std::size_t> socket_connection(const Trace& trace, const SocketEvent& e);
+std::optional<ConnectionIndex> socket_connection(const Trace& trace, const SocketEvent& e);
 
 /// True when the sender's kernel re-sent sequence space: a retransmission role on a segment the
 /// endpoint sent (a copy injected by lastack is not the kernel retransmitting).
@@ -114,7 +117,7 @@ std::string state_path_text(const std::vector<TcpState>& states);
 /// The sender's RTO at `at`: tcpi_rto of the latest sample of `side` (on `connection`, when the
 /// sample's connection is known) at or before `at` with a non-zero rto.
 std::optional<std::chrono::microseconds> rto_at(const Trace& trace, Side side,
-                                                std::optional<std::size_t> connection, Instant at);
+                                                std::optional<ConnectionIndex> connection, Instant at);
 
 /// The RTO the sender had armed for `original`: its latest sample at or before it, else (sock_diag
 /// samples lag the wire by a few ms) its first sample with a non-zero rto before `until` (nullopt:

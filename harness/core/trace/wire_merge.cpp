@@ -279,7 +279,7 @@ class Merger {
 std::vector<LabEvent> reordering_errors(const std::vector<WireEvent>& wire) {
   std::vector<LabEvent> errors;
   // Per direction, the last segment (in ingress order) that no fault held back, and when it left.
-  std::map<std::pair<std::size_t, Side>, const WireEvent*> last;
+  std::map<std::pair<ConnectionIndex, Side>, const WireEvent*> last;
   std::vector<const WireEvent*> order;
   for (const WireEvent& w : wire) order.push_back(&w);
   std::stable_sort(order.begin(), order.end(), [](const WireEvent* a, const WireEvent* b) { return a->at < b->at; });

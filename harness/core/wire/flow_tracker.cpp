@@ -208,7 +208,7 @@ Classified FlowTracker::observe(const Segment& seg, bool injected) {
   if (const auto i = incarnation_of(seg)) {
     Connection& conn = connections_[*i];
     Classified out = conn.classify(seg, *conn.sender_of(seg), injected);
-    out.connection = *i;
+    out.connection = ConnectionIndex{*i};
     return out;
   }
 
@@ -226,7 +226,7 @@ Classified FlowTracker::observe(const Segment& seg, bool injected) {
   connections_.push_back(conn);
   by_pair_[pair_key(seg)].push_back(connections_.size() - 1);
   Classified out = connections_.back().classify(seg, 0, injected);
-  out.connection = connections_.size() - 1;
+  out.connection = ConnectionIndex{connections_.size() - 1};
   return out;
 }
 

@@ -64,10 +64,10 @@ constexpr std::size_t listed_close_segments = 8;  // a close with a few retransm
 constexpr std::size_t listed_connections = 10;    // a run of many connections names the first ones
 
 /// A check's subject when it names a side: `ref` as the policy wrote it, and the side it names
-/// on `trace` (over the 1-based `connection`, else every connection; unset for a closer no FIN
+/// on `trace` (over `connection`, else every connection; unset for a closer no FIN
 /// settles there).
 inline CheckSubject side_subject(const Trace& trace, std::optional<SideRef> ref,
-                                 std::optional<std::size_t> connection = std::nullopt) {
+                                 std::optional<ConnectionNumber> connection = std::nullopt) {
   CheckSubject s;
   s.side = ref;
   if (ref) s.resolved = side_on(trace, *ref, connection);
@@ -110,10 +110,10 @@ inline std::vector<std::string> segment_notes(const WireEvent& w) {
   return notes;
 }
 
-// Distinct connections on the wire (0-based), in order of first appearance, with their segments.
-inline std::vector<std::pair<std::size_t, std::vector<const WireEvent*>>> wire_connections(
+// Distinct connections on the wire, in order of first appearance, with their segments.
+inline std::vector<std::pair<ConnectionIndex, std::vector<const WireEvent*>>> wire_connections(
     const Trace& trace) {
-  std::vector<std::pair<std::size_t, std::vector<const WireEvent*>>> out;
+  std::vector<std::pair<ConnectionIndex, std::vector<const WireEvent*>>> out;
   for (const WireEvent* w : wire_events(trace)) {
     auto it = std::find_if(out.begin(), out.end(),
                            [w](const auto& c) { return c.first == w->info.connection; });

@@ -1,6 +1,7 @@
 // Policy expectations about the endpoints: retransmissions, states, resets, what the apps saw,
 // TIME_WAIT. Each check says what it saw, with the numbers. (Wire counts: expectations_wire.cpp.)
 #include "harness/core/oracle/expect/expectations.hpp"
+#include "harness/core/trace/byte_pattern.hpp"
 #include "harness/core/trace/socket_samples.hpp"
 
 #include <algorithm>
@@ -315,9 +316,13 @@ CheckResult check_app(const Trace& trace, const AppExpect& x) {
     const auto* a = std::get_if<AppEvent>(&ev);
     if (!a || a->side != *side) continue;
     const AgentStepFacts* s = a->agent_step();
-    if (x.stale_from && !seen.stale && s && s->corrupted && s->corrupted_from &&
-        s->corrupted_from->side == peer_of(*side) && s->corrupted_from->connection + 1 == *x.stale_from)
-      seen.stale = StaleRead{a->side, a->step, *s->corrupted, *s->corrupted_from};
+    // A policy with check = "app" runs one copy of its scenario (the parser refuses one under
+    // connections = N), so the bytes' stream tag is their connection's index.
+    const auto from = s && s->corrupted_from ? pattern_connection(*s->corrupted_from, 1) : std::nullopt;
+    if (x.stale_from && !seen.stale && s->corrupted && from && s->corrupted_from->side == peer_of(*side) &&
+        number_of(*from) == *x.stale_from)
+      seen.stale = StaleRead{a->side, a->step, *s->corrupted, s->corrupted_from->side, number_of(*from),
+                             s->corrupted_from->offset};
     seen.steps.push_back({a->step, a->outcome, a->bytes});
     if (is_recv(*a) || is_exchange(*a)) seen.received += a->bytes;  // an exchange moves N each way
     if (step_of_kind(*a, {StepKind::send}) || is_exchange(*a)) seen.sent += a->bytes;
@@ -334,7 +339,7 @@ CheckResult check_app(const Trace& trace, const AppExpect& x) {
   // No old bytes, and none could have come: the experiment's precondition failed, not the
   // claim. Only when that is the one problem; anything else still fails.
   if (x.stale_from && !seen.stale && seen.problems.size() == 1)
-    if (auto why = stale_out_of_reach(trace, peer_of(*side), *x.stale_from - 1)) {
+    if (auto why = stale_out_of_reach(trace, peer_of(*side), index_of(*x.stale_from))) {
       outcome = Outcome::not_checked;
       f.why_not = NotChecked{Unjudged::out_of_reach, *why, {}};
     }

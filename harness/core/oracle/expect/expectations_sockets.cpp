@@ -49,7 +49,7 @@ bool sampled_state(const Trace& trace, TcpState s) {
 // The socket `h` as a finding names it: its addresses from its segments on the wire.
 SocketSeen socket_seen(const Trace& trace, const StateHistory& h) {
   SocketSeen out{h.side, h.listener, {}, {}, h.local_port, h.remote_port, {}};
-  if (h.connection) out.connection = *h.connection + 1;
+  if (h.connection) out.connection = number_of(*h.connection);
   for (const WireEvent* w : wire_events(trace)) {
     const bool sent = w->info.from == h.side && w->segment.sport == h.local_port && w->segment.dport == h.remote_port;
     const bool got = w->info.from != h.side && w->segment.dport == h.local_port && w->segment.sport == h.remote_port;

@@ -28,8 +28,8 @@ CountBound<std::int64_t> widened(const CountBound<std::uint32_t>& b) {
 }
 
 // One connection's close: from the first FIN's first transmission through the first final-ack.
-CloseSeen close_of(std::size_t connection, const std::vector<const WireEvent*>& wires) {
-  CloseSeen out{connection + 1, {}, false};
+CloseSeen close_of(ConnectionIndex connection, const std::vector<const WireEvent*>& wires) {
+  CloseSeen out{number_of(connection), {}, false};
   for (const WireEvent* w : wires) {
     if (out.segments.empty() && !w->segment.flags.fin()) continue;
     out.segments.push_back(*w);
@@ -79,7 +79,7 @@ CheckResult check_close(const Trace& trace, const CloseExpect& x) {
   auto connections = wire_connections(trace);
   ClosesSeen seen;
   if (x.connection) {
-    std::erase_if(connections, [&](const auto& c) { return c.first + 1 != *x.connection; });
+    std::erase_if(connections, [&](const auto& c) { return number_of(c.first) != *x.connection; });
     if (connections.empty()) seen.missing = x.connection;
   }
   seen.numbered = connections.size() != 1 || x.connection;
@@ -107,7 +107,7 @@ CheckResult check_connections(const Trace& trace, const ConnectionsExpect& x) {
   for (const auto& [connection, wires] : connections) {
     const WireEvent& first = *wires.front();
     const auto client_port = first.info.from == Side::client ? first.segment.sport : first.segment.dport;
-    seen.connections.push_back({connection + 1, client_port, wires.size()});
+    seen.connections.push_back({number_of(connection), client_port, wires.size()});
   }
   f.saw = std::move(seen);
   CheckResult r = judged(std::move(f), outcome_of(connections.size() == x.count), x.line);

@@ -17,7 +17,7 @@ namespace {
 // "server recv-until-eof: bytes 0..16384 of its stream are the client's bytes 2345678.. of connection 1"
 std::string stale_text(const StaleRead& s) {
   return fmt::format("{} {}: bytes {}..{} of its stream are the {}'s bytes {}.. of connection {}", side_name(s.reader),
-                     s.step, s.range.begin, s.range.end, side_name(s.from.side), s.from.offset, s.from.connection + 1);
+                     s.step, s.range.begin, s.range.end, side_name(s.writer), s.offset, s.connection.value);
 }
 
 std::string problem_text(const Finding& f, const AppClaim& c, const AppSeen& seen, AppMiss miss) {
@@ -27,7 +27,7 @@ std::string problem_text(const Finding& f, const AppClaim& c, const AppSeen& see
     case AppMiss::received: return fmt::format("read {} bytes, not {}", seen.received, c.received.value_or(0));
     case AppMiss::sent: return fmt::format("wrote {} bytes, not {}", seen.sent, c.sent.value_or(0));
     case AppMiss::no_stale: {
-      std::string out = fmt::format("no bytes of connection {} in what it read", c.stale_from.value_or(0));
+      std::string out = fmt::format("no bytes of connection {} in what it read", c.stale_from.value_or(ConnectionNumber{}).value);
       if (f.why_not && f.why_not->reason == Unjudged::out_of_reach) out += ": " + f.why_not->detail;
       return out;
     }
@@ -42,7 +42,7 @@ std::string app_name(const CheckSubject& s, const AppClaim& c) {
   if (c.sees) wants.push_back(fmt::format("sees {}", *c.sees));
   if (c.received) wants.push_back(fmt::format("received {} bytes", *c.received));
   if (c.sent) wants.push_back(fmt::format("sent {} bytes", *c.sent));
-  if (c.stale_from) wants.push_back(fmt::format("reads bytes of connection {}", *c.stale_from));
+  if (c.stale_from) wants.push_back(fmt::format("reads bytes of connection {}", c.stale_from->value));
   return fmt::format("app {} {}", subject_side_text(s), join(wants, ", "));
 }
 
@@ -54,7 +54,7 @@ std::string app_expected(const CheckSubject& s, const AppClaim& c) {
   if (c.sent) expected.push_back(fmt::format("{} bytes written", *c.sent));
   if (c.stale_from)
     expected.push_back(fmt::format("some bytes read are the {}'s bytes of connection {}",
-                                   s.resolved ? side_name(peer_of(*s.resolved)) : "peer", *c.stale_from));
+                                   s.resolved ? side_name(peer_of(*s.resolved)) : "peer", c.stale_from->value));
   return fmt::format("the {} app: {}", subject_side_text(s), join(expected, ", "));
 }
 

@@ -125,7 +125,7 @@ std::string count_expected(const Finding& f, const CountClaim& c) {
       return fmt::format(
           "the close of {} in exactly {}, from the first FIN through the first final-ack (both directions, "
           "retransmissions included)",
-          s.connection ? fmt::format("connection {}", *s.connection) : "every connection",
+          s.connection ? fmt::format("connection {}", s.connection->value) : "every connection",
           counted(c.bound.count.value_or(0), "segment"));
     case CheckKind::counter:
       return fmt::format("the {}'s kernel counter {} {} over the run", subject_side_text(s), s.counter,
@@ -152,7 +152,7 @@ std::string base_name(const Finding& f) {
     case CheckKind::close: {
       const auto* c = std::get_if<CountClaim>(&f.expected);
       return fmt::format("close in {}{}", counted(c ? c->bound.count.value_or(0) : 0, "segment"),
-                         s.connection ? fmt::format(" on connection {}", *s.connection) : "");
+                         s.connection ? fmt::format(" on connection {}", s.connection->value) : "");
     }
     case CheckKind::counter: return fmt::format("counter {} {}", subject_side_text(s), s.counter);
     case CheckKind::state: {
@@ -207,7 +207,7 @@ std::string folded_saw(const Folded& fold, Outcome worst, const std::string& sho
     if (o == worst) worst_count = n;
   }
   return fmt::format("{} of {} connections {}{}; connection {}: {}", worst_count, fold.connections, outcome_key(worst),
-                     tally.size() > 1 ? " (" + join(tally, ", ") + ")" : "", fold.shown, shown_saw);
+                     tally.size() > 1 ? " (" + join(tally, ", ") + ")" : "", fold.shown.value, shown_saw);
 }
 
 }  // namespace
@@ -215,7 +215,7 @@ std::string folded_saw(const Folded& fold, Outcome worst, const std::string& sho
 std::string check_name(const Finding& f) {
   std::string name = base_name(f);
   if (f.folded) return name + fmt::format(" on each of {} connections", f.folded->connections);
-  if (f.check.on_connection) name += fmt::format(" on connection {}", *f.check.on_connection);
+  if (f.check.on_connection) name += fmt::format(" on connection {}", f.check.on_connection->value);
   return name;
 }
 

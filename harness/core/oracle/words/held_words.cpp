@@ -36,7 +36,7 @@ std::string endpoint_text(const std::optional<IpAddress>& address, std::uint16_t
 
 // "server socket 198.18.2.2:8080 ← 198.18.1.2:40312 (connection 1)": the arrow points at the server.
 std::string socket_text(const SocketSeen& s) {
-  const std::string connection = s.connection ? fmt::format(" (connection {})", *s.connection) : "";
+  const std::string connection = s.connection ? fmt::format(" (connection {})", s.connection->value) : "";
   if (s.listener) return fmt::format("{} listener {}{}", side_name(s.side), endpoint_text(s.local, s.local_port), connection);
   return fmt::format("{} socket {} {} {}{}", side_name(s.side), endpoint_text(s.local, s.local_port),
                      s.side == Side::server ? "←" : "→", endpoint_text(s.remote, s.remote_port), connection);

@@ -98,7 +98,7 @@ std::string retransmissions_saw(const Finding& f, const RetransmissionsSeen& s) 
 std::string connections_saw(const ConnectionsSeen& s) {
   std::vector<std::string> seen;
   for (const ConnectionSeen& c : s.connections)
-    seen.push_back(fmt::format("{} (client port {}, {})", c.number, c.client_port, counted(c.segments, "segment")));
+    seen.push_back(fmt::format("{} (client port {}, {})", c.number.value, c.client_port, counted(c.segments, "segment")));
   if (seen.empty()) return "no connection on the wire";
   return fmt::format("{}: {}", counted(seen.size(), "connection"), first_few(seen, listed_connections));
 }
@@ -113,7 +113,7 @@ std::string close_segment_text(const WireEvent& w) {
 }
 
 std::string closes_saw(const ClosesSeen& s) {
-  if (s.missing) return fmt::format("no connection {} on the wire", *s.missing);
+  if (s.missing) return fmt::format("no connection {} on the wire", s.missing->value);
   if (s.closes.empty()) return "no connection on the wire";
   std::vector<std::string> per_connection;
   for (const CloseSeen& c : s.closes) {
@@ -125,7 +125,7 @@ std::string closes_saw(const ClosesSeen& s) {
         : !c.completed ? fmt::format("the close never completed (no final-ack): {} from the first FIN: {}",
                                      counted(close.size(), "segment"), segments)
                        : fmt::format("{}: {}", counted(close.size(), "segment"), segments);
-    per_connection.push_back(s.numbered ? fmt::format("connection {}: {}", c.connection, text) : text);
+    per_connection.push_back(s.numbered ? fmt::format("connection {}: {}", c.connection.value, text) : text);
   }
   return join(per_connection);
 }
@@ -214,7 +214,7 @@ std::string selector_words(const CheckSubject& s) {
   std::string out = s.segment ? std::string(role_name(*s.segment)) : "segment";
   if (s.with) out += fmt::format(" with {}", role_name(*s.with));
   if (s.side) out += " from " + subject_side_text(s);
-  if (s.connection) out += fmt::format(" on connection {}", *s.connection);
+  if (s.connection) out += fmt::format(" on connection {}", s.connection->value);
   return out;
 }
 
@@ -253,7 +253,7 @@ std::string seen_words(const Finding& f, Outcome outcome) {
         else if constexpr (std::is_same_v<T, HarnessSeen>)
           return harness_saw(f, s, outcome);
         else if constexpr (std::is_same_v<T, ConnectionMissing>)
-          return fmt::format("no connection {} on the wire ({} seen)", s.connection, s.on_wire);
+          return fmt::format("no connection {} on the wire ({} seen)", s.connection.value, s.on_wire);
         else
           return s.words;
       },
