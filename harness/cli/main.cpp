@@ -225,22 +225,17 @@ int main(int argc, char** argv) {
       replay.color = use_color();
       return command_replay(replay);
     }
-    if (*exec_cmd) {
-      exec.policy_dir = dir;
-      exec.color = use_color();
-      Policy policy = resolve_exec_policy(exec);
+    // exec and wrap: the policy first (bad input before any lab is made), then lab privileges.
+    const auto lab_command = [&](auto& cmd, const auto& resolve, const auto& command) {
+      cmd.policy_dir = dir;
+      cmd.color = use_color();
+      Policy policy = resolve(cmd);
       sys::enter_lab_privileges();  // before any thread exists, as for run
       sys::raise_harness_priority();
-      return command_exec(exec, policy);
-    }
-    if (*wrap_cmd) {
-      wrap.policy_dir = dir;
-      wrap.color = use_color();
-      Policy policy = resolve_wrap_policy(wrap);
-      sys::enter_lab_privileges();  // before any thread exists, as for run
-      sys::raise_harness_priority();
-      return command_wrap(wrap, policy);
-    }
+      return command(cmd, policy);
+    };
+    if (*exec_cmd) return lab_command(exec, resolve_exec_policy, command_exec);
+    if (*wrap_cmd) return lab_command(wrap, resolve_wrap_policy, command_wrap);
     if (*run_cmd) {
       run.color = use_color();
       run.capture = capture == "selective" ? Capture::selective : Capture::all;

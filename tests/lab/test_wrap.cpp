@@ -46,6 +46,30 @@ TEST_CASE("wrap: the same suite unchanged under drop-final-ack: each connection'
   CHECK(contains(out.out, "PASS wrap under drop-final-ack: fault 1 hit connections 1, 2"));
 }
 
+TEST_CASE("wrap without --port judges every TCP connection: the suite under drop-final-ack") {
+  const auto out = run_lastack({"wrap", "--policy", "drop-final-ack", "--quiet", "--", "env", "LOST_SYNS=0",
+                                "/usr/bin/python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", kSuite});
+  INFO(out.out << out.err);
+  CHECK(out.exit_code == 0);
+  CHECK(contains(out.out, "PASS wrap under drop-final-ack: fault 1 hit connections 1, 2"));
+}
+
+TEST_CASE("wrap -6: a server and client on ::1 lose the first SYN") {
+  const std::string script =
+      "import socket, threading\n"
+      "l = socket.socket(socket.AF_INET6); l.bind(('::1', 8766)); l.listen()\n"
+      "def serve():\n"
+      "    c, _ = l.accept(); c.sendall(c.recv(100).upper()); c.close()\n"
+      "t = threading.Thread(target=serve); t.start()\n"
+      "s = socket.create_connection(('::1', 8766)); s.sendall(b'hi'); print(s.recv(100).decode()); s.close(); t.join()\n";
+  const auto out = run_lastack({"wrap", "-6", "--policy", "drop-syn", "--port", "8766", "--quiet", "--", "/usr/bin/python3",
+                                "-c", script});
+  INFO(out.out << out.err);
+  CHECK(out.exit_code == 0);
+  CHECK(contains(out.out, "| HI"));
+  CHECK(contains(out.out, "PASS wrap under drop-syn"));
+}
+
 TEST_CASE("wrap: the suite's own failure is wrap's status when the verdicts hold") {
   // The suite expects two lost SYNs per connection; the network loses one: pytest fails (1),
   // lastack's verdicts hold, and wrap exits with pytest's status.
@@ -63,6 +87,13 @@ TEST_CASE("wrap: a verdict that fails exits 111 whatever the command's status") 
   CHECK(out.exit_code == 111);
   CHECK(contains(out.out, "FAIL wrap under drop-syn"));
   CHECK(contains(out.out, "wrap exits 111 (a verdict failed)"));
+}
+
+TEST_CASE("wrap: a command the run's timeout ends fails the check that it ends and has no status of its own") {
+  const auto out = run_lastack({"wrap", "--policy", "drop-syn", "--timeout", "1s", "--quiet", "--", "sleep", "30"});
+  INFO(out.out << out.err);
+  CHECK(out.exit_code == 111);
+  CHECK(contains(out.out, "the run timed out first (then: signal 15 (SIGTERM))"));
 }
 
 TEST_CASE("wrap: redis-server and redis-cli both inside lose the server's first three answers") {
