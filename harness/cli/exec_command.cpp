@@ -99,31 +99,31 @@ std::string run_time(const RunResult& result) {
 }
 
 // The verdict in one line, without the newline.
-std::string exec_verdict_line(const Policy& policy, const RunResult& result, RunVerdict verdict,
+std::string exec_verdict_line(std::string_view verb, const Policy& policy, const RunResult& result, RunVerdict verdict,
                               std::size_t failed, const CheckResult& client_exit) {
   const std::string wall = run_time(result);
   if (verdict == RunVerdict::pass)
-    return fmt::format("PASS exec under {}{} ({})", policy.name, hits_text(result.trace), wall);
+    return fmt::format("PASS {} under {}{} ({})", verb, policy.name, hits_text(result.trace), wall);
   if (verdict == RunVerdict::inconclusive) {
     std::string why;
     for (const std::string& r : unchecked_reasons(result.results)) why += (why.empty() ? "" : "; ") + r;
-    return fmt::format("INCONCLUSIVE exec under {}: not checked: {} ({})", policy.name, why, wall);
+    return fmt::format("INCONCLUSIVE {} under {}: not checked: {} ({})", verb, policy.name, why, wall);
   }
   if (!client_exit.passed() && failed == 1)
-    return fmt::format("FAIL exec under {}: the client command ended with {} ({})", policy.name,
+    return fmt::format("FAIL {} under {}: the client command ended with {} ({})", verb, policy.name,
                        client_exit.saw, wall);
-  return fmt::format("FAIL exec under {}: {} check{} failed{}{} ({})", policy.name, failed,
+  return fmt::format("FAIL {} under {}: {} check{} failed{}{} ({})", verb, policy.name, failed,
                      failed == 1 ? "" : "s",
                      client_exit.passed() ? "" : fmt::format(", and the client command ended with {}", client_exit.saw),
                      hits_text(result.trace).empty() ? "" : " (" + hits_text(result.trace).substr(2) + ")", wall);
 }
 
-std::string exec_result_line(const Policy& policy, const RunResult& result, RunVerdict verdict,
+std::string exec_result_line(std::string_view verb, const Policy& policy, const RunResult& result, RunVerdict verdict,
                              std::size_t failed, const CheckResult& client_exit) {
-  const std::string line = exec_verdict_line(policy, result, verdict, failed, client_exit);
+  const std::string line = exec_verdict_line(verb, policy, result, verdict, failed, client_exit);
   const auto& seed = result.trace.random_seed;
   if (!seed || verdict == RunVerdict::pass) return line + "\n";
-  return fmt::format("{}; replay: the same exec with --seed {}\n", line, *seed);
+  return fmt::format("{}; replay: the same {} with --seed {}\n", line, verb, *seed);
 }
 }  // namespace
 
@@ -163,27 +163,32 @@ int command_exec(const ExecCommand& cmd, const Policy& given) {
     client_exit.outcome = Outcome::pass;  // judged by the policy's own `exit` check instead
   else
     result.results.push_back(client_exit);
+  return report_command_run("exec", {cmd.json, cmd.pcap, cmd.html, cmd.quiet, cmd.color}, policy, result, client_exit);
+}
+
+int report_command_run(std::string_view verb, const CommandRunOutputs& outputs, const Policy& policy,
+                       const RunResult& result, const CheckResult& client_exit) {
   const RunVerdict verdict = run_verdict(result.results);
   std::size_t failed = 0;
   for (const auto& r : result.results) failed += r.outcome == Outcome::fail ? 1 : 0;
 
   std::string text;
-  if (!cmd.quiet || verdict != RunVerdict::pass) {
-    text += fmt::format("== exec under {}: {}\n   ({})\n\n", policy.name, policy.summary, policy.file);
-    if (!cmd.quiet) text += render_ladder(result.trace, {cmd.color, 100}) + "\n";
-    text += render_verdicts(result.results, cmd.color, observation_note(result.trace)) + "\n";
+  if (!outputs.quiet || verdict != RunVerdict::pass) {
+    text += fmt::format("== {} under {}: {}\n   ({})\n\n", verb, policy.name, policy.summary, policy.file);
+    if (!outputs.quiet) text += render_ladder(result.trace, {outputs.color, 100}) + "\n";
+    text += render_verdicts(result.results, outputs.color, observation_note(result.trace)) + "\n";
   }
-  if (cmd.json) {
-    auto out = open_output(*cmd.json, "JSON");
+  if (outputs.json) {
+    auto out = open_output(*outputs.json, "JSON");
     write_jsonl(result.trace, result.results, out);
   }
-  if (cmd.pcap) {
-    auto out = open_output(*cmd.pcap, "pcapng");
+  if (outputs.pcap) {
+    auto out = open_output(*outputs.pcap, "pcapng");
     write_pcapng(result.trace, out);
   }
-  if (cmd.html) write_html_run(*cmd.html, false, policy, 1, result.trace, result.results);
+  if (outputs.html) write_html_run(*outputs.html, false, policy, 1, result.trace, result.results);
   for (const std::string& d : result.discarded_attempts) text += fmt::format("lastack: {}\n", d);
-  text += exec_result_line(policy, result, verdict, failed, client_exit);
+  text += exec_result_line(verb, policy, result, verdict, failed, client_exit);
   int code = verdict_exit_code(verdict);
   fail_on_harness_errors(result.trace, result.results, text, code);
   std::fputs(text.c_str(), stdout);

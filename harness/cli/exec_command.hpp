@@ -6,7 +6,11 @@
 #include <string>
 #include <vector>
 
+#include <string_view>
+
 #include "lastack/policy.hpp"
+#include "lastack/run.hpp"
+#include "lastack/oracle.hpp"
 
 namespace lastack {
 
@@ -26,6 +30,20 @@ struct ExecCommand {
   bool quiet = false;
   bool color = false;
 };
+
+/// What a run of the user's own commands writes besides its text (exec's and wrap's options).
+struct CommandRunOutputs {
+  std::optional<std::string> json, pcap, html;
+  bool quiet = false;
+  bool color = false;
+};
+
+/// Print a finished run of `lastack VERB` ("exec", "wrap"): the header, the ladder (unless
+/// quiet), the verdict table, --json/--pcap/--html, and the result line ("PASS exec under
+/// drop-syn ..."), `client_exit` phrasing how the client command ended when it failed. Returns
+/// run_outcome's exit code for the verdict (0, 1, 5; 4 on a harness error).
+int report_command_run(std::string_view verb, const CommandRunOutputs& outputs, const Policy& policy,
+                       const RunResult& result, const CheckResult& client_exit);
 
 /// The policy `cmd` runs, its port and timeout overridden (input errors surface here).
 Policy resolve_exec_policy(const ExecCommand& cmd);

@@ -11,6 +11,7 @@
 #include "harness/cli/commands.hpp"
 #include "lastack/policy_library.hpp"
 #include "harness/cli/replay_command.hpp"
+#include "harness/cli/wrap_command.hpp"
 #include "harness/sys/proc/priority.hpp"
 #include "lastack/privilege.hpp"
 
@@ -143,6 +144,30 @@ int main(int argc, char** argv) {
       "    --client 'lastack agent --side client --address $LASTACK_SERVER_ADDR --port $LASTACK_SERVER_PORT \\\n"
       "              --step connect --step \"send 1000\" --step close'");
 
+  WrapCommand wrap;
+  auto* wrap_cmd = app.add_subcommand(
+      "wrap", "Run one unmodified command (a test suite with its own server on 127.0.0.1) in a lab namespace whose "
+              "loopback carries a policy's faults");
+  wrap_cmd->add_option("--policy", wrap.policy, "Policy name or file: its faults, sysctls and checks")->required();
+  wrap_cmd->add_option("--port", wrap.port,
+                       "Only connections to or from this port are faulted and judged (default: every TCP connection)")
+      ->check(CLI::Range(1, 65535));
+  wrap_cmd->add_option("--seed", wrap.seed, seed_help)->check(whole_seed);
+  wrap_cmd->add_flag("-6,--ipv6", wrap.ipv6, "Observe IPv6 (::1) sockets instead of IPv4 (127.0.0.1)");
+  wrap_cmd->add_option("--json", wrap.json, "Write the trace as JSON Lines");
+  wrap_cmd->add_option("--pcap", wrap.pcap, "Write the wire as pcapng, roles and verdicts in packet comments");
+  wrap_cmd->add_option("--html", wrap.html, "Write a self-contained HTML page (a directory when the path ends in /)");
+  wrap_cmd->add_option("--timeout", wrap.timeout, "Give up on the run after this (e.g. 60s; default: the policy's)");
+  wrap_cmd->add_flag("-q,--quiet", wrap.quiet, "No ladder; details only for failures");
+  wrap_cmd->add_option("command", wrap.command, "The command and its arguments, after --")->required()->take_all();
+  add_color(wrap_cmd);
+  wrap_cmd->footer(
+      "The command runs as is in a new network namespace (lo only, MTU 1500); the side that sends a\n"
+      "connection's SYN is its client. Its output is relayed prefixed \"| \"; everything it started ends\n"
+      "with the run. Exit: the command's status when every verdict holds; 111 when a verdict failed,\n"
+      "114 on a harness error, 115 when inconclusive; 2 for bad input. E.g.\n"
+      "  lastack wrap --policy drop-syn --port 8765 -- python3 -m pytest -q tests/");
+
   ReplayCommand replay;
   auto* replay_cmd = app.add_subcommand(
       "replay", "Judge a recorded trace (`run --json`) again: re-parse its segments, re-run the checks");
@@ -200,14 +225,17 @@ int main(int argc, char** argv) {
       replay.color = use_color();
       return command_replay(replay);
     }
-    if (*exec_cmd) {
-      exec.policy_dir = dir;
-      exec.color = use_color();
-      Policy policy = resolve_exec_policy(exec);
+    // exec and wrap: the policy first (bad input before any lab is made), then lab privileges.
+    const auto lab_command = [&](auto& cmd, const auto& resolve, const auto& command) {
+      cmd.policy_dir = dir;
+      cmd.color = use_color();
+      Policy policy = resolve(cmd);
       sys::enter_lab_privileges();  // before any thread exists, as for run
       sys::raise_harness_priority();
-      return command_exec(exec, policy);
-    }
+      return command(cmd, policy);
+    };
+    if (*exec_cmd) return lab_command(exec, resolve_exec_policy, command_exec);
+    if (*wrap_cmd) return lab_command(wrap, resolve_wrap_policy, command_wrap);
     if (*run_cmd) {
       run.color = use_color();
       run.capture = capture == "selective" ? Capture::selective : Capture::all;

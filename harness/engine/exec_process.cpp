@@ -216,7 +216,7 @@ void ExecProcess::read_output() {
 }
 
 void ExecProcess::relay(bool flush) {
-  const std::string pre = prefix(config_.side);
+  const std::string pre = config_.prefix.empty() ? prefix(config_.side) : config_.prefix;
   std::size_t begin = 0;
   for (std::size_t end; (end = buffer_.find('\n', begin)) != std::string::npos; begin = end + 1) {
     std::fprintf(stdout, "%s%.*s\n", pre.c_str(), static_cast<int>(end - begin), buffer_.data() + begin);

@@ -34,6 +34,7 @@ struct ExecConfig {
   IpFamily family = IpFamily::v4;
   std::function<Instant()> now;                   // the run's clock
   std::function<void(const AppEvent&)> on_event;  // one event: how the command ended
+  std::string prefix;  // each output line's; empty: prefix(side)
 };
 
 /// The parent's side of a user command: spawns it in its own process group, relays its output,

@@ -50,19 +50,34 @@ void apply_pinned_sysctls(const sys::NetNamespace& ns, const std::map<std::strin
 }
 }  // namespace
 
+LabAddresses LabAddresses::loopback(bool ipv6) {
+  const IpAddress lo = address(ipv6 ? "::1" : "127.0.0.1");
+  return {lo, lo, lo, lo, ipv6 ? 128u : 8u};
+}
+
 LabAddresses LabAddresses::for_family(bool ipv6) {
   if (ipv6)
     return {address("fd00:1::2"), address("fd00:1::1"), address("fd00:2::1"), address("fd00:2::2"), 64};
   return {address("198.18.1.2"), address("198.18.1.1"), address("198.18.2.1"), address("198.18.2.2"), 24};
 }
 
+namespace {
+// The client's namespace: a new one, which under `lastack wrap` is the lab's only one.
+sys::NetNamespace make_first() { return sys::NetNamespace::create(); }
+// The wire's or the server's: a new one, or (wrap) a second handle on the first.
+sys::NetNamespace make_next(const LabConfig& config, const sys::NetNamespace& first) {
+  return config.loopback ? first.share() : sys::NetNamespace::create();
+}
+}  // namespace
+
 Lab::Lab(const LabConfig& config)
     : config_(config),
-      addresses_(LabAddresses::for_family(config.ipv6)),
-      client_(sys::NetNamespace::create()),
-      wire_(sys::NetNamespace::create()),
-      server_(sys::NetNamespace::create()) {
-  reaper_.emplace(std::vector<const sys::NetNamespace*>{&client_, &server_});
+      addresses_(config.loopback ? LabAddresses::loopback(config.ipv6) : LabAddresses::for_family(config.ipv6)),
+      client_(make_first()),
+      wire_(make_next(config, client_)),
+      server_(make_next(config, client_)) {
+  reaper_.emplace(config.loopback ? std::vector<const sys::NetNamespace*>{&client_}
+                                  : std::vector<const sys::NetNamespace*>{&client_, &server_});
   if (config_.capture_wire) {
     const auto open = [this] { return sys::PacketCapture::open_in(wire_); };
     try {
@@ -80,6 +95,10 @@ Lab::Lab(const LabConfig& config)
   }
   apply_sysctls(client_, config_.sysctls.client, config_.sysctl_origin);
   apply_sysctls(server_, config_.sysctls.server, config_.sysctl_origin);
+  if (config_.loopback) {
+    build_loopback();
+    return;
+  }
   sys::write_sysctl(wire_, config_.ipv6 ? "net.ipv6.conf.all.forwarding" : "net.ipv4.ip_forward", "1");
 
   auto wire = sys::Rtnetlink::open_in(wire_);
@@ -113,6 +132,21 @@ Lab::Lab(const LabConfig& config)
   endpoint(server_, addresses_.server, addresses_.wire_server_side);
 }
 
+void Lab::build_loopback() {
+  // lo alone: its MTU pinned (65536 by its driver; the policy's, 1500 by default, as on the
+  // veths), and no TSO/GSO, so each queued segment is one segment the sender's TCP built.
+  auto rt = sys::Rtnetlink::open_in(client_);
+  rt.set_mtu("lo", config_.mtu);
+  rt.set_up("lo");
+  rt.wait_until_running("lo");
+  sys::disable_offloads(client_, "lo");
+}
+
+std::vector<IpAddress> Lab::client_addresses() const {
+  if (config_.loopback) return {};
+  return {addresses_.client};
+}
+
 Lab::~Lab() {
   try {
     end_processes();
@@ -122,8 +156,10 @@ Lab::~Lab() {
 
 std::map<Side, std::vector<sys::NamespaceProcess>> Lab::end_processes() const {
   std::map<Side, std::vector<sys::NamespaceProcess>> ended;
+  // One namespace under `lastack wrap`: what is left in it is the command's (the client's).
   for (const Side s : {Side::client, Side::server})
-    if (auto gone = sys::end_processes_in(side(s)); !gone.empty()) ended[s] = std::move(gone);
+    if (s == Side::client || !config_.loopback)
+      if (auto gone = sys::end_processes_in(side(s)); !gone.empty()) ended[s] = std::move(gone);
   return ended;
 }
 

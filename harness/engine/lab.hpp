@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "lastack/per_side.hpp"
 #include "harness/core/decide/queue_rules.hpp"
@@ -22,6 +23,8 @@ struct LabAddresses {
   unsigned prefix = 24;
   /// 198.18.1.2 <-> 198.18.1.1 | 198.18.2.1 <-> 198.18.2.2, or fd00:1::2 ... fd00:2::2 (/64).
   static LabAddresses for_family(bool ipv6);
+  /// `lastack wrap`'s: every address 127.0.0.1 (or ::1), lo's own.
+  static LabAddresses loopback(bool ipv6);
 };
 
 /// What a lab is built with.
@@ -37,6 +40,10 @@ struct LabConfig {
   // waits out an RCU grace period (5-15 ms measured on a 2-core VM), which then overlaps the
   // lab's own setup.
   bool capture_wire = false;
+  // `lastack wrap`: ONE namespace in the client's, the wire's and the server's place; lo up, its
+  // MTU pinned to `mtu` (the policy's, 1500 unless it says, as on the veths: not lo's own 65536,
+  // so segments are counted as policies written for veths count them), offloads off; no veth.
+  bool loopback = false;
 };
 
 /// A built lab; everything in it dies with this object (the namespaces are held by fds only).
@@ -61,6 +68,11 @@ class Lab {
   const sys::NetNamespace& side(Side s) const { return s == Side::client ? client_ : server_; }
   const LabAddresses& addresses() const { return addresses_; }
   bool ipv6() const { return config_.ipv6; }
+  /// One namespace on its loopback (`lastack wrap`): client(), wire() and server() are it.
+  bool loopback() const { return config_.loopback; }
+  /// The addresses that name the client before a SYN does (FlowTracker): the client
+  /// namespace's; none on loopback, where both ends share 127.0.0.1 and only the SYN can tell.
+  std::vector<IpAddress> client_addresses() const;
 
   /// The values in force for every pinned sysctl and every one the policy set; a pinned one this
   /// kernel lacks reads as absent_sysctl_text says.
@@ -77,6 +89,9 @@ class Lab {
   std::map<Side, std::vector<sys::NamespaceProcess>> end_processes() const;
 
  private:
+  /// `lastack wrap`'s lab, after its sysctls: lo up, its MTU pinned, offloads off.
+  void build_loopback();
+
   LabConfig config_;
   LabAddresses addresses_;
   sys::NetNamespace client_, wire_, server_;

@@ -30,6 +30,8 @@ RunResult run_once(const Policy& policy, const RunOptions& options, const AgentF
     config.sysctl_origin[key] = fmt::format("{}:{}", policy.file, line);
   config.queue_rules = compile_queue_plan(policy, options.capture, options.queue_num, options.ipv6);
   config.capture_wire = options.observe_wire;
+  config.loopback = options.loopback;
+  if (options.loopback) config.queue_rules = on_loopback(std::move(config.queue_rules), options.ports);
   Lab lab(config);
 
   RunResult result;

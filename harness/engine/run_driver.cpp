@@ -12,6 +12,7 @@
 #include "agents/agent_group.hpp"
 #include "harness/core/base/stable_order.hpp"
 #include "harness/core/decide/quiescence.hpp"
+#include "harness/core/trace/loopback_sides.hpp"
 #include "harness/core/trace/retransmission_labels.hpp"
 #include "harness/core/trace/trace_query.hpp"
 #include "harness/core/wire/segment_builder.hpp"
@@ -59,8 +60,10 @@ std::optional<std::uint64_t> timewait_overflow(const sys::NetNamespace& ns) {
   return text ? netstat_counter(*text, "TcpExt", "TCPTimeWaitOverflow") : std::nullopt;
 }
 
-// Both sides' kernel counters now.
+// Both sides' kernel counters now. One namespace (`lastack wrap`) counts both sides together:
+// no side's own count can be read, so neither is (a check on them says "not checked").
 SideCounters read_side_counters(const Lab& lab) {
+  if (lab.loopback()) return {std::nullopt, std::nullopt};
   return {sys::read_net_counters(lab.client()), sys::read_net_counters(lab.server())};
 }
 
@@ -98,7 +101,7 @@ std::optional<KernelObserver> open_kernel_observer(asio::io_context& io, const R
 std::optional<WireCapture> open_capture(asio::io_context& io, const RunClock& clock, Lab& lab,
                                         const RunOptions& options) {
   if (options.observe_wire)
-    return std::optional<WireCapture>(std::in_place, io, clock, lab.wire(), lab.take_capture());
+    return std::optional<WireCapture>(std::in_place, io, clock, lab.wire(), lab.take_capture(), lab.loopback());
   if (options.capture != Capture::none)
     throw InputError("observe_wire = false needs capture none: queued segments need the whole wire");
   return std::nullopt;
@@ -114,11 +117,11 @@ RunDriver::RunDriver(const Policy& policy, const RunOptions& options, Lab& lab, 
       interceptor_(io_, clock_,
                    sys::NfQueuePort::open_in(lab.wire(), options.queue_num,
                                              needs_payload(policy) ? kFullCopyRange : kHeaderCopyRange),
-                   sys::RawInjector::open_in(lab.wire()), FlowTracker({lab.addresses().client}), policy,
+                   sys::RawInjector::open_in(lab.wire()), FlowTracker(lab.client_addresses()), policy,
                    options.seed.value_or(0), [this](const WireEvent& ev) { on_segment(ev); }),
       observer_(io_, clock_, sys::SockDiag::open_in(lab.client()), sys::SockDiag::open_in(lab.server()),
                 options.ipv6 ? IpFamily::v6 : IpFamily::v4, observed_ports(policy, options),
-                options.listening_ports, kernel_jiffy()),
+                options.listening_ports, kernel_jiffy(), std::chrono::milliseconds(2), lab.loopback()),
       kernel_(open_kernel_observer(io_, clock_, lab)),
       settle_(io_),
       early_(io_),
@@ -311,15 +314,17 @@ void RunDriver::end_lab_processes() {
   for (const auto& [side, gone] : lab_.end_processes())
     for (const sys::NamespaceProcess& p : gone)
       lab_events_.push_back({clock_.now(),
-                             fmt::format("{} (pid {}) was still running in the {}'s namespace after its command "
+                             fmt::format("{} (pid {}) was still running in the {} namespace after its command "
                                          "(it daemonized or left its session): ended with the run",
-                                         p.command, p.pid, side_name(side)),
+                                         p.command, p.pid,
+                                         lab_.loopback() ? std::string("wrapped command's")
+                                                         : std::string(side_name(side)) + "'s"),
                              LabEventKind::note});
 }
 
 std::vector<WireEvent> RunDriver::merge_wire_events(std::vector<LabEvent>& errors) {
   MergedWire merged = merge_wire(capture_ ? capture_->segments() : std::vector<CapturedSegment>{},
-                                 interceptor_.take_events(), {lab_.addresses().client}, end_);
+                                 interceptor_.take_events(), lab_.client_addresses(), end_, !lab_.loopback());
   errors = std::move(merged.errors);
   segments_after_end_ = merged.after_end;
   for (auto& e : interceptor_.harness_errors()) errors.push_back(std::move(e));
@@ -342,12 +347,13 @@ Trace RunDriver::merge() {
   trace.queue_drops = interceptor_.queue_drops();
   trace.every_segment = !why_every_segment(policy_, options_.capture).empty();
   trace.wall_start = clock_.wall_start();
-  trace.timewait_overflow = {timewait_overflow(lab_.client()), timewait_overflow(lab_.server())};
+  if (!lab_.loopback())  // one namespace's count is both sides': not either's
+    trace.timewait_overflow = {timewait_overflow(lab_.client()), timewait_overflow(lab_.server())};
   trace.counters = counters_;
   trace.sample_interval = std::chrono::milliseconds(2);
   trace.observed_until = clock_.now();  // the observers stopped at the run's end
   trace.run_end = end_;                 // and the agents were stopped after this
-  trace.client_addresses = {lab_.addresses().client};
+  trace.client_addresses = lab_.client_addresses();
   trace.whole_wire = capture_.has_value();
   trace.wire_resolution = std::chrono::microseconds(0);  // kernel timestamps from the packet socket
   std::vector<LabEvent> errors;
@@ -355,6 +361,7 @@ Trace RunDriver::merge() {
   for (auto& e : errors) trace.events.emplace_back(std::move(e));
   for (const SocketEvent& e : observer_.events()) trace.events.emplace_back(e);
   trace.samples = observer_.samples();
+  if (lab_.loopback()) trace.samples.server = trace.samples.client;  // one dump showed both sides
   trace.final_sample_lists_all = true;  // SocketObserver::sample_final()
   trace.pending_at_end = pending_at_end_;
   trace.segments_after_end = segments_after_end_;
@@ -363,6 +370,7 @@ Trace RunDriver::merge() {
   for (const auto& e : app_events_) trace.events.emplace_back(e);
   for (const auto& e : lab_events_) trace.events.emplace_back(e);
   stable_sort_by_key(trace.events, [](const TraceEvent& e) { return event_time(e); });
+  if (lab_.loopback()) assign_loopback_sides(trace);  // one namespace: each socket's side from its SYN
   attribute_connections(trace);  // each socket (cookie) to the wire connection its numbers name
   label_retransmissions(trace);  // traced: the kernel's retransmissions, not the wire's repeats
   return trace;

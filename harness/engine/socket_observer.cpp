@@ -28,7 +28,8 @@ SocketEvent to_event(const sys::SocketSnapshot& s, Side side, Instant now) {
 
 SocketObserver::SocketObserver(asio::io_context& io, const RunClock& clock, sys::SockDiag client,
                                sys::SockDiag server, IpFamily family, std::vector<std::uint16_t> ports,
-                               bool listening_ports, std::chrono::microseconds jiffy, std::chrono::microseconds interval)
+                               bool listening_ports, std::chrono::microseconds jiffy, std::chrono::microseconds interval,
+                               bool one_namespace)
     : io_(io),
       clock_(clock),
       diag_{std::move(client), std::move(server)},
@@ -37,6 +38,7 @@ SocketObserver::SocketObserver(asio::io_context& io, const RunClock& clock, sys:
       listening_ports_(listening_ports),
       interval_(interval),
       timer_(io),
+      one_namespace_(one_namespace),
       changes_{SocketChanges(jiffy), SocketChanges(jiffy)} {
   events_.reserve(256);
 }
@@ -74,20 +76,23 @@ bool SocketObserver::relevant(const sys::SocketSnapshot& s) const {
 
 void SocketObserver::sample() {
   sample_side(Side::client);
-  sample_side(Side::server);
+  if (!one_namespace_) sample_side(Side::server);  // one namespace: the same sockets again
 }
+
+// Where listeners are: the server's namespace, or the one namespace (its client's handle).
+Side SocketObserver::listener_side() const { return one_namespace_ ? Side::client : Side::server; }
 
 void SocketObserver::learn_listeners(Side side) {
   // A port once listened on stays observed: its connections outlive the listener.
-  if (!listening_ports_ || side != Side::server) return;
-  for (const auto& snap : snapshots_.server)
+  if (!listening_ports_ || side != listener_side()) return;
+  for (const auto& snap : snapshots_[side])
     if (snap.state == TcpState::LISTEN) ports_.insert(snap.local_port);
 }
 
 void SocketObserver::sample_side(Side side) {
   const Instant now = clock_.now();
   // Every 2 ms: reuse one buffer, and ask for listeners only where one teaches a port.
-  const bool listeners = listening_ports_ && side == Side::server;
+  const bool listeners = listening_ports_ && side == listener_side();
   auto& snapshots = snapshots_[side];
   diag_[side].dump_into(family_, snapshots, listeners ? sys::SocketStates::all : sys::SocketStates::connections);
   const SocketSample sample{now, clock_.now()};

@@ -24,10 +24,13 @@ class SocketObserver {
   /// with `listening_ports`, also those using any port a socket has listened on in the server
   /// namespace since start() (the user's server under `lastack exec` without --port). `jiffy`
   /// (the kernel's tick) bounds a TIME_WAIT expiry from its countdown: a restart is logged.
+  /// `one_namespace` (`lastack wrap`): `client` and `server` are the same namespace; only
+  /// `client` is sampled, every socket logged as the client's until the run's merge gives each
+  /// cookie its side (core/loopback_sides), and listeners are learned there.
   SocketObserver(asio::io_context& io, const RunClock& clock, sys::SockDiag client,
                  sys::SockDiag server, IpFamily family, std::vector<std::uint16_t> ports,
                  bool listening_ports, std::chrono::microseconds jiffy,
-                 std::chrono::microseconds interval = std::chrono::milliseconds(2));
+                 std::chrono::microseconds interval = std::chrono::milliseconds(2), bool one_namespace = false);
 
   /// Take a first sample now and keep sampling until stop().
   void start();
@@ -62,6 +65,8 @@ class SocketObserver {
   bool relevant(const sys::SocketSnapshot& s) const;
   /// With listening_ports_: add the ports the server side's latest dump shows listening.
   void learn_listeners(Side side);
+  /// The side whose namespace is dumped for listeners: the server's, or (one namespace) the client's.
+  Side listener_side() const;
 
   asio::io_context& io_;
   const RunClock& clock_;
@@ -78,6 +83,7 @@ class SocketObserver {
   // The latest dump of each side (every port), reused between samples.
   PerSide<std::vector<sys::SocketSnapshot>> snapshots_;
   bool stopped_ = false;
+  bool one_namespace_ = false;
   bool list_all_ = false;  // the sample being taken logs every socket, changed or not
 };
 

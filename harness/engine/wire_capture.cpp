@@ -7,11 +7,12 @@
 namespace lastack {
 
 WireCapture::WireCapture(asio::io_context& io, const RunClock& clock, const sys::NetNamespace& wire,
-                         sys::PacketCapture capture)
+                         sys::PacketCapture capture, bool loopback)
     : clock_(clock),
       capture_(std::move(capture)),
-      client_facing_(sys::PacketCapture::interface_index(wire, "c0")),
-      server_facing_(sys::PacketCapture::interface_index(wire, "s0")),
+      client_facing_(loopback ? -1 : sys::PacketCapture::interface_index(wire, "c0")),
+      server_facing_(loopback ? -1 : sys::PacketCapture::interface_index(wire, "s0")),
+      loopback_(loopback ? sys::PacketCapture::interface_index(wire, "lo") : 0),
       socket_(io, ::dup(capture_.fd())) {}
 
 void WireCapture::start() { wait_readable(); }
@@ -36,6 +37,17 @@ std::vector<CapturedSegment> WireCapture::segments() const {
   std::vector<CapturedSegment> out;
   out.reserve(frames_.size());
   frames_.for_each([&](const sys::CapturedFrame& f) {
+    if (loopback_ != 0) {
+      // `lastack wrap`: lo is the wire. Its xmit copy is the segment entering it (before INPUT's
+      // queue); the receive copy that follows it is the same segment, not another.
+      if (f.ifindex != loopback_ || !f.outgoing) return;
+      CapturedSegment s;
+      s.at = clock_.from_realtime(f.realtime);
+      s.bytes.assign(f.bytes.begin(), f.bytes.end());
+      s.length = f.length;
+      out.push_back(std::move(s));
+      return;
+    }
     if (f.ifindex != client_facing_ && f.ifindex != server_facing_) return;  // lo: not the wire
     CapturedSegment s;
     s.at = clock_.from_realtime(f.realtime);

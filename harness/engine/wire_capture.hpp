@@ -16,8 +16,10 @@ class WireCapture {
  public:
   /// Read `capture`, bound in `wire` (the veths c0, facing the client, and s0, facing the
   /// server, must exist): every TCP segment it took is seen. Bind it before any queue rule.
+  /// `loopback` (`lastack wrap`): the wire is lo; each segment crosses it twice (its xmit, then
+  /// its receive, both before INPUT's queue), and only the xmit copy is kept, as entering.
   WireCapture(asio::io_context& io, const RunClock& clock, const sys::NetNamespace& wire,
-              sys::PacketCapture capture);
+              sys::PacketCapture capture, bool loopback = false);
 
   /// Start emptying the ring as the kernel hands blocks over.
   void start();
@@ -37,6 +39,7 @@ class WireCapture {
   const RunClock& clock_;
   sys::PacketCapture capture_;
   int client_facing_ = 0, server_facing_ = 0;  // interface indexes of c0 and s0
+  int loopback_ = 0;                           // lo's index under `lastack wrap`, else 0
   asio::posix::stream_descriptor socket_;
   sys::FrameLog frames_;
   bool stopped_ = false;

@@ -41,6 +41,10 @@ struct RunOptions {
   // The packet capture in wire (the whole-wire observer). false only with Capture::none: the
   // bench's bare plain path, to measure what the observer costs.
   bool observe_wire = true;
+  // `lastack wrap`: both ends in ONE namespace, on its loopback (one interface, lo, whose MTU the
+  // lab pins). Segments are queued once, at INPUT, on `ports` only (empty: every TCP segment);
+  // each connection's sides come from its SYN, each socket's from its cookie (core/loopback_sides).
+  bool loopback = false;
   // The seed probabilistic faults draw from (`--seed`); unset: the policy's random-seed, else
   // one from the OS. The trace records the one used (Trace::random_seed).
   std::optional<std::uint64_t> seed;

@@ -222,3 +222,22 @@ TEST_CASE("capture none refuses a policy with lab actions") {
 TEST_CASE("capture none never says every segment is queued") {
   CHECK(why_every_segment(dropping(std::nullopt), Capture::none).empty());
 }
+
+TEST_CASE("lastack wrap's loopback: the rules move to INPUT and are written twice for the port") {
+  // On lo a segment passes OUTPUT and then INPUT in the one namespace: queued at INPUT alone.
+  const QueueRules rules = on_loopback(compile_queue_plan(dropping(Role::syn), Capture::selective, 0, false), {8765});
+  CHECK(rules.hook == QueueHook::input);
+  CHECK(queue_rules_script(rules) ==
+        head +
+            "# SYN, FIN and RST segments: what the tracker and rules need (no rule selects a pure ACK) (at INPUT, to "
+            "or from the port given)\n"
+            "-A INPUT -p tcp --sport 8765 ! --tcp-flags SYN,FIN,RST NONE -j NFQUEUE --queue-num 0\n"
+            "-A INPUT -p tcp --dport 8765 ! --tcp-flags SYN,FIN,RST NONE -j NFQUEUE --queue-num 0\n"
+            "COMMIT\n");
+}
+
+TEST_CASE("lastack wrap without --port queues every port's segments at INPUT") {
+  const QueueRules rules = on_loopback(compile_queue_plan(dropping(std::nullopt), Capture::all, 0, false), {});
+  CHECK(queue_rules_script(rules) == head + "# every TCP segment: capture all (at INPUT, every port)\n" +
+                                         "-A INPUT -p tcp -j NFQUEUE --queue-num 0\nCOMMIT\n");
+}

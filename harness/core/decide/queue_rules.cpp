@@ -110,8 +110,26 @@ QueueRules compile_queue_plan(const Policy& policy, Capture capture, std::uint16
   return rules;
 }
 
+QueueRules on_loopback(QueueRules rules, std::vector<std::uint16_t> ports) {
+  rules.hook = QueueHook::input;
+  rules.ports = std::move(ports);
+  rules.why += rules.ports.empty() ? " (at INPUT, every port)" : " (at INPUT, to or from the port given)";
+  return rules;
+}
+
+namespace {
+// One rule's line, after `-A CHAIN -p tcp`; `port` a `--sport N` / `--dport N` match or empty.
+std::string rule_line(const std::string& chain, const QueueRule& r, const std::string& port, const std::string& queue) {
+  std::string line = "-A " + chain + " -p tcp" + port;
+  if (r.syn_fin_rst) line += " ! --tcp-flags SYN,FIN,RST NONE";
+  if (r.length) line += fmt::format(" -m length --length {}:{}", r.length->first, r.length->second);
+  return line + " " + queue + "\n";
+}
+}  // namespace
+
 std::string queue_rules_script(const QueueRules& rules) {
   const std::string queue = fmt::format("-j NFQUEUE --queue-num {}", rules.queue_num);
+  const std::string chain = rules.hook == QueueHook::input ? "INPUT" : "FORWARD";
   std::string script =
       "*filter\n"
       ":INPUT ACCEPT [0:0]\n"
@@ -119,10 +137,11 @@ std::string queue_rules_script(const QueueRules& rules) {
       ":OUTPUT ACCEPT [0:0]\n";
   script += "# " + rules.why + "\n";
   for (const QueueRule& r : rules.forward) {
-    script += "-A FORWARD -p tcp";
-    if (r.syn_fin_rst) script += " ! --tcp-flags SYN,FIN,RST NONE";
-    if (r.length) script += fmt::format(" -m length --length {}:{}", r.length->first, r.length->second);
-    script += " " + queue + "\n";
+    if (rules.ports.empty()) script += rule_line(chain, r, "", queue);
+    for (const std::uint16_t port : rules.ports) {
+      script += rule_line(chain, r, fmt::format(" --sport {}", port), queue);
+      script += rule_line(chain, r, fmt::format(" --dport {}", port), queue);
+    }
   }
   script += "COMMIT\n";
   return script;

@@ -11,6 +11,12 @@
 
 namespace lastack {
 
+/// Where the queue rules sit: wire's FORWARD chain (two veths, the segment routed through), or
+/// INPUT for `lastack wrap`'s one namespace, where each loopback segment passes OUTPUT and then
+/// INPUT: queued at INPUT only, it is queued once, after lo's xmit orphaned it from its socket
+/// (a held segment does not count against the sender's TCP small queues, as on a veth).
+enum class QueueHook : std::uint8_t { forward, input };
+
 /// One NFQUEUE rule in wire's FORWARD chain: a TCP segment matching every set field is queued.
 struct QueueRule {
   bool syn_fin_rst = false;  // it carries SYN, FIN or RST (`! --tcp-flags SYN,FIN,RST NONE`)
@@ -26,7 +32,14 @@ struct QueueRules {
   bool ipv6 = false;
   std::string why;               // one line: why these segments (a comment in the script)
   std::vector<QueueRule> forward;  // in order; none: nothing is queued
+  QueueHook hook = QueueHook::forward;  // the chain the rules go in (the field keeps its name)
+  // Only segments to or from one of these ports (each rule twice: --sport, then --dport);
+  // empty: any port.
+  std::vector<std::uint16_t> ports;
 };
+
+/// `rules` moved to INPUT, for segments to or from `ports` (empty: all): `lastack wrap`'s loopback.
+QueueRules on_loopback(QueueRules rules, std::vector<std::uint16_t> ports);
 
 /// Why every TCP segment must be queued ("capture all", "fault 1 (line 12) can select data", ...);
 /// empty when selective capture suffices.

@@ -183,11 +183,16 @@ class Merger {
     }
   }
 
-  /// Each segment that went on claims the first unclaimed copy that left with its key.
-  void find_deliveries() {
+  /// Each segment that went on claims the first unclaimed copy that left with its key; without
+  /// an egress tap (loopback), it left when the interceptor let it go, or at once if not held.
+  void find_deliveries(bool egress_tapped) {
     for (std::size_t i = 0; i < events_.size(); ++i) {  // events_[i] is entering_[i] until finish()
       WireEvent& ev = events_[i];
       if (ev.fate == Fate::dropped) continue;
+      if (!egress_tapped) {
+        ev.delivered_at = ev.released.value_or(ev.at);
+        continue;
+      }
       if (const auto o = leaving_.claim(entering_.key(i)))
         ev.delivered_at = leaving_[*o].capture->at;
       else if (!after_end(ev.at))
@@ -305,10 +310,11 @@ std::vector<LabEvent> reordering_errors(const std::vector<WireEvent>& wire) {
 }
 
 MergedWire merge_wire(const std::vector<CapturedSegment>& captured, const std::vector<WireEvent>& intercepted,
-                      const std::vector<IpAddress>& client_addresses, std::optional<Instant> end) {
+                      const std::vector<IpAddress>& client_addresses, std::optional<Instant> end,
+                      bool egress_tapped) {
   Merger m(captured, end);
   m.apply_verdicts(intercepted);
-  m.find_deliveries();
+  m.find_deliveries(egress_tapped);
   m.add_injected(intercepted);
   m.check_unclaimed();
   MergedWire merged = m.finish(client_addresses);

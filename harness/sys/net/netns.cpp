@@ -100,6 +100,12 @@ NetNamespace NetNamespace::create() {
 
 NetNamespace NetNamespace::current() { return NetNamespace(open_thread_netns()); }
 
+NetNamespace NetNamespace::share() const {
+  UniqueFd copy(::fcntl(fd(), F_DUPFD_CLOEXEC, 0));
+  if (!copy.valid()) throw_errno("dup a network namespace descriptor");
+  return NetNamespace(std::move(copy));
+}
+
 NetnsScope::NetnsScope(const NetNamespace& ns) : previous_(open_thread_netns()) {
   if (::setns(ns.fd(), CLONE_NEWNET) != 0) throw_errno("setns into a lab namespace");
 }

@@ -14,6 +14,10 @@ class NetNamespace {
   /// The namespace this thread is in now (kept open).
   static NetNamespace current();
 
+  /// A second handle on the same namespace (a dup of the descriptor): `lastack wrap`'s lab is
+  /// one namespace in the client's, the wire's and the server's place.
+  NetNamespace share() const;
+
   /// The nsfs descriptor, for setns() and IFLA_NET_NS_FD.
   int fd() const { return fd_.get(); }
 

@@ -176,6 +176,16 @@ void Rtnetlink::create_veth(const std::string& name, const std::string& peer_nam
   write_sysctl(peer_ns, "net.ipv6.conf." + peer_name + ".accept_dad", "0");
 }
 
+void Rtnetlink::set_mtu(const std::string& ifname, std::uint32_t mtu) {
+  Message message(RTM_NEWLINK, 0);
+  nlmsghdr* nlh = message.header();
+  auto* info = message.put_extra_header<ifinfomsg>();
+  info->ifi_family = AF_UNSPEC;
+  mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname.c_str());  // without NLM_F_CREATE: find by name
+  mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+  request(nlh, "set link " + ifname + " mtu " + std::to_string(mtu));
+}
+
 void Rtnetlink::set_up(const std::string& ifname) {
   Message message(RTM_NEWLINK, 0);
   nlmsghdr* nlh = message.header();

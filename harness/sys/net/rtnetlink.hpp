@@ -30,6 +30,8 @@ class Rtnetlink {
   /// DAD would hold the link-local address back for about 2 s).
   void create_veth(const std::string& name, const std::string& peer_name, const NetNamespace& peer_ns,
                    std::uint32_t mtu = 1500);
+  /// Set a link's MTU ("lo" included: `lastack wrap` pins it).
+  void set_mtu(const std::string& ifname, std::uint32_t mtu);
   /// Bring a link up ("lo" included).
   void set_up(const std::string& ifname);
   /// Wait until `ifname` passes traffic (IFF_RUNNING). A veth end brought up before its peer

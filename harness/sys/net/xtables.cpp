@@ -18,6 +18,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,12 @@ struct Ipv6 {
   }
 };
 
+/// `--sport p` (source) or `--dport p`; no port: either, any.
+struct PortMatch {
+  std::optional<std::uint16_t> port;
+  bool source = false;
+};
+
 /// Appends entries to a table blob, with the offsets the replace header needs.
 template <typename F>
 class TableBuilder {
@@ -61,15 +68,22 @@ class TableBuilder {
   unsigned entries() const { return entries_; }
   const std::vector<std::uint8_t>& blob() const { return blob_; }
 
-  /// `-p tcp [! --tcp-flags SYN,FIN,RST NONE] [-m length --length a:b] -j NFQUEUE --queue-num n`.
-  void queue_rule(const QueueRule& rule, std::uint16_t queue_num) {
+  /// `-p tcp [--sport p | --dport p] [! --tcp-flags SYN,FIN,RST NONE] [-m length --length a:b]
+  /// -j NFQUEUE --queue-num n`.
+  void queue_rule(const QueueRule& rule, std::uint16_t queue_num, const PortMatch& port = {}) {
     std::vector<std::uint8_t> matches;
-    if (rule.syn_fin_rst) {  // `-p tcp` alone needs no tcp match: the protocol is in the entry
+    if (rule.syn_fin_rst || port.port) {  // `-p tcp` alone needs no tcp match: the protocol is in the entry
       xt_tcp tcp{};
       tcp.spts[1] = tcp.dpts[1] = 0xffff;
-      tcp.flg_mask = kSyn | kFin | kRst;
-      tcp.flg_cmp = 0;
-      tcp.invflags = XT_TCP_INV_FLAGS;
+      if (port.port) {
+        auto& range = port.source ? tcp.spts : tcp.dpts;
+        range[0] = range[1] = *port.port;
+      }
+      if (rule.syn_fin_rst) {
+        tcp.flg_mask = kSyn | kFin | kRst;
+        tcp.flg_cmp = 0;
+        tcp.invflags = XT_TCP_INV_FLAGS;
+      }
       append_part(matches, "tcp", &tcp, sizeof tcp);
     }
     if (rule.length) {
@@ -153,10 +167,22 @@ void replace_filter_table(const NetNamespace& ns, const QueueRules& rules) {
 
   TableBuilder<F> table;
   unsigned hook_entry[NF_INET_NUMHOOKS] = {}, underflow[NF_INET_NUMHOOKS] = {};
-  hook_entry[NF_INET_LOCAL_IN] = underflow[NF_INET_LOCAL_IN] = table.offset();
+  // The chain the rules go in (INPUT under `lastack wrap`, else FORWARD), in the script's order.
+  const auto queue_rules = [&] {
+    for (const QueueRule& rule : rules.forward) {
+      if (rules.ports.empty()) table.queue_rule(rule, rules.queue_num);
+      for (const std::uint16_t port : rules.ports) {
+        table.queue_rule(rule, rules.queue_num, {port, true});
+        table.queue_rule(rule, rules.queue_num, {port, false});
+      }
+    }
+  };
+  hook_entry[NF_INET_LOCAL_IN] = table.offset();
+  if (rules.hook == QueueHook::input) queue_rules();
+  underflow[NF_INET_LOCAL_IN] = table.offset();
   table.accept_policy();
   hook_entry[NF_INET_FORWARD] = table.offset();
-  for (const QueueRule& rule : rules.forward) table.queue_rule(rule, rules.queue_num);
+  if (rules.hook == QueueHook::forward) queue_rules();
   underflow[NF_INET_FORWARD] = table.offset();
   table.accept_policy();
   hook_entry[NF_INET_LOCAL_OUT] = underflow[NF_INET_LOCAL_OUT] = table.offset();

@@ -28,7 +28,8 @@ struct ProgramMisses {
 /// Loaded and attached BPF tracepoint programs; move-only.
 class BpfObserver {
  public:
-  /// Let the programs see only sockets in `client` and `server`. The programs are loaded and
+  /// Let the programs see only sockets in `client` and `server` (the same namespace twice: every
+  /// record says client). The programs are loaded and
   /// attached once per process and kept between runs with an empty namespace map (recording
   /// nothing, held by fds only); this object takes an idle set or loads one, and gives it back
   /// emptied on destruction. Counters (lost, misses) count from this call.
