@@ -19,6 +19,7 @@
 #include "lastack/policy_library.hpp"
 #include "harness/cli/run_outcome.hpp"
 #include "harness/engine/run_seed.hpp"
+#include "harness/core/policy/policy_link.hpp"
 
 namespace lastack {
 
@@ -29,6 +30,10 @@ std::vector<Policy> resolve_policies(const RunCommand& cmd) {
   if (cmd.all) policies = load_all_policies(cmd.policy_dir);
   for (const auto& p : cmd.policies) policies.push_back(load_policy(p, cmd.policy_dir));
   if (policies.empty()) throw InputError("no policy given (try `lastack list`, or `lastack run --all`)");
+  if (cmd.link) {
+    const Link link = policy_toml::parse_link_spec(*cmd.link);
+    for (Policy& p : policies) p.link = link;
+  }
   if (!cmd.shard) return policies;
   std::vector<Policy> kept;
   for (std::size_t i : shard_indices(policies.size(), *cmd.shard)) kept.push_back(std::move(policies[i]));

@@ -226,6 +226,9 @@ struct SocketHeldExpect {
   std::optional<SideRef> side;                         // unset: either side
   std::vector<TcpState> states{TcpState::CLOSE_WAIT};  // any of these
   std::optional<Millis> longer_than;                   // unset: still in it at the end fails
+  // longer-than = "rtt": longer than one round trip as the run measured it, within its timing
+  // bound (oracle: the threshold is filled in from the trace, and printed)
+  bool longer_than_rtt = false;
   std::size_t line = 0;
 };
 

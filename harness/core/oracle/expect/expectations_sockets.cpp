@@ -15,6 +15,8 @@
 #include "harness/core/oracle/expect/expectations.hpp"
 #include "harness/core/trace/socket_samples.hpp"
 #include "harness/core/trace/state_history.hpp"
+#include "harness/core/trace/trace_query.hpp"
+#include "lastack/oracle.hpp"
 
 namespace lastack {
 
@@ -178,14 +180,26 @@ SocketFinding judge_socket(const Trace& trace, const StateHistory& whole, const 
 
 }  // namespace
 
-CheckResult check_socket_held(const Trace& trace, const SocketHeldExpect& x) {
+CheckResult check_socket_held(const Trace& trace, const SocketHeldExpect& asked) {
+  // "rtt": the round trip this run measured (a [link] makes it long), with its timing bound:
+  // nominal one round trip, late by up to the bound's slack (timer, another round trip, host, wire).
+  SocketHeldExpect x = asked;
+  std::string rtt_text;
+  if (asked.longer_than_rtt) {
+    const Duration rtt = measured_rtt(trace).value_or(Duration{});
+    const TimingBound b = timing_bound(trace, rtt);
+    x.longer_than = std::chrono::ceil<Millis>(rtt + b.late);
+    rtt_text = fmt::format(" (one round trip: {} measured, {})", ms_text(rtt), b.text());
+  }
   // A closer no FIN resolves judges both sides' sockets (the check is not checked then).
   const std::optional<Side> judged = x.side ? side_on(trace, *x.side) : std::nullopt;
   const std::string side = judged ? std::string(side_name(*judged)) : "client or server";
   const std::string states = states_text(x.states);
-  const std::string bound = x.longer_than ? fmt::format(" longer than {}", held_text(*x.longer_than)) : " at the end";
+  const std::string bound = asked.longer_than_rtt ? " longer than one round trip"
+                            : x.longer_than       ? fmt::format(" longer than {}", held_text(*x.longer_than))
+                                                  : " at the end";
   CheckResult r = expectation(fmt::format("no {} socket held in {}{}", side, states, bound), x.line);
-  r.expected = x.longer_than ? fmt::format("no {} socket held in {} longer than {}", side, states, held_text(*x.longer_than))
+  r.expected = x.longer_than ? fmt::format("no {} socket held in {} longer than {}{}", side, states, held_text(*x.longer_than), rtt_text)
                              : fmt::format("no {} socket still in {} when the run ends", side, states);
   std::vector<const StateHistory*> sockets;
   const auto histories = on_wire_histories(trace);
@@ -221,6 +235,7 @@ CheckResult check_socket_held(const Trace& trace, const SocketHeldExpect& x) {
                      : fmt::format("none entered {}", states);
     if (!unknowns.empty()) r.saw += ": not checked: " + join(unknowns);
   }
+  if (asked.longer_than_rtt) r.saw += rtt_text;  // the bound it was judged by, pass or fail
   return r;
 }
 
