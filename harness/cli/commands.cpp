@@ -180,7 +180,12 @@ int command_explain(const std::string& name, const fs::path& policy_dir) {
   fmt::print("\nClient: {}\nServer: {}\n", steps(p.scenario.steps.client), steps(p.scenario.steps.server));
   for (const auto& [k, v] : p.scenario.sysctls.client) fmt::print("client sysctl {} = {}\n", k, v);
   for (const auto& [k, v] : p.scenario.sysctls.server) fmt::print("server sysctl {} = {}\n", k, v);
-  if (!p.faults.empty() || !p.lab.empty()) fmt::print("\nOn the wire:\n");
+  const bool link = p.link && p.link->active();
+  if (!p.faults.empty() || !p.lab.empty() || link) fmt::print("\nOn the wire:\n");
+  if (link)
+    for (const Side s : {Side::client, Side::server})
+      fmt::print("  link {}: {}\n", s == Side::client ? "client-to-server" : "server-to-client",
+                 describe_link(p.link->from[s]));
   for (std::size_t i = 0; i < p.faults.size(); ++i) fmt::print("  fault {}: {}\n", i + 1, describe_fault(p.faults[i]));
   for (std::size_t i = 0; i < p.lab.size(); ++i) fmt::print("  lab {}: {}\n", i + 1, describe_lab_action(p.lab[i]));
   fmt::print("\nWhat to look for (checked on every run, with the built-in TCP invariants):\n");
