@@ -94,7 +94,7 @@ TEST_CASE("a [link] mistake is one line with its file and line") {
   CHECK(error_of(policy_with("[[link]]\nlatency = \"5ms\"\n")).rfind("t.toml:5: link must be a table", 0) == 0);
 }
 
-TEST_CASE("--link is [link] for both directions, its mistakes named after the option") {
+TEST_CASE("the --link option is [link] for both directions, its mistakes named after the option") {
   const Link l = policy_toml::parse_link_spec("latency=50ms,jitter=10ms,rate=8mbit,queue=64kb,loss=0.1,reorder=true");
   for (const Side s : {Side::client, Side::server}) {
     CHECK(l.from[s].latency == 50ms);
