@@ -144,8 +144,11 @@ int BPF_PROG(on_retransmit, struct sock *sk, const struct sk_buff *skb, int err)
   e->cookie = bpf_get_socket_cookie(sk);
   e->old_state = BPF_CORE_READ(sk, __sk_common.skc_state);
   e->err = err;
-  /* TCP_SKB_CB(skb)->seq: struct tcp_skb_cb starts at skb->cb. */
+  /* TCP_SKB_CB(skb)->seq: struct tcp_skb_cb starts at skb->cb, then end_seq, then (a union
+   * for outgoing skbs) tcp_gso_segs: how many segments this one skb resends. */
   bpf_core_read(&e->seq, sizeof(e->seq), &skb->cb);
+  bpf_core_read(&e->end_seq, sizeof(e->end_seq), (const char *)&skb->cb + 4);
+  bpf_core_read(&e->segs, sizeof(e->segs), (const char *)&skb->cb + 8);
   /* Who is retransmitting: tcp_write_timer_handler clears icsk_pending before
    * tcp_retransmit_timer (RTO) but not before tcp_send_loss_probe (TLP). */
   e->pending = BPF_CORE_READ(icsk, icsk_pending);

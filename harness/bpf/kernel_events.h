@@ -47,6 +47,10 @@ struct lastack_kernel_event {
   __u8 copy;          /* state changes: which of the two identical programs wrote it (0, 1) */
   __u8 facts;         /* state changes: enum lastack_socket_facts bits */
   __u32 rcv_nxt;      /* state changes: rcv_nxt (the peer's ISN + 1 once its SYN arrived) */
+  __u32 end_seq;      /* retransmissions: TCP_SKB_CB(skb)->end_seq, the end of what was resent */
+  __u16 segs;         /* retransmissions: tcp_skb_pcount(skb), the segments that one skb resent
+                         (TCP builds GSO skbs of several MSS; Tcp.RetransSegs counts each) */
+  __u16 pad;
 };
 
 #endif

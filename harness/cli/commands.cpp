@@ -19,6 +19,7 @@
 #include "lastack/policy_library.hpp"
 #include "harness/cli/run_outcome.hpp"
 #include "harness/engine/run_seed.hpp"
+#include "harness/core/policy/policy_link.hpp"
 
 namespace lastack {
 
@@ -29,6 +30,10 @@ std::vector<Policy> resolve_policies(const RunCommand& cmd) {
   if (cmd.all) policies = load_all_policies(cmd.policy_dir);
   for (const auto& p : cmd.policies) policies.push_back(load_policy(p, cmd.policy_dir));
   if (policies.empty()) throw InputError("no policy given (try `lastack list`, or `lastack run --all`)");
+  if (cmd.link) {
+    const Link link = policy_toml::parse_link_spec(*cmd.link);
+    for (Policy& p : policies) p.link = link;
+  }
   if (!cmd.shard) return policies;
   std::vector<Policy> kept;
   for (std::size_t i : shard_indices(policies.size(), *cmd.shard)) kept.push_back(std::move(policies[i]));
@@ -175,7 +180,12 @@ int command_explain(const std::string& name, const fs::path& policy_dir) {
   fmt::print("\nClient: {}\nServer: {}\n", steps(p.scenario.steps.client), steps(p.scenario.steps.server));
   for (const auto& [k, v] : p.scenario.sysctls.client) fmt::print("client sysctl {} = {}\n", k, v);
   for (const auto& [k, v] : p.scenario.sysctls.server) fmt::print("server sysctl {} = {}\n", k, v);
-  if (!p.faults.empty() || !p.lab.empty()) fmt::print("\nOn the wire:\n");
+  const bool link = p.link && p.link->active();
+  if (!p.faults.empty() || !p.lab.empty() || link) fmt::print("\nOn the wire:\n");
+  if (link)
+    for (const Side s : {Side::client, Side::server})
+      fmt::print("  link {}: {}\n", s == Side::client ? "client-to-server" : "server-to-client",
+                 describe_link(p.link->from[s]));
   for (std::size_t i = 0; i < p.faults.size(); ++i) fmt::print("  fault {}: {}\n", i + 1, describe_fault(p.faults[i]));
   for (std::size_t i = 0; i < p.lab.size(); ++i) fmt::print("  lab {}: {}\n", i + 1, describe_lab_action(p.lab[i]));
   fmt::print("\nWhat to look for (checked on every run, with the built-in TCP invariants):\n");

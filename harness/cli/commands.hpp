@@ -33,6 +33,8 @@ struct RunCommand {
   // Drawn once per command (from the OS) when no --seed is given and a policy that draws has no
   // random-seed of its own: every job of the command, forked or not, counts from it.
   std::optional<std::uint64_t> drawn_seed;
+  // --link latency=50ms,...: a [link] laid over every policy run (replacing the policy's own).
+  std::optional<std::string> link;
 };
 
 /// The seed of round `round` (1-based) of `policy` under `cmd`: the base (--seed, else the

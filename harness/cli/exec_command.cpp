@@ -23,6 +23,7 @@
 #include "harness/engine/run_clock.hpp"
 #include "harness/cli/run_outcome.hpp"
 #include "lastack/trace_jsonl.hpp"
+#include "harness/core/policy/policy_link.hpp"
 
 namespace lastack {
 
@@ -31,6 +32,7 @@ Policy resolve_exec_policy(const ExecCommand& cmd) {
   // LASTACK_SERVER_PORT: the first --port; without one the policy's port, a suggestion the
   // server may take (the client gets a port that listens: see exec_environment).
   if (!cmd.ports.empty()) policy.scenario.port = cmd.ports.front();
+  if (cmd.link) policy.link = policy_toml::parse_link_spec(*cmd.link);
   if (cmd.timeout) {
     try {
       policy.scenario.timeout = parse_duration(*cmd.timeout);

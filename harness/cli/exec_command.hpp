@@ -23,6 +23,7 @@ struct ExecCommand {
   // sockets on every port listening in the server namespace are observed.
   std::vector<std::uint16_t> ports;
   std::optional<std::string> timeout;  // "30s"; default: the policy's
+  std::optional<std::string> link;     // --link latency=50ms,...: a [link] over the policy's
   std::optional<std::string> json, pcap;
   std::optional<std::string> html;     // one page (a directory when the path ends in /)
   std::optional<std::uint64_t> seed;  // --seed: what probabilistic faults draw from

@@ -81,6 +81,10 @@ int main(int argc, char** argv) {
       },
       "SEED");
   run_cmd->add_option("--seed", run.seed, seed_help)->check(whole_seed);
+  const char* link_help =
+      "Lay a [link] over every policy (replacing its own): key=value,... of latency, jitter, reorder, rate, queue, "
+      "loss, duplicate, e.g. latency=50ms,jitter=10ms or rate=8mbit,queue=64kb";
+  run_cmd->add_option("--link", run.link, link_help);
   run_cmd->add_option("-j,--jobs", run.jobs, "Run up to N policies at once, each in its own process and lab")
       ->check(CLI::Range(1u, 64u));
   run_cmd->add_flag("-q,--quiet", run.quiet, "No ladder; details only for failures");
@@ -125,6 +129,7 @@ int main(int argc, char** argv) {
                        "Default: once any port listens, and every port listening in the server namespace is observed")
       ->check(CLI::Range(1, 65535));
   exec_cmd->add_option("--seed", exec.seed, seed_help)->check(whole_seed);
+  exec_cmd->add_option("--link", exec.link, link_help);
   exec_cmd->add_flag("-6,--ipv6", exec.ipv6, "Run over IPv6 (fd00::/8) instead of IPv4 (198.18.0.0/15)");
   exec_cmd->add_option("--json", exec.json, "Write the trace as JSON Lines");
   exec_cmd->add_option("--pcap", exec.pcap, "Write the wire as pcapng, roles and verdicts in packet comments");

@@ -20,6 +20,9 @@ namespace {
 // megabytes of fresh memory during the run (stale-duplicate: ~25 MB, whose page faults made a
 // process's first run several times slower than the next).
 constexpr std::size_t kTraceBytes = 128;
+// The most segments the link holds per direction: two of them stay under the kernel's queue
+// length (nfqueue's 4096), so the kernel never drops what the link would have carried.
+constexpr std::size_t kLinkMaxHeld = 1800;
 
 std::span<const std::uint8_t> traced(std::span<const std::uint8_t> packet) {
   return packet.first(std::min(packet.size(), kTraceBytes));
@@ -40,6 +43,7 @@ Interceptor::Interceptor(asio::io_context& io, const RunClock& clock, sys::NfQue
       socket_(io, ::dup(port_.fd())),
       timer_(io) {
   passed_.reserve(256);
+  if (policy.link && policy.link->active()) link_.emplace(*policy.link, seed, kLinkMaxHeld);
 }
 
 std::vector<WireEvent> Interceptor::take_events() {
@@ -70,6 +74,9 @@ void Interceptor::stop() {
     errors_.push_back(not_carried_out(r));
     release(r);
   }
+  // Segments still on the link when the run ends go now, into the teardown (a real path would
+  // still deliver them): the schedule did not change the run's story.
+  release_link_due(true);
 }
 
 LabEvent Interceptor::not_carried_out(const Release& r) const {
@@ -128,7 +135,7 @@ void Interceptor::flush_passes() {
   if (passed_.empty()) return;
   // One batch verdict covers every id up to the last pass, but it would also release held or
   // delayed segments queued before it: batch only when nothing is waiting.
-  if (waiting_.empty())
+  if (waiting_.empty() && on_link_.empty())
     port_.accept_up_to(passed_.back());
   else
     for (auto id : passed_) port_.accept(id);
@@ -170,25 +177,34 @@ void Interceptor::handle(const sys::QueuedPacket& packet) {
   ev.fate = f.fate;
   ev.note = f.note;
   ev.draws = d.draws;
+  const std::size_t index = events_.size();
+  const std::size_t fault = ev.fault.value_or(0);
+  events_.push_back(std::move(ev));
+  // Copies follow the original onto the wire (through OUTPUT, so not queued again), logged and
+  // classified like any segment: the peer's answer to a copy is part of the story.
+  const std::uint32_t copies = f.hold_copies ? 0 : f.copies;  // sent once the original is logged
+  std::vector<std::string> copy_notes;
+  for (std::uint32_t i = 1; i <= copies; ++i) copy_notes.push_back(fmt::format("copy {} of {} by fault {}", i, copies, fault + 1));
+  QueueVerdict verdict = f.verdict;
+  // On a link, the copies cross it behind their original (a copy sent now would overtake it).
+  if (link_ && (verdict == QueueVerdict::pass || verdict == QueueVerdict::accept))
+    verdict = onto_link(index, packet.id, packet.payload, packet.full_length, verdict, now, copy_notes);
   // A verdict must not overtake earlier passes in the queue: send them first.
-  if (f.verdict != QueueVerdict::pass) flush_passes();
-  switch (f.verdict) {
+  if (verdict != QueueVerdict::pass) flush_passes();
+  switch (verdict) {
     case QueueVerdict::pass: passed_.push_back(packet.id); break;
     case QueueVerdict::accept: port_.accept(packet.id); break;
     case QueueVerdict::drop: port_.drop(packet.id); break;
-    case QueueVerdict::wait: waiting_[packet.id] = events_.size(); break;
+    case QueueVerdict::wait:
+      if (f.verdict == QueueVerdict::wait) waiting_[packet.id] = index;  // else it is on the link
+      break;
   }
-  if (f.hold_copies) held_copies_[packet.id] = {events_.size(), {packet.payload.begin(), packet.payload.end()}, f.copies};
+  if (f.hold_copies) held_copies_[packet.id] = {index, {packet.payload.begin(), packet.payload.end()}, f.copies};
   if (!f.error.empty())
     errors_.push_back({now, f.error, LabEventKind::harness_error, std::nullopt, 1, HarnessCause::fault_not_carried_out});
-  const std::uint32_t copies = f.hold_copies ? 0 : f.copies;  // sent once the original is logged
-  const std::size_t fault = ev.fault.value_or(0);
-  events_.push_back(std::move(ev));
-  if (on_segment_ && !draining_) on_segment_(events_.back());
-  // Copies follow the original onto the wire (through OUTPUT, so not queued again), logged and
-  // classified like any segment: the peer's answer to a copy is part of the story.
-  for (std::uint32_t i = 1; i <= copies; ++i)
-    inject(packet.payload, fmt::format("copy {} of {} by fault {}", i, copies, fault + 1));
+  if (on_segment_ && !draining_) on_segment_(events_[index]);
+  if (verdict == QueueVerdict::wait) return;  // on the link, or held by the fault: copies later, if any
+  for (std::string& note : copy_notes) inject(packet.payload, std::move(note));
 }
 
 void Interceptor::inject(std::span<const std::uint8_t> ip_packet, std::string note) {
@@ -216,15 +232,72 @@ void Interceptor::release(const Release& r) {
   if (r.copies) return release_copies(r);
   auto it = waiting_.find(r.packet);
   if (it == waiting_.end()) return;
-  WireEvent& ev = events_[it->second];
+  const std::size_t index = it->second;
+  waiting_.erase(it);
+  WireEvent& ev = events_[index];
   ev.released = clock_.now();
   ev.note += fmt::format(" ({}, released after {:.0f} ms)", r.reason,
                          std::chrono::duration<double, std::milli>(*ev.released - ev.at).count());
-  port_.accept(static_cast<std::uint32_t>(r.packet));
-  waiting_.erase(it);
+  // Let go by the fault, it crosses the link like any segment (without its payload: no copy).
+  QueueVerdict verdict = QueueVerdict::accept;
+  if (link_ && !stopped_)
+    verdict = onto_link(index, r.packet, {}, ev.wire_length, QueueVerdict::accept, *ev.released, {});
+  if (verdict == QueueVerdict::drop) port_.drop(static_cast<std::uint32_t>(r.packet));
+  else if (verdict != QueueVerdict::wait) port_.accept(static_cast<std::uint32_t>(r.packet));
 }
 
-std::optional<Instant> Interceptor::next_release() const { return engine_.next_deadline(); }
+std::optional<Instant> Interceptor::next_release() const {
+  std::optional<Instant> next = engine_.next_deadline();
+  if (!on_link_.empty() && (!next || on_link_.begin()->first < *next)) next = on_link_.begin()->first;
+  return next;
+}
+
+QueueVerdict Interceptor::onto_link(std::size_t event, std::uint64_t packet, std::span<const std::uint8_t> payload,
+                                    std::uint32_t length, QueueVerdict verdict, Instant now,
+                                    std::vector<std::string> copy_notes) {
+  WireEvent& ev = events_[event];
+  const LinkPassage p = link_->admit(link_segment(ev.segment, ev.info, length), now);
+  ev.link = p;
+  const std::string note = link_note(p, link_->link().from[ev.info.from]);
+  if (!note.empty()) ev.note += ev.note.empty() ? note : "; " + note;
+  if (p.drop != LinkDrop::none) {
+    ev.fate = Fate::dropped;  // the link's drop, counted as the link's: not a harness error
+    return QueueVerdict::drop;
+  }
+  if (p.duplicated && payload.size() == length) {
+    copy_notes.push_back(fmt::format("copy by the link, of packet {}", packet));
+  } else if (p.duplicated) {
+    ev.link->duplicated = false;
+    ev.note += " (copy impossible: payload not captured)";
+    errors_.push_back({now,
+                       fmt::format("harness error: the link could not duplicate packet {}: only {} of {} bytes were queued",
+                                   packet, payload.size(), length),
+                       LabEventKind::harness_error, std::nullopt, 1, HarnessCause::fault_not_carried_out});
+  }
+  // Due now with nothing ahead of it on the link: it goes with the passes, in queue order.
+  if (p.due <= now && on_link_.empty() && copy_notes.empty()) return verdict;
+  std::vector<std::uint8_t> copy;
+  if (!copy_notes.empty()) copy.assign(payload.begin(), payload.end());
+  on_link_.emplace(p.due, OnLink{packet, event, std::move(copy), std::move(copy_notes)});
+  return QueueVerdict::wait;
+}
+
+void Interceptor::release_link_due(bool all) {
+  const Instant now = clock_.now();
+  while (!on_link_.empty() && (all || on_link_.begin()->first <= now)) {
+    OnLink held = std::move(on_link_.begin()->second);
+    const Instant due = on_link_.begin()->first;
+    on_link_.erase(on_link_.begin());
+    WireEvent& ev = events_[held.event];
+    ev.released = now;
+    if (due > now)
+      ev.note += fmt::format("{}on the link when the run ended: let go {:.1f} ms early", ev.note.empty() ? "" : "; ",
+                             std::chrono::duration<double, std::milli>(due - now).count());
+    port_.accept(static_cast<std::uint32_t>(held.packet));
+    if (!stopped_)
+      for (std::string& note : held.copy_notes) inject(held.copy, std::move(note));
+  }
+}
 
 void Interceptor::release_copies(const Release& r) {
   auto it = held_copies_.find(r.packet);
@@ -244,10 +317,11 @@ void Interceptor::release_copies(const Release& r) {
 
 void Interceptor::release_due() {
   for (const Release& r : engine_.due(clock_.now())) release(r);
+  release_link_due(false);
 }
 
 void Interceptor::arm_timer() {
-  auto next = engine_.next_deadline();
+  auto next = next_release();
   if (!next || stopped_) return;
   timer_.expires_at(clock_.at(*next));
   timer_.async_wait([this](const boost::system::error_code& ec) {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -11,6 +12,8 @@
 #include <vector>
 
 #include "harness/core/decide/decision.hpp"
+#include "harness/core/decide/link_model.hpp"
+#include "harness/core/decide/segment_fate.hpp"
 #include "lastack/flow_tracker.hpp"
 #include "lastack/trace.hpp"
 #include "harness/engine/run_clock.hpp"
@@ -39,10 +42,10 @@ class Interceptor {
   /// Throws HarnessError when it is not a TCP segment or cannot be sent.
   void inject(std::span<const std::uint8_t> ip_packet, std::string note);
 
-  /// Nothing still delayed or held, and no duplicate's copies waiting.
-  bool idle() const { return waiting_.empty() && held_copies_.empty(); }
-  /// When the next delayed or held segment (or held copies) is due to go by its deadline;
-  /// nullopt when none has one (a hold waiting for its `until` only).
+  /// Nothing still delayed or held (by a fault or the link), and no duplicate's copies waiting.
+  bool idle() const { return waiting_.empty() && held_copies_.empty() && on_link_.empty(); }
+  /// When the next delayed or held segment (or held copies, or a segment on the link) is due to
+  /// go by its deadline; nullopt when none has one (a hold waiting for its `until` only).
   std::optional<Instant> next_release() const;
   /// Every segment seen, in arrival order.
   const std::deque<WireEvent>& events() const { return events_; }
@@ -67,6 +70,13 @@ class Interceptor {
   LabEvent not_carried_out(const Release& r) const;
   /// Inject a duplicate's held copies (or, once the run stopped, note that they were never sent).
   void release_copies(const Release& r);
+  /// Put the segment of events_[event] (queue id `packet`, whose verdict would be `verdict`: pass
+  /// or accept) on the link at `now`: the verdict it gets now (pass, accept or drop), or wait.
+  /// `copy_notes`: the copies a fault made of it, which follow it across the link (one note each).
+  QueueVerdict onto_link(std::size_t event, std::uint64_t packet, std::span<const std::uint8_t> payload,
+                         std::uint32_t length, QueueVerdict verdict, Instant now, std::vector<std::string> copy_notes);
+  /// Let go the segments the link's schedule has made due by now (all of them once stopping).
+  void release_link_due(bool all);
 
   asio::io_context& io_;
   const RunClock& clock_;
@@ -86,6 +96,14 @@ class Interceptor {
     std::uint32_t count = 0;
   };
   std::unordered_map<std::uint64_t, HeldCopies> held_copies_;  // packet id -> a duplicate's waiting copies
+  std::optional<LinkModel> link_;  // the policy's [link], when it does anything
+  struct OnLink {
+    std::uint64_t packet = 0;
+    std::size_t event = 0;               // its index in events_
+    std::vector<std::uint8_t> copy;      // copies follow it: the IP packet to inject after it...
+    std::vector<std::string> copy_notes; // ...once per note (a fault's copies, the link's own)
+  };
+  std::multimap<Instant, OnLink> on_link_;  // by due time; equal dues keep their arrival order
   std::vector<std::uint32_t> passed_;  // passes not yet sent, in queue order (reused per burst)
   std::vector<LabEvent> errors_;
   bool stopped_ = false;

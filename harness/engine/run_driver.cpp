@@ -50,6 +50,8 @@ std::string kernel_release() {
 }
 
 bool needs_payload(const Policy& policy) {
+  if (policy.link && (policy.link->from[Side::client].duplicate > 0 || policy.link->from[Side::server].duplicate > 0))
+    return true;  // the link's copies carry the payload too
   return std::any_of(policy.faults.begin(), policy.faults.end(),
                      [](const FaultRule& f) { return f.action == ActionKind::duplicate; });
 }

@@ -20,6 +20,7 @@ SocketEvent to_event(const sys::SocketSnapshot& s, Side side, Instant now) {
     e.retransmits = s.info->retransmits;
     e.total_retrans = s.info->total_retrans;
     e.rto = s.info->rto;
+    e.rtt = s.info->rtt;
   }
   return e;
 }

@@ -12,6 +12,7 @@
 
 #include "lastack/clock.hpp"
 #include "lastack/finding_endpoints.hpp"
+#include "lastack/timing_bound.hpp"
 #include "lastack/pending.hpp"
 #include "lastack/policy.hpp"
 #include "lastack/roles.hpp"
@@ -77,24 +78,6 @@ struct CheckId {
   bool operator==(const CheckId&) const = default;
 };
 
-// ---- the bound a gap was judged with ----
-
-/// How far a measured gap between two timer-driven events may be from the timer's nominal
-/// value, from the kernel's timer wheel, the path's round trip and the observer's resolution.
-struct TimingBound {
-  Duration early{};  // gap may be this much shorter (the arming jiffy, observation resolution)
-  Duration late{};   // or this much longer (timer wheel level granularity, RTT, resolution)
-  Duration timer{};  // the timer-wheel part of `late`
-  Duration rtt{};    // the round-trip part of `late`
-  Duration resolution{};  // the observation's own resolution, in both
-  Duration host{};        // the loaded host running the expired timer late (late side only)
-  Duration kernel{};      // how late the kernel itself says it ran the timers (measured, both sides)
-  /// "bound -5 ms/+5.3 ms (timer +4 ms, RTT +0.3 ms, wire times ±1 ms)"
-  std::string text() const;
-  /// True when `gap` lies in [nominal - early, nominal + late].
-  bool admits(Duration gap, Duration nominal) const;
-  bool operator==(const TimingBound&) const = default;
-};
 
 /// Where the nominal gap a check expected came from.
 enum class GapSource : std::uint8_t {
@@ -211,6 +194,8 @@ struct CloseSeen {
   ConnectionNumber connection;
   std::vector<WireEvent> segments;
   bool completed = false;
+  // Pure ACKs of data sent before the FIN, left out: on a long path ([link]) they cross the FIN.
+  std::size_t data_acks = 0;
   bool operator==(const CloseSeen&) const = default;
 };
 struct ClosesSeen {

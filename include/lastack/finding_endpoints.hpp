@@ -13,6 +13,7 @@
 #include "lastack/roles.hpp"
 #include "lastack/side_ref.hpp"
 #include "lastack/tcp_state.hpp"
+#include "lastack/timing_bound.hpp"
 #include "lastack/trace.hpp"
 
 namespace lastack {
@@ -23,7 +24,14 @@ namespace lastack {
 /// `longer_than`, held in one longer than that (socket-held).
 struct HeldClaim {
   std::vector<TcpState> states;
-  std::optional<Millis> longer_than;
+  std::optional<Millis> longer_than;  // with `rtt`: the round trip measured plus its bound's late side
+  // longer-than = "rtt": the round trip this run measured, and the timing bound it was judged with.
+  struct RoundTrip {
+    Duration measured{};
+    TimingBound bound;
+    bool operator==(const RoundTrip&) const = default;
+  };
+  std::optional<RoundTrip> rtt;
   bool operator==(const HeldClaim&) const = default;
 };
 

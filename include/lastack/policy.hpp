@@ -227,6 +227,9 @@ struct SocketHeldExpect {
   std::optional<SideRef> side;                         // unset: either side
   std::vector<TcpState> states{TcpState::CLOSE_WAIT};  // any of these
   std::optional<Millis> longer_than;                   // unset: still in it at the end fails
+  // longer-than = "rtt": longer than one round trip as the run measured it, within its timing
+  // bound (oracle: the threshold is filled in from the trace, and printed)
+  bool longer_than_rtt = false;
   std::size_t line = 0;
 };
 
@@ -244,6 +247,36 @@ using Expectation =
     std::variant<RetransmittedExpect, StateExpect, ResetExpect, AppExpect, TimeWaitExpect,
                  SegmentsExpect, CloseExpect, ConnectionsExpect, SocketHeldExpect, CounterExpect>;
 
+/// One direction of the [link]: what the path between the sides does to every segment that
+/// crosses it that way (decide/link_model). All zero: a plain wire.
+struct LinkDirection {
+  Millis latency{0};                  // one way: each segment arrives this much later
+  Millis jitter{0};                   // the delay is drawn uniformly in latency ± jitter (never below 0)
+  bool reorder = false;               // true: jitter may let a segment overtake an earlier one
+  std::optional<std::uint64_t> rate;  // bits per second of IP packet: a bandwidth cap (unset: none)
+  // The rate's bounded queue: bytes or segments waiting to be sent (one of them; with a rate and
+  // neither given, 64 KiB); a segment that does not fit is dropped by the link.
+  std::optional<std::uint64_t> queue_bytes;
+  std::optional<std::uint32_t> queue_segments;
+  double loss = 0;       // probability that a segment is lost (drawn on the run's seed)
+  double duplicate = 0;  // probability that a segment arrives twice (drawn on the run's seed)
+  bool operator==(const LinkDirection&) const = default;
+  /// True when this direction changes anything.
+  bool active() const {
+    return latency.count() > 0 || jitter.count() > 0 || rate.has_value() || loss > 0 || duplicate > 0;
+  }
+};
+
+/// The [link] table: the path between client and server, per sending side
+/// ([link.client-to-server] is from[client]); `[link]` alone sets both directions.
+struct Link {
+  PerSide<LinkDirection> from;
+  std::size_t line = 0;  // where [link] starts (0: from the command line)
+  bool operator==(const Link&) const = default;
+  /// True when either direction changes anything.
+  bool active() const { return from[Side::client].active() || from[Side::server].active(); }
+};
+
 /// A whole policy file.
 struct Policy {
   std::string name;
@@ -255,6 +288,7 @@ struct Policy {
   std::vector<FaultRule> faults;
   std::vector<LabAction> lab;
   std::vector<Expectation> expect;
+  std::optional<Link> link;  // [link]: the path's latency, jitter, rate, loss, duplication
 };
 
 }  // namespace lastack

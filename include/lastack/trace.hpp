@@ -42,6 +42,28 @@ struct FaultDraw {
   bool operator==(const FaultDraw&) const = default;
 };
 
+/// Why the [link] dropped a segment (decide/link_model).
+enum class LinkDrop : std::uint8_t {
+  none,
+  loss,       // its `loss` draw came below the probability
+  queue_full, // the rate's queue had no room for it
+  held_limit, // the interceptor already held as many segments as the kernel's queue allows
+};
+/// "lost", "queue full", ...
+std::string_view link_drop_name(LinkDrop d);
+
+/// What the [link] did to one segment: its schedule and its draws (on the run's seed).
+struct LinkPassage {
+  Instant due{};                       // when the schedule lets it go (WireEvent::released: when it went)
+  Duration queued{};                   // behind the rate: waiting, and its own transmission
+  Duration delay{};                    // latency and jitter (as drawn)
+  LinkDrop drop = LinkDrop::none;
+  bool duplicated = false;             // a copy follows it (injected as it is released)
+  bool reorder = false;                // the link may reorder this direction (reorder = true)
+  std::optional<double> loss_draw, duplicate_draw, jitter_draw;  // each in [0, 1), when drawn
+  bool operator==(const LinkPassage&) const = default;
+};
+
 /// Wire truth: one segment that crossed `wire`. From a run, times are the packet capture's
 /// kernel timestamps (see Trace::whole_wire); the interceptor's log adds fates to queued ones.
 struct WireEvent {
@@ -57,6 +79,7 @@ struct WireEvent {
   std::optional<std::size_t> fault;  // index into Policy::faults that acted on it
   std::string note;                  // "dropped by fault 1: final-ack"
   std::vector<FaultDraw> draws;      // probabilistic faults' draws for it, in rule order
+  std::optional<LinkPassage> link;   // the [link]'s schedule for it (none: no link, or not queued)
   std::vector<std::uint8_t> bytes;   // the IP packet's start: its IP and TCP headers from the capture,
                                      // its first 128 bytes from the interceptor (payload as far as that)
   std::uint32_t wire_length = 0;     // the packet's real length (> bytes.size() when cut)
@@ -82,6 +105,7 @@ struct SocketEvent {
   std::uint8_t retransmits = 0;       // idiag_retrans / tcpi_retransmits
   std::uint32_t total_retrans = 0;    // tcpi_total_retrans (0 in TIME_WAIT: no tcp_info)
   std::chrono::microseconds rto{0};   // tcpi_rto (0 in TIME_WAIT)
+  std::chrono::microseconds rtt{0};   // tcpi_rtt: the kernel's smoothed RTT (0 in TIME_WAIT, or not recorded)
   SocketCookie cookie = 0;
 };
 
@@ -135,6 +159,10 @@ struct KernelRetransmit {
   std::uint16_t local_port = 0, remote_port = 0;
   TcpState state = TcpState::CLOSE;       // the socket's state when it retransmitted
   SeqNum seq;                             // first sequence number resent (the SYN-ACK's ISN)
+  // One skb may resend several segments (TCP builds GSO skbs): how many, and the sequence space
+  // they cover from `seq` (0 when one segment: its length is the wire's). Tcp.RetransSegs counts each.
+  std::uint16_t segments = 1;
+  std::uint32_t length = 0;
   RetransmitCause cause = RetransmitCause::rto;
   std::chrono::microseconds rto{0};       // icsk_rto at that moment (before any backoff step)
   std::uint8_t backoff = 0;               // icsk_backoff at that moment

@@ -97,6 +97,7 @@ std::size_t lab_namespaces(pid_t pid) {
   X("server-first-close") \
   X("simultaneous-close") \
   X("simultaneous-open") \
+  X("slow-link") \
   X("stale-duplicate") \
   X("stale-duplicate-paws") \
   X("stale-duplicate-timewait") \

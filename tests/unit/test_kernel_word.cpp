@@ -270,6 +270,34 @@ TEST_CASE("traced, only what the kernel retransmitted is labelled a retransmissi
   CHECK(wires[1]->info.roles.has(Role::retransmission));
 }
 
+TEST_CASE("traced, one skb that resent two segments labels both, and counts as two for the counters") {
+  TraceBuilder b;
+  b.trace.kernel_source = KernelSource::traced;
+  b.wire(0, client, "P.", 1, 1, 100, {Role::data});
+  b.wire(0.1, client, "P.", 101, 1, 100, {Role::data});
+  b.wire(0.2, client, "P.", 201, 1, 100, {Role::data});
+  b.wire(30, client, "P.", 1, 1, 100, {Role::data});    // the kernel resent one skb of two segments (GSO)
+  b.wire(30, client, "P.", 101, 1, 100, {Role::data});
+  KernelRetransmit& k = b.retransmit(30, client, 1, RetransmitCause::fast);
+  k.connection = ConnectionIndex{0};
+  k.segments = 2;
+  k.length = 200;
+  sort_by_time(b.trace);
+  label_retransmissions(b.trace);
+  std::vector<const WireEvent*> wires;
+  for (const TraceEvent& e : b.trace.events)
+    if (const auto* w = std::get_if<WireEvent>(&e)) wires.push_back(w);
+  REQUIRE(wires.size() == 5);
+  CHECK(wires[3]->info.roles.has(Role::retransmission));
+  CHECK(wires[4]->info.roles.has(Role::retransmission));  // within the skb's range
+  CHECK_FALSE(wires[2]->info.roles.has(Role::retransmission));
+  // Without the segment count, the second would be nobody's: the mutation the fix answers.
+  k.segments = 1;
+  k.length = 0;
+  label_retransmissions(b.trace);
+  CHECK_FALSE(wires[4]->info.roles.has(Role::retransmission));
+}
+
 // ---- sources that must agree ----
 
 TEST_CASE("sources-agree: a retransmission the counter counted but no event reported is a harness error") {
@@ -282,6 +310,20 @@ TEST_CASE("sources-agree: a retransmission the counter counted but no event repo
   CHECK(r.harness);
   CHECK_THAT(r.saw, Contains("client retransmissions: Tcp.RetransSegs - TcpExt.TCPRetransFail +1") &&
                         Contains("retransmission events that left (SYN-ACKs included): 0"));
+  // One event for one skb of two segments answers a count of two (Tcp.RetransSegs counts segments).
+  {
+    Trace g = t;
+    (*g.counters.client)["Tcp.RetransSegs"] = 2;
+    KernelRetransmit k;
+    k.side = Side::client;
+    k.cause = RetransmitCause::fast;
+    k.segments = 2;
+    k.length = 200;
+    g.events.emplace_back(k);
+    CHECK_FALSE(Contains("client retransmissions").match(check_sources_agree(g).saw));
+    std::get<KernelRetransmit>(g.events.back()).segments = 1;
+    CHECK_THAT(check_sources_agree(g).saw, Contains("client retransmissions: Tcp.RetransSegs - TcpExt.TCPRetransFail +2"));
+  }
   (*t.counters.client)["Tcp.RetransSegs"] = 0;
   CHECK(check_sources_agree(t).passed());
   (*t.counters.client)["TcpExt.TW"] = 0;  // the close handed over, yet no timewait socket was counted

@@ -93,18 +93,18 @@ TEST_CASE("timer slack follows the timer wheel: one jiffy for deltas under 63 ji
 }
 
 TEST_CASE("a timing bound adds the timer, the measured round trip and the wire's resolution") {
-  Trace t = drop_final_ack_trace();  // handshake: SYN 0.0, SYN-ACK 0.1, ACK 0.2: RTT 0.2 ms
+  Trace t = drop_final_ack_trace();  // handshake: SYN 0.0, SYN-ACK 0.1, ACK 0.2: each end's RTT 0.1 ms
   t.wire_resolution = std::chrono::microseconds(0);
   t.host_latency = std::chrono::microseconds(0);
   const TimingBound b = timing_bound(t, std::chrono::milliseconds(204));
   CHECK(b.timer == std::chrono::milliseconds(4));
-  CHECK(b.rtt == std::chrono::microseconds(200));
-  CHECK(b.late == std::chrono::microseconds(4200));
+  CHECK(b.rtt == std::chrono::microseconds(100));
+  CHECK(b.late == std::chrono::microseconds(4100));
   CHECK(b.early == std::chrono::milliseconds(4));
   CHECK(b.admits(std::chrono::milliseconds(208), std::chrono::milliseconds(204)));
   CHECK_FALSE(b.admits(std::chrono::milliseconds(209), std::chrono::milliseconds(204)));
   CHECK_FALSE(b.admits(std::chrono::milliseconds(199), std::chrono::milliseconds(204)));
-  CHECK_THAT(b.text(), Contains("timer +4 ms") && Contains("RTT +0.2 ms"));
+  CHECK_THAT(b.text(), Contains("timer +4 ms") && Contains("RTT +0.1 ms"));
 }
 
 TEST_CASE("the drop-final-ack trace fails no built-in invariant, those with nothing to judge say so") {
@@ -402,13 +402,13 @@ TEST_CASE("retransmitted passes when the FIN comes back after one RTO") {
   CHECK(s.problems.empty());
   REQUIRE(r.finding.bound);
   CHECK(r.finding.bound->timer == 4ms);
-  CHECK(r.finding.bound->rtt == 200us);
+  CHECK(r.finding.bound->rtt == 100us);  // the longer end's round trip through the wire (measured_rtt)
   // The words, once: the verdict table prints these.
   CHECK(r.name == "retransmitted second-fin from server");
   CHECK_THAT(r.expected, Contains("about 1 RTO (204 ms) after the original"));
   CHECK_THAT(r.saw, Contains("retransmitted once, same seq 1 (F.), gap 204 ms (first: RTO retransmission, "
                              "the kernel's cause; RTO 204 ms); first gap 204 ms vs 204 ms, bound "));
-  CHECK_THAT(r.saw, Contains("timer +4 ms, RTT +0.2 ms"));
+  CHECK_THAT(r.saw, Contains("timer +4 ms, RTT +0.1 ms"));
 }
 
 TEST_CASE("retransmitted fails when the first gap is far from the RTO") {

@@ -411,7 +411,7 @@ TEST_CASE("a TOML syntax error is reported with its line") {
 TEST_CASE("an unknown top-level key is an error") {
   CHECK(error_of(top_level_with("\nnmae = \"x\"\n")) ==
         "t.toml:3: unknown top-level key \"nmae\" (expected one of: name, summary, explanation, seed, "
-        "scenario, sysctl, fault, lab, expect)");
+        "scenario, sysctl, fault, lab, expect, link)");
 }
 
 TEST_CASE("the first problem in file order is the one reported") {

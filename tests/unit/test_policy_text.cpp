@@ -79,3 +79,19 @@ TEST_CASE("lab actions say when and to whom") {
   rst.after = Millis(0);
   CHECK(describe_lab_action(rst) == "when a final-ack from client goes by: inject a RST toward the client (in its receive window)");
 }
+
+TEST_CASE("a link direction reads as its delay, rate and chances") {
+  LinkDirection d;
+  CHECK(describe_link(d) == "nothing");
+  d.latency = std::chrono::milliseconds(50);
+  d.jitter = std::chrono::milliseconds(10);
+  d.rate = 8'000'000;
+  d.queue_bytes = 65536;
+  d.loss = 0.01;
+  CHECK(describe_link(d) == "50ms ± 10ms, in order; 8 Mbit/s, queue 65536 bytes; loss p=0.01");
+  d.reorder = true;
+  d.queue_bytes.reset();
+  d.queue_segments = 100;
+  d.duplicate = 0.5;
+  CHECK(describe_link(d) == "50ms ± 10ms, may reorder; 8 Mbit/s, queue 100 segments; loss p=0.01; duplicate p=0.5");
+}

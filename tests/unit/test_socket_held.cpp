@@ -321,3 +321,30 @@ TEST_CASE("the run's end is in the JSON header when known, and reads back") {
   write_jsonl(t, {}, without);
   CHECK_THAT(without.str(), !Contains("run_end_ns"));
 }
+
+TEST_CASE("socket-held longer-than = \"rtt\" allows one round trip as the run measured it, and prints it") {
+  CHECK(parse_held("check = \"socket-held\"\nstate = \"LAST_ACK\"\nlonger-than = \"rtt\"\n").longer_than_rtt);
+  SocketHeldExpect x = held(server);
+  x.states = {S::LAST_ACK};
+  x.longer_than_rtt = true;
+  // The server's LAST_ACK held 100 ms: the handshake's sub-millisecond round trip does not allow it...
+  Trace t = fixed_traced();
+  for (TraceEvent& e : t.events)
+    if (auto* c = std::get_if<StateChange>(&e); c && c->side == server && c->from == S::LAST_ACK) c->at = ms(152.45);
+  for (TraceEvent& e : t.events)
+    if (auto* w = std::get_if<WireEvent>(&e); w && w->info.roles.has(final_ack)) w->at = ms(152.4);
+  t.observed_until = ms(1202.05);
+  sort_by_time(t);
+  const CheckResult slow = check_expectation(t, x);
+  CHECK(slow.outcome == Outcome::fail);
+  CHECK_THAT(slow.expected, Contains("longer than") && Contains("(one round trip: ") && Contains("RTT +"));
+  CHECK_THAT(slow.saw, Contains("held LAST_ACK for 100 ms (one round trip: 0.1 ms measured"));
+  // ...the kernel's own 100 ms (tcpi_rtt, as over a 50 ms [link]) does.
+  TraceBuilder b;
+  b.trace = t;
+  b.socket(10, server, S::ESTABLISHED).rtt = std::chrono::milliseconds(100);
+  sort_by_time(b.trace);
+  const CheckResult far = check_expectation(b.trace, x);
+  CHECK(far.passed());
+  CHECK_THAT(far.expected, Contains("(one round trip: 100 ms measured"));
+}

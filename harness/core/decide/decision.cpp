@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "harness/core/decide/link_model.hpp"
 #include "harness/core/decide/random_draw.hpp"
 #include "lastack/duration.hpp"
 
@@ -36,6 +37,7 @@ DecisionEngine::DecisionEngine(DecisionEngine&&) noexcept = default;
 DecisionEngine& DecisionEngine::operator=(DecisionEngine&&) noexcept = default;
 
 bool draws_at_random(const Policy& policy) {
+  if (link_draws_at_random(policy.link)) return true;
   return std::any_of(policy.faults.begin(), policy.faults.end(), [](const FaultRule& f) { return f.probability.has_value(); });
 }
 

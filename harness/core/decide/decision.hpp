@@ -77,7 +77,7 @@ class DecisionEngine {
   std::vector<Waiting> waiting_;
 };
 
-/// True when some fault of `policy` acts by chance, so its runs need a seed.
+/// True when some fault of `policy`, or its [link], acts by chance, so its runs need a seed.
 bool draws_at_random(const Policy& policy);
 
 /// True when `seg` matches every field `sel` sets. A `closer` matches only when seg.first_closer

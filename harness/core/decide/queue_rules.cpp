@@ -1,6 +1,7 @@
 // The policy as iptables rules for the wire namespace: which segments go to userspace.
 #include "harness/core/decide/queue_rules.hpp"
 
+#include <algorithm>
 #include <variant>
 
 #include <fmt/format.h>
@@ -57,6 +58,10 @@ std::string why_pure_acks(const Policy& policy) {
 std::string why_every_segment(const Policy& policy, Capture capture) {
   if (capture == Capture::all) return "capture all";
   if (capture == Capture::none) return {};
+  // The link delays, paces and drops every segment: none may go around it.
+  if (policy.link && policy.link->active())
+    return policy.link->line ? fmt::format("the [link] (line {}) carries every segment", policy.link->line)
+                             : std::string("the link (--link) carries every segment");
   for (std::size_t i = 0; i < policy.faults.size(); ++i) {
     const FaultRule& rule = policy.faults[i];
     if (needs_all(rule.match)) return fmt::format("fault {} (line {}) can select data", i + 1, rule.line);
@@ -92,6 +97,8 @@ QueueRules compile_queue_plan(const Policy& policy, Capture capture, std::uint16
       throw InputError(fmt::format("{}:{}: capture none cannot apply fault 1", policy.file, policy.faults[0].line));
     if (!policy.lab.empty())
       throw InputError(fmt::format("{}:{}: capture none cannot run lab action 1", policy.file, policy.lab[0].line));
+    if (policy.link && policy.link->active())
+      throw InputError(fmt::format("{}:{}: capture none cannot carry the [link]", policy.file, std::max<std::size_t>(policy.link->line, 1)));
     rules.why = "nothing queued: the plain routed path";
   } else if (!all_reason.empty()) {
     rules.why = "every TCP segment: " + all_reason;

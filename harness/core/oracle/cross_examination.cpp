@@ -64,7 +64,7 @@ SideFacts facts_of(const Trace& trace, Side side) {
   for (const TraceEvent& ev : trace.events) {
     if (const auto* k = std::get_if<KernelRetransmit>(&ev); k && k->side == side) {
       if (k->cause == RetransmitCause::synack) ++f.synacks;
-      else if (k->error == 0) ++f.retransmits_left;
+      else if (k->error == 0) f.retransmits_left += k->segments;  // Tcp.RetransSegs counts each segment
     } else if (const auto* r = std::get_if<KernelReset>(&ev); r && r->side == side && r->sent) {
       ++f.resets_sent;
     } else if (const auto* c = std::get_if<StateChange>(&ev); c && c->side == side) {

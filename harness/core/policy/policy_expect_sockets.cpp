@@ -57,7 +57,11 @@ SocketHeldExpect read_socket_held(const TableReader& t) {
   e.line = t.line();
   e.side = read_side_or_any(t, "side");
   e.states = read_held_states(t);
-  e.longer_than = t.duration("longer-than");
+  // "rtt": one round trip, as the run measures it (a state that lasts one round trip, on any path).
+  if (const toml::node* v = t.node("longer-than"); v && v->is_string() && v->as_string()->get() == "rtt")
+    e.longer_than_rtt = true;
+  else
+    e.longer_than = t.duration("longer-than");
   return e;
 }
 

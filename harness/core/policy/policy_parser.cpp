@@ -10,6 +10,7 @@
 #include "harness/core/policy/policy_expect.hpp"
 #include "harness/core/policy/policy_faults.hpp"
 #include "harness/core/policy/policy_lab_actions.hpp"
+#include "harness/core/policy/policy_link.hpp"
 #include "harness/core/policy/policy_scenario.hpp"
 #include "harness/core/policy/policy_sysctls.hpp"
 #include "harness/core/policy/policy_toml.hpp"
@@ -45,7 +46,7 @@ Policy parse_policy(std::string_view toml_text, const std::string& file) {
   }
   const TableReader root(root_table, "",
                          {"name", "summary", "explanation", "seed", "scenario", "sysctl", "fault",
-                          "lab", "expect"},
+                          "lab", "expect", "link"},
                          problems);
   Policy policy;
   policy.file = file;
@@ -63,6 +64,7 @@ Policy parse_policy(std::string_view toml_text, const std::string& file) {
   for (const toml::table* table : tables_of(root, "fault")) policy.faults.push_back(read_fault(*table, problems));
   for (const toml::table* table : tables_of(root, "lab")) policy.lab.push_back(read_lab(*table, problems));
   for (const toml::table* table : tables_of(root, "expect")) policy.expect.push_back(read_expect(*table, problems));
+  policy.link = read_link(root);
   check_concurrent_expects(policy, problems);
   return policy;
 }

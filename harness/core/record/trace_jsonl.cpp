@@ -46,6 +46,23 @@ Json draws_json(const std::vector<FaultDraw>& draws) {
   return out;
 }
 
+// {"due_ns", "queued_ns", "delay_ns", "drop", "duplicated", "reorder", draws}: what the [link] did.
+Json link_json(const LinkPassage& l) {
+  Json j{{"due_ns", nanos(l.due)},
+         {"queued_ns", l.queued.count()},
+         {"delay_ns", l.delay.count()},
+         {"drop", l.drop == LinkDrop::none ? Json(nullptr) : Json(link_drop_name(l.drop))},
+         {"duplicated", l.duplicated},
+         {"reorder", l.reorder}};
+  const auto draw = [&j](const char* key, const std::optional<double>& v) {
+    if (v) j[key] = *v;
+  };
+  draw("loss_draw", l.loss_draw);
+  draw("duplicate_draw", l.duplicate_draw);
+  draw("jitter_draw", l.jitter_draw);
+  return j;
+}
+
 Json event_json(const WireEvent& w) {
   Json roles = Json::array();
   for (Role r : w.info.roles.list()) roles.push_back(role_name(r));
@@ -81,6 +98,7 @@ Json event_json(const WireEvent& w) {
               {"bytes", to_hex(w.bytes)}};
   // Only a probabilistic fault's segments: other traces read and write back byte for byte.
   if (!w.draws.empty()) j["draws"] = draws_json(w.draws);
+  if (w.link) j["link"] = link_json(*w.link);
   return j;
 }
 
@@ -103,6 +121,7 @@ Json event_json(const SocketEvent& s) {
               {"retransmits", s.retransmits},
               {"total_retrans", s.total_retrans},
               {"rto_us", s.rto.count()}};
+  if (s.rtt.count() != 0) j["rtt_us"] = s.rtt.count();  // absent from older traces, and in TIME_WAIT
   add_cookie(j, s.cookie);
   return j;
 }
@@ -136,6 +155,10 @@ Json event_json(const KernelRetransmit& r) {
   // Only when the kernel said: traces from before it was observed read back byte for byte.
   if (r.timer_late) j["timer_late_us"] = r.timer_late->count();
   if (r.error != 0) j["error"] = r.error;
+  if (r.segments > 1) {  // one skb of several segments: only then, so older traces read back byte for byte
+    j["segments"] = r.segments;
+    j["length"] = r.length;
+  }
   return ports_json(std::move(j), r.connection, r.local_port, r.remote_port, r.cookie);
 }
 

@@ -84,6 +84,30 @@ std::vector<FaultDraw> read_draws(const JsonFields& f) {
   return out;
 }
 
+std::optional<LinkDrop> link_drop_from_name(std::string_view name) {
+  for (const LinkDrop d : {LinkDrop::loss, LinkDrop::queue_full, LinkDrop::held_limit})
+    if (link_drop_name(d) == name) return d;
+  return std::nullopt;
+}
+
+// "link": what the [link] did to the segment (absent: no link).
+std::optional<LinkPassage> read_link(const JsonFields& f) {
+  if (!f.has("link")) return std::nullopt;
+  const JsonFields l = f.object("link");
+  LinkPassage p;
+  p.due = l.instant("due_ns");
+  p.queued = Duration(l.number<std::int64_t>("queued_ns"));
+  p.delay = Duration(l.number<std::int64_t>("delay_ns"));
+  if (!l.raw("drop").is_null()) p.drop = l.word("drop", link_drop_from_name, "link drop");
+  p.duplicated = l.flag("duplicated");
+  p.reorder = l.flag("reorder");
+  const auto draw = [&l](const char* key) { return l.has(key) ? std::optional(l.real(key)) : std::nullopt; };
+  p.loss_draw = draw("loss_draw");
+  p.duplicate_draw = draw("duplicate_draw");
+  p.jitter_draw = draw("jitter_draw");
+  return p;
+}
+
 WireEvent read_wire(const JsonFields& f, FlowTracker& tracker) {
   WireEvent w;
   w.at = f.instant("t_ns");
@@ -96,6 +120,7 @@ WireEvent read_wire(const JsonFields& f, FlowTracker& tracker) {
   w.fault = f.optional_number<std::size_t>("fault");
   w.note = f.text("note");
   w.draws = read_draws(f);
+  w.link = read_link(f);
   w.wire_length = f.number<std::uint32_t>("wire_length");
   w.bytes = f.hex("bytes");
   if (w.wire_length < w.bytes.size())
@@ -122,6 +147,7 @@ SocketEvent read_socket(const JsonFields& f) {
   s.retransmits = f.number<std::uint8_t>("retransmits");
   s.total_retrans = f.number<std::uint32_t>("total_retrans");
   s.rto = std::chrono::microseconds(f.number<std::int64_t>("rto_us"));
+  if (f.has("rtt_us")) s.rtt = std::chrono::microseconds(f.number<std::int64_t>("rtt_us"));
   s.cookie = cookie_of(f);
   return s;
 }
@@ -160,6 +186,10 @@ KernelRetransmit read_kernel_retransmit(const JsonFields& f) {
   if (f.has("timer_late_us"))
     if (auto late = f.optional_number<std::int64_t>("timer_late_us")) r.timer_late = std::chrono::microseconds(*late);
   if (f.has("error")) r.error = f.number<int>("error");
+  if (f.has("segments")) {
+    r.segments = f.number<std::uint16_t>("segments");
+    r.length = f.number<std::uint32_t>("length");
+  }
   return r;
 }
 

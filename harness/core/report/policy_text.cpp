@@ -35,6 +35,26 @@ std::string describe_selection(const FaultRule& rule) {
   return fmt::format("the {} to {} {}", ordinal(rule.nth), ordinal(rule.nth + *rule.count - 1), what);
 }
 
+std::string describe_link(const LinkDirection& d) {
+  std::vector<std::string> parts;
+  if (d.latency.count() > 0 || d.jitter.count() > 0) {
+    std::string delay = format_duration(d.latency);
+    if (d.jitter.count() > 0)
+      delay += fmt::format(" ± {}, {}", format_duration(d.jitter), d.reorder ? "may reorder" : "in order");
+    parts.push_back(delay);
+  }
+  if (d.rate)
+    parts.push_back(fmt::format("{} Mbit/s, queue {}", static_cast<double>(*d.rate) / 1e6,
+                                d.queue_segments ? fmt::format("{} segments", *d.queue_segments)
+                                                 : fmt::format("{} bytes", d.queue_bytes.value_or(0))));
+  if (d.loss > 0) parts.push_back(fmt::format("loss p={}", d.loss));
+  if (d.duplicate > 0) parts.push_back(fmt::format("duplicate p={}", d.duplicate));
+  if (parts.empty()) return "nothing";
+  std::string out = parts.front();
+  for (std::size_t i = 1; i < parts.size(); ++i) out += "; " + parts[i];
+  return out;
+}
+
 std::string describe_fault(const FaultRule& rule) {
   const std::string which =
       describe_selection(rule) +

@@ -13,6 +13,10 @@ std::string describe_selection(const FaultRule& rule);
 /// "drop the 1st final-ack from client", "hold every first-fin from client until a fin from server (at most 3s)".
 std::string describe_fault(const FaultRule& rule);
 
+/// One direction of the [link] in words: "50ms ± 10ms, in order; 8 Mbit/s, queue 65536 bytes;
+/// loss p=0.01; duplicate p=0.01"; "nothing" when it changes nothing.
+std::string describe_link(const LinkDirection& d);
+
 /// "50ms after a final-ack from client: destroy client's TIME_WAIT socket".
 std::string describe_lab_action(const LabAction& action);
 

@@ -21,6 +21,11 @@ KernelRetransmit to_retransmit(const KernelRecord& r, Instant at, std::chrono::m
   k.remote_port = r.remote_port;
   k.state = r.state;
   k.seq = SeqNum(r.seq);
+  // One skb of several segments (TCP's GSO): the range it covered, each segment a retransmission.
+  if (r.kind == Kind::retransmit && r.segments > 1) {
+    k.segments = r.segments;
+    k.length = r.end_seq - r.seq;
+  }
   k.cause = r.kind == Kind::synack ? RetransmitCause::synack : retransmit_cause(r.pending);
   k.rto = r.rto;
   k.backoff = r.backoff;

@@ -30,6 +30,8 @@ struct KernelRecord {
   TcpState new_state = TcpState::CLOSE;  // state changes: to
   std::uint32_t seq = 0;                 // retransmissions: first sequence number resent; state changes: snd_una
   std::uint32_t rcv_nxt = 0;             // state changes
+  std::uint32_t end_seq = 0;             // retransmissions: the end of what the skb resent
+  std::uint16_t segments = 1;            // retransmissions: the segments one skb resent (tcp_skb_pcount)
   std::uint8_t pending = 0;              // retransmit: icsk_pending (ICSK_TIME_*) at that moment
   std::uint8_t backoff = 0;              // icsk_backoff; SYN-ACK: the request's timeouts so far
   std::chrono::microseconds rto{0};      // icsk_rto; SYN-ACK: the request's base timeout

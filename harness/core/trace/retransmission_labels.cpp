@@ -46,11 +46,6 @@ void label_retransmissions(Trace& trace) {
     return;
   }
   using Key = std::tuple<Side, ConnectionIndex, std::uint32_t>;  // sender, connection, first sequence number
-  std::map<Key, std::size_t> kernel;
-  for (const TraceEvent& ev : trace.events)
-    if (const auto* k = std::get_if<KernelRetransmit>(&ev);
-        k && k->connection && (k->error == 0 || k->cause == RetransmitCause::synack))
-      ++kernel[{k->side, *k->connection, k->seq.raw()}];
   std::map<Key, std::vector<WireEvent*>> sent;
   for (TraceEvent& ev : trace.events) {
     auto* w = std::get_if<WireEvent>(&ev);
@@ -58,6 +53,20 @@ void label_retransmissions(Trace& trace) {
     w->info.roles.remove(Role::retransmission);
     if (!w->injected && w->segment.seq_space() > 0)
       sent[{w->info.from, w->info.connection, w->segment.seq.raw()}].push_back(w);
+  }
+  std::map<Key, std::size_t> kernel;
+  for (const TraceEvent& ev : trace.events) {
+    const auto* k = std::get_if<KernelRetransmit>(&ev);
+    if (!k || !k->connection || (k->error != 0 && k->cause != RetransmitCause::synack)) continue;
+    ++kernel[{k->side, *k->connection, k->seq.raw()}];
+    // One skb of several segments: each segment the wire carried after `seq` within its range was resent too.
+    if (k->segments > 1)
+      for (const auto& [key, list] : sent) {
+        const auto& [side, connection, seq] = key;
+        const std::uint32_t offset = seq - k->seq.raw();  // modulo 2^32: wrap-safe
+        if (side == k->side && connection == *k->connection && offset > 0 && offset < k->length)
+          ++kernel[key];
+      }
   }
   // The kernel's N retransmissions of a sequence number are its last N transmissions of it: the
   // ones before are the original (a retransmission may start where no original did).

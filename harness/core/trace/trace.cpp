@@ -14,6 +14,16 @@ std::string_view fate_name(Fate f) {
   return "unknown";
 }
 
+std::string_view link_drop_name(LinkDrop d) {
+  switch (d) {
+    case LinkDrop::none: return "none";
+    case LinkDrop::loss: return "lost";
+    case LinkDrop::queue_full: return "queue full";
+    case LinkDrop::held_limit: return "held limit";
+  }
+  return "unknown";
+}
+
 std::string_view retransmit_cause_name(RetransmitCause c) {
   switch (c) {
     case RetransmitCause::rto: return "rto";

@@ -224,8 +224,20 @@ void attribute_connections(Trace& trace) {
   }
 }
 
+namespace {
+/// How long `e` spent crossing the wire by the path's own doing (the [link]), a fault's hold or
+/// delay left out: from entering (or its release by the fault) to leaving toward its receiver.
+Duration crossing_time(const WireEvent& e) {
+  const bool fault_waited = e.fate == Fate::delayed || e.fate == Fate::held;
+  const Instant start = fault_waited && e.released ? *e.released : e.at;
+  return std::max(Duration::zero(), arrival_time(e) - start);
+}
+}  // namespace
+
 std::optional<Duration> measured_rtt(const Trace& trace) {
-  std::optional<Duration> server_half, client_half;
+  // Each end's round trip through the wire: its segment crossing, the peer's turnaround, the
+  // answer crossing back; the client's from its SYN, the server's from its SYN-ACK.
+  std::optional<Duration> client_rtt, server_rtt;
   const auto wires = wire_events(trace);
   const auto shortest = [](std::optional<Duration>& best, Duration d) {
     if (!best || d < *best) best = d;
@@ -242,14 +254,19 @@ std::optional<Duration> measured_rtt(const Trace& trace) {
       const bool answers = syn_ack ? !b.segment.flags.syn() && b.segment.flags.ack()
                                    : b.segment.flags.syn() && b.segment.flags.ack();
       if (!answers) continue;
-      shortest(syn_ack ? client_half : server_half, b.at - arrival_time(a));
+      if (delivered(b))
+        shortest(syn_ack ? server_rtt : client_rtt, crossing_time(a) + (b.at - arrival_time(a)) + crossing_time(b));
       break;
     }
   }
-  if (!server_half && !client_half) return std::nullopt;
-  if (!server_half) return 2 * *client_half;
-  if (!client_half) return 2 * *server_half;
-  return *server_half + *client_half;
+  std::optional<Duration> rtt = client_rtt;
+  if (server_rtt && (!rtt || *server_rtt > *rtt)) rtt = server_rtt;
+  // The kernel's own smoothed RTT (tcpi_rtt) as sampled: under a loaded link it grows with the
+  // queue, which a handshake on an idle wire never shows.
+  for (const TraceEvent& e : trace.events)
+    if (const auto* s = std::get_if<SocketEvent>(&e); s && s->rtt.count() > 0 && (!rtt || Duration(s->rtt) > *rtt))
+      rtt = Duration(s->rtt);
+  return rtt;
 }
 
 std::vector<TcpState> SocketHistory::states() const {

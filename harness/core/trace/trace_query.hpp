@@ -75,9 +75,11 @@ std::optional<ConnectionIndex> connection_of_ports(const Trace& trace, Side side
 /// has none, from the wire's ports.
 void attribute_connections(Trace& trace);
 
-/// The round trip between the endpoints as the wire shows it: the shortest SYN → SYN-ACK plus
-/// the shortest SYN-ACK → client's next segment (the wire sits in the middle of the path).
-/// nullopt: no handshake on the wire.
+/// The round trip between the endpoints, the larger of what the wire and the kernel show: each
+/// end's shortest handshake round trip through the wire (its SYN or SYN-ACK crossing, the peer's
+/// turnaround, the answer crossing back: a [link]'s latency both ways included, a fault's hold
+/// not), and the largest smoothed RTT (tcpi_rtt) the sockets' samples recorded.
+/// nullopt: no handshake on the wire and no RTT sampled.
 std::optional<Duration> measured_rtt(const Trace& trace);
 
 /// One socket's sock_diag samples, identified by its side and ports.

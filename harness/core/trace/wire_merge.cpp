@@ -178,6 +178,7 @@ class Merger {
       ev.fault = q.fault;
       ev.note = q.note;
       ev.draws = q.draws;
+      ev.link = q.link;
       ev.released = q.released;
       ev.info = q.info;  // the live classification, compared with the whole wire's below
     }
@@ -290,6 +291,7 @@ std::vector<LabEvent> reordering_errors(const std::vector<WireEvent>& wire) {
   std::stable_sort(order.begin(), order.end(), [](const WireEvent* a, const WireEvent* b) { return a->at < b->at; });
   for (const WireEvent* w : order) {
     if (w->injected || !w->delivered_at || w->fate == Fate::delayed || w->fate == Fate::held) continue;
+    if (w->link && w->link->reorder) continue;  // the policy's link may reorder this direction
     auto& before = last[{w->info.connection, w->info.from}];
     // Two segments can reach the queue in another order than the capture saw them enter: each
     // CPU's softirq carries what its veth handed it. The interceptor answers for the queue's order.

@@ -1,5 +1,7 @@
 #include "harness/sys/observe/bpf_observer.hpp"
 
+#include <algorithm>
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <sys/stat.h>
@@ -63,6 +65,8 @@ KernelRecord to_record(const lastack_kernel_event& e) {
   r.new_state = static_cast<TcpState>(e.new_state);
   r.seq = e.seq;
   r.rcv_nxt = e.rcv_nxt;
+  r.end_seq = e.end_seq;
+  r.segments = e.kind == LASTACK_EV_RETRANSMIT ? std::max<std::uint16_t>(e.segs, 1) : 1;
   r.pending = e.pending;
   r.backoff = e.backoff;
   r.rto = std::chrono::microseconds(e.rto_us);

@@ -13,6 +13,8 @@
 #include "harness/core/oracle/words/finding_words.hpp"
 #include "harness/core/trace/socket_samples.hpp"
 #include "harness/core/trace/state_history.hpp"
+#include "harness/core/trace/trace_query.hpp"
+#include "lastack/oracle.hpp"
 
 namespace lastack {
 
@@ -136,10 +138,17 @@ std::vector<HoldSeen> judge_socket(const Trace& trace, const StateHistory& whole
 
 }  // namespace
 
-CheckResult check_socket_held(const Trace& trace, const SocketHeldExpect& x) {
+CheckResult check_socket_held(const Trace& trace, const SocketHeldExpect& asked) {
+  // "rtt": the round trip this run measured (a [link] makes it long), with its timing bound:
+  // nominal one round trip, late by up to the bound's slack (timer, another round trip, host, wire).
+  SocketHeldExpect x = asked;
+  const Duration rtt = asked.longer_than_rtt ? measured_rtt(trace).value_or(Duration{}) : Duration{};
+  const TimingBound bound = asked.longer_than_rtt ? timing_bound(trace, rtt) : TimingBound{};
+  if (asked.longer_than_rtt) x.longer_than = std::chrono::ceil<Millis>(rtt + bound.late);
   // A closer no FIN resolves judges both sides' sockets (the check is not checked then).
-  Finding f{CheckId{CheckKind::socket_held, side_subject(trace, x.side), {}}, HeldClaim{x.states, x.longer_than},
-            NothingSeen{}, {}, {}, {}};
+  HeldClaim claim{x.states, x.longer_than, {}};
+  if (asked.longer_than_rtt) claim.rtt = HeldClaim::RoundTrip{rtt, bound};
+  Finding f{CheckId{CheckKind::socket_held, side_subject(trace, x.side), {}}, claim, NothingSeen{}, {}, {}, {}};
   const std::optional<Side> side = f.check.subject.resolved;
   std::vector<const StateHistory*> sockets;
   const auto histories = on_wire_histories(trace);

@@ -27,11 +27,26 @@ CountBound<std::int64_t> widened(const CountBound<std::uint32_t>& b) {
   return out;
 }
 
+// True when `w` is a pure ACK (no SYN, FIN, RST, no payload) that acknowledges none of its
+// peer's FIN (`peer_fin`: where that FIN is, when one was sent): it acknowledges data only.
+bool acks_only_data(const WireEvent& w, std::optional<SeqNum> peer_fin) {
+  const TcpFlags& f = w.segment.flags;
+  if (f.syn() || f.fin() || f.rst() || !f.ack() || w.segment.payload_len > 0) return false;
+  return !peer_fin || !w.segment.ack.after(*peer_fin);
+}
+
 // One connection's close: from the first FIN's first transmission through the first final-ack.
 CloseSeen close_of(ConnectionIndex connection, const std::vector<const WireEvent*>& wires) {
   CloseSeen out{number_of(connection), {}, false};
+  PerSide<std::optional<SeqNum>> fin_at;  // each side's first FIN so far
   for (const WireEvent* w : wires) {
     if (out.segments.empty() && !w->segment.flags.fin()) continue;
+    if (w->segment.flags.fin() && !fin_at[w->info.from]) fin_at[w->info.from] = w->segment.seq + w->segment.payload_len;
+    // A pure ACK of data the peer sent before its FIN is the data's, not the close's.
+    if (acks_only_data(*w, fin_at[peer_of(w->info.from)])) {
+      ++out.data_acks;
+      continue;
+    }
     out.segments.push_back(*w);
     if (w->info.roles.has(Role::final_ack)) {
       out.completed = true;
@@ -71,6 +86,7 @@ CheckResult check_segments(const Trace& trace, const SegmentsExpect& x) {
   judge_window(r, trace, {upper, n < (b.count ? *b.count : b.min.value_or(0))});
   return r;
 }
+
 
 CheckResult check_close(const Trace& trace, const CloseExpect& x) {
   CountClaim claim;

@@ -47,6 +47,12 @@ std::string hold_text(const HoldSeen& h) {
                      held_text(h.at_least), h.at_end ? ", still in it at the end" : "");
 }
 
+// " (one round trip: 100.2 ms measured, bound ...)" for longer-than = "rtt"; else empty.
+std::string rtt_text(const HeldClaim& c) {
+  if (!c.rtt) return "";
+  return fmt::format(" (one round trip: {} measured, {})", ms_text(c.rtt->measured), c.rtt->bound.text());
+}
+
 std::string unknown_text(const HoldUnknown& u, const HeldClaim& c) {
   const std::string name = socket_text(u.socket);
   switch (u.doubt) {
@@ -71,21 +77,23 @@ std::string held_side(const CheckSubject& s) {
 }
 
 std::string held_name(const CheckSubject& s, const HeldClaim& c) {
-  const std::string bound = c.longer_than ? fmt::format(" longer than {}", held_text(*c.longer_than)) : " at the end";
+  const std::string bound = c.rtt           ? " longer than one round trip"
+                            : c.longer_than ? fmt::format(" longer than {}", held_text(*c.longer_than))
+                                            : " at the end";
   return fmt::format("no {} socket held in {}{}", held_side(s), states_text(c.states), bound);
 }
 
 std::string held_expected(const CheckSubject& s, const HeldClaim& c) {
   if (c.longer_than)
-    return fmt::format("no {} socket held in {} longer than {}", held_side(s), states_text(c.states),
-                       held_text(*c.longer_than));
+    return fmt::format("no {} socket held in {} longer than {}{}", held_side(s), states_text(c.states),
+                       held_text(*c.longer_than), rtt_text(c));
   return fmt::format("no {} socket still in {} when the run ends", held_side(s), states_text(c.states));
 }
 
 std::string held_saw(const CheckSubject& s, const HeldClaim& c, const HoldsSeen& seen) {
   std::vector<std::string> texts;
   for (const HoldSeen& h : seen.held) texts.push_back(hold_text(h));
-  if (!texts.empty()) return join(texts);
+  if (!texts.empty()) return join(texts) + rtt_text(c);  // the bound it was judged by, pass or fail
   const std::string states = states_text(c.states);
   std::string out = fmt::format("{} observed; ", counted(seen.sockets, s.resolved ? held_side(s) + " socket" : "socket"));
   out += seen.longest ? fmt::format("the longest in {}: {}", states, hold_text(*seen.longest))
@@ -96,7 +104,7 @@ std::string held_saw(const CheckSubject& s, const HeldClaim& c, const HoldsSeen&
     unknowns.push_back(fmt::format("a hold shorter than {} between two samples can be missed ({}), and {} is shorter",
                                    ms_text(*seen.blind_spot), sampling_note, held_text(c.longer_than.value_or(Millis{}))));
   if (!unknowns.empty()) out += ": not checked: " + join(unknowns);
-  return out;
+  return out + rtt_text(c);
 }
 
 }  // namespace lastack

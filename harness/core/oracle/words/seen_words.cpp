@@ -120,11 +120,13 @@ std::string closes_saw(const ClosesSeen& s) {
     std::vector<std::string> close;
     for (const WireEvent& w : c.segments) close.push_back(close_segment_text(w));
     const std::string segments = first_few(close, listed_close_segments);
-    const std::string text =
+    std::string text =
         close.empty()  ? "no FIN on the wire"
         : !c.completed ? fmt::format("the close never completed (no final-ack): {} from the first FIN: {}",
                                      counted(close.size(), "segment"), segments)
                        : fmt::format("{}: {}", counted(close.size(), "segment"), segments);
+    if (c.data_acks > 0 && !close.empty())
+      text += fmt::format(" (not counted: {} ACK{} of data sent before the FIN)", c.data_acks, c.data_acks == 1 ? "" : "s");
     per_connection.push_back(s.numbered ? fmt::format("connection {}: {}", c.connection.value, text) : text);
   }
   return join(per_connection);
