@@ -2,6 +2,7 @@
 
 #include "harness/core/decide/segment_fate.hpp"
 #include "harness/core/trace/trace_query.hpp"
+#include "harness/core/wire/reset_segment.hpp"
 
 #include <fmt/format.h>
 
@@ -62,6 +63,7 @@ void Interceptor::stop() {
     if (n == 0) break;
   }
   stopped_ = true;
+  stopped_at_ = clock_.now();
   timer_.cancel();
   socket_.cancel();
   // A fault the run ended before carrying out changed the wire otherwise than asked: the run
@@ -189,6 +191,23 @@ void Interceptor::handle(const sys::QueuedPacket& packet) {
   // classified like any segment: the peer's answer to a copy is part of the story.
   for (std::uint32_t i = 1; i <= copies; ++i)
     inject(packet.payload, fmt::format("copy {} of {} by fault {}", i, copies, fault + 1));
+  if (f.reset) send_resets(events_.back(), fault);
+}
+
+void Interceptor::send_resets(const WireEvent& replaced, std::size_t fault) {
+  // The replaced segment was dropped after every pass before it, so each RST follows what its
+  // receiver already has: its SEQ is that receiver's RCV.NXT.
+  const Segment seg = replaced.segment;  // inject() grows events_: no reference into it survives
+  const std::uint64_t packet = replaced.packet;
+  for (const ResetFor& r : resets_replacing(seg, replaced.info.from, policy_.faults.at(fault).reset_to)) {
+    const std::string note = fmt::format("RST to the {} by fault {}, in place of packet {}", side_name(r.to), fault + 1, packet);
+    try {
+      inject(build_segment(r.rst), note);
+    } catch (const HarnessError& e) {
+      errors_.push_back({clock_.now(), fmt::format("harness error: fault {} could not send its {}: {}", fault + 1, note, e.what()),
+                         LabEventKind::harness_error, std::nullopt, 1, HarnessCause::fault_not_carried_out});
+    }
+  }
 }
 
 void Interceptor::inject(std::span<const std::uint8_t> ip_packet, std::string note) {
@@ -225,6 +244,10 @@ void Interceptor::release(const Release& r) {
 }
 
 std::optional<Instant> Interceptor::next_release() const { return engine_.next_deadline(); }
+
+std::vector<LabEvent> Interceptor::window_events() const {
+  return lastack::window_events(policy_.faults, engine_.window_edges(stopped_ ? stopped_at_ : clock_.now()));
+}
 
 void Interceptor::release_copies(const Release& r) {
   auto it = held_copies_.find(r.packet);

@@ -70,6 +70,7 @@ std::size_t lab_namespaces(pid_t pid) {
 #define SHIPPED_POLICIES(X) \
   X("abort-rst") \
   X("baseline") \
+  X("dark-window") \
   X("delay-final-ack") \
   X("delay-synack") \
   X("drop-final-ack") \
@@ -92,6 +93,7 @@ std::size_t lab_namespaces(pid_t pid) {
   X("old-duplicate-syn") \
   X("orphan-fin-retries") \
   X("random-loss") \
+  X("reset-mid-transfer") \
   X("rst-in-timewait") \
   X("rst-in-timewait-rfc1337") \
   X("server-first-close") \
