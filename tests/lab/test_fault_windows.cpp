@@ -124,3 +124,20 @@ TEST_CASE("reset-to = \"client\" resets the client alone", "[policy][reset]") {
   INFO(r.out << r.err);
   CHECK(r.exit_code == 0);
 }
+
+TEST_CASE("a window that can never open: one line with file and line, exit 2", "[policy][window][exit]") {
+  TempDir dir("window-error");
+  const auto policy = dir.path / "never.toml";
+  std::ofstream(policy) << "name = \"never\"\n"
+                           "[scenario]\n"
+                           "client = [\"connect\", \"close\"]\n"
+                           "server = [\"accept\", \"close\"]\n"
+                           "[[fault]]\n"
+                           "action = \"drop\"\n"
+                           "window = { from = \"15s\", for = \"3s\" }\n";
+  const auto r = run_lastack({"run", "-q", policy.string()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == "lastack: " + policy.string() +
+                     ":7: window.from = \"15s\" opens at or after the scenario's timeout (15s): it can never open\n");
+  CHECK(r.out.empty());
+}
