@@ -246,7 +246,11 @@ void Interceptor::release(const Release& r) {
 std::optional<Instant> Interceptor::next_release() const { return engine_.next_deadline(); }
 
 std::vector<LabEvent> Interceptor::window_events() const {
-  return lastack::window_events(policy_.faults, engine_.window_edges(stopped_ ? stopped_at_ : clock_.now()));
+  const Instant until = stopped_ ? stopped_at_ : clock_.now();
+  std::vector<LabEvent> out = lastack::window_events(policy_.faults, engine_.window_edges(until));
+  for (LabEvent& e : never_opened_notes(policy_.faults, engine_.windows_never_opened(until), until))
+    out.push_back(std::move(e));
+  return out;
 }
 
 void Interceptor::release_copies(const Release& r) {

@@ -53,7 +53,8 @@ class Interceptor {
   /// What went wrong in the interceptor (kind harness_error): packets it could not parse,
   /// copies it could not make, and, as of now, verdicts the kernel refused and receive overruns.
   std::vector<LabEvent> harness_errors() const;
-  /// Where the faults' windows opened and closed, up to the run's end (stop) or now.
+  /// Where the faults' windows opened and closed, up to the run's end (stop) or now, and a note
+  /// for each window that never opened.
   std::vector<LabEvent> window_events() const;
 
  private:

@@ -152,7 +152,7 @@ TEST_CASE("a malformed policy exits 2 with one line naming file and line", "[pol
   REQUIRE(r.exit_code == 2);
   CHECK(r.err == "lastack: " + kFixtures + "/policies/malformed.toml:11: unknown segment \"fni\" (expected one of: "
                      "syn, syn-ack, handshake-ack, data, ack, fin, first-fin, second-fin, first-fin-ack, "
-                     "final-ack, rst, retransmission)\n");
+                     "final-ack, rst, retransmission, any)\n");
   auto c = run_lastack({"check", kFixtures + "/policies/malformed.toml"});
   CHECK(c.exit_code == 2);
 }

@@ -100,9 +100,25 @@ TEST_CASE("a window anchored at a segment opens after it, never on it", "[fault-
 }
 
 TEST_CASE("no anchor, no window: a segment-anchored fault never acts before its segment", "[fault-window]") {
-  DecisionEngine engine({dark(after_server_data(1, 0ms, std::nullopt))});
+  const std::vector<FaultRule> rules = {dark(after_server_data(1, 0ms, std::nullopt))};
+  DecisionEngine engine(rules);
   for (std::uint64_t i = 1; i <= 5; ++i) CHECK(engine.decide(i, seg(Role::data, Side::client), at(Millis(i))).pass);
   CHECK(engine.window_edges(at(1h)).empty());
+  // The run says the fault did nothing.
+  const auto never = engine.windows_never_opened(at(1h));
+  REQUIRE(never == std::vector<std::size_t>{0});
+  const auto notes = never_opened_notes(rules, never, at(1h));
+  REQUIRE(notes.size() == 1);
+  CHECK(notes[0].kind == LabEventKind::note);
+  CHECK(notes[0].what == "fault 1's window never opened before the run ended (from 0ms after data from server): it "
+                         "acted on nothing");
+}
+
+TEST_CASE("a window that opens after the run's end never opened, one that opened did", "[fault-window]") {
+  const std::vector<FaultRule> rules = {dark(window(1s, 3s)), dark(window(20s, std::nullopt))};
+  const FaultWindows windows(rules, false);
+  CHECK(windows.never_opened(at(5s)) == std::vector<std::size_t>{1});
+  CHECK(windows.never_opened(at(500ms)) == std::vector<std::size_t>{0, 1});
 }
 
 TEST_CASE("per connection, each connection's window opens after its own anchor", "[fault-window]") {

@@ -66,6 +66,8 @@ class DecisionEngine {
 
   /// The faults' windows that opened or closed at or before `until`, in time order.
   std::vector<WindowEdge> window_edges(Instant until) const { return windows_.edges(until); }
+  /// The faults whose window never opened by `until`.
+  std::vector<std::size_t> windows_never_opened(Instant until) const { return windows_.never_opened(until); }
 
  private:
   struct RuleState;

@@ -70,6 +70,30 @@ std::vector<WindowEdge> FaultWindows::edges(Instant until) const {
   return out;
 }
 
+std::vector<std::size_t> FaultWindows::never_opened(Instant until) const {
+  std::vector<bool> opened(windows_.size(), false);
+  for (const WindowEdge& e : edges(until)) opened[e.fault] = opened[e.fault] || e.opens;
+  std::vector<std::size_t> out;
+  for (std::size_t i = 0; i < windows_.size(); ++i)
+    if (windows_[i] && !opened[i]) out.push_back(i);
+  return out;
+}
+
+std::vector<LabEvent> never_opened_notes(const std::vector<FaultRule>& rules, const std::vector<std::size_t>& faults,
+                                         Instant until) {
+  std::vector<LabEvent> out;
+  for (std::size_t i : faults) {
+    LabEvent ev;
+    ev.at = until;
+    ev.kind = LabEventKind::note;
+    ev.fault = i;
+    ev.what = fmt::format("fault {}'s window never opened before the run ended ({}): it acted on nothing", i + 1,
+                          window_text(*rules.at(i).window));
+    out.push_back(std::move(ev));
+  }
+  return out;
+}
+
 std::string window_text(const FaultWindow& w) {
   std::string text = fmt::format("from {}", format_duration(w.from));
   if (w.length) text += fmt::format(" for {}", format_duration(*w.length));

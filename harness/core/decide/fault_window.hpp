@@ -56,6 +56,10 @@ class FaultWindows {
   /// Every edge at or before `until`, in time order (fault order within one instant).
   std::vector<WindowEdge> edges(Instant until) const;
 
+  /// The faults (indexes) whose window never opened by `until`: it opens later, or its `after`
+  /// segment never came. Such a fault did nothing, and the run should say so.
+  std::vector<std::size_t> never_opened(Instant until) const;
+
  private:
   struct Anchors {
     std::map<std::size_t, std::uint64_t> matched;  // per scope: the `after` selector's matches so far
@@ -70,6 +74,11 @@ class FaultWindows {
 /// The trace's lines for `edges` of `rules`' windows: "fault 1's window opens (from 1s for 3s
 /// after the run's start)", "fault 1's window closes (open 3s)"; kinds window_opened/window_closed.
 std::vector<LabEvent> window_events(const std::vector<FaultRule>& rules, const std::vector<WindowEdge>& edges);
+
+/// The trace's notes (kind note, at `until`) for faults whose window never opened:
+/// "fault 2's window never opened before the run ended (from 20s after the run's start)".
+std::vector<LabEvent> never_opened_notes(const std::vector<FaultRule>& rules, const std::vector<std::size_t>& faults,
+                                         Instant until);
 
 /// "from 1s for 3s after the run's start", "from 0ms after data from server #3": a window in words.
 std::string window_text(const FaultWindow& w);
