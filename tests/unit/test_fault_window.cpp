@@ -18,7 +18,7 @@ Classified seg(Role role, Side from, std::size_t connection = 0) {
   Classified c;
   c.roles.add(role);
   c.from = from;
-  c.connection = connection;
+  c.connection = ConnectionIndex{connection};
   return c;
 }
 

@@ -103,7 +103,7 @@ std::string window_text(const FaultWindow& w) {
   text += fmt::format(" after {}", what);
   if (s.from) text += fmt::format(" from {}", side_ref_name(*s.from));
   if (w.after_nth > 1) text += fmt::format(" #{}", w.after_nth);
-  if (s.connection) text += fmt::format(" of connection {}", *s.connection);
+  if (s.connection) text += fmt::format(" of connection {}", s.connection->value);
   return text;
 }
 

@@ -65,7 +65,7 @@ class FaultWindows {
     std::map<std::size_t, std::uint64_t> matched;  // per scope: the `after` selector's matches so far
     std::map<std::size_t, Instant> at;             // per scope: the anchor, once seen
   };
-  std::size_t scope(const Classified& seg) const { return per_connection_ ? seg.connection : 0; }
+  std::size_t scope(const Classified& seg) const { return per_connection_ ? seg.connection.value : 0; }
   std::vector<std::optional<FaultWindow>> windows_;
   std::vector<Anchors> anchors_;
   bool per_connection_ = false;
