@@ -2,6 +2,7 @@
 
 #include "harness/core/decide/segment_fate.hpp"
 #include "harness/core/trace/trace_query.hpp"
+#include "harness/core/wire/reset_segment.hpp"
 
 #include <fmt/format.h>
 
@@ -66,6 +67,7 @@ void Interceptor::stop() {
     if (n == 0) break;
   }
   stopped_ = true;
+  stopped_at_ = clock_.now();
   timer_.cancel();
   socket_.cancel();
   // A fault the run ended before carrying out changed the wire otherwise than asked: the run
@@ -203,8 +205,25 @@ void Interceptor::handle(const sys::QueuedPacket& packet) {
   if (!f.error.empty())
     errors_.push_back({now, f.error, LabEventKind::harness_error, std::nullopt, 1, HarnessCause::fault_not_carried_out});
   if (on_segment_ && !draining_) on_segment_(events_[index]);
+  if (f.reset) send_resets(events_[index], fault);  // the segment was dropped: RSTs in its place
   if (verdict == QueueVerdict::wait) return;  // on the link, or held by the fault: copies later, if any
   for (std::string& note : copy_notes) inject(packet.payload, std::move(note));
+}
+
+void Interceptor::send_resets(const WireEvent& replaced, std::size_t fault) {
+  // The replaced segment was dropped after every pass before it, so each RST follows what its
+  // receiver already has: its SEQ is that receiver's RCV.NXT.
+  const Segment seg = replaced.segment;  // inject() grows events_: no reference into it survives
+  const std::uint64_t packet = replaced.packet;
+  for (const ResetFor& r : resets_replacing(seg, replaced.info.from, policy_.faults.at(fault).reset_to)) {
+    const std::string note = fmt::format("RST to the {} by fault {}, in place of packet {}", side_name(r.to), fault + 1, packet);
+    try {
+      inject(build_segment(r.rst), note);
+    } catch (const HarnessError& e) {
+      errors_.push_back({clock_.now(), fmt::format("harness error: fault {} could not send its {}: {}", fault + 1, note, e.what()),
+                         LabEventKind::harness_error, std::nullopt, 1, HarnessCause::fault_not_carried_out});
+    }
+  }
 }
 
 void Interceptor::inject(std::span<const std::uint8_t> ip_packet, std::string note) {
@@ -297,6 +316,14 @@ void Interceptor::release_link_due(bool all) {
     if (!stopped_)
       for (std::string& note : held.copy_notes) inject(held.copy, std::move(note));
   }
+}
+
+std::vector<LabEvent> Interceptor::window_events() const {
+  const Instant until = stopped_ ? stopped_at_ : clock_.now();
+  std::vector<LabEvent> out = lastack::window_events(policy_.faults, engine_.window_edges(until));
+  for (LabEvent& e : never_opened_notes(policy_.faults, engine_.windows_never_opened(until), until))
+    out.push_back(std::move(e));
+  return out;
 }
 
 void Interceptor::release_copies(const Release& r) {

@@ -56,6 +56,9 @@ class Interceptor {
   /// What went wrong in the interceptor (kind harness_error): packets it could not parse,
   /// copies it could not make, and, as of now, verdicts the kernel refused and receive overruns.
   std::vector<LabEvent> harness_errors() const;
+  /// Where the faults' windows opened and closed, up to the run's end (stop) or now, and a note
+  /// for each window that never opened.
+  std::vector<LabEvent> window_events() const;
 
  private:
   void wait_readable();
@@ -68,6 +71,9 @@ class Interceptor {
   void release(const Release& r);
   /// The harness error for a fault the run ended before carrying out.
   LabEvent not_carried_out(const Release& r) const;
+  /// Send the RSTs a reset fault (index `fault`) puts in place of `replaced`; a RST that cannot
+  /// be sent is a harness error.
+  void send_resets(const WireEvent& replaced, std::size_t fault);
   /// Inject a duplicate's held copies (or, once the run stopped, note that they were never sent).
   void release_copies(const Release& r);
   /// Put the segment of events_[event] (queue id `packet`, whose verdict would be `verdict`: pass
@@ -107,6 +113,7 @@ class Interceptor {
   std::vector<std::uint32_t> passed_;  // passes not yet sent, in queue order (reused per burst)
   std::vector<LabEvent> errors_;
   bool stopped_ = false;
+  Instant stopped_at_{};
   bool draining_ = false;  // stop(): segments still get verdicts, lab actions no longer fire
 };
 

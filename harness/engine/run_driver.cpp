@@ -361,6 +361,7 @@ Trace RunDriver::merge() {
   std::vector<LabEvent> errors;
   for (auto& e : merge_wire_events(errors)) trace.events.emplace_back(std::move(e));
   for (auto& e : errors) trace.events.emplace_back(std::move(e));
+  for (auto& e : interceptor_.window_events()) trace.events.emplace_back(std::move(e));
   for (const SocketEvent& e : observer_.events()) trace.events.emplace_back(e);
   trace.samples = observer_.samples();
   if (lab_.loopback()) trace.samples.server = trace.samples.client;  // one dump showed both sides

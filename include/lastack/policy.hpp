@@ -29,7 +29,22 @@ struct Selector {
   std::optional<ConnectionNumber> connection;
 };
 
-enum class ActionKind : std::uint8_t { drop, delay, hold, duplicate };
+// reset: the segment is dropped and replaced by a RST to each end that `reset_to` names, each
+// with the sequence number its receiver expects (wire/reset_segment).
+enum class ActionKind : std::uint8_t { drop, delay, hold, duplicate, reset };
+
+/// When a fault is active: from `from` after its anchor (the run's start, time 0 of its clock, or
+/// the moment the `after` segment crossed the wire, itself outside the window) for `length`
+/// (unset: until the run ends). Only segments inside the window count toward nth, every, count.
+struct FaultWindow {
+  Millis from{0};
+  std::optional<Millis> length;   // for = "3s"
+  // after = { segment = "data", from = "server", nth = 3 }: the window is anchored at that
+  // segment (per connection when faults count per connection); unset: at the run's start.
+  std::optional<Selector> after;
+  std::uint32_t after_nth = 1;    // the after selector's nth match is the anchor
+  std::size_t line = 0;           // where `window` is written
+};
 
 /// One [[fault]] table: which segments, and what happens to them on the wire.
 struct FaultRule {
@@ -47,6 +62,9 @@ struct FaultRule {
   std::optional<Selector> until;   // hold: release when a segment matching this is seen
   Millis deadline{0};              // hold: release at the latest after this (0: end of run)
   std::uint32_t copies = 1;        // duplicate: extra copies sent
+  std::optional<FaultWindow> window;  // unset: active for the whole run
+  // reset: which end receives a RST (unset: both). Each RST seems to come from the other end.
+  std::optional<Side> reset_to;
   std::size_t line = 0;            // where the [[fault]] table starts
 };
 
@@ -171,6 +189,9 @@ struct ResetExpect {
   std::optional<SideRef> from;         // unset: either side
   std::optional<std::uint32_t> count;  // exact; unset: at least one
   bool injected = false;               // injected = true: lastack's own (inject-rst) RSTs count too
+  // received-by = "client": the RSTs that side's kernel accepted (tcp:tcp_receive_reset), instead
+  // of those sent; `from` and `injected` do not apply then.
+  std::optional<Side> received_by;
   std::optional<ConnectionNumber> connection;  // unset: every connection
   std::size_t line = 0;
 };

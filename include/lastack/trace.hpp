@@ -268,6 +268,8 @@ enum class LabEventKind : std::uint8_t {
                        // the run proves nothing and ends with exit 4
   observer_missed,     // a harness error of the kernel observer's own: it reported fewer events than
                        // the kernel made (ring full, program skipped, records unread)
+  window_opened,       // fault `fault`'s window opened (decide/fault_window)
+  window_closed,       // ... and closed
 };
 
 /// Why the lab's record cannot be trusted: the cause of a harness error, one per way it can fail.
@@ -291,6 +293,7 @@ struct LabEvent {
   std::optional<Side> side;
   std::uint64_t count = 0;
   std::optional<HarnessCause> cause;      // set for harness_error and observer_missed
+  std::optional<std::size_t> fault;       // window_opened/closed: index into Policy::faults
 };
 
 using TraceEvent = std::variant<WireEvent, SocketEvent, StateChange, KernelRetransmit,

@@ -43,7 +43,9 @@ std::vector<Segment> endpoint_segments(const fs::path& trace) {
   return out;
 }
 
-// tshark's fields per frame of the endpoints' interface: retransmission flagged, RST set.
+// tshark's fields per frame of the endpoints' interface: retransmission flagged, RST set, and
+// "suspected out-of-order" (tshark's name for a segment below the highest sequence number seen
+// that comes within its RTT estimate of the one before).
 struct Frame {
   bool retransmission = false, reset = false;
   bool out_of_order = false;  // tcp.analysis.out_of_order: Wireshark's guess from timing
@@ -69,7 +71,7 @@ std::vector<Frame> tshark_frames(const fs::path& pcap) {
   return out;
 }
 
-// Wireshark's one known misreading: a simultaneous open's SYN-ACK repeats its sender's own SYN's
+// Wireshark's first known misreading: a simultaneous open's SYN-ACK repeats its sender's own SYN's
 // sequence number, and Wireshark calls that a retransmission; the kernel sent it once.
 bool simultaneous_open_synack(const std::vector<Segment>& segments, std::size_t i) {
   const Segment& s = segments[i];
@@ -95,8 +97,8 @@ std::vector<std::string> disagreements(const fs::path& pcap, const fs::path& tra
     if (frames[i].retransmission && simultaneous_open_synack(segments, i)) continue;
     // Wireshark's other guess: a segment below the next expected sequence number that comes
     // within its estimate of the round trip is "out of order", not a retransmission. Over
-    // slow-link's 100 ms round trip, a loss recovery's retransmissions all come that soon; the
-    // kernel says what they were.
+    // slow-link's 100 ms round trip a loss recovery's retransmissions all come that soon, and in
+    // dark-window a fast retransmission follows new segments closely; the kernel says what they were.
     if (!frames[i].retransmission && frames[i].out_of_order && s.retransmission) continue;
     out.push_back(fmt::format("frame {} ({} from {}, connection {}): tshark {} it a retransmission, the kernel {}", i + 1,
                               s.flags, s.from, s.connection + 1, frames[i].retransmission ? "calls" : "does not call",

@@ -70,6 +70,7 @@ std::size_t lab_namespaces(pid_t pid) {
 #define SHIPPED_POLICIES(X) \
   X("abort-rst") \
   X("baseline") \
+  X("dark-window") \
   X("delay-final-ack") \
   X("delay-synack") \
   X("drop-final-ack") \
@@ -92,6 +93,7 @@ std::size_t lab_namespaces(pid_t pid) {
   X("old-duplicate-syn") \
   X("orphan-fin-retries") \
   X("random-loss") \
+  X("reset-mid-transfer") \
   X("rst-in-timewait") \
   X("rst-in-timewait-rfc1337") \
   X("server-first-close") \
@@ -151,7 +153,7 @@ TEST_CASE("a malformed policy exits 2 with one line naming file and line", "[pol
   REQUIRE(r.exit_code == 2);
   CHECK(r.err == "lastack: " + kFixtures + "/policies/malformed.toml:11: unknown segment \"fni\" (expected one of: "
                      "syn, syn-ack, handshake-ack, data, ack, fin, first-fin, second-fin, first-fin-ack, "
-                     "final-ack, rst, retransmission)\n");
+                     "final-ack, rst, retransmission, any)\n");
   auto c = run_lastack({"check", kFixtures + "/policies/malformed.toml"});
   CHECK(c.exit_code == 2);
 }

@@ -54,9 +54,12 @@ std::string parse_duration_error(std::string_view text) {
 
 const std::string role_list =
     "syn, syn-ack, handshake-ack, data, ack, fin, first-fin, second-fin, first-fin-ack, final-ack, "
-    "rst, retransmission";
+    "rst, retransmission, any";
+// `with` names a second role: "any" is no role there.
+const std::string with_role_list = role_list.substr(0, role_list.size() - std::string(", any").size());
 const std::string fault_keys =
-    "segment, from, connection, nth, count, every, action, delay, until, deadline, copies, probability";
+    "segment, from, connection, nth, count, every, action, delay, until, deadline, copies, probability, window, "
+    "reset-to";
 const std::string step_list =
     "connect [PORT] [within D], bind PORT, accept, send N, recv N, exchange N by C, answer N by C, recv-until-eof, "
     "shutdown-write, close, abort, sleep D, exit, nodelay";
@@ -743,12 +746,12 @@ TEST_CASE("random-seed in [scenario] is an integer from 0 to 2^63-1") {
 
 TEST_CASE("a fault without an action is an error") {
   CHECK(error_of(policy_with("\n[[fault]]\nsegment = \"fin\"\n")) ==
-        "t.toml:6: missing required key \"action\" in [[fault]] (one of: drop, delay, hold, duplicate)");
+        "t.toml:6: missing required key \"action\" in [[fault]] (one of: drop, delay, hold, duplicate, reset)");
 }
 
 TEST_CASE("an unknown action is an error") {
   CHECK(error_of(policy_with("[[fault]]\naction = \"reorder\"\n")) ==
-        "t.toml:6: unknown action \"reorder\" (expected one of: drop, delay, hold, duplicate)");
+        "t.toml:6: unknown action \"reorder\" (expected one of: drop, delay, hold, duplicate, reset)");
 }
 
 TEST_CASE("a delay action needs a positive delay") {
@@ -884,7 +887,7 @@ TEST_CASE("an unknown key in [[expect]] names the check's keys") {
         "side, reaches, ends-in, never, connection)");
   CHECK(error_of(policy_with("[[expect]]\ncheck = \"reset\"\nside = \"client\"\n")) ==
         "t.toml:7: unknown key \"side\" in [[expect]] with check = \"reset\" (expected one of: check, "
-        "from, count, injected, connection)");
+        "from, count, injected, connection, received-by)");
 }
 
 TEST_CASE("retransmitted needs a segment and checks after, count and backoff") {
@@ -1014,7 +1017,7 @@ TEST_CASE("segments needs a segment, a known with, and count or min/max that agr
         "t.toml:5: missing required key \"segment\" in [[expect]] with check = \"segments\" (the role to "
         "count, e.g. segment = \"syn-ack\")");
   CHECK(error_of(policy_with(head + "segment = \"fin\"\nwith = \"dat\"\ncount = 1\n")) ==
-        "t.toml:8: unknown segment \"dat\" (expected one of: " + role_list + ")");
+        "t.toml:8: unknown segment \"dat\" (expected one of: " + with_role_list + ")");
   CHECK(error_of(policy_with(head + "segment = \"fin\"\n")) ==
         "t.toml:5: [[expect]] with check = \"segments\" needs at least one of: count, min, max");
   CHECK(error_of(policy_with(head + "segment = \"fin\"\ncount = 2\nmin = 1\n")) ==

@@ -31,7 +31,11 @@ struct DecisionEngine::Waiting {
 };
 
 DecisionEngine::DecisionEngine(std::vector<FaultRule> rules, bool per_connection, std::uint64_t seed)
-    : rules_(std::move(rules)), per_connection_(per_connection), seed_(seed), state_(rules_.size()) {}
+    : rules_(std::move(rules)),
+      per_connection_(per_connection),
+      seed_(seed),
+      state_(rules_.size()),
+      windows_(rules_, per_connection) {}
 DecisionEngine::~DecisionEngine() = default;
 DecisionEngine::DecisionEngine(DecisionEngine&&) noexcept = default;
 DecisionEngine& DecisionEngine::operator=(DecisionEngine&&) noexcept = default;
@@ -102,7 +106,7 @@ Decision DecisionEngine::decide(std::uint64_t packet, const Classified& seg, Ins
   for (std::size_t i = 0; i < rules_.size(); ++i) {
     const FaultRule& rule = rules_[i];
     RuleState& state = state_of(i, seg);
-    if (!selector_matches(rule.match, seg)) continue;
+    if (!selector_matches(rule.match, seg) || !windows_.active(i, seg, now)) continue;
     ++state.matched;
     if (decided || !applies(rule, state.matched, state.affected)) continue;
     decided = true;
@@ -118,7 +122,8 @@ Decision DecisionEngine::decide(std::uint64_t packet, const Classified& seg, Ins
     decision.action = rule.action;
     decision.pass = false;
     switch (rule.action) {
-      case ActionKind::drop: break;
+      case ActionKind::drop:
+      case ActionKind::reset: break;  // the interceptor builds the RSTs (wire/reset_segment)
       case ActionKind::duplicate:
         decision.copies = rule.copies;
         // With until/deadline the copies wait, as old duplicates in the network do; if the
@@ -148,6 +153,8 @@ Decision DecisionEngine::decide(std::uint64_t packet, const Classified& seg, Ins
 
   for (std::size_t i = 0; i < rules_.size(); ++i)
     if (rules_[i].until && selector_matches(*rules_[i].until, seg)) state_of(i, seg).until_seen = true;
+  // After deciding: a window anchored at this segment opens after it, never on it.
+  windows_.observe(seg, now);
   return decision;
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/core/decide/fault_window.hpp"
 #include "lastack/clock.hpp"
 #include "lastack/flow_tracker.hpp"
 #include "lastack/policy.hpp"
@@ -46,7 +47,8 @@ class DecisionEngine {
   DecisionEngine& operator=(DecisionEngine&&) noexcept;
 
   /// Decide for one segment seen at `now`. The first rule (in file order) that applies wins;
-  /// every rule whose selector matches counts the segment, whether or not it applies. A rule with
+  /// every rule whose selector matches inside its window (if it has one: fault_window) counts
+  /// the segment, whether or not it applies. A rule with
   /// a probability draws once for each segment its counting picks (that draw uses up one of its
   /// `count`), and applies only when the draw is below it; the draws are in Decision::draws.
   /// A hold whose `until` already matched an earlier segment is pointless: the segment passes.
@@ -62,6 +64,11 @@ class DecisionEngine {
   /// Everything still waiting (end of run), in arrival order.
   std::vector<Release> release_all();
 
+  /// The faults' windows that opened or closed at or before `until`, in time order.
+  std::vector<WindowEdge> window_edges(Instant until) const { return windows_.edges(until); }
+  /// The faults whose window never opened by `until`.
+  std::vector<std::size_t> windows_never_opened(Instant until) const { return windows_.never_opened(until); }
+
  private:
   struct RuleState;
   struct Waiting;
@@ -75,6 +82,7 @@ class DecisionEngine {
   std::uint64_t seed_ = 0;
   std::vector<std::map<std::size_t, RuleState>> state_;  // per rule: per connection (or all: 0)
   std::vector<Waiting> waiting_;
+  FaultWindows windows_;
 };
 
 /// True when some fault of `policy`, or its [link], acts by chance, so its runs need a seed.

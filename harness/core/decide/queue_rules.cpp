@@ -46,6 +46,8 @@ std::string why_pure_acks(const Policy& policy) {
     if (may_be_pure_ack(rule.match)) return fmt::format("fault {} (line {}) can select one", i + 1, rule.line);
     if (rule.until && may_be_pure_ack(*rule.until))
       return fmt::format("fault {} (line {}) waits for one", i + 1, rule.line);
+    if (rule.window && rule.window->after && may_be_pure_ack(*rule.window->after))
+      return fmt::format("fault {} (line {}) opens its window after one", i + 1, rule.line);
   }
   for (std::size_t i = 0; i < policy.lab.size(); ++i)
     if (may_be_pure_ack(policy.lab[i].on))
@@ -67,6 +69,8 @@ std::string why_every_segment(const Policy& policy, Capture capture) {
     if (needs_all(rule.match)) return fmt::format("fault {} (line {}) can select data", i + 1, rule.line);
     if (rule.until && needs_all(*rule.until))
       return fmt::format("fault {} (line {}) waits for a segment that can carry data", i + 1, rule.line);
+    if (rule.window && rule.window->after && needs_all(*rule.window->after))
+      return fmt::format("fault {} (line {}) opens its window after a segment that can carry data", i + 1, rule.line);
   }
   for (std::size_t i = 0; i < policy.lab.size(); ++i)
     if (needs_all(policy.lab[i].on))

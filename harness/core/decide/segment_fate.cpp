@@ -37,6 +37,14 @@ SegmentFate acted_fate(const Decision& d, const std::vector<FaultRule>& faults, 
   switch (d.action) {
     case ActionKind::drop:
       return {Fate::dropped, QueueVerdict::drop, fault_note(faults, *d.fault, "dropped")};
+    case ActionKind::reset: {
+      // It never reaches its receiver: the RSTs go in its place (interceptor, wire/reset_segment).
+      const std::optional<Side> to = faults.at(*d.fault).reset_to;
+      const std::string ends = to ? fmt::format("the {}", side_name(*to)) : "both ends";
+      SegmentFate f{Fate::dropped, QueueVerdict::drop, fault_note(faults, *d.fault, "replaced by a RST to " + ends)};
+      f.reset = true;
+      return f;
+    }
     case ActionKind::duplicate:
       return duplicate_fate(d, faults, packet, queued, length);
     case ActionKind::delay:

@@ -29,6 +29,7 @@ struct SegmentFate {
   std::string note;               // "dropped by fault 1: final-ack"; empty when no rule applied
   std::uint32_t copies = 0;       // duplicate: extra copies, injected right after the original is logged...
   bool hold_copies = false;       // ...or (until/deadline) kept until the engine releases them
+  bool reset = false;             // dropped, and RSTs sent in its place (action reset)
   std::string error;              // not empty: a harness error (the copy was impossible)
 };
 
@@ -40,7 +41,7 @@ std::string fault_note(const std::vector<FaultRule>& faults, std::size_t fault, 
 std::string chance_note(const Decision& d);
 
 /// The fate of queued segment `packet` under decision `d` (whose fault indexes `faults`): a pass
-/// is batched, a drop answered now, a delay or hold waits; a duplicate's original is accepted
+/// is batched, a drop (or a reset's replaced segment) answered now, a delay or hold waits; a duplicate's original is accepted
 /// now and its copies sent at once or held, but only when the queue copied the whole packet
 /// (`queued` bytes of `length`): otherwise it goes on alone, logged as passed, and the missing
 /// copy is a harness error, so the trace never claims copies that were never sent.

@@ -73,6 +73,12 @@ ResetExpect read_reset(const TableReader& t) {
   e.count = read_count(t);
   e.injected = t.boolean("injected").value_or(false);  // lastack's inject-rst RSTs count too
   e.connection = read_connection(t);
+  // received-by: the RSTs a kernel accepted, not those sent: `from` and `injected` say nothing then.
+  e.received_by = t.named<Side>("received-by", "side", side_from_name, side_names);
+  for (std::string_view key : {"from", "injected"})
+    if (e.received_by && t.has(key))
+      t.fail(key, fmt::format("{} does not go with {} (which counts the RSTs a kernel accepted, whoever sent them)",
+                              t.written(key), t.written("received-by")));
   return e;
 }
 
@@ -215,7 +221,7 @@ Expectation read_expect(const toml::table& table, const Problems& problems) {
   if (check == "state")
     return read_state(TableReader(table, title, {"check", "side", "reaches", "ends-in", "never", "connection"}, problems));
   if (check == "reset")
-    return read_reset(TableReader(table, title, {"check", "from", "count", "injected", "connection"}, problems));
+    return read_reset(TableReader(table, title, {"check", "from", "count", "injected", "connection", "received-by"}, problems));
   if (check == "app")
     return read_app(TableReader(table, title, {"check", "side", "sees", "received", "sent", "exit", "output", "stale-from"}, problems));
   if (check == "timewait")

@@ -1,6 +1,7 @@
 // [[fault]] tables: a selector, which matches (nth / count / every), and one action.
 #include "harness/core/policy/policy_faults.hpp"
 
+#include "harness/core/policy/policy_fault_window.hpp"
 #include "harness/core/policy/policy_selectors.hpp"
 
 namespace lastack::policy_toml {
@@ -10,13 +11,15 @@ namespace {
 // More copies than this would flood the link rather than test anything.
 constexpr std::int64_t max_copies = 100;
 
-const std::vector<std::string_view> action_names = {"drop", "delay", "hold", "duplicate"};
+const std::vector<std::string_view> action_names = {"drop", "delay", "hold", "duplicate", "reset"};
+const std::vector<std::string_view> reset_to_names = {"client", "server", "both"};
 
 std::optional<ActionKind> action_from_name(std::string_view name) {
   if (name == "drop") return ActionKind::drop;
   if (name == "delay") return ActionKind::delay;
   if (name == "hold") return ActionKind::hold;
   if (name == "duplicate") return ActionKind::duplicate;
+  if (name == "reset") return ActionKind::reset;
   return std::nullopt;
 }
 
@@ -28,12 +31,22 @@ void read_release(const TableReader& t, FaultRule& rule) {
     t.fail("deadline", fmt::format("{} must be more than 0ms", t.written("deadline")));
 }
 
+/// reset-to = "client" | "server" | "both" (the default): who receives a RST.
+std::optional<Side> read_reset_to(const TableReader& t) {
+  const auto lookup = [](std::string_view name) -> std::optional<std::optional<Side>> {
+    if (name == "both") return std::optional<Side>{};
+    if (auto side = side_from_name(name)) return side;
+    return std::nullopt;
+  };
+  return t.named<std::optional<Side>>("reset-to", "end", lookup, reset_to_names).value_or(std::nullopt);
+}
+
 }  // namespace
 
-FaultRule read_fault(const toml::table& table, const Problems& problems) {
+FaultRule read_fault(const toml::table& table, const Problems& problems, Millis timeout) {
   const TableReader t(table, "[[fault]]",
                       {"segment", "from", "connection", "nth", "count", "every", "action", "delay",
-                       "until", "deadline", "copies", "probability"},
+                       "until", "deadline", "copies", "probability", "window", "reset-to"},
                       problems);
   FaultRule rule;
   rule.line = t.line();
@@ -47,9 +60,12 @@ FaultRule read_fault(const toml::table& table, const Problems& problems) {
   else if (nth) rule.count = 1;
   rule.every = static_cast<std::uint32_t>(every.value_or(1));
   rule.probability = t.probability("probability");
+  rule.window = read_fault_window(t, timeout);
 
   t.require("action", fmt::format("one of: {}", joined(action_names)));
   rule.action = *t.named<ActionKind>("action", "action", action_from_name, action_names);
+  // A connection is reset once: without nth or count, the first segment the rule picks.
+  if (rule.action == ActionKind::reset && !count && !nth) rule.count = 1;
   const auto only_with = [&](std::string_view key, ActionKind action, std::string_view action_text) {
     if (t.has(key) && rule.action != action)
       t.fail(key, fmt::format("{} is only allowed with action = \"{}\"", t.written(key), action_text));
@@ -59,9 +75,13 @@ FaultRule read_fault(const toml::table& table, const Problems& problems) {
     if (t.has(key) && rule.action != ActionKind::hold && rule.action != ActionKind::duplicate)
       t.fail(key, fmt::format("{} is only allowed with action = \"hold\" or \"duplicate\"", t.written(key)));
   only_with("copies", ActionKind::duplicate, "duplicate");
+  only_with("reset-to", ActionKind::reset, "reset");
 
   switch (rule.action) {
     case ActionKind::drop: break;
+    case ActionKind::reset:
+      rule.reset_to = read_reset_to(t);
+      break;
     case ActionKind::delay:
       t.require("delay", "action = \"delay\" needs it, e.g. delay = \"300ms\"");
       rule.delay = *t.duration("delay");

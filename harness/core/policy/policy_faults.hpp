@@ -1,5 +1,5 @@
 #pragma once
-// Reading [[fault]] tables: which segments the wire drops, delays, holds or duplicates.
+// Reading [[fault]] tables: which segments the wire drops, delays, holds, duplicates or resets, and when.
 #include <toml++/toml.h>
 
 #include "lastack/policy.hpp"
@@ -8,6 +8,7 @@
 namespace lastack::policy_toml {
 
 /// One [[fault]] table -> FaultRule; throws InputError("file:line: what") on the first problem.
-FaultRule read_fault(const toml::table& table, const Problems& problems);
+/// `timeout`: the scenario's, past which a window can never open.
+FaultRule read_fault(const toml::table& table, const Problems& problems, Millis timeout);
 
 }  // namespace lastack::policy_toml

@@ -61,7 +61,7 @@ Policy parse_policy(std::string_view toml_text, const std::string& file) {
   policy.scenario = read_scenario(*root.table("scenario", "[scenario] client = [\"connect\"] ..."), problems);
   read_sysctls(root, policy.scenario, problems);
 
-  for (const toml::table* table : tables_of(root, "fault")) policy.faults.push_back(read_fault(*table, problems));
+  for (const toml::table* table : tables_of(root, "fault")) policy.faults.push_back(read_fault(*table, problems, policy.scenario.timeout));
   for (const toml::table* table : tables_of(root, "lab")) policy.lab.push_back(read_lab(*table, problems));
   for (const toml::table* table : tables_of(root, "expect")) policy.expect.push_back(read_expect(*table, problems));
   policy.link = read_link(root);

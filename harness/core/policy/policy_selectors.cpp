@@ -12,8 +12,16 @@ const std::vector<std::string_view> from_or_closer_names = {"client", "server", 
                                                             "second-closer", "any"};
 const std::vector<std::string_view> selector_keys = {"segment", "from", "connection"};
 
+// "any" (or absent) leaves the role unset: every segment, as with no `segment` at all.
 std::optional<Role> read_role(const TableReader& t) {
-  return t.named<Role>("segment", "segment", role_from_name, all_role_names());
+  std::vector<std::string_view> names = all_role_names();
+  names.push_back("any");
+  const auto role_or_any = [](std::string_view name) -> std::optional<std::optional<Role>> {
+    if (name == "any") return std::optional<Role>{};
+    if (auto role = role_from_name(name)) return role;
+    return std::nullopt;
+  };
+  return t.named<std::optional<Role>>("segment", "segment", role_or_any, names).value_or(std::nullopt);
 }
 
 }  // namespace

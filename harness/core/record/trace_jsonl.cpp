@@ -200,6 +200,7 @@ Json event_json(const LabEvent& l) {
          {"count", l.count}};
   // Only when set: traces recorded before causes existed read and write back byte for byte.
   if (l.cause) j["cause"] = harness_cause_name(*l.cause);
+  if (l.fault) j["fault"] = *l.fault;  // an index into the policy's faults, as a wire event's "fault"
   return j;
 }
 

@@ -250,6 +250,7 @@ LabEvent read_lab(const JsonFields& f) {
   if (!f.raw("side").is_null()) l.side = f.word("side", side_from_name, "side");
   l.count = f.number<std::uint64_t>("count");
   if (f.has("cause")) l.cause = f.word("cause", harness_cause_from_name, "harness error cause");
+  if (f.has("fault")) l.fault = f.number<std::size_t>("fault");
   return l;
 }
 

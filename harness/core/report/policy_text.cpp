@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "harness/core/decide/fault_window.hpp"
 #include "lastack/duration.hpp"
 
 namespace lastack {
@@ -58,10 +59,14 @@ std::string describe_link(const LinkDirection& d) {
 std::string describe_fault(const FaultRule& rule) {
   const std::string which =
       describe_selection(rule) +
-      (rule.probability ? fmt::format(" ({}by chance, p={})", rule.count == 1u ? "" : "each ", *rule.probability) : "");
+      (rule.probability ? fmt::format(" ({}by chance, p={})", rule.count == 1u ? "" : "each ", *rule.probability) : "") +
+      (rule.window ? fmt::format(" in the window {}", window_text(*rule.window)) : "");
   switch (rule.action) {
     case ActionKind::drop:
       return "drop " + which;
+    case ActionKind::reset:
+      return fmt::format("replace {} by a RST to {}", which,
+                         rule.reset_to ? fmt::format("the {}", side_name(*rule.reset_to)) : std::string("both ends"));
     case ActionKind::delay:
       return fmt::format("delay {} by {}", which, format_duration(rule.delay));
     case ActionKind::duplicate: {

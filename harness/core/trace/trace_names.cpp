@@ -34,6 +34,8 @@ std::string_view lab_event_kind_name(LabEventKind k) {
     case LabEventKind::timewait_destroyed: return "timewait-destroyed";
     case LabEventKind::harness_error: return "harness-error";
     case LabEventKind::observer_missed: return "observer-missed";
+    case LabEventKind::window_opened: return "window-opened";
+    case LabEventKind::window_closed: return "window-closed";
   }
   return "unknown";
 }
@@ -82,7 +84,8 @@ std::optional<RetransmitCause> retransmit_cause_from_name(std::string_view name)
 
 std::optional<LabEventKind> lab_event_kind_from_name(std::string_view name) {
   using enum LabEventKind;
-  return by_name(name, lab_event_kind_name, {note, timeout, timewait_destroyed, harness_error, observer_missed});
+  return by_name(name, lab_event_kind_name, {note, timeout, timewait_destroyed, harness_error, observer_missed,
+                                                       window_opened, window_closed});
 }
 
 std::optional<HarnessCause> harness_cause_from_name(std::string_view name) {

@@ -19,6 +19,7 @@
 #include "harness/core/decide/decision.hpp"
 #include "harness/core/base/duration_text.hpp"
 #include "harness/core/base/errno_name.hpp"
+#include "harness/core/oracle/expect/expectations_reset_received.hpp"
 #include "harness/core/oracle/expect/expectation_support.hpp"
 #include "harness/core/trace/stale_reach.hpp"
 #include "harness/core/trace/state_history.hpp"
@@ -255,6 +256,7 @@ CheckResult check_state(const Trace& trace, const StateExpect& x) {
 }
 
 CheckResult check_reset(const Trace& trace, const ResetExpect& x) {
+  if (x.received_by) return check_reset_received(trace, x);
   CountClaim claim;
   claim.injected_too = x.injected;
   if (x.count) claim.bound.count = *x.count;
