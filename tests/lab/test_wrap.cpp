@@ -97,7 +97,6 @@ TEST_CASE("wrap: a command the run's timeout ends fails the check that it ends a
 }
 
 TEST_CASE("wrap: redis-server and redis-cli both inside lose the server's first three answers") {
-  // TODO(windows): a 3 s dark window ([[fault]] from/for) once fault windows exist.
   const std::string sock = "/tmp/lastack-wrap-redis-" + std::to_string(::getpid()) + ".sock";
   const std::string session =
       "redis-server --port 6390 --bind 127.0.0.1 --unixsocket " + sock +
@@ -118,6 +117,28 @@ TEST_CASE("wrap: redis-server and redis-cli both inside lose the server's first 
   CHECK(contains(out.out, "PASS wrap under redis-data-lost"));
   // redis-server daemonized: it is named and ended with the run.
   CHECK(contains(out.out, "redis-server (pid "));
+}
+
+TEST_CASE("wrap: a redis-cli session through a 3 s dark window waits, and the kernel resends into it") {
+  const std::string sock = "/tmp/lastack-wrap-redis-dark-" + std::to_string(::getpid()) + ".sock";
+  const std::string session =
+      "redis-server --port 6391 --bind 127.0.0.1 --unixsocket " + sock +
+      " --save '' --appendonly no --daemonize yes --logfile '' && "
+      "until redis-cli -s " + sock + " ping >/dev/null 2>&1; do sleep 0.05; done && "
+      "redis-cli -p 6391 SET greeting hello && redis-cli -p 6391 GET greeting";
+  const auto out = run_lastack({"wrap", "--policy", std::string(LASTACK_LAB_DIR) + "/wrap_redis/redis-dark-window.toml",
+                                "--port", "6391", "--", "sh", "-c", session});
+  std::filesystem::remove(sock);
+  INFO(out.out << out.err);
+  CHECK(out.exit_code == 0);
+  // redis-cli has no read timeout: it waits out the window and prints each answer.
+  CHECK(contains(out.out, "| OK"));
+  CHECK(contains(out.out, "| hello"));
+  // The ladder: the window's edges, and the server kernel's retransmissions between them.
+  CHECK(contains(out.out, "window opens"));
+  CHECK(contains(out.out, "window closes"));
+  CHECK(contains(out.out, "retransmitted data from server"));
+  CHECK(contains(out.out, "PASS wrap under redis-dark-window"));
 }
 
 TEST_CASE("wrap: bad input is one line and exit 2 before anything runs") {
