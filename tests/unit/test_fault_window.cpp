@@ -128,7 +128,7 @@ TEST_CASE("per connection, each connection's window opens after its own anchor",
   CHECK(engine.decide(3, seg(Role::ack, Side::client, 1), at(3ms)).pass);    // connection 2: no anchor yet
   const auto edges = engine.window_edges(at(1h));
   REQUIRE(edges.size() == 1);
-  CHECK(edges[0] == WindowEdge{0, std::size_t{0}, at(1ms), true});
+  CHECK(edges[0] == WindowEdge{0, ConnectionIndex{0}, at(1ms), true});
 }
 
 TEST_CASE("window edges: what happened by the run's end, in time order", "[fault-window]") {

@@ -52,7 +52,7 @@ void FaultWindows::observe(const Classified& seg, Instant now) {
 
 std::vector<WindowEdge> FaultWindows::edges(Instant until) const {
   std::vector<WindowEdge> out;
-  const auto add = [&](std::size_t fault, std::optional<std::size_t> connection, const WindowSpan& span) {
+  const auto add = [&](std::size_t fault, std::optional<ConnectionIndex> connection, const WindowSpan& span) {
     if (span.opens <= until) out.push_back({fault, connection, span.opens, true});
     if (span.closes && *span.closes <= until) out.push_back({fault, connection, *span.closes, false});
   };
@@ -64,7 +64,7 @@ std::vector<WindowEdge> FaultWindows::edges(Instant until) const {
       continue;
     }
     for (const auto& [scope, anchor] : anchors_[i].at)
-      add(i, per_connection_ ? std::optional(scope) : std::nullopt, window_span(*w, anchor));
+      add(i, per_connection_ ? std::optional(ConnectionIndex{scope}) : std::nullopt, window_span(*w, anchor));
   }
   std::stable_sort(out.begin(), out.end(), [](const WindowEdge& a, const WindowEdge& b) { return a.at < b.at; });
   return out;
@@ -111,7 +111,7 @@ std::vector<LabEvent> window_events(const std::vector<FaultRule>& rules, const s
   std::vector<LabEvent> out;
   for (const WindowEdge& e : edges) {
     const FaultWindow& w = *rules.at(e.fault).window;
-    const std::string where = e.connection ? fmt::format(" on connection {}", *e.connection + 1) : "";
+    const std::string where = e.connection ? fmt::format(" on connection {}", number_of(*e.connection).value) : "";
     LabEvent ev;
     ev.at = e.at;
     ev.kind = e.opens ? LabEventKind::window_opened : LabEventKind::window_closed;

@@ -33,7 +33,7 @@ WindowPhase window_phase(const WindowSpan& span, Instant now);
 /// A window opening or closing: what the trace records.
 struct WindowEdge {
   std::size_t fault = 0;                  // index into the rules
-  std::optional<std::size_t> connection;  // anchored at a segment of this connection (0-based), per connection
+  std::optional<ConnectionIndex> connection;  // anchored at a segment of this connection, per connection
   Instant at{};
   bool opens = true;
   bool operator==(const WindowEdge&) const = default;

@@ -31,7 +31,7 @@ std::optional<std::uint32_t> read_count(const TableReader& t) {
   return count ? std::optional<std::uint32_t>(static_cast<std::uint32_t>(*count)) : std::nullopt;
 }
 
-// connection = N (1-based): the expectation judges that connection only; unset: every one.
+// connection = N (numbered from 1): the expectation judges that connection only; unset: every one.
 std::optional<ConnectionNumber> read_connection(const TableReader& t) {
   const auto connection = t.integer("connection", 1, u32_max);
   return connection ? std::optional(ConnectionNumber{static_cast<std::size_t>(*connection)}) : std::nullopt;
