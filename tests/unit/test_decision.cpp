@@ -1,20 +1,14 @@
 // The decision engine with an injected clock: counting, rule order, and the release queue.
 #include <catch2/catch.hpp>
 
+#include "classified.hpp"
 #include "harness/core/decide/decision.hpp"
 
 using namespace lastack;
+using lastack::test::seg;
 using namespace std::chrono_literals;
 
 namespace {
-
-Classified seg(Role role, Side from, std::size_t connection = 0) {
-  Classified c;
-  c.roles.add(role);
-  c.from = from;
-  c.connection = ConnectionIndex{connection};
-  return c;
-}
 
 Selector selector(std::optional<Role> role, std::optional<Side> from = std::nullopt) {
   Selector s;

@@ -4,23 +4,17 @@
 
 #include <sstream>
 
+#include "classified.hpp"
 #include "harness/core/decide/decision.hpp"
 #include "harness/core/decide/fault_window.hpp"
 #include "harness/core/record/trace_reader.hpp"
 #include "lastack/trace_jsonl.hpp"
 
 using namespace lastack;
+using lastack::test::seg;
 using namespace std::chrono_literals;
 
 namespace {
-
-Classified seg(Role role, Side from, std::size_t connection = 0) {
-  Classified c;
-  c.roles.add(role);
-  c.from = from;
-  c.connection = ConnectionIndex{connection};
-  return c;
-}
 
 Instant at(Millis ms) { return Instant(ms); }
 
