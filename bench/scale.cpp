@@ -21,6 +21,7 @@
 #include "lastack/policy_parser.hpp"
 #include "lastack/run.hpp"
 #include "lastack/privilege.hpp"
+#include "bench/bench_main.hpp"
 
 namespace lastack {
 namespace {
@@ -161,20 +162,5 @@ int main(int argc, char** argv) {
   CLI::App app{"lastack_bench_scale: thousand-final-acks at 1, 10, 100 and 1000 connections (wall, RSS, events/s)"};
   app.add_option("--rounds", opt.rounds, "rounds; each runs every size once")->check(CLI::Range(1u, 100u));
   app.add_option("--json", opt.json_file, "also write the figures as JSON to this file");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : static_cast<int>(ExitCode::bad_input);
-  }
-  try {
-    // Before any thread exists: unshare(CLONE_NEWUSER) refuses multi-threaded callers.
-    sys::enter_lab_privileges();
-    return bench(opt);
-  } catch (const Error& e) {
-    std::fprintf(stderr, "lastack_bench_scale: %s\n", e.what());
-    return static_cast<int>(e.code());
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "lastack_bench_scale: internal error: %s\n", e.what());
-    return static_cast<int>(ExitCode::harness);
-  }
+  return bench_main("lastack_bench_scale", app, argc, argv, [&] { return bench(opt); });
 }

@@ -111,7 +111,7 @@ void compare_every_policy(const std::vector<std::string>& extra, const std::stri
   const fs::path dir = fs::temp_directory_path() / fmt::format("lastack-tshark-{}-{}", ::getpid(), family);
   fs::remove_all(dir);
   fs::create_directories(dir);
-  std::vector<std::string> args{"run", "--all", "-q", "-j", "2", "--pcap", dir.string() + "/", "--json", dir.string() + "/"};
+  std::vector<std::string> args{"run", "--all", "-q", "-j", "3", "--pcap", dir.string() + "/", "--json", dir.string() + "/"};
   args.insert(args.end(), extra.begin(), extra.end());
   const auto r = lastack::test::run_lastack(args);
   INFO(r.out.substr(r.out.size() > 3000 ? r.out.size() - 3000 : 0) << r.err);

@@ -468,6 +468,35 @@ TEST_CASE("a timer the kernel says it ran late widens the bound by exactly that 
   CHECK_THAT(r.saw, Contains("timers run 36 ms late by the kernel's own count"));
 }
 
+TEST_CASE("from the kernel's own arming time the bound allows no round trip: 200 ms is not a 304 ms RTO over a slow link") {
+  // A 50 ms each-way link: the sockets report a 101 ms smoothed RTT and a 304 ms RTO; the FIN
+  // left at 10 ms and the kernel fired its timer 24 ms late, at 338 ms (an independent claim's
+  // recorded figures, tests/claims/d-link-latency-fin-rto.toml).
+  Trace slow = fin_retransmitted({328}, false, 304);
+  for (TraceEvent& e : slow.events)
+    if (auto* s = std::get_if<SocketEvent>(&e)) s->rtt = std::chrono::microseconds(101000);
+  TraceBuilder k;
+  k.trace = slow;
+  k.trace.kernel_source = KernelSource::traced;
+  auto& retransmit = k.retransmit(338, server, 1, RetransmitCause::rto, TcpState::LAST_ACK);
+  retransmit.timer_late = std::chrono::milliseconds(24);
+  retransmit.rto = std::chrono::milliseconds(304);
+  RetransmittedExpect x;
+  x.segment.segment = second_fin;
+  x.after = Millis(200);
+  const auto fixed = check_retransmitted(k.trace, x);
+  CHECK_FALSE(fixed.passed());
+  REQUIRE(fixed.finding.bound);
+  CHECK(fixed.finding.bound->rtt == Duration::zero());
+  x.after = SenderRto{};
+  CHECK(check_retransmitted(k.trace, x).passed());
+  // Without the kernel's arming time the start is the wire's, and the round trip is allowed.
+  x.after = Millis(200);
+  const auto wire_only = check_retransmitted(with_kernel_retransmits(slow), x);
+  REQUIRE(wire_only.finding.bound);
+  CHECK(wire_only.finding.bound->rtt == Duration(101ms));
+}
+
 TEST_CASE("the kernel's own arming time starts the RTO, not the wire's, and an account that does not fit still fails") {
   RetransmittedExpect x;
   x.segment.segment = second_fin;

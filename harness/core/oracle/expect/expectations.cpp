@@ -123,7 +123,9 @@ void judge_first_gap(const Trace& trace, const WireEvent& original, const std::v
   if (started != wire_started) seen.kernel_armed = started;
   seen.first_gap = again.front()->at - started;
   // The kernel's own count of how late it ran the first retransmission's timer widens the bound.
-  f.bound = with_timer_lateness(timing_bound(trace, want.nominal), timer_lateness(trace, *again.front()));
+  // The round trip is allowed only while the start is the wire's guess (the re-arming ACK's
+  // arrival); from the kernel's own arming time it would let a wrong RTO pass under a slow link.
+  f.bound = with_timer_lateness(timing_bound(trace, want.nominal, !armed), timer_lateness(trace, *again.front()));
   if (!f.bound->admits(*seen.first_gap, want.nominal))
     seen.problems.push_back({1, *seen.first_gap, want.nominal, *f.bound});
 }

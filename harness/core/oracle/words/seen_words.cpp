@@ -204,8 +204,9 @@ std::string nothing_saw(const Finding& f) {
 }  // namespace
 
 std::string TimingBound::text() const {
-  std::string out = fmt::format("bound -{}/+{} (timer +{}, RTT +{}", ms_text(early), ms_text(late),
-                                ms_text(timer), ms_text(rtt));
+  std::string out = fmt::format("bound -{}/+{} (timer +{}", ms_text(early), ms_text(late), ms_text(timer));
+  // None allowed when the gap starts at the kernel's own arming time.
+  if (rtt > Duration{}) out += fmt::format(", RTT +{}", ms_text(rtt));
   if (host > Duration{}) out += fmt::format(", host +{}", ms_text(host));
   if (kernel > Duration{}) out += fmt::format(", timers run {} late by the kernel's own count", ms_text(kernel));
   if (resolution > Duration{}) out += fmt::format(", wire times ±{}", ms_text(resolution));
