@@ -28,7 +28,8 @@ int command_ctl(const CtlCommand& cmd) {
   try {
     request = control_request_from_words(cmd.words);
   } catch (const InputError& e) {
-    return fail(CtlExit::bad_input, e.what());
+    std::fprintf(stderr, "lastack %s\n", e.what());  // "lastack ctl fault add: give the fault as ..."
+    return static_cast<int>(CtlExit::bad_input);
   }
   const char* env = std::getenv("LASTACK_CONTROL");
   const std::string path = cmd.control ? *cmd.control : env ? env : "";
