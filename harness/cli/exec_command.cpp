@@ -24,6 +24,7 @@
 #include "harness/cli/run_outcome.hpp"
 #include "lastack/trace_jsonl.hpp"
 #include "harness/core/policy/policy_link.hpp"
+#include "harness/sys/net/control_socket.hpp"
 
 namespace lastack {
 
@@ -138,9 +139,14 @@ int command_exec(const ExecCommand& cmd, const Policy& given) {
   options.ports = cmd.ports;
   options.listening_ports = cmd.ports.empty();
   options.seed = cmd.seed;  // unset: the policy's random-seed, else one from the OS (run_policy)
+  // --control: the socket and its private directory live as long as the run, every attempt's.
+  std::optional<sys::ControlSocket> control;
+  if (cmd.control) control.emplace(sys::ControlSocket::open());
+  options.control_fd = control ? control->fd() : -1;
+  const std::string control_env = control ? "LASTACK_CONTROL=" + control->path() : std::string();
   // What the server's prepare() found listening, for the client's environment.
   auto listening = std::make_shared<std::vector<std::uint16_t>>();
-  AgentFactory make_runner = [&cmd, listening](AgentConfig config, const Lab& lab, asio::io_context& io,
+  AgentFactory make_runner = [&cmd, listening, &control_env](AgentConfig config, const Lab& lab, asio::io_context& io,
                                                const RunClock& clock) {
     ExecConfig exec;
     exec.side = config.side;
@@ -151,6 +157,7 @@ int command_exec(const ExecCommand& cmd, const Policy& given) {
     exec.environment = {"LASTACK_SIDE=" + std::string(side_name(config.side)),
                         "LASTACK_SERVER_ADDR=" + config.endpoint.address().to_string(),
                         "LASTACK_CLIENT_ADDR=" + lab.addresses().client.str()};
+    if (!control_env.empty()) exec.environment.push_back(control_env);
     exec.start_environment = [&cmd, listening, suggested = config.endpoint.port(), side = config.side] {
       return exec_port_environment(cmd.ports, suggested,
                                    side == Side::client ? *listening : std::vector<std::uint16_t>{});

@@ -27,6 +27,7 @@ struct ExecCommand {
   std::optional<std::string> json, pcap;
   std::optional<std::string> html;     // one page (a directory when the path ends in /)
   std::optional<std::uint64_t> seed;  // --seed: what probabilistic faults draw from
+  bool control = false;  // --control: a control socket, its path in LASTACK_CONTROL for both commands
   bool ipv6 = false;
   bool quiet = false;
   bool color = false;

@@ -9,6 +9,7 @@
 #include "agents/agent_command.hpp"
 #include "lastack/error.hpp"
 #include "harness/cli/commands.hpp"
+#include "harness/cli/ctl_command.hpp"
 #include "lastack/policy_library.hpp"
 #include "harness/cli/replay_command.hpp"
 #include "harness/cli/wrap_command.hpp"
@@ -130,6 +131,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 65535));
   exec_cmd->add_option("--seed", exec.seed, seed_help)->check(whole_seed);
   exec_cmd->add_option("--link", exec.link, link_help);
+  const char* control_help =
+      "Open a control socket for the run and pass its path in LASTACK_CONTROL: a test adds and removes faults, "
+      "sets the link and marks the trace while it runs (`lastack ctl`)";
+  exec_cmd->add_flag("--control", exec.control, control_help);
   exec_cmd->add_flag("-6,--ipv6", exec.ipv6, "Run over IPv6 (fd00::/8) instead of IPv4 (198.18.0.0/15)");
   exec_cmd->add_option("--json", exec.json, "Write the trace as JSON Lines");
   exec_cmd->add_option("--pcap", exec.pcap, "Write the wire as pcapng, roles and verdicts in packet comments");
@@ -158,6 +163,7 @@ int main(int argc, char** argv) {
                        "Only connections to or from this port are faulted and judged (default: every TCP connection)")
       ->check(CLI::Range(1, 65535));
   wrap_cmd->add_option("--seed", wrap.seed, seed_help)->check(whole_seed);
+  wrap_cmd->add_flag("--control", wrap.control, control_help);
   wrap_cmd->add_flag("-6,--ipv6", wrap.ipv6, "Observe IPv6 (::1) sockets instead of IPv4 (127.0.0.1)");
   wrap_cmd->add_option("--json", wrap.json, "Write the trace as JSON Lines");
   wrap_cmd->add_option("--pcap", wrap.pcap, "Write the wire as pcapng, roles and verdicts in packet comments");
@@ -180,6 +186,25 @@ int main(int argc, char** argv) {
   replay_cmd->add_option("--policy", replay.policy, "Policy name or file (default: the one the trace names)");
   replay_cmd->add_flag("-q,--quiet", replay.quiet, "No ladder");
   add_color(replay_cmd);
+
+  CtlCommand ctl;
+  auto* ctl_cmd = app.add_subcommand(
+      "ctl", "Change a running `exec --control` or `wrap --control` run from a test: add or remove a fault, set the "
+             "link, mark the trace, ask its status");
+  ctl_cmd->add_option("--control", ctl.control, "The control socket (default: $LASTACK_CONTROL, which the run sets)");
+  ctl_cmd->add_flag("--json", ctl.json, "Print the run's reply line as it came (JSON) instead of its message");
+  ctl_cmd->add_option("request", ctl.words, "fault add KEY=VALUE... | fault remove ID | link set [KEY=VALUE...] | "
+                                            "mark TEXT | status")
+      ->required()
+      ->take_all();
+  ctl_cmd->footer(
+      "A fault takes a [[fault]] table's keys (dotted for its tables: until.segment=fin, window.for=3s), a link\n"
+      "the [link] table's (server-to-client.loss=0.1 for one direction; none: a plain wire). Each change is a\n"
+      "line in the trace at its time. One request per call; the reply's message is printed. E.g.\n"
+      "  id=$(lastack ctl fault add segment=data from=server action=drop | awk '{print $2}')  # \"fault 3 added: ...\"\n"
+      "  lastack ctl mark \"retry starts\"; lastack ctl fault remove $id; lastack ctl status\n"
+      "Exit codes: 0 applied; 1 refused by the run (the message says why); 2 not a request;\n"
+      "3 no control socket (LASTACK_CONTROL unset, nothing listening, the run ended)");
 
   AgentCommand agent;
   auto* agent_cmd = app.add_subcommand(
@@ -211,7 +236,8 @@ int main(int argc, char** argv) {
   }
 
   try {
-    // Before anything else: an agent needs neither policies nor privileges.
+    // Before anything else: ctl and an agent need neither policies nor privileges.
+    if (*ctl_cmd) return command_ctl(ctl);
     if (*agent_cmd) {
       agent.side = agent_side == "server" ? Side::server : Side::client;
       return command_agent(agent);

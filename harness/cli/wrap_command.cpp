@@ -15,6 +15,7 @@
 #include "lastack/error.hpp"
 #include "lastack/policy_library.hpp"
 #include "lastack/run.hpp"
+#include "harness/sys/net/control_socket.hpp"
 
 namespace lastack {
 
@@ -124,7 +125,11 @@ int command_wrap(const WrapCommand& cmd, const Policy& policy) {
   if (cmd.port) options.ports = {*cmd.port};
   options.listening_ports = !cmd.port;  // every connection: each has its listener in the namespace
   options.seed = cmd.seed;
-  AgentFactory make_runner = [&cmd](AgentConfig config, const Lab& lab, asio::io_context& io,
+  std::optional<sys::ControlSocket> control;  // --control: lives as long as the run
+  if (cmd.control) control.emplace(sys::ControlSocket::open());
+  options.control_fd = control ? control->fd() : -1;
+  const std::string control_env = control ? "LASTACK_CONTROL=" + control->path() : std::string();
+  AgentFactory make_runner = [&cmd, &control_env](AgentConfig config, const Lab& lab, asio::io_context& io,
                                     const RunClock& clock) -> std::unique_ptr<AgentRunner> {
     if (config.side == Side::server) return std::make_unique<NoServer>();
     ExecConfig exec;
@@ -132,6 +137,7 @@ int command_wrap(const WrapCommand& cmd, const Policy& policy) {
     exec.command = shell_command_line(cmd.command);
     exec.environment = {"LASTACK_WRAP=1"};
     if (cmd.port) exec.environment.push_back(fmt::format("LASTACK_PORT={}", *cmd.port));
+    if (!control_env.empty()) exec.environment.push_back(control_env);
     exec.family = lab.ipv6() ? IpFamily::v6 : IpFamily::v4;
     exec.now = [&clock] { return clock.now(); };
     exec.on_event = std::move(config.on_event);

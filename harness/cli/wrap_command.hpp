@@ -20,6 +20,7 @@ struct WrapCommand {
   std::optional<std::string> timeout;  // "30s"; default: the policy's
   std::optional<std::string> json, pcap, html;
   std::optional<std::uint64_t> seed;
+  bool control = false;  // --control: a control socket, its path in LASTACK_CONTROL
   bool ipv6 = false;
   bool quiet = false;
   bool color = false;

@@ -42,7 +42,8 @@ Interceptor::Interceptor(asio::io_context& io, const RunClock& clock, sys::NfQue
       policy_(policy),
       on_segment_(std::move(on_segment)),
       socket_(io, ::dup(port_.fd())),
-      timer_(io) {
+      timer_(io),
+      seed_(seed) {
   passed_.reserve(256);
   if (policy.link && policy.link->active()) link_.emplace(*policy.link, seed, kLinkMaxHeld);
 }
@@ -174,7 +175,7 @@ void Interceptor::handle(const sys::QueuedPacket& packet) {
   ev.wire_length = packet.full_length;
   ev.info = tracker_.observe(ev.segment);
   const Decision d = engine_.decide(packet.id, ev.info, now);
-  const SegmentFate f = segment_fate(d, policy_.faults, packet.id, packet.payload.size(), packet.full_length);
+  const SegmentFate f = segment_fate(d, engine_.rules(), packet.id, packet.payload.size(), packet.full_length);
   ev.fault = d.fault;
   ev.fate = f.fate;
   ev.note = f.note;
@@ -215,7 +216,7 @@ void Interceptor::send_resets(const WireEvent& replaced, std::size_t fault) {
   // receiver already has: its SEQ is that receiver's RCV.NXT.
   const Segment seg = replaced.segment;  // inject() grows events_: no reference into it survives
   const std::uint64_t packet = replaced.packet;
-  for (const ResetFor& r : resets_replacing(seg, replaced.info.from, policy_.faults.at(fault).reset_to)) {
+  for (const ResetFor& r : resets_replacing(seg, replaced.info.from, engine_.rules().at(fault).reset_to)) {
     const std::string note = fmt::format("RST to the {} by fault {}, in place of packet {}", side_name(r.to), fault + 1, packet);
     try {
       inject(build_segment(r.rst), note);
@@ -320,10 +321,25 @@ void Interceptor::release_link_due(bool all) {
 
 std::vector<LabEvent> Interceptor::window_events() const {
   const Instant until = stopped_ ? stopped_at_ : clock_.now();
-  std::vector<LabEvent> out = lastack::window_events(policy_.faults, engine_.window_edges(until));
-  for (LabEvent& e : never_opened_notes(policy_.faults, engine_.windows_never_opened(until), until))
+  std::vector<LabEvent> out = lastack::window_events(engine_.rules(), engine_.window_edges(until));
+  for (LabEvent& e : never_opened_notes(engine_.rules(), engine_.windows_never_opened(until), until))
     out.push_back(std::move(e));
   return out;
+}
+
+void Interceptor::set_link(const Link& link) {
+  if (link_) link_->set_link(link);
+  else if (link.active()) link_.emplace(link, seed_, kLinkMaxHeld);
+}
+
+std::optional<Link> Interceptor::link() const {
+  if (!link_ || !link_->link().active()) return std::nullopt;
+  return link_->link();
+}
+
+std::size_t Interceptor::acted_on(std::size_t fault) const {
+  return static_cast<std::size_t>(
+      std::count_if(events_.begin(), events_.end(), [fault](const WireEvent& e) { return e.fault == fault; }));
 }
 
 void Interceptor::release_copies(const Release& r) {

@@ -56,6 +56,18 @@ class Interceptor {
   /// What went wrong in the interceptor (kind harness_error): packets it could not parse,
   /// copies it could not make, and, as of now, verdicts the kernel refused and receive overruns.
   std::vector<LabEvent> harness_errors() const;
+  /// `--control`: add a fault, on from now (its index among the run's faults, returned), or
+  /// switch one off from now (decide/decision); set the link from now (its queues kept).
+  std::size_t add_fault(FaultRule rule, Instant now) { return engine_.add_fault(std::move(rule), now); }
+  void remove_fault(std::size_t fault, Instant now) { engine_.remove_fault(fault, now); }
+  void set_link(const Link& link);
+  /// Every fault of the run: the policy's, then those control added.
+  const std::vector<FaultRule>& faults() const { return engine_.rules(); }
+  /// The link now (none: a plain wire).
+  std::optional<Link> link() const;
+  /// How many segments fault `fault` acted on so far.
+  std::size_t acted_on(std::size_t fault) const;
+
   /// Where the faults' windows opened and closed, up to the run's end (stop) or now, and a note
   /// for each window that never opened.
   std::vector<LabEvent> window_events() const;
@@ -102,7 +114,8 @@ class Interceptor {
     std::uint32_t count = 0;
   };
   std::unordered_map<std::uint64_t, HeldCopies> held_copies_;  // packet id -> a duplicate's waiting copies
-  std::optional<LinkModel> link_;  // the policy's [link], when it does anything
+  std::optional<LinkModel> link_;  // the policy's [link], when it does anything, or control's
+  std::uint64_t seed_ = 0;
   struct OnLink {
     std::uint64_t packet = 0;
     std::size_t event = 0;               // its index in events_

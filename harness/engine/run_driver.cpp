@@ -49,7 +49,8 @@ std::string kernel_release() {
   return release;
 }
 
-bool needs_payload(const Policy& policy) {
+bool needs_payload(const Policy& policy, const RunOptions& options) {
+  if (options.control_fd >= 0) return true;  // a fault control adds may duplicate
   if (policy.link && (policy.link->from[Side::client].duplicate > 0 || policy.link->from[Side::server].duplicate > 0))
     return true;  // the link's copies carry the payload too
   return std::any_of(policy.faults.begin(), policy.faults.end(),
@@ -118,7 +119,7 @@ RunDriver::RunDriver(const Policy& policy, const RunOptions& options, Lab& lab, 
       capture_(open_capture(io_, clock_, lab, options)),
       interceptor_(io_, clock_,
                    sys::NfQueuePort::open_in(lab.wire(), options.queue_num,
-                                             needs_payload(policy) ? kFullCopyRange : kHeaderCopyRange),
+                                             needs_payload(policy, options) ? kFullCopyRange : kHeaderCopyRange),
                    sys::RawInjector::open_in(lab.wire()), FlowTracker(lab.client_addresses()), policy,
                    options.seed.value_or(0), [this](const WireEvent& ev) { on_segment(ev); }),
       observer_(io_, clock_, sys::SockDiag::open_in(lab.client()), sys::SockDiag::open_in(lab.server()),
@@ -131,6 +132,12 @@ RunDriver::RunDriver(const Policy& policy, const RunOptions& options, Lab& lab, 
       lab_actions_(policy.lab, policy.scenario.per_connection()),
       factory_(factory),
       jiffy_(kernel_jiffy()) {
+  if (options.control_fd >= 0) {
+    // A fault the test adds may pick any segment: every one must reach the interceptor.
+    if (why_every_segment(policy, options.capture).empty())
+      throw InputError("--control needs every segment queued (capture all)");
+    control_.emplace(io_, clock_, options.control_fd, interceptor_, policy, lab.loopback());
+  }
   end_rules_.settle = policy.scenario.settle;
   end_rules_.finish_with = policy.scenario.finish_with;
   // Ending before the settle time is up is only sound when nothing outside the lab's sockets
@@ -148,6 +155,7 @@ Trace RunDriver::run() {
   server_->prepare();
   if (capture_) capture_->start();
   interceptor_.start();
+  if (control_) control_->start();
   observer_.start();
   if (kernel_) kernel_->start();
   end_rules_.deadline = clock_.now() + policy_.scenario.timeout;
@@ -253,7 +261,10 @@ void RunDriver::perform_end(run_end::Task task) {
       server_->stop();
       break;
     case Task::end_processes: end_lab_processes(); break;
-    case Task::stop_interceptor: interceptor_.stop(); break;
+    case Task::stop_interceptor:
+      if (control_) control_->stop();  // no change after the wire stops being decided
+      interceptor_.stop();
+      break;
     case Task::stop_capture: if (capture_) capture_->stop(); break;
     case Task::stop_observers:
       observer_.stop();
@@ -362,6 +373,8 @@ Trace RunDriver::merge() {
   for (auto& e : merge_wire_events(errors)) trace.events.emplace_back(std::move(e));
   for (auto& e : errors) trace.events.emplace_back(std::move(e));
   for (auto& e : interceptor_.window_events()) trace.events.emplace_back(std::move(e));
+  if (control_)
+    for (const LabEvent& e : control_->events()) trace.events.emplace_back(e);
   for (const SocketEvent& e : observer_.events()) trace.events.emplace_back(e);
   trace.samples = observer_.samples();
   if (lab_.loopback()) trace.samples.server = trace.samples.client;  // one dump showed both sides

@@ -11,6 +11,7 @@
 #include "agents/agent_runner.hpp"
 #include "harness/core/decide/lab_actions.hpp"
 #include "harness/core/decide/run_end.hpp"
+#include "harness/engine/control_server.hpp"
 #include "harness/engine/interceptor.hpp"
 #include "harness/engine/kernel_observer.hpp"
 #include "harness/engine/lab.hpp"
@@ -82,6 +83,7 @@ class RunDriver {
   RunClock clock_;
   std::optional<WireCapture> capture_;  // absent only for the bench's bare plain path
   Interceptor interceptor_;
+  std::optional<ControlServer> control_;  // --control: the test's requests, applied through interceptor_
   SocketObserver observer_;
   std::optional<KernelObserver> kernel_;  // as root only: exact kernel events
   asio::steady_timer settle_, early_, deadline_;  // the settle time and evidence polls; settled polls; the timeout

@@ -48,6 +48,9 @@ struct RunOptions {
   // The seed probabilistic faults draw from (`--seed`); unset: the policy's random-seed, else
   // one from the OS. The trace records the one used (Trace::random_seed).
   std::optional<std::uint64_t> seed;
+  // `--control`: a listening AF_UNIX socket (the caller's; the run duplicates it) whose requests
+  // add and remove faults, set the link and mark the trace while the run goes; -1: none.
+  int control_fd = -1;
 };
 
 struct RunResult {

@@ -270,6 +270,11 @@ enum class LabEventKind : std::uint8_t {
                        // the kernel made (ring full, program skipped, records unread)
   window_opened,       // fault `fault`'s window opened (decide/fault_window)
   window_closed,       // ... and closed
+  // A test's control request (`lastack exec|wrap --control`), at the moment the run applied it:
+  fault_added,         // fault `fault` added: on from now (LabEvent::request: what was asked)
+  fault_removed,       // fault `fault` removed: off from now
+  link_set,            // the [link] set to what `request` gives, from now
+  mark,                // the test's own line (`what`)
 };
 
 /// Why the lab's record cannot be trusted: the cause of a harness error, one per way it can fail.
@@ -293,7 +298,10 @@ struct LabEvent {
   std::optional<Side> side;
   std::uint64_t count = 0;
   std::optional<HarnessCause> cause;      // set for harness_error and observer_missed
-  std::optional<std::size_t> fault;       // window_opened/closed: index into Policy::faults
+  std::optional<std::size_t> fault;       // window_opened/closed: index into Policy::faults;
+                                          // fault_added/removed: into the run's faults (the policy's, then added ones)
+  // A control event's request as the test sent it (one JSON object, keys sorted); empty otherwise.
+  std::string request;
 };
 
 using TraceEvent = std::variant<WireEvent, SocketEvent, StateChange, KernelRetransmit,

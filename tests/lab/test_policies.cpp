@@ -70,6 +70,7 @@ std::size_t lab_namespaces(pid_t pid) {
 #define SHIPPED_POLICIES(X) \
   X("abort-rst") \
   X("baseline") \
+  X("controlled") \
   X("dark-window") \
   X("delay-final-ack") \
   X("delay-synack") \

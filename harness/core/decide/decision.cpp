@@ -40,6 +40,21 @@ DecisionEngine::~DecisionEngine() = default;
 DecisionEngine::DecisionEngine(DecisionEngine&&) noexcept = default;
 DecisionEngine& DecisionEngine::operator=(DecisionEngine&&) noexcept = default;
 
+std::size_t DecisionEngine::add_fault(FaultRule rule, Instant now) {
+  const std::size_t index = rules_.size();
+  windows_.add(rule);
+  windows_.limit(index, WindowSpan{now, std::nullopt});
+  added_at_[index] = now;
+  rules_.push_back(std::move(rule));
+  state_.emplace_back();
+  return index;
+}
+
+void DecisionEngine::remove_fault(std::size_t rule, Instant now) {
+  // Active in [added, removed): a segment decided from `now` on is outside.
+  windows_.limit(rule, WindowSpan{added_at_.at(rule), now});
+}
+
 bool draws_at_random(const Policy& policy) {
   if (link_draws_at_random(policy.link)) return true;
   return std::any_of(policy.faults.begin(), policy.faults.end(), [](const FaultRule& f) { return f.probability.has_value(); });

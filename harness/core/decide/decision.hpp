@@ -64,6 +64,15 @@ class DecisionEngine {
   /// Everything still waiting (end of run), in arrival order.
   std::vector<Release> release_all();
 
+  /// Add a fault while the run goes (`--control`): on from `now` until remove_fault, counting
+  /// from its first match then. Returns its index (after every fault before it).
+  std::size_t add_fault(FaultRule rule, Instant now);
+  /// Fault `rule` (one add_fault returned) picks no segment from `now` on. What it already delays
+  /// or holds keeps the terms it was taken on (its delay, its until or deadline).
+  void remove_fault(std::size_t rule, Instant now);
+  /// Every fault: the policy's, then those added, in index order.
+  const std::vector<FaultRule>& rules() const { return rules_; }
+
   /// The faults' windows that opened or closed at or before `until`, in time order.
   std::vector<WindowEdge> window_edges(Instant until) const { return windows_.edges(until); }
   /// The faults whose window never opened by `until`.
@@ -83,6 +92,7 @@ class DecisionEngine {
   std::vector<std::map<std::size_t, RuleState>> state_;  // per rule: per connection (or all: 0)
   std::vector<Waiting> waiting_;
   FaultWindows windows_;
+  std::map<std::size_t, Instant> added_at_;  // faults added by control: when
 };
 
 /// True when some fault of `policy`, or its [link], acts by chance, so its runs need a seed.

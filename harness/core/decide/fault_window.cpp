@@ -28,7 +28,16 @@ FaultWindows::FaultWindows(const std::vector<FaultRule>& rules, bool per_connect
   for (const FaultRule& r : rules) windows_.push_back(r.window);
 }
 
+void FaultWindows::add(const FaultRule& rule) {
+  windows_.push_back(rule.window);
+  anchors_.emplace_back();
+}
+
+void FaultWindows::limit(std::size_t rule, WindowSpan span) { limits_[rule] = span; }
+
 bool FaultWindows::active(std::size_t rule, const Classified& seg, Instant now) const {
+  if (const auto it = limits_.find(rule); it != limits_.end() && window_phase(it->second, now) != WindowPhase::open)
+    return false;
   const std::optional<FaultWindow>& w = windows_.at(rule);
   if (!w) return true;
   Instant anchor{};

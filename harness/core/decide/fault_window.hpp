@@ -49,6 +49,13 @@ class FaultWindows {
   /// seg's connection) is open. A window anchored at a segment stays shut until that segment.
   bool active(std::size_t rule, const Classified& seg, Instant now) const;
 
+  /// Add a rule (a fault added while the run goes: `lastack ... --control`), its index next.
+  void add(const FaultRule& rule);
+
+  /// Limit rule `rule` to `span` as well as its window: a fault added by control is active from
+  /// its `fault add` to its `fault remove` (closes unset: until the run ends).
+  void limit(std::size_t rule, WindowSpan span);
+
   /// Note `seg`, seen at `now`, as an anchor: the nth segment an `after` selector picks anchors
   /// its window. Call after deciding `seg`, so the anchor itself is never inside its window.
   void observe(const Classified& seg, Instant now);
@@ -68,6 +75,7 @@ class FaultWindows {
   std::size_t scope(const Classified& seg) const { return per_connection_ ? seg.connection.value : 0; }
   std::vector<std::optional<FaultWindow>> windows_;
   std::vector<Anchors> anchors_;
+  std::map<std::size_t, WindowSpan> limits_;  // per rule added by control: when it is on
   bool per_connection_ = false;
 };
 

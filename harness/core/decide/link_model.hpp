@@ -67,6 +67,10 @@ class LinkModel {
   /// unless that direction may reorder.
   LinkPassage admit(const LinkSegment& seg, Instant now);
 
+  /// Model `link` from now on (`--control`'s `link set`): each direction keeps its queue and its
+  /// order, so a segment under the new settings never overtakes one admitted before (unless it may reorder).
+  void set_link(Link link) { link_ = std::move(link); }
+
   /// The link it models.
   const Link& link() const { return link_; }
 

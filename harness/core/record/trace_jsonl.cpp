@@ -200,7 +200,9 @@ Json event_json(const LabEvent& l) {
          {"count", l.count}};
   // Only when set: traces recorded before causes existed read and write back byte for byte.
   if (l.cause) j["cause"] = harness_cause_name(*l.cause);
-  if (l.fault) j["fault"] = *l.fault;  // an index into the policy's faults, as a wire event's "fault"
+  if (l.fault) j["fault"] = *l.fault;  // an index into the run's faults, as a wire event's "fault"
+  // A control event's request, as an object (the string holds it as JSON, keys sorted).
+  if (!l.request.empty()) j["request"] = Json::parse(l.request, nullptr, false);
   return j;
 }
 

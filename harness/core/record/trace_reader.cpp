@@ -251,6 +251,10 @@ LabEvent read_lab(const JsonFields& f) {
   l.count = f.number<std::uint64_t>("count");
   if (f.has("cause")) l.cause = f.word("cause", harness_cause_from_name, "harness error cause");
   if (f.has("fault")) l.fault = f.number<std::size_t>("fault");
+  if (f.has("request")) {
+    if (!f.raw("request").is_object()) f.fail(fmt::format("{} is not an object", f.name("request")));
+    l.request = f.raw("request").dump();  // nlohmann::json sorts keys: as the run wrote it
+  }
   return l;
 }
 

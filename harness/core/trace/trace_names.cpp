@@ -36,6 +36,10 @@ std::string_view lab_event_kind_name(LabEventKind k) {
     case LabEventKind::observer_missed: return "observer-missed";
     case LabEventKind::window_opened: return "window-opened";
     case LabEventKind::window_closed: return "window-closed";
+    case LabEventKind::fault_added: return "fault-added";
+    case LabEventKind::fault_removed: return "fault-removed";
+    case LabEventKind::link_set: return "link-set";
+    case LabEventKind::mark: return "mark";
   }
   return "unknown";
 }
@@ -85,7 +89,8 @@ std::optional<RetransmitCause> retransmit_cause_from_name(std::string_view name)
 std::optional<LabEventKind> lab_event_kind_from_name(std::string_view name) {
   using enum LabEventKind;
   return by_name(name, lab_event_kind_name, {note, timeout, timewait_destroyed, harness_error, observer_missed,
-                                                       window_opened, window_closed});
+                                                       window_opened, window_closed, fault_added, fault_removed,
+                                                       link_set, mark});
 }
 
 std::optional<HarnessCause> harness_cause_from_name(std::string_view name) {
