@@ -11,6 +11,7 @@
 #include "lastack/error.hpp"
 #include "lastack/duration.hpp"
 #include "harness/core/record/pcapng.hpp"
+#include "harness/core/oracle/program_end.hpp"
 #include "harness/core/trace/connection_scope.hpp"
 #include "lastack/report.hpp"
 #include "harness/core/trace/trace_query.hpp"
@@ -47,17 +48,6 @@ Policy resolve_exec_policy(const ExecCommand& cmd) {
 }
 
 namespace {
-// The command's exit status as one of the checks, so the verdict table says why a run failed.
-CheckResult client_exit_check(const Trace& trace) {
-  CheckResult r{"client command exits 0", true, Outcome::fail, "the client command exits 0", "it never ended", 0};
-  for (const TraceEvent& ev : trace.events)
-    if (const auto* a = std::get_if<AppEvent>(&ev); a && a->side == Side::client && a->command()) {
-      r.outcome = outcome_of(a->result == StepResult::ok);
-      r.saw = a->outcome;
-    }
-  r.finding = Finding{CheckId{CheckKind::command_exit, {}, {}}, ClaimWords{r.name, r.expected}, SeenWords{r.saw}, {}, {}, {}};
-  return r;
-}
 // A policy that claims the client's exit status (`check = "app"`, `exit = N`) replaces the
 // built-in "exits 0": an expected failure (curl's 28 after every SYN is lost) is then a pass.
 bool claims_client_exit(const Policy& policy) {
@@ -167,7 +157,7 @@ int command_exec(const ExecCommand& cmd, const Policy& given) {
     return std::make_unique<ExecProcess>(io, std::move(exec), lab.side(config.side));
   };
   RunResult result = run_policy(policy, options, make_runner);
-  CheckResult client_exit = client_exit_check(result.trace);
+  CheckResult client_exit = check_command_exit(result.trace);
   if (claims_client_exit(policy))
     client_exit.outcome = Outcome::pass;  // judged by the policy's own `exit` check instead
   else

@@ -10,6 +10,7 @@
 
 #include "agents/agent.hpp"
 #include "lastack/error.hpp"
+#include "harness/core/oracle/program_end.hpp"
 #include "harness/engine/in_process_runner.hpp"
 #include "harness/engine/lab.hpp"
 
@@ -36,27 +37,6 @@ std::vector<CheckResult> split_off_app_expectations(Policy& policy) {
   return unchecked;
 }
 
-// How `side`'s function ended, as the trace records it (its runner's AppEvent, which has no step kind).
-CheckResult function_check(const Trace& trace, Side side) {
-  const bool client = side == Side::client;
-  CheckResult r{client ? "client function returned" : "server function ended without an exception", true,
-                Outcome::fail,
-                client ? "the client function returns by itself, without an exception"
-                       : "the server function returns without an exception, by itself or when the run stops it",
-                "it never ended", 0};
-  for (const TraceEvent& ev : trace.events)
-    if (const auto* a = std::get_if<AppEvent>(&ev); a && a->side == side && a->command()) {
-      const bool ok = a->result == StepResult::ok || (!client && a->result == StepResult::aborted);
-      r.outcome = outcome_of(ok);
-      r.saw = a->outcome;
-    }
-  CheckSubject subject;
-  subject.side = side;
-  subject.resolved = side;
-  r.finding = Finding{CheckId{CheckKind::function_ended, subject, {}}, ClaimWords{r.name, r.expected}, SeenWords{r.saw}, {}, {}, {}};
-  return r;
-}
-
 }  // namespace
 
 RunResult run_policy(const Policy& given, const RunOptions& options, const InProcess& code) {
@@ -77,8 +57,8 @@ RunResult run_policy(const Policy& given, const RunOptions& options, const InPro
     return std::make_unique<InProcessRunner>(io, clock, lab.side(config.side), std::move(side));
   };
   RunResult result = run_policy(policy, options, make_runner);
-  result.results.push_back(function_check(result.trace, Side::client));
-  result.results.push_back(function_check(result.trace, Side::server));
+  result.results.push_back(check_function_ended(result.trace, Side::client));
+  result.results.push_back(check_function_ended(result.trace, Side::server));
   result.results.insert(result.results.end(), unchecked.begin(), unchecked.end());
   result.verdict = run_verdict(result.results);
   return result;

@@ -12,6 +12,7 @@
 
 #include "lastack/clock.hpp"
 #include "lastack/finding_endpoints.hpp"
+#include "lastack/finding_invariants.hpp"
 #include "lastack/timing_bound.hpp"
 #include "lastack/pending.hpp"
 #include "lastack/policy.hpp"
@@ -110,6 +111,7 @@ struct FinishClaim {
 struct CountClaim {
   CountBound<std::int64_t> bound;
   bool injected_too = false;  // reset: lastack's injected RSTs count as well
+  bool accepted = false;      // reset: RSTs the subject's kernel accepted (received-by), not sent
   bool operator==(const CountClaim&) const = default;
 };
 
@@ -127,16 +129,9 @@ struct StateClaim {
   bool operator==(const StateClaim&) const = default;
 };
 
-/// A claim whose parts are still told in words (an app check of lastack exec's commands).
-struct ClaimWords {
-  std::string name;      // the check's name
-  std::string expected;  // what it expected
-  bool operator==(const ClaimWords&) const = default;
-};
-
 using Expected =
     std::variant<InvariantClaim, FinishClaim, CountClaim, RetransmitClaim, StateClaim, HeldClaim, TimeWaitClaim,
-                 AppClaim, ClaimWords>;
+                 AppClaim>;
 
 // ---- what a check saw ----
 
@@ -214,20 +209,6 @@ struct CounterSeen {
   bool operator==(const CounterSeen&) const = default;
 };
 
-/// How a state in a socket's path is known.
-enum class StateKnown : std::uint8_t {
-  observed,         // traced or sampled
-  timewait_socket,  // the full socket handed over to a timewait socket in this state
-  inferred,         // drawn from the wire only: shown, never evidence
-};
-
-/// One state a socket was in.
-struct PathStep {
-  TcpState state = TcpState::CLOSE;
-  StateKnown known = StateKnown::observed;
-  bool operator==(const PathStep&) const = default;
-};
-
 /// One socket's states, in order (state).
 struct SocketPath {
   std::uint16_t local_port = 0;
@@ -265,15 +246,22 @@ struct ConnectionMissing {
   bool operator==(const ConnectionMissing&) const = default;
 };
 
-/// What a check saw, still told in words (the checks not yet typed).
-struct SeenWords {
-  std::string words;
-  bool operator==(const SeenWords&) const = default;
+/// The RSTs a side's kernel accepted (reset, received-by): tcp_receive_reset's events.
+struct ResetsAccepted {
+  std::vector<KernelReset> accepted;
+  bool operator==(const ResetsAccepted&) const = default;
 };
 
-using Observed = std::variant<NothingSeen, SegmentsSeen, RetransmissionsSeen, ConnectionsSeen,
-                              ClosesSeen, CounterSeen, StatesSeen, HoldsSeen, TimeWaitSeen, AppSeen, HarnessSeen,
-                              ConnectionMissing, SeenWords>;
+/// How a program of the user's ended (command-exit, function-ended): its event, unset when it never did.
+struct EndSeen {
+  std::optional<AppEvent> ended;
+  bool operator==(const EndSeen&) const = default;
+};
+
+using Observed = std::variant<NothingSeen, SegmentsSeen, RetransmissionsSeen, ConnectionsSeen, ClosesSeen, CounterSeen,
+                              StatesSeen, HoldsSeen, TimeWaitSeen, AppSeen, CommandSeen, HarnessSeen,
+                              ConnectionMissing, ResetsAccepted, EndSeen, BackoffSeen, ControlsSeen, DropsSeen,
+                              LegalStatesSeen, ClosersSeen, DeliverySeen, SourcesSeen>;
 
 // ---- why a check could not look ----
 
@@ -286,6 +274,14 @@ enum class Unjudged : std::uint8_t {
   window_open,            // the run's timeout cut it short with evidence still to come
   out_of_reach,           // app stale-from: no old bytes could have come (`detail`: why), its precondition failed
   no_socket_states,       // no socket states observed
+  no_kernel_events,       // no kernel tracepoints in this run: only the kernel's events could tell
+  unanswered,             // nothing on the wire answered what it judges (a SYN or FIN neither acknowledged nor followed)
+  between_samples,        // sampling could have missed the states it judges
+  trace_ended,            // the trace ended before what it judges was due
+  timewait_unknown,       // whether a side entered TIME_WAIT is not known (the finding says why)
+  intervened,             // a reset or an app's error came between (bytes-delivered)
+  unverified,             // the content of some reads was not verified
+  no_command,             // no command ended, or it kept no output: nothing of it to judge
   nothing_to_judge,       // a built-in invariant with nothing to judge in this run
   other,                  // told in `detail`
 };

@@ -18,6 +18,8 @@
 
 namespace lastack {
 
+struct Finding;  // lastack/finding.hpp
+
 // ---- what they claim ----
 
 /// No socket of the subject's side held in one of `states` at the run's end, or, with
@@ -56,6 +58,10 @@ struct AppClaim {
   std::optional<std::string> sees;            // "eof", "ECONNRESET"; "ok": every step ok (or eof)
   std::optional<std::uint64_t> received, sent;  // total bytes read, written
   std::optional<ConnectionNumber> stale_from;  // some bytes read are the peer's of that connection
+  // lastack exec's commands: how the side's command ended and what it printed (a regex).
+  std::optional<int> exit_status;
+  std::optional<std::string> output;
+  bool commands = false;  // judged as lastack exec's commands (exit, output), the agents' steps apart
   bool operator==(const AppClaim&) const = default;
 };
 
@@ -214,6 +220,36 @@ struct AppSeen {
   std::optional<StaleRead> stale;        // the first read from stale-from's connection
   std::vector<AppMiss> problems;
   bool operator==(const AppSeen&) const = default;
+};
+
+// ---- app, lastack exec's commands ----
+
+/// How a command broke the claim.
+enum class CommandMiss : std::uint8_t {
+  exit_status,  // it exited with another status
+  no_match,     // its output has no match for the claim's pattern
+  steps,        // lastack's agents' steps broke the claim (no command ran)
+};
+
+/// Why part of a command's claim could not be judged.
+enum class CommandDoubt : std::uint8_t {
+  no_exit_status,  // no exit status recorded
+  no_output,       // no output recorded
+  output_cut,      // no match in the output kept, and the rest was not kept
+  no_command,      // lastack's own agents ran: they have no exit status or output
+};
+
+/// The side's command (or lastack's agents, when no command ran) and what broke the claim (app
+/// with exit or output, or any app check under lastack exec).
+struct CommandSeen {
+  bool ran = false;                 // the run ran lastack exec's commands
+  std::optional<AppEvent> command;  // the side's command, when it ended
+  std::optional<std::string> match; // output: the text that matched
+  std::vector<std::string> agents_only;  // the claim's keys only lastack's agents report ("sees", ...)
+  std::vector<Finding> steps;       // no command ran: the agents' steps judged as an app check (at most one)
+  std::vector<CommandMiss> problems;
+  std::vector<CommandDoubt> unknowns;
+  bool operator==(const CommandSeen&) const = default;
 };
 
 }  // namespace lastack

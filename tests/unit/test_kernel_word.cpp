@@ -7,6 +7,7 @@
 #include <cerrno>
 
 #include "harness/core/oracle/backoff_model.hpp"
+#include "harness/core/oracle/words/backoff_words.hpp"
 #include "harness/core/oracle/cross_examination.hpp"
 #include "harness/core/oracle/expect/expectations.hpp"
 #include "harness/core/trace/retransmission_labels.hpp"
@@ -173,6 +174,10 @@ TEST_CASE("an expiry that moves earlier is a contradiction the sources-agree che
   const auto r = check_sources_agree(b.trace);
   CHECK(r.outcome == Outcome::fail);
   CHECK(r.harness == HarnessCause::sources_disagree);
+  const auto& disagree = seen<SourcesSeen>(r).disagree;
+  REQUIRE(disagree.size() == 1);
+  CHECK(disagree[0].side == client);
+  CHECK(disagree[0].fact == "the TIME_WAIT timer");
 }
 
 // ---- backoff under the sender's settings ----
@@ -188,11 +193,17 @@ TEST_CASE("SYN gaps capped by tcp_rto_max_ms back off as the kernel does, and fa
   for (const WireEvent* w : wire_events(b.trace)) chain.push_back(w);
   const std::vector<Duration> gaps{Millis(1006), Millis(1024), Millis(1024)};
   CHECK(judge_gap(b.trace, chain, gaps, 1).ok);
-  CHECK_THAT(judge_gap(b.trace, chain, gaps, 1).rule, Contains("capped at tcp_rto_max_ms"));
+  CHECK(judge_gap(b.trace, chain, gaps, 1).rule.rule == BackoffRule::capped);
+  CHECK(judge_gap(b.trace, chain, gaps, 1).rule.rto_max == Millis(1000));
   b.trace.sysctls.client.erase("net.ipv4.tcp_rto_max_ms");
   const GapVerdict doubling = judge_gap(b.trace, chain, gaps, 1);
   CHECK_FALSE(doubling.ok);
-  CHECK_THAT(doubling.problem, Contains("gap 2 is 1024 ms, not 2012 ms"));
+  REQUIRE(doubling.problem);
+  CHECK(doubling.problem->miss == BackoffMiss::gap);
+  CHECK(doubling.problem->gap == 2);
+  CHECK(doubling.problem->measured == Millis(1024));
+  CHECK(doubling.problem->nominal == Millis(2012));
+  CHECK_THAT(backoff_problem_text(*doubling.problem), Contains("gap 2 is 1024 ms, not 2012 ms (double gap 1;"));
 }
 
 TEST_CASE("traced, a thin stream keeping its RTO is legal only with tcp_thin_linear_timeouts") {
@@ -214,7 +225,11 @@ TEST_CASE("traced, a thin stream keeping its RTO is legal only with tcp_thin_lin
   b.trace.sysctls.client = {{"net.ipv4.tcp_thin_linear_timeouts", "0"}};
   const GapVerdict off = judge_gap(b.trace, chain, gaps, 1);
   CHECK_FALSE(off.ok);
-  CHECK_THAT(off.problem, Contains("kept its RTO at 204 ms") && Contains("its settings do not allow"));
+  REQUIRE(off.problem);
+  CHECK(off.problem->miss == BackoffMiss::kept_rto);
+  CHECK(off.problem->rule.rule == BackoffRule::thin_linear);
+  CHECK(off.problem->measured == Millis(204));
+  CHECK_THAT(backoff_problem_text(*off.problem), Contains("kept its RTO at 204 ms") && Contains("its settings do not allow"));
   b.trace.sysctls.client = {{"net.ipv4.tcp_thin_linear_timeouts", "1"}};
   CHECK(judge_gap(b.trace, chain, gaps, 1).ok);
 }
@@ -308,8 +323,15 @@ TEST_CASE("sources-agree: a retransmission the counter counted but no event repo
   const auto r = check_sources_agree(t);
   CHECK(r.outcome == Outcome::fail);
   CHECK(r.harness);
-  CHECK_THAT(r.saw, Contains("client retransmissions: Tcp.RetransSegs - TcpExt.TCPRetransFail +1") &&
-                        Contains("retransmission events that left (SYN-ACKs included): 0"));
+  const SourcesSeen& saw = seen<SourcesSeen>(r);
+  CHECK(saw.traced);
+  CHECK(saw.counters);
+  REQUIRE(saw.disagree.size() == 1);
+  CHECK(saw.disagree[0].side == client);
+  CHECK(saw.disagree[0].fact == "retransmissions");
+  CHECK(saw.disagree[0].observer_missed);
+  CHECK(r.saw == "harness error: the sources disagree: client retransmissions: Tcp.RetransSegs - TcpExt.TCPRetransFail "
+                 "+1; the kernel's retransmission events that left (SYN-ACKs included): 0: the run proves nothing");
   // One event for one skb of two segments answers a count of two (Tcp.RetransSegs counts segments).
   {
     Trace g = t;
@@ -331,7 +353,10 @@ TEST_CASE("sources-agree: a retransmission the counter counted but no event repo
 }
 
 TEST_CASE("sources-agree does not apply to a sampled run: nothing of the kernel's own to compare") {
-  CHECK(check_sources_agree(drop_final_ack_trace()).outcome == Outcome::not_applicable);
+  const auto r = check_sources_agree(drop_final_ack_trace());
+  CHECK(r.outcome == Outcome::not_applicable);
+  CHECK_FALSE(seen<SourcesSeen>(r).traced);
+  CHECK(r.saw == "no kernel events to compare (states sampled)");
 }
 
 namespace {

@@ -127,6 +127,14 @@ TEST_CASE("the drop-final-ack trace fails no built-in invariant, those with noth
 TEST_CASE("syn-fin-consume-seq passes when SYN and FIN are acknowledged one past them") {
   const auto r = check_syn_fin_consume_seq(drop_final_ack_trace());
   CHECK(r.passed());
+  const ControlsSeen& saw = seen<ControlsSeen>(r);
+  CHECK(saw.controls == 4);
+  CHECK(saw.acknowledged == 4);
+  CHECK(saw.unanswered == 0);
+  CHECK(saw.problems.empty());
+  REQUIRE(saw.last_acknowledged);
+  CHECK(saw.last_acknowledged->info.from == server);
+  CHECK(saw.last_ack->info.rel_ack == 2);
   CHECK(r.saw == "4 SYN/FIN acknowledged at seq + len + 1 (last: FIN from server seq 1, ack 2)");
 }
 
@@ -137,6 +145,12 @@ TEST_CASE("syn-fin-consume-seq fails when a FIN is acknowledged past seq + 1") {
   ack.info.rel_ack = 1003;
   const auto r = check_syn_fin_consume_seq(t);
   CHECK_FALSE(r.passed());
+  const auto& problems = seen<ControlsSeen>(r).problems;
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].miss == ControlMiss::ack);
+  CHECK(problems[0].saw == 1003);
+  CHECK(problems[0].control.info.rel_seq == 1001);
+  CHECK(problems[0].control.info.from == client);
   CHECK_THAT(r.saw, Contains("FIN from client seq 1001 acknowledged with ack 1003, not 1002"));
   CHECK_THAT(r.expected, Contains("seq + len + 1"));
 }
@@ -146,12 +160,18 @@ TEST_CASE("syn-fin-consume-seq fails when a FIN is acknowledged past seq + 1") {
 TEST_CASE("dropped-is-retransmitted passes when the dropped FIN is sent again") {
   const auto r = check_dropped_is_retransmitted(fin_retransmitted({204}));
   CHECK(r.passed());
-  CHECK_THAT(r.saw, Contains("F. seq 1 from server resent 204 ms after the drop"));
+  const auto& drops = seen<DropsSeen>(r).drops;
+  REQUIRE(drops.size() == 1);
+  CHECK(drops[0].end == DropEnd::resent);
+  CHECK(drops[0].after == ms(204) - ms(0));
+  CHECK(drops[0].segment.info.from == server);
 }
 
 TEST_CASE("dropped-is-retransmitted ignores a dropped pure ACK") {
   const auto r = check_dropped_is_retransmitted(drop_final_ack_trace());
   CHECK(r.outcome == Outcome::not_applicable);
+  CHECK(seen<DropsSeen>(r).drops.empty());
+  CHECK(why_not(r) == Unjudged::nothing_to_judge);
   CHECK(r.saw == "no dropped segment carried sequence space");
 }
 
@@ -162,9 +182,12 @@ TEST_CASE("dropped-is-retransmitted fails when the trace ends without a retransm
   b.lab(510, "settled");  // long after the RTO (204 ms) and its slack
   const auto r = check_dropped_is_retransmitted(b.trace);
   CHECK_FALSE(r.passed());
-  CHECK_THAT(r.saw, Contains("F. seq 1 from server dropped at 10 ms was never resent"));
-  CHECK_THAT(r.saw, Contains("500 ms later"));
-  CHECK_THAT(r.saw, Contains("RTO 204 ms"));
+  const auto& drops = seen<DropsSeen>(r).drops;
+  REQUIRE(drops.size() == 1);
+  CHECK(drops[0].end == DropEnd::never_resent);
+  CHECK(drops[0].after == ms(500) - ms(0));
+  CHECK(drops[0].rto == ms(204) - ms(0));
+  CHECK(r.saw == "F. seq 1 from server dropped at 10 ms was never resent; the trace ends 500 ms later (sender's RTO 204 ms)");
 }
 
 TEST_CASE("dropped-is-retransmitted does not judge a drop the trace ends too soon after to see resent") {
@@ -174,6 +197,12 @@ TEST_CASE("dropped-is-retransmitted does not judge a drop the trace ends too soo
   b.lab(110, "settled");  // 100 ms: the RTO (204 ms) had not run out
   const auto r = check_dropped_is_retransmitted(b.trace);
   CHECK(r.outcome == Outcome::not_checked);
+  CHECK(why_not(r) == Unjudged::trace_ended);
+  const auto& drops = seen<DropsSeen>(r).drops;
+  REQUIRE(drops.size() == 1);
+  CHECK(drops[0].end == DropEnd::trace_ended);
+  CHECK(drops[0].after == ms(100) - ms(0));
+  CHECK(drops[0].due == ms(233) - ms(0));
   CHECK_THAT(r.saw, Contains("F. seq 1 from server not judged: the trace ends 100 ms after it, before its next "
                              "retransmission was due (233 ms after it)"));
 }
@@ -184,6 +213,8 @@ TEST_CASE("dropped-is-retransmitted excuses a connection that was reset") {
   b.wire(20, client, "R.", 501, 1, 0, {rst});
   const auto r = check_dropped_is_retransmitted(b.trace);
   CHECK(r.passed());
+  REQUIRE(seen<DropsSeen>(r).drops.size() == 1);
+  CHECK(seen<DropsSeen>(r).drops[0].end == DropEnd::reset);
   CHECK_THAT(r.saw, Contains("P. seq 1 len 500 from client not resent: the connection was reset"));
 }
 
@@ -194,7 +225,8 @@ TEST_CASE("dropped-is-retransmitted excuses a sender that timed out") {
   b.socket(900, client, TcpState::CLOSE);
   const auto r = check_dropped_is_retransmitted(b.trace);
   CHECK(r.passed());
-  CHECK_THAT(r.saw, Contains("the sender timed out"));
+  REQUIRE(seen<DropsSeen>(r).drops.size() == 1);
+  CHECK(seen<DropsSeen>(r).drops[0].end == DropEnd::timed_out);
 }
 
 // ---- retransmission-backoff ----
@@ -202,6 +234,12 @@ TEST_CASE("dropped-is-retransmitted excuses a sender that timed out") {
 TEST_CASE("retransmission-backoff passes when gaps grow") {
   const auto r = check_retransmission_backoff(fin_retransmitted({204, 408, 816}));
   CHECK(r.passed());
+  const BackoffSeen& saw = seen<BackoffSeen>(r);
+  CHECK(saw.broken.empty());
+  REQUIRE(saw.kept.size() == 1);
+  CHECK(saw.kept[0].gaps == std::vector<Duration>{ms(204) - ms(0), ms(408) - ms(0), ms(816) - ms(0)});
+  CHECK(saw.kept[0].causes.empty());  // inferred
+  CHECK_FALSE(saw.kept[0].probe_first);
   CHECK_THAT(r.saw, Contains("3 retransmissions, gaps 204, 408, 816 ms (first: RTO retransmission, "
                              "inferred from the gaps)"));
 }
@@ -209,18 +247,33 @@ TEST_CASE("retransmission-backoff passes when gaps grow") {
 TEST_CASE("retransmission-backoff fails when a gap shrinks") {
   const auto r = check_retransmission_backoff(fin_retransmitted({400, 200}));
   CHECK_FALSE(r.passed());
+  const BackoffSeen& saw = seen<BackoffSeen>(r);
+  REQUIRE(saw.broken.size() == 1);
+  REQUIRE(saw.broken[0].problem);
+  const BackoffProblem& p = *saw.broken[0].problem;
+  CHECK(p.miss == BackoffMiss::gap);
+  CHECK(p.gap == 2);
+  CHECK(p.measured == ms(200) - ms(0));
+  CHECK(p.nominal == ms(800) - ms(0));
+  CHECK(p.rule.rule == BackoffRule::doubled_gap);
+  CHECK(p.rule.gap == 1);
+  CHECK_FALSE(p.bound.admits(p.measured, p.nominal));
   CHECK_THAT(r.saw, Contains("gap 2 is 200 ms, not 800 ms (double gap 1;"));
 }
 
 TEST_CASE("retransmission-backoff names a short first gap a tail-loss probe") {
   const auto r = check_retransmission_backoff(fin_retransmitted({20, 204, 408}));
   CHECK(r.passed());
-  CHECK_THAT(r.saw, Contains("(first: tail-loss probe, inferred from the gaps)"));
+  REQUIRE(seen<BackoffSeen>(r).kept.size() == 1);
+  CHECK(seen<BackoffSeen>(r).kept[0].probe_first);
 }
 
 TEST_CASE("retransmission-backoff does not judge a gap too short for the timer (fast retransmit)") {
   const auto r = check_retransmission_backoff(fin_retransmitted({204, 5, 420}));
   CHECK(r.outcome == Outcome::not_applicable);
+  CHECK(seen<BackoffSeen>(r).broken.empty());
+  CHECK(seen<BackoffSeen>(r).kept.empty());
+  CHECK(r.saw == "no sequence number retransmitted twice by its timer");
 }
 
 // ---- legal-states ----
@@ -228,6 +281,13 @@ TEST_CASE("retransmission-backoff does not judge a gap too short for the timer (
 TEST_CASE("legal-states passes on a normal close and lists each socket's path") {
   const auto r = check_legal_states(drop_final_ack_trace());
   CHECK(r.passed());
+  const LegalStatesSeen& saw = seen<LegalStatesSeen>(r);
+  CHECK(saw.problems.empty());
+  REQUIRE_FALSE(saw.sockets.empty());
+  CHECK(saw.sockets[0].side == client);
+  CHECK(saw.sockets[0].kind == SocketKind::connection);
+  CHECK(saw.sockets[0].local_port == 40000);
+  CHECK(saw.sockets[0].steps.back().state == TcpState::TIME_WAIT);
   CHECK_THAT(r.saw, Contains("client socket 40000→8080: SYN_SENT → ESTABLISHED → FIN_WAIT_1 → "
                              "FIN_WAIT_2 → TIME_WAIT"));
 }
@@ -239,8 +299,12 @@ TEST_CASE("legal-states fails when TIME_WAIT goes back to ESTABLISHED") {
   b.socket(300, client, TcpState::ESTABLISHED, 204);
   const auto r = check_legal_states(b.trace);
   CHECK_FALSE(r.passed());
-  CHECK_THAT(r.saw,
-             Contains("client socket 40000→8080: TIME_WAIT → ESTABLISHED is not reachable"));
+  const LegalStatesSeen& saw = seen<LegalStatesSeen>(r);
+  REQUIRE(saw.problems.size() == 1);
+  CHECK(saw.problems[0].from == TcpState::TIME_WAIT);
+  CHECK(saw.problems[0].to == TcpState::ESTABLISHED);
+  CHECK(saw.problems[0].miss == StepMiss::unreachable);
+  CHECK(saw.sockets.at(saw.problems[0].socket).side == client);
 }
 
 // ---- timewait-only-active-closers ----
@@ -248,6 +312,13 @@ TEST_CASE("legal-states fails when TIME_WAIT goes back to ESTABLISHED") {
 TEST_CASE("timewait-only-active-closers passes when the closer alone enters TIME_WAIT") {
   const auto r = check_timewait_only_active_closers(drop_final_ack_trace());
   CHECK(r.passed());
+  const ClosersSeen& saw = seen<ClosersSeen>(r);
+  REQUIRE(saw.connections.size() == 1);
+  CHECK_FALSE(saw.numbered);
+  CHECK(saw.connections[0].sides.client.turn == CloseTurn::first);
+  CHECK(saw.connections[0].sides.client.timewait == Entered::yes);
+  CHECK(saw.connections[0].sides.server.turn == CloseTurn::second);
+  CHECK(saw.connections[0].sides.server.timewait == Entered::no);
   CHECK(r.saw == "client closed first, entered TIME_WAIT; server closed second, no TIME_WAIT");
 }
 
@@ -257,6 +328,11 @@ TEST_CASE("timewait-only-active-closers fails when the passive closer enters TIM
   b.socket(300, server, TcpState::TIME_WAIT, 0, 60000);
   const auto r = check_timewait_only_active_closers(b.trace);
   CHECK_FALSE(r.passed());
+  const SideCloseSeen& s = seen<ClosersSeen>(r).connections.at(0).sides.server;
+  CHECK(s.turn == CloseTurn::second);
+  CHECK(s.timewait == Entered::yes);
+  CHECK(s.path == std::vector{TcpState::ESTABLISHED, TcpState::CLOSE_WAIT, TcpState::LAST_ACK, TcpState::CLOSE,
+                              TcpState::TIME_WAIT});
   CHECK_THAT(r.saw,
              Contains("server entered TIME_WAIT but closed second (ESTABLISHED → CLOSE_WAIT → "
                       "LAST_ACK → CLOSED → TIME_WAIT)"));
@@ -270,6 +346,10 @@ TEST_CASE("timewait-only-active-closers does not judge an active closer never sa
                              [](const SocketEvent& e) { return e.state == TcpState::TIME_WAIT; });
   const auto r = check_timewait_only_active_closers(t);
   CHECK(r.outcome == Outcome::not_checked);
+  CHECK(why_not(r) == Unjudged::timewait_unknown);
+  const SideCloseSeen& c = seen<ClosersSeen>(r).connections.at(0).sides.client;
+  CHECK(c.timewait == Entered::unknown);
+  CHECK_THAT(c.unknown, Contains("TIME_WAIT was never sampled"));
   CHECK_THAT(r.saw, Contains("client: TIME_WAIT was never sampled"));
 }
 
@@ -282,6 +362,7 @@ TEST_CASE("timewait-only-active-closers passes a traced active closer whose TIME
   b.state(3, client, TcpState::FIN_WAIT2, TcpState::CLOSE).facts = StateChange::Facts{0, true, true};
   const auto r = check_timewait_only_active_closers(b.trace);
   CHECK(r.passed());
+  CHECK(seen<ClosersSeen>(r).connections.at(0).sides.client.end == CloseEnd::timewait_skipped);
   CHECK_THAT(r.saw, Contains("client closed first, no TIME_WAIT, skipped TIME_WAIT (TcpExt.TCPTimeWaitOverflow "
                              "counted it)"));
 }
@@ -297,7 +378,10 @@ TEST_CASE("timewait-only-active-closers lets both sides of a simultaneous close 
   b.socket(10.4, server, TcpState::TIME_WAIT, 0, 60000);
   const auto r = check_timewait_only_active_closers(b.trace);
   CHECK(r.passed());
-  CHECK(r.saw == "client closed first, entered TIME_WAIT; server closed first, entered TIME_WAIT");
+  for (const Side side : {client, server}) {
+    CHECK(seen<ClosersSeen>(r).connections.at(0).sides[side].turn == CloseTurn::first);
+    CHECK(seen<ClosersSeen>(r).connections.at(0).sides[side].timewait == Entered::yes);
+  }
 }
 
 TEST_CASE("timewait-only-active-closers trusts the kernel's states over the wire's order") {
@@ -320,6 +404,10 @@ TEST_CASE("timewait-only-active-closers trusts the kernel's states over the wire
 TEST_CASE("bytes-delivered passes when the reader got every byte") {
   const auto r = check_bytes_delivered(drop_final_ack_trace(), Policy{});
   CHECK(r.passed());
+  const DeliverySeen& saw = seen<DeliverySeen>(r);
+  CHECK(saw.wrote == PerSide<std::uint64_t>{1000, 0});
+  CHECK(saw.read == PerSide<std::uint64_t>{0, 1000});
+  CHECK(saw.corrupted.empty());
   CHECK(r.saw == "client wrote 1000 bytes, server read 1000; server wrote 0, client read 0; every byte "
                  "read matched its pattern");
 }
@@ -330,7 +418,8 @@ TEST_CASE("bytes-delivered fails when bytes went missing") {
   b.app(2, server, "recv-until-eof", "eof", 900);
   const auto r = check_bytes_delivered(b.trace, Policy{});
   CHECK_FALSE(r.passed());
-  CHECK_THAT(r.saw, Contains("client wrote 1000 bytes, server read 900"));
+  CHECK(seen<DeliverySeen>(r).wrote.client == 1000);
+  CHECK(seen<DeliverySeen>(r).read.server == 900);
 }
 
 TEST_CASE("bytes-delivered is not checked after a reset or an error") {
@@ -339,6 +428,10 @@ TEST_CASE("bytes-delivered is not checked after a reset or an error") {
   b.app(2, server, "recv-until-eof", "ECONNRESET", 0);
   const auto r = check_bytes_delivered(b.trace, Policy{});
   CHECK(r.outcome == Outcome::not_checked);
+  CHECK(why_not(r) == Unjudged::intervened);
+  REQUIRE(seen<DeliverySeen>(r).errors.size() == 1);
+  CHECK(seen<DeliverySeen>(r).errors[0].side == server);
+  CHECK(seen<DeliverySeen>(r).errors[0].outcome == "ECONNRESET");
   CHECK_THAT(r.saw, Contains("server recv-until-eof: ECONNRESET"));
 }
 
@@ -348,6 +441,7 @@ TEST_CASE("bytes-delivered is not checked when no agent sent or received (lastac
   b.app(2, server, "command", "signal 15 (SIGTERM)");
   const auto r = check_bytes_delivered(b.trace, Policy{});
   CHECK(r.outcome == Outcome::not_applicable);
+  CHECK_FALSE(seen<DeliverySeen>(r).transfers);
   CHECK(r.saw == "no agent send or recv steps in the trace");
 }
 

@@ -195,8 +195,11 @@ TEST_CASE("syn-fin-consume-seq: passes, fails on an ACK at seq + len, N/A withou
   set_ack(wire_at(t, 256.3, server), 1001);
   const auto r = invariant(t, "syn-fin-consume-seq");
   CHECK(r.outcome == Outcome::fail);
-  CHECK_THAT(r.saw, Contains("FIN from client seq 1001 acknowledged with ack 1001 (seq + len), not 1002"));
-  CHECK_THAT(r.saw, Contains("consumed no sequence number"));
+  REQUIRE_FALSE(seen<ControlsSeen>(r).problems.empty());
+  CHECK(seen<ControlsSeen>(r).problems[0].miss == ControlMiss::short_ack);
+  CHECK(seen<ControlsSeen>(r).problems[0].saw == 1001);
+  CHECK_THAT(r.saw, Contains("FIN from client seq 1001 acknowledged with ack 1001 (seq + len), not 1002: the FIN "
+                             "consumed no sequence number"));
 
   TraceBuilder b;
   b.wire(1, client, "P.", 1, 1, 100, {data});
@@ -209,7 +212,9 @@ TEST_CASE("syn-fin-consume-seq fails when the sender's next segment does not con
   set_seq(wire_at(t, 256.4, client), 1001);
   const auto r = invariant(t, "syn-fin-consume-seq");
   CHECK(r.outcome == Outcome::fail);
-  CHECK_THAT(r.saw, Contains("the client's next segment starts at seq 1001, not 1002"));
+  REQUIRE_FALSE(seen<ControlsSeen>(r).problems.empty());
+  CHECK(seen<ControlsSeen>(r).problems[0].miss == ControlMiss::next);
+  CHECK(seen<ControlsSeen>(r).problems[0].saw == 1001);
 }
 
 // ---- dropped-is-retransmitted ----
@@ -225,7 +230,8 @@ TEST_CASE("dropped-is-retransmitted: fails when the retransmission is removed") 
   t.events.emplace_back(LabEvent{Instant(std::chrono::seconds(2)), "settled"});
   const auto r = invariant(t, "dropped-is-retransmitted");
   CHECK(r.outcome == Outcome::fail);
-  CHECK_THAT(r.saw, Contains("was never resent"));
+  REQUIRE(seen<DropsSeen>(r).drops.size() == 1);
+  CHECK(seen<DropsSeen>(r).drops[0].end == DropEnd::never_resent);
 }
 
 // ---- retransmission-backoff ----
@@ -234,6 +240,11 @@ TEST_CASE("retransmission-backoff: doubling passes, five equal gaps fail, one re
   CHECK(invariant(fin_chain({204, 408, 816, 1632}), "retransmission-backoff").passed());
   const auto r = invariant(fin_chain({204, 204, 204, 204, 204}), "retransmission-backoff");
   CHECK(r.outcome == Outcome::fail);
+  REQUIRE(seen<BackoffSeen>(r).broken.size() == 1);
+  const BackoffProblem& p = seen<BackoffSeen>(r).broken[0].problem.value();
+  CHECK(p.measured == std::chrono::milliseconds(204));
+  CHECK(p.nominal == std::chrono::milliseconds(408));
+  CHECK(p.bound.late > Duration{});
   CHECK_THAT(r.saw, Contains("is 204 ms, not 408 ms (double gap"));
   CHECK_THAT(r.saw, Contains("bound -"));
   CHECK(invariant(fin_chain({204}), "retransmission-backoff").outcome == Outcome::not_applicable);
@@ -252,6 +263,9 @@ TEST_CASE("retransmission-backoff takes the kernel's causes: a loss probe and a 
                    [](const TraceEvent& a, const TraceEvent& c) { return event_time(a) < event_time(c); });
   const auto r = invariant(b.trace, "retransmission-backoff");
   CHECK(r.passed());
+  REQUIRE(seen<BackoffSeen>(r).kept.size() == 1);
+  CHECK(seen<BackoffSeen>(r).kept[0].causes ==
+        std::vector{RetransmitCause::loss_probe, RetransmitCause::rto, RetransmitCause::rto});
   CHECK_THAT(r.saw, Contains("causes: loss-probe, rto, rto"));
 
   // The same gaps, but the kernel says the second was a timer retransmission: 204 after 20 fails.
@@ -276,7 +290,7 @@ TEST_CASE("retransmission-backoff allows tcp_syn_linear_timeouts for an active S
   b.trace.wire_resolution = std::chrono::microseconds(0);
   const auto linear = invariant(b.trace, "retransmission-backoff");  // default: 4 linear
   CHECK(linear.passed());
-  CHECK_THAT(linear.saw, Contains("tcp_syn_linear_timeouts 4"));
+  CHECK(seen<BackoffSeen>(linear).kept.at(0).syn_linear == 4);
   b.trace.sysctls.client["net.ipv4.tcp_syn_linear_timeouts"] = "0";
   CHECK(invariant(b.trace, "retransmission-backoff").outcome == Outcome::fail);
 }
@@ -293,6 +307,8 @@ TEST_CASE("legal-states: traced single steps pass, LISTEN → TIME_WAIT and ESTA
   b.state(300, server, S::LISTEN, S::TIME_WAIT).cookie = 99;  // another socket, same four-tuple
   const auto bad = invariant(b.trace, "legal-states");
   CHECK(bad.outcome == Outcome::fail);
+  REQUIRE(seen<LegalStatesSeen>(bad).problems.size() == 1);
+  CHECK(seen<LegalStatesSeen>(bad).problems[0].miss == StepMiss::not_a_step);
   CHECK_THAT(bad.saw, Contains("LISTEN → TIME_WAIT is not a step of the TCP state diagram (traced)"));
 
   TraceBuilder s;
@@ -314,6 +330,9 @@ TEST_CASE("legal-states: a sampled jump over states is not checked, never a sile
   b.socket(2, client, S::TIME_WAIT);  // FIN_WAIT_1 and FIN_WAIT_2 fell between samples
   const auto r = invariant(b.trace, "legal-states");
   CHECK(r.outcome == Outcome::not_checked);
+  CHECK(why_not(r) == Unjudged::between_samples);
+  REQUIRE(seen<LegalStatesSeen>(r).problems.size() == 1);
+  CHECK(seen<LegalStatesSeen>(r).problems[0].miss == StepMiss::between);
   CHECK_THAT(r.saw, Contains("ESTABLISHED → TIME_WAIT skips states between samples"));
   CHECK_THAT(r.saw, Contains("sampled every 2 ms"));
 }
@@ -343,7 +362,8 @@ TEST_CASE("timewait-only-active-closers fails when the passive closer enters TIM
     if (auto* c = std::get_if<StateChange>(&e); c && c->side == server && c->from == S::LAST_ACK) c->from = S::CLOSING;
   const auto r = invariant(t, "timewait-only-active-closers");
   CHECK(r.outcome == Outcome::fail);
-  CHECK_THAT(r.saw, Contains("server entered TIME_WAIT but closed second"));
+  CHECK(seen<ClosersSeen>(r).connections.at(0).sides.server.turn == CloseTurn::second);
+  CHECK(seen<ClosersSeen>(r).connections.at(0).sides.server.timewait == Entered::yes);
 }
 
 // ---- bytes-delivered ----
@@ -356,8 +376,13 @@ TEST_CASE("bytes-delivered fails naming a corrupted byte range and where the byt
   read.agent_step()->corrupted_from = PatternOrigin{client, 0, 0};
   const auto r = check_bytes_delivered(b.trace, Policy{});
   CHECK(r.outcome == Outcome::fail);
-  CHECK_THAT(r.saw, Contains("bytes 1000..1500 of the stream are not what the client wrote"));
-  CHECK_THAT(r.saw, Contains("they are the client's bytes 0.. of connection 1"));
+  REQUIRE(seen<DeliverySeen>(r).corrupted.size() == 1);
+  const CorruptedRead& bad = seen<DeliverySeen>(r).corrupted[0];
+  CHECK(bad.reader == server);
+  CHECK(bad.range == ByteRange{1000, 1500});
+  CHECK(bad.connection == ConnectionNumber{1});
+  CHECK(r.saw == "server recv-until-eof: bytes 1000..1500 of the stream are not what the client wrote (they are the "
+                 "client's bytes 0.. of connection 1)");
 }
 
 TEST_CASE("bytes-delivered under connections = N names the connection the foreign bytes came from by its client port") {
@@ -370,6 +395,8 @@ TEST_CASE("bytes-delivered under connections = N names the connection the foreig
   policy.scenario.connections = 12;
   const auto r = check_bytes_delivered(b.trace, policy);
   CHECK(r.outcome == Outcome::fail);
+  CHECK_FALSE(seen<DeliverySeen>(r).corrupted.at(0).connection);
+  CHECK(seen<DeliverySeen>(r).corrupted.at(0).origin->stream == 40218);
   CHECK_THAT(r.saw, Contains("they are the client's bytes 0.. of the connection from client port 40218"));
 }
 
@@ -411,7 +438,10 @@ TEST_CASE("bytes-delivered is not checked when the reads were not verified") {
   TraceBuilder b;
   b.app(1, client, "send 10", "ok", 10);
   b.app(2, server, "recv 10", "ok", 10).agent_step()->verified = false;
-  CHECK(check_bytes_delivered(b.trace, Policy{}).outcome == Outcome::not_checked);
+  const auto r = check_bytes_delivered(b.trace, Policy{});
+  CHECK(r.outcome == Outcome::not_checked);
+  CHECK(why_not(r) == Unjudged::unverified);
+  CHECK(seen<DeliverySeen>(r).unverified);
 }
 
 // ---- expectations ----

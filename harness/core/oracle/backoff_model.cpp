@@ -2,9 +2,6 @@
 
 #include <algorithm>
 
-#include <fmt/format.h>
-
-#include "harness/core/base/duration_text.hpp"
 #include "harness/core/trace/trace_query.hpp"
 
 namespace lastack {
@@ -39,11 +36,9 @@ Settings settings_of(const Trace& trace, Side side) {
   return s;
 }
 
-std::string settle(GapVerdict& v, bool ok, Duration gap, Duration nominal, const TimingBound& b, std::size_t g) {
+void settle(GapVerdict& v, bool ok, Duration gap, Duration nominal, const TimingBound& b, std::size_t g) {
   v.ok = ok;
-  if (!ok)
-    v.problem = fmt::format("gap {} is {}, not {} ({}; {})", g + 1, ms_text(gap), ms_text(nominal), v.rule, b.text());
-  return v.problem;
+  if (!ok) v.problem = BackoffProblem{BackoffMiss::gap, v.rule, g + 1, gap, nominal, {}, 0, b};
 }
 
 // Traced: the kernel armed each timer with the RTO it reports at the next retransmission; the
@@ -58,20 +53,18 @@ GapVerdict judge_traced(const Trace& trace, const std::vector<const WireEvent*>&
                         (s.thin_linear && k.state == TcpState::ESTABLISHED && g + 1 <= thin_linear_retries);
   const Duration doubled = std::min<Duration>(2 * prev_rto, s.rto_max);
   const bool kept = k.backoff == before.backoff;
-  v.rule = kept ? (active_syn ? fmt::format("equal (tcp_syn_linear_timeouts {})", s.syn_linear)
-                              : std::string("equal (a thin stream, tcp_thin_linear_timeouts)"))
-           : doubled < 2 * prev_rto ? fmt::format("capped at tcp_rto_max_ms ({})", ms_text(s.rto_max))
-                                    : std::string("double");
+  v.rule = {kept ? (active_syn ? BackoffRule::syn_linear : BackoffRule::thin_linear)
+           : doubled < 2 * prev_rto ? BackoffRule::capped
+                                    : BackoffRule::doubled,
+            g, s.syn_linear, s.rto_max};
   if (kept && !may_keep) {
     v.ok = false;
-    v.problem = fmt::format("the kernel kept its RTO at {} for retransmission {} (backoff {}), which its settings "
-                            "do not allow", ms_text(rto), g + 1, k.backoff);
+    v.problem = BackoffProblem{BackoffMiss::kept_rto, v.rule, g + 1, rto, {}, {}, k.backoff, {}};
     return v;
   }
   if (!kept && (rto > doubled + jiffy || rto + jiffy < doubled)) {
     v.ok = false;
-    v.problem = fmt::format("the kernel's RTO went from {} to {}, not {} ({})", ms_text(prev_rto), ms_text(rto),
-                            ms_text(doubled), v.rule);
+    v.problem = BackoffProblem{BackoffMiss::rto_not_doubled, v.rule, g + 1, rto, doubled, prev_rto, k.backoff, {}};
     return v;
   }
   const TimingBound b = with_timer_lateness(timing_bound(trace, rto, false), timer_lateness(trace, *chain[g + 1]));
@@ -106,16 +99,17 @@ GapVerdict judge_gap(const Trace& trace, const std::vector<const WireEvent*>& ch
     const TimingBound b = capped && factor == 2 ? timing_bound(trace, s.rto_max, false) : doubling_bound(trace, gaps[g - 1], factor);
     return with_timer_lateness(b, timer_lateness(trace, *chain[g + 1]), timer_lateness(trace, *chain[g]), factor);
   };
+  v.rule = {BackoffRule::doubled_gap, g, s.syn_linear, s.rto_max};
   if (syn_linear) {
-    v.rule = fmt::format("equal to gap {} (tcp_syn_linear_timeouts {})", g, s.syn_linear);
+    v.rule.rule = BackoffRule::syn_linear_gap;
     const TimingBound b = bound_for(1);
     settle(v, b.admits(gaps[g], gaps[g - 1]), gaps[g], gaps[g - 1], b, g);
     return v;
   }
-  v.rule = capped ? fmt::format("capped at tcp_rto_max_ms ({})", ms_text(s.rto_max)) : fmt::format("double gap {}", g);
+  if (capped) v.rule.rule = BackoffRule::capped;
   const TimingBound b = bound_for(2);
   if (thin_maybe && bound_for(1).admits(gaps[g], gaps[g - 1])) {
-    v.rule = "equal (a thin stream may keep its RTO: tcp_thin_linear_timeouts)";
+    v.rule.rule = BackoffRule::thin_maybe;
     return v;
   }
   settle(v, b.admits(gaps[g], doubled), gaps[g], doubled, b, g);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "lastack/finding_invariants.hpp"
 #include "lastack/oracle.hpp"
 #include "lastack/trace.hpp"
 
@@ -22,8 +23,8 @@ Duration rto_max_of(const Trace& trace, Side side);
 /// One gap judged against the rule for it.
 struct GapVerdict {
   bool ok = true;
-  std::string rule;     // "double", "capped at tcp_rto_max_ms 1000 ms", "equal (tcp_syn_linear_timeouts 2)" ...
-  std::string problem;  // when not ok: in words, with the bound
+  BackoffRuleUsed rule;                   // double, capped at tcp_rto_max_ms, kept by tcp_syn_linear_timeouts ...
+  std::optional<BackoffProblem> problem;  // when not ok: how, with the bound
 };
 
 /// Gap `g` (>= 1) of `chain` (a segment and its timer retransmissions, in order; gaps[g] lies

@@ -12,6 +12,7 @@
 
 #include "harness/core/base/errno_name.hpp"
 #include "harness/core/oracle/invariant_support.hpp"
+#include "harness/core/oracle/words/sources_words.hpp"
 #include "harness/core/trace/state_history.hpp"
 #include "harness/core/trace/timewait_timer.hpp"
 #include "harness/core/trace/trace_query.hpp"
@@ -241,26 +242,17 @@ std::vector<Disagreement> disagreements(const Trace& trace) {
 }
 
 CheckResult check_sources_agree(const Trace& trace) {
-  CheckResult r = detail::builtin(CheckKind::sources_agree);
+  Finding f = detail::builtin(CheckKind::sources_agree);
+  SourcesSeen seen{trace.kernel_source == KernelSource::traced, trace.counters.client || trace.counters.server, {}};
+  Outcome outcome = Outcome::not_applicable;
+  if (seen.traced && seen.counters) {
+    seen.disagree = disagreements(trace);
+    outcome = outcome_of(seen.disagree.empty());
+  }
+  f.saw = std::move(seen);
+  CheckResult r = detail::judged_builtin(std::move(f), outcome);
   r.harness = HarnessCause::sources_disagree;
-  const bool counters = trace.counters.client || trace.counters.server;
-  if (trace.kernel_source != KernelSource::traced || !counters) {
-    r.outcome = Outcome::not_applicable;
-    r.saw = trace.kernel_source != KernelSource::traced ? "no kernel events to compare (states sampled)"
-                                                         : "the kernel counters were not read";
-    return detail::seen_as_words(std::move(r));
-  }
-  const auto found = disagreements(trace);
-  if (found.empty()) {
-    r.outcome = Outcome::pass;
-    r.saw = "retransmissions, resets, opens, state changes, timewait sockets and segments agree";
-    return detail::seen_as_words(std::move(r));
-  }
-  std::vector<std::string> lines;
-  for (const Disagreement& d : found) lines.push_back(fmt::format("{} {}: {}", side_name(d.side), d.fact, d.sources));
-  r.outcome = Outcome::fail;
-  r.saw = "harness error: the sources disagree: " + detail::join_some(lines, 4) + ": the run proves nothing";
-  return detail::seen_as_words(std::move(r));
+  return r;
 }
 
 std::vector<std::string> observer_misses_only(const Trace& trace) {
@@ -272,7 +264,7 @@ std::vector<std::string> observer_misses_only(const Trace& trace) {
   }
   for (const Disagreement& d : disagreements(trace)) {
     if (!d.observer_missed) return {};
-    misses.push_back(fmt::format("{} {}: {}", side_name(d.side), d.fact, d.sources));
+    misses.push_back(disagreement_text(d));
   }
   return misses;
 }

@@ -5,20 +5,14 @@
 #include <string>
 #include <vector>
 
+#include "lastack/finding_invariants.hpp"
 #include "lastack/oracle.hpp"
 #include "lastack/trace.hpp"
 
 namespace lastack {
 
-/// One fact two sources disagree on, in words naming both numbers.
-struct Disagreement {
-  Side side = Side::client;
-  std::string fact;      // "retransmissions"
-  std::string sources;   // "Tcp.RetransSegs +3; the kernel's retransmission events: 2"
-  // The kernel did more than its observer reported (a counter above the events, a socket's
-  // changes that skip a state): the observer missed events, the experiment itself was sound.
-  bool observer_missed = false;
-};
+/// One fact two sources disagree on, in words naming both numbers (lastack/finding_invariants.hpp).
+using Disagreement = SourcesDisagree;
 
 /// The facts that hold exactly on Linux (per endpoint namespace, over the run), each checked
 /// where the trace has both sources:

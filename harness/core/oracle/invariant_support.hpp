@@ -10,16 +10,15 @@
 
 namespace lastack::detail {
 
-/// The built-in check `kind`, failing until judged (its name and claim rendered from its kind).
-inline CheckResult builtin(CheckKind kind) {
-  return judged(Finding{CheckId{kind, {}, {}}, InvariantClaim{}, SeenWords{}, {}, {}, {}}, Outcome::fail);
+/// The built-in check `kind`'s finding, its observation still to fill in.
+inline Finding builtin(CheckKind kind) {
+  return Finding{CheckId{kind, {}, {}}, InvariantClaim{}, NothingSeen{}, {}, {}, {}};
 }
 
-/// `r` as judged, what it saw kept as its words; one with nothing to judge says so typed.
-inline CheckResult seen_as_words(CheckResult r) {
-  r.finding.saw = SeenWords{r.saw};
-  if (r.outcome == Outcome::not_applicable) r.finding.why_not = NotChecked{Unjudged::nothing_to_judge, r.saw, {}};
-  return r;
+/// A built-in's result, judged `outcome`; one with nothing to judge says so typed.
+inline CheckResult judged_builtin(Finding f, Outcome outcome) {
+  if (outcome == Outcome::not_applicable && !f.why_not) f.why_not = NotChecked{Unjudged::nothing_to_judge, {}, {}};
+  return judged(std::move(f), outcome);
 }
 
 /// The first few items, then how many more: a failure line stays readable.

@@ -12,13 +12,8 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <string_view>
 #include <vector>
 
-#include <fmt/format.h>
-#include <fmt/ranges.h>
-
-#include "harness/core/base/duration_text.hpp"
 #include "harness/core/oracle/invariant_support.hpp"
 #include "harness/core/oracle/words/finding_words.hpp"
 #include "harness/core/trace/state_history.hpp"
@@ -28,17 +23,11 @@ namespace lastack {
 namespace {
 
 using detail::builtin;
-using detail::seen_as_words;
-using detail::join_some;
+using detail::judged_builtin;
 using std::chrono::milliseconds;
 
 Instant trace_end(const Trace& trace) {
   return trace.events.empty() ? Instant{} : event_time(trace.events.back());
-}
-
-std::string_view control_name(const Segment& s) {
-  if (s.flags.syn()) return s.flags.ack() ? "SYN-ACK" : "SYN";
-  return "FIN";
 }
 
 // The first later segment from the peer whose ack covers the control octet of `c`.
@@ -179,11 +168,12 @@ std::vector<std::vector<const WireEvent*>> transmission_chains(const Trace& trac
   return chains;
 }
 
-// Judges one chain of transmissions; returns the problem, empty when every gap doubled.
-// `summary` gets the chain in words.
-std::string judge_backoff(const Trace& trace, const std::vector<const WireEvent*>& v,
-                          std::string& summary, std::size_t& judged) {
-  std::vector<Duration> gaps;
+// Judges one chain of transmissions: the chain, with the first gap that broke its rule; `judged`
+// counts the gaps judged.
+BackoffChain judge_backoff(const Trace& trace, const std::vector<const WireEvent*>& v, std::size_t& judged) {
+  BackoffChain out;
+  out.first = *v.front();
+  std::vector<Duration>& gaps = out.gaps;
   for (std::size_t i = 1; i < v.size(); ++i) gaps.push_back(v[i]->at - v[i - 1]->at);
   // Each retransmission's cause: the kernel's, else inferred from the gaps.
   std::vector<std::optional<RetransmitCause>> causes;
@@ -198,19 +188,11 @@ std::string judge_backoff(const Trace& trace, const std::vector<const WireEvent*
   if (!exact) probes = leading_probes(gaps, rto);
   const WireEvent& first = *v.front();
   const bool active_syn = first.segment.flags.syn() && !first.segment.flags.ack();
-  const std::uint32_t linear = active_syn ? syn_linear_timeouts(trace, first.info.from) : 0;
-  summary = fmt::format("{}: {} retransmissions, gaps {}", segment_text(first), gaps.size(),
-                        ms_list_text(gaps));
-  if (exact) {
-    std::vector<std::string> names;
-    for (const auto& c : causes) names.emplace_back(retransmit_cause_name(*c));
-    summary += fmt::format(" (causes: {})", fmt::join(names, ", "));
-  } else {
-    summary += fmt::format(" (first: {}, inferred from the gaps)", probes ? "tail-loss probe" : "RTO retransmission");
-  }
-  if (linear) summary += fmt::format("; tcp_syn_linear_timeouts {}", linear);
-  if (const Duration max = rto_max_of(trace, first.info.from); max != Duration(tcp_rto_max))
-    summary += fmt::format("; tcp_rto_max_ms {}", std::chrono::duration_cast<std::chrono::milliseconds>(max).count());
+  out.syn_linear = active_syn ? syn_linear_timeouts(trace, first.info.from) : 0;
+  if (exact)
+    for (const auto& c : causes) out.causes.push_back(*c);
+  out.probe_first = !exact && probes;
+  if (const Duration max = rto_max_of(trace, first.info.from); max != Duration(tcp_rto_max)) out.rto_max = max;
   const Duration rto_floor = rto_min_of(trace, first.info.from);
   const auto timer_driven = [&](std::size_t g) {  // gap g ends in a timer retransmission
     if (causes[g]) return *causes[g] == RetransmitCause::rto || *causes[g] == RetransmitCause::synack;
@@ -221,144 +203,117 @@ std::string judge_backoff(const Trace& trace, const std::vector<const WireEvent*
     // A probe or a fast retransmit on either end breaks the chain: the timer was re-armed.
     if (!timer_driven(g) || !timer_driven(g - 1)) continue;
     ++judged;
-    const GapVerdict verdict = judge_gap(trace, v, gaps, g);
-    if (!verdict.ok) return verdict.problem;
+    GapVerdict verdict = judge_gap(trace, v, gaps, g);
+    if (!verdict.ok) {
+      out.problem = std::move(verdict.problem);
+      break;
+    }
   }
-  return {};
+  return out;
 }
 
 }  // namespace
 
 CheckResult check_retransmission_backoff(const Trace& trace) {
-  CheckResult r = builtin(CheckKind::retransmission_backoff);
-  std::vector<std::string> good, bad;
+  Finding f = builtin(CheckKind::retransmission_backoff);
+  BackoffSeen seen;
   std::size_t judged = 0;
   for (const auto& chain : transmission_chains(trace)) {
     if (chain.size() < 3) continue;
-    std::string summary;
     const std::size_t before = judged;
-    const std::string problem = judge_backoff(trace, chain, summary, judged);
-    if (!problem.empty())
-      bad.push_back(summary + ": " + problem);
+    BackoffChain c = judge_backoff(trace, chain, judged);
+    if (c.problem)
+      seen.broken.push_back(std::move(c));
     else if (judged > before)
-      good.push_back(summary);
+      seen.kept.push_back(std::move(c));
   }
-  if (!bad.empty()) {
-    r.outcome = Outcome::fail;
-    r.saw = join_some(bad);
-  } else if (good.empty()) {
-    r.outcome = Outcome::not_applicable;
-    r.saw = "no sequence number retransmitted twice by its timer";
-  } else {
-    r.outcome = Outcome::pass;
-    r.saw = join_some(good);
-  }
-  return seen_as_words(std::move(r));
+  const Outcome outcome = !seen.broken.empty() ? Outcome::fail
+                          : seen.kept.empty()  ? Outcome::not_applicable
+                                               : Outcome::pass;
+  f.saw = std::move(seen);
+  return judged_builtin(std::move(f), outcome);
 }
 
 CheckResult check_syn_fin_consume_seq(const Trace& trace) {
-  CheckResult r = builtin(CheckKind::syn_fin_consume_seq);
+  Finding f = builtin(CheckKind::syn_fin_consume_seq);
   const auto wires = wire_events(trace);
   std::set<TransmissionKey> checked;  // a retransmitted SYN/FIN is the same sequence space
-  std::vector<std::string> good, bad;
-  std::size_t controls = 0, unjudged = 0;
+  ControlsSeen seen;
   for (std::size_t i = 0; i < wires.size(); ++i) {
     const WireEvent& c = *wires[i];
     if ((!c.segment.flags.syn() && !c.segment.flags.fin()) || c.injected) continue;
     if (!checked.insert(transmission_key(c)).second) continue;
-    ++controls;
-    std::string text = fmt::format("{} from {} seq {}", control_name(c.segment),
-                                   side_name(c.info.from), c.info.rel_seq);
-    if (c.segment.payload_len > 0) text += fmt::format(" len {}", c.segment.payload_len);
-    const std::uint32_t want = c.info.rel_seq + c.segment.seq_space();
+    ++seen.controls;
     const WireEvent* ack = acknowledgment_of(wires, i);
     const WireEvent* next = next_from_sender(wires, i);
-    bool judged = false;
+    bool answered = false;
     if (ack) {
-      judged = true;
-      if (ack->segment.ack != c.segment.seq_end())
-        bad.push_back(text + fmt::format(" acknowledged with ack {}, not {}", ack->info.rel_ack, want));
+      answered = true;
+      if (ack->segment.ack != c.segment.seq_end()) seen.problems.push_back({c, ControlMiss::ack, ack->info.rel_ack});
     } else if (const WireEvent* short_ack = short_acknowledgment(wires, i)) {
-      judged = true;
-      bad.push_back(text + fmt::format(" acknowledged with ack {} (seq + len), not {}: the {} "
-                                       "consumed no sequence number",
-                                       short_ack->info.rel_ack, want, control_name(c.segment)));
+      answered = true;
+      seen.problems.push_back({c, ControlMiss::short_ack, short_ack->info.rel_ack});
     }
     if (next && (next->segment.seq == c.segment.seq + c.segment.payload_len ||
                  (trace.every_segment && next->segment.seq != c.segment.seq_end()))) {
-      judged = true;
-      bad.push_back(text + fmt::format(": the {}'s next segment starts at seq {}, not {}",
-                                       side_name(c.info.from), next->info.rel_seq, want));
+      answered = true;
+      seen.problems.push_back({c, ControlMiss::next, next->info.rel_seq});
     } else if (next) {
-      judged = true;
+      answered = true;
     }
-    if (!judged) {
-      ++unjudged;
+    if (!answered) {
+      ++seen.unanswered;
     } else if (ack) {
-      good.push_back(text + fmt::format(", ack {}", ack->info.rel_ack));
+      ++seen.acknowledged;
+      seen.last_acknowledged = c;
+      seen.last_ack = *ack;
     }
   }
-  if (!bad.empty()) {
-    r.outcome = Outcome::fail;
-    r.saw = join_some(bad);
-  } else if (controls == 0) {
-    r.outcome = Outcome::not_applicable;
-    r.saw = "no SYN or FIN on the wire";
-  } else if (good.empty() && unjudged == controls) {
-    r.outcome = Outcome::not_checked;
-    r.saw = fmt::format("{} SYN/FIN on the wire, none acknowledged or followed by its sender", controls);
-  } else {
-    r.outcome = Outcome::pass;
-    r.saw = good.empty() ? fmt::format("{} SYN/FIN followed at seq + len + 1", controls - unjudged)
-                         : fmt::format("{} SYN/FIN acknowledged at seq + len + 1 (last: {})",
-                                       good.size(), good.back());
-    if (unjudged) r.saw += fmt::format("; {} never acknowledged on the wire", unjudged);
-  }
-  return seen_as_words(std::move(r));
+  const Outcome outcome = !seen.problems.empty()                                ? Outcome::fail
+                          : seen.controls == 0                                 ? Outcome::not_applicable
+                          : seen.acknowledged == 0 && seen.unanswered == seen.controls ? Outcome::not_checked
+                                                                               : Outcome::pass;
+  if (outcome == Outcome::not_checked) f.why_not = NotChecked{Unjudged::unanswered, {}, {}};
+  f.saw = std::move(seen);
+  return judged_builtin(std::move(f), outcome);
 }
 
 CheckResult check_dropped_is_retransmitted(const Trace& trace) {
-  CheckResult r = builtin(CheckKind::dropped_is_retransmitted);
-  std::vector<std::string> resent, excused, missing, unjudged;
+  Finding f = builtin(CheckKind::dropped_is_retransmitted);
+  DropsSeen seen;
+  std::size_t missing = 0, unjudged = 0;
   for (const WireEvent* d : wire_events(trace)) {
     if (d->fate != Fate::dropped || d->segment.seq_space() == 0) continue;
+    DropSeen drop{*d, DropEnd::resent, {}, {}, {}};
     const auto again = retransmissions_of(trace, *d);
     if (!again.empty()) {
-      resent.push_back(fmt::format("{} resent {} after the drop", segment_text(*d),
-                                   ms_text(again.front()->at - d->at)));
+      drop.after = again.front()->at - d->at;
     } else if (reset_after(trace, d->info.connection, d->at)) {
-      excused.push_back(segment_text(*d) + " not resent: the connection was reset");
+      drop.end = DropEnd::reset;
     } else if (closed_by_timeout(trace, *d)) {
-      excused.push_back(segment_text(*d) + " not resent: the sender timed out");
+      drop.end = DropEnd::timed_out;
     } else if (const Instant due = next_retransmission_due(trace, *d); trace_end(trace) < due) {
       // The run ended before the sender's timer could fire again (a sender about to give up).
-      unjudged.push_back(fmt::format("{} not judged: the trace ends {} after it, before its next "
-                                     "retransmission was due ({} after it)",
-                                     segment_text(*d), ms_text(trace_end(trace) - d->at), ms_text(due - d->at)));
+      drop = {*d, DropEnd::trace_ended, trace_end(trace) - d->at, due - d->at, {}};
+      ++unjudged;
     } else {
       const auto rto = rto_for(trace, *d, std::nullopt);
-      std::string text =
-          fmt::format("{} dropped at {} was never resent; the trace ends {} later",
-                      segment_text(*d), ms_text(d->at), ms_text(trace_end(trace) - d->at));
-      if (rto) text += fmt::format(" (sender's RTO {})", ms_text(*rto));
-      missing.push_back(text);
+      drop = {*d, DropEnd::never_resent, trace_end(trace) - d->at, {}, {}};
+      if (rto) drop.rto = *rto;
+      ++missing;
     }
+    seen.drops.push_back(std::move(drop));
   }
-  r.outcome = outcome_of(missing.empty());
-  if (!missing.empty()) {
-    r.saw = join_some(missing);
-  } else if (resent.empty() && excused.empty() && !unjudged.empty()) {
-    r.outcome = Outcome::not_checked;
-    r.saw = join_some(unjudged);
-  } else if (resent.empty() && excused.empty()) {
-    r.outcome = Outcome::not_applicable;
-    r.saw = "no dropped segment carried sequence space";
-  } else {
-    resent.insert(resent.end(), excused.begin(), excused.end());
-    resent.insert(resent.end(), unjudged.begin(), unjudged.end());
-    r.saw = join_some(resent);
+  const std::size_t judged = seen.drops.size() - unjudged - missing;  // resent or excused
+  Outcome outcome = outcome_of(missing == 0);
+  if (missing == 0 && judged == 0 && unjudged > 0) {
+    outcome = Outcome::not_checked;
+    f.why_not = NotChecked{Unjudged::trace_ended, {}, {}};
+  } else if (missing == 0 && judged == 0) {
+    outcome = Outcome::not_applicable;
   }
-  return seen_as_words(std::move(r));
+  f.saw = std::move(seen);
+  return judged_builtin(std::move(f), outcome);
 }
 
 CheckResult check_harness_queue_drops(const Trace& trace) {

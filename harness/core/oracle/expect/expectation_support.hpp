@@ -29,12 +29,6 @@ inline std::optional<std::string> unnamed_retransmissions(const Trace& trace, co
   return std::nullopt;
 }
 
-// A check still worded in place: its words kept in its finding as they are (ClaimWords, SeenWords).
-inline CheckResult worded(CheckResult r, CheckId id) {
-  r.finding = Finding{std::move(id), ClaimWords{r.name, r.expected}, SeenWords{r.saw}, {}, {}, {}};
-  return r;
-}
-
 inline CheckResult expectation(std::string name, std::size_t line) {
   CheckResult r;
   r.name = std::move(name);

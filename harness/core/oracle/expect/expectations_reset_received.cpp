@@ -1,44 +1,36 @@
 // check = "reset", received-by = "client": the kernel's own word that a RST was accepted.
 #include "harness/core/oracle/expect/expectations_reset_received.hpp"
 
-#include <string>
-#include <vector>
-
-#include <fmt/format.h>
-
-#include "harness/core/base/duration_text.hpp"
 #include "harness/core/oracle/expect/expectation_support.hpp"
 #include "harness/core/oracle/window.hpp"
+#include "harness/core/oracle/words/finding_words.hpp"
 
 namespace lastack {
 
 using namespace detail;
 
 CheckResult check_reset_received(const Trace& trace, const ResetExpect& x) {
-  const std::string who(side_name(*x.received_by));
-  const bool none = x.count == 0u;
-  CheckResult r = expectation(none ? "no RST accepted by " + who : "reset received by " + who, x.line);
-  r.expected = none      ? fmt::format("the {}'s kernel accepts no RST", who)
-               : x.count ? fmt::format("the {}'s kernel accepts exactly {}", who, counted(*x.count, "RST"))
-                         : fmt::format("the {}'s kernel accepts at least one RST", who);
+  CountClaim claim;
+  claim.accepted = true;
+  if (x.count) claim.bound.count = *x.count;
+  else claim.bound.min = 1;
+  Finding f{CheckId{CheckKind::reset, side_subject(trace, SideRef(*x.received_by)), {}}, claim, NothingSeen{}, {}, {}, {}};
   if (trace.kernel_source != KernelSource::traced) {
-    r.outcome = Outcome::not_checked;
-    r.saw = "no kernel tracepoints in this run: a received RST has no word of the kernel's";
-    return r;
+    f.why_not = NotChecked{Unjudged::no_kernel_events, {}, {}};
+    return judged(std::move(f), Outcome::not_checked, x.line);
   }
   if (wire_events(trace).empty()) {  // no connection: the kernel had nothing to accept or refuse
-    r.outcome = Outcome::not_checked;
-    r.saw = "nothing on the wire";
-    return r;
+    f.why_not = NotChecked{Unjudged::nothing_on_wire, {}, {}};
+    return judged(std::move(f), Outcome::not_checked, x.line);
   }
-  std::vector<std::string> seen;
+  ResetsAccepted seen;
   for (const TraceEvent& ev : trace.events)
     if (const auto* k = std::get_if<KernelReset>(&ev); k && !k->sent && k->side == *x.received_by)
-      seen.push_back(fmt::format("in {} at {}", state_name(k->state), ms_text(k->at)));
-  r.outcome = outcome_of(x.count ? seen.size() == *x.count : !seen.empty());
-  r.saw = seen.empty() ? fmt::format("the {}'s kernel accepted no RST (tcp_receive_reset)", who)
-                       : fmt::format("{} accepted (tcp_receive_reset): {}", counted(seen.size(), "RST"), join(seen));
-  judge_window(r, trace, {x.count.has_value(), x.count ? seen.size() < *x.count : seen.empty()});
+      seen.accepted.push_back(*k);
+  const std::size_t n = seen.accepted.size();
+  f.saw = std::move(seen);
+  CheckResult r = judged(std::move(f), outcome_of(x.count ? n == *x.count : n > 0), x.line);
+  judge_window(r, trace, {x.count.has_value(), x.count ? n < *x.count : n == 0});
   return r;
 }
 

@@ -10,6 +10,7 @@
 #include "harness/core/base/duration_text.hpp"
 #include "harness/core/oracle/expect/expectation_support.hpp"
 #include "harness/core/oracle/words/app_words.hpp"
+#include "harness/core/oracle/words/command_words.hpp"
 #include "harness/core/oracle/words/held_words.hpp"
 #include "harness/core/oracle/words/seen_words.hpp"
 #include "harness/core/oracle/words/timewait_words.hpp"
@@ -106,6 +107,13 @@ std::string retransmit_expected(const Finding& f, const RetransmitClaim& c) {
   return out;
 }
 
+// reset, received-by: "the client's kernel accepts exactly 1 RST".
+std::string accepted_expected(const std::string& who, const CountBound<std::int64_t>& b) {
+  if (b.count == 0) return fmt::format("the {}'s kernel accepts no RST", who);
+  if (b.count) return fmt::format("the {}'s kernel accepts exactly {}", who, counted(*b.count, "RST"));
+  return fmt::format("the {}'s kernel accepts at least one RST", who);
+}
+
 std::string count_expected(const Finding& f, const CountClaim& c) {
   const CheckSubject& s = f.check.subject;
   switch (f.check.kind) {
@@ -113,6 +121,7 @@ std::string count_expected(const Finding& f, const CountClaim& c) {
       return fmt::format("{} matching {} on the wire, whatever their fate", how_many(c.bound, "segment"),
                          selector_words(s));
     case CheckKind::reset: {
+      if (c.accepted) return accepted_expected(subject_side_text(s), c.bound);
       const std::string who = subject_side_text(s) + (c.injected_too ? "" : "'s kernel");
       const std::string also = c.injected_too ? ", lastack's injected ones included" : "";
       if (c.bound.count == 0) return fmt::format("no RST from {}{}", who, also);
@@ -146,6 +155,7 @@ std::string base_name(const Finding& f) {
     case CheckKind::segments: return "segments " + what;
     case CheckKind::reset: {
       const auto* c = std::get_if<CountClaim>(&f.expected);
+      if (c && c->accepted) return (c->bound.count == 0 ? "no RST accepted by " : "reset received by ") + subject_side_text(s);
       return (c && c->bound.count == 0 ? "no RST from " : "reset from ") + subject_side_text(s);
     }
     case CheckKind::connections: return "connections";
@@ -166,11 +176,12 @@ std::string base_name(const Finding& f) {
       if (const auto* c = std::get_if<TimeWaitClaim>(&f.expected)) return timewait_name(*c);
       break;
     case CheckKind::app:
-      if (const auto* c = std::get_if<AppClaim>(&f.expected)) return app_name(s, *c);
+      if (const auto* c = std::get_if<AppClaim>(&f.expected)) return c->commands ? command_name(s, *c) : app_name(s, *c);
       break;
+    case CheckKind::command_exit:
+    case CheckKind::function_ended: return end_name(f);
     default: break;
   }
-  if (const auto* w = std::get_if<ClaimWords>(&f.expected)) return w->name;
   return std::string(builtin_words(f.check.kind).name);
 }
 
@@ -192,6 +203,9 @@ std::string with_why_not(const Finding& f, std::string saw, const NotChecked& n)
       return fmt::format("no socket states observed for the {}", f.check.kind == CheckKind::socket_held
                                                                       ? held_side(f.check.subject)
                                                                       : subject_side_text(f.check.subject));
+    case Unjudged::no_kernel_events:
+      if (f.check.kind == CheckKind::reset) return "no kernel tracepoints in this run: a received RST has no word of the kernel's";
+      return saw.empty() ? n.detail : saw;
     case Unjudged::closer_unknown:
     case Unjudged::no_kernel_word: return n.detail;
     default: return saw.empty() ? n.detail : saw;
@@ -224,7 +238,9 @@ std::string expected_words(const Finding& f) {
       [&f](const auto& c) -> std::string {
         using T = std::decay_t<decltype(c)>;
         if constexpr (std::is_same_v<T, InvariantClaim>)
-          return std::string(builtin_words(f.check.kind).expected);
+          return f.check.kind == CheckKind::command_exit || f.check.kind == CheckKind::function_ended
+                     ? end_expected(f)
+                     : std::string(builtin_words(f.check.kind).expected);
         else if constexpr (std::is_same_v<T, FinishClaim>)
           return fmt::format("both agents done within {} ms", c.timeout.count());
         else if constexpr (std::is_same_v<T, CountClaim>)
@@ -232,15 +248,13 @@ std::string expected_words(const Finding& f) {
         else if constexpr (std::is_same_v<T, RetransmitClaim>)
           return retransmit_expected(f, c);
         else if constexpr (std::is_same_v<T, AppClaim>)
-          return app_expected(f.check.subject, c);
+          return c.commands ? command_expected(f, c) : app_expected(f.check.subject, c);
         else if constexpr (std::is_same_v<T, TimeWaitClaim>)
           return timewait_expected(c);
         else if constexpr (std::is_same_v<T, HeldClaim>)
           return held_expected(f.check.subject, c);
-        else if constexpr (std::is_same_v<T, StateClaim>)
-          return fmt::format("the {}'s socket {}", subject_side_text(f.check.subject), join(state_wants(c), " and "));
         else
-          return c.expected;
+          return fmt::format("the {}'s socket {}", subject_side_text(f.check.subject), join(state_wants(c), " and "));
       },
       f.expected);
 }

@@ -10,6 +10,12 @@
 #include "harness/core/base/duration_text.hpp"
 #include "harness/core/oracle/expect/expectation_support.hpp"
 #include "harness/core/oracle/words/app_words.hpp"
+#include "harness/core/oracle/words/backoff_words.hpp"
+#include "harness/core/oracle/words/command_words.hpp"
+#include "harness/core/oracle/words/delivery_words.hpp"
+#include "harness/core/oracle/words/sequence_words.hpp"
+#include "harness/core/oracle/words/sources_words.hpp"
+#include "harness/core/oracle/words/state_change_words.hpp"
 #include "harness/core/oracle/words/held_words.hpp"
 #include "harness/core/oracle/words/timewait_words.hpp"
 #include "harness/core/trace/trace_query.hpp"
@@ -191,6 +197,15 @@ std::string harness_saw(const Finding& f, const HarnessSeen& s, Outcome outcome)
                      s.count > 1 ? fmt::format(" (and {} more)", s.count - 1) : "");
 }
 
+// reset, received-by: "1 RST accepted (tcp_receive_reset): in ESTABLISHED at 12.3 ms".
+std::string accepted_saw(const Finding& f, const ResetsAccepted& s) {
+  if (s.accepted.empty())
+    return fmt::format("the {}'s kernel accepted no RST (tcp_receive_reset)", subject_side_text(f.check.subject));
+  std::vector<std::string> seen;
+  for (const KernelReset& k : s.accepted) seen.push_back(fmt::format("in {} at {}", state_name(k.state), ms_text(k.at)));
+  return fmt::format("{} accepted (tcp_receive_reset): {}", counted(seen.size(), "RST"), join(seen));
+}
+
 // What a check with nothing to look at says, by its kind.
 std::string nothing_saw(const Finding& f) {
   const CheckSubject& s = f.check.subject;
@@ -257,8 +272,26 @@ std::string seen_words(const Finding& f, Outcome outcome) {
           return harness_saw(f, s, outcome);
         else if constexpr (std::is_same_v<T, ConnectionMissing>)
           return fmt::format("no connection {} on the wire ({} seen)", s.connection.value, s.on_wire);
+        else if constexpr (std::is_same_v<T, CommandSeen>)
+          return command_saw(f, std::get<AppClaim>(f.expected), s);
+        else if constexpr (std::is_same_v<T, ResetsAccepted>)
+          return accepted_saw(f, s);
+        else if constexpr (std::is_same_v<T, EndSeen>)
+          return end_saw(s);
+        else if constexpr (std::is_same_v<T, BackoffSeen>)
+          return backoff_saw(s);
+        else if constexpr (std::is_same_v<T, ControlsSeen>)
+          return controls_saw(s);
+        else if constexpr (std::is_same_v<T, DropsSeen>)
+          return drops_saw(s);
+        else if constexpr (std::is_same_v<T, LegalStatesSeen>)
+          return legal_states_saw(s);
+        else if constexpr (std::is_same_v<T, ClosersSeen>)
+          return closers_saw(s);
+        else if constexpr (std::is_same_v<T, DeliverySeen>)
+          return delivery_saw(s);
         else
-          return s.words;
+          return sources_saw(s);
       },
       f.saw);
 }
