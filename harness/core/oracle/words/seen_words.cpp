@@ -149,16 +149,7 @@ std::string counter_saw(const Finding& f, const CounterSeen& s) {
 }
 
 // "SYN_SENT → ESTABLISHED → FIN_WAIT_2 (timewait socket)"
-std::string path_text(const SocketPath& p) {
-  std::string out;
-  for (const PathStep& s : p.steps) {
-    if (!out.empty()) out += " → ";
-    out += fmt::format("{}{}", state_name(s.state), s.known == StateKnown::timewait_socket ? " (timewait socket)"
-                                                    : s.known == StateKnown::inferred     ? " (inferred)"
-                                                                                          : "");
-  }
-  return out.empty() ? "no states observed" : out;
-}
+std::string path_text(const SocketPath& p) { return steps_text(p.steps); }
 
 std::string state_problem_text(const StateProblem& p) {
   switch (p.miss) {

@@ -13,18 +13,6 @@ namespace lastack {
 
 namespace {
 
-// "SYN_SENT → ESTABLISHED → FIN_WAIT_2 → TIME_WAIT (timewait socket)"
-std::string steps_text(const std::vector<PathStep>& steps) {
-  std::string out;
-  for (const PathStep& s : steps) {
-    if (!out.empty()) out += " → ";
-    out += fmt::format("{}{}", state_name(s.state), s.known == StateKnown::timewait_socket ? " (timewait socket)"
-                                                    : s.known == StateKnown::inferred     ? " (inferred)"
-                                                                                          : "");
-  }
-  return out.empty() ? "no states observed" : out;
-}
-
 std::string step_problem_text(const LegalStatesSeen& seen, const StepProblem& p) {
   const SocketStates& s = seen.sockets.at(p.socket);
   const std::string step = fmt::format("{} → {}", state_name(p.from), state_name(p.to));
@@ -71,6 +59,17 @@ std::string path_text(const std::vector<TcpState>& path) {
 }
 
 }  // namespace
+
+std::string steps_text(const std::vector<PathStep>& steps) {
+  std::string out;
+  for (const PathStep& s : steps) {
+    if (!out.empty()) out += " → ";
+    out += fmt::format("{}{}", state_name(s.state), s.known == StateKnown::timewait_socket ? " (timewait socket)"
+                                                    : s.known == StateKnown::inferred     ? " (inferred)"
+                                                                                          : "");
+  }
+  return out.empty() ? "no states observed" : out;
+}
 
 std::string socket_states_name(const SocketStates& s) {
   switch (s.kind) {

@@ -2,10 +2,14 @@
 // Sockets' state changes in words: legal-states (each change a step of the TCP state diagram) and
 // timewait-only-active-closers (who closed first, who entered TIME_WAIT).
 #include <string>
+#include <vector>
 
 #include "lastack/finding_invariants.hpp"
 
 namespace lastack {
+
+/// "SYN_SENT → ESTABLISHED → FIN_WAIT_2 → TIME_WAIT (timewait socket)"; "no states observed".
+std::string steps_text(const std::vector<PathStep>& steps);
 
 /// "client socket 40000→8080", "server listener 8080", "server request socket 8080←40000".
 std::string socket_states_name(const SocketStates& s);
