@@ -140,13 +140,13 @@ int command_exec(const ExecCommand& cmd, const Policy& given) {
                                                const RunClock& clock) {
     ExecConfig exec;
     exec.side = config.side;
-    exec.command = config.side == Side::server ? cmd.server : cmd.client;
+    exec.command = cmd.commands[config.side];
     exec.ports = cmd.ports;
     exec.listening = listening;
     exec.family = lab.ipv6() ? IpFamily::v6 : IpFamily::v4;
     exec.environment = {"LASTACK_SIDE=" + std::string(side_name(config.side)),
                         "LASTACK_SERVER_ADDR=" + config.endpoint.address().to_string(),
-                        "LASTACK_CLIENT_ADDR=" + lab.addresses().client.str()};
+                        "LASTACK_CLIENT_ADDR=" + lab.addresses().endpoint.client.str()};
     if (!control_env.empty()) exec.environment.push_back(control_env);
     exec.start_environment = [&cmd, listening, suggested = config.endpoint.port(), side = config.side] {
       return exec_port_environment(cmd.ports, suggested,

@@ -8,6 +8,7 @@
 
 #include <string_view>
 
+#include "lastack/per_side.hpp"
 #include "lastack/policy.hpp"
 #include "lastack/run.hpp"
 #include "lastack/oracle.hpp"
@@ -18,7 +19,7 @@ namespace lastack {
 struct ExecCommand {
   std::string policy;  // name or file
   std::filesystem::path policy_dir;
-  std::string server, client;          // shell command lines, run as /bin/sh -c
+  PerSide<std::string> commands;       // each side's shell command line, run as /bin/sh -c
   // --port, repeatable: the client starts once all listen. Empty: once any port listens, and
   // sockets on every port listening in the server namespace are observed.
   std::vector<std::uint16_t> ports;

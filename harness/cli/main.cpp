@@ -119,9 +119,9 @@ int main(int argc, char** argv) {
       "exec", "Run your own server and client commands in the lab, under a policy's faults and checks");
   exec_cmd->add_option("--policy", exec.policy, "Policy name or file: its faults, lab actions, sysctls and checks")
       ->required();
-  exec_cmd->add_option("--server", exec.server, "Server command (/bin/sh -c, in the server namespace); started first")
+  exec_cmd->add_option("--server", exec.commands.server, "Server command (/bin/sh -c, in the server namespace); started first")
       ->required();
-  exec_cmd->add_option("--client", exec.client,
+  exec_cmd->add_option("--client", exec.commands.client,
                        "Client command (/bin/sh -c, in the client namespace); started once the server listens, "
                        "and the run ends when it exits")
       ->required();

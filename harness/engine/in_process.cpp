@@ -52,7 +52,7 @@ RunResult run_policy(const Policy& given, const RunOptions& options, const InPro
     side.side = config.side;
     side.function = config.side == Side::server ? code.server : code.client;
     side.server = config.endpoint;
-    side.client_address = lab.addresses().client.str();
+    side.client_address = lab.addresses().endpoint.client.str();
     side.on_event = std::move(config.on_event);
     return std::make_unique<InProcessRunner>(io, clock, lab.side(config.side), std::move(side));
   };

@@ -52,13 +52,13 @@ void apply_pinned_sysctls(const sys::NetNamespace& ns, const std::map<std::strin
 
 LabAddresses LabAddresses::loopback(bool ipv6) {
   const IpAddress lo = address(ipv6 ? "::1" : "127.0.0.1");
-  return {lo, lo, lo, lo, ipv6 ? 128u : 8u};
+  return {{lo, lo}, {lo, lo}, ipv6 ? 128u : 8u};
 }
 
 LabAddresses LabAddresses::for_family(bool ipv6) {
   if (ipv6)
-    return {address("fd00:1::2"), address("fd00:1::1"), address("fd00:2::1"), address("fd00:2::2"), 64};
-  return {address("198.18.1.2"), address("198.18.1.1"), address("198.18.2.1"), address("198.18.2.2"), 24};
+    return {{address("fd00:1::2"), address("fd00:2::2")}, {address("fd00:1::1"), address("fd00:2::1")}, 64};
+  return {{address("198.18.1.2"), address("198.18.2.2")}, {address("198.18.1.1"), address("198.18.2.1")}, 24};
 }
 
 namespace {
@@ -73,11 +73,10 @@ sys::NetNamespace make_next(const LabConfig& config, const sys::NetNamespace& fi
 Lab::Lab(const LabConfig& config)
     : config_(config),
       addresses_(config.loopback ? LabAddresses::loopback(config.ipv6) : LabAddresses::for_family(config.ipv6)),
-      client_(make_first()),
-      wire_(make_next(config, client_)),
-      server_(make_next(config, client_)) {
-  reaper_.emplace(config.loopback ? std::vector<const sys::NetNamespace*>{&client_}
-                                  : std::vector<const sys::NetNamespace*>{&client_, &server_});
+      endpoints_{make_first(), make_next(config, endpoints_.client)},
+      wire_(make_next(config, endpoints_.client)) {
+  reaper_.emplace(config.loopback ? std::vector<const sys::NetNamespace*>{&endpoints_.client}
+                                  : std::vector<const sys::NetNamespace*>{&endpoints_.client, &endpoints_.server});
   if (config_.capture_wire) {
     const auto open = [this] { return sys::PacketCapture::open_in(wire_); };
     try {
@@ -89,62 +88,57 @@ Lab::Lab(const LabConfig& config)
   }
   // Sysctls first: some (tcp_rto_min_us, for one) are read when a socket is made. The pinned
   // table, then the policy's own settings over it.
-  if (config_.pin_sysctls) {
-    apply_pinned_sysctls(client_, config_.sysctls.client);
-    apply_pinned_sysctls(server_, config_.sysctls.server);
-  }
-  apply_sysctls(client_, config_.sysctls.client, config_.sysctl_origin);
-  apply_sysctls(server_, config_.sysctls.server, config_.sysctl_origin);
+  // (Both pinned tables before either policy's own: under wrap both sides are one namespace.)
+  for (const Side side : {Side::client, Side::server})
+    if (config_.pin_sysctls) apply_pinned_sysctls(endpoints_[side], config_.sysctls[side]);
+  for (const Side side : {Side::client, Side::server})
+    apply_sysctls(endpoints_[side], config_.sysctls[side], config_.sysctl_origin);
   if (config_.loopback) {
     build_loopback();
     return;
   }
   sys::write_sysctl(wire_, config_.ipv6 ? "net.ipv6.conf.all.forwarding" : "net.ipv4.ip_forward", "1");
 
+  // Each side's link: a veth from the wire's end (c0, s0) to the side's eth0, its gateway on the wire's end.
+  const PerSide<const char*> veth{"c0", "s0"};
   auto wire = sys::Rtnetlink::open_in(wire_);
-  wire.create_veth("c0", "eth0", client_, config_.mtu);
-  wire.create_veth("s0", "eth0", server_, config_.mtu);
+  for (const Side side : {Side::client, Side::server}) wire.create_veth(veth[side], "eth0", endpoints_[side], config_.mtu);
   for (const char* ifname : {"lo", "c0", "s0"}) wire.set_up(ifname);
-  auto endpoint_up = [](const sys::NetNamespace& ns) {
-    auto rt = sys::Rtnetlink::open_in(ns);
+  for (const Side side : {Side::client, Side::server}) {
+    auto rt = sys::Rtnetlink::open_in(endpoints_[side]);
     rt.set_up("lo");
     rt.set_up("eth0");
-  };
-  endpoint_up(client_);
-  endpoint_up(server_);
+  }
   // A veth end brought up before its peer gets carrier from deferred work, and drops packets
   // until then: a lost first SYN would cost the run a second.
-  wire.wait_until_running("c0");
-  wire.wait_until_running("s0");
-  wire.add_address("c0", addresses_.wire_client_side, addresses_.prefix);
-  wire.add_address("s0", addresses_.wire_server_side, addresses_.prefix);
-  sys::disable_offloads(wire_, "c0");
-  sys::disable_offloads(wire_, "s0");
-
-  auto endpoint = [&](const sys::NetNamespace& ns, const IpAddress& own, const IpAddress& gateway) {
+  for (const Side side : {Side::client, Side::server}) wire.wait_until_running(veth[side]);
+  for (const Side side : {Side::client, Side::server}) {
+    wire.add_address(veth[side], addresses_.gateway[side], addresses_.prefix);
+    sys::disable_offloads(wire_, veth[side]);
+  }
+  for (const Side side : {Side::client, Side::server}) {
+    const sys::NetNamespace& ns = endpoints_[side];
     auto rt = sys::Rtnetlink::open_in(ns);
     rt.wait_until_running("eth0");
-    rt.add_address("eth0", own, addresses_.prefix);
-    rt.add_default_route(gateway);
+    rt.add_address("eth0", addresses_.endpoint[side], addresses_.prefix);
+    rt.add_default_route(addresses_.gateway[side]);
     sys::disable_offloads(ns, "eth0");
-  };
-  endpoint(client_, addresses_.client, addresses_.wire_client_side);
-  endpoint(server_, addresses_.server, addresses_.wire_server_side);
+  }
 }
 
 void Lab::build_loopback() {
   // lo alone: its MTU pinned (65536 by its driver; the policy's, 1500 by default, as on the
   // veths), and no TSO/GSO, so each queued segment is one segment the sender's TCP built.
-  auto rt = sys::Rtnetlink::open_in(client_);
+  auto rt = sys::Rtnetlink::open_in(endpoints_.client);
   rt.set_mtu("lo", config_.mtu);
   rt.set_up("lo");
   rt.wait_until_running("lo");
-  sys::disable_offloads(client_, "lo");
+  sys::disable_offloads(endpoints_.client, "lo");
 }
 
 std::vector<IpAddress> Lab::client_addresses() const {
   if (config_.loopback) return {};
-  return {addresses_.client};
+  return {addresses_.endpoint.client};
 }
 
 Lab::~Lab() {

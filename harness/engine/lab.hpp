@@ -19,7 +19,8 @@ namespace lastack {
 
 /// The lab's fixed addressing plan (docs/design.md: The lab).
 struct LabAddresses {
-  IpAddress client, wire_client_side, wire_server_side, server;
+  PerSide<IpAddress> endpoint;  // each side's own address (eth0)
+  PerSide<IpAddress> gateway;   // the wire's end of each side's link (c0, s0): the side's default route
   unsigned prefix = 24;
   /// 198.18.1.2 <-> 198.18.1.1 | 198.18.2.1 <-> 198.18.2.2, or fd00:1::2 ... fd00:2::2 (/64).
   static LabAddresses for_family(bool ipv6);
@@ -62,10 +63,10 @@ class Lab {
   /// Load the wire namespace's NFQUEUE rules (one table replace, no program run).
   void apply_queue_rules();
 
-  const sys::NetNamespace& client() const { return client_; }
+  const sys::NetNamespace& client() const { return endpoints_.client; }
   const sys::NetNamespace& wire() const { return wire_; }
-  const sys::NetNamespace& server() const { return server_; }
-  const sys::NetNamespace& side(Side s) const { return s == Side::client ? client_ : server_; }
+  const sys::NetNamespace& server() const { return endpoints_.server; }
+  const sys::NetNamespace& side(Side s) const { return endpoints_[s]; }
   const LabAddresses& addresses() const { return addresses_; }
   bool ipv6() const { return config_.ipv6; }
   /// One namespace on its loopback (`lastack wrap`): client(), wire() and server() are it.
@@ -94,7 +95,8 @@ class Lab {
 
   LabConfig config_;
   LabAddresses addresses_;
-  sys::NetNamespace client_, wire_, server_;
+  PerSide<sys::NetNamespace> endpoints_;  // the client's first: under wrap, the others share it
+  sys::NetNamespace wire_;
   std::future<sys::PacketCapture> capture_;  // after wire_: finishes before wire_ is closed
   // Ends what is left in the endpoints' namespaces even when this process is killed.
   std::optional<sys::OrphanReaper> reaper_;

@@ -67,7 +67,7 @@ std::optional<std::uint64_t> timewait_overflow(const sys::NetNamespace& ns) {
 // no side's own count can be read, so neither is (a check on them says "not checked").
 SideCounters read_side_counters(const Lab& lab) {
   if (lab.loopback()) return {std::nullopt, std::nullopt};
-  return {sys::read_net_counters(lab.client()), sys::read_net_counters(lab.server())};
+  return per_side([&lab](Side side) { return std::optional(sys::read_net_counters(lab.side(side))); });
 }
 
 // Each counter's change; nullopt unless both snapshots were read.
@@ -122,7 +122,7 @@ RunDriver::RunDriver(const Policy& policy, const RunOptions& options, Lab& lab, 
                                              needs_payload(policy, options) ? kFullCopyRange : kHeaderCopyRange),
                    sys::RawInjector::open_in(lab.wire()), FlowTracker(lab.client_addresses()), policy,
                    options.seed.value_or(0), [this](const WireEvent& ev) { on_segment(ev); }),
-      observer_(io_, clock_, sys::SockDiag::open_in(lab.client()), sys::SockDiag::open_in(lab.server()),
+      observer_(io_, clock_, per_side([&lab](Side side) { return sys::SockDiag::open_in(lab.side(side)); }),
                 options.ipv6 ? IpFamily::v6 : IpFamily::v4, observed_ports(policy, options),
                 options.listening_ports, kernel_jiffy(), std::chrono::milliseconds(2), lab.loopback()),
       kernel_(open_kernel_observer(io_, clock_, lab)),
@@ -145,14 +145,14 @@ RunDriver::RunDriver(const Policy& policy, const RunOptions& options, Lab& lab, 
   end_rules_.may_end_early = !factory && !options.listening_ports && !policy.scenario.finish_with;
   // The capture is bound and the queue too (members above) before any rule sends segments to it.
   lab_.apply_queue_rules();
-  asio::ip::tcp::endpoint server_endpoint(to_asio(lab.addresses().server), policy.scenario.port);
-  server_ = make_agent(Side::server, policy.scenario.steps.server, server_endpoint);
-  client_ = make_agent(Side::client, policy.scenario.steps.client, server_endpoint);
+  asio::ip::tcp::endpoint server_endpoint(to_asio(lab.addresses().endpoint.server), policy.scenario.port);
+  for (const Side side : {Side::server, Side::client})
+    agents_[side] = make_agent(side, policy.scenario.steps[side], server_endpoint);
 }
 
 Trace RunDriver::run() {
   counters_at_start_ = read_side_counters(lab_);  // the lab is up; no agent has a socket yet
-  server_->prepare();
+  agents_.server->prepare();
   if (capture_) capture_->start();
   interceptor_.start();
   if (control_) control_->start();
@@ -163,8 +163,8 @@ Trace RunDriver::run() {
   deadline_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) feed(run_end::Timeout{});
   });
-  server_->start([this] { feed(run_end::AgentDone{Side::server, clock_.now()}); });
-  client_->start([this] { feed(run_end::AgentDone{Side::client, clock_.now()}); });
+  for (const Side side : {Side::server, Side::client})  // the server first: it listens
+    agents_[side]->start([this, side] { feed(run_end::AgentDone{side, clock_.now()}); });
   io_.run();
   return merge();
 }
@@ -174,7 +174,7 @@ std::unique_ptr<AgentRunner> RunDriver::make_agent(Side side, const std::vector<
   config.side = side;
   config.steps = steps;
   config.endpoint = ep;
-  config.client_address = to_asio(lab_.addresses().client);
+  config.client_address = to_asio(lab_.addresses().endpoint.client);
   const sys::NetNamespace& ns = lab_.side(side);
   config.in_namespace = [&ns](const std::function<void()>& fn) { sys::in_netns(ns, fn); };
   config.now = [this] { return clock_.now(); };
@@ -257,8 +257,7 @@ void RunDriver::perform_end(run_end::Task task) {
       deadline_.cancel();
       break;
     case Task::stop_agents:
-      client_->stop();
-      server_->stop();
+      for (const Side side : {Side::client, Side::server}) agents_[side]->stop();
       break;
     case Task::end_processes: end_lab_processes(); break;
     case Task::stop_interceptor:
@@ -356,12 +355,12 @@ Trace RunDriver::merge() {
   trace.ipv6 = options_.ipv6;
   trace.kernel = kernel_release();
   trace.random_seed = options_.seed;
-  trace.sysctls = {lab_.sysctls_in_force(Side::client), lab_.sysctls_in_force(Side::server)};
+  trace.sysctls = per_side([this](Side side) { return lab_.sysctls_in_force(side); });
   trace.queue_drops = interceptor_.queue_drops();
   trace.every_segment = !why_every_segment(policy_, options_.capture).empty();
   trace.wall_start = clock_.wall_start();
   if (!lab_.loopback())  // one namespace's count is both sides': not either's
-    trace.timewait_overflow = {timewait_overflow(lab_.client()), timewait_overflow(lab_.server())};
+    trace.timewait_overflow = per_side([this](Side side) { return timewait_overflow(lab_.side(side)); });
   trace.counters = counters_;
   trace.sample_interval = std::chrono::milliseconds(2);
   trace.observed_until = clock_.now();  // the observers stopped at the run's end

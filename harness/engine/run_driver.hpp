@@ -87,7 +87,7 @@ class RunDriver {
   SocketObserver observer_;
   std::optional<KernelObserver> kernel_;  // as root only: exact kernel events
   asio::steady_timer settle_, early_, deadline_;  // the settle time and evidence polls; settled polls; the timeout
-  std::unique_ptr<AgentRunner> client_, server_;
+  PerSide<std::unique_ptr<AgentRunner>> agents_;
   std::vector<AppEvent> app_events_;
   std::vector<LabEvent> lab_events_;
   LabActionEngine lab_actions_;  // which [[lab]] actions the wire triggered, and how many wait to run

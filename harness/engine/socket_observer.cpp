@@ -27,13 +27,13 @@ SocketEvent to_event(const sys::SocketSnapshot& s, Side side, Instant now) {
 
 }  // namespace
 
-SocketObserver::SocketObserver(asio::io_context& io, const RunClock& clock, sys::SockDiag client,
-                               sys::SockDiag server, IpFamily family, std::vector<std::uint16_t> ports,
+SocketObserver::SocketObserver(asio::io_context& io, const RunClock& clock, PerSide<sys::SockDiag> diag,
+                               IpFamily family, std::vector<std::uint16_t> ports,
                                bool listening_ports, std::chrono::microseconds jiffy, std::chrono::microseconds interval,
                                bool one_namespace)
     : io_(io),
       clock_(clock),
-      diag_{std::move(client), std::move(server)},
+      diag_(std::move(diag)),
       family_(family),
       ports_(ports.begin(), ports.end()),
       listening_ports_(listening_ports),

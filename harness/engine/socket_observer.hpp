@@ -27,8 +27,8 @@ class SocketObserver {
   /// `one_namespace` (`lastack wrap`): `client` and `server` are the same namespace; only
   /// `client` is sampled, every socket logged as the client's until the run's merge gives each
   /// cookie its side (core/loopback_sides), and listeners are learned there.
-  SocketObserver(asio::io_context& io, const RunClock& clock, sys::SockDiag client,
-                 sys::SockDiag server, IpFamily family, std::vector<std::uint16_t> ports,
+  SocketObserver(asio::io_context& io, const RunClock& clock, PerSide<sys::SockDiag> diag,
+                 IpFamily family, std::vector<std::uint16_t> ports,
                  bool listening_ports, std::chrono::microseconds jiffy,
                  std::chrono::microseconds interval = std::chrono::milliseconds(2), bool one_namespace = false);
 

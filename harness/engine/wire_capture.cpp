@@ -10,8 +10,8 @@ WireCapture::WireCapture(asio::io_context& io, const RunClock& clock, const sys:
                          sys::PacketCapture capture, bool loopback)
     : clock_(clock),
       capture_(std::move(capture)),
-      client_facing_(loopback ? -1 : sys::PacketCapture::interface_index(wire, "c0")),
-      server_facing_(loopback ? -1 : sys::PacketCapture::interface_index(wire, "s0")),
+      facing_{loopback ? -1 : sys::PacketCapture::interface_index(wire, "c0"),
+              loopback ? -1 : sys::PacketCapture::interface_index(wire, "s0")},
       loopback_(loopback ? sys::PacketCapture::interface_index(wire, "lo") : 0),
       socket_(io, ::dup(capture_.fd())) {}
 
@@ -48,10 +48,10 @@ std::vector<CapturedSegment> WireCapture::segments() const {
       out.push_back(std::move(s));
       return;
     }
-    if (f.ifindex != client_facing_ && f.ifindex != server_facing_) return;  // lo: not the wire
+    if (f.ifindex != facing_.client && f.ifindex != facing_.server) return;  // lo: not the wire
     CapturedSegment s;
     s.at = clock_.from_realtime(f.realtime);
-    s.facing = f.ifindex == client_facing_ ? Side::client : Side::server;
+    s.facing = f.ifindex == facing_.client ? Side::client : Side::server;
     s.egress = f.outgoing;
     s.bytes.assign(f.bytes.begin(), f.bytes.end());
     s.length = f.length;

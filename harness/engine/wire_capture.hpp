@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "lastack/per_side.hpp"
 #include "harness/core/trace/wire_merge.hpp"
 #include "harness/engine/run_clock.hpp"
 #include "lastack/asio.hpp"
@@ -38,7 +39,7 @@ class WireCapture {
 
   const RunClock& clock_;
   sys::PacketCapture capture_;
-  int client_facing_ = 0, server_facing_ = 0;  // interface indexes of c0 and s0
+  PerSide<int> facing_;                        // interface indexes of c0 and s0
   int loopback_ = 0;                           // lo's index under `lastack wrap`, else 0
   asio::posix::stream_descriptor socket_;
   sys::FrameLog frames_;

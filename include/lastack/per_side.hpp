@@ -18,4 +18,10 @@ struct PerSide {
   bool operator==(const PerSide&) const = default;
 };
 
+/// Both sides' values of `f(side)`: the client's, then the server's.
+template <typename F>
+auto per_side(F&& f) -> PerSide<decltype(f(Side::client))> {
+  return {f(Side::client), f(Side::server)};
+}
+
 }  // namespace lastack

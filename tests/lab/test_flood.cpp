@@ -96,14 +96,14 @@ FloodResult flood(std::size_t count, bool drop) {
   asio::io_context io;
   RunClock clock;
   Interceptor interceptor(io, clock, sys::NfQueuePort::open_in(lab.wire(), 0, 256), sys::RawInjector::open_in(lab.wire()),
-                          FlowTracker({lab.addresses().client}), policy, 0, {});
+                          FlowTracker({lab.addresses().endpoint.client}), policy, 0, {});
   lab.apply_queue_rules();
   const sys::UniqueFd counter = delivery_counter(lab.server());
   sys::RawInjector sender = sys::RawInjector::open_in(lab.client());
   for (std::size_t i = 0; i < count; ++i) {
     SegmentSpec spec;
-    spec.src = lab.addresses().client;
-    spec.dst = lab.addresses().server;
+    spec.src = lab.addresses().endpoint.client;
+    spec.dst = lab.addresses().endpoint.server;
     spec.sport = static_cast<std::uint16_t>(20000 + i % 40000);
     spec.dport = kPort;
     spec.seq = SeqNum(static_cast<std::uint32_t>(i));
@@ -117,7 +117,7 @@ FloodResult flood(std::size_t count, bool drop) {
   ::poll(nullptr, 0, 50);  // the last verdicts' segments cross to the server
   FloodResult r;
   for (const WireEvent& e : interceptor.events())
-    if (e.segment.src == lab.addresses().client) {
+    if (e.segment.src == lab.addresses().endpoint.client) {
       ++r.queued;
       if (e.fate != Fate::dropped) r.all_dropped_by_policy = false;
     }
