@@ -316,7 +316,10 @@ TEST_CASE("a run killed with SIGKILL leaves no lastack agent process behind", "[
   ::prctl(PR_SET_CHILD_SUBREAPER, 0);
   REQUIRE(reaped == agents[0]);
   CHECK(WIFSIGNALED(status));
-  CHECK(WTERMSIG(status) == SIGKILL);
+  // The dying run closes its files before the kernel sends the death signal (do_exit: exit_files,
+  // then exit_notify): an agent writing to it in between dies of SIGPIPE first, as seen once.
+  const int signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  CHECK((signal == SIGKILL || signal == SIGPIPE));
   CHECK(cmdline_of(agents[0]).empty());
 }
 
