@@ -19,17 +19,23 @@
 
 namespace lastack {
 
-/// How a state in a socket's path is known.
+/// Which socket held a state in a socket's path (the kernel's three kinds), or that the wire alone drew it.
 enum class StateKnown : std::uint8_t {
-  observed,         // traced or sampled
-  timewait_socket,  // the full socket handed over to a timewait socket in this state
+  observed,         // a full socket's state
+  timewait_socket,  // a timewait socket's (the full socket's close handed over to it, or a sample of it)
   inferred,         // drawn from the wire only: shown, never evidence
+  request_socket,   // a request socket's SYN_RECV, before its child (the full socket) existed
 };
+
+/// What a state in a path rests on.
+enum class PathEvidence : std::uint8_t { traced, sampled, handover, inferred };
 
 /// One state a socket was in.
 struct PathStep {
   TcpState state = TcpState::CLOSE;
   StateKnown known = StateKnown::observed;
+  PathEvidence evidence = PathEvidence::sampled;
+  bool from_wire = false;  // its start is a SYN's or FIN's arrival on the wire, before the kernel's evidence
   bool operator==(const PathStep&) const = default;
 };
 

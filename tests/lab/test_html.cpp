@@ -124,6 +124,62 @@ TEST_CASE("lastack run --html: Chromium shows one arrow per segment, the dropped
   fs::remove_all(dir);
 }
 
+// The band on `side` with `state` and `form`: its whole <rect .../> element, or "".
+std::string band_rect(const std::string& dom, const std::string& state, const std::string& side, const std::string& form) {
+  const std::string key = "data-state=\"" + state + "\" data-side=\"" + side + "\"";
+  for (auto at = dom.find(key); at != std::string::npos; at = dom.find(key, at + 1)) {
+    const auto start = dom.rfind("<rect", at), end = dom.find(">", at);
+    const std::string rect = dom.substr(start, end - start + 1);
+    if (rect.find("data-form=\"" + form + "\"") != std::string::npos) return rect;
+  }
+  return "";
+}
+
+TEST_CASE("lastack run drop-final-ack: the server's request socket in SYN_RECV and the client's timewait socket in "
+          "FIN_WAIT_2 are bands on the kernel's word, in the JSON's legal-states and on the page",
+          "[html][policy][bands]") {
+  REQUIRE(have("chromium"));
+  const fs::path dir = scratch("html-bands");
+  const fs::path page = dir / "dfa.html", json = dir / "dfa.jsonl";
+  const auto r = run_lastack({"run", "drop-final-ack", "--html", page.string(), "--json", json.string()});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  // The text ladder: the same words.
+  CHECK(r.out.find("request socket in SYN_RECV (from the SYN's arrival on the wire; traced at") != std::string::npos);
+  CHECK(r.out.find("timewait socket in FIN_WAIT_2 (timer 60.0 s)") != std::string::npos);
+  CHECK(r.out.find("timewait socket in TIME_WAIT") != std::string::npos);
+  // legal-states, as --json records it: each state with its source, from the kernel's evidence.
+  std::string legal;
+  for (const std::string& line : lines_of(slurp(json))) {
+    const auto j = nlohmann::json::parse(line);
+    if (j["type"] == "check" && j["name"] == "legal-states") legal = j["saw"];
+  }
+  INFO(legal);
+  CHECK(legal.find("request socket in SYN_RECV (traced; from the SYN's arrival on the wire) → SYN_RECV → "
+                   "ESTABLISHED") != std::string::npos);
+  CHECK(legal.find("FIN_WAIT_1 → FIN_WAIT_2 (traced) → timewait socket in FIN_WAIT_2 (handed over at its traced "
+                   "close) → timewait socket in TIME_WAIT (sampled") != std::string::npos);
+  CHECK(legal.find("(inferred") == std::string::npos);
+  // The page, as Chromium loads it.
+  const auto browser = dump_dom(page);
+  INFO(browser.err);
+  REQUIRE(browser.exit_code == 0);
+  const std::string& dom = browser.out;
+  CHECK(dom.find("data-script-error=\"") == std::string::npos);
+  const std::string request = band_rect(dom, "SYN_RECV", "server", "request");
+  CHECK(request.find("data-source=\"traced\"") != std::string::npos);
+  CHECK(request.find("data-label=\"request socket in SYN_RECV\"") != std::string::npos);
+  const std::string fin_wait_2 = band_rect(dom, "FIN_WAIT_2", "client", "timewait");
+  CHECK(fin_wait_2.find("data-source=\"handover\"") != std::string::npos);
+  CHECK(fin_wait_2.find("data-label=\"timewait socket in FIN_WAIT_2\"") != std::string::npos);
+  CHECK(band_rect(dom, "TIME_WAIT", "client", "timewait").find("data-source=\"sampled\"") != std::string::npos);
+  CHECK(band_rect(dom, "SYN_RECV", "client", "request").empty());
+  CHECK(dom.find(">timewait socket in FIN_WAIT_2 · timer 60.0 s") != std::string::npos);
+  // The header names the shipped policy as the tree does, not where this machine keeps it.
+  CHECK(dom.find("<small>policies/drop-final-ack.toml · ") != std::string::npos);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("lastack run --html DIR/ writes a page per run and an index comparing them", "[html][policy]") {
   REQUIRE(have("chromium"));
   const fs::path dir = scratch("html-dir");

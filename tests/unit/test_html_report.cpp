@@ -63,26 +63,36 @@ TEST_CASE("svg ladder: a held segment waits half-way until released") {
   CHECK(count(svg, "<g class=\"cross\">") == 0);
 }
 
-TEST_CASE("svg ladder: traced states come from StateChange, TIME_WAIT from samples") {
+TEST_CASE("svg ladder: traced states come from StateChange, the timewait socket's from its close and samples") {
   TraceBuilder b;
   b.trace.kernel_source = KernelSource::traced;
-  b.trace.events.emplace_back(StateChange{ms(0), Side::client, ConnectionIndex{0}, 40000, 8080, TcpState::CLOSE, TcpState::SYN_SENT});
+  b.trace.counters.client = CounterDeltas{{"TcpExt.TCPTimeWaitOverflow", 0}};
+  const auto change = [&](double at, TcpState from, TcpState to) -> StateChange& {
+    b.trace.events.emplace_back(StateChange{ms(at), Side::client, ConnectionIndex{0}, 40000, 8080, from, to});
+    auto& c = std::get<StateChange>(b.trace.events.back());
+    c.facts = StateChange::Facts{};
+    return c;
+  };
+  change(0, TcpState::CLOSE, TcpState::SYN_SENT);
   b.wire(0, Side::client, "S", 0, 0, 0, {Role::syn});
   b.socket(0.5, Side::client, TcpState::ESTABLISHED, 204);  // ignored: the tracepoint is exact
-  b.trace.events.emplace_back(
-      StateChange{ms(1), Side::client, ConnectionIndex{0}, 40000, 8080, TcpState::SYN_SENT, TcpState::ESTABLISHED});
-  b.trace.events.emplace_back(
-      StateChange{ms(2), Side::client, ConnectionIndex{0}, 40000, 8080, TcpState::ESTABLISHED, TcpState::FIN_WAIT1});
+  change(1, TcpState::SYN_SENT, TcpState::ESTABLISHED);
+  change(2, TcpState::ESTABLISHED, TcpState::FIN_WAIT1);
+  change(2.5, TcpState::FIN_WAIT1, TcpState::FIN_WAIT2);
+  change(2.9, TcpState::FIN_WAIT2, TcpState::CLOSE).facts->peer_fin = true;  // handed over in TIME_WAIT
   b.socket(3, Side::client, TcpState::TIME_WAIT, 0, 60000);
   b.socket(10, Side::client, TcpState::CLOSE);
   b.lab(20, "settled");
   const auto bands = state_bands(b.trace);
-  REQUIRE(bands.size() == 4);
+  REQUIRE(bands.size() == 5);
   CHECK(bands[0].state == TcpState::SYN_SENT);
-  CHECK(bands[0].traced);
-  CHECK(bands[3].state == TcpState::TIME_WAIT);
-  CHECK(bands[3].end == ms(10));
-  CHECK(bands[3].timewait_timer == Millis(60000));
+  CHECK(bands[0].source == StateSource::traced);
+  CHECK(bands[4].state == TcpState::TIME_WAIT);
+  CHECK(bands[4].form == SocketForm::timewait);
+  CHECK(bands[4].source == StateSource::handover);
+  CHECK(bands[4].start == ms(2.9));
+  CHECK(bands[4].end == ms(10));
+  CHECK(bands[4].timer == Millis(60000));
 }
 
 TEST_CASE("svg ladder: every connection gets its state bands, each named by its number") {

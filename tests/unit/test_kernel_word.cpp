@@ -68,9 +68,9 @@ TEST_CASE("a reused four-tuple is two sockets: the old TIME_WAIT ends replaced, 
   b.socket(107, server, S::ESTABLISHED, 204).cookie = 2;
   const auto histories = state_histories(b.trace);
   REQUIRE(histories.size() == 2);
-  CHECK(steps_text(histories[0]) == "ESTABLISHED → TIME_WAIT → CLOSED");
+  CHECK(steps_text(histories[0]) == "ESTABLISHED → timewait socket in TIME_WAIT → CLOSED (sampled)");
   CHECK(histories[0].end == SocketEnd::replaced);
-  CHECK(steps_text(histories[1]) == "SYN_RECV → ESTABLISHED");
+  CHECK(steps_text(histories[1]) == "SYN_RECV → ESTABLISHED (sampled)");
   // By ports, these were one socket that went TIME_WAIT → ESTABLISHED.
   for (auto& e : b.trace.events) std::get<SocketEvent>(e).cookie = 0;
   CHECK(state_histories(b.trace).size() == 1);
@@ -82,7 +82,8 @@ TEST_CASE("a close with no error, no RST and the peer's FIN accepted hands over 
   const auto histories = state_histories(traced_client_close({0, true, true}));
   const StateHistory& h = client_history(histories);
   CHECK(h.reached(S::TIME_WAIT));
-  CHECK(steps_text(h) == "SYN_SENT → ESTABLISHED → FIN_WAIT_1 → FIN_WAIT_2 → TIME_WAIT (timewait socket)");
+  CHECK(steps_text(h) == "SYN_SENT → ESTABLISHED → FIN_WAIT_1 → FIN_WAIT_2 (traced) → timewait socket in TIME_WAIT "
+                        "(handed over at its traced close)");
 }
 
 TEST_CASE("an orphan in CLOSING whose timer gave up (ETIMEDOUT) never reaches TIME_WAIT, whatever the wire shows") {
@@ -104,7 +105,8 @@ TEST_CASE("a FIN the kernel had not accepted at the close leaves a FIN_WAIT_2 ti
   const auto histories = state_histories(t);
   const StateHistory& h = client_history(histories);
   // The server's FIN was on the wire before the close, yet the kernel had not taken it in: no TIME_WAIT drawn.
-  CHECK(steps_text(h) == "SYN_SENT → ESTABLISHED → FIN_WAIT_1 → FIN_WAIT_2 → FIN_WAIT_2 (timewait socket)");
+  CHECK(steps_text(h) == "SYN_SENT → ESTABLISHED → FIN_WAIT_1 → FIN_WAIT_2 (traced) → timewait socket in FIN_WAIT_2 "
+                        "(handed over at its traced close)");
   CHECK_FALSE(h.reached(S::TIME_WAIT));
   CHECK(state_evidence(t, client, {h}, S::TIME_WAIT).evidence == Evidence::unknown);
 }

@@ -300,7 +300,7 @@ TEST_CASE("retransmission-backoff allows tcp_syn_linear_timeouts for an active S
 TEST_CASE("legal-states: traced single steps pass, LISTEN → TIME_WAIT and ESTABLISHED → SYN_SENT fail") {
   const auto ok = invariant(traced_close(), "legal-states");
   CHECK(ok.passed());
-  CHECK_THAT(ok.saw, Contains("FIN_WAIT_2 → TIME_WAIT (timewait socket)"));
+  CHECK_THAT(ok.saw, Contains("FIN_WAIT_2 (traced) → timewait socket in TIME_WAIT (handed over at its traced close)"));
 
   TraceBuilder b;
   b.trace = traced_close();
@@ -485,7 +485,7 @@ TEST_CASE("state: traced gives exact answers, TIME_WAIT from the close's own fie
   CHECK(r.passed());
   REQUIRE(seen<StatesSeen>(r).sockets.size() == 1);
   CHECK(seen<StatesSeen>(r).sockets[0].steps.back() == PathStep{S::TIME_WAIT, StateKnown::timewait_socket});
-  CHECK_THAT(r.saw, Contains("FIN_WAIT_2 → TIME_WAIT (timewait socket)"));
+  CHECK_THAT(r.saw, Contains("FIN_WAIT_2 → timewait socket in TIME_WAIT"));
   x.reaches = S::CLOSING;
   const auto bad = check_state(traced_close(), x);
   CHECK(bad.outcome == Outcome::fail);
@@ -643,8 +643,8 @@ TEST_CASE("state history: an orphan's FIN_WAIT_2 hand-over reaches TIME_WAIT onl
                    [](const TraceEvent& a, const TraceEvent& c) { return event_time(a) < event_time(c); });
   for (const StateHistory& h : state_histories(t)) {
     if (h.side != client) continue;
-    CHECK(steps_text(h) == "SYN_SENT → ESTABLISHED → FIN_WAIT_1 → FIN_WAIT_2 → FIN_WAIT_2 (timewait socket) → "
-                           "TIME_WAIT (inferred)");
+    CHECK(steps_text(h) == "SYN_SENT → ESTABLISHED → FIN_WAIT_1 → FIN_WAIT_2 (traced) → timewait socket in FIN_WAIT_2 "
+                           "(handed over at its traced close) → timewait socket in TIME_WAIT (inferred from the wire)");
     CHECK_FALSE(h.reached(S::TIME_WAIT));  // the peer's FIN reached it on the wire: drawn, not evidence
   }
   StateExpect x;

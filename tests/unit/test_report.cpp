@@ -130,9 +130,9 @@ TEST_CASE("ladder gives a retransmission its gap from the previous send") {
 TEST_CASE("ladder writes states under their side's column") {
   const std::string ladder = render_ladder(drop_final_ack_trace());
   const std::string tw = line_with(ladder, "TIME_WAIT (timer 60.0 s)");
-  CHECK(lane_of(tw) == "TIME_WAIT (timer 60.0 s)");
+  CHECK(lane_of(tw) == "timewait socket in TIME_WAIT (timer 60.0 s)");
   const std::string restarted = line_with(ladder, "restarted");
-  CHECK(lane_of(restarted) == "TIME_WAIT restarted (timer 60.0 s)");
+  CHECK(lane_of(restarted) == "timewait socket in TIME_WAIT: timer restarted");
   const std::string last_ack = line_with(ladder, "LAST_ACK");
   CHECK_THAT(last_ack, EndsWith(" LAST_ACK"));
   CHECK(display_columns(last_ack) == 78);
@@ -463,7 +463,10 @@ std::size_t count_lines_with(const std::string& text, const std::string& needle)
 TEST_CASE("ladder draws traced states in their side's column, each once") {
   const std::string ladder = render_ladder(traced_drop_final_ack_trace());
   CHECK(lane_of(line_with(ladder, "SYN_SENT")) == "SYN_SENT");
-  CHECK_THAT(line_with(ladder, "SYN_RECV"), EndsWith(" SYN_RECV"));
+  // The request socket from the SYN's arrival (the wire) to its child's creation (traced), then the child.
+  CHECK_THAT(line_with(ladder, "request socket"),
+             StartsWith("     0.0 ms ") && EndsWith(" request socket in SYN_RECV (from the SYN's arrival, wire)"));
+  CHECK(count_lines_with(ladder, "SYN_RECV") == 2);
   CHECK_THAT(line_with(ladder, "LAST_ACK"), EndsWith(" LAST_ACK"));
   CHECK(display_columns(line_with(ladder, "LAST_ACK")) == 78);
   CHECK(lane_of(line_with(ladder, "FIN_WAIT_1")) == "FIN_WAIT_1");
@@ -478,8 +481,8 @@ TEST_CASE("ladder draws no listener states and no CLOSE of a socket that went on
   CHECK(count_lines_with(ladder, "LISTEN") == 0);
   // The one CLOSED line is the server's; the client's full socket became a timewait socket.
   CHECK_THAT(line_with(ladder, "CLOSED"), EndsWith(" CLOSED"));
-  CHECK(lane_of(line_with(ladder, "TIME_WAIT (timer")) == "TIME_WAIT (timer 60.0 s)");
-  CHECK(lane_of(line_with(ladder, "restarted")) == "TIME_WAIT restarted (timer 60.0 s)");
+  CHECK(lane_of(line_with(ladder, "TIME_WAIT (timer")) == "timewait socket in TIME_WAIT (timer 60.0 s)");
+  CHECK(lane_of(line_with(ladder, "restarted")) == "timewait socket in TIME_WAIT: timer restarted");
 }
 
 TEST_CASE("ladder names the kernel's retransmission cause on the resent segment") {
@@ -501,15 +504,16 @@ TEST_CASE("ladder writes a kernel retransmission no segment shows at its side, w
   CHECK(lane_of(line_with(render_ladder(t), "retransmits in")) == "retransmits in FIN_WAIT_1 (tail-loss probe)");
 }
 
-TEST_CASE("ladder shows a timewait socket that continues a traced FIN_WAIT_2 without naming it twice") {
+TEST_CASE("ladder names the timewait socket that continues a traced FIN_WAIT_2, with its timer, and no CLOSED") {
   TraceBuilder b;
   b.trace.kernel_source = KernelSource::traced;
-  b.trace.events.emplace_back(change(1.0, client, TcpState::FIN_WAIT1, TcpState::FIN_WAIT2));
-  b.trace.events.emplace_back(change(1.1, client, TcpState::FIN_WAIT2, TcpState::CLOSE));
+  b.trace.counters.client = CounterDeltas{{"TcpExt.TCPTimeWaitOverflow", 0}};
+  b.state(1.0, client, TcpState::FIN_WAIT1, TcpState::FIN_WAIT2);
+  b.state(1.1, client, TcpState::FIN_WAIT2, TcpState::CLOSE).facts->orphan = true;  // no peer FIN yet
   b.socket(2.0, client, TcpState::FIN_WAIT2, 0, 60000).timer = SocketTimer::time_wait;
   const std::string ladder = render_ladder(b.trace);
-  CHECK(count_lines_with(ladder, "FIN_WAIT_2") == 1);
-  CHECK(lane_of(line_with(ladder, "timewait socket")) == "timewait socket (timer 60.0 s)");
+  CHECK(lane_of(line_with(ladder, "timewait socket")) == "timewait socket in FIN_WAIT_2 (timer 60.0 s)");
+  CHECK(count_lines_with(ladder, "FIN_WAIT_2") == 2);
   CHECK(count_lines_with(ladder, "CLOSED") == 0);
 }
 

@@ -50,14 +50,27 @@ std::optional<StepProblem> judge_step(const StateHistory& h, std::size_t i, std:
 SocketStates socket_states(const StateHistory& h) {
   SocketStates out{h.side, h.listener ? SocketKind::listener : h.request ? SocketKind::request : SocketKind::connection,
                    h.local_port, h.remote_port, {}};
-  for (const StateStep& step : h.steps)
-    out.steps.push_back({step.state, step.source == StateSource::handover   ? StateKnown::timewait_socket
-                                     : step.source == StateSource::inferred ? StateKnown::inferred
-                                                                            : StateKnown::observed});
+  out.steps = path_steps(h);
   return out;
 }
 
 }  // namespace
+
+std::vector<PathStep> path_steps(const StateHistory& h) {
+  std::vector<PathStep> out;
+  for (const ShownStep& s : shown_steps(h)) {
+    const StateKnown known = s.source == StateSource::inferred   ? StateKnown::inferred
+                             : s.form == SocketForm::timewait    ? StateKnown::timewait_socket
+                             : s.form == SocketForm::request     ? StateKnown::request_socket
+                                                                 : StateKnown::observed;
+    const PathEvidence evidence = s.source == StateSource::traced     ? PathEvidence::traced
+                                  : s.source == StateSource::handover ? PathEvidence::handover
+                                  : s.source == StateSource::inferred ? PathEvidence::inferred
+                                                                      : PathEvidence::sampled;
+    out.push_back({s.state, known, evidence, s.from_wire});
+  }
+  return out;
+}
 
 CheckResult check_legal_states(const Trace& trace) {
   Finding f = builtin(CheckKind::legal_states);

@@ -31,8 +31,10 @@ svg .retx-link{fill:none;stroke:#e65100;stroke-width:1;stroke-dasharray:2 2} svg
 svg .state-label{fill:#37474f} svg .app-note{fill:#6d4c41} svg .lab-note{fill:#757575;font-style:italic}
 svg .band{fill:#cfd8dc;stroke:#90a4ae;stroke-width:.5}
 svg .st-ESTABLISHED{fill:#a5d6a7} svg .st-SYN_SENT,svg .st-SYN_RECV{fill:#fff59d}
-svg .st-FIN_WAIT1,svg .st-FIN_WAIT2,svg .st-CLOSING{fill:#90caf9}
+svg .st-FIN_WAIT_1,svg .st-FIN_WAIT_2,svg .st-CLOSING{fill:#90caf9}
 svg .st-CLOSE_WAIT,svg .st-LAST_ACK{fill:#ffcc80} svg .st-TIME_WAIT{fill:#ce93d8}
+svg .form-request{stroke:#f57f17;stroke-width:1.5;stroke-dasharray:4 2} svg .form-timewait{stroke:#6a1b9a;stroke-width:1.5}
+svg .band.inferred{fill-opacity:.35;stroke-dasharray:2 2} svg .band-wire{fill:#fff;fill-opacity:.65;stroke:none}
 table{border-collapse:collapse;margin-top:16px} td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
 .o-pass{color:#2e7d32;font-weight:bold} .o-fail{color:#c62828;font-weight:bold}
 .o-not-checked{color:#ef6c00;font-weight:bold} .o-not-applicable{color:#757575}
@@ -96,10 +98,18 @@ std::string legend(const Trace& trace) {
       "it was let through; <span style=\"color:#c62828\">×</span> a dropped segment, dashed pause a held or "
       "delayed one, <span style=\"color:#e65100\">orange</span> a kernel retransmission linked to its original, "
       "<span style=\"color:#6a1b9a\">purple</span> a segment lastack injected. Bands along a lane are that side's "
-      "TCP states. Hover over an arrow for its fields and roles.</p>";
+      "TCP states on the kernel's word, each labelled by the socket that held it: a request socket in SYN_RECV "
+      "(dashed outline) until its child, the full socket, exists; a timewait socket in FIN_WAIT_2 or TIME_WAIT "
+      "(purple outline) once the full socket closed. A pale stretch at a band's start is the wire's account (the "
+      "SYN's or FIN's arrival) before the kernel's evidence; a faded dashed band is inferred from the wire alone. "
+      "Hover over an arrow for its fields and roles, over a band for its times and sources.</p>";
   if (trace.kernel_source == KernelSource::sampled)
     out += fmt::format("<p class=\"legend note\">Kernel states: {}.</p>", escape(sampling_note));
-  if (!trace.every_segment)
+  // As the text ladder says it: with the wire captured, unqueued segments are still drawn.
+  if (!trace.every_segment && trace.whole_wire)
+    out += "<p class=\"legend note\">Only segments a rule could select were queued (--capture selective); the "
+           "others crossed the wire untouched and are drawn from the wire capture.</p>";
+  else if (!trace.every_segment)
     out += "<p class=\"legend note\">Only segments a rule could select were queued (--capture selective): bulk "
            "data is not on this ladder.</p>";
   return out;

@@ -8,16 +8,15 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "harness/core/report/ladder_model.hpp"
 #include "harness/core/trace/connection_scope.hpp"
 #include "harness/core/base/duration_text.hpp"
 #include "harness/core/oracle/per_connection.hpp"
 #include "harness/core/base/text_columns.hpp"
-#include "harness/core/trace/timewait_timer.hpp"
 #include "harness/core/trace/trace_query.hpp"
 
 namespace lastack {
@@ -134,14 +133,24 @@ std::string centered(const std::string& text, std::size_t lane) {
   return spaces(lane > display_columns(note) ? (lane - display_columns(note)) / 2 : 0) + note;
 }
 
-std::string state_text(const SocketEvent& e, bool restarted) {
-  std::string out(state_name(e.state));
-  if (restarted) out += " restarted";
-  if (e.timer == SocketTimer::time_wait) out += " (timer " + seconds_text(e.expires) + ")";
+// A state's line where its band starts: its label (state_label's words) and timer; where the
+// start came from the wire, that segment; "inferred" when the wire alone drew it.
+std::string state_line(const StateBand& b) {
+  std::string out = state_label(b.state, b.form);
+  if (b.source == StateSource::inferred) return out + " (inferred from the wire)";
+  if (b.from_wire) return out + (b.state == TcpState::SYN_RECV ? " (from the SYN's arrival, wire)" : " (from the FIN's arrival, wire)");
+  if (b.timer) out += " (timer " + seconds_text(*b.timer) + ")";
   return out;
 }
 
-using SocketKey = std::tuple<Side, std::uint16_t, std::uint16_t>;
+// The line where a state begun on the wire gets the kernel's word, when that is a sample of its
+// own (a traced request's is its child's line): "timewait socket in TIME_WAIT (timer 60.0 s, sampled)".
+std::optional<std::string> evidence_line(const StateBand& b) {
+  if (!b.from_wire || b.source != StateSource::sampled) return std::nullopt;
+  std::string out = state_label(b.state, b.form) + " (";
+  if (b.timer) out += "timer " + seconds_text(*b.timer) + ", ";
+  return out + "sampled)";
+}
 
 // The kernel's retransmission of a wire segment: the last one by its sender of its first
 // sequence number at or before the segment reached the interceptor, not yet given to another.
@@ -165,72 +174,6 @@ class RetransmitCauses {
  private:
   std::vector<const KernelRetransmit*> all_;
   std::set<const KernelRetransmit*> used_;
-};
-
-// Sockets that went on as timewait sockets (sampled with the TIME_WAIT timer): the traced
-// CLOSE of their full socket is not where the connection ended.
-std::set<SocketKey> timewait_sockets(const Trace& trace) {
-  std::set<SocketKey> out;
-  for (const TraceEvent& ev : trace.events)
-    if (const auto* s = std::get_if<SocketEvent>(&ev); s && s->timer == SocketTimer::time_wait)
-      out.insert({s->side, s->local_port, s->remote_port});
-  return out;
-}
-
-// A traced state worth a line: not a listener's (LISTEN, or a listener closing), not the
-// full socket a timewait socket replaced.
-bool drawn(const StateChange& c, const std::set<SocketKey>& timewait) {
-  if (c.to == TcpState::LISTEN || (c.from == TcpState::LISTEN && c.to == TcpState::CLOSE)) return false;
-  return !(c.to == TcpState::CLOSE && timewait.count({c.side, c.local_port, c.remote_port}));
-}
-
-// With exact states traced, samples add only what no tracepoint reports: timewait sockets
-// (TIME_WAIT, an orphan's FIN_WAIT_2) with their timer, and their end.
-bool sample_adds(const SocketEvent& s, const SocketEvent* previous) {
-  if (s.timer == SocketTimer::time_wait) return true;
-  return s.state == TcpState::CLOSE && previous && previous->timer == SocketTimer::time_wait;
-}
-
-// Each socket's state lines: from tracepoints when the trace has them (samples then add only
-// timewait sockets), else from sock_diag samples, each state once.
-class StateLines {
- public:
-  explicit StateLines(const Trace& trace)
-      : trace_(trace), traced_(trace.kernel_source == KernelSource::traced), timewait_(timewait_sockets(trace)) {}
-
-  /// The line a sample adds, if any.
-  std::optional<std::string> sampled(const SocketEvent& s) {
-    const SocketKey key{s.side, s.local_port, s.remote_port};
-    const SocketEvent*& previous = last_sample_[key];
-    if (traced_ && !sample_adds(s, previous)) {
-      previous = &s;
-      return std::nullopt;
-    }
-    const bool changed = !previous || previous->state != s.state || (traced_ && previous->timer != s.timer);
-    const bool restarted = previous && !changed && s.state == TcpState::TIME_WAIT && timewait_restarted(trace_, *previous, s);
-    previous = &s;
-    if (!changed && !restarted) return std::nullopt;
-    // The traced state goes on in a timewait socket: say so, without naming the state twice.
-    if (const auto it = traced_state_.find(key); it != traced_state_.end() && it->second == s.state && !restarted) {
-      traced_state_.erase(it);
-      return "timewait socket (timer " + seconds_text(s.expires) + ")";
-    }
-    return state_text(s, restarted);
-  }
-
-  /// The line a traced state change adds, if any.
-  std::optional<std::string> traced(const StateChange& c) {
-    if (!drawn(c, timewait_)) return std::nullopt;
-    traced_state_[{c.side, c.local_port, c.remote_port}] = c.to;
-    return std::string(state_name(c.to));
-  }
-
- private:
-  const Trace& trace_;
-  bool traced_;
-  std::set<SocketKey> timewait_;
-  std::map<SocketKey, const SocketEvent*> last_sample_;
-  std::map<SocketKey, TcpState> traced_state_;  // the last state each socket's tracepoint drew
 };
 
 std::string print_row(const Row& row, bool color) {
@@ -308,12 +251,10 @@ std::string render_ladder(const Trace& trace, const LadderOptions& opts) {
   const std::size_t lane =
       opts.width > time_column_width + 40 ? opts.width - time_column_width : 40;
   const auto wires = wire_events(trace);
-  const WirePorts wire_ports(trace);
   const bool many_connections = several_connections(wires);
 
   std::vector<Row> rows;
   std::map<TransmissionKey, Instant> last_sent;  // the gap of a retransmission is from here
-  StateLines states(trace);
   RetransmitCauses causes(trace);
   const auto owners = many_connections ? event_connections(trace) : std::vector<std::optional<ConnectionIndex>>{};
   for (std::size_t i = 0; i < trace.events.size(); ++i) {
@@ -334,13 +275,6 @@ std::string render_ladder(const Trace& trace, const LadderOptions& opts) {
                       dropped                                   ? red
                       : w->info.roles.has(Role::retransmission) ? yellow
                                                                 : std::string_view{}});
-    } else if (const auto* s = std::get_if<SocketEvent>(&ev)) {
-      if (!wire_ports.off_the_wire(s->side, s->local_port, s->remote_port))
-        if (auto text = states.sampled(*s)) rows.push_back({s->at, at_side(s->side, *text, lane), {}});
-    } else if (const auto* c = std::get_if<StateChange>(&ev)) {
-      // A socket no connection on the wire is (a proxy's backend) is not drawn in the lanes.
-      if (c->connection || !wire_ports.off_the_wire(c->side, c->local_port, c->remote_port))
-        if (auto text = states.traced(*c)) rows.push_back({c->at, at_side(c->side, *text, lane), {}});
     } else if (const auto* r = std::get_if<KernelReset>(&ev)) {
       if (!r->sent)
         rows.push_back({r->at, at_side(r->side, fmt::format("RST accepted in {}", state_name(r->state)), lane), {}});
@@ -356,6 +290,15 @@ std::string render_ladder(const Trace& trace, const LadderOptions& opts) {
       rows.push_back({l->at, centered(l->what, lane), {}});
     }
     if (many_connections && rows.size() > before) rows.back().connection = owners[i];
+  }
+  // Each socket's states, from its state history (the bands of the HTML page, in words); a
+  // socket no connection on the wire is (a proxy's backend) is not drawn in the lanes.
+  for (const StateBand& b : state_bands(trace, true)) {
+    const auto owner = many_connections ? std::optional<ConnectionIndex>(b.connection) : std::nullopt;
+    rows.push_back({b.start, at_side(b.side, state_line(b), lane), {}, owner});
+    if (const auto line = evidence_line(b)) rows.push_back({b.evidence_at, at_side(b.side, *line, lane), {}, owner});
+    for (Instant r : b.timer_restarts)
+      rows.push_back({r, at_side(b.side, state_label(b.state, b.form) + ": timer restarted", lane), {}, owner});
   }
   // A retransmission no drawn segment shows (not queued): the kernel's word, at its side.
   for (std::size_t i = 0; i < trace.events.size(); ++i)

@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include <fmt/format.h>
+
+#include "harness/core/base/duration_text.hpp"
+
 #include "harness/core/trace/timewait_timer.hpp"
 #include "harness/core/trace/trace_query.hpp"
 
@@ -50,75 +54,56 @@ std::pair<Instant, Instant> trace_span(const Trace& trace) {
 }
 
 namespace {
-struct StatePoint {
-  Instant at{};
-  TcpState state = TcpState::CLOSE;
-  bool traced = false;
-  const SocketEvent* sample = nullptr;
-};
 
-// One side's state points on one connection, in time order, repeats collapsed.
-std::vector<StatePoint> state_points(const Trace& trace, Side side, ConnectionIndex connection) {
-  std::vector<StatePoint> points;
-  for (const TraceEvent& ev : trace.events)
-    if (const auto* c = std::get_if<StateChange>(&ev);
-        c && c->side == side && c->connection.value_or(ConnectionIndex{}) == connection && c->to != TcpState::LISTEN &&
-        c->from != TcpState::LISTEN)
-      points.push_back({c->at, c->to, true, nullptr});
-  const bool traced = !points.empty();
-  for (const TraceEvent& ev : trace.events) {
-    const auto* s = std::get_if<SocketEvent>(&ev);
-    if (!s || s->side != side || s->state == TcpState::LISTEN || socket_connection(trace, *s).value_or(ConnectionIndex{}) != connection)
-      continue;
-    // Traced: the samples only add what no tracepoint reports (a timewait socket and its end).
-    if (traced && s->state != TcpState::TIME_WAIT && s->state != TcpState::CLOSE) continue;
-    points.push_back({s->at, s->state, false, s});
-  }
-  std::stable_sort(points.begin(), points.end(), [](const StatePoint& a, const StatePoint& b) { return a.at < b.at; });
-  std::vector<StatePoint> collapsed;
-  for (const StatePoint& p : points) {
-    if (!collapsed.empty() && collapsed.back().state == p.state) continue;
-    // A traced run's CLOSE sample only ends a TIME_WAIT: the tracepoint already said the rest.
-    if (traced && !p.traced && p.state == TcpState::CLOSE &&
-        (collapsed.empty() || collapsed.back().state != TcpState::TIME_WAIT))
-      continue;
-    collapsed.push_back(p);
-  }
-  return collapsed;
+std::string ms_text_at(Instant t) {
+  return fmt::format("{:.1f} ms", std::chrono::duration<double, std::milli>(t.time_since_epoch()).count());
 }
 
-// TIME_WAIT's timer: the first sample's time left, and the samples where it had restarted.
-void add_timewait_timer(const Trace& trace, StateBand& band) {
+// A timewait socket's timer: its first sample's time left within the band, and the samples where
+// its TIME_WAIT timer had restarted.
+void add_timer(const Trace& trace, const StateHistory& h, StateBand& band) {
   const SocketEvent* previous = nullptr;
-  for (const TraceEvent& ev : trace.events) {
-    const auto* s = std::get_if<SocketEvent>(&ev);
-    if (!s || s->side != band.side || s->state != TcpState::TIME_WAIT ||
-        socket_connection(trace, *s).value_or(ConnectionIndex{}) != band.connection)
-      continue;
-    if (s->at < band.start || s->at > band.end) continue;
-    if (!band.timewait_timer && s->timer == SocketTimer::time_wait) band.timewait_timer = s->expires;
-    if (previous && timewait_restarted(trace, *previous, *s)) band.timer_restarts.push_back(s->at);
+  for (const SocketEvent* s : samples_of_socket(trace, h)) {
+    if (s->at < band.evidence_at || s->at > band.end || s->state != band.state) continue;
+    if (!band.timer && s->timer == SocketTimer::time_wait) band.timer = s->expires;
+    if (previous && s->state == TcpState::TIME_WAIT && timewait_restarted(trace, *previous, *s))
+      band.timer_restarts.push_back(s->at);
     previous = s;
   }
 }
+
 }  // namespace
 
-std::vector<StateBand> state_bands(const Trace& trace) {
+std::string StateBand::label() const {
+  std::string out = state_label(state, form);
+  if (timer) out += " · timer " + seconds_text(*timer);
+  return out;
+}
+
+std::string StateBand::source_text() const {
+  std::string out(source_words(source));
+  if (from_wire)
+    out += fmt::format("; from the {}'s arrival on the wire at {}, the kernel's word from {}",
+                       state == TcpState::SYN_RECV ? "SYN" : "FIN", ms_text_at(start), ms_text_at(evidence_at));
+  return out;
+}
+
+std::vector<StateBand> state_bands(const Trace& trace, bool with_close) {
   const Instant end = trace_span(trace).second;
-  std::size_t connections = 1;
-  for (const WireEvent* w : wire_events(trace)) connections = std::max(connections, w->info.connection.value + 1);
   std::vector<StateBand> bands;
-  for (ConnectionIndex conn; conn.value < connections; ++conn.value)
-    for (Side side : {Side::client, Side::server}) {
-      const auto points = state_points(trace, side, conn);
-      for (std::size_t i = 0; i < points.size(); ++i) {
-        if (points[i].state == TcpState::CLOSE) continue;  // gone: no band
-        StateBand band{side, points[i].state, points[i].at, i + 1 < points.size() ? points[i + 1].at : end,
-                       points[i].traced, std::nullopt, {}, conn};
-        if (band.state == TcpState::TIME_WAIT) add_timewait_timer(trace, band);
-        bands.push_back(std::move(band));
-      }
+  for (const StateHistory& h : on_wire_histories(trace)) {
+    if (h.listener) continue;
+    const auto shown = shown_steps(h);
+    for (std::size_t i = 0; i < shown.size(); ++i) {
+      const ShownStep& s = shown[i];
+      if (s.state == TcpState::LISTEN || (s.state == TcpState::CLOSE && !with_close)) continue;  // gone: no band
+      StateBand band{h.side, s.state, s.form, s.source, s.start, i + 1 < shown.size() ? shown[i + 1].start : end,
+                     s.from_wire, s.evidence_at, std::nullopt, {}, h.connection.value_or(ConnectionIndex{})};
+      band.end = s.state == TcpState::CLOSE ? band.start : std::max(band.end, band.start);
+      if (s.form == SocketForm::timewait) add_timer(trace, h, band);
+      bands.push_back(std::move(band));
     }
+  }
   return bands;
 }
 

@@ -4,8 +4,10 @@
 #include <chrono>
 #include <cstddef>
 #include <optional>
+#include <string>
 #include <vector>
 
+#include "harness/core/trace/state_history.hpp"
 #include "lastack/trace.hpp"
 
 namespace lastack {
@@ -29,21 +31,30 @@ class TimeScale {
   std::vector<double> ys_;
 };
 
-/// One state a side's socket was in, from `start` until `end`.
+/// One state a side's socket was in, from `start` until `end`: a shown step of its state history.
 struct StateBand {
   Side side = Side::client;
   TcpState state = TcpState::CLOSE;
+  SocketForm form = SocketForm::full;    // a request socket's, a timewait socket's, or a full socket's
+  StateSource source = StateSource::sampled;  // what the state rests on
   Instant start{}, end{};
-  bool traced = false;                   // from a StateChange (exact), else from a sample
-  std::optional<Millis> timewait_timer;  // TIME_WAIT: the time left at the first sample
+  bool from_wire = false;                // [start, evidence_at) is the wire's account (a SYN's or FIN's arrival)
+  Instant evidence_at{};                 // where the kernel's evidence begins
+  std::optional<Millis> timer;           // a timewait socket's: the time left at its first sample
   std::vector<Instant> timer_restarts;   // TIME_WAIT: samples where the timer had restarted
   ConnectionIndex connection;            // as the flow tracker numbers them
+
+  /// "timewait socket in TIME_WAIT · timer 60.0 s": state_label, and the timer when there is one.
+  std::string label() const;
+  /// "traced", "sampled; from the FIN's arrival on the wire at 203.7 ms", ...: what it rests on.
+  std::string source_text() const;
 };
 
-/// Each side's states on each connection, in time order, until the end of the trace: from
-/// the StateChange events when the side has any (TIME_WAIT and its end still from samples, as no
-/// tracepoint reports it), else from the sampled SocketEvents. Listeners are left out.
-std::vector<StateBand> state_bands(const Trace& trace);
+/// Each socket's states (its state history's shown steps, on the kernel's word; a start from
+/// the wire or a state inferred from it says so), in time order, until the end of the trace.
+/// Listeners and sockets off the wire are left out; a socket's end (CLOSED) is a band of no length
+/// when `with_close`, else none.
+std::vector<StateBand> state_bands(const Trace& trace, bool with_close = false);
 
 /// The earliest and latest instant of any event (0, 0 for an empty trace).
 std::pair<Instant, Instant> trace_span(const Trace& trace);

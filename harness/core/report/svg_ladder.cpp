@@ -74,32 +74,69 @@ std::string lanes(const TimeScale& scale, const Layout& l) {
   return out;
 }
 
-std::string band_label(const StateBand& b) {
-  std::string label(state_name(b.state));
-  if (b.timewait_timer) label += " · timer " + seconds_text(*b.timewait_timer);
-  return label;
+std::string_view form_name(SocketForm f) {
+  switch (f) {
+    case SocketForm::full: return "full";
+    case SocketForm::request: return "request";
+    case SocketForm::timewait: return "timewait";
+  }
+  return "full";
+}
+
+std::string_view source_name(StateSource s) {
+  switch (s) {
+    case StateSource::traced: return "traced";
+    case StateSource::sampled: return "sampled";
+    case StateSource::handover: return "handover";
+    case StateSource::inferred: return "inferred";
+  }
+  return "sampled";
+}
+
+// A band: the state's rectangle, its stretch from the wire before the kernel's evidence (hatched),
+// a dashed outline when the whole state is inferred from the wire.
+std::string band(const StateBand& b, const TimeScale& scale, const Layout& l) {
+  const double x = l.lane(b.side), y0 = scale.y(b.start), y1 = std::max(scale.y(b.end), y0 + 3);
+  const std::string state(state_name(b.state));
+  std::string classes = fmt::format("band st-{} form-{}", state, form_name(b.form));
+  if (b.source == StateSource::inferred) classes += " inferred";
+  std::string body = svg::rect(x - 5, y0, 10, y1 - y0,
+                               fmt::format("class=\"{}\" data-state=\"{}\" data-side=\"{}\" data-connection=\"{}\" "
+                                           "data-form=\"{}\" data-source=\"{}\" data-label=\"{}\"",
+                                           classes, state, side_name(b.side), number_of(b.connection).value,
+                                           form_name(b.form), source_name(b.source), state_label(b.state, b.form)));
+  if (b.from_wire) {
+    const double yw = std::clamp(scale.y(b.evidence_at), y0, y1);
+    body += svg::rect(x - 5, y0, 10, std::max(yw - y0, 1.0), "class=\"band-wire\"");
+  }
+  body += svg::title(fmt::format("{} {} from {} to {} ({}, connection {})", side_name(b.side),
+                                 state_label(b.state, b.form), ms_at(b.start), ms_at(b.end), b.source_text(),
+                                 number_of(b.connection).value));
+  return fmt::format("<g class=\"band-group\">{}</g>", body);
 }
 
 std::string bands(const std::vector<StateBand>& list, const TimeScale& scale, const Layout& l) {
   std::string out;
   PerSide<double> last_label{-100, -100};
-  for (const StateBand& b : list) {
-    const double x = l.lane(b.side), y0 = scale.y(b.start), y1 = std::max(scale.y(b.end), y0 + 3);
-    const std::string state(state_name(b.state));
-    out += fmt::format("<g class=\"band-group\">{}{}</g>",
-                       svg::rect(x - 5, y0, 10, y1 - y0,
-                                 fmt::format("class=\"band st-{}\" data-state=\"{}\" data-side=\"{}\" "
-                                             "data-connection=\"{}\"",
-                                             state, state, side_name(b.side), number_of(b.connection).value)),
-                       svg::title(fmt::format("{} {} from {} to {} ({}, connection {})", side_name(b.side), state,
-                                              ms_at(b.start), ms_at(b.end), b.traced ? "traced" : "sampled",
-                                              number_of(b.connection).value)));
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const StateBand& b = list[i];
+    out += band(b, scale, l);
+    const double x = l.lane(b.side), y0 = scale.y(b.start);
     double& last = last_label[b.side];
-    if (y0 - last < l.font && b.state != TcpState::TIME_WAIT) continue;  // no room: the hover says it
+    // A full socket's state the next one follows within a line (a child's SYN_RECV, a FIN_WAIT_2
+    // its timewait socket takes over) leaves its label to the next; the hover says it.
+    const bool next_close = i + 1 < list.size() && list[i + 1].side == b.side &&
+                            list[i + 1].connection == b.connection && scale.y(list[i + 1].start) - y0 < l.font;
+    if (b.form == SocketForm::full && next_close) continue;
+    // No room: the hover says it. A request or timewait socket's label always shows: it is what a reader looks for.
+    if (y0 - last < l.font && b.form == SocketForm::full) continue;
     const char* anchor = text_anchor[b.side];
-    out += svg::text(x + l.outward(b.side) * 9, y0 + l.font - 2, l.compact ? state : band_label(b),
+    std::string text = l.compact ? state_label(b.state, b.form) : b.label();
+    if (b.source == StateSource::inferred) text += " (inferred)";
+    else if (b.from_wire && !l.compact) text += b.state == TcpState::SYN_RECV ? " (from the SYN, wire)" : " (from the FIN, wire)";
+    out += svg::text(x + l.outward(b.side) * 9, std::max(y0, last + l.font) + l.font - 2, text,
                      fmt::format("class=\"state-label\" text-anchor=\"{}\"", anchor));
-    last = y0;
+    last = std::max(y0, last + l.font);
     for (Instant r : b.timer_restarts)
       out += svg::text(x + l.outward(b.side) * 9, scale.y(r) + l.font - 2, "timer restarted",
                        fmt::format("class=\"timer\" text-anchor=\"{}\"", anchor));

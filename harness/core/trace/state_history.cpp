@@ -25,10 +25,30 @@ bool timewait_state(TcpState s) { return s == TcpState::TIME_WAIT || s == TcpSta
 // A request socket as sock_diag shows it: SYN_RECV without tcp_info (inet_req_diag_fill).
 bool request_sample(const SocketEvent& e) { return e.state == TcpState::SYN_RECV && e.rto.count() == 0; }
 
-void push(StateHistory& h, Instant at, TcpState s, StateSource source, std::optional<TcpState> from = std::nullopt) {
+// The kind of socket a sample shows: a request socket, a timewait socket (sock_diag gives one
+// its TIME_WAIT timer, whatever its substate), else a full socket.
+SocketForm sample_form(const SocketEvent& e) {
+  if (request_sample(e)) return SocketForm::request;
+  if (e.timer == SocketTimer::time_wait || e.state == TcpState::TIME_WAIT) return SocketForm::timewait;
+  return SocketForm::full;
+}
+
+// Repeats of a state in one kind of socket collapse; a request socket's child in SYN_RECV, or a
+// full socket's FIN_WAIT_2 going on in a timewait socket, is a step of its own.
+void push(StateHistory& h, Instant at, TcpState s, StateSource source, std::optional<TcpState> from = std::nullopt,
+          SocketForm form = SocketForm::full) {
   if (s == TcpState::LISTEN) h.listener = true;
-  if (!h.steps.empty() && h.steps.back().state == s) return;
-  h.steps.push_back({at, s, source, from});
+  if (!h.steps.empty() && h.steps.back().state == s && h.steps.back().form == form) return;
+  h.steps.push_back({at, s, source, from, form, std::nullopt});
+}
+
+// A passive open's child (LISTEN -> SYN_RECV, tcp_create_openreq_child) is made from a request
+// socket in SYN_RECV: its creation is the kernel's word that the request socket was there until
+// then, when nothing earlier (a sample, a SYN-ACK retransmission) showed it.
+void add_request_of_child(StateHistory& h, const StateChange& c) {
+  if (c.from != TcpState::LISTEN || c.to != TcpState::SYN_RECV) return;
+  const bool shown = std::any_of(h.steps.begin(), h.steps.end(), [](const StateStep& s) { return s.form == SocketForm::request; });
+  if (!shown) h.steps.push_back({c.at, TcpState::SYN_RECV, StateSource::traced, std::nullopt, SocketForm::request, std::nullopt});
 }
 
 // The histories of a trace by identity: the cookie, or (older traces) side, ports and connection.
@@ -132,9 +152,9 @@ void judge_closes(const Trace& trace, std::vector<StateHistory>& out, const std:
       step.source = StateSource::inferred;
       h.timewait_unknown = "the trace does not record the socket's own fields at its close (an older lastack)";
     } else if (facts->error != 0) {
-      step.state = TcpState::CLOSE, step.source = StateSource::traced, h.end = SocketEnd::error, h.error = facts->error;
+      step.state = TcpState::CLOSE, step.form = SocketForm::full, step.source = StateSource::traced, h.end = SocketEnd::error, h.error = facts->error;
     } else if (reset_at_close(trace, h, c)) {
-      step.state = TcpState::CLOSE, step.source = StateSource::traced, h.end = SocketEnd::reset;
+      step.state = TcpState::CLOSE, step.form = SocketForm::full, step.source = StateSource::traced, h.end = SocketEnd::reset;
     } else if (!sampled_timewait_after(trace, h, c.change->at)) {
       unconfirmed[h.side].push_back(&c);
     }
@@ -147,7 +167,7 @@ void judge_closes(const Trace& trace, std::vector<StateHistory>& out, const std:
       StateHistory& h = out[c->history];
       StateStep& step = h.steps[c->step];
       if (all_skipped) {
-        step.state = TcpState::CLOSE, step.source = StateSource::traced, h.end = SocketEnd::timewait_skipped;
+        step.state = TcpState::CLOSE, step.form = SocketForm::full, step.source = StateSource::traced, h.end = SocketEnd::timewait_skipped;
         continue;
       }
       step.source = StateSource::inferred;
@@ -157,6 +177,20 @@ void judge_closes(const Trace& trace, std::vector<StateHistory>& out, const std:
                                  side_name(side), *overflow, *overflow == 1 ? "" : "s", list.size())
                    : fmt::format("the {}'s TIME_WAIT overflow counter was not read", side_name(side));
     }
+  }
+}
+
+// When the SYN that made `h`'s request socket reached its side: the first SYN of its connection
+// delivered from the peer by the request's first kernel evidence (shown, never evidence).
+void add_request_wire_start(const Trace& trace, StateHistory& h) {
+  const auto request = std::find_if(h.steps.begin(), h.steps.end(), [](const StateStep& s) { return s.form == SocketForm::request; });
+  if (request == h.steps.end() || !h.connection) return;
+  for (const WireEvent* w : wire_events(trace)) {
+    if (w->info.connection != *h.connection || w->info.from == h.side || !w->segment.flags.syn() ||
+        w->segment.flags.ack() || !delivered(*w) || w->injected)
+      continue;
+    if (arrival_time(*w) < request->at) request->wire_start = arrival_time(*w);
+    return;
   }
 }
 
@@ -172,9 +206,24 @@ std::optional<Instant> peer_fin_arrival(const Trace& trace, const StateHistory& 
   return first;
 }
 
+// A sample showing a FIN_WAIT_2 timewait socket in TIME_WAIT: the peer's FIN had reached it by
+// then, and its band starts at the FIN's arrival on the wire (`wire_start`, shown only).
+void wire_start_timewait(const Trace& trace, StateHistory& h) {
+  for (std::size_t i = 1; i < h.steps.size(); ++i) {
+    StateStep& s = h.steps[i];
+    const StateStep& before = h.steps[i - 1];
+    if (s.state != TcpState::TIME_WAIT || s.source != StateSource::sampled || before.state != TcpState::FIN_WAIT2 ||
+        before.form != SocketForm::timewait)
+      continue;
+    if (const auto fin = peer_fin_arrival(trace, h); fin && *fin > before.at && *fin < s.at) s.wire_start = *fin;
+    return;
+  }
+}
+
 // A timewait socket last shown in FIN_WAIT_2 becomes TIME_WAIT when the peer's FIN reaches it:
 // drawn as an inference when no sample showed it.
 void infer_timewait(const Trace& trace, StateHistory& h) {
+  if (!h.steps.empty() && h.reached(TcpState::TIME_WAIT)) wire_start_timewait(trace, h);
   if (h.steps.empty() || h.reached(TcpState::TIME_WAIT)) return;
   const auto tw = std::find_if(h.steps.begin(), h.steps.end(), [](const StateStep& s) {
     return s.state == TcpState::FIN_WAIT2 && (s.source == StateSource::handover || s.source == StateSource::sampled);
@@ -184,7 +233,8 @@ void infer_timewait(const Trace& trace, StateHistory& h) {
   if (!fin || *fin < tw->at) return;
   auto next = std::find_if(h.steps.begin(), h.steps.end(), [&](const StateStep& s) { return s.at > *fin; });
   if (std::prev(next)->state != TcpState::FIN_WAIT2) return;
-  h.steps.insert(next, StateStep{*fin, TcpState::TIME_WAIT, StateSource::inferred, TcpState::FIN_WAIT2});
+  h.steps.insert(next, StateStep{*fin, TcpState::TIME_WAIT, StateSource::inferred, TcpState::FIN_WAIT2,
+                                 SocketForm::timewait, std::nullopt});
 }
 
 std::vector<StateHistory> traced_histories(const Trace& trace) {
@@ -203,9 +253,10 @@ std::vector<StateHistory> traced_histories(const Trace& trace) {
         // Decided with the whole trace: a timewait socket's state (hand-over), or CLOSE.
         h.steps.push_back({c->at, c->from == TcpState::CLOSING || (c->facts && c->facts->peer_fin)
                                       ? TcpState::TIME_WAIT : TcpState::FIN_WAIT2,
-                           StateSource::handover, c->from});
+                           StateSource::handover, c->from, SocketForm::timewait, std::nullopt});
         closes.push_back({i, h.steps.size() - 1, c, entered[i], true});
       } else {
+        add_request_of_child(h, *c);
         push(h, c->at, c->to, StateSource::traced, c->from);
         if (c->to == TcpState::CLOSE) closes.push_back({i, h.steps.size() - 1, c, entered[i], false});
       }
@@ -218,12 +269,13 @@ std::vector<StateHistory> traced_histories(const Trace& trace) {
       // A traced full socket's states are exact; sock_diag adds its timewait socket's.
       const auto closed = closed_at.find(i);
       if (traced.count(i) && (closed == closed_at.end() || e->at <= closed->second)) continue;
-      push(h, e->at, e->state, StateSource::sampled);
+      const bool after_close = closed != closed_at.end() && e->state != TcpState::CLOSE;
+      push(h, e->at, e->state, StateSource::sampled, std::nullopt, after_close ? SocketForm::timewait : sample_form(*e));
     } else if (const auto* k = std::get_if<KernelRetransmit>(&ev); k && k->cause == RetransmitCause::synack) {
       // The request socket's SYN-ACK timer: the kernel's word that it was in SYN_RECV then.
       StateHistory& h = histories.of(k->side, k->cookie, k->local_port, k->remote_port, k->connection);
       if (!traced.count(histories.index(h))) h.request = true;
-      push(h, k->at, TcpState::SYN_RECV, StateSource::traced);
+      push(h, k->at, TcpState::SYN_RECV, StateSource::traced, std::nullopt, SocketForm::request);
     }
   }
   auto& out = histories.all();
@@ -239,7 +291,7 @@ std::vector<StateHistory> sampled_histories(const Trace& trace) {
     StateHistory& h = histories.of(e->side, e->cookie, e->local_port, e->remote_port, e->connection);
     // A request socket's child keeps its cookie once it has one: the history is the child's then.
     if (e->state != TcpState::CLOSE) h.request = request_sample(*e) && (h.request || h.steps.empty());
-    push(h, e->at, e->state, StateSource::sampled);
+    push(h, e->at, e->state, StateSource::sampled, std::nullopt, sample_form(*e));
   }
   return histories.all();
 }
@@ -339,14 +391,12 @@ bool ruled_out(const StateHistory& h, TcpState s) {
   return false;
 }
 
-std::string_view source_note(StateSource s) {
-  switch (s) {
-    case StateSource::traced:
-    case StateSource::sampled: return "";
-    case StateSource::handover: return " (timewait socket)";
-    case StateSource::inferred: return " (inferred)";
-  }
-  return "";
+// What a shown step rests on, with where its start came from when that was the wire.
+std::string step_note(const ShownStep& s) {
+  std::string note(source_words(s.source));
+  if (s.from_wire)
+    note += fmt::format("; from the {}'s arrival on the wire", s.state == TcpState::SYN_RECV ? "SYN" : "FIN");
+  return note;
 }
 
 }  // namespace
@@ -384,6 +434,7 @@ std::vector<const SocketEvent*> samples_of_socket(const Trace& trace, const Stat
 std::vector<StateHistory> state_histories(const Trace& trace) {
   auto out = trace.kernel_source == KernelSource::traced ? traced_histories(trace) : sampled_histories(trace);
   for (StateHistory& h : out) {
+    add_request_wire_start(trace, h);
     infer_timewait(trace, h);
     finish_history(trace, h, out);
   }
@@ -457,11 +508,55 @@ std::string history_text(const StateHistory& h) {
   return fmt::format("{} socket {}→{}", side_name(h.side), h.local_port, h.remote_port);
 }
 
+std::string state_label(TcpState state, SocketForm form) {
+  switch (form) {
+    case SocketForm::full: break;
+    case SocketForm::request: return fmt::format("request socket in {}", state_name(state));
+    case SocketForm::timewait: return fmt::format("timewait socket in {}", state_name(state));
+  }
+  return std::string(state_name(state));
+}
+
+std::string_view source_words(StateSource source) {
+  switch (source) {
+    case StateSource::traced: return "traced";
+    case StateSource::sampled: return "sampled";
+    case StateSource::handover: return "handed over at its traced close";
+    case StateSource::inferred: return "inferred from the wire";
+  }
+  return "";
+}
+
+std::vector<ShownStep> shown_steps(const StateHistory& h) {
+  std::vector<ShownStep> out;
+  for (std::size_t i = 0; i < h.steps.size(); ++i) {
+    const StateStep& s = h.steps[i];
+    ShownStep shown{s.state, s.form, s.source, s.wire_start.value_or(s.at), s.at, s.wire_start.has_value()};
+    // An inference the kernel confirmed next: one state, begun on the wire, resting on the evidence.
+    if (s.source == StateSource::inferred && i + 1 < h.steps.size() && h.steps[i + 1].state == s.state &&
+        h.steps[i + 1].form == s.form && h.steps[i + 1].source != StateSource::inferred) {
+      shown.source = h.steps[i + 1].source;
+      shown.evidence_at = h.steps[i + 1].at;
+      shown.from_wire = true;
+      ++i;
+    }
+    out.push_back(shown);
+  }
+  return out;
+}
+
+std::string shown_step_text(const ShownStep& s) { return fmt::format("{} ({})", state_label(s.state, s.form), step_note(s)); }
+
 std::string steps_text(const StateHistory& h) {
+  const auto shown = shown_steps(h);
   std::string out;
-  for (const StateStep& s : h.steps) {
+  for (std::size_t i = 0; i < shown.size(); ++i) {
     if (!out.empty()) out += " → ";
-    out += fmt::format("{}{}", state_name(s.state), source_note(s.source));
+    out += state_label(shown[i].state, shown[i].form);
+    // The source once after a run of steps that share it; a start from the wire is its step's own.
+    const std::string note = step_note(shown[i]);
+    if (shown[i].from_wire || i + 1 == shown.size() || shown[i + 1].from_wire || step_note(shown[i + 1]) != note)
+      out += " (" + note + ")";
   }
   return out.empty() ? "no states observed" : out;
 }

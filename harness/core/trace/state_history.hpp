@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "harness/core/trace/connection_scope.hpp"
@@ -25,13 +26,48 @@ enum class StateSource : std::uint8_t {
   inferred,  // drawn from the wire only (a peer FIN reaching a timewait socket): shown, never evidence
 };
 
+/// Which of the kernel's three socket kinds held a state: Linux keeps a connection in a request
+/// socket until the handshake's ACK (then its child, a full socket), and hands a closed full
+/// socket in FIN_WAIT_2 or TIME_WAIT to a timewait socket.
+enum class SocketForm : std::uint8_t { full, request, timewait };
+
 /// One state a socket was in, from `at`.
 struct StateStep {
   Instant at{};
   TcpState state = TcpState::CLOSE;
   StateSource source = StateSource::sampled;
   std::optional<TcpState> from;  // traced: the old state the tracepoint reported
+  SocketForm form = SocketForm::full;
+  // A request socket's SYN_RECV: when the SYN that made it reached its side, on the wire (its
+  // kernel evidence, `at`, comes later: a sample, a SYN-ACK retransmission, its child). Shown only.
+  std::optional<Instant> wire_start;
 };
+
+/// "request socket in SYN_RECV", "timewait socket in FIN_WAIT_2", "ESTABLISHED": a state and
+/// the kind of socket that held it, the words the ladder, the HTML page and legal-states share.
+std::string state_label(TcpState state, SocketForm form);
+
+/// What a shown state rests on: "traced", "sampled", "handed over at its traced close",
+/// "inferred from the wire".
+std::string_view source_words(StateSource source);
+
+/// One state as the reports show it: a step of a history, with an inferred start merged into the
+/// evidence that confirmed it (the peer's FIN reaching a FIN_WAIT_2 timewait socket, then a
+/// sample showing TIME_WAIT), so the shown start may come from the wire while the state rests on
+/// the kernel's word (`source`, at `evidence_at`).
+struct ShownStep {
+  TcpState state = TcpState::CLOSE;
+  SocketForm form = SocketForm::full;
+  StateSource source = StateSource::sampled;
+  Instant start{};        // where the band begins
+  Instant evidence_at{};  // when the kernel's evidence begins (== start unless from_wire)
+  bool from_wire = false; // start is a segment's arrival on the wire, before the kernel's evidence
+  TcpState wire_segment = TcpState::CLOSE;  // from_wire: the state it began (SYN_RECV: a SYN, else a FIN)
+};
+
+/// "request socket in SYN_RECV (traced; from the SYN's arrival on the wire)": a shown step's label
+/// and source, the source alone said once after a run of steps with the same one (`steps_text`).
+std::string shown_step_text(const ShownStep& s);
 
 /// Why a socket's life ended, as far as the kernel says.
 enum class SocketEnd : std::uint8_t {
@@ -72,6 +108,10 @@ struct StateHistory {
   std::optional<Instant> handed_over() const;
 };
 
+/// `h`'s steps as shown: each inferred step followed by the same state and socket kind on the
+/// kernel's word becomes one step, started at the inference (the wire) and resting on the evidence.
+std::vector<ShownStep> shown_steps(const StateHistory& h);
+
 /// Every socket's history, in order of first appearance. Traced (trace.kernel_source), a full
 /// socket's states come from its StateChange events only, and the samples add what no
 /// tracepoint reports: request sockets, and a timewait socket's states after the full socket
@@ -92,7 +132,9 @@ std::vector<StateHistory> side_histories(const Trace& trace, Side side);
 /// "client socket 40000→8080", "server listener 8080", "server request socket 8080←40000".
 std::string history_text(const StateHistory& h);
 
-/// "SYN_SENT → ESTABLISHED → FIN_WAIT_2 → TIME_WAIT (inferred)".
+/// "SYN_SENT → ESTABLISHED → FIN_WAIT_1 → FIN_WAIT_2 (traced) → timewait socket in FIN_WAIT_2
+/// (handed over at its traced close) → timewait socket in TIME_WAIT (sampled; from the FIN's
+/// arrival on the wire)": the shown steps, each run of one source followed by its source.
 std::string steps_text(const StateHistory& h);
 
 /// What a trace can say about whether one of `histories` reached `s`.

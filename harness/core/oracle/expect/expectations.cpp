@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "harness/core/oracle/close_order.hpp"
+#include "harness/core/oracle/invariants_close.hpp"
 #include "harness/core/decide/decision.hpp"
 #include "harness/core/base/duration_text.hpp"
 #include "harness/core/base/errno_name.hpp"
@@ -182,12 +183,7 @@ namespace {
 
 // A socket's states as the finding keeps them.
 SocketPath path_of(const StateHistory& h) {
-  SocketPath out{h.local_port, {}};
-  for (const StateStep& step : h.steps)
-    out.steps.push_back({step.state, step.source == StateSource::handover   ? StateKnown::timewait_socket
-                                     : step.source == StateSource::inferred ? StateKnown::inferred
-                                                                            : StateKnown::observed});
-  return out;
+  return {h.local_port, path_steps(h)};
 }
 
 // The moment a state check judges the sockets at: the end of what was observed.

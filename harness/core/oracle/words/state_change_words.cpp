@@ -8,10 +8,30 @@
 
 #include "harness/core/base/errno_name.hpp"
 #include "harness/core/oracle/invariant_support.hpp"
+#include "harness/core/trace/state_history.hpp"
 
 namespace lastack {
 
 namespace {
+
+// "request socket in SYN_RECV", "timewait socket in FIN_WAIT_2", "ESTABLISHED": state_label's words.
+std::string path_label(const PathStep& s) {
+  const SocketForm form = s.known == StateKnown::request_socket ? SocketForm::request
+                          : s.known == StateKnown::observed     ? SocketForm::full
+                                                                : SocketForm::timewait;
+  return state_label(s.state, form);
+}
+
+// What a step rests on (source_words), and where its start came from when that was the wire.
+std::string path_note(const PathStep& s) {
+  const StateSource source = s.evidence == PathEvidence::traced     ? StateSource::traced
+                             : s.evidence == PathEvidence::handover ? StateSource::handover
+                             : s.evidence == PathEvidence::inferred ? StateSource::inferred
+                                                                    : StateSource::sampled;
+  std::string note(source_words(source));
+  if (s.from_wire) note += fmt::format("; from the {}'s arrival on the wire", s.state == TcpState::SYN_RECV ? "SYN" : "FIN");
+  return note;
+}
 
 std::string step_problem_text(const LegalStatesSeen& seen, const StepProblem& p) {
   const SocketStates& s = seen.sockets.at(p.socket);
@@ -62,11 +82,14 @@ std::string path_text(const std::vector<TcpState>& path) {
 
 std::string steps_text(const std::vector<PathStep>& steps) {
   std::string out;
-  for (const PathStep& s : steps) {
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const PathStep& s = steps[i];
     if (!out.empty()) out += " → ";
-    out += fmt::format("{}{}", state_name(s.state), s.known == StateKnown::timewait_socket ? " (timewait socket)"
-                                                    : s.known == StateKnown::inferred     ? " (inferred)"
-                                                                                          : "");
+    out += path_label(s);
+    // The source once after a run of steps that share it; a start from the wire is its step's own.
+    const std::string note = path_note(s);
+    if (s.from_wire || i + 1 == steps.size() || steps[i + 1].from_wire || path_note(steps[i + 1]) != note)
+      out += " (" + note + ")";
   }
   return out.empty() ? "no states observed" : out;
 }
