@@ -174,7 +174,8 @@ TEST_CASE("lastack run drop-final-ack: the server's request socket in SYN_RECV a
   CHECK(fin_wait_2.find("data-label=\"timewait socket in FIN_WAIT_2\"") != std::string::npos);
   CHECK(band_rect(dom, "TIME_WAIT", "client", "timewait").find("data-source=\"sampled\"") != std::string::npos);
   CHECK(band_rect(dom, "SYN_RECV", "client", "request").empty());
-  CHECK(dom.find(">timewait socket in FIN_WAIT_2 · timer 60.0 s") != std::string::npos);
+  CHECK(dom.find(">timewait socket in FIN_WAIT_2</text>") != std::string::npos);
+  CHECK(dom.find(">timer 60.0 s · from the FIN, wire</text>") != std::string::npos);  // its TIME_WAIT
   // The header names the shipped policy as the tree does, not where this machine keeps it.
   CHECK(dom.find("<small>policies/drop-final-ack.toml · ") != std::string::npos);
   fs::remove_all(dir);

@@ -115,16 +115,10 @@ TEST_CASE("no request socket band without the kernel's word for one: the wire's 
 }
 
 TEST_CASE("a SYN-ACK retransmission is the request socket's kernel evidence before its child") {
-  Trace t = traced_orphan_close();
-  KernelRetransmit k;
-  k.at = ms(0.12);
-  k.side = server;
-  k.local_port = 8080;
-  k.remote_port = 40000;
-  k.state = S::SYN_RECV;
-  k.cause = RetransmitCause::synack;
-  k.cookie = 9;
-  t.events.emplace_back(k);
+  TraceBuilder b;
+  b.trace = traced_orphan_close();
+  b.retransmit(0.12, server, 0, RetransmitCause::synack, S::SYN_RECV).cookie = 9;
+  Trace& t = b.trace;
   sort_by_time(t);
   attribute_connections(t);
   const auto server_bands = bands_of(t, server);
@@ -201,4 +195,42 @@ TEST_CASE("legal-states, the ladder and the page name each state by its socket, 
   CHECK_THAT(svg, Contains("data-label=\"timewait socket in FIN_WAIT_2\""));
   CHECK_THAT(svg, Contains("data-label=\"timewait socket in TIME_WAIT\""));
   CHECK_THAT(svg, Contains("class=\"band-wire\""));
+}
+
+TEST_CASE("the recorded drop-final-ack run: the server's request socket and the client's timewait socket in FIN_WAIT_2, "
+          "each gone from a copy without its kernel evidence") {
+  const Trace recorded = read_fixture("drop-final-ack").trace;
+  const auto server_bands = bands_of(recorded, server), client_bands = bands_of(recorded, client);
+  const StateBand* request = band_with(server_bands, S::SYN_RECV, SocketForm::request);
+  REQUIRE(request != nullptr);
+  CHECK(request->source == StateSource::traced);
+  CHECK(request->from_wire);
+  CHECK(request->start < request->evidence_at);
+  const StateBand* fin_wait_2 = band_with(client_bands, S::FIN_WAIT2, SocketForm::timewait);
+  REQUIRE(fin_wait_2 != nullptr);
+  CHECK(fin_wait_2->source == StateSource::handover);
+  CHECK(fin_wait_2->timer == Millis(60000));
+  const StateBand* time_wait = band_with(client_bands, S::TIME_WAIT, SocketForm::timewait);
+  REQUIRE(time_wait != nullptr);
+  CHECK(time_wait->source == StateSource::sampled);
+  CHECK(fin_wait_2->end == time_wait->start);
+
+  // Without the child's creation (LISTEN -> SYN_RECV), nothing the kernel said shows the request socket.
+  Trace no_child = recorded;
+  std::erase_if(no_child.events, [](const TraceEvent& ev) {
+    const auto* c = std::get_if<StateChange>(&ev);
+    return c && c->side == server && c->from == S::LISTEN && c->to == S::SYN_RECV;
+  });
+  CHECK(band_with(bands_of(no_child, server), S::SYN_RECV, SocketForm::request) == nullptr);
+  // Without the client's close (FIN_WAIT_2 -> CLOSE) and its timewait socket's samples, no timewait band.
+  Trace no_close = recorded;
+  std::erase_if(no_close.events, [](const TraceEvent& ev) {
+    const auto* c = std::get_if<StateChange>(&ev);
+    const auto* s = std::get_if<SocketEvent>(&ev);
+    return (c && c->side == client && c->to == S::CLOSE) || (s && s->side == client);
+  });
+  const auto cut = bands_of(no_close, client);
+  CHECK(band_with(cut, S::FIN_WAIT2, SocketForm::timewait) == nullptr);
+  CHECK(band_with(cut, S::TIME_WAIT, SocketForm::timewait) == nullptr);
+  CHECK(band_with(cut, S::FIN_WAIT2, SocketForm::full) != nullptr);  // the full socket's, traced, still there
 }

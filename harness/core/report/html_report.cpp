@@ -28,7 +28,7 @@ svg .pause{stroke:#757575;stroke-width:2;stroke-dasharray:3 3} svg .pause-note{f
 svg .seg-label{fill:#263238} svg .retx .seg-label{fill:#bf360c}
 svg .seg:hover .shaft{stroke-width:3.5}
 svg .retx-link{fill:none;stroke:#e65100;stroke-width:1;stroke-dasharray:2 2} svg .timer{fill:#e65100;font-style:italic}
-svg .state-label{fill:#37474f} svg .app-note{fill:#6d4c41} svg .lab-note{fill:#757575;font-style:italic}
+svg .state-label{fill:#37474f} svg .state-note{fill:#607d8b;font-size:10px} svg .app-note{fill:#6d4c41} svg .lab-note{fill:#757575;font-style:italic}
 svg .band{fill:#cfd8dc;stroke:#90a4ae;stroke-width:.5}
 svg .st-ESTABLISHED{fill:#a5d6a7} svg .st-SYN_SENT,svg .st-SYN_RECV{fill:#fff59d}
 svg .st-FIN_WAIT_1,svg .st-FIN_WAIT_2,svg .st-CLOSING{fill:#90caf9}

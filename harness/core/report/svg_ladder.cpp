@@ -131,12 +131,23 @@ std::string bands(const std::vector<StateBand>& list, const TimeScale& scale, co
     // No room: the hover says it. A request or timewait socket's label always shows: it is what a reader looks for.
     if (y0 - last < l.font && b.form == SocketForm::full) continue;
     const char* anchor = text_anchor[b.side];
-    std::string text = l.compact ? state_label(b.state, b.form) : b.label();
+    std::string text = state_label(b.state, b.form);
     if (b.source == StateSource::inferred) text += " (inferred)";
-    else if (b.from_wire && !l.compact) text += b.state == TcpState::SYN_RECV ? " (from the SYN, wire)" : " (from the FIN, wire)";
-    out += svg::text(x + l.outward(b.side) * 9, std::max(y0, last + l.font) + l.font - 2, text,
+    const double y = std::max(y0, last + l.font);
+    out += svg::text(x + l.outward(b.side) * 9, y + l.font - 2, text,
                      fmt::format("class=\"state-label\" text-anchor=\"{}\"", anchor));
-    last = std::max(y0, last + l.font);
+    last = y;
+    // Its timer and a start from the wire on a line of their own, so the label stays short.
+    std::vector<std::string> notes;
+    if (b.timer) notes.push_back("timer " + seconds_text(*b.timer));
+    if (b.from_wire) notes.push_back(b.state == TcpState::SYN_RECV ? "from the SYN, wire" : "from the FIN, wire");
+    if (!l.compact && !notes.empty()) {
+      std::string note = notes.front();
+      for (std::size_t n = 1; n < notes.size(); ++n) note += " · " + notes[n];
+      out += svg::text(x + l.outward(b.side) * 9, y + 2 * l.font - 2, note,
+                       fmt::format("class=\"state-note\" text-anchor=\"{}\"", anchor));
+      last = y + l.font;
+    }
     for (Instant r : b.timer_restarts)
       out += svg::text(x + l.outward(b.side) * 9, scale.y(r) + l.font - 2, "timer restarted",
                        fmt::format("class=\"timer\" text-anchor=\"{}\"", anchor));
