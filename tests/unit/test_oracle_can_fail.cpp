@@ -484,8 +484,9 @@ TEST_CASE("state: traced gives exact answers, TIME_WAIT from the close's own fie
   const auto r = check_state(traced_close(), x);
   CHECK(r.passed());
   REQUIRE(seen<StatesSeen>(r).sockets.size() == 1);
-  CHECK(seen<StatesSeen>(r).sockets[0].steps.back() == PathStep{S::TIME_WAIT, StateKnown::timewait_socket});
-  CHECK_THAT(r.saw, Contains("FIN_WAIT_2 → timewait socket in TIME_WAIT"));
+  CHECK(seen<StatesSeen>(r).sockets[0].steps.back() ==
+        PathStep{S::TIME_WAIT, StateKnown::timewait_socket, PathEvidence::handover, false});
+  CHECK_THAT(r.saw, Contains("FIN_WAIT_2 (traced) → timewait socket in TIME_WAIT (handed over at its traced close)"));
   x.reaches = S::CLOSING;
   const auto bad = check_state(traced_close(), x);
   CHECK(bad.outcome == Outcome::fail);
