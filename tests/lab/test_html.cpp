@@ -145,7 +145,7 @@ TEST_CASE("lastack run drop-final-ack: the server's request socket in SYN_RECV a
   INFO(r.out << r.err);
   REQUIRE(r.exit_code == 0);
   // The text ladder: the same words.
-  CHECK(r.out.find("request socket in SYN_RECV (from the SYN's arrival on the wire; traced at") != std::string::npos);
+  CHECK(r.out.find("request socket in SYN_RECV (from the SYN's arrival, wire)") != std::string::npos);
   CHECK(r.out.find("timewait socket in FIN_WAIT_2 (timer 60.0 s)") != std::string::npos);
   CHECK(r.out.find("timewait socket in TIME_WAIT") != std::string::npos);
   // legal-states, as --json records it: each state with its source, from the kernel's evidence.
