@@ -829,7 +829,7 @@ TEST_CASE("state passes when the client reaches TIME_WAIT and reports its path")
   CHECK(path == std::vector<TcpState>{TcpState::SYN_SENT, TcpState::ESTABLISHED, TcpState::FIN_WAIT1,
                                       TcpState::FIN_WAIT2, TcpState::TIME_WAIT});
   CHECK(r.name == "state client reaches TIME_WAIT");
-  CHECK(r.saw == "SYN_SENT → ESTABLISHED → FIN_WAIT_1 → FIN_WAIT_2 → timewait socket in TIME_WAIT");
+  CHECK(r.saw == "SYN_SENT → ESTABLISHED → FIN_WAIT_1 → FIN_WAIT_2 → timewait socket in TIME_WAIT (sampled)");
 }
 
 TEST_CASE("state fails when the server never reaches TIME_WAIT") {
@@ -839,7 +839,7 @@ TEST_CASE("state fails when the server never reaches TIME_WAIT") {
   const auto r = check_state(drop_final_ack_trace(), x);
   CHECK_FALSE(r.passed());
   CHECK(seen<StatesSeen>(r).problems == std::vector<StateProblem>{{StateMiss::never_reached, TcpState::TIME_WAIT}});
-  CHECK(r.saw == "ESTABLISHED → CLOSE_WAIT → LAST_ACK → CLOSED (never reached TIME_WAIT)");
+  CHECK(r.saw == "ESTABLISHED → CLOSE_WAIT → LAST_ACK → CLOSED (sampled) (never reached TIME_WAIT)");
 }
 
 TEST_CASE("state checks the final state and a state never entered") {
