@@ -202,10 +202,16 @@ class Merger {
     }
   }
 
-  /// Injected segments (copies, lab actions) exist only where they left.
-  void add_injected(const std::vector<WireEvent>& intercepted) {
+  /// Injected segments (copies, lab actions) exist only where they left; without an egress tap
+  /// (loopback: lastack sends into lo, and INPUT's queue lets its own segments by), where they
+  /// entered.
+  void add_injected(const std::vector<WireEvent>& intercepted, bool egress_tapped) {
     for (const WireEvent& q : intercepted) {
       if (!q.injected) continue;
+      if (!egress_tapped) {
+        add_injected_entering(q);
+        continue;
+      }
       const auto o = leaving_.claim(key_of(q.segment, q.bytes));
       if (!o) {
         error(q.at, fmt::format("injected segment {} was never seen leaving the wire", describe(q.segment)));
@@ -216,8 +222,25 @@ class Merger {
       ev.injected = true;
       ev.note = q.note;
       ev.fault = q.fault;
+      ev.link = q.link;
+      ev.released = q.released;
       events_.push_back(std::move(ev));
     }
+  }
+
+  void add_injected_entering(const WireEvent& q) {
+    const auto i = entering_.claim(key_of(q.segment, q.bytes));
+    if (!i) {
+      error(q.at, fmt::format("injected segment {} was never seen on the wire", describe(q.segment)));
+      return;
+    }
+    WireEvent& ev = events_[*i];
+    ev.delivered_at = ev.at;
+    ev.injected = true;
+    ev.note = q.note;
+    ev.fault = q.fault;
+    ev.link = q.link;
+    ev.released = q.released;
   }
 
   /// Every copy that left must have been claimed.
@@ -317,7 +340,7 @@ MergedWire merge_wire(const std::vector<CapturedSegment>& captured, const std::v
   Merger m(captured, end);
   m.apply_verdicts(intercepted);
   m.find_deliveries(egress_tapped);
-  m.add_injected(intercepted);
+  m.add_injected(intercepted, egress_tapped);
   m.check_unclaimed();
   MergedWire merged = m.finish(client_addresses);
   for (LabEvent& e : reordering_errors(merged.events)) merged.errors.push_back(std::move(e));
