@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lastack_process.hpp"
+#include "trace_lines.hpp"
 
 using lastack::test::run_lastack;
 using lastack::test::TempDir;
@@ -23,13 +24,6 @@ using Catch::Matchers::Contains;
 using Json = nlohmann::json;
 
 namespace {
-
-std::vector<Json> events_of(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  std::vector<Json> out;
-  for (std::string line; std::getline(in, line);) out.push_back(Json::parse(line));
-  return out;
-}
 
 std::filesystem::path write_policy(const TempDir& dir, const std::string& name, const std::string& body) {
   const auto file = dir.path / (name + ".toml");
@@ -76,7 +70,7 @@ TEST_CASE("wrap --link latency=50ms: the kernel's RTT on 127.0.0.1 and the wire 
   INFO(r.out << r.err);
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.out, Contains("| PING 9"));
-  const auto trace = events_of(trace_file);
+  const auto trace = lastack::test::trace_lines(trace_file);
   CHECK(harness_errors(trace) == 0);
   REQUIRE(trace.front().contains("link"));  // the run records the link it carried
   // The bounds, from the link and the kernel's clock: every RTT sample spans the request's
@@ -163,7 +157,7 @@ count = 1
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.out, Contains("| client ECONNRESET server ECONNRESET"));
   CHECK_THAT(r.out, Contains("PASS wrap under wrap-reset"));
-  const auto trace = events_of(trace_file);
+  const auto trace = lastack::test::trace_lines(trace_file);
   CHECK(harness_errors(trace) == 0);
   std::size_t injected = 0, queued_rsts = 0, replaced = 0;
   std::vector<std::string> received_by;
@@ -193,7 +187,7 @@ TEST_CASE("a reset over a 50 ms link: its RSTs cross the link behind what their 
   INFO(r.out << r.err);
   CHECK(r.exit_code == 0);
   std::size_t carried = 0;
-  for (const Json& j : events_of(trace_file))
+  for (const Json& j : lastack::test::trace_lines(trace_file))
     if (j["type"] == "wire" && j["injected"] == true && j.contains("link")) {
       ++carried;
       CHECK(j["link"]["delay_ns"].get<std::int64_t>() == 50'000'000);

@@ -208,39 +208,21 @@ class Merger {
   void add_injected(const std::vector<WireEvent>& intercepted, bool egress_tapped) {
     for (const WireEvent& q : intercepted) {
       if (!q.injected) continue;
-      if (!egress_tapped) {
-        add_injected_entering(q);
+      const auto copy = (egress_tapped ? leaving_ : entering_).claim(key_of(q.segment, q.bytes));
+      if (!copy) {
+        error(q.at, fmt::format("injected segment {} was never seen {}", describe(q.segment),
+                                egress_tapped ? "leaving the wire" : "on the wire"));
         continue;
       }
-      const auto o = leaving_.claim(key_of(q.segment, q.bytes));
-      if (!o) {
-        error(q.at, fmt::format("injected segment {} was never seen leaving the wire", describe(q.segment)));
-        continue;
-      }
-      WireEvent ev = entered(leaving_[*o]);
+      if (egress_tapped) events_.push_back(entered(leaving_[*copy]));
+      WireEvent& ev = egress_tapped ? events_.back() : events_[*copy];  // events_[i] is entering_[i]
       ev.delivered_at = ev.at;
       ev.injected = true;
       ev.note = q.note;
       ev.fault = q.fault;
       ev.link = q.link;
       ev.released = q.released;
-      events_.push_back(std::move(ev));
     }
-  }
-
-  void add_injected_entering(const WireEvent& q) {
-    const auto i = entering_.claim(key_of(q.segment, q.bytes));
-    if (!i) {
-      error(q.at, fmt::format("injected segment {} was never seen on the wire", describe(q.segment)));
-      return;
-    }
-    WireEvent& ev = events_[*i];
-    ev.delivered_at = ev.at;
-    ev.injected = true;
-    ev.note = q.note;
-    ev.fault = q.fault;
-    ev.link = q.link;
-    ev.released = q.released;
   }
 
   /// Every copy that left must have been claimed.
