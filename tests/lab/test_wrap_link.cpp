@@ -227,3 +227,15 @@ TEST_CASE("wrap refuses the link's duplicate in one line and exit 2, from --link
   CHECK_THAT(bad.err, Catch::Matchers::StartsWith("lastack: --link latency=fast: latency: bad duration"));
   CHECK(bad.err.find('\n') == bad.err.size() - 1);
 }
+
+TEST_CASE("wrap --control: link set with a duplicate is refused in one line, as --link's is", "[wrap][link]") {
+  TempDir dir("wrap-ctl-dup");
+  const auto policy = write_policy(dir, "wrap-plain", "");
+  const auto r = run_lastack({"wrap", "--control", "--policy", policy.string(), "-q", "--", "sh", "-c",
+                              "'" + lastack::test::lastack_bin() + "' ctl link set duplicate=0.1 2>&1; echo rc=$?; '" +
+                                  lastack::test::lastack_bin() + "' ctl link set latency=10ms; echo rc=$?"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Contains("the link's duplicate is not supported under wrap, as a duplicate fault is not"));
+  CHECK_THAT(r.out, Contains("| rc=1\n") && Contains("| rc=0\n"));
+}
