@@ -164,6 +164,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 65535));
   wrap_cmd->add_option("--seed", wrap.seed, seed_help)->check(whole_seed);
   wrap_cmd->add_flag("--control", wrap.control, control_help);
+  wrap_cmd->add_option("--link", wrap.link, link_help);
   wrap_cmd->add_flag("-6,--ipv6", wrap.ipv6, "Observe IPv6 (::1) sockets instead of IPv4 (127.0.0.1)");
   wrap_cmd->add_option("--json", wrap.json, "Write the trace as JSON Lines");
   wrap_cmd->add_option("--pcap", wrap.pcap, "Write the wire as pcapng, roles and verdicts in packet comments");

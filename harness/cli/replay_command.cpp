@@ -48,7 +48,9 @@ std::string comparison_text(const RecordedRun& recorded, const std::vector<Check
 int command_replay(const ReplayCommand& cmd) {
   const RecordedRun recorded = read_file(cmd.file);
   const Trace& trace = recorded.trace;
-  const Policy policy = replay_policy(cmd, trace);
+  Policy policy = replay_policy(cmd, trace);
+  // The run's link as it ran (--link is not in the policy file): judged under it, read as recorded.
+  if (trace.link) policy.link = trace.link;
   const std::vector<CheckResult> results = judge_trace(trace, policy);
 
   std::string text = fmt::format("== replay of {}: {}\n   ({}; recorded on Linux {}, {}, kernel states {})\n\n",
@@ -57,6 +59,7 @@ int command_replay(const ReplayCommand& cmd) {
   if (!cmd.quiet) text += render_ladder(trace, {cmd.color, 100}) + "\n";
   // The seed and each fault's draws: what `lastack run --seed N` would decide again.
   if (const std::string draws = render_draws(trace); !draws.empty()) text += draws + "\n";
+  if (const std::string link = render_recorded_link(trace); !link.empty()) text += link + "\n";
   text += render_verdicts(results, cmd.color) + "\n";
   text += comparison_text(recorded, results);
   const RunVerdict verdict = run_verdict(results);

@@ -8,6 +8,7 @@
 
 #include "agents/agent.hpp"
 #include "harness/cli/exec_command.hpp"
+#include "harness/core/policy/policy_link.hpp"
 #include "harness/engine/exec_process.hpp"
 #include "harness/engine/lab.hpp"
 #include "harness/engine/run_clock.hpp"
@@ -45,18 +46,25 @@ void refuse_split_sysctls(const Policy& policy) {
   }
 }
 
-// What one namespace's loopback cannot carry yet: a copy or a RST lastack sends would come back
-// through INPUT's queue, and a TIME_WAIT to destroy is named by its namespace.
+// What one namespace's loopback does not carry yet: copies (a fault's, the link's), never shown
+// on loopback, though lastack's own segments are let by INPUT's queue (kInjectedMark) as a reset's
+// RSTs are; and lab actions (a TIME_WAIT to destroy is named by its namespace).
 void refuse_injection(const Policy& policy) {
   for (std::size_t i = 0; i < policy.faults.size(); ++i)
     if (policy.faults[i].action == ActionKind::duplicate)
-      throw InputError(fmt::format("{}:{}: fault {}: duplicate is not supported under wrap (a copy lastack sends "
-                                   "would be queued again on loopback)",
+      throw InputError(fmt::format("{}:{}: fault {}: duplicate is not supported under wrap (copies on loopback "
+                                   "are not yet shown to cross as on a wire)",
                                    policy.file, policy.faults[i].line, i + 1));
   if (!policy.lab.empty())
     throw InputError(fmt::format("{}:{}: [[lab]] actions are not supported under wrap (one namespace holds both "
                                  "sides)",
                                  policy.file, policy.lab.front().line));
+  const bool link_copies = policy.link && (policy.link->from[Side::client].duplicate > 0 ||
+                                           policy.link->from[Side::server].duplicate > 0);
+  if (link_copies)
+    throw InputError(fmt::format("{}: the link's duplicate is not supported under wrap, as a duplicate fault is not",
+                                 policy.link->line ? fmt::format("{}:{}", policy.file, policy.link->line)
+                                                   : std::string("--link")));
 }
 
 // The command's end as a check: a command that never ended (the timeout) proves nothing of its
@@ -103,6 +111,7 @@ int wrap_exit_code(int lastack_code, std::optional<int> command_status) {
 
 Policy resolve_wrap_policy(const WrapCommand& cmd) {
   Policy policy = load_policy(cmd.policy, cmd.policy_dir);
+  if (cmd.link) policy.link = policy_toml::parse_link_spec(*cmd.link);
   refuse_split_sysctls(policy);
   refuse_injection(policy);
   if (cmd.port) policy.scenario.port = *cmd.port;

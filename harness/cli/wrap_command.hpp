@@ -21,6 +21,7 @@ struct WrapCommand {
   std::optional<std::string> json, pcap, html;
   std::optional<std::uint64_t> seed;
   bool control = false;  // --control: a control socket, its path in LASTACK_CONTROL
+  std::optional<std::string> link;     // --link latency=50ms,...: a [link] over the policy's
   bool ipv6 = false;
   bool quiet = false;
   bool color = false;
@@ -35,7 +36,8 @@ enum class WrapExit : int {
 };
 
 /// The policy `cmd` runs under: refused with one line when one namespace cannot carry it (a
-/// sysctl set differently per side, a duplicate, a lab action). Throws InputError.
+/// sysctl set differently per side, a duplicate, the link's duplicate, a lab action), `--link`
+/// laid over its own [link]. Throws InputError.
 Policy resolve_wrap_policy(const WrapCommand& cmd);
 /// `lastack wrap`: the command's exit status when every verdict holds; otherwise WrapExit.
 int command_wrap(const WrapCommand& cmd, const Policy& policy);

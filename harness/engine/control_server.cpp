@@ -104,9 +104,10 @@ void ControlServer::record(Instant at, LabEventKind kind, std::string what, std:
 std::string ControlServer::apply(const ControlRequest& r) {
   const Instant now = clock_.now();  // the change and its event: one instant
   if (const auto* add = std::get_if<FaultAddRequest>(&r.what)) {
-    // As for a policy under wrap: a copy lastack sends would be queued again on loopback.
+    // As for a policy under wrap (resolve_wrap_policy): copies on loopback are not yet shown.
     if (loopback_ && add->rule.action == ActionKind::duplicate)
-      throw InputError("fault add: duplicate is not supported under wrap (a copy lastack sends would be queued again on loopback)");
+      throw InputError("fault add: duplicate is not supported under wrap (copies on loopback are not yet shown to "
+                       "cross as on a wire)");
     const std::size_t index = interceptor_.add_fault(add->rule, now);
     book_.added(index, now);
     const std::string what = fmt::format("fault {} added: {}", index + 1, describe_fault(add->rule));
@@ -123,6 +124,8 @@ std::string ControlServer::apply(const ControlRequest& r) {
     return control_reply(true, what, {{"id", index + 1}, {"acted_on", acted}});
   }
   if (const auto* set = std::get_if<LinkSetRequest>(&r.what)) {
+    if (loopback_ && (set->link.from[Side::client].duplicate > 0 || set->link.from[Side::server].duplicate > 0))
+      throw InputError("link set: the link's duplicate is not supported under wrap, as a duplicate fault is not");
     interceptor_.set_link(set->link);
     const std::string what = "link set: " + link_text(interceptor_.link());
     record(now, LabEventKind::link_set, what, std::nullopt, r);

@@ -219,7 +219,7 @@ void Interceptor::send_resets(const WireEvent& replaced, std::size_t fault) {
   for (const ResetFor& r : resets_replacing(seg, replaced.info.from, engine_.rules().at(fault).reset_to)) {
     const std::string note = fmt::format("RST to the {} by fault {}, in place of packet {}", side_name(r.to), fault + 1, packet);
     try {
-      inject(build_segment(r.rst), note);
+      send_own(build_segment(r.rst), note, OwnSegment::reset, peer_of(r.to));
     } catch (const HarnessError& e) {
       errors_.push_back({clock_.now(), fmt::format("harness error: fault {} could not send its {}: {}", fault + 1, note, e.what()),
                          LabEventKind::harness_error, std::nullopt, 1, HarnessCause::fault_not_carried_out});
@@ -246,6 +246,19 @@ void Interceptor::inject(std::span<const std::uint8_t> ip_packet, std::string no
   ev.note = std::move(note);
   events_.push_back(std::move(ev));
   if (on_segment_ && !draining_) on_segment_(events_.back());
+}
+
+void Interceptor::send_own(std::vector<std::uint8_t> ip_packet, std::string note, OwnSegment kind, Side from) {
+  if (!link_ || own_crossing(kind) != OwnCrossing::carried) return inject(ip_packet, std::move(note));
+  const Instant now = clock_.now();
+  const LinkPassage p = link_->carry(from, static_cast<std::uint32_t>(ip_packet.size()), now);
+  if (p.due <= now && on_link_.empty()) {  // nothing ahead of it: it goes now
+    inject(ip_packet, std::move(note));
+    events_.back().link = p;
+    return;
+  }
+  on_link_.emplace(p.due, OnLink{0, 0, std::move(ip_packet), {std::move(note)}, p, now});
+  arm_timer();  // it may be the earliest due
 }
 
 void Interceptor::release(const Release& r) {
@@ -308,6 +321,10 @@ void Interceptor::release_link_due(bool all) {
     OnLink held = std::move(on_link_.begin()->second);
     const Instant due = on_link_.begin()->first;
     on_link_.erase(on_link_.begin());
+    if (held.own) {
+      release_own(held, due, now);
+      continue;
+    }
     WireEvent& ev = events_[held.event];
     ev.released = now;
     if (due > now)
@@ -316,6 +333,27 @@ void Interceptor::release_link_due(bool all) {
     port_.accept(static_cast<std::uint32_t>(held.packet));
     if (!stopped_)
       for (std::string& note : held.copy_notes) inject(held.copy, std::move(note));
+  }
+}
+
+void Interceptor::release_own(OnLink& held, Instant due, Instant now) {
+  std::string& note = held.copy_notes.front();
+  if (stopped_) {  // the run is over: sent now it would be wire the trace never shows
+    errors_.push_back({now,
+                       fmt::format("harness error: the run ended before lastack's segment crossed the link ({} ms "
+                                   "still to go), so it was never sent: {}",
+                                   std::chrono::duration_cast<std::chrono::milliseconds>(due - now).count(), note),
+                       LabEventKind::harness_error, std::nullopt, 1, HarnessCause::fault_not_carried_out});
+    return;
+  }
+  note += fmt::format(" (crossed the link in {:.1f} ms)", std::chrono::duration<double, std::milli>(now - held.since).count());
+  try {
+    inject(held.copy, std::move(note));
+    events_.back().link = held.own;
+    events_.back().released = now;
+  } catch (const HarnessError& e) {
+    errors_.push_back({now, fmt::format("harness error: lastack could not send its segment after the link: {}", e.what()),
+                       LabEventKind::harness_error, std::nullopt, 1, HarnessCause::fault_not_carried_out});
   }
 }
 
@@ -353,9 +391,11 @@ void Interceptor::release_copies(const Release& r) {
     return;
   }
   events_[held.event].note += fmt::format(" (copies {}, sent after {:.0f} ms)", r.reason, waited);
+  const Side from = events_[held.event].info.from;
   for (std::uint32_t i = 1; i <= held.count; ++i)
-    inject(held.packet, fmt::format("held copy {} of {} by fault {}, of packet {} ({:.0f} ms old)", i, held.count,
-                                    r.fault + 1, r.packet, waited));
+    send_own(held.packet, fmt::format("held copy {} of {} by fault {}, of packet {} ({:.0f} ms old)", i, held.count,
+                                      r.fault + 1, r.packet, waited),
+             OwnSegment::held_copy, from);
 }
 
 void Interceptor::release_due() {

@@ -41,6 +41,10 @@ class Interceptor {
   /// and log it as a WireEvent classified like any segment, fate passed, packet id 0, `note`.
   /// Throws HarnessError when it is not a TCP segment or cannot be sent.
   void inject(std::span<const std::uint8_t> ip_packet, std::string note);
+  /// Send lastack's own segment (`kind`, seemingly from side `from`) as inject() does, across
+  /// the [link] when there is one (core's own_crossing: a held copy, a RST): injected when the
+  /// link's schedule lets it go, its WireEvent carrying that passage.
+  void send_own(std::vector<std::uint8_t> ip_packet, std::string note, OwnSegment kind, Side from);
 
   /// Nothing still delayed or held (by a fault or the link), and no duplicate's copies waiting.
   bool idle() const { return waiting_.empty() && held_copies_.empty() && on_link_.empty(); }
@@ -121,7 +125,14 @@ class Interceptor {
     std::size_t event = 0;               // its index in events_
     std::vector<std::uint8_t> copy;      // copies follow it: the IP packet to inject after it...
     std::vector<std::string> copy_notes; // ...once per note (a fault's copies, the link's own)
+    // lastack's own segment on the link (send_own): these bytes are injected when due, no
+    // queued packet is let go (packet and event unused).
+    std::optional<LinkPassage> own;
+    Instant since{};  // own: when lastack sent it onto the link
   };
+  /// Inject lastack's own segment `held` off the link, due at `due` (once stopped: never sent,
+  /// a harness error: what it was to do was not done).
+  void release_own(OnLink& held, Instant due, Instant now);
   std::multimap<Instant, OnLink> on_link_;  // by due time; equal dues keep their arrival order
   std::vector<std::uint32_t> passed_;  // passes not yet sent, in queue order (reused per burst)
   std::vector<LabEvent> errors_;

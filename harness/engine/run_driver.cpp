@@ -120,7 +120,7 @@ RunDriver::RunDriver(const Policy& policy, const RunOptions& options, Lab& lab, 
       interceptor_(io_, clock_,
                    sys::NfQueuePort::open_in(lab.wire(), options.queue_num,
                                              needs_payload(policy, options) ? kFullCopyRange : kHeaderCopyRange),
-                   sys::RawInjector::open_in(lab.wire()), FlowTracker(lab.client_addresses()), policy,
+                   sys::RawInjector::open_in(lab.wire(), lab.loopback() ? kInjectedMark : 0), FlowTracker(lab.client_addresses()), policy,
                    options.seed.value_or(0), [this](const WireEvent& ev) { on_segment(ev); }),
       observer_(io_, clock_, per_side([&lab](Side side) { return sys::SockDiag::open_in(lab.side(side)); }),
                 options.ipv6 ? IpFamily::v6 : IpFamily::v4, observed_ports(policy, options),
@@ -297,17 +297,17 @@ void RunDriver::on_segment(const WireEvent& ev) {
   for (const LabFiring& f : lab_actions_.on_segment(ev.info)) {
     auto timer = std::make_shared<asio::steady_timer>(io_, f.after);
     // The trigger is copied: the interceptor's event log may grow (and move) before the timer fires.
-    timer->async_wait([this, timer, f, trigger = ev.segment](const boost::system::error_code& ec) {
+    timer->async_wait([this, timer, f, trigger = ev.segment, from = ev.info.from](const boost::system::error_code& ec) {
       lab_actions_.done();
       if (ec) return;
       observer_.sample();  // the state just before, in the trace
-      run_lab_action(f, trigger);
+      run_lab_action(f, trigger, from);
       observer_.sample();
     });
   }
 }
 
-void RunDriver::run_lab_action(const LabFiring& f, const Segment& trigger) {
+void RunDriver::run_lab_action(const LabFiring& f, const Segment& trigger, Side trigger_from) {
   const LabAction& action = policy_.lab[f.action];
   switch (action.action) {
     case LabActionKind::destroy_timewait: {
@@ -317,7 +317,9 @@ void RunDriver::run_lab_action(const LabFiring& f, const Segment& trigger) {
       break;
     }
     case LabActionKind::inject_rst:
-      interceptor_.inject(build_reset_to_sender(trigger), injected_rst_note(f.action));
+      // To the trigger's sender, seemingly from its peer: across the link in the peer's direction.
+      interceptor_.send_own(build_reset_to_sender(trigger), injected_rst_note(f.action), OwnSegment::lab_rst,
+                            peer_of(trigger_from));
       break;
   }
 }
@@ -355,6 +357,7 @@ Trace RunDriver::merge() {
   trace.ipv6 = options_.ipv6;
   trace.kernel = kernel_release();
   trace.random_seed = options_.seed;
+  if (policy_.link && policy_.link->active()) trace.link = policy_.link;
   trace.sysctls = per_side([this](Side side) { return lab_.sysctls_in_force(side); });
   trace.queue_drops = interceptor_.queue_drops();
   trace.every_segment = !why_every_segment(policy_, options_.capture).empty();

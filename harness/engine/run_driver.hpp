@@ -66,7 +66,7 @@ class RunDriver {
   // A segment on the wire: each lab action it fires (core/lab_actions) runs after its wait.
   void on_segment(const WireEvent& ev);
   // `f.side`: the action's side, resolved when it was triggered.
-  void run_lab_action(const LabFiring& f, const Segment& trigger);
+  void run_lab_action(const LabFiring& f, const Segment& trigger, Side trigger_from);
   // What the commands left running (a daemon, a new session) ends with the run, and is named.
   void end_lab_processes();
   // The whole wire (capture) with the interceptor's verdicts, and what could not be explained.

@@ -316,6 +316,9 @@ struct Trace {
   bool ipv6 = false;
   std::string kernel;                                        // uname -r
   std::optional<std::uint64_t> random_seed;  // the run's seed (probabilistic faults); unset: none
+  // The [link] the run carried (the policy's, or --link over it), as it ran; unset: none. Each
+  // segment's passage (WireEvent::link) is what it did: a replay reads both, never draws again.
+  std::optional<Link> link;
   PerSide<std::map<std::string, std::string>> sysctls;  // values in force
   std::vector<TraceEvent> events;
   std::uint64_t queue_drops = 0;

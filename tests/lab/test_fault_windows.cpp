@@ -13,19 +13,13 @@
 #include <nlohmann/json.hpp>
 
 #include "lastack_process.hpp"
+#include "trace_lines.hpp"
 
 using lastack::test::run_lastack;
 using lastack::test::TempDir;
 using Json = nlohmann::json;
 
 namespace {
-
-std::vector<Json> events_of(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  std::vector<Json> out;
-  for (std::string line; std::getline(in, line);) out.push_back(Json::parse(line));
-  return out;
-}
 
 std::int64_t t_ns(const Json& j) { return j.at("t_ns").get<std::int64_t>(); }
 
@@ -39,7 +33,7 @@ TEST_CASE("a 3 s dark window: the kernel retransmits inside it and recovers afte
   REQUIRE(r.exit_code == 0);  // every verdict holds, built-in and the policy's
 
   std::optional<std::int64_t> opened, closed;
-  for (const Json& j : events_of(trace)) {
+  for (const Json& j : lastack::test::trace_lines(trace)) {
     if (j["type"] != "lab" || !j.contains("fault")) continue;
     CHECK(j["fault"] == 0);
     if (j["kind"] == "window-opened") opened = t_ns(j);
@@ -50,7 +44,7 @@ TEST_CASE("a 3 s dark window: the kernel retransmits inside it and recovers afte
   CHECK(*opened == 1'000'000'000);  // from 1s on the run's clock...
   CHECK(*closed == 4'000'000'000);  // ...for 3s
   std::size_t retransmits_inside = 0, dropped_inside = 0, dropped_outside = 0, data_after = 0;
-  for (const Json& j : events_of(trace)) {
+  for (const Json& j : lastack::test::trace_lines(trace)) {
     if (j["type"] == "retransmit" && j["side"] == "client" && t_ns(j) >= *opened && t_ns(j) < *closed)
       ++retransmits_inside;
     if (j["type"] != "wire" || j["injected"] == true) continue;
@@ -84,7 +78,7 @@ TEST_CASE("a reset after the server's 3rd data segment: both kernels accept a RS
 
   std::vector<Json> injected, received, closes;
   std::size_t replaced = 0;
-  for (const Json& j : events_of(trace)) {
+  for (const Json& j : lastack::test::trace_lines(trace)) {
     if (j["type"] == "wire" && j["injected"] == true) injected.push_back(j);
     if (j["type"] == "wire" && j["fate"] == "dropped") ++replaced;
     if (j["type"] == "reset" && j["sent"] == false) received.push_back(j);

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lastack_process.hpp"
+#include "trace_lines.hpp"
 
 using lastack::test::run_lastack;
 using lastack::test::TempDir;
@@ -22,13 +23,6 @@ using Catch::Matchers::Contains;
 using Json = nlohmann::json;
 
 namespace {
-
-std::vector<Json> read_trace(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  std::vector<Json> out;
-  for (std::string line; std::getline(in, line);) out.push_back(Json::parse(line));
-  return out;
-}
 
 std::filesystem::path write_policy(const TempDir& dir, const std::string& name, const std::string& body) {
   const auto file = dir.path / (name + ".toml");
@@ -96,7 +90,7 @@ received = 10000000
   const auto r = run_lastack({"run", "-q", "--json", trace_file.string(), policy.string()});
   INFO(r.out << r.err);
   REQUIRE(r.exit_code == 0);
-  const auto trace = read_trace(trace_file);
+  const auto trace = lastack::test::trace_lines(trace_file);
   CHECK(harness_errors(trace).empty());
   // The server's segments as they left the wire toward the client: the link's output.
   std::int64_t first = -1, last = -1;
@@ -147,7 +141,7 @@ received = 20000
   const auto r = run_lastack({"run", "-q", "--seed", "7", "--json", trace_file.string(), policy.string()});
   INFO(r.out << r.err);
   REQUIRE(r.exit_code == 0);
-  const auto trace = read_trace(trace_file);
+  const auto trace = lastack::test::trace_lines(trace_file);
   CHECK(harness_errors(trace).empty());
   // The kernel's word: each side's smoothed RTT, sampled by sock_diag while established.
   std::vector<double> rtts;
@@ -212,7 +206,7 @@ received = 30000
     const auto r = run_lastack({"run", "-q", "--seed", seed, "--json", file.string(), policy.string()});
     INFO(r.out << r.err);
     REQUIRE(r.exit_code == 0);
-    const auto trace = read_trace(file);
+    const auto trace = lastack::test::trace_lines(file);
     CHECK(harness_errors(trace).empty());
     std::vector<std::string> out;
     for (const Json& j : trace) {

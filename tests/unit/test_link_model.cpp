@@ -173,3 +173,53 @@ TEST_CASE("link draws are fixed numbers: a seed replays the same link on any bui
   CHECK(v != link_draw(7, LinkChance::duplicate, data(0), 0));
   CHECK(v != link_draw(7, LinkChance::loss, {Side::client, 0, 1, 1, 1000, 0x18, 1052}, 0));
 }
+
+TEST_CASE("lastack's own segments: copies follow their original, RSTs and held copies cross on their own") {
+  CHECK(own_crossing(OwnSegment::fault_copy) == OwnCrossing::behind_original);
+  CHECK(own_crossing(OwnSegment::link_copy) == OwnCrossing::behind_original);
+  CHECK(own_crossing(OwnSegment::held_copy) == OwnCrossing::carried);
+  CHECK(own_crossing(OwnSegment::reset) == OwnCrossing::carried);
+  CHECK(own_crossing(OwnSegment::lab_rst) == OwnCrossing::carried);
+}
+
+TEST_CASE("a segment lastack sends crosses behind what its direction sent before it, and draws nothing") {
+  LinkDirection d;
+  d.latency = 50ms;
+  d.jitter = 10ms;
+  d.loss = 1;  // every endpoint's segment is lost...
+  LinkModel link(both(d), 7, 100);
+  CHECK(link.admit(data(0), at(1ms)).drop == LinkDrop::loss);
+  // ...but a reset's RST is carried out: latency only, no draw.
+  const LinkPassage rst = link.carry(Side::server, 40, at(2ms));
+  CHECK(rst.drop == LinkDrop::none);
+  CHECK(rst.due == at(52ms));
+  CHECK(rst.delay == 50ms);
+  CHECK_FALSE(rst.loss_draw);
+  CHECK_FALSE(rst.jitter_draw);
+  CHECK_FALSE(rst.duplicate_draw);
+
+  // In order: a RST sent just after a segment the jitter delayed longer waits behind it.
+  LinkDirection j;
+  j.latency = 50ms;
+  j.jitter = 10ms;
+  LinkModel ordered(both(j), 7, 100);
+  Instant latest{};
+  for (std::uint32_t i = 0; i < 20; ++i) latest = std::max(latest, ordered.admit(data(i), at(1ms)).due);
+  CHECK(latest > at(51ms));  // some draw delayed past the latency
+  CHECK(ordered.carry(Side::server, 40, at(1ms)).due == latest);
+  // The other direction has nothing ahead of it.
+  CHECK(ordered.carry(Side::client, 40, at(1ms)).due == at(51ms));
+}
+
+TEST_CASE("a segment lastack sends takes the rate's time and is never refused for room") {
+  LinkDirection d;
+  d.rate = 8'000'000;      // 1 byte per µs
+  d.queue_segments = 1;
+  LinkModel link(both(d), 7, 100);
+  CHECK(link.admit(data(0, 1000), at(0ms)).due == at(1ms));
+  CHECK(link.admit(data(1, 1000), at(0ms)).drop == LinkDrop::queue_full);
+  const LinkPassage rst = link.carry(Side::server, 1000, at(0ms));
+  CHECK(rst.drop == LinkDrop::none);
+  CHECK(rst.due == at(2ms));  // behind the first on the transmitter
+  CHECK(rst.queued == 2ms);
+}

@@ -231,6 +231,7 @@ TEST_CASE("lastack wrap's loopback: the rules move to INPUT and are written twic
         head +
             "# SYN, FIN and RST segments: what the tracker and rules need (no rule selects a pure ACK) (at INPUT, to "
             "or from the port given)\n"
+            "-A INPUT -m mark --mark 0x1a57ac4b -j ACCEPT\n"
             "-A INPUT -p tcp --sport 8765 ! --tcp-flags SYN,FIN,RST NONE -j NFQUEUE --queue-num 0\n"
             "-A INPUT -p tcp --dport 8765 ! --tcp-flags SYN,FIN,RST NONE -j NFQUEUE --queue-num 0\n"
             "COMMIT\n");
@@ -239,5 +240,9 @@ TEST_CASE("lastack wrap's loopback: the rules move to INPUT and are written twic
 TEST_CASE("lastack wrap without --port queues every port's segments at INPUT") {
   const QueueRules rules = on_loopback(compile_queue_plan(dropping(std::nullopt), Capture::all, 0, false), {});
   CHECK(queue_rules_script(rules) == head + "# every TCP segment: capture all (at INPUT, every port)\n" +
+                                         "-A INPUT -m mark --mark 0x1a57ac4b -j ACCEPT\n"
                                          "-A INPUT -p tcp -j NFQUEUE --queue-num 0\nCOMMIT\n");
+  // lastack's own segments (SO_MARK kInjectedMark) are let by first: on lo they would be queued again.
+  CHECK(rules.pass_mark == kInjectedMark);
+  CHECK_FALSE(compile_queue_plan(dropping(std::nullopt), Capture::all, 0, false).pass_mark);
 }

@@ -11,6 +11,7 @@
 
 #include "lastack/error.hpp"
 #include "lastack/report.hpp"
+#include "harness/core/report/draws_text.hpp"
 #include "harness/core/trace/trace_names.hpp"
 #include "tests/unit/trace_builder.hpp"
 #include "tests/unit/trace_mutations.hpp"
@@ -327,6 +328,43 @@ TEST_CASE("a run's seed and its draws are written, read back and written again t
   CHECK(again.str() == out.str());
   // Only the segments drawn for carry the key.
   CHECK(out.str().find("\"draws\"") == out.str().rfind("\"draws\""));
+}
+
+TEST_CASE("a run's link is written, read back as it ran, and what it did is told for a replay") {
+  RecordedRun run = read_fixture("drop-final-ack");
+  Trace& t = run.trace;
+  CHECK(render_recorded_link(t).empty());  // no link: nothing said
+  Link link;
+  link.from[Side::client].latency = Millis(50);
+  link.from[Side::server].latency = Millis(20);
+  link.from[Side::server].jitter = Millis(5);
+  link.from[Side::server].rate = 8'000'000;
+  link.from[Side::server].queue_segments = 10;
+  link.from[Side::server].loss = 0.1;
+  t.link = link;
+  const std::size_t dropped = wire_index(t, Side::client, Role::final_ack);
+  LinkPassage lost;
+  lost.drop = LinkDrop::loss;
+  lost.loss_draw = 0.05;
+  std::get<WireEvent>(t.events[dropped]).link = lost;
+  std::ostringstream out;
+  write_jsonl(t, run.checks, out);
+  CHECK_THAT(out.str(), Catch::Contains("\"link\":{\"line\":0,\"client-to-server\":{\"latency_ms\":50,"));
+  std::istringstream in(out.str());
+  const RecordedRun back = read_recorded_run(in, "link.jsonl");
+  REQUIRE(back.trace.link);
+  CHECK(*back.trace.link == link);
+  std::ostringstream again;
+  write_jsonl(back.trace, back.checks, again);
+  CHECK(again.str() == out.str());
+  // A replay says it judges under the link as recorded, and reads its passages rather than drawing.
+  const std::string said = render_recorded_link(back.trace);
+  CHECK_THAT(said, Catch::StartsWith("link, as recorded (--link): client-to-server 50ms"));
+  CHECK_THAT(said, Catch::Contains("1 segment's passages read from the trace as the run made them (1 dropped by the "
+                                   "link), not drawn again"));
+  Trace unrecorded = back.trace;
+  unrecorded.link.reset();
+  CHECK_THAT(render_recorded_link(unrecorded), Catch::StartsWith("link: the trace does not record its settings"));
 }
 
 TEST_CASE("a draw that is not an object, or lacks a field, is rejected at its line") {

@@ -183,6 +183,32 @@ TEST_CASE("an injected segment is seen leaving only") {
   CHECK(r.info.roles.has(Role::rst));
 }
 
+TEST_CASE("on loopback an injected segment is the copy that entered lo with its key, its link passage kept") {
+  // lastack wrap: the capture sees lo's xmit copies only (entering), and INPUT's queue lets
+  // lastack's own segments by, so the RST's one copy is where it entered.
+  const std::vector<CapturedSegment> captured{in(0, syn), in(50, rst)};
+  WireEvent sent = injected(50, rst, "RST to the client by fault 1, in place of packet 9");
+  LinkPassage p;
+  p.due = ms(50);
+  p.delay = std::chrono::milliseconds(40);
+  sent.link = p;
+  sent.released = ms(50);
+  const std::vector<WireEvent> log{queued(10, syn, Fate::passed, 1), sent};
+  const MergedWire m = merge_wire(captured, log, clients, std::nullopt, false);
+  CHECK(m.errors.empty());
+  REQUIRE(m.events.size() == 2);
+  const WireEvent& r = m.events[1];
+  CHECK(r.injected);
+  CHECK_FALSE(r.queued);
+  CHECK(r.delivered_at == ms(50));
+  CHECK(r.note == sent.note);
+  CHECK(r.link == sent.link);
+  // One the capture never saw is a harness error, as between two namespaces.
+  const MergedWire missing = merge_wire({in(0, syn)}, log, clients, std::nullopt, false);
+  REQUIRE(missing.errors.size() == 1);
+  CHECK_THAT(missing.errors[0].what, Catch::Contains("injected segment") && Catch::Contains("never seen on the wire"));
+}
+
 TEST_CASE("a duplicated segment leaves once per copy") {
   const std::vector<CapturedSegment> captured{in(0, syn), out(1, syn), out(2, syn), out(3, syn)};
   const std::vector<WireEvent> log{queued(10, syn, Fate::duplicated, 1), injected(11, syn, "copy 1 of 2"),

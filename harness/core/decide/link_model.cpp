@@ -58,6 +58,17 @@ bool link_draws_at_random(const std::optional<Link>& link) {
   return false;
 }
 
+OwnCrossing own_crossing(OwnSegment kind) {
+  switch (kind) {
+    case OwnSegment::fault_copy:
+    case OwnSegment::link_copy: return OwnCrossing::behind_original;
+    case OwnSegment::held_copy:
+    case OwnSegment::reset:
+    case OwnSegment::lab_rst: return OwnCrossing::carried;
+  }
+  return OwnCrossing::carried;
+}
+
 LinkModel::LinkModel(Link link, std::uint64_t seed, std::size_t max_held)
     : link_(std::move(link)), seed_(seed), max_held_(max_held) {}
 
@@ -113,6 +124,26 @@ LinkPassage LinkModel::admit(const LinkSegment& seg, Instant now) {
   }
   if (p.due > now) d.held.insert(p.due);
   return p;
+}
+
+LinkPassage LinkModel::carry(Side from, std::uint32_t length, Instant now) {
+  const LinkDirection& s = link_.from[from];
+  Direction& d = dir_[from];
+  LinkPassage p;
+  p.reorder = s.reorder;
+  Instant sent = now;  // it takes the transmitter's time (the rate's queue never refuses it)
+  if (s.rate) {
+    while (!d.sending.empty() && d.sending.front().first <= now) d.sending.pop_front();
+    sent = std::max(now, d.busy_until) + transmission_time(length, *s.rate);
+    d.busy_until = sent;
+    d.sending.emplace_back(sent, length);
+  }
+  p.queued = sent - now;
+  p.delay = s.latency;
+  p.due = sent + p.delay;
+  if (!s.reorder && d.last_due && p.due < *d.last_due) p.due = *d.last_due;
+  if (!d.last_due || p.due > *d.last_due) d.last_due = p.due;
+  return p;  // not in `held`: lastack holds its own bytes, not a queued packet of the kernel's
 }
 
 }  // namespace lastack

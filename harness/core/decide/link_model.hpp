@@ -71,6 +71,13 @@ class LinkModel {
   /// order, so a segment under the new settings never overtakes one admitted before (unless it may reorder).
   void set_link(Link link) { link_ = std::move(link); }
 
+  /// The passage of a segment lastack itself sends (`length` bytes of IP packet, seemingly
+  /// `from` that side), reaching the link at `now`: behind the rate and `latency`, never before
+  /// an earlier segment of its direction unless it may reorder, and never drawn on (neither lost,
+  /// duplicated, jittered nor refused for room): a fault the policy asked for is carried out, not
+  /// left to the link's chance, and a draw keyed on a segment no endpoint sent would not replay.
+  LinkPassage carry(Side from, std::uint32_t length, Instant now);
+
   /// The link it models.
   const Link& link() const { return link_; }
 
@@ -90,6 +97,26 @@ class LinkModel {
   std::size_t max_held_ = 0;
   PerSide<Direction> dir_;
 };
+
+/// A segment lastack itself sends, never an endpoint's.
+enum class OwnSegment : std::uint8_t {
+  fault_copy,  // a duplicate fault's copies, sent with their original
+  link_copy,   // the link's own duplicate
+  held_copy,   // a duplicate fault's copies kept until `until` or `deadline`
+  reset,       // a reset fault's RST, in place of the segment it replaced
+  lab_rst,     // a [[lab]] inject-rst action's RST
+};
+
+/// How one of lastack's own segments crosses the [link].
+enum class OwnCrossing : std::uint8_t {
+  behind_original,  // it waits with its original and is injected right after the original goes
+  carried,          // it reaches the link when lastack sends it, on its own: LinkModel::carry
+};
+
+/// How `kind` crosses the link: copies made as their original is queued follow it (sent apart
+/// they would overtake it); a segment sent later (held copies, RSTs) crosses on its own, in its
+/// direction's order, so a reset's RST arrives behind what its sender sent before it.
+OwnCrossing own_crossing(OwnSegment kind);
 
 /// True when the link draws at all (loss, duplicate or jitter in a direction), so runs need a seed.
 bool link_draws_at_random(const std::optional<Link>& link);

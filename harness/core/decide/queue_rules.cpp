@@ -124,6 +124,7 @@ QueueRules compile_queue_plan(const Policy& policy, Capture capture, std::uint16
 QueueRules on_loopback(QueueRules rules, std::vector<std::uint16_t> ports) {
   rules.hook = QueueHook::input;
   rules.ports = std::move(ports);
+  rules.pass_mark = kInjectedMark;
   rules.why += rules.ports.empty() ? " (at INPUT, every port)" : " (at INPUT, to or from the port given)";
   return rules;
 }
@@ -147,6 +148,7 @@ std::string queue_rules_script(const QueueRules& rules) {
       ":FORWARD ACCEPT [0:0]\n"
       ":OUTPUT ACCEPT [0:0]\n";
   script += "# " + rules.why + "\n";
+  if (rules.pass_mark) script += fmt::format("-A {} -m mark --mark {:#x} -j ACCEPT\n", chain, *rules.pass_mark);
   for (const QueueRule& r : rules.forward) {
     if (rules.ports.empty()) script += rule_line(chain, r, "", queue);
     for (const std::uint16_t port : rules.ports) {

@@ -36,9 +36,18 @@ struct QueueRules {
   // Only segments to or from one of these ports (each rule twice: --sport, then --dport);
   // empty: any port.
   std::vector<std::uint16_t> ports;
+  // Segments carrying this mark are accepted before any queue rule (`-m mark --mark M -j
+  // ACCEPT`): lastack's own (kInjectedMark), which on loopback would otherwise come back
+  // through INPUT's queue and be decided (and logged) a second time.
+  std::optional<std::uint32_t> pass_mark;
 };
 
-/// `rules` moved to INPUT, for segments to or from `ports` (empty: all): `lastack wrap`'s loopback.
+/// The mark (SO_MARK) on every segment lastack injects under `lastack wrap`: lo keeps an skb's
+/// mark from OUTPUT to INPUT, so INPUT's first rule lets them by unqueued.
+inline constexpr std::uint32_t kInjectedMark = 0x1a57ac4b;
+
+/// `rules` moved to INPUT, for segments to or from `ports` (empty: all), lastack's own
+/// (kInjectedMark) let by: `lastack wrap`'s loopback.
 QueueRules on_loopback(QueueRules rules, std::vector<std::uint16_t> ports);
 
 /// Why every TCP segment must be queued ("capture all", "fault 1 (line 12) can select data", ...);

@@ -256,6 +256,13 @@ Json pending_json(const std::vector<PendingEvidence>& pending) {
 
 }  // namespace
 
+// One direction of the run's [link], as it ran: every setting, unset ones null.
+Json link_direction_json(const LinkDirection& d) {
+  return Json{{"latency_ms", d.latency.count()}, {"jitter_ms", d.jitter.count()}, {"reorder", d.reorder},
+              {"rate_bps", optional_json(d.rate)},   {"queue_bytes", optional_json(d.queue_bytes)},
+              {"queue_segments", optional_json(d.queue_segments)}, {"loss", d.loss}, {"duplicate", d.duplicate}};
+}
+
 nlohmann::ordered_json trace_header_json(const Trace& trace) {
   Json addresses = Json::array();
   for (const IpAddress& a : trace.client_addresses) addresses.push_back(a.str());
@@ -281,6 +288,10 @@ nlohmann::ordered_json trace_header_json(const Trace& trace) {
   // Only when known: traces recorded before it existed read and write back byte for byte.
   if (trace.run_end) header["run_end_ns"] = nanos(*trace.run_end);
   if (trace.random_seed) header["random_seed"] = *trace.random_seed;
+  if (trace.link)
+    header["link"] = Json{{"line", trace.link->line},
+                          {"client-to-server", link_direction_json(trace.link->from[Side::client])},
+                          {"server-to-client", link_direction_json(trace.link->from[Side::server])}};
   if (!trace.samples.client.empty() || !trace.samples.server.empty())
     header["socket_samples"] = per_side_json(trace.samples, samples_json);
   if (trace.final_sample_lists_all) header["final_sample_lists_all"] = true;

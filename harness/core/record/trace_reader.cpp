@@ -338,6 +338,30 @@ void read_pending(const JsonFields& f, Trace& t) {
   }
 }
 
+// "link": the run's [link] as it ran (absent: none).
+LinkDirection read_link_direction(const JsonFields& d) {
+  LinkDirection out;
+  out.latency = Millis(d.number<std::int64_t>("latency_ms"));
+  out.jitter = Millis(d.number<std::int64_t>("jitter_ms"));
+  out.reorder = d.flag("reorder");
+  out.rate = d.optional_number<std::uint64_t>("rate_bps");
+  out.queue_bytes = d.optional_number<std::uint64_t>("queue_bytes");
+  out.queue_segments = d.optional_number<std::uint32_t>("queue_segments");
+  out.loss = d.real("loss");
+  out.duplicate = d.real("duplicate");
+  return out;
+}
+
+std::optional<Link> read_run_link(const JsonFields& f) {
+  if (!f.has("link")) return std::nullopt;
+  const JsonFields l = f.object("link");
+  Link link;
+  link.line = l.number<std::size_t>("line");
+  link.from[Side::client] = read_link_direction(l.object("client-to-server"));
+  link.from[Side::server] = read_link_direction(l.object("server-to-client"));
+  return link;
+}
+
 Trace read_header(const JsonFields& f) {
   if (!f.has("format"))
     f.fail("no \"format\": a trace from a lastack that did not record wire bytes; record it again");
@@ -374,6 +398,7 @@ Trace read_header(const JsonFields& f) {
   if (f.has("run_end_ns"))
     if (const auto end = f.optional_number<std::int64_t>("run_end_ns")) t.run_end = instant_from_ns(*end);
   if (f.has("random_seed")) t.random_seed = f.number<std::uint64_t>("random_seed");
+  t.link = read_run_link(f);
   read_kernel_counters(f, t);
   read_socket_samples(f, t);
   if (f.has("final_sample_lists_all")) t.final_sample_lists_all = f.flag("final_sample_lists_all");

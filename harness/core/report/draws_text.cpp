@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "harness/core/report/policy_text.hpp"
 #include "harness/core/trace/trace_query.hpp"
 
 namespace lastack {
@@ -39,6 +40,25 @@ std::string render_draws(const Trace& trace) {
     out += fmt::format("  fault {} (line {}, p={}): {} of {} draw{} fired{}{}\n", fault + 1, f.line, f.probability,
                        f.fired.size(), f.drawn, f.drawn == 1 ? "" : "s", f.fired.empty() ? "" : ": ",
                        fmt::join(f.fired, ", "));
+  return out;
+}
+
+std::string render_recorded_link(const Trace& trace) {
+  std::size_t passages = 0, dropped = 0;
+  for (const TraceEvent& e : trace.events)
+    if (const auto* w = std::get_if<WireEvent>(&e); w && w->link) {
+      ++passages;
+      if (w->link->drop != LinkDrop::none) ++dropped;
+    }
+  if (!trace.link && passages == 0) return "";
+  std::string out =
+      trace.link ? fmt::format("link, as recorded ({}): client-to-server {}; server-to-client {}\n",
+                               trace.link->line ? fmt::format("[link] at line {}", trace.link->line) : "--link",
+                               describe_link(trace.link->from[Side::client]), describe_link(trace.link->from[Side::server]))
+                 : std::string("link: the trace does not record its settings, only what it did to each segment\n");
+  out += fmt::format("  {} {} passages read from the trace as the run made them ({} dropped by the link), not "
+                     "drawn again\n",
+                     passages, passages == 1 ? "segment's" : "segments'", dropped);
   return out;
 }
 

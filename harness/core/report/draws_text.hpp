@@ -12,4 +12,11 @@ namespace lastack {
 /// and its value, so two runs' lists can be compared by eye.
 std::string render_draws(const Trace& trace);
 
+/// The link a replay judges under, as the trace recorded it: "link, as recorded (--link):
+/// client-to-server 50ms, in order; server-to-client 50ms, in order\n  412 segments' passages
+/// read from the trace as the run made them (3 dropped by the link), not drawn again\n"; a
+/// line for a trace whose segments crossed a link it did not record the settings of; empty
+/// when the run had no link.
+std::string render_recorded_link(const Trace& trace);
+
 }  // namespace lastack

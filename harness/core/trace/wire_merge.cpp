@@ -202,21 +202,26 @@ class Merger {
     }
   }
 
-  /// Injected segments (copies, lab actions) exist only where they left.
-  void add_injected(const std::vector<WireEvent>& intercepted) {
+  /// Injected segments (copies, lab actions) exist only where they left; without an egress tap
+  /// (loopback: lastack sends into lo, and INPUT's queue lets its own segments by), where they
+  /// entered.
+  void add_injected(const std::vector<WireEvent>& intercepted, bool egress_tapped) {
     for (const WireEvent& q : intercepted) {
       if (!q.injected) continue;
-      const auto o = leaving_.claim(key_of(q.segment, q.bytes));
-      if (!o) {
-        error(q.at, fmt::format("injected segment {} was never seen leaving the wire", describe(q.segment)));
+      const auto copy = (egress_tapped ? leaving_ : entering_).claim(key_of(q.segment, q.bytes));
+      if (!copy) {
+        error(q.at, fmt::format("injected segment {} was never seen {}", describe(q.segment),
+                                egress_tapped ? "leaving the wire" : "on the wire"));
         continue;
       }
-      WireEvent ev = entered(leaving_[*o]);
+      if (egress_tapped) events_.push_back(entered(leaving_[*copy]));
+      WireEvent& ev = egress_tapped ? events_.back() : events_[*copy];  // events_[i] is entering_[i]
       ev.delivered_at = ev.at;
       ev.injected = true;
       ev.note = q.note;
       ev.fault = q.fault;
-      events_.push_back(std::move(ev));
+      ev.link = q.link;
+      ev.released = q.released;
     }
   }
 
@@ -317,7 +322,7 @@ MergedWire merge_wire(const std::vector<CapturedSegment>& captured, const std::v
   Merger m(captured, end);
   m.apply_verdicts(intercepted);
   m.find_deliveries(egress_tapped);
-  m.add_injected(intercepted);
+  m.add_injected(intercepted, egress_tapped);
   m.check_unclaimed();
   MergedWire merged = m.finish(client_addresses);
   for (LabEvent& e : reordering_errors(merged.events)) merged.errors.push_back(std::move(e));

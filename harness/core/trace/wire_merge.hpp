@@ -43,7 +43,8 @@ std::vector<LabEvent> reordering_errors(const std::vector<WireEvent>& wire);
 /// an error. Roles come from a fresh FlowTracker over the merged wire, in wire order.
 /// Without `egress_tapped` (loopback: the capture sees a segment at lo's xmit, before the queue
 /// at INPUT, and no tap follows the verdict) a segment that went on left when the interceptor
-/// let it go (`released`), else when it entered: the verdict's time, not a captured one.
+/// let it go (`released`), else when it entered: the verdict's time, not a captured one; an
+/// injected segment is then the copy that entered with its key (lastack sent it into lo).
 MergedWire merge_wire(const std::vector<CapturedSegment>& captured, const std::vector<WireEvent>& intercepted,
                       const std::vector<IpAddress>& client_addresses, std::optional<Instant> end = std::nullopt,
                       bool egress_tapped = true);

@@ -17,12 +17,16 @@ namespace {
 constexpr std::uint8_t kProtocolTcp = 6;
 constexpr std::size_t kTcpChecksumOffset = 16;
 
-UniqueFd open_raw(int family) {
+UniqueFd open_raw(int family, std::uint32_t mark) {
   UniqueFd fd(::socket(family, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW));
   if (!fd.valid()) {
     if (errno == EPERM || errno == EACCES)
       throw EnvironmentError("cannot open a raw socket (CAP_NET_RAW needed) to inject segments");
     throw_errno(family == AF_INET ? "socket(AF_INET, SOCK_RAW)" : "socket(AF_INET6, SOCK_RAW)");
+  }
+  if (mark != 0 && ::setsockopt(fd.get(), SOL_SOCKET, SO_MARK, &mark, sizeof mark) != 0) {
+    if (errno == EPERM) throw EnvironmentError("cannot mark injected segments (SO_MARK needs CAP_NET_ADMIN)");
+    throw_errno("setsockopt(SO_MARK)");
   }
   if (family == AF_INET6) {
     int one = 1;
@@ -50,9 +54,9 @@ void send_packet(int fd, std::span<const std::uint8_t> packet, const sockaddr* t
 
 }  // namespace
 
-RawInjector RawInjector::open_in(const NetNamespace& ns) {
+RawInjector RawInjector::open_in(const NetNamespace& ns, std::uint32_t mark) {
   NetnsScope in_ns(ns);
-  return RawInjector(open_raw(AF_INET), open_raw(AF_INET6));
+  return RawInjector(open_raw(AF_INET, mark), open_raw(AF_INET6, mark));
 }
 
 std::span<const std::uint8_t> RawInjector::inject(std::span<const std::uint8_t> ip_packet) {

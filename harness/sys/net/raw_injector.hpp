@@ -14,8 +14,9 @@ namespace lastack::sys {
 /// Packets leave through that namespace's OUTPUT path, so FORWARD queue rules never see them.
 class RawInjector {
  public:
-  /// Open both raw sockets in `ns`. Throws HarnessError (EnvironmentError without CAP_NET_RAW).
-  static RawInjector open_in(const NetNamespace& ns);
+  /// Open both raw sockets in `ns`, marking what they send with `mark` (SO_MARK) unless 0.
+  /// Throws HarnessError (EnvironmentError without CAP_NET_RAW, or CAP_NET_ADMIN for a mark).
+  static RawInjector open_in(const NetNamespace& ns, std::uint32_t mark = 0);
 
   /// Send a complete IPv4 or IPv6 packet as it is, routed by its own destination address,
   /// except that a TCP checksum is recomputed (a queued copy may hold only the pseudo-header

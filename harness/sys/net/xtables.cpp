@@ -12,6 +12,7 @@
 #include <linux/netfilter/x_tables.h>
 #include <linux/netfilter/xt_NFQUEUE.h>
 #include <linux/netfilter/xt_length.h>
+#include <linux/netfilter/xt_mark.h>
 #include <linux/netfilter/xt_tcpudp.h>
 #include <linux/netfilter_ipv4/ip_tables.h>
 #include <linux/netfilter_ipv6/ip6_tables.h>
@@ -103,6 +104,18 @@ class TableBuilder {
     add_entry(e, matches, target);
   }
 
+  /// `-m mark --mark m -j ACCEPT` (revision 1, as iptables writes it).
+  void accept_marked(std::uint32_t mark) {
+    xt_mark_mtinfo1 info{};
+    info.mark = mark;
+    info.mask = 0xffffffff;
+    std::vector<std::uint8_t> matches, target;
+    append_part(matches, "mark", &info, sizeof info, 1);
+    const int verdict = kAcceptVerdict;
+    append_part(target, XT_STANDARD_TARGET, &verdict, sizeof verdict);
+    add_entry(typename F::Entry{}, matches, target);
+  }
+
   /// An unconditional ACCEPT: a built-in chain's policy.
   void accept_policy() {
     std::vector<std::uint8_t> target;
@@ -151,7 +164,7 @@ class TableBuilder {
 
 [[noreturn]] void refuse(const char* step, int err) {
   std::string line = std::string("loading the queue rules: ") + step + ": " + std::strerror(err);
-  if (err == ENOENT || err == EINVAL) line += " (a match or target this kernel lacks: tcp, length, NFQUEUE)";
+  if (err == ENOENT || err == EINVAL) line += " (a match or target this kernel lacks: tcp, length, mark, NFQUEUE)";
   throw EnvironmentError(line);
 }
 
@@ -169,6 +182,7 @@ void replace_filter_table(const NetNamespace& ns, const QueueRules& rules) {
   unsigned hook_entry[NF_INET_NUMHOOKS] = {}, underflow[NF_INET_NUMHOOKS] = {};
   // The chain the rules go in (INPUT under `lastack wrap`, else FORWARD), in the script's order.
   const auto queue_rules = [&] {
+    if (rules.pass_mark) table.accept_marked(*rules.pass_mark);
     for (const QueueRule& rule : rules.forward) {
       if (rules.ports.empty()) table.queue_rule(rule, rules.queue_num);
       for (const std::uint16_t port : rules.ports) {
