@@ -83,14 +83,16 @@ std::string band_label(const StateBand& b) {
 std::string bands(const std::vector<StateBand>& list, const TimeScale& scale, const Layout& l) {
   std::string out;
   PerSide<double> last_label{-100, -100};
-  for (const StateBand& b : list) {
+  for (std::size_t index = 0; index < list.size(); ++index) {
+    const StateBand& b = list[index];
     const double x = l.lane(b.side), y0 = scale.y(b.start), y1 = std::max(scale.y(b.end), y0 + 3);
     const std::string state(state_name(b.state));
     out += fmt::format("<g class=\"band-group\">{}{}</g>",
                        svg::rect(x - 5, y0, 10, y1 - y0,
                                  fmt::format("class=\"band st-{}\" data-state=\"{}\" data-side=\"{}\" "
-                                             "data-connection=\"{}\"",
-                                             state, state, side_name(b.side), number_of(b.connection).value)),
+                                             "data-connection=\"{}\" data-band=\"{}\"",
+                                             state, state, side_name(b.side), number_of(b.connection).value,
+                                             index)),
                        svg::title(fmt::format("{} {} from {} to {} ({}, connection {})", side_name(b.side), state,
                                               ms_at(b.start), ms_at(b.end), b.traced ? "traced" : "sampled",
                                               number_of(b.connection).value)));
