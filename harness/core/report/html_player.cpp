@@ -119,8 +119,8 @@ constexpr std::string_view style = R"(
 svg.diagram{background:#fcfcfc;border:1px solid #ddd;display:block} svg .diagram-side{font-weight:bold;font-size:13px}
 svg.diagram .node rect{fill:#eceff1;stroke:#78909c} svg.diagram .node.cur rect{fill:#ffeb3b;stroke:#f57f17;stroke-width:2.5}
 svg.diagram .edge line{stroke:#90a4ae;stroke-width:1.2} svg.diagram .edge.last line{stroke:#fb8c00;stroke-width:2}
-svg.diagram .edge.taken line{stroke:#e65100;stroke-width:3.5}
-svg.ladder .seg.future{opacity:.12} svg.ladder .seg.now .shaft{stroke:#d50000;stroke-width:4} svg.ladder .seg.now .seg-label{fill:#d50000;font-weight:bold}
+svg.diagram .edge.taken line{stroke:#e65100;stroke-width:3;filter:drop-shadow(0 0 2px #ff9800)}
+svg.ladder .seg.future{opacity:.12} svg.ladder .seg.now .shaft{stroke:#d50000;stroke-width:2.5;filter:drop-shadow(0 0 3px #ff5252)} svg.ladder .seg.now .seg-label{fill:#d50000;font-weight:bold}
 svg.ladder rect.band.future{opacity:.1} svg.ladder rect.band.now{stroke:#d50000;stroke-width:2.5}
 ol.steps{font-size:13px} ol.steps li.now{background:#fff59d;font-weight:bold} ol.steps li.future{color:#90a4ae}
 .question,.ask{border:2px solid #6a1b9a;padding:8px 12px;margin:10px 0;background:#f3e5f5} .ask{position:sticky;top:48px;z-index:3;font-size:18px}
@@ -180,6 +180,8 @@ window.addEventListener('hashchange',function(){var h=/^#step-(\d+)$/.exec(locat
 $('b-next').onclick=next;$('b-prev').onclick=prev;$('b-play').onclick=play;$('b-start').onclick=function(){closeAsk();show(-1);};$('b-all').onclick=function(){closeAsk();show(all);};
 $('speed').onchange=function(){if(timer){stop();play();}};
 document.querySelectorAll('section.question').forEach(function(s){s.hidden=true;});
+// #step-N is the player's now: the list items give up their ids, so the browser does not scroll to them.
+items.forEach(function(li){li.removeAttribute('id');});
 $('player').hidden=false;
 var h=/^#step-(\d+)$/.exec(location.hash),q=/^#question-(\d+)$/.exec(location.hash);
 if(h)show(Number(h[1])-1);else if(q&&qs[Number(q[1])-1])ask(Number(q[1])-1);else show(all);

@@ -112,8 +112,8 @@ std::string_view diagram_arrow(TcpState from, TcpState to) {
 
 std::string render_state_diagram(Side side) {
   std::string body = fmt::format(
-      "<defs><marker id=\"sd-arrow-{}\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"6\" "
-      "markerHeight=\"6\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#546e7a\"/></marker></defs>",
+      "<defs><marker id=\"sd-arrow-{}\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"8\" "
+      "markerHeight=\"8\" markerUnits=\"userSpaceOnUse\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#546e7a\"/></marker></defs>",
       side_name(side));
   body += svg::text(4, 14, side_name(side), "class=\"diagram-side\"");
   for (const Arrow& a : arrows) body += arrow_svg(a, side);
