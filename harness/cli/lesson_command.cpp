@@ -87,7 +87,7 @@ std::map<std::string, Ran> run_all(const std::vector<Policy>& policies, const Le
 }  // namespace
 
 fs::path lesson_path(const LessonCommand& cmd) {
-  return cmd.lesson ? fs::path(*cmd.lesson) : cmd.policy_dir / "lessons" / "seed-texts.toml";
+  return cmd.lesson ? fs::path(*cmd.lesson) : (cmd.policy_dir / ".." / "lessons" / "seed-texts.toml").lexically_normal();
 }
 
 PreparedLesson prepare_lesson(const LessonCommand& cmd) {

@@ -1,6 +1,6 @@
 #pragma once
 // `lastack lesson DIR`: runs the policies behind each claim of a lesson (by default the seed
-// texts', policies/lessons/seed-texts.toml) and writes a browsable site into DIR: index.html, a
+// texts', lessons/seed-texts.toml beside the policy directory) and writes a browsable site into DIR: index.html, a
 // step-through page per claim and per question, and each run's page and pcapng under runs/.
 #include <filesystem>
 #include <optional>
@@ -14,7 +14,7 @@ namespace lastack {
 
 struct LessonCommand {
   std::string dir;                    // where the site goes (created)
-  std::optional<std::string> lesson;  // the lesson file (default: <policy dir>/lessons/seed-texts.toml)
+  std::optional<std::string> lesson;  // the lesson file (default: <policy dir>/../lessons/seed-texts.toml)
   std::filesystem::path policy_dir;
   bool ipv6 = false;
 };

@@ -214,7 +214,7 @@ int main(int argc, char** argv) {
                 "question, each run's pcapng (needs root: states come from the kernel's tracepoints)");
   lesson_cmd->add_option("dir", lesson.dir, "Directory to write the site into (created)")->required();
   lesson_cmd->add_option("--lesson", lesson.lesson,
-                         "The lesson file (default: lessons/seed-texts.toml beside the shipped policies)");
+                         "The lesson file (default: lessons/seed-texts.toml beside the policy directory)");
   lesson_cmd->add_flag("-6,--ipv6", lesson.ipv6, "Run over IPv6 (fd00::/8) instead of IPv4 (198.18.0.0/15)");
   lesson_cmd->footer(
       "Progress goes to stderr, one line per run. Exit: 0 when every run passed, else as `lastack run`\n"

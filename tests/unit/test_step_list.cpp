@@ -193,3 +193,13 @@ TEST_CASE("html report: the player, both diagrams, a step per segment, and nothi
   CHECK(count(page, "fetch(") == 0);
   CHECK(count(page, "</script>") == 3);  // the error hook, the data, the player: the data cannot close early
 }
+
+TEST_CASE("play steps: a FIN captured a moment before the kernel's FIN_WAIT_1 still carries that change") {
+  Trace t = drop_final_ack_trace();
+  for (TraceEvent& ev : t.events)  // the tracepoint's clock a little behind the capture's
+    if (auto* s = std::get_if<SocketEvent>(&ev); s && s->state == TcpState::FIN_WAIT1) s->at = ms(2.05);
+  const Run r = stepped(std::move(t));
+  REQUIRE(r.steps.size() == 11);
+  CHECK(changes(r.steps[5]) == "client ESTABLISHED>FIN_WAIT_1, server ESTABLISHED>CLOSE_WAIT");
+  CHECK(changes(r.steps[8]).empty());  // not the client's next segment, the final ACK
+}

@@ -1,5 +1,5 @@
 #pragma once
-// A lesson file (policies/lessons/*.toml): the claims of a text, each with the policies whose
+// A lesson file (lessons/*.toml): the claims of a text, each with the policies whose
 // runs answer it, and the questions to ask before a step of a run. Read strictly, as a policy
 // is: unknown keys, a wrong type, an unknown state or role are one line "file:line: what".
 #include <cstddef>

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string_view>
 
+#include <fmt/format.h>
+
 #include "harness/core/trace/trace_query.hpp"
 #include "lastack/tcp_state.hpp"
 
@@ -68,27 +70,54 @@ Cause cause_of(const StateStep& c) {
   return Cause::either;
 }
 
+// The flag a change's segment carries, as its reason names it: "snd FIN", "rcv SYN,ACK" (not "rcv
+// ACK of FIN", where the segment is an ACK).
+bool wants_flag(std::string_view why, std::string_view flag) {
+  return why.find(flag) != std::string_view::npos && why.find(fmt::format("ACK of {}", flag)) == std::string_view::npos;
+}
+
+// Of the segments its side received (or sent), the one nearest the change, preferring those with
+// the flag its reason names: the kernel's clock for the change and the capture's for the segment
+// may stand a few microseconds apart either way.
+std::optional<std::size_t> nearest(const StateStep& c, const WireIndex& wire, bool received) {
+  std::optional<std::size_t> best;
+  Duration best_gap{};
+  bool best_flagged = false;
+  for (std::size_t i = 0; i < wire.events.size(); ++i) {
+    const WireEvent& w = *wire.events[i];
+    if (w.info.connection != c.connection || w.injected || (w.info.from == c.side) == received) continue;
+    const std::optional<Instant> at = received ? arrival(w) : std::optional<Instant>(w.at);
+    if (!at) continue;
+    const bool flagged = (wants_flag(c.why, "FIN") && w.segment.flags.fin()) ||
+                         (wants_flag(c.why, "SYN") && w.segment.flags.syn());
+    const Duration gap = *at > c.at ? *at - c.at : c.at - *at;
+    if (!best || (flagged && !best_flagged) || (flagged == best_flagged && gap < best_gap)) {
+      best = i, best_gap = gap, best_flagged = flagged;
+    }
+  }
+  return best;
+}
+
 // The segment a change goes with, if any: see play_steps.
 std::optional<std::size_t> segment_of(const StateStep& c, const WireIndex& wire) {
-  std::optional<std::size_t> received, sent, last_before, first_after;
+  switch (cause_of(c)) {
+    case Cause::received: return nearest(c, wire, true);
+    case Cause::sent: return nearest(c, wire, false);
+    case Cause::either: break;
+  }
+  // Not the diagram's step, or a timer's: only a segment right beside it on its connection.
+  std::optional<std::size_t> received, last_before, first_after;
   for (std::size_t i = 0; i < wire.events.size(); ++i) {
     const WireEvent& w = *wire.events[i];
     if (w.info.connection != c.connection) continue;
     if (w.info.from != c.side)
       if (const auto at = arrival(w); at && *at <= c.at && (!received || *at >= *arrival(*wire.events[*received])))
         received = i;
-    if (w.info.from == c.side && w.at >= c.at && !sent) sent = i;
     if (w.at <= c.at) last_before = i;
     if (w.at >= c.at && !first_after) first_after = i;
   }
-  switch (cause_of(c)) {
-    case Cause::received: return received;
-    case Cause::sent: return sent;
-    case Cause::either:
-      if (received && received == last_before) return received;
-      if (sent && sent == first_after) return sent;
-      return std::nullopt;
-  }
+  if (received && received == last_before) return received;
+  if (first_after && wire.events[*first_after]->info.from == c.side) return first_after;
   return std::nullopt;
 }
 }  // namespace

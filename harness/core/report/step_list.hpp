@@ -32,13 +32,15 @@ struct PlayStep {
   std::vector<StateStep> changes;      // in time order
 };
 
-/// The steps of a run, in time order: one per wire segment, each holding the changes it caused
-/// (an "rcv ..." change on the last segment its side received before it, a "close(), snd FIN" or
-/// "connect()" change on the first segment its side sent after it; any other change on the segment
-/// right before or after it on its connection, when that is the side's), then one step per change
-/// left over. A band's `from` is the band before it on its side and connection, else the traced
-/// change that started it, else LISTEN for a side that listened, else CLOSED; a band that ends
-/// before the trace does, with no band after it, ends in a change to CLOSED.
+/// The steps of a run, in time order: one per wire segment, each holding the changes it caused,
+/// then one step per change left over. A change's segment follows its reason in tcp_state's table:
+/// "rcv ..." the segment its side received nearest in time to it, "close(), snd ..." and
+/// "connect()" the one it sent nearest to it (either way preferring a segment with the FIN or SYN
+/// the reason names); any other change goes with the segment right before it on its connection
+/// when its side received that one, or right after it when its side sent that one. A band's
+/// `from` is the band before it on its side and connection, else the traced change that started
+/// it, else LISTEN for a side that listened, else CLOSED; a band that ends before the trace does,
+/// with no band after it, ends in a change to CLOSED.
 std::vector<PlayStep> play_steps(const Trace& trace, const std::vector<StateBand>& bands, const WireIndex& wire);
 
 /// `side`'s state on `connection` after step `step` (before the first step: the first change's
