@@ -38,13 +38,13 @@ lastack::test::ProcessOutput dom_of(const std::string& url) {
 }
 
 // The DOM of `page` at `suffix` ("?keys=ArrowRight#step-3"), checked for script errors.
-std::string rendered(const fs::path& page, const std::string& suffix = "") {
+std::string rendered(const fs::path& page, const std::string& suffix = "", bool player = true) {
   const auto browser = dom_of("file://" + page.string() + suffix);
   INFO(page.string() << suffix << "\n" << browser.err);
   REQUIRE(browser.exit_code == 0);
   CHECK(browser.err.find("Uncaught") == std::string::npos);
   CHECK(browser.out.find("data-script-error=\"") == std::string::npos);
-  CHECK(browser.out.find("data-player=\"ready\"") != std::string::npos);
+  if (player) CHECK(browser.out.find("data-player=\"ready\"") != std::string::npos);
   return browser.out;
 }
 
@@ -156,7 +156,7 @@ TEST_CASE("lastack lesson DIR: a page per seed claim and the interview questions
   const std::size_t claims = count(index, "<tr class=\"claim-row\"");
   CHECK(claims >= 12);
   CHECK(count(index, "data-verdict=\"confirmed\"") + count(index, "data-verdict=\"corrected\"") == claims);
-  CHECK(rendered(site / "index.html").find("<tr class=\"claim-row\"") != std::string::npos);
+  CHECK(rendered(site / "index.html", "", false).find("<tr class=\"claim-row\"") != std::string::npos);
   for (std::size_t i = 1; i <= claims; ++i) {
     const fs::path page = site / ("claim-" + std::to_string(i) + ".html");
     INFO(page);
