@@ -3,7 +3,7 @@
 #   P/include/lastack/*.hpp   the public headers, and only they (include/lastack/)
 #   P/lib/liblastack_<layer>.a   one per layer (cmake/layers.cmake)
 #   P/lib/cmake/lastack/   lastackConfig.cmake, its version file, the exported targets
-#   P/share/lastack/policies/*.toml, P/share/doc/lastack/
+#   P/share/lastack/policies/*.toml, P/share/lastack/lessons/*.toml, P/share/doc/lastack/
 #   P/share/man/man1/lastack.1.gz, P/share/bash-completion/completions/lastack
 # and an out-of-tree project does find_package(lastack) and links lastack::lastack.
 # Nothing here hard-codes P: the package is relocatable. Two components, the two Debian packages
@@ -55,6 +55,8 @@ install(DIRECTORY include/lastack/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/lasta
   FILES_MATCHING PATTERN "*.hpp")
 
 install(DIRECTORY policies/ DESTINATION ${LASTACK_INSTALL_POLICYDIR} COMPONENT tool FILES_MATCHING PATTERN "*.toml")
+# `lastack lesson`'s default lesson, found from the policy directory as ../lessons.
+install(DIRECTORY lessons/ DESTINATION ${CMAKE_INSTALL_DATADIR}/lastack/lessons COMPONENT tool FILES_MATCHING PATTERN "*.toml")
 install(FILES README.md DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT tool)
 install(DIRECTORY docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/docs COMPONENT tool)
 

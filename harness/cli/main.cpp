@@ -11,6 +11,7 @@
 #include "harness/cli/commands.hpp"
 #include "harness/cli/ctl_command.hpp"
 #include "lastack/policy_library.hpp"
+#include "harness/cli/lesson_command.hpp"
 #include "harness/cli/replay_command.hpp"
 #include "harness/cli/wrap_command.hpp"
 #include "harness/sys/proc/priority.hpp"
@@ -207,6 +208,20 @@ int main(int argc, char** argv) {
       "Exit codes: 0 applied; 1 refused by the run (the message says why); 2 not a request;\n"
       "3 no control socket (LASTACK_CONTROL unset, nothing listening, the run ended)");
 
+  LessonCommand lesson;
+  auto* lesson_cmd = app.add_subcommand(
+      "lesson", "Run the policies behind each claim of a lesson (default: the seed texts') and write a site a teacher "
+                "can project: an index of the claims and their verdicts, a step-through page per claim and per "
+                "question, each run's pcapng (needs root: states come from the kernel's tracepoints)");
+  lesson_cmd->add_option("dir", lesson.dir, "Directory to write the site into (created)")->required();
+  lesson_cmd->add_option("--lesson", lesson.lesson,
+                         "The lesson file (default: lessons/seed-texts.toml beside the policy directory)");
+  lesson_cmd->add_flag("-6,--ipv6", lesson.ipv6, "Run over IPv6 (fd00::/8) instead of IPv4 (198.18.0.0/15)");
+  lesson_cmd->footer(
+      "Progress goes to stderr, one line per run. Exit: 0 when every run passed, else as `lastack run`\n"
+      "(1 a check failed, 4 the lab failed, 5 inconclusive); 2 for a bad lesson file (file:line: what);\n"
+      "3 without root (states would only be sampled, so nothing on the pages would be the kernel's word).");
+
   AgentCommand agent;
   auto* agent_cmd = app.add_subcommand(
       "agent", "Run one side's steps as this process, in the current network namespace, printing one JSON line per step");
@@ -256,6 +271,14 @@ int main(int argc, char** argv) {
       replay.policy_dir = dir;
       replay.color = use_color();
       return command_replay(replay);
+    }
+    if (*lesson_cmd) {
+      lesson.policy_dir = dir;
+      // Bad input before any lab: the lesson file and every policy it names.
+      const PreparedLesson prepared = prepare_lesson(lesson);
+      sys::enter_lab_privileges();
+      sys::raise_harness_priority();
+      return command_lesson(lesson, prepared);
     }
     // exec and wrap: the policy first (bad input before any lab is made), then lab privileges.
     const auto lab_command = [&](auto& cmd, const auto& resolve, const auto& command) {

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "harness/core/report/ladder_model.hpp"
+#include "harness/core/report/step_list.hpp"
 #include "harness/core/report/svg.hpp"
 #include "harness/core/report/svg_ladder.hpp"
 #include "harness/core/trace/trace_query.hpp"
@@ -58,11 +60,6 @@ std::string outcome_class(Outcome o) {
   return "";
 }
 
-std::string page(std::string_view title, const std::string& body) {
-  return fmt::format("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>{}{}</head>"
-                     "<body>\n{}\n</body></html>\n",
-                     escape(title), style, error_hook, body);
-}
 
 std::string verdict_table(const std::vector<CheckResult>& results) {
   std::string rows;
@@ -77,7 +74,16 @@ std::string verdict_table(const std::vector<CheckResult>& results) {
          "</table>";
 }
 
-// "PASS 9 passed, 1 not checked": `checks` in all, `listed` some or all of them (the others passed).
+}  // namespace
+
+std::string html_page(std::string_view title, const std::string& body, std::string_view extra_style) {
+  std::string css(style);
+  if (!extra_style.empty()) css.insert(css.size() - std::string_view("</style>").size(), extra_style);
+  return fmt::format("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>{}{}</head>"
+                     "<body>\n{}\n</body></html>\n",
+                     escape(title), css, error_hook, body);
+}
+
 std::string verdict_summary(std::size_t checks, const std::vector<CheckResult>& listed) {
   std::size_t count[4] = {0, 0, 0, 0};
   for (const CheckResult& r : listed) ++count[static_cast<std::size_t>(check_outcome(r))];
@@ -91,6 +97,7 @@ std::string verdict_summary(std::size_t checks, const std::vector<CheckResult>& 
   return out;
 }
 
+namespace {
 std::string legend(const Trace& trace) {
   std::string out =
       "<p class=\"legend\">Time flows down on a compressed scale (each gap drawn by its order of magnitude: read "
@@ -102,7 +109,10 @@ std::string legend(const Trace& trace) {
       "(dashed outline) until its child, the full socket, exists; a timewait socket in FIN_WAIT_2 or TIME_WAIT "
       "(purple outline) once the full socket closed. A pale stretch at a band's start is the wire's account (the "
       "SYN's or FIN's arrival) before the kernel's evidence; a faded dashed band is inferred from the wire alone. "
-      "Hover over an arrow for its fields and roles, over a band for its times and sources.</p>";
+      "Hover over an arrow for its fields and roles, over a band for its times and sources. Step through the run "
+      "with → and ← (space plays, Home and End go to the start and the whole run) or the buttons; #step-N in the "
+      "address links step N; beside the ladder, RFC 9293's state diagram for each side marks its state and the "
+      "arrow just taken.</p>";
   if (trace.kernel_source == KernelSource::sampled)
     out += fmt::format("<p class=\"legend note\">Kernel states: {}.</p>", escape(sampling_note));
   // As the text ladder says it: with the wire captured, unqueued segments are still drawn.
@@ -121,10 +131,13 @@ std::string render_html_report(const Trace& trace, const std::vector<CheckResult
                                  escape(info.title), escape(info.summary), escape(info.file),
                                  trace.ipv6 ? "IPv6" : "IPv4", escape(trace.kernel), wire_events(trace).size());
   body += "<p class=\"sub\">Verdict: " + verdict_summary(results.size(), results) + "</p>";
-  body += render_svg_ladder(trace) + legend(trace);
+  body += info.preface;
+  const std::vector<StateBand> bands = state_bands(trace);
+  const WireIndex wire = index_wire(trace);
+  body += render_player(render_svg_ladder(trace), play_steps(trace, bands, wire), wire, info.questions) + legend(trace);
   for (const std::string& line : kernel_counter_lines(trace)) body += "<p class=\"counters\">" + escape(line) + "</p>";
   body += verdict_table(results);
-  return page(info.title, body);
+  return html_page(info.title, body, player_style());
 }
 
 std::string render_html_index(const std::vector<HtmlIndexEntry>& runs) {
@@ -140,7 +153,7 @@ std::string render_html_index(const std::vector<HtmlIndexEntry>& runs) {
         escape(run.title), verdict_summary(run.checks, run.unpassed), failures.empty() ? "" : "<ul>" + failures + "</ul>",
         run.ladder.empty() ? "<p>no ladder</p>" : fmt::format("<a href=\"{}\">{}</a>", escape(run.page), run.ladder));
   }
-  return page("lastack runs", fmt::format("<h1>lastack: {} run{}</h1><p class=\"sub\">Each ladder links to its full "
+  return html_page("lastack runs", fmt::format("<h1>lastack: {} run{}</h1><p class=\"sub\">Each ladder links to its full "
                                           "page.</p><div class=\"cards\">\n{}</div>",
                                           runs.size(), runs.size() == 1 ? "" : "s", cards));
 }

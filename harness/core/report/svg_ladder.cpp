@@ -95,16 +95,17 @@ std::string_view source_name(StateSource s) {
 
 // A band: the state's rectangle, its stretch from the wire before the kernel's evidence (hatched),
 // a dashed outline when the whole state is inferred from the wire.
-std::string band(const StateBand& b, const TimeScale& scale, const Layout& l) {
+std::string band(const StateBand& b, std::size_t index, const TimeScale& scale, const Layout& l) {
   const double x = l.lane(b.side), y0 = scale.y(b.start), y1 = std::max(scale.y(b.end), y0 + 3);
   const std::string state(state_name(b.state));
   std::string classes = fmt::format("band st-{} form-{}", state, form_name(b.form));
   if (b.source == StateSource::inferred) classes += " inferred";
   std::string body = svg::rect(x - 5, y0, 10, y1 - y0,
                                fmt::format("class=\"{}\" data-state=\"{}\" data-side=\"{}\" data-connection=\"{}\" "
-                                           "data-form=\"{}\" data-source=\"{}\" data-label=\"{}\"",
+                                           "data-form=\"{}\" data-source=\"{}\" data-label=\"{}\" data-band=\"{}\"",
                                            classes, state, side_name(b.side), number_of(b.connection).value,
-                                           form_name(b.form), source_name(b.source), state_label(b.state, b.form)));
+                                           form_name(b.form), source_name(b.source), state_label(b.state, b.form),
+                                           index));
   if (b.from_wire) {
     const double yw = std::clamp(scale.y(b.evidence_at), y0, y1);
     body += svg::rect(x - 5, y0, 10, std::max(yw - y0, 1.0), "class=\"band-wire\"");
@@ -120,7 +121,7 @@ std::string bands(const std::vector<StateBand>& list, const TimeScale& scale, co
   PerSide<double> last_label{-100, -100};
   for (std::size_t i = 0; i < list.size(); ++i) {
     const StateBand& b = list[i];
-    out += band(b, scale, l);
+    out += band(b, i, scale, l);
     const double x = l.lane(b.side), y0 = scale.y(b.start);
     double& last = last_label[b.side];
     // A full socket's state the next one follows within a line (a child's SYN_RECV, a FIN_WAIT_2
