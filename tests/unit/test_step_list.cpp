@@ -33,7 +33,7 @@ Run stepped(Trace trace) {
 // "client ESTABLISHED>FIN_WAIT_1, server ..." for one step.
 std::string changes(const PlayStep& s) {
   std::string out;
-  for (const StateStep& c : s.changes)
+  for (const PlayChange& c : s.changes)
     out += (out.empty() ? "" : ", ") + std::string(side_name(c.side)) + " " + std::string(state_name(c.from)) + ">" +
            std::string(state_name(c.to));
   return out;
@@ -72,8 +72,8 @@ TEST_CASE("play steps: each segment is a step holding the changes it caused on e
   CHECK(changes(r.steps[8]).empty());                               // the dropped final ACK changes nothing
   CHECK(changes(r.steps[10]) == "server LAST_ACK>CLOSED");          // the second final ACK ends LAST_ACK
   CHECK(r.steps[6].changes[0].why == "rcv ACK of FIN");
-  CHECK(r.steps[6].changes[0].band != StateStep::no_band);
-  CHECK(r.steps[10].changes[0].band == StateStep::no_band);  // a socket's end starts no band
+  CHECK(r.steps[6].changes[0].band != PlayChange::no_band);
+  CHECK(r.steps[10].changes[0].band == PlayChange::no_band);  // a socket's end starts no band
 }
 
 TEST_CASE("play steps: a change no segment caused is a step of its own, in time order") {

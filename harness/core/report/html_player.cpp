@@ -20,7 +20,7 @@ std::string ms_at(Instant t) {
   return ms >= 1000 ? fmt::format("{:.3f} s", ms / 1000) : fmt::format("{:.1f} ms", ms);
 }
 
-std::string change_text(const StateStep& c) {
+std::string change_text(const PlayChange& c) {
   // A band of the same state after another (another socket holding it): no change of state.
   if (c.from == c.to) return fmt::format("{}: still {}", side_name(c.side), state_name(c.to));
   std::string out = fmt::format("{}: {} → {}", side_name(c.side), state_name(c.from), state_name(c.to));
@@ -39,13 +39,13 @@ std::string play_data(const std::vector<PlayStep>& steps, const std::vector<Page
   Json out{{"steps", Json::array()}, {"start", Json::object()}, {"questions", Json::array()}};
   for (const PlayStep& s : steps) {
     Json changes = Json::array();
-    for (const StateStep& c : s.changes) {
+    for (const PlayChange& c : s.changes) {
       const std::string_view arrow = diagram_arrow(c.from, c.to);
       changes.push_back({{"side", side_name(c.side)},
                          {"conn", number_of(c.connection).value},
                          {"from", state_name(c.from)},
                          {"to", state_name(c.to)},
-                         {"band", c.band == StateStep::no_band ? Json() : Json(c.band)},
+                         {"band", c.band == PlayChange::no_band ? Json() : Json(c.band)},
                          {"why", c.why},
                          {"arrow", arrow}});
       if (const std::string side(side_name(c.side)); !out["start"].contains(side)) out["start"][side] = state_name(c.from);
@@ -205,7 +205,7 @@ std::string step_text(const PlayStep& step, const WireIndex& wire) {
     if (!w.info.roles.empty()) out += fmt::format(" ({})", w.info.roles.str());
     if (!delivered(w)) out += fmt::format(" · {}", w.note.empty() ? std::string(fate_name(w.fate)) : w.note);
   }
-  for (const StateStep& c : step.changes) out += " · " + change_text(c);
+  for (const PlayChange& c : step.changes) out += " · " + change_text(c);
   return out;
 }
 

@@ -37,9 +37,9 @@ TcpState first_from(const Trace& trace, const StateBand& band) {
 }
 
 // Every change the bands show, in band order.
-std::vector<StateStep> changes_of(const Trace& trace, const std::vector<StateBand>& bands) {
+std::vector<PlayChange> changes_of(const Trace& trace, const std::vector<StateBand>& bands) {
   const Instant end = trace_span(trace).second;
-  std::vector<StateStep> out;
+  std::vector<PlayChange> out;
   for (std::size_t i = 0; i < bands.size(); ++i) {
     const StateBand& b = bands[i];
     const StateBand* before = nullptr;
@@ -54,7 +54,7 @@ std::vector<StateStep> changes_of(const Trace& trace, const std::vector<StateBan
     for (std::size_t j = i + 1; j < bands.size() && !after; ++j)
       if (bands[j].side == b.side && bands[j].connection == b.connection) after = &bands[j];
     if ((!after || after->start > b.end) && b.end < end)
-      out.push_back({b.side, b.connection, b.state, TcpState::CLOSE, b.end, StateStep::no_band,
+      out.push_back({b.side, b.connection, b.state, TcpState::CLOSE, b.end, PlayChange::no_band,
                      step_why(b.state, TcpState::CLOSE)});
   }
   return out;
@@ -64,7 +64,7 @@ enum class Cause { received, sent, either };
 
 // What RFC 9293 says moves a socket along this change: a segment it received, one it sends, or
 // something else (a timer, an abort) that may still sit next to a segment.
-Cause cause_of(const StateStep& c) {
+Cause cause_of(const PlayChange& c) {
   if (c.why.starts_with("rcv") || c.why.starts_with("simultaneous")) return Cause::received;
   if (c.why.starts_with("close()") || c.why.starts_with("active open")) return Cause::sent;
   return Cause::either;
@@ -79,7 +79,7 @@ bool wants_flag(std::string_view why, std::string_view flag) {
 // Of the segments its side received (or sent), the one nearest the change, preferring those with
 // the flag its reason names: the kernel's clock for the change and the capture's for the segment
 // may stand a few microseconds apart either way.
-std::optional<std::size_t> nearest(const StateStep& c, const WireIndex& wire, bool received) {
+std::optional<std::size_t> nearest(const PlayChange& c, const WireIndex& wire, bool received) {
   std::optional<std::size_t> best;
   Duration best_gap{};
   bool best_flagged = false;
@@ -99,7 +99,7 @@ std::optional<std::size_t> nearest(const StateStep& c, const WireIndex& wire, bo
 }
 
 // The segment a change goes with, if any: see play_steps.
-std::optional<std::size_t> segment_of(const StateStep& c, const WireIndex& wire) {
+std::optional<std::size_t> segment_of(const PlayChange& c, const WireIndex& wire) {
   switch (cause_of(c)) {
     case Cause::received: return nearest(c, wire, true);
     case Cause::sent: return nearest(c, wire, false);
@@ -129,7 +129,7 @@ std::vector<PlayStep> play_steps(const Trace& trace, const std::vector<StateBand
     steps[i].segment = i;
   }
   std::vector<PlayStep> alone;
-  for (const StateStep& c : changes_of(trace, bands)) {
+  for (const PlayChange& c : changes_of(trace, bands)) {
     if (const auto seg = segment_of(c, wire)) {
       steps[*seg].changes.push_back(c);
     } else {
@@ -143,7 +143,7 @@ std::vector<PlayStep> play_steps(const Trace& trace, const std::vector<StateBand
     steps.insert(at, std::move(a));
   }
   for (PlayStep& s : steps)
-    std::stable_sort(s.changes.begin(), s.changes.end(), [](const StateStep& a, const StateStep& b) { return a.at < b.at; });
+    std::stable_sort(s.changes.begin(), s.changes.end(), [](const PlayChange& a, const PlayChange& b) { return a.at < b.at; });
   return steps;
 }
 
@@ -151,7 +151,7 @@ std::optional<TcpState> state_after(const std::vector<PlayStep>& steps, std::siz
                                     ConnectionIndex connection) {
   std::optional<TcpState> state, first_from;
   for (std::size_t i = 0; i < steps.size(); ++i)
-    for (const StateStep& c : steps[i].changes) {
+    for (const PlayChange& c : steps[i].changes) {
       if (c.side != side || c.connection != connection) continue;
       if (!first_from) first_from = c.from;
       if (i <= step) state = c.to;
@@ -162,7 +162,7 @@ std::optional<TcpState> state_after(const std::vector<PlayStep>& steps, std::siz
 std::vector<TcpState> state_path(const std::vector<PlayStep>& steps, Side side, ConnectionIndex connection) {
   std::vector<TcpState> path;
   for (const PlayStep& s : steps)
-    for (const StateStep& c : s.changes) {
+    for (const PlayChange& c : s.changes) {
       if (c.side != side || c.connection != connection) continue;
       if (path.empty()) path.push_back(c.from);
       if (path.back() != c.to) path.push_back(c.to);  // two sockets may hold one state in turn

@@ -15,7 +15,7 @@
 namespace lastack {
 
 /// One side's change of state, as a step shows it.
-struct StateStep {
+struct PlayChange {
   static constexpr std::size_t no_band = std::numeric_limits<std::size_t>::max();
   Side side = Side::client;
   ConnectionIndex connection;
@@ -29,7 +29,7 @@ struct StateStep {
 struct PlayStep {
   Instant at{};
   std::optional<std::size_t> segment;  // index into the WireIndex's events; none: a change no segment caused
-  std::vector<StateStep> changes;      // in time order
+  std::vector<PlayChange> changes;      // in time order
 };
 
 /// The steps of a run, in time order: one per wire segment, each holding the changes it caused,
