@@ -8,6 +8,7 @@
 
 #include "agents/agent.hpp"
 #include "harness/cli/exec_command.hpp"
+#include "harness/core/oracle/program_end.hpp"
 #include "harness/core/policy/policy_link.hpp"
 #include "harness/engine/exec_process.hpp"
 #include "harness/engine/lab.hpp"
@@ -67,26 +68,12 @@ void refuse_injection(const Policy& policy) {
                                                    : std::string("--link")));
 }
 
-// The command's end as a check: a command that never ended (the timeout) proves nothing of its
-// own status. Its status itself is wrap's exit code, not a verdict.
-// The run ends early only when the command has ended (finish_with client), so a timeout means
-// lastack ended it, and the status it then had is lastack's SIGTERM, not the command's own.
-CheckResult command_end_check(const Trace& trace, std::optional<int>& status) {
-  CheckResult r{"the command ends", true, Outcome::fail, "the wrapped command ends by itself", "it never ended", 0};
-  bool timed_out = false;
-  for (const TraceEvent& ev : trace.events) {
-    if (const auto* a = std::get_if<AppEvent>(&ev); a && a->side == Side::client && a->command()) {
-      status = a->command()->exit_status;
-      r.saw = a->outcome;
-    }
-    if (const auto* l = std::get_if<LabEvent>(&ev); l && l->kind == LabEventKind::timeout) timed_out = true;
-  }
-  if (timed_out) {
-    r.saw = "the run timed out first" + (status ? " (then: " + r.saw + ")" : std::string());
-    status.reset();
-  }
-  r.outcome = outcome_of(status.has_value());
-  return r;
+// The command's exit status, when it ended by itself: wrap's exit code, not a verdict. After the
+// run's timeout the status it had is lastack's SIGTERM, not the command's own.
+std::optional<int> own_status(const CheckResult& ended) {
+  const auto* seen = std::get_if<EndSeen>(&ended.finding.saw);
+  if (!seen || seen->timed_out || !seen->ended || !seen->ended->command()) return std::nullopt;
+  return seen->ended->command()->exit_status;
 }
 }  // namespace
 
@@ -154,8 +141,8 @@ int command_wrap(const WrapCommand& cmd, const Policy& policy) {
     return std::make_unique<ExecProcess>(io, std::move(exec), lab.client());
   };
   RunResult result = run_policy(policy, options, make_runner);
-  std::optional<int> status;
-  CheckResult ended = command_end_check(result.trace, status);
+  CheckResult ended = check_command_ended(result.trace);
+  const std::optional<int> status = own_status(ended);
   result.results.push_back(ended);
   CheckResult shown = ended;  // the result line names how it ended only when it never did
   const int code = report_command_run("wrap", {cmd.json, cmd.pcap, cmd.html, cmd.quiet, cmd.color}, policy, result, shown);

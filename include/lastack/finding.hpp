@@ -44,6 +44,7 @@ enum class CheckKind : std::uint8_t {
   sources_agree,
   command_exit,     // lastack exec: the client command exits 0 (harness/cli)
   function_ended,   // the in-process API: a side's function returned (harness/engine)
+  command_ended,    // lastack wrap: the wrapped command ended by itself, before the run's timeout (harness/cli)
   retransmitted,  // [[expect]] check = "retransmitted" (count 0: "no retransmission of")
   state,
   reset,
@@ -255,6 +256,7 @@ struct ResetsAccepted {
 /// How a program of the user's ended (command-exit, function-ended): its event, unset when it never did.
 struct EndSeen {
   std::optional<AppEvent> ended;
+  bool timed_out = false;  // the run's timeout came first: lastack ended the program
   bool operator==(const EndSeen&) const = default;
 };
 

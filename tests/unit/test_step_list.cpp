@@ -1,5 +1,6 @@
 // The step-through player's steps: each segment with the state changes it caused on each side,
 // built from whatever bands the ladder draws; the questions a page asks, answered from them.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -108,6 +109,30 @@ TEST_CASE("play steps: any band the ladder draws is stepped over, a request sock
   CHECK(changes(steps[1]) == "client SYN_SENT>ESTABLISHED");
   CHECK(changes(steps[2]) == "server SYN_RECV>ESTABLISHED");  // rcv ACK of SYN
   CHECK(steps[2].changes[0].band == 1 + 5);  // bands shifted by one: the client's five, then the server's first
+  CHECK(state_path(steps, Side::server, {}) ==
+        std::vector<TcpState>{TcpState::CLOSE, TcpState::SYN_RECV, TcpState::ESTABLISHED, TcpState::CLOSE_WAIT,
+                              TcpState::LAST_ACK, TcpState::CLOSE});
+}
+
+TEST_CASE("play steps: a handover within SYN_RECV (request socket to child) never steps the diagram back") {
+  Run r = stepped(drop_final_ack_trace());
+  std::vector<StateBand> bands = state_bands(r.trace);
+  const auto established = std::find_if(bands.begin(), bands.end(), [](const StateBand& b) {
+    return b.side == Side::server && b.state == TcpState::ESTABLISHED;
+  });
+  REQUIRE(established != bands.end());
+  StateBand request;  // the request socket from the SYN on, then its child, 14 us before ESTABLISHED
+  request.side = Side::server;
+  request.state = TcpState::SYN_RECV;
+  request.start = ms(0.05);
+  request.end = established->start - std::chrono::microseconds(14);
+  StateBand child = request;
+  child.start = request.end;
+  child.end = established->start;
+  const auto at = bands.insert(established, child);
+  bands.insert(at, request);
+  const auto steps = play_steps(r.trace, bands, r.wire);
+  CHECK(changes(steps[0]) == "client CLOSED>SYN_SENT, server CLOSED>SYN_RECV, server SYN_RECV>SYN_RECV");
   CHECK(state_path(steps, Side::server, {}) ==
         std::vector<TcpState>{TcpState::CLOSE, TcpState::SYN_RECV, TcpState::ESTABLISHED, TcpState::CLOSE_WAIT,
                               TcpState::LAST_ACK, TcpState::CLOSE});

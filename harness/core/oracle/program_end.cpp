@@ -33,6 +33,16 @@ CheckResult check_command_exit(const Trace& trace) {
                 outcome_of(ok));
 }
 
+CheckResult check_command_ended(const Trace& trace) {
+  EndSeen seen = end_of(trace, Side::client);
+  for (const TraceEvent& ev : trace.events)
+    if (const auto* l = std::get_if<LabEvent>(&ev); l && l->kind == LabEventKind::timeout) seen.timed_out = true;
+  const bool ok = seen.ended && !seen.timed_out;
+  return judged(Finding{CheckId{CheckKind::command_ended, side_subject(Side::client), {}}, InvariantClaim{},
+                        std::move(seen), {}, {}, {}},
+                outcome_of(ok));
+}
+
 CheckResult check_function_ended(const Trace& trace, Side side) {
   EndSeen seen = end_of(trace, side);
   // The server's function may end because the run stopped it.

@@ -1,6 +1,7 @@
 #include "harness/core/report/step_list.hpp"
 
 #include <algorithm>
+#include <map>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -129,8 +130,19 @@ std::vector<PlayStep> play_steps(const Trace& trace, const std::vector<StateBand
     steps[i].segment = i;
   }
   std::vector<PlayStep> alone;
+  // The segment each side's last change on each connection went with.
+  std::map<std::pair<Side, std::size_t>, std::size_t> last_segment;
   for (const PlayChange& c : changes_of(trace, bands)) {
-    if (const auto seg = segment_of(c, wire)) {
+    const auto key = std::make_pair(c.side, c.connection.value);
+    // A handover within one state (a request socket to its child, a full socket to its timewait
+    // socket) is no step of the diagram: it goes where that state began, or the next step could
+    // show the state before one a segment already moved past (the child's SYN_RECV comes
+    // microseconds before its ESTABLISHED, but matched to a later segment).
+    const auto before = last_segment.find(key);
+    const auto seg = c.from == c.to && before != last_segment.end() ? std::optional<std::size_t>(before->second)
+                                                                    : segment_of(c, wire);
+    if (seg) {
+      last_segment[key] = *seg;
       steps[*seg].changes.push_back(c);
     } else {
       alone.push_back({c.at, std::nullopt, {c}});

@@ -117,16 +117,21 @@ std::string command_saw(const Finding& f, const AppClaim& c, const CommandSeen& 
 std::string end_name(const Finding& f) {
   const bool client = f.check.subject.resolved.value_or(Side::client) == Side::client;
   if (f.check.kind == CheckKind::command_exit) return "client command exits 0";
+  if (f.check.kind == CheckKind::command_ended) return "the command ends";
   return client ? "client function returned" : "server function ended without an exception";
 }
 
 std::string end_expected(const Finding& f) {
   const bool client = f.check.subject.resolved.value_or(Side::client) == Side::client;
   if (f.check.kind == CheckKind::command_exit) return "the client command exits 0";
+  if (f.check.kind == CheckKind::command_ended) return "the wrapped command ends by itself";
   return client ? "the client function returns by itself, without an exception"
                 : "the server function returns without an exception, by itself or when the run stops it";
 }
 
-std::string end_saw(const EndSeen& s) { return s.ended ? s.ended->outcome : "it never ended"; }
+std::string end_saw(const EndSeen& s) {
+  if (s.timed_out) return "the run timed out first" + (s.ended ? " (then: " + s.ended->outcome + ")" : std::string());
+  return s.ended ? s.ended->outcome : "it never ended";
+}
 
 }  // namespace lastack

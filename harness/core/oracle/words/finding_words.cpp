@@ -179,6 +179,7 @@ std::string base_name(const Finding& f) {
       if (const auto* c = std::get_if<AppClaim>(&f.expected)) return c->commands ? command_name(s, *c) : app_name(s, *c);
       break;
     case CheckKind::command_exit:
+    case CheckKind::command_ended:
     case CheckKind::function_ended: return end_name(f);
     default: break;
   }
@@ -238,7 +239,8 @@ std::string expected_words(const Finding& f) {
       [&f](const auto& c) -> std::string {
         using T = std::decay_t<decltype(c)>;
         if constexpr (std::is_same_v<T, InvariantClaim>)
-          return f.check.kind == CheckKind::command_exit || f.check.kind == CheckKind::function_ended
+          return f.check.kind == CheckKind::command_exit || f.check.kind == CheckKind::command_ended ||
+                         f.check.kind == CheckKind::function_ended
                      ? end_expected(f)
                      : std::string(builtin_words(f.check.kind).expected);
         else if constexpr (std::is_same_v<T, FinishClaim>)
