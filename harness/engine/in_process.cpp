@@ -10,7 +10,9 @@
 
 #include "agents/agent.hpp"
 #include "lastack/error.hpp"
+#include "harness/core/oracle/expect/expectation_support.hpp"
 #include "harness/core/oracle/program_end.hpp"
+#include "harness/core/oracle/words/finding_words.hpp"
 #include "harness/engine/in_process_runner.hpp"
 #include "harness/engine/lab.hpp"
 
@@ -18,23 +20,25 @@ namespace lastack {
 
 namespace {
 
-// `app` expectations judge lastack's own agents' steps; the user's code reports none, so each is
-// "not checked" (never passed: the run is inconclusive while the policy asks one).
-std::vector<CheckResult> split_off_app_expectations(Policy& policy) {
-  std::vector<CheckResult> unchecked;
+// `app` expectations judge lastack's own agents' steps; the user's code reports none.
+std::vector<AppExpect> split_off_app_expectations(Policy& policy) {
+  std::vector<AppExpect> apps;
   std::vector<Expectation> kept;
   for (Expectation& e : policy.expect) {
-    const auto* app = std::get_if<AppExpect>(&e);
-    if (!app) {
-      kept.push_back(std::move(e));
-      continue;
-    }
-    unchecked.push_back({fmt::format("app {} (line {})", side_ref_name(app->side), app->line), false,
-                         Outcome::not_checked, "what the app's steps returned",
-                         "the code is yours, run in-process: lastack sees only how its function ended", app->line});
+    if (const auto* app = std::get_if<AppExpect>(&e)) apps.push_back(*app);
+    else kept.push_back(std::move(e));
   }
   policy.expect = std::move(kept);
-  return unchecked;
+  return apps;
+}
+
+// Each such expectation is "not checked" (never passed: the run is inconclusive while the policy
+// asks one).
+CheckResult app_not_checked(const Trace& trace, const AppExpect& x) {
+  Finding f{CheckId{CheckKind::app, detail::side_subject(trace, x.side), {}},
+            AppClaim{x.sees, x.received, x.sent, x.stale_from, x.exit_status, x.output, false}, NothingSeen{}, {}, {}, {}};
+  f.why_not = NotChecked{Unjudged::other, "the code is yours, run in-process: lastack sees only how its function ended", {}};
+  return judged(std::move(f), Outcome::not_checked, x.line);
 }
 
 }  // namespace
@@ -45,7 +49,7 @@ RunResult run_policy(const Policy& given, const RunOptions& options, const InPro
                                  code.server ? "client" : "server"));
   Policy policy = given;
   policy.scenario.finish_with = Side::client;  // the run ends (after settle) when the client function returns
-  std::vector<CheckResult> unchecked = split_off_app_expectations(policy);
+  const std::vector<AppExpect> apps = split_off_app_expectations(policy);
   const AgentFactory make_runner = [&code](AgentConfig config, const Lab& lab, asio::io_context& io,
                                            const RunClock& clock) {
     InProcessConfig side;
@@ -59,7 +63,7 @@ RunResult run_policy(const Policy& given, const RunOptions& options, const InPro
   RunResult result = run_policy(policy, options, make_runner);
   result.results.push_back(check_function_ended(result.trace, Side::client));
   result.results.push_back(check_function_ended(result.trace, Side::server));
-  result.results.insert(result.results.end(), unchecked.begin(), unchecked.end());
+  for (const AppExpect& x : apps) result.results.push_back(app_not_checked(result.trace, x));
   result.verdict = run_verdict(result.results);
   return result;
 }
