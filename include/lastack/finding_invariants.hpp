@@ -129,15 +129,18 @@ enum class DropEnd : std::uint8_t {
   resent,        // its sender sent it again
   reset,         // not resent: the connection was reset
   timed_out,     // not resent: the sender gave up
+  acknowledged,  // not resent: the peer's ACK covered it before it was due (an earlier copy had arrived)
   trace_ended,   // not judged: the trace ended before its next retransmission was due
   never_resent,  // never resent though it was due
 };
 struct DropSeen {
   WireEvent segment;
   DropEnd end = DropEnd::resent;
-  Duration after{};     // resent: from the drop to the resend; trace_ended, never_resent: to the trace's end
+  Duration after{};     // resent: from the drop to the resend; acknowledged: to the ACK's arrival;
+                        // trace_ended, never_resent: to the trace's end
   Duration due{};       // trace_ended: from the drop to when the next retransmission was due
   std::optional<Duration> rto;  // never_resent: the sender's RTO
+  std::uint32_t ack = 0;        // acknowledged: the peer's ack, relative to the sender's ISN
   bool operator==(const DropSeen&) const = default;
 };
 struct DropsSeen {

@@ -20,7 +20,42 @@ std::string slurp(const std::string& path) {
   s << in.rdbuf();
   return s.str();
 }
+// A verdict line that did not pass, or an error: worth reading before the whole output.
+bool unhappy_line(const std::string& line) {
+  for (const char* start : {"FAIL", "NOT CHECKED", "lastack:"})
+    if (line.rfind(start, 0) == 0) return true;
+  return line.find("harness error:") != std::string::npos;
+}
 }  // namespace
+
+namespace {
+// Each run of whitespace as one space.
+std::string one_spaced(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    const bool space = c == ' ' || c == '\n' || c == '\t';
+    if (!space) out += c;
+    else if (out.empty() || out.back() != ' ') out += ' ';
+  }
+  return out;
+}
+}  // namespace
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos || one_spaced(text).find(one_spaced(part)) != std::string::npos;
+}
+
+std::ostream& operator<<(std::ostream& os, const ProcessOutput& output) {
+  std::istringstream lines(output.out + output.err);
+  std::string line, unhappy;
+  bool continuing = false;  // a verdict's text wraps onto lines that start with spaces
+  while (std::getline(lines, line)) {
+    continuing = unhappy_line(line) || (continuing && line.rfind("  ", 0) == 0);
+    if (continuing) unhappy += line + "\n";
+  }
+  if (!unhappy.empty()) os << "what did not pass:\n" << unhappy << "the whole output:\n";
+  return os << output.out << output.err;
+}
 
 TempDir::TempDir(const std::string& tag)
     : path(std::filesystem::temp_directory_path() / ("lastack-" + tag + "-" + std::to_string(::getpid()))) {
@@ -63,10 +98,29 @@ ProcessOutput run_process(const std::vector<std::string>& argv) {
 
 std::string lastack_bin() { return LASTACK_BIN; }
 
+namespace {
+// The kernel observer's own miss: a tracepoint the BPF program never got (seen under load), so
+// exec and wrap say the run proves nothing. `run` repeats such a run in a fresh lab by itself.
+bool observer_missed(const ProcessOutput& o) {
+  if (o.exit_code != 4) return false;
+  const std::string all = o.out + o.err;
+  for (const char* miss : {"retransmissions the kernel reported:", "the kernel skipped the BPF observer",
+                           "the BPF ring buffer lost"})
+    if (all.find(miss) != std::string::npos) return true;
+  return false;
+}
+}  // namespace
+
 ProcessOutput run_lastack(const std::vector<std::string>& args) {
   std::vector<std::string> argv{lastack_bin(), "--policy-dir", LASTACK_POLICY_DIR};
   argv.insert(argv.end(), args.begin(), args.end());
-  return run_process(argv);
+  ProcessOutput out = run_process(argv);
+  // As `run` does, a test repeats a run whose only fault was the observer's, and says so.
+  for (int attempt = 2; attempt <= 3 && observer_missed(out); ++attempt) {
+    WARN("attempt " << attempt - 1 << " discarded: the kernel observer missed events\n" << out);
+    out = run_process(argv);
+  }
+  return out;
 }
 
 void require_passes_three_times(const std::string& policy, const std::vector<std::string>& extra) {
@@ -76,7 +130,7 @@ void require_passes_three_times(const std::string& policy, const std::vector<std
   args.insert(args.end(), extra.begin(), extra.end());
   args.push_back(policy);
   auto r = run_lastack(args);
-  INFO(r.out << r.err);
+  INFO(r);
   REQUIRE(r.exit_code == 0);
   REQUIRE(r.out.find("3 runs: 3 passed, 0 failed") != std::string::npos);
 }

@@ -1,6 +1,7 @@
 #pragma once
 // Lab-test helper: run the lastack binary as a child process and capture what it printed.
 #include <filesystem>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,10 @@ struct ProcessOutput {
   std::string out, err;
 };
 
+/// For INFO: the verdict lines that did not pass (FAIL, NOT CHECKED, harness errors, with their
+/// continuation lines) first, then stdout and stderr whole, so a log cut short still shows why.
+std::ostream& operator<<(std::ostream& os, const ProcessOutput& output);
+
 /// A directory of this test process's own, /tmp/lastack-TAG-PID, made now and removed with it.
 struct TempDir {
   explicit TempDir(const std::string& tag);
@@ -19,6 +24,10 @@ struct TempDir {
   TempDir& operator=(const TempDir&) = delete;
   std::filesystem::path path;
 };
+
+/// `part` in `text`, where a line break and the indentation after it count as one space: the
+/// report wraps its verdicts at a width, wherever the words of a run happen to fall.
+bool contains(const std::string& text, const std::string& part);
 
 /// Run `argv` (argv[0] a path), wait, and return its exit code, stdout and stderr.
 ProcessOutput run_process(const std::vector<std::string>& argv);

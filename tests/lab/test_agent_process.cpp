@@ -154,7 +154,7 @@ std::vector<pid_t> agent_processes() {
 
 TEST_CASE("exit-unread-data: the dying client's kernel sends a RST and never a FIN", "[agent_process][policy]") {
   auto r = run_lastack({"run", "--color", "never", "exit-unread-data"});
-  INFO(r.out << r.err);
+  INFO(r);
   REQUIRE(r.exit_code == 0);
   CHECK(r.out.find("── R. seq 1 ack 1001") != std::string::npos);
   CHECK(r.out.find(" F. ") == std::string::npos);
@@ -169,7 +169,7 @@ TEST_CASE("the exit policies pass for an unprivileged user", "[agent_process][po
   auto r = run_process({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", test::lastack_bin(),
                         "--policy-dir", LASTACK_POLICY_DIR, "run", "--quiet", "--repeat", "3", "exit-clean",
                         "exit-unread-data"});
-  INFO(r.out << r.err);
+  INFO(r);
   // Sampled states: exit-unread-data's connection lives a few ms (read one byte, die), so the
   // sampler may miss its states; then its state and timewait checks are not checked (exit 5),
   // never passed.

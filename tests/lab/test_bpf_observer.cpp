@@ -57,7 +57,7 @@ std::vector<Json> of_type(const std::vector<Json>& trace, const std::string& typ
 std::vector<Json> run_traced(const std::string& policy, int expected_exit = 0) {
   const std::string path = temp_path(policy + ".jsonl");
   auto r = run_lastack({"run", "--quiet", "--json", path, policy});
-  INFO(r.out << r.err);
+  INFO(r);
   REQUIRE(r.exit_code == expected_exit);
   auto trace = read_jsonl(path);
   std::filesystem::remove(path);
@@ -158,7 +158,7 @@ TEST_CASE("two runs at once each see only their own sockets", "[bpf]") {
   }
   const std::string dir = temp_path("parallel/");
   auto r = run_lastack({"run", "--quiet", "-j", "2", "--json", dir, "baseline", "drop-final-ack"});
-  INFO(r.out << r.err);
+  INFO(r);
   REQUIRE(r.exit_code == 0);
   for (const std::string policy : {"baseline", "drop-final-ack"}) {
     const auto trace = read_jsonl(dir + policy + ".jsonl");

@@ -19,7 +19,7 @@ namespace {
 
 using test::run_lastack;
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using test::contains;
 
 std::vector<nlohmann::json> trace_lines(const std::filesystem::path& file) {
   std::ifstream in(file);
@@ -47,7 +47,7 @@ TEST_CASE("exec --control: a client switches a drop of the server's data on and 
                              "/control/switch_drop.py";
   const auto out = run_lastack({"exec", "--control", "--policy", "controlled", "--json", trace.string(), "--server",
                                 server, "--client", client});
-  INFO(out.out << out.err);
+  INFO(out);
   CHECK(out.exit_code == 0);
   CHECK(contains(out.out, "client| received 20000"));
   CHECK(contains(out.out, "control: fault 1 added: drop every data from server"));  // on the ladder
@@ -84,7 +84,7 @@ TEST_CASE("wrap --control: a pytest suite switches a drop with lastack ctl and c
   const auto out = run_lastack({"wrap", "--control", "--policy", "controlled", "--port", "8767", "--", "env",
                                 "LASTACK=" + test::lastack_bin(), "/usr/bin/python3", "-m", "pytest", "-q", "-p",
                                 "no:cacheprovider", std::string(LASTACK_LAB_DIR) + "/wrap_control"});
-  INFO(out.out << out.err);
+  INFO(out);
   CHECK(out.exit_code == 0);
   CHECK(contains(out.out, "| 2 passed"));
   CHECK(contains(out.out, "control: fault 1 added: drop every data from server"));

@@ -33,7 +33,7 @@ std::string client_agent(const std::string& steps) {
 const std::string kServerSteps = "--step accept --step recv-until-eof --step close";
 const std::string kClientSteps = "--step connect --step 'send 1000' --step close";
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using test::contains;
 
 // Processes whose command line contains `marker`, other than the caller's own.
 std::size_t processes_with(const std::string& marker) {
@@ -49,7 +49,7 @@ std::size_t processes_with(const std::string& marker) {
 TEST_CASE("exec under drop-final-ack passes, the user's server retransmitting its FIN") {
   const auto out = run_lastack({"exec", "--policy", "drop-final-ack", "--server", server_agent(kServerSteps),
                                 "--client", client_agent(kClientSteps)});
-  INFO(out.out << out.err);
+  INFO(out);
   CHECK(out.exit_code == 0);
   CHECK(contains(out.out, "[second-fin] (retransmission"));
   // The status column widens when a NOT CHECKED or N/A row is in the table.
@@ -66,7 +66,7 @@ TEST_CASE("exec passes the lab's addresses to the commands and prefixes their ou
                                     server_agent(kServerSteps),
                                 "--client",
                                 "echo \"$LASTACK_SIDE from $LASTACK_CLIENT_ADDR\"; " + client_agent(kClientSteps)});
-  INFO(out.out << out.err);
+  INFO(out);
   CHECK(out.exit_code == 0);
   CHECK(contains(out.out, "server| server listens on 198.18.2.2:9090\n"));
   CHECK(contains(out.out, "client| client from 198.18.1.2\n"));
@@ -77,7 +77,7 @@ TEST_CASE("exec's commands run at the caller's priority, not the harness's raise
   const auto out = run_lastack({"exec", "--policy", "drop-final-ack", "--quiet", "--server",
                                 "echo \"server nice $(nice)\"; " + server_agent(kServerSteps), "--client",
                                 "echo \"client nice $(nice)\"; " + client_agent(kClientSteps)});
-  INFO(out.out << out.err);
+  INFO(out);
   CHECK(out.exit_code == 0);
   CHECK(contains(out.out, fmt::format("server| server nice {}\n", caller)));
   CHECK(contains(out.out, fmt::format("client| client nice {}\n", caller)));
@@ -86,7 +86,7 @@ TEST_CASE("exec's commands run at the caller's priority, not the harness's raise
 TEST_CASE("exec fails (exit 1) and says so when the client command exits non-zero") {
   const auto out = run_lastack({"exec", "--policy", "drop-final-ack", "--quiet", "--server",
                                 server_agent(kServerSteps), "--client", client_agent(kClientSteps) + "; exit 3"});
-  INFO(out.out << out.err);
+  INFO(out);
   CHECK(out.exit_code == 1);
   CHECK(contains(out.out, "FAIL exec under drop-final-ack: the client command ended with exit 3"));
 }
@@ -111,7 +111,7 @@ TEST_CASE("exec leaves no process behind: the server's whole group is ended") {
                                 "sleep " + marker + " & " +
                                     server_agent("--step accept --step recv-until-eof --step close --step 'sleep 60s'"),
                                 "--client", client_agent(kClientSteps)});
-  INFO(out.out << out.err);
+  INFO(out);
   CHECK(out.exit_code == 0);
   CHECK(processes_with(marker) == 0);
   CHECK(processes_with("sleep 60s") == 0);

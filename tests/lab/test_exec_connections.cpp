@@ -18,7 +18,7 @@ const std::string kPolicy = std::string(LASTACK_FIXTURES) + "/policies/second-co
 const std::string kHttpServer = "python3 -m http.server 8000 --bind $LASTACK_SERVER_ADDR -p HTTP/1.1";
 const std::string kUrl = "http://$LASTACK_SERVER_ADDR:8000/";
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using test::contains;
 
 std::size_t count_of(const std::string& text, const std::string& part) {
   std::size_t n = 0;
@@ -37,7 +37,7 @@ std::string connection_group(const std::string& out, int n) {
 // One verdict line per connection for each check judged on every connection, the fault on
 // connection 2 only, and a pass.
 void require_per_connection_verdicts(const test::ProcessOutput& out) {
-  INFO(out.out << out.err);
+  INFO(out);
   CHECK(out.exit_code == 0);
   CHECK(contains(out.out, "PASS exec under second-connection-final-ack"));
   CHECK(contains(out.out, "3 connections: 1 (client port"));

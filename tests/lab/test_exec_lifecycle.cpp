@@ -23,7 +23,7 @@ namespace {
 
 using test::run_lastack;
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using test::contains;
 
 std::string temp_policy(const std::string& name, const std::string& text) {
   const auto path = std::filesystem::temp_directory_path() / ("lastack-lifecycle-" + name + ".toml");
@@ -55,7 +55,7 @@ TEST_CASE("a server that daemonizes is waited for, named, and ends with the run"
                              " socat TCP-LISTEN:8000,bind=$LASTACK_SERVER_ADDR,reuseaddr,fork SYSTEM:true' >/dev/null 2>&1 &)";
   const auto out = run_lastack({"exec", "--policy", "drop-final-ack", "--port", "8000", "--server", server,
                                 "--client", "curl -s -o /dev/null http://$LASTACK_SERVER_ADDR:8000/"});
-  INFO(out.out << out.err);
+  INFO(out);
   CHECK(contains(out.out, "socat (pid "));  // its comm: the program, whatever argv[0] it took
   CHECK(contains(out.out, "was still running in the server's namespace after its command (it daemonized or left "
                           "its session): ended with the run"));
@@ -85,7 +85,7 @@ exit = 28
                                 "python3 -m http.server 8000 --bind $LASTACK_SERVER_ADDR", "--client",
                                 "curl -s --max-time 2 http://$LASTACK_SERVER_ADDR:8000/"});
   std::filesystem::remove(policy);
-  INFO(out.out << out.err);
+  INFO(out);
   CHECK(out.exit_code == 0);
   CHECK(contains(out.out, "PASS exec under curl-timeout"));
   CHECK_FALSE(contains(out.out, "client command exits 0"));
@@ -97,7 +97,7 @@ TEST_CASE("a server listening on loopback only is one line naming it, exit 4, an
                                 "bash -c 'exec -a " + marker + " socat TCP-LISTEN:8000,bind=127.0.0.1,reuseaddr SYSTEM:true'",
                                 "--client",
                                 "curl -s http://$LASTACK_SERVER_ADDR:8000/"});
-  INFO(out.out << out.err);
+  INFO(out);
   CHECK(out.exit_code == 4);
   CHECK(contains(out.err, "server listens on 8000 on loopback only: the client, in its own namespace, cannot reach "
                           "it (bind $LASTACK_SERVER_ADDR, or every address)"));

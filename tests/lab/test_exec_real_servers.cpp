@@ -20,7 +20,7 @@ namespace {
 namespace fs = std::filesystem;
 using test::run_lastack;
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using test::contains;
 
 // nginx's site: the recipe's nginx.conf, www/ with a body of `bytes`, and tmp/.
 fs::path nginx_site(std::size_t bytes) {
@@ -47,7 +47,7 @@ test::ProcessOutput nginx_under_drop_final_ack(std::size_t bytes) {
 
 TEST_CASE("recipe: nginx serves 270 KB through sendfile under drop-final-ack, no harness error") {
   const auto out = nginx_under_drop_final_ack(270 * 1024);
-  INFO(out.out << out.err);
+  INFO(out);
   CHECK(out.exit_code == 0);
   CHECK(contains(out.out, "client| 276480"));  // curl got the whole body
   CHECK(contains(out.out, "PASS exec under drop-final-ack"));
@@ -55,7 +55,7 @@ TEST_CASE("recipe: nginx serves 270 KB through sendfile under drop-final-ack, no
 
 TEST_CASE("recipe: nginx serves 10 MB through sendfile under drop-final-ack, no harness error") {
   const auto out = nginx_under_drop_final_ack(10 * 1024 * 1024);
-  INFO(out.out << out.err);
+  INFO(out);
   CHECK(out.exit_code == 0);
   CHECK(contains(out.out, "client| 10485760"));
   CHECK(contains(out.out, "PASS exec under drop-final-ack"));
@@ -67,7 +67,7 @@ TEST_CASE("recipe: haproxy with a loopback backend under drop-final-ack judges t
        "python3 -m http.server 8000 --bind 127.0.0.1 -p HTTP/1.1 >/dev/null 2>&1 & exec haproxy -db -f " +
            std::string(LASTACK_RECIPES_DIR) + "/haproxy.cfg",
        "--client", "curl -s -o /dev/null -w '%{http_code}\\n' http://$LASTACK_SERVER_ADDR:8080/"});
-  INFO(out.out << out.err);
+  INFO(out);
   CHECK(out.exit_code == 0);
   CHECK(contains(out.out, "client| 200"));
   CHECK(contains(out.out, "off the wire, not judged"));  // haproxy's backend sockets, listed apart
@@ -88,7 +88,7 @@ test::ProcessOutput redis_under_drop_syn(const std::string& extra) {
 
 TEST_CASE("recipe: redis under drop-syn, the SYN lost once, redis-cli still gets its PONG") {
   const auto out = redis_under_drop_syn("");
-  INFO(out.out << out.err);
+  INFO(out);
   CHECK(out.exit_code == 0);
   CHECK(contains(out.out, "client| PONG"));
   CHECK(contains(out.out, "PASS exec under drop-syn"));
@@ -99,7 +99,7 @@ TEST_CASE("recipe: redis --daemonize yes is waited for, named, and ended with th
   const fs::path pid_file = fs::temp_directory_path() / ("lastack-redis-" + std::to_string(::getpid()) + ".pid");
   const auto out = redis_under_drop_syn("--daemonize yes --pidfile " + pid_file.string() + " --logfile '' ");
   fs::remove(pid_file);
-  INFO(out.out << out.err);
+  INFO(out);
   CHECK(out.exit_code == 0);
   CHECK(contains(out.out, "redis-server (pid "));
   CHECK(contains(out.out, "it daemonized or left its session): ended with the run"));
@@ -109,7 +109,7 @@ TEST_CASE("recipe: curl three times under drop-final-ack: each connection loses 
   const auto out = run_lastack({"exec", "--policy", "drop-final-ack", "--port", "8000", "--quiet", "--server",
                                 "python3 -m http.server 8000 --bind $LASTACK_SERVER_ADDR -p HTTP/1.1", "--client",
                                 "for i in 1 2 3; do curl -s -o /dev/null http://$LASTACK_SERVER_ADDR:8000/ || exit 1; done"});
-  INFO(out.out << out.err);
+  INFO(out);
   CHECK(out.exit_code == 0);
   CHECK(contains(out.out, "PASS exec under drop-final-ack: fault 1 hit connections 1, 2, 3"));
 }
@@ -118,7 +118,7 @@ TEST_CASE("recipe: iperf3 -n 10M under drop-syn: control and data connections ea
   const auto out = run_lastack({"exec", "--policy", "drop-syn", "--port", "5201", "--quiet", "--server",
                                 "iperf3 -s -1 -B $LASTACK_SERVER_ADDR -p 5201", "--client",
                                 "iperf3 -c $LASTACK_SERVER_ADDR -p 5201 -n 10M"});
-  INFO(out.out << out.err);
+  INFO(out);
   CHECK(out.exit_code == 0);
   CHECK_FALSE(contains(out.out, "harness error"));
   CHECK(contains(out.out, "PASS exec under drop-syn: fault 1 hit connections 1, 2"));

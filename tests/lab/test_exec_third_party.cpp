@@ -29,7 +29,7 @@ const std::string kCurl = "curl -s http://$LASTACK_SERVER_ADDR:8000/";
 const std::string kSocatServer = "socat TCP-LISTEN:8000,bind=$LASTACK_SERVER_ADDR,reuseaddr SYSTEM:'echo hello'";
 const std::string kSocatClient = "socat -u TCP:$LASTACK_SERVER_ADDR:8000 STDOUT";
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using test::contains;
 
 // The verdict table's status word for the row whose name starts with `name` ("" when absent).
 std::string row_status(const std::string& out, const std::string& name) {
@@ -78,7 +78,7 @@ TEST_CASE("python3 http.server and curl under drop-final-ack: curl closes first,
   const std::string json = temp_path("http-drop-final-ack.jsonl");
   const auto out = run_lastack({"exec", "--policy", "drop-final-ack", "--port", "8000", "--json", json, "--server",
                                 kHttpServer, "--client", kCurl});
-  INFO(out.out << out.err);
+  INFO(out);
   CHECK(out.exit_code == 0);
   CHECK(contains(out.out, "PASS exec under drop-final-ack"));
   // The fault fired on curl's ACK, and the server's FIN came again and was answered.
@@ -95,7 +95,7 @@ TEST_CASE("python3 http.server and curl under drop-final-ack: curl closes first,
 TEST_CASE("python3 http.server and curl under drop-syn: the SYN comes again, the agents' app check does not apply") {
   const auto out = run_lastack({"exec", "--policy", "drop-syn", "--port", "8000", "--server", kHttpServer,
                                 "--client", kCurl});
-  INFO(out.out << out.err);
+  INFO(out);
   // The shipped policy also asks what lastack's server agent saw: that describes the agents only.
   CHECK(out.exit_code == 0);
   CHECK(contains(out.out, "PASS exec under drop-syn"));
@@ -111,7 +111,7 @@ TEST_CASE("python3 http.server and curl under drop-syn pass the exec app checks:
                        "[[expect]]\ncheck = \"app\"\nside = \"server\"\noutput = \"\\\"GET / HTTP/1\\\\.1\\\" 200\"\n");
   const auto out = run_lastack({"exec", "--policy", policy, "--port", "8000", "--quiet", "--server", kHttpServer,
                                 "--client", kCurl});
-  INFO(out.out << out.err);
+  INFO(out);
   CHECK(out.exit_code == 0);
   CHECK(contains(out.out, "PASS exec under http-drop-syn"));
   std::filesystem::remove(policy);
@@ -121,7 +121,7 @@ TEST_CASE("socat under drop-final-ack: the socat server closes first, its final 
   const std::string json = temp_path("socat-drop-final-ack.jsonl");
   const auto out = run_lastack({"exec", "--policy", "drop-final-ack", "--port", "8000", "--json", json, "--server",
                                 kSocatServer, "--client", kSocatClient});
-  INFO(out.out << out.err);
+  INFO(out);
   CHECK(out.exit_code == 0);
   CHECK(contains(out.out, "client| hello\n"));
   CHECK(contains(out.out, "dropped by fault 1: final-ack"));
@@ -135,14 +135,14 @@ TEST_CASE("socat under drop-syn: the SYN comes again, and the client prints the 
       "socat-drop-syn", "[[expect]]\ncheck = \"app\"\nside = \"client\"\nexit = 0\noutput = \"^hello$\"\n");
   const auto out = run_lastack({"exec", "--policy", policy, "--port", "8000", "--quiet", "--server", kSocatServer,
                                 "--client", kSocatClient});
-  INFO(out.out << out.err);
+  INFO(out);
   CHECK(out.exit_code == 0);
   CHECK(contains(out.out, "PASS exec under socat-drop-syn"));
   std::filesystem::remove(policy);
   // The shipped drop-syn: the fault fires and its wire check passes; its agent check does not apply.
   const auto shipped = run_lastack({"exec", "--policy", "drop-syn", "--port", "8000", "--server", kSocatServer,
                                     "--client", kSocatClient});
-  INFO(shipped.out << shipped.err);
+  INFO(shipped);
   CHECK(shipped.exit_code == 0);
   CHECK(contains(shipped.out, "dropped by fault 1: syn"));
   CHECK(row_status(shipped.out, "retransmitted syn from client") == "PASS");

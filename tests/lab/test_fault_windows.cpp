@@ -29,7 +29,7 @@ TEST_CASE("a 3 s dark window: the kernel retransmits inside it and recovers afte
   TempDir dir("window");
   const auto trace = dir.path / "dark.jsonl";
   const auto r = run_lastack({"run", "--json", trace.string(), "dark-window"});
-  INFO(r.out << r.err);
+  INFO(r);
   REQUIRE(r.exit_code == 0);  // every verdict holds, built-in and the policy's
 
   std::optional<std::int64_t> opened, closed;
@@ -73,7 +73,7 @@ TEST_CASE("a reset after the server's 3rd data segment: both kernels accept a RS
   TempDir dir("reset");
   const auto trace = dir.path / "reset.jsonl";
   const auto r = run_lastack({"run", "--json", trace.string(), "reset-mid-transfer"});
-  INFO(r.out << r.err);
+  INFO(r);
   REQUIRE(r.exit_code == 0);
 
   std::vector<Json> injected, received, closes;
@@ -115,7 +115,7 @@ TEST_CASE("reset-to = \"client\" resets the client alone", "[policy][reset]") {
                            "[[expect]]\ncheck = \"reset\"\nreceived-by = \"client\"\ncount = 1\n"
                            "[[expect]]\ncheck = \"app\"\nside = \"client\"\nsees = \"ECONNRESET\"\n";
   const auto r = run_lastack({"run", "-q", policy.string()});
-  INFO(r.out << r.err);
+  INFO(r);
   CHECK(r.exit_code == 0);
 }
 

@@ -53,7 +53,7 @@ TEST_CASE("a forked job that dies is reported as a harness failure", "[jobs]") {
 
 TEST_CASE("lastack run --jobs runs policies in parallel and summarises them in order", "[jobs][policy]") {
   auto r = lastack::test::run_lastack({"run", "-q", "-j", "3", "baseline", "three-segment-close", "drop-syn"});
-  INFO(r.out << r.err);
+  INFO(r);
   REQUIRE(r.exit_code == 0);
   const auto a = r.out.find("\nbaseline "), b = r.out.find("\nthree-segment-close "), c = r.out.find("\ndrop-syn ");
   REQUIRE(a != std::string::npos);

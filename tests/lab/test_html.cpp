@@ -94,7 +94,7 @@ TEST_CASE("lastack run --html: Chromium shows one arrow per segment, the dropped
   const fs::path dir = scratch("html");
   const fs::path page = dir / "dfa.html", json = dir / "dfa.jsonl";
   const auto r = run_lastack({"run", "-q", "drop-final-ack", "--html", page.string(), "--json", json.string()});
-  INFO(r.out << r.err);
+  INFO(r);
   REQUIRE(r.exit_code == 0);
   const JsonTrace trace = read_jsonl(json);
   REQUIRE(!trace.wire.empty());
@@ -142,7 +142,7 @@ TEST_CASE("lastack run drop-final-ack: the server's request socket in SYN_RECV a
   const fs::path dir = scratch("html-bands");
   const fs::path page = dir / "dfa.html", json = dir / "dfa.jsonl";
   const auto r = run_lastack({"run", "drop-final-ack", "--html", page.string(), "--json", json.string()});
-  INFO(r.out << r.err);
+  INFO(r);
   REQUIRE(r.exit_code == 0);
   // The text ladder: the same words.
   CHECK(r.out.find("request socket in SYN_RECV (from the SYN's arrival, wire)") != std::string::npos);
@@ -186,7 +186,7 @@ TEST_CASE("lastack run --html DIR/ writes a page per run and an index comparing 
   const fs::path dir = scratch("html-dir");
   const auto r = run_lastack(
       {"run", "-q", "drop-final-ack", "drop-final-ack-no-timewait", "--html", dir.string() + "/reports/"});
-  INFO(r.out << r.err);
+  INFO(r);
   REQUIRE(r.exit_code == 0);
   const fs::path reports = dir / "reports";
   CHECK(fs::exists(reports / "drop-final-ack.html"));
@@ -220,7 +220,7 @@ TEST_CASE("lastack exec --html: a page for the user's own programs, with the dro
                               "--server",
                               "socat TCP-LISTEN:8000,bind=$LASTACK_SERVER_ADDR,reuseaddr SYSTEM:'echo hello'",
                               "--client", "socat -u TCP:$LASTACK_SERVER_ADDR:8000 STDOUT"});
-  INFO(r.out << r.err);
+  INFO(r);
   REQUIRE(r.exit_code == 0);
   const auto browser = dump_dom(page);
   INFO(browser.err);
@@ -250,7 +250,7 @@ void check_with_tshark(const std::vector<std::string>& extra, const std::string&
   std::vector<std::string> args{"run", "-q", "drop-final-ack", "--pcap", pcap.string(), "--json", json.string()};
   args.insert(args.end(), extra.begin(), extra.end());
   const auto r = run_lastack(args);
-  INFO(r.out << r.err);
+  INFO(r);
   REQUIRE(r.exit_code == 0);
   const JsonTrace trace = read_jsonl(json);
   std::size_t frames = 0;

@@ -53,7 +53,7 @@ TEST_CASE("abort-rst: the client's kernel counts its one RST, the ladder lists i
   const std::string path =
       (std::filesystem::temp_directory_path() / ("lastack-counters-" + std::to_string(::getpid()) + ".jsonl")).string();
   auto r = run_lastack({"run", "--json", path, "abort-rst"});
-  INFO(r.out << r.err);
+  INFO(r);
   REQUIRE(r.exit_code == 0);
   const Json header = header_of(path);
   std::filesystem::remove(path);
@@ -74,7 +74,7 @@ TEST_CASE("an unprivileged user's run reads the counters too (through a user nam
   const std::string path = dir + "/abort-rst.jsonl";
   auto r = run_process({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", lastack::test::lastack_bin(),
                         "--policy-dir", LASTACK_POLICY_DIR, "run", "--quiet", "--json", path, "abort-rst"});
-  INFO(r.out << r.err);
+  INFO(r);
   REQUIRE((r.exit_code == 0 || r.exit_code == 5));  // sampled states may leave a check inconclusive
   const Json header = header_of(path);
   std::filesystem::remove_all(dir);

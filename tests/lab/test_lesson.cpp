@@ -89,7 +89,7 @@ TEST_CASE("step-through: on drop-final-ack's page, → and ← move the highligh
   const TempDir dir("step-through");
   const fs::path page = dir.path / "dfa.html";
   const auto r = run_lastack({"run", "-q", "drop-final-ack", "--html", page.string()});
-  INFO(r.out << r.err);
+  INFO(r);
   REQUIRE(r.exit_code == 0);
   const std::string html = slurp(page);
   check_self_contained(html);
@@ -146,7 +146,7 @@ TEST_CASE("lastack lesson DIR: a page per seed claim and the interview questions
   const TempDir dir("lesson");
   const fs::path site = dir.path / "site";
   const auto r = run_lastack({"lesson", site.string()});
-  INFO(r.out << r.err);
+  INFO(r);
   REQUIRE(r.exit_code == 0);
   CHECK(r.err.find("[1/") != std::string::npos);  // progress on stderr
   // Every answer is one of its question's choices. The two path questions need issue 20's item 1
@@ -213,7 +213,7 @@ TEST_CASE("lastack lesson without root: one line saying so, exit 3, no site", "[
   const fs::path site = dir.path / "site";
   auto r = run_process({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", lastack::test::lastack_bin(),
                         "--policy-dir", LASTACK_POLICY_DIR, "lesson", site.string()});
-  INFO(r.out << r.err);
+  INFO(r);
   CHECK(r.exit_code == 3);
   CHECK(r.err ==
         "lastack: lesson needs root: each state on its pages is the kernel's tracepoint's word, and without root "

@@ -88,7 +88,7 @@ received = 10000000
 )");
   const auto trace_file = dir.path / "rate.jsonl";
   const auto r = run_lastack({"run", "-q", "--json", trace_file.string(), policy.string()});
-  INFO(r.out << r.err);
+  INFO(r);
   REQUIRE(r.exit_code == 0);
   const auto trace = lastack::test::trace_lines(trace_file);
   CHECK(harness_errors(trace).empty());
@@ -139,7 +139,7 @@ received = 20000
 )");
   const auto trace_file = dir.path / "latency.jsonl";
   const auto r = run_lastack({"run", "-q", "--seed", "7", "--json", trace_file.string(), policy.string()});
-  INFO(r.out << r.err);
+  INFO(r);
   REQUIRE(r.exit_code == 0);
   const auto trace = lastack::test::trace_lines(trace_file);
   CHECK(harness_errors(trace).empty());
@@ -178,7 +178,7 @@ TEST_CASE("the shipped close policies still pass over a 50 ms link (--link laten
   std::vector<std::string> args = {"run", "-q", "--jobs", "2", "--link", "latency=50ms"};
   args.insert(args.end(), close_family.begin(), close_family.end());
   const auto r = run_lastack(args);
-  INFO(r.out << r.err);
+  INFO(r);
   CHECK(r.exit_code == 0);
   for (const std::string& p : close_family) CHECK_THAT(r.out, Contains("PASS " + p + " ("));
   CHECK_FALSE(Contains("harness error").match(r.out));
@@ -204,7 +204,7 @@ received = 30000
   const auto decided = [&](const std::string& seed, const std::string& name) {
     const auto file = dir.path / (name + ".jsonl");
     const auto r = run_lastack({"run", "-q", "--seed", seed, "--json", file.string(), policy.string()});
-    INFO(r.out << r.err);
+    INFO(r);
     REQUIRE(r.exit_code == 0);
     const auto trace = lastack::test::trace_lines(file);
     CHECK(harness_errors(trace).empty());

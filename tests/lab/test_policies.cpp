@@ -126,14 +126,14 @@ TEST_CASE("every shipped policy has its lab test", "[policy][shipped]") {
 
 TEST_CASE("every shipped policy passes over IPv6", "[policy][ipv6]") {
   auto r = run_lastack({"run", "--quiet", "--ipv6", "--all", "--jobs", "3"});
-  INFO(r.out << r.err);
+  INFO(r);
   REQUIRE(r.exit_code == 0);
   CHECK(r.out.find(" 0 failed") != std::string::npos);
 }
 
 TEST_CASE("the drop-final-ack ladder shows the lost ACK and the retransmitted FIN", "[policy][ladder]") {
   auto r = run_lastack({"run", "drop-final-ack"});
-  INFO(r.out << r.err);
+  INFO(r);
   REQUIRE(r.exit_code == 0);
   CHECK(r.out.find("dropped by fault 1: final-ack") != std::string::npos);
   CHECK(r.out.find("retransmission") != std::string::npos);
@@ -143,7 +143,7 @@ TEST_CASE("the drop-final-ack ladder shows the lost ACK and the retransmitted FI
 
 TEST_CASE("a wrong expectation exits 1 and names the failed check", "[policy][exit]") {
   auto r = run_lastack({"run", kFixtures + "/policies/wrong-expectation.toml"});
-  INFO(r.out << r.err);
+  INFO(r);
   REQUIRE(r.exit_code == 1);
   CHECK(r.out.find("FAIL") != std::string::npos);
   CHECK(r.out.find("state server") != std::string::npos);
@@ -220,7 +220,7 @@ TEST_CASE("an unprivileged user runs every shipped policy, three times, through 
   }
   auto r = run_process({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", lastack::test::lastack_bin(),
                         "--policy-dir", LASTACK_POLICY_DIR, "run", "--quiet", "--all", "--repeat", "3", "--jobs", "4"});
-  INFO(r.out << r.err);
+  INFO(r);
   // No BPF without root: states are sampled, so a run passes or ends inconclusive (exit 5) naming
   // the expectation sampling could not decide; it never fails.
   REQUIRE((r.exit_code == 0 || r.exit_code == 5));
@@ -238,7 +238,7 @@ TEST_CASE("trace files: --json and --pcap write one each per run", "[policy][out
   char dir_template[] = "/tmp/lastack-traces-XXXXXX";
   const std::string dir = ::mkdtemp(dir_template);
   auto r = run_lastack({"run", "-q", "--json", dir + "/", "--pcap", dir + "/", "drop-final-ack", "baseline"});
-  INFO(r.out << r.err);
+  INFO(r);
   REQUIRE(r.exit_code == 0);
   for (const std::string name : {"drop-final-ack", "baseline"}) {
     std::ifstream json(dir + "/" + name + ".jsonl");
@@ -274,7 +274,7 @@ TEST_CASE("a sysctl no check accounts for exits 2 with one line naming file and 
 
 TEST_CASE("a fault the run ends before carrying out is a harness error naming it, exit 4", "[policy][exit]") {
   auto r = run_lastack({"run", "-q", kFixtures + "/policies/hold-never-released.toml"});
-  INFO(r.out << r.err);
+  INFO(r);
   CHECK(r.exit_code == 4);
   CHECK(r.out.find("harness error: fault 1 could not be carried out: the run ended before the held F") !=
         std::string::npos);

@@ -51,7 +51,7 @@ Dropped dropped_in(const std::filesystem::path& file) {
 Dropped run_with_seed(const TempDir& dir, const std::string& seed, const std::string& name) {
   const auto trace = dir.path / (name + ".jsonl");
   const auto r = run_lastack({"run", "-q", "--seed", seed, "--json", trace.string(), "random-loss"});
-  INFO(r.out << r.err);
+  INFO(r);
   REQUIRE(r.exit_code == 0);  // every verdict holds
   CHECK_THAT(r.out, Contains(fmt::format("PASS random-loss (seed {}, ", seed)));
   return dropped_in(trace);
@@ -78,7 +78,7 @@ TEST_CASE("probability 0.1 under --seed 7 drops the same server segments twice, 
 
   // The replay shows the seed and which draws fired.
   const auto replay = run_lastack({"replay", "-q", (dir.path / "seed7-a.jsonl").string()});
-  INFO(replay.out << replay.err);
+  INFO(replay);
   CHECK(replay.exit_code == 0);
   CHECK_THAT(replay.out, Contains("random seed 7") &&
                              Contains(fmt::format("fault 1 (line 25, p=0.1): {} of {} draws fired: ",
@@ -88,13 +88,13 @@ TEST_CASE("probability 0.1 under --seed 7 drops the same server segments twice, 
 TEST_CASE("run --repeat counts seeds up from --seed, and a failing run prints the seed that replays it",
           "[policy][random]") {
   const auto repeat = run_lastack({"run", "-q", "--seed", "41", "--repeat", "2", "random-loss"});
-  INFO(repeat.out << repeat.err);
+  INFO(repeat);
   CHECK(repeat.exit_code == 0);
   CHECK_THAT(repeat.out, Contains("PASS random-loss (seed 41, ") && Contains("PASS random-loss (seed 42, "));
 
   const std::string wrong = std::string(LASTACK_FIXTURES) + "/policies/random-loss-wrong.toml";
   const auto failed = run_lastack({"run", "-q", "--seed", "7", wrong});
-  INFO(failed.out << failed.err);
+  INFO(failed);
   CHECK(failed.exit_code == 1);
   CHECK_THAT(failed.out, Contains("FAIL random-loss-wrong (seed 7, ") &&
                              Contains("; replay: lastack run --seed 7 " + wrong + "\n"));

@@ -29,11 +29,11 @@ TEST_CASE("lastack replay judges a fresh baseline trace as its run did, and a ch
   TempDir dir("replay");
   const auto trace = dir.path / "baseline.jsonl";
   const auto run = run_lastack({"run", "-q", "baseline", "--json", trace.string()});
-  INFO(run.out << run.err);
+  INFO(run);
   REQUIRE(run.exit_code == 0);
 
   const auto replay = run_lastack({"replay", trace.string()});
-  INFO(replay.out << replay.err);
+  INFO(replay);
   CHECK(replay.exit_code == 0);
   CHECK_THAT(replay.out, Contains("verdicts match the recording") && Contains("PASS baseline (replayed)"));
   // --color always colours even into a pipe; the default (auto) does not.
@@ -51,7 +51,7 @@ TEST_CASE("lastack replay judges a fresh baseline trace as its run did, and a ch
     lastack::write_jsonl(recorded.trace, recorded.checks, out);
   }
   const auto failed = run_lastack({"replay", "-q", mutated.string()});
-  INFO(failed.out << failed.err);
+  INFO(failed);
   CHECK(failed.exit_code == 1);
   CHECK_THAT(failed.out, Contains("FAIL  invariant  bytes-delivered") &&
                              Contains("verdicts differ from the recording (2):") &&

@@ -16,7 +16,7 @@ TEST_CASE("rst-in-timewait and its rfc1337 twin pass over IPv6", "[policy][rst][
 
 TEST_CASE("the ladder shows the injected RST and the TIME_WAIT it ends", "[policy][rst][ladder]") {
   auto r = run_lastack({"run", "rst-in-timewait"});
-  INFO(r.out << r.err);
+  INFO(r);
   REQUIRE(r.exit_code == 0);
   const auto rst = r.out.find("R seq 2 (injected by lab action 1: inject-rst)");
   REQUIRE(rst != std::string::npos);

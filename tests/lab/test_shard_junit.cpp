@@ -29,7 +29,7 @@ bool ran(const std::string& out, const std::string& policy) {
 
 TEST_CASE("lastack run --shard 1/2 runs the 1st and 3rd policies", "[shard][policy]") {
   auto r = run_lastack({"run", "-q", "--shard", "1/2", "baseline", "drop-syn", "three-segment-close"});
-  INFO(r.out << r.err);
+  INFO(r);
   REQUIRE(r.exit_code == 0);
   CHECK(ran(r.out, "baseline"));
   CHECK(ran(r.out, "three-segment-close"));
@@ -39,7 +39,7 @@ TEST_CASE("lastack run --shard 1/2 runs the 1st and 3rd policies", "[shard][poli
 
 TEST_CASE("lastack run --shard 2/2 runs the 2nd policy only", "[shard][policy]") {
   auto r = run_lastack({"run", "-q", "--shard", "2/2", "baseline", "drop-syn", "three-segment-close"});
-  INFO(r.out << r.err);
+  INFO(r);
   REQUIRE(r.exit_code == 0);
   CHECK(ran(r.out, "drop-syn"));
   CHECK_FALSE(ran(r.out, "baseline"));
@@ -61,7 +61,7 @@ TEST_CASE("lastack run --junit -j 2 reports a failing forked run with its failed
   const auto path = std::filesystem::temp_directory_path() / ("lastack-junit-" + std::to_string(::getpid()) + ".xml");
   auto r = run_lastack({"run", "-q", "-j", "2", "--junit", path.string(), "baseline",
                         kFixtures + "/policies/wrong-expectation.toml"});
-  INFO(r.out << r.err);
+  INFO(r);
   CHECK(r.exit_code == 1);
   const std::string xml = slurp(path);
   std::filesystem::remove(path);

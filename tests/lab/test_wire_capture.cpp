@@ -44,7 +44,7 @@ TEST_CASE("baseline's trace has its data segment and kernel wire times, with --c
   // A baseline whose checks count no data: selective capture then leaves the data unqueued.
   const auto r = run_lastack({"run", "--capture", "selective", "--json", dir + "/b.jsonl", "--pcap", dir + "/b.pcapng",
                               std::string(LASTACK_FIXTURES) + "/policies/selective-baseline.toml"});
-  INFO(r.out << r.err);
+  INFO(r);
   // Unqueued data can overtake the queued handshake ACK: the run then says so (exit 4), never passes silently.
   const bool reordered = r.out.find("the harness reordered the wire") != std::string::npos;
   REQUIRE((r.exit_code == 0 || (r.exit_code == 4 && reordered)));

@@ -16,7 +16,7 @@ namespace {
 
 using test::run_lastack;
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using test::contains;
 
 const std::string kSuite = std::string(LASTACK_LAB_DIR) + "/wrap_pytest";
 
@@ -30,7 +30,7 @@ test::ProcessOutput pytest_under(const std::string& policy, int lost_syns) {
 
 TEST_CASE("wrap: a pytest suite with its own server on 127.0.0.1 sees its connect retried under drop-syn") {
   const auto out = pytest_under("drop-syn", 1);
-  INFO(out.out << out.err);
+  INFO(out);
   CHECK(out.exit_code == 0);
   CHECK(contains(out.out, "| 2 passed"));  // the suite's own asserts: TCP_INFO counted one SYN retransmission
   CHECK(contains(out.out, "retransmitted syn from client"));  // the verdict table, on the kernel's word
@@ -40,7 +40,7 @@ TEST_CASE("wrap: a pytest suite with its own server on 127.0.0.1 sees its connec
 
 TEST_CASE("wrap: the same suite unchanged under drop-final-ack: each connection's FIN comes again") {
   const auto out = pytest_under("drop-final-ack", 0);
-  INFO(out.out << out.err);
+  INFO(out);
   CHECK(out.exit_code == 0);
   CHECK(contains(out.out, "| 2 passed"));
   CHECK(contains(out.out, "PASS wrap under drop-final-ack: fault 1 hit connections 1, 2"));
@@ -49,7 +49,7 @@ TEST_CASE("wrap: the same suite unchanged under drop-final-ack: each connection'
 TEST_CASE("wrap without --port judges every TCP connection: the suite under drop-final-ack") {
   const auto out = run_lastack({"wrap", "--policy", "drop-final-ack", "--quiet", "--", "env", "LOST_SYNS=0",
                                 "/usr/bin/python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", kSuite});
-  INFO(out.out << out.err);
+  INFO(out);
   CHECK(out.exit_code == 0);
   CHECK(contains(out.out, "PASS wrap under drop-final-ack: fault 1 hit connections 1, 2"));
 }
@@ -64,7 +64,7 @@ TEST_CASE("wrap -6: a server and client on ::1 lose the first SYN") {
       "s = socket.create_connection(('::1', 8766)); s.sendall(b'hi'); print(s.recv(100).decode()); s.close(); t.join()\n";
   const auto out = run_lastack({"wrap", "-6", "--policy", "drop-syn", "--port", "8766", "--quiet", "--", "/usr/bin/python3",
                                 "-c", script});
-  INFO(out.out << out.err);
+  INFO(out);
   CHECK(out.exit_code == 0);
   CHECK(contains(out.out, "| HI"));
   CHECK(contains(out.out, "PASS wrap under drop-syn"));
@@ -74,7 +74,7 @@ TEST_CASE("wrap: the suite's own failure is wrap's status when the verdicts hold
   // The suite expects two lost SYNs per connection; the network loses one: pytest fails (1),
   // lastack's verdicts hold, and wrap exits with pytest's status.
   const auto out = pytest_under("drop-syn", 2);
-  INFO(out.out << out.err);
+  INFO(out);
   CHECK(out.exit_code == 1);
   CHECK(contains(out.out, "PASS wrap under drop-syn"));
   CHECK(contains(out.out, "the command exited 1, and so does wrap"));
@@ -83,7 +83,7 @@ TEST_CASE("wrap: the suite's own failure is wrap's status when the verdicts hold
 TEST_CASE("wrap: a verdict that fails exits 111 whatever the command's status") {
   // No connection at all: drop-syn's SYN is never retransmitted.
   const auto out = run_lastack({"wrap", "--policy", "drop-syn", "--port", "8765", "--quiet", "--", "true"});
-  INFO(out.out << out.err);
+  INFO(out);
   CHECK(out.exit_code == 111);
   CHECK(contains(out.out, "FAIL wrap under drop-syn"));
   CHECK(contains(out.out, "wrap exits 111 (a verdict failed)"));
@@ -91,7 +91,7 @@ TEST_CASE("wrap: a verdict that fails exits 111 whatever the command's status") 
 
 TEST_CASE("wrap: a command the run's timeout ends fails the check that it ends and has no status of its own") {
   const auto out = run_lastack({"wrap", "--policy", "drop-syn", "--timeout", "1s", "--quiet", "--", "sleep", "30"});
-  INFO(out.out << out.err);
+  INFO(out);
   CHECK(out.exit_code == 111);
   CHECK(contains(out.out, "the run timed out first (then: signal 15 (SIGTERM))"));
 }
@@ -109,7 +109,7 @@ TEST_CASE("wrap: redis-server and redis-cli both inside lose the server's first 
   const auto out = run_lastack({"wrap", "--policy", std::string(LASTACK_LAB_DIR) + "/wrap_redis/redis-data-lost.toml",
                                 "--port", "6390", "--", "sh", "-c", session});
   std::filesystem::remove(sock);
-  INFO(out.out << out.err);
+  INFO(out);
   CHECK(out.exit_code == 0);
   CHECK(contains(out.out, "| OK"));
   CHECK(contains(out.out, "| hello"));
@@ -129,7 +129,7 @@ TEST_CASE("wrap: a redis-cli session through a 3 s dark window waits, and the ke
   const auto out = run_lastack({"wrap", "--policy", std::string(LASTACK_LAB_DIR) + "/wrap_redis/redis-dark-window.toml",
                                 "--port", "6391", "--", "sh", "-c", session});
   std::filesystem::remove(sock);
-  INFO(out.out << out.err);
+  INFO(out);
   CHECK(out.exit_code == 0);
   // redis-cli has no read timeout: it waits out the window and prints each answer.
   CHECK(contains(out.out, "| OK"));
@@ -162,7 +162,7 @@ TEST_CASE("wrap: what the command leaves running ends with the run") {
   const std::string pid_file = "/tmp/lastack-wrap-orphan-" + std::to_string(::getpid());
   const auto out = run_lastack({"wrap", "--policy", "drop-syn", "--", "sh", "-c",
                                 "setsid sleep 600 </dev/null >/dev/null 2>&1 & echo $! > " + pid_file});
-  INFO(out.out << out.err);
+  INFO(out);
   std::ifstream in(pid_file);
   int pid = 0;
   in >> pid;

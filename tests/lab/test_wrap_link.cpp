@@ -67,7 +67,7 @@ TEST_CASE("wrap --link latency=50ms: the kernel's RTT on 127.0.0.1 and the wire 
   const auto trace_file = dir.path / "wrap-link.jsonl";
   const auto r = run_lastack({"wrap", "--policy", policy.string(), "--port", "8767", "--link", "latency=50ms", "-q",
                               "--json", trace_file.string(), "--", "/usr/bin/python3", "-c", ping_pong(8767)});
-  INFO(r.out << r.err);
+  INFO(r);
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.out, Contains("| PING 9"));
   const auto trace = lastack::test::trace_lines(trace_file);
@@ -153,7 +153,7 @@ count = 1
   const auto trace_file = dir.path / "wrap-reset.jsonl";
   const auto r = run_lastack({"wrap", "--policy", policy.string(), "--port", "8768", "--json", trace_file.string(), "--",
                               "/usr/bin/python3", "-c", script});
-  INFO(r.out << r.err);
+  INFO(r);
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.out, Contains("| client ECONNRESET server ECONNRESET"));
   CHECK_THAT(r.out, Contains("PASS wrap under wrap-reset"));
@@ -184,7 +184,7 @@ TEST_CASE("a reset over a 50 ms link: its RSTs cross the link behind what their 
   TempDir dir("link-reset");
   const auto trace_file = dir.path / "reset.jsonl";
   const auto r = run_lastack({"run", "-q", "--link", "latency=50ms", "--json", trace_file.string(), "reset-mid-transfer"});
-  INFO(r.out << r.err);
+  INFO(r);
   CHECK(r.exit_code == 0);
   std::size_t carried = 0;
   for (const Json& j : lastack::test::trace_lines(trace_file))
@@ -201,10 +201,10 @@ TEST_CASE("lastack replay of a --link run judges under the link it recorded, rea
   TempDir dir("replay-link");
   const auto trace_file = dir.path / "link.jsonl";
   const auto r = run_lastack({"run", "-q", "--link", "latency=20ms", "--json", trace_file.string(), "drop-final-ack"});
-  INFO(r.out << r.err);
+  INFO(r);
   REQUIRE(r.exit_code == 0);
   const auto replay = run_lastack({"replay", "-q", trace_file.string()});
-  INFO(replay.out << replay.err);
+  INFO(replay);
   CHECK(replay.exit_code == 0);
   CHECK_THAT(replay.out, Contains("link, as recorded (--link): client-to-server 20ms") &&
                              Contains("passages read from the trace as the run made them") &&
@@ -234,7 +234,7 @@ TEST_CASE("wrap --control: link set with a duplicate is refused in one line, as 
   const auto r = run_lastack({"wrap", "--control", "--policy", policy.string(), "-q", "--", "sh", "-c",
                               "'" + lastack::test::lastack_bin() + "' ctl link set duplicate=0.1 2>&1; echo rc=$?; '" +
                                   lastack::test::lastack_bin() + "' ctl link set latency=10ms; echo rc=$?"});
-  INFO(r.out << r.err);
+  INFO(r);
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.out, Contains("the link's duplicate is not supported under wrap, as a duplicate fault is not"));
   CHECK_THAT(r.out, Contains("| rc=1\n") && Contains("| rc=0\n"));

@@ -115,7 +115,8 @@ TEST_CASE("control: ctl's words become one request line", "[control]") {
   CHECK(j["fault"]["nth"] == 3);
   CHECK(j["fault"]["probability"] == 0.5);
   // ... which the run reads back as the policy would.
-  const auto& rule = std::get<FaultAddRequest>(parse(j.dump()).what).rule;
+  const auto request = parse(j.dump());  // kept: the rule is read from inside it
+  const auto& rule = std::get<FaultAddRequest>(request.what).rule;
   CHECK(rule.nth == 3);
   CHECK(rule.until->segment == Role::fin);
   CHECK(nlohmann::json::parse(control_request_from_words({"fault", "remove", "4"}))["id"] == 4);

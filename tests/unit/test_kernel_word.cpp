@@ -354,6 +354,39 @@ TEST_CASE("sources-agree: a retransmission the counter counted but no event repo
   CHECK_THAT(check_sources_agree(t).saw, Contains("client timewait sockets"));
 }
 
+TEST_CASE("sources-agree: a resend on the wire the kernel never reported is the observer's miss") {
+  // The redis-cli run under load: the first RTO resend left, its tracepoint never reached the
+  // program, and the check took the resend for the original (a first gap of 416 ms, not 204).
+  TraceBuilder b;
+  b.trace.kernel_source = KernelSource::traced;
+  for (double at : {0.0, 208.0, 624.0}) b.wire(at, server, "P.", 1, 28, 11, {Role::data}).queued = true;
+  b.retransmit(624, server, 1, RetransmitCause::rto).connection = ConnectionIndex{0};
+  sort_by_time(b.trace);
+  const auto r = check_sources_agree(b.trace);
+  CHECK(r.outcome == Outcome::fail);
+  CHECK(r.harness);
+  const auto found = disagreements(b.trace);
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].observer_missed);  // a fresh lab repeats a `run`
+  CHECK(found[0].fact == "retransmissions the kernel reported");
+  CHECK_THAT(r.saw, Contains("server retransmissions the kernel reported: the wire shows seq 1 of connection 1 sent "
+                             "again 2 times; the kernel reported 1 retransmission of it"));
+  b.retransmit(208, server, 1, RetransmitCause::rto).connection = ConnectionIndex{0};
+  sort_by_time(b.trace);
+  CHECK(check_sources_agree(b.trace).passed());
+  CHECK_THAT(check_sources_agree(b.trace).saw, Contains("the kernel counters were not read"));
+}
+
+TEST_CASE("sources-agree: a simultaneous open's SYN-ACK repeats its SYN's seq and is no resend") {
+  TraceBuilder b;
+  b.trace.kernel_source = KernelSource::traced;
+  b.wire(0, client, "S", 0, 0, 0, {}).queued = true;
+  b.wire(1, client, "S.", 0, 1, 0, {}).queued = true;
+  CHECK(disagreements(b.trace).empty());
+  b.wire(1001, client, "S.", 0, 1, 0, {}).queued = true;  // the SYN-ACK again, with no event: a miss
+  CHECK(disagreements(b.trace).size() == 1);
+}
+
 TEST_CASE("sources-agree does not apply to a sampled run: nothing of the kernel's own to compare") {
   const auto r = check_sources_agree(drop_final_ack_trace());
   CHECK(r.outcome == Outcome::not_applicable);

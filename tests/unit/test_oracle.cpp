@@ -229,6 +229,41 @@ TEST_CASE("dropped-is-retransmitted excuses a sender that timed out") {
   CHECK(seen<DropsSeen>(r).drops[0].end == DropEnd::timed_out);
 }
 
+// A request lost after it arrived: its sender's copy at 214 ms dropped; the peer's answer, whose
+// ack covers it, reaches the sender at `answer_ms` and `answer_ack`.
+Trace request_copy_dropped(double answer_ms, std::uint32_t answer_ack) {
+  TraceBuilder b;
+  b.socket(0, client, TcpState::ESTABLISHED, 204);
+  b.wire(10, client, "P.", 1, 1, 27, {data});
+  b.wire(214, client, "P.", 1, 1, 27, {data, retransmission}, Fate::dropped);
+  b.wire(answer_ms, server, "P.", 1, answer_ack, 11, {data});
+  b.lab(3000, "settled");
+  return b.trace;
+}
+
+TEST_CASE("dropped-is-retransmitted excuses a copy the peer acknowledged before it was due again") {
+  // The redis-cli run: both timers due in the same jiffy; the answer's ack won, so nothing was left to resend.
+  const auto r = check_dropped_is_retransmitted(request_copy_dropped(600, 28));
+  CHECK(r.passed());
+  REQUIRE(seen<DropsSeen>(r).drops.size() == 1);
+  const DropSeen& d = seen<DropsSeen>(r).drops[0];
+  CHECK(d.end == DropEnd::acknowledged);
+  CHECK(d.ack == 28);
+  CHECK(d.after == ms(386) - ms(0));
+  CHECK_THAT(r.saw, Contains("P. seq 1 len 27 from client not resent: the peer's ack 28 reached its sender 386 ms "
+                             "after the drop (an earlier copy had arrived)"));
+}
+
+TEST_CASE("dropped-is-retransmitted does not excuse an ack that covers less, or comes after the copy was due") {
+  const auto partial = check_dropped_is_retransmitted(request_copy_dropped(600, 27));
+  CHECK_FALSE(partial.passed());
+  CHECK(seen<DropsSeen>(partial).drops[0].end == DropEnd::never_resent);
+  // Due at 214 + 408 (double the gap before) + the timer's slack: an ack at 1500 ms is too late.
+  const auto late = check_dropped_is_retransmitted(request_copy_dropped(1500, 28));
+  CHECK_FALSE(late.passed());
+  CHECK(seen<DropsSeen>(late).drops[0].end == DropEnd::never_resent);
+}
+
 // ---- retransmission-backoff ----
 
 TEST_CASE("retransmission-backoff passes when gaps grow") {

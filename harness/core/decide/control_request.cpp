@@ -40,8 +40,10 @@ toml::array toml_array(const Json& list, const std::string& where) {
 
 toml::table toml_table(const Json& object, const std::string& where) {
   toml::table t;
-  for (const auto& [key, value] : object.items())
-    put_value(value, where + "." + key, [&t, &key](auto&& x) { t.insert(key, std::forward<decltype(x)>(x)); });
+  for (const auto& item : object.items()) {
+    const std::string& key = item.key();  // a named reference: clang 14 cannot capture a structured binding
+    put_value(item.value(), where + "." + key, [&t, &key](auto&& x) { t.insert(key, std::forward<decltype(x)>(x)); });
+  }
   return t;
 }
 

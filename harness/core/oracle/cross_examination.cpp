@@ -184,6 +184,48 @@ void retransmissions_on_wire(const Trace& trace, std::vector<Disagreement>& out)
   }
 }
 
+// Each resend the wire shows (sequence space a side had sent before, at the same seq) must be a
+// retransmission the kernel reported: a tracepoint the BPF program missed makes the resend look
+// like a first transmission, and every timing built on it wrong.
+void resends_reported(const Trace& trace, std::vector<Disagreement>& out) {
+  std::vector<const KernelRetransmit*> reported;
+  for (const TraceEvent& ev : trace.events)
+    if (const auto* k = std::get_if<KernelRetransmit>(&ev); k && (k->error == 0 || k->cause == RetransmitCause::synack))
+      reported.push_back(k);
+  // The events that cover `w`: same side, its seq within the range they resent.
+  const auto covering = [&](const WireEvent& w) {
+    return static_cast<std::size_t>(std::count_if(reported.begin(), reported.end(), [&](const KernelRetransmit* k) {
+      const std::int64_t offset = w.segment.seq - k->seq;
+      return k->side == w.info.from && offset >= 0 && offset < std::max<std::int64_t>(k->length, 1);
+    }));
+  };
+  // A segment's shape: a simultaneous open's SYN-ACK repeats its SYN's seq, and is no resend.
+  const auto shape = [](const Segment& s) {
+    return static_cast<std::uint8_t>(s.flags.syn() | (s.flags.syn() && s.flags.ack()) << 1 | s.flags.fin() << 2);
+  };
+  using Key = std::tuple<Side, ConnectionIndex, std::uint32_t, std::uint8_t>;
+  std::map<Key, std::pair<const WireEvent*, std::size_t>> sent;  // its first copy, how many followed
+  for (const WireEvent* w : wire_events(trace)) {
+    if (!w->queued || w->injected || w->segment.seq_space() == 0) continue;
+    // A SYN cookie's SYN-ACK answers each repeated SYN afresh: no request socket, no tracepoint.
+    if (w->segment.flags.syn() && w->segment.flags.ack() && counter(trace, w->info.from, "TcpExt.SyncookiesSent").value_or(0) > 0)
+      continue;
+    const Key key{w->info.from, w->info.connection, w->segment.seq.raw(), shape(w->segment)};
+    if (auto [it, first] = sent.try_emplace(key, w, 0); !first) ++it->second.second;
+  }
+  for (const auto& [key, copies] : sent) {
+    const auto& [first, resends] = copies;
+    const std::size_t covered = covering(*first);
+    if (resends <= covered) continue;
+    out.push_back({first->info.from, "retransmissions the kernel reported",
+                   fmt::format("the wire shows seq {} of connection {} sent again {} time{}; the kernel reported {} "
+                               "retransmission{} of it",
+                               first->info.rel_seq, number_of(first->info.connection).value, resends,
+                               resends == 1 ? "" : "s", covered, covered == 1 ? "" : "s"),
+                   true});
+  }
+}
+
 // A timewait socket's samples against the facts of its close, and its expiry against itself.
 void timewait_facts(const Trace& trace, std::vector<Disagreement>& out) {
   const auto histories = state_histories(trace);
@@ -237,6 +279,7 @@ std::vector<Disagreement> disagreements(const Trace& trace) {
   }
   state_chains(trace, out);
   retransmissions_on_wire(trace, out);
+  resends_reported(trace, out);
   timewait_facts(trace, out);
   return out;
 }
@@ -245,7 +288,7 @@ CheckResult check_sources_agree(const Trace& trace) {
   Finding f = detail::builtin(CheckKind::sources_agree);
   SourcesSeen seen{trace.kernel_source == KernelSource::traced, trace.counters.client || trace.counters.server, {}};
   Outcome outcome = Outcome::not_applicable;
-  if (seen.traced && seen.counters) {
+  if (seen.traced) {  // without counters, what the events say against the wire and themselves
     seen.disagree = disagreements(trace);
     outcome = outcome_of(seen.disagree.empty());
   }

@@ -110,6 +110,19 @@ Instant next_retransmission_due(const Trace& trace, const WireEvent& d) {
   return d.at + wait + timing_bound(trace, wait, false).late;
 }
 
+// The peer's first delivered ACK covering all of dropped `d`, reaching its sender after the drop
+// and before `due`: an earlier copy had arrived, so there is nothing left to resend.
+const WireEvent* covering_ack(const Trace& trace, const WireEvent& d, Instant due) {
+  for (const WireEvent* w : wire_events(trace)) {
+    if (w->info.connection != d.info.connection || w->info.from == d.info.from || w->injected ||
+        !delivered(*w) || !w->segment.flags.ack() || w->segment.flags.rst())
+      continue;
+    const Instant arrived = arrival_time(*w);
+    if (arrived >= d.at && arrived <= due && w->segment.ack.at_or_after(d.segment.seq_end())) return w;
+  }
+  return nullptr;
+}
+
 std::uint32_t syn_linear_timeouts(const Trace& trace, Side side) {
   const auto& sysctls = trace.sysctls[side];
   const auto it = sysctls.find("net.ipv4.tcp_syn_linear_timeouts");
@@ -286,13 +299,17 @@ CheckResult check_dropped_is_retransmitted(const Trace& trace) {
     if (d->fate != Fate::dropped || d->segment.seq_space() == 0) continue;
     DropSeen drop{*d, DropEnd::resent, {}, {}, {}};
     const auto again = retransmissions_of(trace, *d);
+    const Instant due = next_retransmission_due(trace, *d);
     if (!again.empty()) {
       drop.after = again.front()->at - d->at;
     } else if (reset_after(trace, d->info.connection, d->at)) {
       drop.end = DropEnd::reset;
     } else if (closed_by_timeout(trace, *d)) {
       drop.end = DropEnd::timed_out;
-    } else if (const Instant due = next_retransmission_due(trace, *d); trace_end(trace) < due) {
+    } else if (const WireEvent* ack = covering_ack(trace, *d, due)) {
+      drop = {*d, DropEnd::acknowledged, arrival_time(*ack) - d->at, {}, {}};
+      drop.ack = ack->info.rel_ack;
+    } else if (trace_end(trace) < due) {
       // The run ended before the sender's timer could fire again (a sender about to give up).
       drop = {*d, DropEnd::trace_ended, trace_end(trace) - d->at, due - d->at, {}};
       ++unjudged;

@@ -24,6 +24,11 @@ constexpr PinnedSysctl table[] = {
     {"net.ipv4.tcp_thin_linear_timeouts", "0",
      "a thin stream's RTO (under 4 segments in flight) still doubles, as `backoff` checks",
      std::nullopt},
+    {"net.ipv4.tcp_no_metrics_save", "1",
+     "each connection starts from its own handshake's RTT: otherwise a closed connection's cached "
+     "RTT, variance and ssthresh set the next one's first RTO and slow start (seen: a second "
+     "redis-cli connection's first RTO 900 ms, after a first whose answer was retransmitted)",
+     std::nullopt},
     {"net.ipv4.tcp_syn_retries", "6", "how many SYN retransmissions before connect() fails with ETIMEDOUT",
      std::nullopt},
     {"net.ipv4.tcp_synack_retries", "5", "how many SYN-ACK retransmissions before a request is dropped",

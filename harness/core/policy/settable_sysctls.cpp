@@ -31,6 +31,8 @@ constexpr SettableSysctl table[] = {
     {"net.ipv4.tcp_congestion_control", "how much goes out at once: segment counts are what the wire shows"},
     {"net.ipv4.tcp_autocorking", "whether small writes coalesce: segment counts are what the wire shows"},
     {"net.ipv4.tcp_slow_start_after_idle", "the window after a pause: segment counts are what the wire shows"},
+    {"net.ipv4.tcp_no_metrics_save",
+     "a closed connection's cached RTT and ssthresh seed the next: the RTO the checks use is the kernel's"},
     {"net.ipv4.tcp_rmem", "receive buffers: what the wire shows"},
     {"net.ipv4.tcp_wmem", "send buffers: what the wire shows"},
     {"net.ipv4.tcp_moderate_rcvbuf", "receive-buffer autotuning: what the wire shows"},

@@ -37,7 +37,7 @@ BuiltinWords builtin_words(CheckKind k) {
     case CheckKind::dropped_is_retransmitted:
       return {"dropped-is-retransmitted",
               "every dropped segment that carries sequence space sent again from the same sequence number, "
-              "unless the connection is reset or the sender times out"};
+              "unless the connection is reset, the sender times out, or the peer acknowledges it first"};
     case CheckKind::retransmission_backoff:
       return {"retransmission-backoff",
               "each timer retransmission of a sequence number waits about double the gap before it (tail-loss "

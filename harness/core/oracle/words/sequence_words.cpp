@@ -50,6 +50,9 @@ std::string drop_text(const DropSeen& d) {
     case DropEnd::resent: return fmt::format("{} resent {} after the drop", segment, ms_text(d.after));
     case DropEnd::reset: return segment + " not resent: the connection was reset";
     case DropEnd::timed_out: return segment + " not resent: the sender timed out";
+    case DropEnd::acknowledged:
+      return fmt::format("{} not resent: the peer's ack {} reached its sender {} after the drop (an earlier copy had arrived)",
+                         segment, d.ack, ms_text(d.after));
     case DropEnd::trace_ended:
       return fmt::format("{} not judged: the trace ends {} after it, before its next retransmission was due ({} after it)",
                          segment, ms_text(d.after), ms_text(d.due));
@@ -94,7 +97,7 @@ std::string controls_saw(const ControlsSeen& s) {
 std::string drops_saw(const DropsSeen& s) {
   if (const auto missing = drops_ending(s, {DropEnd::never_resent}); !missing.empty()) return detail::join_some(missing);
   auto judged = drops_ending(s, {DropEnd::resent});
-  const auto excused = drops_ending(s, {DropEnd::reset, DropEnd::timed_out});
+  const auto excused = drops_ending(s, {DropEnd::reset, DropEnd::timed_out, DropEnd::acknowledged});
   const auto unjudged = drops_ending(s, {DropEnd::trace_ended});
   if (judged.empty() && excused.empty() && !unjudged.empty()) return detail::join_some(unjudged);
   if (judged.empty() && excused.empty()) return "no dropped segment carried sequence space";

@@ -14,7 +14,8 @@ std::string disagreement_text(const SourcesDisagree& d) {
 
 std::string sources_saw(const SourcesSeen& s) {
   if (!s.traced) return "no kernel events to compare (states sampled)";
-  if (!s.counters) return "the kernel counters were not read";
+  if (s.disagree.empty() && !s.counters)
+    return "retransmissions and state changes agree with the wire (the kernel counters were not read)";
   if (s.disagree.empty()) return "retransmissions, resets, opens, state changes, timewait sockets and segments agree";
   std::vector<std::string> lines;
   for (const SourcesDisagree& d : s.disagree) lines.push_back(disagreement_text(d));
