@@ -173,7 +173,7 @@ int report_command_run(std::string_view verb, const CommandRunOutputs& outputs, 
 
   std::string text;
   if (!outputs.quiet || verdict != RunVerdict::pass) {
-    text += fmt::format("== {} under {}: {}\n   ({})\n\n", verb, policy.name, policy.summary, policy.file);
+    text += fmt::format("== {} under {}: {}\n   ({})\n\n", verb, policy.name, policy.summary, shown_policy_file(policy));
     if (!outputs.quiet) text += render_ladder(result.trace, {outputs.color, 100}) + "\n";
     text += render_verdicts(result.results, outputs.color, observation_note(result.trace)) + "\n";
   }

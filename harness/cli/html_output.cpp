@@ -37,14 +37,13 @@ fs::path directory(const std::string& base) {
 }
 
 
-// The policy file as the page names it: as given, except that a shipped policy (found by name in
-// the policy directory, an absolute path on the machine that ran it) is "policies/<name>.toml".
-std::string shown_file(const Policy& policy) {
+}  // namespace
+
+std::string shown_policy_file(const Policy& policy) {
   const fs::path file(policy.file);
   if (file.is_absolute() && file.parent_path().filename() == "policies") return (fs::path("policies") / file.filename()).string();
   return policy.file;
 }
-}  // namespace
 
 bool html_is_directory(const std::string& base, bool several) {
   return several || base.ends_with("/") || fs::is_directory(base);
@@ -52,7 +51,7 @@ bool html_is_directory(const std::string& base, bool several) {
 
 void write_html_run(const std::string& base, bool several, const Policy& policy, unsigned round, const Trace& trace,
                     const std::vector<CheckResult>& results) {
-  const std::string page = render_html_report(trace, results, {run_title(policy.name, round), policy.summary, shown_file(policy)});
+  const std::string page = render_html_report(trace, results, {run_title(policy.name, round), policy.summary, shown_policy_file(policy)});
   if (!html_is_directory(base, several)) return write_file(base, page, "HTML report");
   const fs::path dir = directory(base);
   const std::string name = run_name(policy.name, round);

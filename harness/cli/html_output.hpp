@@ -10,6 +10,11 @@
 
 namespace lastack {
 
+/// The policy file as a report names it (the text ladder's header, the page's): as given, except
+/// that a shipped policy found by name (an absolute path on the machine that ran it, in a
+/// directory called policies) is "policies/<name>.toml".
+std::string shown_policy_file(const Policy& policy);
+
 /// True when `base` names a directory of reports (it ends in '/' or is an existing directory),
 /// so a run writes DIR/<policy>.html and the batch an index.html; else `base` is the one page.
 bool html_is_directory(const std::string& base, bool several);

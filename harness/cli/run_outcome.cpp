@@ -122,7 +122,7 @@ RunOutcome execute(const RunCommand& cmd, const Policy& policy, unsigned round, 
   for (const auto& r : result.results)
     if (r.outcome == Outcome::fail || (!r.builtin && r.outcome == Outcome::not_checked)) o.reported.push_back(r);
   if (!cmd.quiet || result.verdict != RunVerdict::pass) {
-    o.text += fmt::format("== {}: {}\n   ({})\n\n", policy.name, policy.summary, policy.file);
+    o.text += fmt::format("== {}: {}\n   ({})\n\n", policy.name, policy.summary, shown_policy_file(policy));
     if (!cmd.quiet) o.text += render_ladder(result.trace, {cmd.color, 100}) + "\n";
     if (const std::string draws = render_draws(result.trace); !cmd.quiet && !draws.empty()) o.text += draws + "\n";
     o.text += render_verdicts(result.results, cmd.color, o.note) + "\n";

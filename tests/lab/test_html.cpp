@@ -144,7 +144,8 @@ TEST_CASE("lastack run drop-final-ack: the server's request socket in SYN_RECV a
   const auto r = run_lastack({"run", "drop-final-ack", "--html", page.string(), "--json", json.string()});
   INFO(r);
   REQUIRE(r.exit_code == 0);
-  // The text ladder: the same words.
+  // The text ladder: the same words, under a header that names the shipped policy as the tree does.
+  CHECK(r.out.find("\n   (policies/drop-final-ack.toml)\n") != std::string::npos);
   CHECK(r.out.find("request socket in SYN_RECV (from the SYN's arrival, wire)") != std::string::npos);
   CHECK(r.out.find("timewait socket in FIN_WAIT_2 (timer 60.0 s)") != std::string::npos);
   CHECK(r.out.find("timewait socket in TIME_WAIT") != std::string::npos);
