@@ -34,17 +34,25 @@ const nlohmann::json* lab_event(const std::vector<nlohmann::json>& lines, const 
   return nullptr;
 }
 
+// A `lastack agent` server taking `steps`, and a python client from tests/lab/control/ with
+// `lastack ctl` at hand ($LASTACK).
+std::string agent_server(const std::string& steps) {
+  return "'" + test::lastack_bin() + "' agent --side server --address $LASTACK_SERVER_ADDR --port $LASTACK_SERVER_PORT " +
+         steps;
+}
+std::string python_client(const std::string& script) {
+  return "PYTHONDONTWRITEBYTECODE=1 LASTACK='" + test::lastack_bin() + "' /usr/bin/python3 " + LASTACK_LAB_DIR +
+         "/control/" + script;
+}
+
 }  // namespace
 
 TEST_CASE("exec --control: a client switches a drop of the server's data on and off, the server's kernel retransmits "
           "between") {
   test::TempDir dir("control");
   const auto trace = dir.path / "trace.jsonl";
-  const std::string server = "'" + test::lastack_bin() +
-                             "' agent --side server --address $LASTACK_SERVER_ADDR --port $LASTACK_SERVER_PORT "
-                             "--step accept --step 'recv 2' --step 'send 20000' --step close";
-  const std::string client = "LASTACK='" + test::lastack_bin() + "' /usr/bin/python3 " + LASTACK_LAB_DIR +
-                             "/control/switch_drop.py";
+  const std::string server = agent_server("--step accept --step 'recv 2' --step 'send 20000' --step close");
+  const std::string client = python_client("switch_drop.py");
   const auto out = run_lastack({"exec", "--control", "--policy", "controlled", "--json", trace.string(), "--server",
                                 server, "--client", client});
   INFO(out);
@@ -78,6 +86,34 @@ TEST_CASE("exec --control: a client switches a drop of the server's data on and 
   }
   CHECK(dropped >= 2);
   CHECK(retransmitted >= 1);
+}
+
+TEST_CASE("exec --control: link set puts 100 ms each way on the wire from then on, and a round trip shows it") {
+  test::TempDir dir("control-link");
+  const auto trace = dir.path / "trace.jsonl";
+  const std::string server = agent_server("--step accept --step 'recv 1' --step 'send 1' --step 'recv 1' "
+                                           "--step 'send 1' --step recv-until-eof --step close");
+  const std::string client = python_client("link_set.py");
+  const auto out = run_lastack({"exec", "--control", "--policy", "controlled", "--json", trace.string(), "--server",
+                                server, "--client", client});
+  INFO(out);
+  CHECK(out.exit_code == 0);
+  CHECK(contains(out.out, "client| round trips"));
+  CHECK(contains(out.out, "PASS exec under controlled"));
+  const auto lines = trace_lines(trace);
+  const nlohmann::json* set = lab_event(lines, "link-set");
+  REQUIRE(set);
+  const std::int64_t at = (*set)["t_ns"];
+  // Every segment queued after the change carries the link's 100 ms; none before it does.
+  std::size_t delayed = 0;
+  for (const auto& j : lines) {
+    if (j["type"] != "wire" || !j.value("queued", false)) continue;
+    const bool after = j["t_ns"].get<std::int64_t>() > at;
+    const bool linked = j.contains("link") && !j["link"].is_null() && j["link"]["delay_ns"] == 100'000'000;
+    CHECK(after == linked);
+    delayed += linked;
+  }
+  CHECK(delayed >= 4);  // the second round trip's byte and answer, their ACKs or the close
 }
 
 TEST_CASE("wrap --control: a pytest suite switches a drop with lastack ctl and checks its exit codes") {

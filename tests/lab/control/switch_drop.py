@@ -7,19 +7,10 @@ retransmits (RTO at least 200 ms: twice or more in 1.2 s). Exit 0 when all 20000
 """
 import os
 import socket
-import subprocess
 import sys
 import time
 
-LASTACK = os.environ["LASTACK"]
-
-
-def ctl(*words):
-    done = subprocess.run([LASTACK, "ctl", *words], capture_output=True, text=True)
-    print("ctl", " ".join(words), "->", done.returncode, done.stdout.strip(), done.stderr.strip(), flush=True)
-    if done.returncode != 0:
-        sys.exit(10 + done.returncode)
-    return done.stdout.strip()
+from lastack_ctl import ctl
 
 
 sock = socket.create_connection((os.environ["LASTACK_SERVER_ADDR"], int(os.environ["LASTACK_SERVER_PORT"])))
