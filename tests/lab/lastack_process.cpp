@@ -67,6 +67,12 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path, ec);
 }
 
+std::filesystem::path write_policy(const TempDir& dir, const std::string& name, const std::string& body) {
+  const auto file = dir.path / (name + ".toml");
+  std::ofstream(file) << "name = \"" << name << "\"\nsummary = \"" << name << "\"\n" << body;
+  return file;
+}
+
 ProcessOutput run_process(const std::vector<std::string>& argv) {
   char out_path[] = "/tmp/lastack-test-outXXXXXX";
   char err_path[] = "/tmp/lastack-test-errXXXXXX";

@@ -29,6 +29,9 @@ struct TempDir {
 /// report wraps its verdicts at a width, wherever the words of a run happen to fall.
 bool contains(const std::string& text, const std::string& part);
 
+/// DIR/NAME.toml: a policy named NAME (its summary the same) with `body` after the name.
+std::filesystem::path write_policy(const TempDir& dir, const std::string& name, const std::string& body);
+
 /// Run `argv` (argv[0] a path), wait, and return its exit code, stdout and stderr.
 ProcessOutput run_process(const std::vector<std::string>& argv);
 

@@ -24,11 +24,7 @@ using Json = nlohmann::json;
 
 namespace {
 
-std::filesystem::path write_policy(const TempDir& dir, const std::string& name, const std::string& body) {
-  const auto file = dir.path / (name + ".toml");
-  std::ofstream(file) << "name = \"" << name << "\"\nsummary = \"" << name << "\"\n" << body;
-  return file;
-}
+using lastack::test::write_policy;
 
 /// The trace's harness errors, one line each (none expected).
 std::vector<std::string> harness_errors(const std::vector<Json>& trace) {

@@ -25,12 +25,10 @@ using Json = nlohmann::json;
 
 namespace {
 
-std::filesystem::path write_policy(const TempDir& dir, const std::string& name, const std::string& body) {
-  const auto file = dir.path / (name + ".toml");
-  std::ofstream(file) << "name = \"" << name << "\"\nsummary = \"" << name << "\"\n"
-                      << "[scenario]\nclient = [\"connect\", \"close\"]\nserver = [\"accept\", \"close\"]\n"
-                      << body;
-  return file;
+// A policy whose scenario is a bare connect and close (wrap runs the user's command instead).
+std::filesystem::path wrap_policy(const TempDir& dir, const std::string& name, const std::string& body) {
+  return lastack::test::write_policy(
+      dir, name, "[scenario]\nclient = [\"connect\", \"close\"]\nserver = [\"accept\", \"close\"]\n" + body);
 }
 
 std::size_t harness_errors(const std::vector<Json>& trace) {
@@ -63,7 +61,7 @@ std::string ping_pong(int port) {
 TEST_CASE("wrap --link latency=50ms: the kernel's RTT on 127.0.0.1 and the wire show two crossings of the link",
           "[wrap][link]") {
   TempDir dir("wrap-link");
-  const auto policy = write_policy(dir, "wrap-plain", "");
+  const auto policy = wrap_policy(dir, "wrap-plain", "");
   const auto trace_file = dir.path / "wrap-link.jsonl";
   const auto r = run_lastack({"wrap", "--policy", policy.string(), "--port", "8767", "--link", "latency=50ms", "-q",
                               "--json", trace_file.string(), "--", "/usr/bin/python3", "-c", ping_pong(8767)});
@@ -112,7 +110,7 @@ TEST_CASE("wrap --link latency=50ms: the kernel's RTT on 127.0.0.1 and the wire 
 
 TEST_CASE("wrap: a reset in place of the client's 3rd data segment cuts the connection at both ends", "[wrap][reset]") {
   TempDir dir("wrap-reset");
-  const auto policy = write_policy(dir, "wrap-reset", R"(
+  const auto policy = wrap_policy(dir, "wrap-reset", R"(
 [[fault]]
 segment = "data"
 from = "client"
@@ -216,7 +214,7 @@ TEST_CASE("wrap refuses the link's duplicate in one line and exit 2, from --link
   CHECK(flag.exit_code == 2);
   CHECK(flag.err == "lastack: --link: the link's duplicate is not supported under wrap, as a duplicate fault is not\n");
   TempDir dir("wrap-link-dup");
-  const auto policy = write_policy(dir, "wrap-dup", "\n[link]\nduplicate = 0.1\n");
+  const auto policy = wrap_policy(dir, "wrap-dup", "\n[link]\nduplicate = 0.1\n");
   const auto table = run_lastack({"wrap", "--policy", policy.string(), "--", "true"});
   CHECK(table.exit_code == 2);
   CHECK_THAT(table.err, Contains("wrap-dup.toml:7: the link's duplicate is not supported under wrap"));
@@ -230,7 +228,7 @@ TEST_CASE("wrap refuses the link's duplicate in one line and exit 2, from --link
 
 TEST_CASE("wrap --control: link set with a duplicate is refused in one line, as --link's is", "[wrap][link]") {
   TempDir dir("wrap-ctl-dup");
-  const auto policy = write_policy(dir, "wrap-plain", "");
+  const auto policy = wrap_policy(dir, "wrap-plain", "");
   const auto r = run_lastack({"wrap", "--control", "--policy", policy.string(), "-q", "--", "sh", "-c",
                               "'" + lastack::test::lastack_bin() + "' ctl link set duplicate=0.1 2>&1; echo rc=$?; '" +
                                   lastack::test::lastack_bin() + "' ctl link set latency=10ms; echo rc=$?"});

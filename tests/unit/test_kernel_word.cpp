@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <cerrno>
+#include <fstream>
 
 #include "harness/core/oracle/backoff_model.hpp"
 #include "harness/core/oracle/words/backoff_words.hpp"
@@ -15,6 +16,7 @@
 #include "harness/core/trace/timewait_timer.hpp"
 #include "harness/core/trace/trace_query.hpp"
 #include "harness/core/oracle/window.hpp"
+#include "harness/core/record/trace_reader.hpp"
 #include "tests/unit/findings.hpp"
 #include "tests/unit/trace_builder.hpp"
 #include "tests/unit/trace_mutations.hpp"
@@ -375,6 +377,31 @@ TEST_CASE("sources-agree: a resend on the wire the kernel never reported is the 
   sort_by_time(b.trace);
   CHECK(check_sources_agree(b.trace).passed());
   CHECK_THAT(check_sources_agree(b.trace).saw, Contains("the kernel counters were not read"));
+}
+
+TEST_CASE("sources-agree on a recorded wrap run: agreed as recorded, the observer's miss with two events taken out") {
+  // lastack wrap: redis-server and redis-cli, each connection dark for 3 s (tests/lab/wrap_redis),
+  // recorded 2026-12-07. Both ends resend on the same RTO chain; counters are not read under wrap.
+  std::ifstream in(std::string(LASTACK_FIXTURES) + "/traces/wrap-redis-dark-window.jsonl", std::ios::binary);
+  REQUIRE(in);
+  Trace t = read_trace_jsonl(in, "wrap-redis-dark-window");
+  REQUIRE_FALSE(t.counters.client);
+  CHECK(check_sources_agree(t).passed());
+  // What the kernel's lost tracepoints left in CI's run: the second connection's first RTO events.
+  const auto removed = std::erase_if(t.events, [](const TraceEvent& e) {
+    const auto* k = std::get_if<KernelRetransmit>(&e);
+    return k && k->connection == ConnectionIndex{1} && k->backoff == 0;
+  });
+  REQUIRE(removed == 2);
+  const auto r = check_sources_agree(t);
+  CHECK(r.outcome == Outcome::fail);
+  CHECK(r.harness);
+  const auto found = disagreements(t);
+  REQUIRE(found.size() == 2);
+  CHECK(found[0].observer_missed);
+  CHECK(found[1].observer_missed);
+  CHECK_THAT(r.saw, Contains("the wire shows seq 1 of connection 2 sent again 4 times; the kernel reported 3 "
+                             "retransmissions of it"));
 }
 
 TEST_CASE("sources-agree: a simultaneous open's SYN-ACK repeats its SYN's seq and is no resend") {
